@@ -1,0 +1,128 @@
+import {ExitCode} from './exit-codes.js'
+
+/**
+ * Typed errors. Every failure a command can meet is one of these; the base command's
+ * catch() turns them into one line (message + hint) and the exit code they carry.
+ */
+export type CliErrorKind =
+  | 'auth'
+  | 'not_found'
+  | 'forbidden'
+  | 'conflict'
+  | 'network'
+  | 'server'
+  | 'protocol'
+  | 'usage'
+  | 'timeout'
+  | 'interrupted'
+  | 'config'
+
+export interface CliErrorOptions {
+  /** What the user can do about it, shown after the message. */
+  hint?: string
+  /** HTTP status, when the error came from a response. */
+  status?: number
+  cause?: unknown
+}
+
+export class CliError extends Error {
+  readonly kind: CliErrorKind
+  readonly exitCode: number
+  readonly hint?: string
+  readonly status?: number
+
+  constructor(kind: CliErrorKind, exitCode: number, message: string, options: CliErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : {cause: options.cause})
+    this.name = new.target.name
+    this.kind = kind
+    this.exitCode = exitCode
+    this.hint = options.hint
+    this.status = options.status
+  }
+
+  /** The JSON error object printed under --json. Never contains secrets (messages are redacted at creation). */
+  toJSON(): {error: {kind: CliErrorKind; message: string; hint?: string; status?: number; exit_code: number}} {
+    return {
+      error: {
+        kind: this.kind,
+        message: this.message,
+        ...(this.hint ? {hint: this.hint} : {}),
+        ...(this.status === undefined ? {} : {status: this.status}),
+        exit_code: this.exitCode,
+      },
+    }
+  }
+}
+
+export class AuthError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('auth', ExitCode.AUTH, message, options)
+  }
+}
+
+/** No server or credentials configured at all. Exit 3, like other authentication problems. */
+export class NotConfiguredError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('config', ExitCode.AUTH, message, options)
+  }
+}
+
+export class NotFoundError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('not_found', ExitCode.NOT_FOUND, message, options)
+  }
+}
+
+/** 403: the job is not yours (or the server refuses the role). Same exit code as not found. */
+export class ForbiddenError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('forbidden', ExitCode.NOT_FOUND, message, options)
+  }
+}
+
+export class ConflictError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('conflict', ExitCode.CONFLICT, message, options)
+  }
+}
+
+export class NetworkError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('network', ExitCode.NETWORK, message, options)
+  }
+}
+
+export class ServerError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('server', ExitCode.ERROR, message, options)
+  }
+}
+
+/** The server answered something that is not what the contract says (HTML, truncated JSON, wrong types). */
+export class ProtocolError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('protocol', ExitCode.ERROR, message, options)
+  }
+}
+
+export class UsageError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('usage', ExitCode.USAGE, message, options)
+  }
+}
+
+export class WaitTimeoutError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('timeout', ExitCode.TIMEOUT, message, options)
+  }
+}
+
+export class InterruptedError extends CliError {
+  constructor(message = 'Interrupted', options?: CliErrorOptions) {
+    super('interrupted', ExitCode.INTERRUPTED, message, options)
+  }
+}
+
+export function isCliError(error: unknown): error is CliError {
+  return error instanceof CliError
+}

@@ -1,0 +1,59 @@
+/**
+ * The one normalized job shape. The client turns whatever the server sends into this;
+ * nothing else in the CLI reads raw server JSON. It is also exactly what `--json` prints.
+ */
+export interface ProgressDetail {
+  /** From `current_phase` (e.g. "index", "semantic"), else null. */
+  current_step: string | null
+  /** From `phase_detail` like "150/500 files indexed": 150. */
+  steps_completed: number | null
+  /** From `phase_detail` like "150/500 files indexed": 500. */
+  total_steps: number | null
+  /** Seconds, when it can be estimated (running, started_at known, some progress), else null. */
+  estimated_remaining: number | null
+  /** The raw `phase_detail` text, else null. */
+  detailed_status: string | null
+}
+
+export interface Job {
+  job_id: string
+  /** From `operation_type`. */
+  job_type: string
+  /** The server's description, else a readable phrase such as "Sync repository backend". */
+  description: string
+  /** `pending` becomes `queued`; any other value, known or not, is kept as sent. */
+  status: string
+  /** 0..100 (integers and fractions accepted on the wire, clamped). */
+  progress: number
+  /** ISO 8601 UTC (`...Z`) or null. */
+  created_at: string
+  started_at: string | null
+  completed_at: string | null
+  /** From `username` (`system` for scheduler jobs). */
+  user_id: string
+  repository: string | null
+  error_message: string | null
+  result: Record<string, unknown> | null
+  progress_detail: ProgressDetail
+}
+
+/** Statuses after which a job never changes again. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['completed', 'completed_partial', 'failed', 'cancelled'])
+
+/** Statuses a job is in while it is waiting or working. `resolving_prerequisites` counts as active. */
+export const ACTIVE_STATUSES: ReadonlySet<string> = new Set(['queued', 'running', 'resolving_prerequisites'])
+
+/** The statuses a user can name (`--status`), in display order. `pending` is accepted as `queued`. */
+export const KNOWN_STATUSES = [
+  'queued',
+  'running',
+  'resolving_prerequisites',
+  'completed',
+  'completed_partial',
+  'failed',
+  'cancelled',
+] as const
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status)
+}
