@@ -1,0 +1,31 @@
+/**
+ * What the configuration layer hands the client: where the server is and how to authenticate.
+ * Resolved by config.ts (flags > env > .code-indexer project > `cidx login` session);
+ * used by cidx-client.ts, which owns getting, renewing and caching tokens.
+ */
+export type CredentialSource = 'flags' | 'env' | 'project' | 'login'
+
+export interface TokenSet {
+  accessToken: string
+  /** Epoch milliseconds, read from the JWT's `exp` claim (null when the token is opaque, e.g. an API key). */
+  accessTokenExpiresAt: number | null
+  refreshToken?: string
+}
+
+/** Persists tokens the client obtains or renews (mode 0600). `null` forgets them. */
+export interface TokenStore {
+  load(): Promise<TokenSet | null>
+  save(tokens: TokenSet | null): Promise<void>
+}
+
+export interface Credentials {
+  serverUrl: string
+  source: CredentialSource
+  username?: string
+  /** A ready access token or a `cidx_sk_...` API key (CIDX_TOKEN). Used as is; cannot be renewed. */
+  staticToken?: string
+  /** From CIDX_PASSWORD or a project's `.creds`; lets the client log in again. Never stored by us. */
+  password?: string
+  /** Where tokens are cached between runs; absent means "do not cache". */
+  tokenStore?: TokenStore
+}
