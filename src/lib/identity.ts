@@ -1,0 +1,86 @@
+import type {CredentialSource} from './credentials.js'
+import type {AuthOrigin, ResolvedCredentials} from './config.js'
+import {readSession} from './session-store.js'
+
+/** What `cidx whoami` reports: who the CLI acts as, from local state only (never a secret). */
+export interface Identity {
+  server: string
+  username: string | null
+  role: string | null
+  /** Where the server URL came from. */
+  source: CredentialSource
+  /** Where the credentials came from. */
+  auth: AuthOrigin
+  /** How the CLI authenticates: a fixed API key or token, a password it logs in with, or a login session. */
+  method: 'api_key' | 'token' | 'password' | 'session'
+  projectRoot: string | null
+  /** Epoch ms of the access token held (or cached) now; null when none is held or it does not expire. */
+  accessTokenExpiresAt: number | null
+}
+
+/** The claims of a JWT, read without verifying it (only the server can): for display only. */
+export function jwtClaims(token: string): Record<string, unknown> | null {
+  const parts = token.split('.')
+  if (parts.length !== 3) return null
+  try {
+    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
+    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+function stringClaim(claims: Record<string, unknown> | null, name: string): string | null {
+  const value = claims?.[name]
+  return typeof value === 'string' && value !== '' ? value : null
+}
+
+/** `exp` is seconds (a float on a real server); null when absent. */
+function expiryClaim(claims: Record<string, unknown> | null): number | null {
+  const exp = claims?.exp
+  return typeof exp === 'number' && Number.isFinite(exp) ? Math.round(exp * 1000) : null
+}
+
+export async function describeIdentity(credentials: ResolvedCredentials, configDir: string): Promise<Identity> {
+  const base = {
+    server: credentials.serverUrl,
+    source: credentials.source,
+    auth: credentials.authOrigin,
+    projectRoot: credentials.projectRoot ?? null,
+  }
+  if (credentials.staticToken !== undefined) {
+    if (credentials.staticToken.startsWith('cidx_sk_')) {
+      return {...base, method: 'api_key', username: null, role: null, accessTokenExpiresAt: null}
+    }
+
+    const claims = jwtClaims(credentials.staticToken)
+    const username = stringClaim(claims, 'username') ?? stringClaim(claims, 'sub')
+    return {...base, method: 'token', username, role: stringClaim(claims, 'role'), accessTokenExpiresAt: expiryClaim(claims)}
+  }
+
+  const tokens = (await credentials.tokenStore?.load()) ?? null
+  const claims = tokens ? jwtClaims(tokens.accessToken) : null
+  let role = stringClaim(claims, 'role')
+  if (credentials.authOrigin === 'login') role = (await readSession(configDir))?.role ?? role
+  return {
+    ...base,
+    method: credentials.password === undefined ? 'session' : 'password',
+    username: credentials.username ?? null,
+    role,
+    accessTokenExpiresAt: tokens?.accessTokenExpiresAt ?? null,
+  }
+}
+
+/** "in 8 min", "3 h ago": coarse on purpose, for a human glance. */
+export function relativeTime(epochMs: number, now: number): string {
+  const seconds = Math.round((epochMs - now) / 1000)
+  const magnitude = Math.abs(seconds)
+  const units: Array<[number, string]> = [
+    [86_400, 'd'],
+    [3600, 'h'],
+    [60, 'min'],
+  ]
+  const [size, unit] = units.find(([unitSeconds]) => magnitude >= unitSeconds) ?? [1, 's']
+  const amount = `${Math.floor(magnitude / size)} ${unit}`
+  return seconds >= 0 ? `in ${amount}` : `${amount} ago`
+}
