@@ -84,3 +84,50 @@ export function relativeTime(epochMs: number, now: number): string {
   const amount = `${Math.floor(magnitude / size)} ${unit}`
   return seconds >= 0 ? `in ${amount}` : `${amount} ago`
 }
+
+function describeServerSource(identity: Identity): string {
+  switch (identity.source) {
+    case 'flags':
+      return '--server'
+    case 'env':
+      return 'CIDX_SERVER_URL'
+    case 'project':
+      return `the cidx project in ${identity.projectRoot}`
+    case 'login':
+      return 'cidx login'
+  }
+}
+
+function describeAuth(identity: Identity): string {
+  switch (identity.method) {
+    case 'api_key':
+      return 'API key from CIDX_TOKEN'
+    case 'token':
+      return 'access token from CIDX_TOKEN'
+    case 'session':
+      return 'login session (cidx login)'
+    case 'password':
+      return identity.auth === 'env' ? 'CIDX_USERNAME and CIDX_PASSWORD' : `.code-indexer/.creds in ${identity.projectRoot}`
+  }
+}
+
+function describeToken(identity: Identity, now: number): string {
+  if (identity.method === 'api_key') return 'API key (does not expire)'
+  const expiresAt = identity.accessTokenExpiresAt
+  if (expiresAt === null) return identity.method === 'password' ? 'none cached (logs in on first use)' : 'expiry unknown'
+  const when = `${new Date(expiresAt).toISOString()} (${relativeTime(expiresAt, now)})`
+  if (expiresAt > now) return `expires ${when}`
+  const renewal = identity.method === 'token' ? 'replace CIDX_TOKEN' : 'renewed on next use'
+  return `expired ${when}, ${renewal}`
+}
+
+/** The lines `cidx whoami` prints for people. */
+export function formatIdentity(identity: Identity, now: number): string[] {
+  return [
+    `Server:  ${identity.server} (from ${describeServerSource(identity)})`,
+    `User:    ${identity.username ?? 'unknown'}`,
+    `Role:    ${identity.role ?? 'unknown'}`,
+    `Auth:    ${describeAuth(identity)}`,
+    `Token:   ${describeToken(identity, now)}`,
+  ]
+}

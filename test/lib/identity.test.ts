@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {ResolvedCredentials} from '../../src/lib/config.js'
-import {describeIdentity, jwtClaims, relativeTime} from '../../src/lib/identity.js'
+import {type Identity, describeIdentity, formatIdentity, jwtClaims, relativeTime} from '../../src/lib/identity.js'
 import {cachedTokenStore, sessionTokenStore, writeSession} from '../../src/lib/session-store.js'
 
 /** An unsigned JWT-shaped token: enough for display, which never verifies. */
@@ -105,5 +105,43 @@ describe('identity', () => {
     expect(relativeTime(now + 2 * 86_400_000, now)).to.equal('in 2 d')
     expect(relativeTime(now - 30_000, now)).to.equal('30 s ago')
     expect(relativeTime(now, now)).to.equal('in 0 s')
+  })
+
+  describe('formatIdentity', () => {
+    const now = Date.UTC(2030, 0, 1)
+    const identity: Identity = {
+      server: 'http://h',
+      username: 'sam',
+      role: 'admin',
+      source: 'login',
+      auth: 'login',
+      method: 'session',
+      projectRoot: null,
+      accessTokenExpiresAt: now + 5 * 60_000,
+    }
+
+    it('prints server, user, role, where they come from and the token expiry', () => {
+      expect(formatIdentity(identity, now)).to.deep.equal([
+        'Server:  http://h (from cidx login)',
+        'User:    sam',
+        'Role:    admin',
+        'Auth:    login session (cidx login)',
+        'Token:   expires 2030-01-01T00:05:00.000Z (in 5 min)',
+      ])
+    })
+
+    it('says how an expired token gets renewed, and what is unknown', () => {
+      const expired = formatIdentity({...identity, accessTokenExpiresAt: now - 60_000}, now)
+      expect(expired[4]).to.equal('Token:   expired 2029-12-31T23:59:00.000Z (1 min ago), renewed on next use')
+      const staticToken = formatIdentity({...identity, method: 'token', auth: 'env', source: 'env', accessTokenExpiresAt: now - 1000}, now)
+      expect(staticToken[0]).to.equal('Server:  http://h (from CIDX_SERVER_URL)')
+      expect(staticToken[3]).to.equal('Auth:    access token from CIDX_TOKEN')
+      expect(staticToken[4]).to.match(/replace CIDX_TOKEN$/)
+      const unknown = formatIdentity({...identity, username: null, role: null, accessTokenExpiresAt: null, source: 'flags'}, now)
+      expect(unknown).to.include.members(['Server:  http://h (from --server)', 'User:    unknown', 'Role:    unknown', 'Token:   expiry unknown'])
+      const project = formatIdentity({...identity, source: 'project', auth: 'project', method: 'password', projectRoot: '/r'}, now)
+      expect(project[0]).to.equal('Server:  http://h (from the cidx project in /r)')
+      expect(project[3]).to.equal('Auth:    .code-indexer/.creds in /r')
+    })
   })
 })

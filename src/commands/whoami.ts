@@ -1,0 +1,46 @@
+import {resolveCredentials} from '../lib/config.js'
+import {BaseCommand} from '../lib/base-command.js'
+import {describeIdentity, formatIdentity} from '../lib/identity.js'
+
+/** What `cidx whoami --json` prints. Never a token. */
+export interface WhoamiResult {
+  server: string
+  username: string | null
+  role: string | null
+  /** Where the server URL came from: flags, env, project or login. */
+  source: string
+  /** Where the credentials came from: env, project or login. */
+  credentials: string
+  method: 'api_key' | 'token' | 'password' | 'session'
+  project_root: string | null
+  access_token_expires_at: string | null
+}
+
+export default class Whoami extends BaseCommand<typeof Whoami> {
+  static override summary = 'Show the server, user and role the CLI acts as, and where that comes from'
+  static override description =
+    'Resolves the configuration like every jobs command (--server, CIDX_* variables, the cidx project, the login session) and shows it. Reads local state only: it does not contact the server.'
+
+  static override examples = ['<%= config.bin %> whoami', '<%= config.bin %> whoami --json']
+
+  public async run(): Promise<WhoamiResult> {
+    const credentials = await resolveCredentials({
+      configDir: this.config.configDir,
+      cwd: process.cwd(),
+      env: process.env,
+      serverFlag: this.flags.server,
+    })
+    const identity = await describeIdentity(credentials, this.config.configDir)
+    for (const line of formatIdentity(identity, Date.now())) this.log(line)
+    return {
+      server: identity.server,
+      username: identity.username,
+      role: identity.role,
+      source: identity.source,
+      credentials: identity.auth,
+      method: identity.method,
+      project_root: identity.projectRoot,
+      access_token_expires_at: identity.accessTokenExpiresAt === null ? null : new Date(identity.accessTokenExpiresAt).toISOString(),
+    }
+  }
+}
