@@ -109,7 +109,10 @@ interface EnvSettings {
   password?: string
 }
 
-/** Empty variables count as unset. Passwords and user names are kept exactly as given. */
+/**
+ * Empty variables count as unset. Passwords and user names are kept exactly as given. A malformed
+ * CIDX_SERVER_URL is reported even with --server: it decides whether env credentials may be used.
+ */
 function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
   const value = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name])
   const server = value('CIDX_SERVER_URL')
