@@ -1,0 +1,48 @@
+import type {FastifyRequest} from 'fastify'
+import {HttpError, unauthorized} from '../http/errors.js'
+import type {AccessTokens} from './access-tokens.js'
+import {API_KEY_PREFIX, type ApiKeys} from './api-keys.js'
+import type {Role, UserStore} from './users.js'
+
+export interface Principal {
+  username: string
+  role: Role
+}
+
+export const MISSING_CREDENTIALS = 'Missing authentication credentials'
+
+function bearerToken(request: FastifyRequest): string | null {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
+  return match ? match[1] : null
+}
+
+/** Resolves `Authorization: Bearer <JWT | cidx_sk_...>` to a user, with the real server's 401 details. */
+export class Authenticator {
+  constructor(
+    private readonly users: UserStore,
+    private readonly tokens: AccessTokens,
+    private readonly apiKeys: ApiKeys,
+  ) {}
+
+  /** `missingDetail` differs by endpoint on the real server (e.g. "Authentication required"). */
+  async authenticate(request: FastifyRequest, missingDetail = MISSING_CREDENTIALS): Promise<Principal> {
+    const token = bearerToken(request)
+    if (token === null) throw unauthorized(missingDetail)
+    const username = token.startsWith(API_KEY_PREFIX) ? this.apiKeyOwner(token) : (await this.tokens.verify(token)).username
+    const user = this.users.find(username)
+    if (!user) throw unauthorized('User not found')
+    return {username: user.username, role: user.role}
+  }
+
+  async authenticateAdmin(request: FastifyRequest): Promise<Principal> {
+    const principal = await this.authenticate(request)
+    if (principal.role !== 'admin') throw new HttpError(403, 'Admin access required')
+    return principal
+  }
+
+  private apiKeyOwner(key: string): string {
+    const owner = this.apiKeys.ownerOf(key)
+    if (owner === undefined) throw unauthorized('Invalid API key')
+    return owner
+  }
+}

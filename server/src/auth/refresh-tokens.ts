@@ -1,0 +1,72 @@
+import {createHash, randomBytes, randomUUID} from 'node:crypto'
+import type {Db} from '../db/database.js'
+import {unauthorized} from '../http/errors.js'
+import {nowMicros} from '../time.js'
+
+interface TokenRow {
+  family_id: string
+  expires_us: number
+  spent_us: number | null
+  username: string
+  revoked_reason: string | null
+}
+
+function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex')
+}
+
+/**
+ * Rotating refresh tokens. Each login starts a family; each refresh spends the presented token
+ * and hands out the next one of the same family. A spent token presented again means someone
+ * else holds a copy: the whole family is revoked. Only hashes are stored.
+ */
+export class RefreshTokens {
+  constructor(
+    private readonly db: Db,
+    readonly ttlSeconds: number,
+  ) {}
+
+  startFamily(username: string): string {
+    const familyId = randomUUID()
+    this.db.prepare('INSERT INTO refresh_families (family_id, username) VALUES (?, ?)').run(familyId, username)
+    return this.issue(familyId)
+  }
+
+  /** Spends `token` and returns its owner and the next token, or throws the matching 401. */
+  rotate(token: string): {username: string; token: string} {
+    // The replay revocation must be committed, so the 401 is thrown after the transaction.
+    const outcome = this.db.transaction(() => this.spend(token))()
+    if ('error' in outcome) throw unauthorized(outcome.error)
+    return outcome
+  }
+
+  private spend(token: string): {username: string; token: string} | {error: string} {
+    const row = this.db
+      .prepare(
+        `SELECT t.family_id, t.expires_us, t.spent_us, f.username, f.revoked_reason
+         FROM refresh_tokens t JOIN refresh_families f USING (family_id) WHERE t.token_hash = ?`,
+      )
+      .get(hashToken(token)) as TokenRow | undefined
+    if (!row) return {error: 'Invalid refresh token'}
+    if (row.revoked_reason !== null) return {error: `Refresh token revoked due to ${row.revoked_reason}`}
+    if (row.spent_us !== null) {
+      this.revokeFamily(row.family_id, 'replay_attack')
+      return {error: 'Token replay attack detected'}
+    }
+    if (row.expires_us <= nowMicros()) return {error: 'Refresh token has expired'}
+    this.db.prepare('UPDATE refresh_tokens SET spent_us = ? WHERE token_hash = ?').run(nowMicros(), hashToken(token))
+    return {username: row.username, token: this.issue(row.family_id)}
+  }
+
+  private issue(familyId: string): string {
+    const token = randomBytes(32).toString('base64url')
+    this.db
+      .prepare('INSERT INTO refresh_tokens (token_hash, family_id, expires_us) VALUES (?, ?, ?)')
+      .run(hashToken(token), familyId, nowMicros() + this.ttlSeconds * 1_000_000)
+    return token
+  }
+
+  private revokeFamily(familyId: string, reason: string): void {
+    this.db.prepare('UPDATE refresh_families SET revoked_reason = ? WHERE family_id = ?').run(reason, familyId)
+  }
+}

@@ -1,0 +1,119 @@
+import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
+import {randomUUID} from 'node:crypto'
+import {isoZ} from '../time.js'
+import {validationItemsFromAjv, type ValidationItem} from './validation.js'
+
+/** A handler error answered as `{"detail": ...}` with its status, like FastAPI's HTTPException. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly detail: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof detail === 'string' ? detail : `HTTP ${statusCode}`)
+  }
+}
+
+/** Input the JSON schemas cannot express (a date, an alias rule), reported in the 422 envelope. */
+export class RequestValidationError extends Error {
+  constructor(readonly items: ValidationItem[]) {
+    super('Request validation failed')
+  }
+}
+
+export function unauthorized(detail: string): HttpError {
+  return new HttpError(401, detail, {'www-authenticate': 'Bearer'})
+}
+
+export function validationEnvelope(items: ValidationItem[]): Record<string, unknown> {
+  return {
+    error: 'validation_error',
+    message: 'Request validation failed. Please check the request and try again.',
+    detail: items,
+    correlation_id: randomUUID(),
+    timestamp: isoZ(),
+    details: {
+      field_errors: items.map((item) => ({
+        field: item.loc.join('.'),
+        message: item.msg,
+        rejected_value: item.input,
+        error_type: item.type,
+      })),
+      error_count: items.length,
+    },
+  }
+}
+
+/** The 500 body: never a `detail`, never a stack, only an id to find the log line. */
+function internalErrorBody(correlationId: string): Record<string, unknown> {
+  return {
+    error: 'internal_server_error',
+    message: 'An internal server error occurred. Please try again later or contact support with the correlation id.',
+    correlation_id: correlationId,
+    timestamp: isoZ(),
+  }
+}
+
+const STORAGE_BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED'])
+const STORAGE_RETRY_AFTER_SECONDS = 1
+
+function isStorageBusy(error: unknown): boolean {
+  return typeof (error as {code?: unknown}).code === 'string' && STORAGE_BUSY_CODES.has((error as {code: string}).code)
+}
+
+/** Fastify's own 400 for a body that is not JSON becomes FastAPI's 422 `json_invalid`. */
+function bodyParseItems(error: FastifyError): ValidationItem[] | null {
+  if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+    return [{loc: ['body'], msg: 'Field required', type: 'missing', input: null}]
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+    return [{loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: 'Invalid JSON'}}]
+  }
+  return null
+}
+
+export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (error instanceof HttpError) {
+    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail})
+    return
+  }
+  if (error instanceof RequestValidationError) {
+    void reply.code(422).send(validationEnvelope(error.items))
+    return
+  }
+  if (error.validation) {
+    void reply.code(422).send(validationEnvelope(validationItemsFromAjv(error.validation, error.validationContext, request)))
+    return
+  }
+  const parseItems = bodyParseItems(error)
+  if (parseItems) {
+    void reply.code(422).send(validationEnvelope(parseItems))
+    return
+  }
+  if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    void reply.code(error.statusCode).send({detail: error.message})
+    return
+  }
+  const correlationId = randomUUID()
+  if (isStorageBusy(error)) {
+    request.log.warn({correlationId, code: (error as {code?: string}).code}, 'storage busy')
+    void reply
+      .code(503)
+      .header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS))
+      .send({
+        error: 'service_unavailable',
+        message: 'The service is temporarily unavailable. Please retry shortly.',
+        correlation_id: correlationId,
+        timestamp: isoZ(),
+        retry_after: STORAGE_RETRY_AFTER_SECONDS,
+      })
+    return
+  }
+  request.log.error({err: error, correlationId}, 'unhandled error')
+  void reply.code(500).send(internalErrorBody(correlationId))
+}
+
+/** FastAPI answers unknown routes with `{"detail": "Not Found"}`. */
+export function handleNotFound(_request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(404).send({detail: 'Not Found'})
+}

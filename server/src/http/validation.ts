@@ -1,0 +1,105 @@
+import type {FastifyRequest, FastifySchemaValidationError} from 'fastify'
+
+/** One entry of FastAPI's validation `detail` list. */
+export interface ValidationItem {
+  loc: (string | number)[]
+  msg: string
+  type: string
+  input: unknown
+  ctx?: Record<string, unknown>
+}
+
+type RequestPart = 'body' | 'querystring' | 'params' | 'headers'
+
+const LOCATION_NAMES: Record<RequestPart, string> = {
+  body: 'body',
+  querystring: 'query',
+  params: 'path',
+  headers: 'header',
+}
+
+const TYPE_MESSAGES: Record<string, {type: string; msg: string}> = {
+  integer: {type: 'int_parsing', msg: 'Input should be a valid integer, unable to parse string as an integer'},
+  number: {type: 'float_parsing', msg: 'Input should be a valid number, unable to parse string as a number'},
+  boolean: {type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input'},
+  string: {type: 'string_type', msg: 'Input should be a valid string'},
+  object: {type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from'},
+  array: {type: 'list_type', msg: 'Input should be a valid list'},
+}
+
+function partOf(context: string | undefined): RequestPart {
+  return context === 'querystring' || context === 'params' || context === 'headers' ? context : 'body'
+}
+
+function pathSegments(instancePath: string): (string | number)[] {
+  if (instancePath === '') return []
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment))
+}
+
+function valueAt(root: unknown, segments: (string | number)[]): unknown {
+  let value = root
+  for (const segment of segments) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<string | number, unknown>)[segment]
+  }
+  return value
+}
+
+function describe(error: FastifySchemaValidationError, input: unknown): Pick<ValidationItem, 'type' | 'msg' | 'ctx'> {
+  const params = error.params as Record<string, unknown>
+  switch (error.keyword) {
+    case 'type': {
+      const expected = String(params.type).split(',')[0]
+      if (expected === 'object' && (input === undefined || input === null)) return {type: 'missing', msg: 'Field required'}
+      return TYPE_MESSAGES[expected] ?? {type: `${expected}_type`, msg: `Input should be a valid ${expected}`}
+    }
+    case 'minLength': {
+      const limit = Number(params.limit)
+      return {type: 'string_too_short', msg: `String should have at least ${limit} character${limit === 1 ? '' : 's'}`, ctx: {min_length: limit}}
+    }
+    case 'maxLength': {
+      const limit = Number(params.limit)
+      return {type: 'string_too_long', msg: `String should have at most ${limit} character${limit === 1 ? '' : 's'}`, ctx: {max_length: limit}}
+    }
+    case 'pattern':
+      return {type: 'string_pattern_mismatch', msg: `String should match pattern '${String(params.pattern)}'`, ctx: {pattern: params.pattern}}
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map((value) => `'${String(value)}'`)
+      const last = allowed.pop()
+      const expected = allowed.length > 0 ? `${allowed.join(', ')} or ${last}` : String(last)
+      return {type: 'enum', msg: `Input should be ${expected}`, ctx: {expected}}
+    }
+    case 'minimum':
+      return {type: 'greater_than_equal', msg: `Input should be greater than or equal to ${String(params.limit)}`, ctx: {ge: params.limit}}
+    case 'maximum':
+      return {type: 'less_than_equal', msg: `Input should be less than or equal to ${String(params.limit)}`, ctx: {le: params.limit}}
+    case 'maxItems':
+      return {type: 'too_long', msg: `List should have at most ${String(params.limit)} items`, ctx: {max_length: params.limit}}
+    default:
+      return {type: 'value_error', msg: `Value error, ${error.message ?? 'invalid value'}`}
+  }
+}
+
+/** Turns Ajv's errors into FastAPI's `detail` list: `loc`, `msg`, `type` and the rejected `input`. */
+export function validationItemsFromAjv(
+  errors: FastifySchemaValidationError[],
+  context: string | undefined,
+  request: FastifyRequest,
+): ValidationItem[] {
+  const part = partOf(context)
+  const root: unknown = part === 'querystring' ? request.query : request[part]
+  return errors.map((error) => {
+    const segments = pathSegments(error.instancePath)
+    if (error.keyword === 'required') {
+      const missing = String((error.params as {missingProperty: string}).missingProperty)
+      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: valueAt(root, segments) ?? null}
+    }
+    const input = valueAt(root, segments)
+    const {type, msg, ctx} = describe(error, input)
+    return {loc: [LOCATION_NAMES[part], ...segments], msg, type, input: input ?? null, ...(ctx ? {ctx} : {})}
+  })
+}
