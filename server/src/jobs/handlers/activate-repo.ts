@@ -1,0 +1,60 @@
+import {mkdir, rename} from 'node:fs/promises'
+import {dirname} from 'node:path'
+import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
+import {indexKeys} from '../../repos/layout.js'
+import {nowMicros} from '../../time.js'
+import type {JobContext} from '../job-context.js'
+import {currentBranch, currentCommit, gitProgressReporter, removeDir, type RepoJobDeps} from './repo-job-deps.js'
+
+export interface ActivateParams {
+  goldenAlias: string
+  userAlias: string
+  branch: string | null
+}
+
+/** A per-user working copy: `git clone --local` of the golden repository, indexed on its own. */
+export async function activateRepo(context: JobContext, deps: RepoJobDeps, params: ActivateParams): Promise<Record<string, unknown>> {
+  const cloneDir = deps.layout.tmpFor(context.jobId)
+  const stagingKey = indexKeys.staging(context.jobId)
+  const finalDir = deps.layout.activated(context.username, params.userAlias)
+  let published = false
+  try {
+    context.report({progress: 10, phase: 'clone', detail: `Cloning golden repository '${params.goldenAlias}'`})
+    const branchArgs = params.branch ? [`--branch=${params.branch}`] : []
+    await context.git(['clone', '--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir], {
+      onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
+    })
+    const head = await currentCommit(context, cloneDir)
+    const branch = await currentBranch(context, cloneDir)
+    const outcome = await indexWorkingCopy(context, deps.index, {dir: cloneDir, stagingKey, previous: new Map(), progressFrom: 30, progressTo: 95})
+    context.report({progress: 97, phase: 'finalize', detail: 'Publishing working copy'})
+    await context.checkpoint()
+    await mkdir(dirname(finalDir), {recursive: true})
+    await rename(cloneDir, finalDir)
+    published = true
+    deps.db.transaction(() => {
+      deps.index.promote(stagingKey, indexKeys.activated(context.username, params.userAlias), [], true)
+      deps.repos.insertActivated({
+        username: context.username,
+        user_alias: params.userAlias,
+        golden_alias: params.goldenAlias,
+        branch,
+        head,
+        files_indexed: outcome.files,
+        created_us: nowMicros(),
+      })
+    })()
+    return {
+      success: true,
+      message: `Repository '${params.userAlias}' activated from golden repository '${params.goldenAlias}'`,
+      golden_repo_alias: params.goldenAlias,
+      commit: head,
+      branch,
+      files_indexed: outcome.files,
+    }
+  } catch (error) {
+    await removeDir(published ? finalDir : cloneDir)
+    deps.index.drop(stagingKey)
+    throw error
+  }
+}

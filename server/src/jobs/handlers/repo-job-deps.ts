@@ -1,0 +1,48 @@
+import {rm} from 'node:fs/promises'
+import type {Db} from '../../db/database.js'
+import type {FileIndex} from '../../indexer/file-index.js'
+import type {DataLayout} from '../../repos/layout.js'
+import type {RepoStore} from '../../repos/repo-store.js'
+import type {JobContext} from '../job-context.js'
+
+/** What repository jobs work with. */
+export interface RepoJobDeps {
+  db: Db
+  layout: DataLayout
+  repos: RepoStore
+  index: FileIndex
+}
+
+export async function removeDir(path: string): Promise<void> {
+  await rm(path, {recursive: true, force: true, maxRetries: 3})
+}
+
+const CLONE_STAGES: [RegExp, number, number][] = [
+  [/^(?:remote: )?(?:Enumerating|Counting|Compressing) objects:\s+(\d+)%/, 0, 0.2],
+  [/^Receiving objects:\s+(\d+)%/, 0.2, 0.8],
+  [/^Resolving deltas:\s+(\d+)%/, 0.8, 0.9],
+  [/^Updating files:\s+(\d+)%/, 0.9, 1],
+]
+
+/** Turns git's `--progress` lines into job progress between `from` and `to`, and shows the line. */
+export function gitProgressReporter(context: JobContext, phase: string, from: number, to: number): (line: string) => void {
+  return (line) => {
+    for (const [pattern, start, end] of CLONE_STAGES) {
+      const match = pattern.exec(line.trim())
+      if (!match) continue
+      const share = start + ((end - start) * Number(match[1])) / 100
+      context.report({progress: from + (to - from) * share, phase, detail: line.trim()})
+      return
+    }
+  }
+}
+
+export async function currentCommit(context: JobContext, dir: string): Promise<string> {
+  return (await context.git(['rev-parse', 'HEAD'], {cwd: dir})).trim()
+}
+
+/** The checked-out branch, or null on a detached HEAD. */
+export async function currentBranch(context: JobContext, dir: string): Promise<string | null> {
+  const name = (await context.git(['rev-parse', '--abbrev-ref', 'HEAD'], {cwd: dir})).trim()
+  return name === 'HEAD' ? null : name
+}

@@ -1,0 +1,29 @@
+export interface ProgressUpdate {
+  progress?: number
+  phase?: string | null
+  detail?: string | null
+}
+
+export interface GitCallOptions {
+  cwd?: string
+  onStderrLine?: (line: string) => void
+  /** For the restore steps of a rollback, which must run even though the job was cancelled. */
+  ignoreCancellation?: boolean
+}
+
+/** What a running job's code gets from the engine. */
+export interface JobContext {
+  readonly jobId: string
+  readonly username: string
+  /** Aborted when the job is cancelled (or the server shuts down). */
+  readonly signal: AbortSignal
+  /** Progress is held in memory, pushed to watchers at once and written to SQLite about once a second. */
+  report(update: ProgressUpdate): void
+  /** Called between batches: waits the configured throttle, throws once the job is cancelled. */
+  checkpoint(): Promise<void>
+  /** Runs git in its own process group, tracked so it can be stopped with the job. */
+  git(args: string[], options?: GitCallOptions): Promise<string>
+}
+
+/** The code of one job: returns what goes into the job's `result`. */
+export type JobRun = (context: JobContext) => Promise<Record<string, unknown>>

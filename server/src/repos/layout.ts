@@ -1,0 +1,74 @@
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
+
+/** Letters, digits, `-` and `_`, at most 100: no `..`, `/`, `\` or absolute paths can get through. */
+export const ALIAS_PATTERN = '^[A-Za-z0-9_-]{1,100}$'
+
+/** Branch names as git allows them, minus anything git could read as an option or a path escape. */
+export const BRANCH_PATTERN = '^(?!-)(?!.*\\.\\.)(?!.*//)[A-Za-z0-9._/-]{1,200}$'
+
+const REPO_URL_PREFIXES = /^(https?:\/\/|git@|file:\/\/|\/)/
+
+/** Why a repository URL is refused, or null when git may be given it (always after `--`). */
+export function repoUrlProblem(url: string): string | null {
+  if (url.startsWith('-')) return 'Repository URL must not start with "-"'
+  if (/[\s\u0000-\u001f]/.test(url)) return 'Repository URL must not contain whitespace or control characters'
+  if (!REPO_URL_PREFIXES.test(url)) return 'Repository URL must start with http://, https://, git@, file:// or be an absolute path'
+  return null
+}
+
+/** Hides credentials in URLs (`https://user:token@host` becomes `https://***@host`). */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@')
+}
+
+/** Where things live under the data dir. Every name in a path has passed ALIAS/USERNAME patterns. */
+export class DataLayout {
+  constructor(readonly dataDir: string) {}
+
+  ensure(): void {
+    for (const dir of [this.goldenRoot, this.activatedRoot, this.tmpRoot, this.trashRoot]) mkdirSync(dir, {recursive: true})
+  }
+
+  get goldenRoot(): string {
+    return join(this.dataDir, 'golden')
+  }
+
+  get activatedRoot(): string {
+    return join(this.dataDir, 'activated')
+  }
+
+  /** Clones are made here and renamed into place only when the job succeeds. */
+  get tmpRoot(): string {
+    return join(this.dataDir, 'tmp')
+  }
+
+  /** Removed working copies are renamed here first, so the removal itself is atomic. */
+  get trashRoot(): string {
+    return join(this.dataDir, 'trash')
+  }
+
+  golden(alias: string): string {
+    return join(this.goldenRoot, alias)
+  }
+
+  activated(username: string, userAlias: string): string {
+    return join(this.activatedRoot, username, userAlias)
+  }
+
+  tmpFor(jobId: string): string {
+    return join(this.tmpRoot, jobId)
+  }
+
+  trashFor(jobId: string): string {
+    return join(this.trashRoot, jobId)
+  }
+}
+
+/** Keys of the full-text index: one per repository, one staging area per job. */
+export const indexKeys = {
+  golden: (alias: string) => `golden/${alias}`,
+  activated: (username: string, userAlias: string) => `user/${username}/${userAlias}`,
+  staging: (jobId: string) => `staging/${jobId}`,
+  stagingPrefix: 'staging/',
+}

@@ -1,0 +1,126 @@
+import type {Db} from '../db/database.js'
+import {pythonIso, pythonIsoOrNull} from '../time.js'
+import {redactUrls} from './layout.js'
+
+export interface GoldenRepoRow {
+  alias: string
+  repo_url: string
+  default_branch: string | null
+  description: string | null
+  head: string | null
+  files_indexed: number
+  created_us: number
+  synced_us: number | null
+  sync_base_head: string | null
+}
+
+export interface ActivatedRepoRow {
+  username: string
+  user_alias: string
+  golden_alias: string
+  branch: string | null
+  head: string | null
+  files_indexed: number
+  created_us: number
+  synced_us: number | null
+  sync_base_head: string | null
+}
+
+/** Golden repositories (admin-managed clones) and activated ones (per-user working copies). */
+export class RepoStore {
+  constructor(private readonly db: Db) {}
+
+  golden(alias: string): GoldenRepoRow | undefined {
+    return this.db.prepare('SELECT * FROM golden_repos WHERE alias = ?').get(alias) as GoldenRepoRow | undefined
+  }
+
+  allGolden(): GoldenRepoRow[] {
+    return this.db.prepare('SELECT * FROM golden_repos ORDER BY alias').all() as GoldenRepoRow[]
+  }
+
+  insertGolden(row: Omit<GoldenRepoRow, 'synced_us' | 'sync_base_head'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO golden_repos (alias, repo_url, default_branch, description, head, files_indexed, created_us)
+         VALUES (@alias, @repo_url, @default_branch, @description, @head, @files_indexed, @created_us)`,
+      )
+      .run(row)
+  }
+
+  deleteGolden(alias: string): void {
+    this.db.prepare('DELETE FROM golden_repos WHERE alias = ?').run(alias)
+  }
+
+  activated(username: string, userAlias: string): ActivatedRepoRow | undefined {
+    return this.db.prepare('SELECT * FROM activated_repos WHERE username = ? AND user_alias = ?').get(username, userAlias) as
+      | ActivatedRepoRow
+      | undefined
+  }
+
+  activatedOf(username: string): ActivatedRepoRow[] {
+    return this.db.prepare('SELECT * FROM activated_repos WHERE username = ? ORDER BY user_alias').all(username) as ActivatedRepoRow[]
+  }
+
+  allActivated(): ActivatedRepoRow[] {
+    return this.db.prepare('SELECT * FROM activated_repos').all() as ActivatedRepoRow[]
+  }
+
+  insertActivated(row: Omit<ActivatedRepoRow, 'synced_us' | 'sync_base_head'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO activated_repos (username, user_alias, golden_alias, branch, head, files_indexed, created_us)
+         VALUES (@username, @user_alias, @golden_alias, @branch, @head, @files_indexed, @created_us)`,
+      )
+      .run(row)
+  }
+
+  deleteActivated(username: string, userAlias: string): void {
+    this.db.prepare('DELETE FROM activated_repos WHERE username = ? AND user_alias = ?').run(username, userAlias)
+  }
+
+  /** Records (or clears) the commit a sync started from; see the schema for why. */
+  setGoldenSyncBase(alias: string, head: string | null): void {
+    this.db.prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(head, alias)
+  }
+
+  setActivatedSyncBase(username: string, userAlias: string, head: string | null): void {
+    this.db.prepare('UPDATE activated_repos SET sync_base_head = ? WHERE username = ? AND user_alias = ?').run(head, username, userAlias)
+  }
+
+  markGoldenSynced(alias: string, head: string, filesIndexed: number, syncedUs: number): void {
+    this.db
+      .prepare('UPDATE golden_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE alias = ?')
+      .run(head, filesIndexed, syncedUs, alias)
+  }
+
+  markActivatedSynced(username: string, userAlias: string, head: string, filesIndexed: number, syncedUs: number): void {
+    this.db
+      .prepare('UPDATE activated_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE username = ? AND user_alias = ?')
+      .run(head, filesIndexed, syncedUs, username, userAlias)
+  }
+}
+
+export function goldenToWire(row: GoldenRepoRow): Record<string, unknown> {
+  return {
+    alias: row.alias,
+    repo_url: redactUrls(row.repo_url),
+    default_branch: row.default_branch,
+    description: row.description,
+    head: row.head,
+    files_indexed: row.files_indexed,
+    created_at: pythonIso(row.created_us),
+    last_refreshed: pythonIsoOrNull(row.synced_us),
+  }
+}
+
+export function activatedToWire(row: ActivatedRepoRow): Record<string, unknown> {
+  return {
+    user_alias: row.user_alias,
+    golden_repo_alias: row.golden_alias,
+    current_branch: row.branch,
+    head: row.head,
+    files_indexed: row.files_indexed,
+    activated_at: pythonIso(row.created_us),
+    last_synced: pythonIsoOrNull(row.synced_us),
+  }
+}
