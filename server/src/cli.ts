@@ -1,0 +1,70 @@
+import {parseArgs} from 'node:util'
+import {startServer} from './index.js'
+
+const USAGE = `Usage: npm run server -- [options]
+
+Starts the local CIDX-compatible jobs server.
+
+Options:
+  --port N             port to listen on (default 8090; 0 picks a free one)
+  --host HOST          address to bind (default 127.0.0.1)
+  --data-dir DIR       database, secrets and repositories (default ./.cidx-server)
+  --workers N          jobs run at the same time (default 2)
+  --job-throttle-ms N  pause between index batches, to watch jobs in a demo (default 0)
+  --log                log every request to stdout
+  -h, --help           show this help
+
+Environment:
+  CIDX_ADMIN_PASSWORD  password of the admin user made on first start (else one is generated
+                       and printed once)`
+
+function integerOption(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative integer, got '${value}'`)
+  return parsed
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const {values} = parseArgs({
+    args: argv,
+    options: {
+      port: {type: 'string'},
+      host: {type: 'string'},
+      'data-dir': {type: 'string'},
+      workers: {type: 'string'},
+      'job-throttle-ms': {type: 'string'},
+      log: {type: 'boolean'},
+      help: {type: 'boolean', short: 'h'},
+    },
+  })
+  if (values.help) {
+    console.log(USAGE)
+    return
+  }
+  const dataDir = values['data-dir'] ?? './.cidx-server'
+  const server = await startServer({
+    port: integerOption('port', values.port, 8090),
+    host: values.host,
+    dataDir,
+    workers: Math.max(1, integerOption('workers', values.workers, 2)),
+    jobThrottleMs: integerOption('job-throttle-ms', values['job-throttle-ms'], 0),
+    logger: values.log ?? false,
+  })
+  console.log(`CIDX local server listening on ${server.url} (data dir: ${dataDir})`)
+  if (server.adminPasswordGenerated) {
+    console.log(`Created user 'admin' with password: ${server.adminPassword}`)
+    console.log('This password is shown only once. Set CIDX_ADMIN_PASSWORD before the first start to choose it.')
+  }
+  const stop = () => {
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}

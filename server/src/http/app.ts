@@ -1,0 +1,38 @@
+import Fastify, {type FastifyInstance} from 'fastify'
+import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import {registerAdminJobRoutes} from '../routes/admin-job-routes.js'
+import {registerAuthRoutes} from '../routes/auth-routes.js'
+import {registerEventRoutes, type EventStreams} from '../routes/event-routes.js'
+import {registerGoldenRepoRoutes} from '../routes/golden-repo-routes.js'
+import {registerHealthRoutes} from '../routes/health-routes.js'
+import {registerJobRoutes} from '../routes/job-routes.js'
+import {registerRepoRoutes} from '../routes/repo-routes.js'
+import type {Services} from '../services.js'
+import {handleError, handleNotFound} from './errors.js'
+
+export interface AppParts {
+  services: Services
+  deps: RepoJobDeps
+  streams: EventStreams
+  dummyPasswordHash: string
+}
+
+export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts): FastifyInstance {
+  const app = Fastify({
+    logger: services.options.logger,
+    bodyLimit: services.options.bodyLimitBytes,
+    // Report every invalid field at once, as FastAPI does; bodies are small (bodyLimit).
+    ajv: {customOptions: {allErrors: true}},
+  })
+  app.decorateRequest('principal', null)
+  app.setErrorHandler(handleError)
+  app.setNotFoundHandler(handleNotFound)
+  registerHealthRoutes(app, services)
+  registerAuthRoutes(app, services, dummyPasswordHash)
+  registerEventRoutes(app, services, streams)
+  registerJobRoutes(app, services)
+  registerAdminJobRoutes(app, services)
+  registerGoldenRepoRoutes(app, services, deps)
+  registerRepoRoutes(app, services, deps)
+  return app
+}

@@ -1,0 +1,132 @@
+import {randomBytes} from 'node:crypto'
+import {mkdirSync, readFileSync} from 'node:fs'
+import type {AddressInfo} from 'node:net'
+import {resolve} from 'node:path'
+import {AccessTokens} from './auth/access-tokens.js'
+import {ApiKeys} from './auth/api-keys.js'
+import {Authenticator} from './auth/authenticator.js'
+import {LoginLimiter} from './auth/login-limiter.js'
+import {hashPassword} from './auth/passwords.js'
+import {RefreshTokens} from './auth/refresh-tokens.js'
+import {loadOrCreateJwtSecret} from './auth/secret.js'
+import {UserStore} from './auth/users.js'
+import {openDatabase, type Db} from './db/database.js'
+import {buildApp} from './http/app.js'
+import {FileIndex} from './indexer/file-index.js'
+import {cleanupMessage, deleteExpiredJobs} from './jobs/handlers/retention.js'
+import {JobEngine} from './jobs/job-engine.js'
+import {JobEvents} from './jobs/job-events.js'
+import {JobStore} from './jobs/job-store.js'
+import {resolveOptions, type ServerHandle, type ServerOptions} from './options.js'
+import {recoverAfterRestart} from './recovery.js'
+import {DataLayout} from './repos/layout.js'
+import {RepoStore} from './repos/repo-store.js'
+import {EventStreams} from './routes/event-routes.js'
+import type {Services} from './services.js'
+import {createTesting} from './testing.js'
+
+export type {ServerHandle, ServerOptions, ServerTesting, SeedJob} from './options.js'
+export type {WireJob} from './jobs/job-row.js'
+export type {Role} from './auth/users.js'
+export {FEATURES} from './routes/health-routes.js'
+
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version
+
+function buildServices(options: ReturnType<typeof resolveOptions>, db: Db): Services {
+  const users = new UserStore(db)
+  const accessTokens = new AccessTokens(loadOrCreateJwtSecret(options.dataDir), db, options.accessTokenTtlSeconds)
+  const apiKeys = new ApiKeys(db)
+  const jobs = new JobStore(db)
+  const events = new JobEvents()
+  return {
+    options,
+    db,
+    users,
+    accessTokens,
+    refreshTokens: new RefreshTokens(db, options.refreshTokenTtlSeconds),
+    apiKeys,
+    authenticator: new Authenticator(users, accessTokens, apiKeys),
+    loginLimiter: new LoginLimiter(options.loginRateLimit.max, options.loginRateLimit.windowMs),
+    jobs,
+    engine: new JobEngine(db, jobs, events, {workers: options.workers, throttleMs: options.jobThrottleMs}),
+    events,
+    repos: new RepoStore(db),
+    index: new FileIndex(db),
+    layout: new DataLayout(options.dataDir),
+    startedAtMs: Date.now(),
+    version,
+  }
+}
+
+/** The first start makes `admin`; its password is the one given, else a generated one. */
+async function ensureAdmin(users: UserStore, password: string | undefined): Promise<{password: string; generated: boolean}> {
+  if (users.find('admin')) return {password: password ?? '', generated: false}
+  const chosen = password ?? randomBytes(18).toString('base64url')
+  await users.create('admin', chosen, 'admin')
+  return {password: chosen, generated: password === undefined}
+}
+
+/** The periodic retention run, as a `system` job like the real server's `data-retention-...` jobs. */
+function scheduleRetention(services: Services): NodeJS.Timeout {
+  let lastJobId: string | undefined
+  const submit = () => {
+    const last = lastJobId === undefined ? undefined : services.jobs.get(lastJobId)
+    if (last && (last.status === 'pending' || last.status === 'running')) return
+    lastJobId = services.engine.submit({
+      operationType: 'data_retention_cleanup',
+      username: 'system',
+      repository: null,
+      jobId: `data-retention-${randomBytes(4).toString('hex')}`,
+      run: async (context) => {
+        context.report({progress: 50, phase: 'cleanup', detail: `Deleting jobs finished more than ${services.options.retentionHours} h ago`})
+        const cleaned = deleteExpiredJobs(services.jobs, services.options.retentionHours)
+        return {success: true, cleaned_count: cleaned, message: cleanupMessage(cleaned)}
+      },
+    }).job_id
+  }
+  return setInterval(submit, services.options.cleanupIntervalMs).unref()
+}
+
+function urlOf(address: AddressInfo): string {
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return `http://${host}:${address.port}`
+}
+
+/**
+ * Starts the local CIDX-compatible jobs server: opens (or creates) the data dir, recovers from an
+ * unclean stop, listens, and runs jobs until `close()`.
+ */
+export async function startServer(serverOptions: ServerOptions): Promise<ServerHandle> {
+  const options = resolveOptions({...serverOptions, dataDir: resolve(serverOptions.dataDir)})
+  mkdirSync(options.dataDir, {recursive: true, mode: 0o700})
+  const db = openDatabase(options.dataDir)
+  const services = buildServices(options, db)
+  const streams = new EventStreams()
+  try {
+    services.layout.ensure()
+    await recoverAfterRestart(services)
+    const admin = await ensureAdmin(services.users, options.adminPassword)
+    const deps = {db, layout: services.layout, repos: services.repos, index: services.index}
+    const app = buildApp({services, deps, streams, dummyPasswordHash: await hashPassword(randomBytes(16).toString('hex'))})
+    await app.listen({port: options.port, host: options.host})
+    const retentionTimer = scheduleRetention(services)
+    let closing: Promise<void> | undefined
+    const close = async () => {
+      clearInterval(retentionTimer)
+      streams.endAll()
+      await app.close()
+      await services.engine.shutdown()
+      db.close()
+    }
+    return {
+      url: urlOf(app.server.address() as AddressInfo),
+      adminPassword: admin.password,
+      adminPasswordGenerated: admin.generated,
+      close: () => (closing ??= close()),
+      testing: createTesting({...services, db}),
+    }
+  } catch (error) {
+    db.close()
+    throw error
+  }
+}

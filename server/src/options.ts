@@ -1,0 +1,111 @@
+import type Database from 'better-sqlite3'
+import type {Role} from './auth/users.js'
+import type {WireJob} from './jobs/job-row.js'
+
+export interface ServerOptions {
+  /** 0 (the default) picks a free port; the CLI defaults to 8090. */
+  port?: number
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Where the database, the JWT secret and the repositories live. */
+  dataDir: string
+  /** Password of the `admin` user made on first start; else CIDX_ADMIN_PASSWORD; else generated. */
+  adminPassword?: string
+  /** Concurrent jobs. Default 2. */
+  workers?: number
+  /** Default 600 (10 minutes), as on the real server. */
+  accessTokenTtlSeconds?: number
+  /** Default 604800 (7 days). */
+  refreshTokenTtlSeconds?: number
+  /** Finished jobs are deleted after this many hours. Default 720. */
+  retentionHours?: number
+  /** How often the retention job runs. Default one hour. */
+  cleanupIntervalMs?: number
+  /** Failed logins allowed per client and window. Default 10 per minute. */
+  loginRateLimit?: {max: number; windowMs: number}
+  /** Fastify's request log on stdout. Default false. */
+  logger?: boolean
+  /** Test/demo knob: a pause between index batches, so jobs last long enough to be watched. Default 0. */
+  jobThrottleMs?: number
+  /** When health calls a running job stuck, and the queue backed up. Defaults 300 s and 300 s. */
+  health?: {stuckAfterSeconds?: number; queueWaitWarningSeconds?: number}
+  /** Largest request body accepted. Default 64 KiB. */
+  bodyLimitBytes?: number
+}
+
+export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health'>> & {
+  adminPassword: string | undefined
+  health: {stuckAfterSeconds: number; queueWaitWarningSeconds: number}
+}
+
+export function resolveOptions(options: ServerOptions): ResolvedOptions {
+  return {
+    port: options.port ?? 0,
+    host: options.host ?? '127.0.0.1',
+    dataDir: options.dataDir,
+    adminPassword: options.adminPassword ?? (process.env.CIDX_ADMIN_PASSWORD || undefined),
+    workers: Math.max(1, Math.floor(options.workers ?? 2)),
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 600,
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 604_800,
+    retentionHours: options.retentionHours ?? 720,
+    cleanupIntervalMs: options.cleanupIntervalMs ?? 3_600_000,
+    loginRateLimit: options.loginRateLimit ?? {max: 10, windowMs: 60_000},
+    logger: options.logger ?? false,
+    jobThrottleMs: options.jobThrottleMs ?? 0,
+    health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
+    bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+  }
+}
+
+/** A job row as tests seed it: wire field names, timestamps as ISO strings or Dates, anything optional. */
+export interface SeedJob {
+  job_id?: string
+  operation_type?: string
+  status?: string
+  created_at?: string | Date
+  started_at?: string | Date | null
+  completed_at?: string | Date | null
+  /** Last time the job made progress (health's "stuck" check). Defaults to started_at, else created_at. */
+  updated_at?: string | Date
+  progress?: number
+  result?: Record<string, unknown> | null
+  error?: string | null
+  username?: string
+  current_phase?: string | null
+  phase_detail?: string | null
+  /** The alias the job is about (the `repository` filter). Defaults to `result.alias`. */
+  repository?: string | null
+}
+
+/** Helpers for tests and benchmarks of other packages; none of this is reachable over HTTP. */
+export interface ServerTesting {
+  createUser(username: string, password: string, role: Role): Promise<void>
+  /** Inserts a job row as given (any status, even unknown ones) and announces it. No worker runs it. */
+  insertJob(job: SeedJob): WireJob
+  /** Changes a job row and announces the change on the event stream. */
+  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): WireJob
+  /** Pids of live child processes (git and its helpers) of running jobs, or of one job. */
+  childPids(jobId?: string): number[]
+  /** Jobs stored, optionally only those of a status and/or user. */
+  countJobs(filter?: {status?: string; username?: string}): number
+  /** An access token for a user, e.g. one that expires in a second. `claims` replace or add claims. */
+  createAccessToken(username: string, options?: {ttlSeconds?: number; claims?: Record<string, unknown>}): Promise<string>
+  /** Marks an access token revoked ("Token has been revoked"). */
+  revokeAccessToken(token: string): Promise<void>
+  /** Paths whose text matches an FTS5 query in a repository's index (`golden/<alias>` or `user/<username>/<alias>`). */
+  searchIndex(repoKey: string, query: string, limit?: number): string[]
+  /** Index rows per key, e.g. to check that no staging rows were left behind. */
+  indexKeys(): Record<string, number>
+  /** The server's SQLite database (read it; write only if you know the schema). */
+  db: Database.Database
+}
+
+export interface ServerHandle {
+  url: string
+  /** The admin password when it was given or generated by this start; '' when an existing admin kept theirs. */
+  adminPassword: string
+  /** True when this start created the admin user with a generated password (print it once). */
+  adminPasswordGenerated: boolean
+  close(): Promise<void>
+  testing: ServerTesting
+}

@@ -1,0 +1,70 @@
+import {readdir} from 'node:fs/promises'
+import {join} from 'node:path'
+import {isGitProcess, signalGroup} from './git/process-groups.js'
+import {runGit} from './git/run-git.js'
+import {removeDir} from './jobs/handlers/repo-job-deps.js'
+import {restoreWorkingCopy} from './jobs/handlers/sync-working-copy.js'
+import {indexKeys} from './repos/layout.js'
+import type {Services} from './services.js'
+
+export const ORPHANED_BY_RESTART = 'Orphaned by server restart'
+
+async function entriesOf(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir)
+  } catch {
+    return []
+  }
+}
+
+/** git processes of the previous run that outlived it (they were in their own process groups). */
+function stopSurvivingGitProcesses(services: Services): void {
+  const groups = services.db.prepare('SELECT pgid FROM job_processes').all() as {pgid: number}[]
+  for (const {pgid} of groups) if (isGitProcess(pgid)) signalGroup(pgid, 'SIGKILL')
+  services.db.prepare('DELETE FROM job_processes').run()
+}
+
+/** Working copies a crash left between merge and commit go back to where their sync started. */
+async function restoreHalfSyncedCopies(services: Services): Promise<void> {
+  const git = {git: (args: string[], options?: {cwd?: string}) => runGit(args, {cwd: options?.cwd})}
+  for (const golden of services.repos.allGolden()) {
+    if (golden.sync_base_head === null) continue
+    await restoreWorkingCopy(git, services.layout.golden(golden.alias), golden.sync_base_head)
+    services.repos.setGoldenSyncBase(golden.alias, null)
+  }
+  for (const activated of services.repos.allActivated()) {
+    if (activated.sync_base_head === null) continue
+    await restoreWorkingCopy(git, services.layout.activated(activated.username, activated.user_alias), activated.sync_base_head)
+    services.repos.setActivatedSyncBase(activated.username, activated.user_alias, null)
+  }
+}
+
+/** Directories published by a job that crashed before it recorded them. */
+async function removeUnrecordedCopies(services: Services): Promise<void> {
+  const {layout, repos} = services
+  for (const alias of await entriesOf(layout.goldenRoot)) {
+    if (!repos.golden(alias)) await removeDir(layout.golden(alias))
+  }
+  for (const username of await entriesOf(layout.activatedRoot)) {
+    for (const userAlias of await entriesOf(join(layout.activatedRoot, username))) {
+      if (!repos.activated(username, userAlias)) await removeDir(layout.activated(username, userAlias))
+    }
+  }
+}
+
+/**
+ * Start-up after a crash or kill: jobs left pending or running become failed, and their partial
+ * work goes: surviving git processes, temporary clones, trash, staged index rows, half-synced
+ * working copies and working copies that were never recorded.
+ */
+export async function recoverAfterRestart(services: Services): Promise<number> {
+  stopSurvivingGitProcesses(services)
+  const orphans = services.jobs.orphanActive(ORPHANED_BY_RESTART)
+  for (const dir of [services.layout.tmpRoot, services.layout.trashRoot]) {
+    for (const entry of await entriesOf(dir)) await removeDir(join(dir, entry))
+  }
+  services.index.dropStagingAreas(indexKeys.stagingPrefix)
+  await restoreHalfSyncedCopies(services)
+  await removeUnrecordedCopies(services)
+  return orphans.length
+}

@@ -1,0 +1,77 @@
+import type {FastifyInstance} from 'fastify'
+import type {JobRow} from '../jobs/job-row.js'
+import {HOUR_US} from '../jobs/handlers/retention.js'
+import type {Services} from '../services.js'
+import {isoZ, nowMicros} from '../time.js'
+
+/** What this server offers beyond a real CIDX server; clients feature-detect these. */
+export const FEATURES = ['job_filters', 'job_events'] as const
+
+function secondsBetween(fromUs: number, toUs: number): number {
+  return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))
+}
+
+function databaseStatus(services: Services): 'ok' | 'error' {
+  try {
+    services.db.prepare('SELECT 1').get()
+    return 'ok'
+  } catch {
+    return 'error'
+  }
+}
+
+/** Running jobs whose progress has not moved for longer than the threshold. */
+function stuckJobs(services: Services, nowUs: number): JobRow[] {
+  const cutoffUs = nowUs - services.options.health.stuckAfterSeconds * 1_000_000
+  return services.jobs
+    .runningSilentSince(cutoffUs)
+    .map((row) => services.engine.liveRow(row))
+    .filter((row) => row.updated_us < cutoffUs)
+}
+
+/**
+ * `GET /health`, no authentication: the server's state with a jobs section. `degraded` when a
+ * running job is stuck or the queue is backed up; `unhealthy` (503) when storage fails.
+ */
+export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
+  app.get('/health', async (_request, reply) => {
+    const database = databaseStatus(services)
+    if (database === 'error') {
+      return reply.code(503).send({status: 'unhealthy', timestamp: isoZ(), version: services.version, features: FEATURES, database: {status: database}})
+    }
+    const nowUs = nowMicros()
+    const counts = services.jobs.countsByStatus()
+    const oldestPending = services.jobs.oldestPending()
+    const oldestPendingAge = oldestPending ? secondsBetween(oldestPending.created_us, nowUs) : null
+    const stuck = stuckJobs(services, nowUs)
+    const {stuckAfterSeconds, queueWaitWarningSeconds} = services.options.health
+    const reasons: string[] = []
+    if (stuck.length > 0) reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
+    if (oldestPendingAge !== null && oldestPendingAge > queueWaitWarningSeconds) {
+      reasons.push(`the oldest pending job has waited ${oldestPendingAge} s (more than ${queueWaitWarningSeconds} s)`)
+    }
+    return {
+      status: reasons.length > 0 ? 'degraded' : 'healthy',
+      timestamp: isoZ(),
+      version: services.version,
+      uptime_seconds: Math.round((Date.now() - services.startedAtMs) / 1000),
+      features: FEATURES,
+      reasons,
+      database: {status: database},
+      jobs: {
+        workers: services.options.workers,
+        pending: counts.pending ?? 0,
+        running: counts.running ?? 0,
+        oldest_pending_age_seconds: oldestPendingAge,
+        stuck: stuck.map((row) => ({
+          job_id: row.job_id,
+          operation_type: row.operation_type,
+          username: row.username,
+          seconds_since_progress: secondsBetween(row.updated_us, nowUs),
+        })),
+        failed_last_hour: services.jobs.failedSince(nowUs - HOUR_US),
+        by_status: counts,
+      },
+    }
+  })
+}

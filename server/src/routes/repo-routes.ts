@@ -1,0 +1,146 @@
+import type {FastifyInstance} from 'fastify'
+import {principalOf, requireUser} from '../http/auth-hooks.js'
+import {HttpError} from '../http/errors.js'
+import {submitUnique} from '../http/job-submission.js'
+import {activateRepo} from '../jobs/handlers/activate-repo.js'
+import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import {removeWorkingCopy} from '../jobs/handlers/remove-working-copy.js'
+import {syncWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
+import {indexKeys} from '../repos/layout.js'
+import {activatedToWire, type ActivatedRepoRow} from '../repos/repo-store.js'
+import type {Services} from '../services.js'
+import {nowMicros, pythonIso} from '../time.js'
+import {checkRepoFields} from './repo-validation.js'
+
+interface ActivateBody {
+  golden_repo_alias: string
+  branch_name?: string | null
+  user_alias?: string | null
+}
+
+interface SyncBody {
+  repository_alias: string
+  force?: boolean
+  full_reindex?: boolean
+  incremental?: boolean
+}
+
+const activateSchema = {
+  body: {
+    type: 'object',
+    required: ['golden_repo_alias'],
+    properties: {
+      golden_repo_alias: {type: 'string', minLength: 1},
+      branch_name: {type: ['string', 'null']},
+      user_alias: {type: ['string', 'null']},
+    },
+  },
+}
+
+const syncSchema = {
+  body: {
+    type: 'object',
+    required: ['repository_alias'],
+    properties: {
+      repository_alias: {type: 'string', minLength: 1},
+      force: {type: 'boolean', default: false},
+      full_reindex: {type: 'boolean', default: false},
+      incremental: {type: 'boolean', default: true},
+    },
+  },
+}
+
+export function registerRepoRoutes(app: FastifyInstance, services: Services, deps: RepoJobDeps): void {
+  const {repos, jobs, engine} = services
+  const user = requireUser(services)
+
+  const existingActivated = (username: string, userAlias: string): ActivatedRepoRow => {
+    const row = repos.activated(username, userAlias)
+    if (!row) throw new HttpError(404, `Repository '${userAlias}' not found`)
+    return row
+  }
+
+  app.get('/api/repos', {preValidation: user}, async (request) => {
+    const rows = repos.activatedOf(principalOf(request).username)
+    return {repositories: rows.map(activatedToWire), total: rows.length}
+  })
+
+  app.post<{Body: ActivateBody}>('/api/repos/activate', {schema: activateSchema, preValidation: user}, async (request, reply) => {
+    const body = request.body
+    const userAlias = body.user_alias ?? body.golden_repo_alias
+    checkRepoFields([
+      {field: 'golden_repo_alias', value: body.golden_repo_alias, kind: 'alias'},
+      {field: 'user_alias', value: body.user_alias, kind: 'alias'},
+      {field: 'branch_name', value: body.branch_name, kind: 'branch'},
+    ])
+    const {username} = principalOf(request)
+    if (!repos.golden(body.golden_repo_alias)) throw new HttpError(404, `Golden repository '${body.golden_repo_alias}' not found`)
+    const inFlight = jobs.findActive('activate_repository', userAlias, username)
+    if (inFlight) return reply.code(200).send({job_id: inFlight.job_id, message: `Activation of repository '${userAlias}' is already in progress`})
+    if (repos.activated(username, userAlias)) return reply.code(200).send({job_id: '', message: `Repository '${userAlias}' is already activated`})
+    const params = {goldenAlias: body.golden_repo_alias, userAlias, branch: body.branch_name ?? null}
+    const job = engine.submit({operationType: 'activate_repository', username, repository: userAlias, run: (context) => activateRepo(context, deps, params)})
+    return reply.code(202).send({job_id: job.job_id, message: `Repository '${userAlias}' activation started`})
+  })
+
+  app.delete<{Params: {user_alias: string}}>('/api/repos/:user_alias', {preValidation: user}, async (request, reply) => {
+    const {username} = principalOf(request)
+    const activated = existingActivated(username, request.params.user_alias)
+    const job = submitUnique(
+      services,
+      {
+        operationType: 'deactivate_repository',
+        username,
+        repository: activated.user_alias,
+        run: (context) =>
+          removeWorkingCopy(context, deps, {
+            dir: deps.layout.activated(username, activated.user_alias),
+            repoKey: indexKeys.activated(username, activated.user_alias),
+            forget: () => repos.deleteActivated(username, activated.user_alias),
+            message: `Repository '${activated.user_alias}' deactivated`,
+          }),
+      },
+      true,
+    )
+    return reply.code(202).send({job_id: job.job_id, message: `Repository '${activated.user_alias}' deactivation started`})
+  })
+
+  app.post<{Body: SyncBody}>('/api/repos/sync', {schema: syncSchema, preValidation: user}, async (request, reply) => {
+    const {username} = principalOf(request)
+    const body = request.body
+    const activated = existingActivated(username, body.repository_alias)
+    const options = {force: body.force ?? false, full_reindex: body.full_reindex ?? false, incremental: body.incremental ?? true}
+    const alias = activated.user_alias
+    const job = submitUnique(
+      services,
+      {
+        operationType: 'sync_repository',
+        username,
+        repository: alias,
+        run: (context) =>
+          syncWorkingCopy(
+            context,
+            deps,
+            {
+              dir: deps.layout.activated(username, alias),
+              repoKey: indexKeys.activated(username, alias),
+              recordBase: (head) => repos.setActivatedSyncBase(username, alias, head),
+              commit: (head, files) => repos.markActivatedSynced(username, alias, head, files, nowMicros()),
+              message: `Repository '${alias}' synced`,
+            },
+            {force: options.force, fullReindex: options.full_reindex || !options.incremental},
+          ),
+      },
+      true,
+    )
+    return reply.code(202).send({
+      job_id: job.job_id,
+      status: 'queued',
+      repository_id: alias,
+      created_at: pythonIso(job.created_us),
+      estimated_completion: null,
+      progress: {percentage: 0, files_processed: 0, files_total: 0, current_file: null},
+      options,
+    })
+  })
+}

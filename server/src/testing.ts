@@ -1,0 +1,112 @@
+import {randomUUID} from 'node:crypto'
+import type {AccessTokens} from './auth/access-tokens.js'
+import type {UserStore} from './auth/users.js'
+import type {Db} from './db/database.js'
+import type {FileIndex} from './indexer/file-index.js'
+import type {JobEngine} from './jobs/job-engine.js'
+import type {JobEvents} from './jobs/job-events.js'
+import {toWireJob, type WireJob} from './jobs/job-row.js'
+import type {JobChanges, JobStore, NewJob} from './jobs/job-store.js'
+import type {SeedJob, ServerTesting} from './options.js'
+import {nowMicros, parseIsoMicros} from './time.js'
+
+function toMicros(value: string | Date): number {
+  if (value instanceof Date) return value.getTime() * 1000
+  const micros = parseIsoMicros(value)
+  if (micros === null) throw new Error(`Not an ISO timestamp: ${value}`)
+  return micros
+}
+
+function toMicrosOrNull(value: string | Date | null | undefined): number | null | undefined {
+  return value === null || value === undefined ? value : toMicros(value)
+}
+
+/** Seed fields in wire terms to column values; fields not given stay undefined (untouched). */
+function seedToColumns(seed: Omit<SeedJob, 'job_id'>): JobChanges {
+  return {
+    operation_type: seed.operation_type,
+    status: seed.status,
+    created_us: seed.created_at === undefined ? undefined : toMicros(seed.created_at),
+    started_us: toMicrosOrNull(seed.started_at),
+    completed_us: toMicrosOrNull(seed.completed_at),
+    updated_us: seed.updated_at === undefined ? undefined : toMicros(seed.updated_at),
+    progress: seed.progress,
+    result: seed.result,
+    error: seed.error,
+    username: seed.username,
+    current_phase: seed.current_phase,
+    phase_detail: seed.phase_detail,
+    repository: seed.repository,
+  }
+}
+
+function aliasOf(result: Record<string, unknown> | null | undefined): string | null {
+  return typeof result?.alias === 'string' ? result.alias : null
+}
+
+export interface TestingParts {
+  db: Db
+  users: UserStore
+  jobs: JobStore
+  engine: JobEngine
+  events: JobEvents
+  accessTokens: AccessTokens
+  index: FileIndex
+}
+
+export function createTesting(parts: TestingParts): ServerTesting {
+  const {db, users, jobs, engine, events, accessTokens, index} = parts
+  return {
+    async createUser(username, password, role) {
+      if (!(await users.create(username, password, role))) throw new Error(`User '${username}' already exists`)
+    },
+
+    insertJob(seed) {
+      const columns = seedToColumns(seed)
+      const createdUs = columns.created_us ?? nowMicros()
+      const status = columns.status ?? 'pending'
+      const row: NewJob = {
+        ...columns,
+        job_id: seed.job_id ?? randomUUID(),
+        operation_type: columns.operation_type ?? 'sync_repository',
+        status,
+        created_us: createdUs,
+        updated_us: columns.updated_us ?? columns.started_us ?? createdUs,
+        progress: columns.progress ?? (status === 'running' ? 10 : 0),
+        username: columns.username ?? 'admin',
+        repository: seed.repository === undefined ? aliasOf(seed.result) : seed.repository,
+      }
+      const wire = toWireJob(jobs.insert(row), true)
+      events.publish(wire)
+      return wire
+    },
+
+    updateJob(jobId, changes) {
+      const row = jobs.update(jobId, seedToColumns(changes))
+      if (!row) throw new Error(`No job ${jobId}`)
+      const wire: WireJob = toWireJob(row, true)
+      events.publish(wire)
+      return wire
+    },
+
+    childPids: (jobId) => engine.childPids(jobId),
+
+    countJobs: (filter = {}) => jobs.countFromTally(filter.username, filter.status),
+
+    async createAccessToken(username, options = {}) {
+      const role = users.find(username)?.role ?? 'normal_user'
+      return (await accessTokens.issue(username, role, options.ttlSeconds, options.claims)).token
+    },
+
+    revokeAccessToken: (token) => accessTokens.revoke(token),
+
+    searchIndex: (repoKey, query, limit = 20) => index.search(repoKey, query, limit),
+
+    indexKeys() {
+      const rows = db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {repo_key: string; n: number}[]
+      return Object.fromEntries(rows.map((row) => [row.repo_key, row.n]))
+    },
+
+    db,
+  }
+}
