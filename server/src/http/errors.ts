@@ -66,7 +66,7 @@ function bodyParseItems(error: FastifyError): ValidationItem[] | null {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return [{loc: ['body'], msg: 'Field required', type: 'missing', input: null}]
   }
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError) {
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return [{loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: 'Invalid JSON'}}]
   }
   return null

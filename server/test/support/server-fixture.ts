@@ -1,0 +1,50 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {startServer, type ServerHandle, type ServerOptions} from '@cidx/local-server'
+import {Api} from './api.js'
+
+export const ADMIN_PASSWORD = 'admin-test-password'
+export const USER_PASSWORD = 'user-test-password'
+
+export interface TestServer {
+  server: ServerHandle
+  api: Api
+  root: string
+  dataDir: string
+  adminToken: string
+  stop(): Promise<void>
+}
+
+export function tempRoot(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `cidx-${prefix}-`))
+}
+
+/** A server on a free loopback port in a fresh temp dir, with an admin token ready. */
+export async function startTestServer(options: Partial<ServerOptions> = {}, root = tempRoot('server')): Promise<TestServer> {
+  const dataDir = options.dataDir ?? join(root, 'data')
+  const server = await startServer({port: 0, adminPassword: ADMIN_PASSWORD, ...options, dataDir})
+  const api = new Api(server.url)
+  const adminToken = await api.login('admin', ADMIN_PASSWORD)
+  return {
+    server,
+    api,
+    root,
+    dataDir,
+    adminToken,
+    async stop() {
+      await server.close()
+      rmSync(root, {recursive: true, force: true})
+    },
+  }
+}
+
+/** Makes users (role normal_user unless said) and returns their tokens. */
+export async function usersWithTokens(test: TestServer, ...names: string[]): Promise<Record<string, string>> {
+  const tokens: Record<string, string> = {}
+  for (const name of names) {
+    await test.server.testing.createUser(name, USER_PASSWORD, 'normal_user')
+    tokens[name] = await test.api.login(name, USER_PASSWORD)
+  }
+  return tokens
+}
