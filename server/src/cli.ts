@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<void> {
     return
   }
   const dataDir = values['data-dir'] ?? './.cidx-server'
-  const server = await startServer({
+  const starting = startServer({
     port: integerOption('port', values.port, 8090),
     host: values.host,
     dataDir,
@@ -51,20 +51,29 @@ export async function main(argv: string[]): Promise<void> {
     jobThrottleMs: integerOption('job-throttle-ms', values['job-throttle-ms'], 0),
     logger: values.log ?? false,
   })
-  console.log(`CIDX local server listening on ${server.url} (data dir: ${dataDir})`)
-  if (server.adminPasswordGenerated) {
-    console.log(`Created user 'admin' with password: ${server.adminPassword}`)
-    console.log('This password is shown only once. Set CIDX_ADMIN_PASSWORD before the first start to choose it.')
-  }
+  // Handlers go in before anything is printed: a signal that arrives before a handler exists
+  // kills the process outright, without cancelling its jobs.
   const stop = () => {
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
-        process.exit(1)
-      },
-    )
+    starting
+      .then((server) => server.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
+          process.exit(1)
+        },
+      )
   }
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
+  const server = await starting
+  const lines = [`CIDX local server listening on ${server.url} (data dir: ${dataDir})`]
+  if (server.adminPasswordGenerated) {
+    lines.push(
+      `Created user 'admin' with password: ${server.adminPassword}`,
+      'This password is shown only once. Set CIDX_ADMIN_PASSWORD before the first start to choose it.',
+    )
+  }
+  // One write, so that a reader of the first line has the rest too.
+  console.log(lines.join('\n'))
 }
