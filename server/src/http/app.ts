@@ -21,6 +21,8 @@ export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts)
   const app = Fastify({
     logger: services.options.logger,
     bodyLimit: services.options.bodyLimitBytes,
+    // close() means stop: a client's lingering keep-alive socket must not hold it for seconds.
+    forceCloseConnections: true,
     // Report every invalid field at once, as FastAPI does; bodies are small (bodyLimit).
     ajv: {customOptions: {allErrors: true}},
   })

@@ -1,0 +1,81 @@
+/** A minimal Server-Sent Events reader over fetch, for the tests. */
+export interface SseEvent {
+  event: string
+  id?: string
+  data: string
+}
+
+export interface EventStream {
+  status: number
+  contentType: string | null
+  /** Every event received so far. */
+  events: SseEvent[]
+  /** Comment lines (`: ...`) received so far. */
+  comments: string[]
+  /** Resolves with the first event (already received or arriving) that matches. */
+  next(matches: (event: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>
+  close(): void
+}
+
+export async function openEventStream(url: string, token?: string): Promise<EventStream> {
+  const controller = new AbortController()
+  const response = await fetch(url, {headers: token ? {authorization: `Bearer ${token}`} : {}, signal: controller.signal})
+  const events: SseEvent[] = []
+  const comments: string[] = []
+  const waiters = new Set<() => void>()
+  const stream: EventStream = {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    events,
+    comments,
+    next(matches, timeoutMs = 5000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = events.find(matches)
+          if (!found) return
+          clearTimeout(timer)
+          waiters.delete(check)
+          resolve(found)
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`no matching event within ${timeoutMs} ms; got ${events.map((event) => event.data).join('\n')}`))
+        }, timeoutMs)
+        waiters.add(check)
+        check()
+      })
+    },
+    close: () => controller.abort(),
+  }
+  if (!response.ok || !response.body) return stream
+  void (async () => {
+    const decoder = new TextDecoder()
+    let buffer = ''
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, {stream: true})
+        let end: number
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event: SseEvent = {event: 'message', data: ''}
+          const data: string[] = []
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) comments.push(line.slice(1).trim())
+            else if (line.startsWith('event: ')) event.event = line.slice(7)
+            else if (line.startsWith('id: ')) event.id = line.slice(4)
+            else if (line.startsWith('data: ')) data.push(line.slice(6))
+          }
+          if (data.length > 0) {
+            event.data = data.join('\n')
+            events.push(event)
+            for (const waiter of [...waiters]) waiter()
+          }
+        }
+      }
+    } catch {
+      // aborted by close() or by the server going away
+    }
+  })()
+  return stream
+}
