@@ -104,6 +104,29 @@ describe('server: job events (SSE)', () => {
   })
 })
 
+describe('server: job events when the server closes', () => {
+  it('ends open streams, so close() does not wait for watchers', async () => {
+    const test = await startTestServer()
+    const stream = await openEventStream(`${test.server.url}/api/jobs/events`, test.adminToken)
+    const connected = new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (stream.comments.includes('connected')) {
+          clearInterval(poll)
+          resolve()
+        }
+      }, 5)
+    })
+    await connected
+    await test.stop()
+    const reconnect = await fetch(`${test.server.url}/health`).then(
+      () => 'answered',
+      () => 'refused',
+    )
+    expect(reconnect).to.equal('refused')
+    stream.close()
+  })
+})
+
 describe('server: health', () => {
   let test: TestServer
 

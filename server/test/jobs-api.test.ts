@@ -218,6 +218,14 @@ describe('server: jobs API', () => {
       expect(response.body.detail[0]).to.include({type: 'json_invalid'})
     })
 
+    it('takes an empty JSON body as no body: fine where none is needed, "Field required" where one is', async () => {
+      const noBodyNeeded = await api.request('POST', '/api/admin/golden-repos/unknown/refresh', {token: test.adminToken, rawBody: ''})
+      expect(noBodyNeeded.status).to.equal(404)
+      const bodyNeeded = await api.request('POST', '/api/keys', {token: tokens.alice, rawBody: ''})
+      expect(bodyNeeded.status).to.equal(422)
+      expect(bodyNeeded.body.detail).to.deep.equal([{loc: ['body'], msg: 'Field required', type: 'missing', input: null}])
+    })
+
     it('refuses a body above the size limit with 413', async () => {
       const response = await api.post('/api/keys', {name: 'x'.repeat(100_000)}, tokens.alice)
       expect(response.status).to.equal(413)

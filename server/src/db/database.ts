@@ -76,6 +76,7 @@ CREATE INDEX IF NOT EXISTS jobs_by_user_status ON jobs (username, status, create
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_us);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_us);
 CREATE INDEX IF NOT EXISTS jobs_by_repository ON jobs (repository, created_us);
+CREATE INDEX IF NOT EXISTS jobs_by_user_repository ON jobs (username, repository, created_us);
 CREATE INDEX IF NOT EXISTS jobs_by_completed ON jobs (completed_us) WHERE completed_us IS NOT NULL;
 
 -- Per user and status counts kept by triggers, so that "total" costs nothing at a million jobs.

@@ -26,6 +26,14 @@ export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts)
     // Report every invalid field at once, as FastAPI does; bodies are small (bodyLimit).
     ajv: {customOptions: {allErrors: true}},
   })
+  // An empty body sent as JSON means "no body" (FastAPI routes without a body accept it);
+  // anything else goes through Fastify's own parser and its prototype-poisoning checks.
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', {parseAs: 'string'}, (request, body, done) => {
+    const text = body.toString()
+    if (text === '') done(null, undefined)
+    else parseJson(request, text, done)
+  })
   app.decorateRequest('principal', null)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)

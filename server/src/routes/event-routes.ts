@@ -21,26 +21,36 @@ function watchedIds(values: string[] | undefined): Set<string> | null {
   return new Set(values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean))
 }
 
-function writeJobEvent(response: ServerResponse, eventId: number, job: WireJob): void {
-  response.write(`event: job\nid: ${eventId}\ndata: ${JSON.stringify(job)}\n\n`)
-}
-
 /** Open event streams, ended when the server closes (they would otherwise hold it open). */
 export class EventStreams {
-  private readonly open = new Set<ServerResponse>()
+  private readonly open = new Map<ServerResponse, () => void>()
 
-  add(response: ServerResponse): void {
-    this.open.add(response)
-  }
-
-  remove(response: ServerResponse): void {
-    this.open.delete(response)
+  /** `release` unsubscribes the stream; it runs once, whichever side ends the stream. */
+  add(response: ServerResponse, release: () => void): void {
+    this.open.set(response, release)
+    response.once('close', () => this.release(response))
   }
 
   endAll(): void {
-    for (const response of this.open) response.end()
-    this.open.clear()
+    for (const response of [...this.open.keys()]) {
+      this.release(response)
+      response.end()
+    }
   }
+
+  private release(response: ServerResponse): void {
+    this.open.get(response)?.()
+    this.open.delete(response)
+  }
+}
+
+/** Writes unless the stream has ended: a write after the end would be an unhandled error. */
+function write(response: ServerResponse, text: string): void {
+  if (!response.writableEnded && !response.destroyed) response.write(text)
+}
+
+function writeJobEvent(response: ServerResponse, eventId: number, job: WireJob): void {
+  write(response, `event: job\nid: ${eventId}\ndata: ${JSON.stringify(job)}\n\n`)
 }
 
 /**
@@ -71,12 +81,10 @@ export function registerEventRoutes(app: FastifyInstance, services: Services, st
     const unsubscribe = services.events.subscribe((job) => {
       if (visible(job)) writeJobEvent(response, ++eventId, job)
     })
-    const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), HEARTBEAT_INTERVAL_MS)
-    streams.add(response)
-    response.once('close', () => {
+    const heartbeat = setInterval(() => write(response, ': heartbeat\n\n'), HEARTBEAT_INTERVAL_MS)
+    streams.add(response, () => {
       clearInterval(heartbeat)
       unsubscribe()
-      streams.remove(response)
     })
   })
 }
