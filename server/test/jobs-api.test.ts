@@ -1,4 +1,6 @@
+import Database from 'better-sqlite3'
 import {expect} from 'chai'
+import {join} from 'node:path'
 import {Api} from './support/api.js'
 import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
 
@@ -230,6 +232,21 @@ describe('server: jobs API', () => {
       const response = await api.post('/api/keys', {name: 'x'.repeat(100_000)}, tokens.alice)
       expect(response.status).to.equal(413)
       expect(response.body.detail).to.be.a('string')
+    })
+
+    it('answers 503 with Retry-After when storage stays locked (after the 5 s busy timeout)', async () => {
+      const locker = new Database(join(test.dataDir, 'server.sqlite'))
+      locker.exec('BEGIN EXCLUSIVE')
+      try {
+        const response = await api.post('/api/keys', {name: 'blocked'}, tokens.alice)
+        expect(response.status).to.equal(503)
+        expect(response.headers.get('retry-after')).to.equal('1')
+        expect(response.body).to.include({error: 'service_unavailable', retry_after: 1})
+        expect(response.body).to.not.have.property('detail')
+      } finally {
+        locker.exec('ROLLBACK')
+        locker.close()
+      }
     })
 
     it('answers an unhandled failure 500 without detail or stack, with a correlation id', async () => {

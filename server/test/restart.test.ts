@@ -1,9 +1,9 @@
 import {expect} from 'chai'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
-import {Api, waitFor} from './support/api.js'
+import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {startChildServer} from './support/child-server.js'
-import {createRepo, numberedFiles} from './support/git-fixtures.js'
+import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {ADMIN_PASSWORD, startTestServer, tempRoot} from './support/server-fixture.js'
 
@@ -69,6 +69,36 @@ describe('server: restart after a crash', () => {
     } finally {
       crashed.child.kill('SIGKILL')
       await hanging.close()
+    }
+  })
+})
+
+describe('server: restart repairs half-done repository work', () => {
+  it('resets a working copy caught between merge and commit, and removes unrecorded copies', async () => {
+    const first = await startTestServer()
+    const source = join(first.root, 'source')
+    const before = createRepo(source, numberedFiles(3))
+    const added = await first.api.post('/api/admin/golden-repos', {repo_url: source, alias: 'golden'}, first.adminToken)
+    expect((await waitForJobEnd(first.api, first.adminToken, added.body.job_id)).status).to.equal('completed')
+    const goldenDir = join(first.dataDir, 'golden', 'golden')
+    commitFiles(source, {'later.txt': 'later\n'}, 'later')
+    git(goldenDir, 'pull', '--quiet', '--ff-only')
+    // What a crash in the middle of a sync leaves: the copy moved on, the start commit recorded.
+    first.server.testing.db.prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(before, 'golden')
+    await first.server.close()
+    mkdirSync(join(first.dataDir, 'golden', 'never-recorded'))
+    mkdirSync(join(first.dataDir, 'activated', 'alice', 'half-made'), {recursive: true})
+
+    const restarted = await startTestServer({dataDir: first.dataDir}, first.root)
+    try {
+      expect(git(goldenDir, 'rev-parse', 'HEAD').trim()).to.equal(before)
+      const row = restarted.server.testing.db.prepare('SELECT sync_base_head FROM golden_repos WHERE alias = ?').get('golden') as {sync_base_head: string | null}
+      expect(row.sync_base_head).to.equal(null)
+      expect(existsSync(join(first.dataDir, 'golden', 'never-recorded'))).to.equal(false)
+      expect(existsSync(join(first.dataDir, 'activated', 'alice', 'half-made'))).to.equal(false)
+      expect(existsSync(goldenDir)).to.equal(true)
+    } finally {
+      await restarted.stop()
     }
   })
 })
