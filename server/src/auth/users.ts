@@ -22,10 +22,6 @@ export class UserStore {
     return this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as StoredUser | undefined
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as {n: number}).n
-  }
-
   /** Adds a user; returns null when the name is taken. */
   async create(username: string, password: string, role: Role): Promise<StoredUser | null> {
     if (!new RegExp(USERNAME_PATTERN).test(username)) throw new Error(`Invalid username: ${username}`)

@@ -31,10 +31,6 @@ export class FileIndex {
     return new Map(rows.map((row) => [row.path, row.sha]))
   }
 
-  count(repoKey: string): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM indexed_files WHERE repo_key = ?').get(repoKey) as {n: number}).n
-  }
-
   /** Deletes a repository's (or a staging area's) rows. */
   drop(repoKey: string): void {
     this.db.transaction(() => {

@@ -136,14 +136,6 @@ export class JobEngine {
     return livePidsInGroups(groups)
   }
 
-  get runningCount(): number {
-    return this.running.size
-  }
-
-  get queuedCount(): number {
-    return this.queue.length
-  }
-
   /** Stops taking work, cancels what is queued and running, and waits for the running jobs to end. */
   async shutdown(): Promise<void> {
     this.stopping = true
