@@ -1,0 +1,73 @@
+import {readFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Job} from './job.js'
+import {writePrivateFileAtomic} from './session-store.js'
+
+/**
+ * The job IDs this user saw lately (`jobs list`, `jobs watch`), kept in the config dir so that
+ * shell completion can offer them without asking the server: a TAB never waits on the network.
+ * It is a cache: losing it, or an entry, costs nothing but a completion.
+ */
+export interface RecentJob {
+  job_id: string
+  job_type: string
+  /** The status when the job was last seen; it may have moved on since. */
+  status: string
+}
+
+/** Enough for the jobs a person works with; keeps the file (and each TAB) small. */
+export const MAX_RECENT_JOBS = 200
+
+const CACHE_VERSION = 1
+
+export function idCachePath(configDir: string): string {
+  return join(configDir, 'recent-jobs.json')
+}
+
+function asRecentJob(value: unknown): RecentJob | null {
+  if (typeof value !== 'object' || value === null) return null
+  const {job_id: jobId, job_type: jobType, status} = value as Record<string, unknown>
+  if (typeof jobId !== 'string' || jobId === '' || /\s/.test(jobId)) return null
+  if (typeof jobType !== 'string' || typeof status !== 'string') return null
+  return {job_id: jobId, job_type: jobType, status}
+}
+
+/** The cached jobs, most recently seen first. A missing or corrupt file is an empty cache. */
+export async function recentJobs(configDir: string): Promise<RecentJob[]> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(await readFile(idCachePath(configDir), 'utf8'))
+  } catch {
+    return []
+  }
+
+  const entries = (parsed as {jobs?: unknown} | null)?.jobs
+  if (!Array.isArray(entries)) return []
+  return entries.map((entry) => asRecentJob(entry)).filter((job): job is RecentJob => job !== null)
+}
+
+/**
+ * Puts `jobs` at the front of the cache (in the order given, updating the status of jobs already
+ * there) and keeps the newest MAX_RECENT_JOBS. Never fails: a cache that cannot be written must
+ * not break the command that saw the jobs.
+ */
+export async function rememberJobs(configDir: string, jobs: readonly Pick<Job, 'job_id' | 'job_type' | 'status'>[]): Promise<void> {
+  if (jobs.length === 0) return
+  const seen = new Map<string, RecentJob>()
+  for (const job of jobs) {
+    const entry = asRecentJob({job_id: job.job_id, job_type: job.job_type, status: job.status})
+    if (entry && !seen.has(entry.job_id)) seen.set(entry.job_id, entry)
+  }
+
+  for (const old of await recentJobs(configDir)) {
+    if (!seen.has(old.job_id)) seen.set(old.job_id, old)
+  }
+
+  const kept = [...seen.values()].slice(0, MAX_RECENT_JOBS)
+  try {
+    await writePrivateFileAtomic(idCachePath(configDir), `${JSON.stringify({version: CACHE_VERSION, jobs: kept})}\n`)
+  } catch {
+    // Best effort by design (see above); the next listing tries again.
+  }
+}
