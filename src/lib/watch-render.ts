@@ -67,17 +67,20 @@ export function formatEta(job: Job): string {
 }
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
-function outcomeText(job: Job): string {
+function outcomeText(job: Job, withError: boolean): string {
   const took = formatJobDuration(job)
   const duration = took === '-' ? '' : `in ${took}`
-  if (job.status === 'failed' || job.status === 'cancelled') return [duration, job.error_message ?? ''].filter(Boolean).join(': ')
-  return duration
+  const showError = job.status === 'cancelled' || (job.status === 'failed' && withError)
+  return showError ? [duration, job.error_message ?? ''].filter(Boolean).join(': ') : duration
 }
 
-function jobLine(job: Job, id: string, render: RenderOptions): string {
+/** `withError: false` when a failure's error shows elsewhere (listr2 prints it under the task). */
+function jobLine(job: Job, id: string, render: RenderOptions, withError = true): string {
+  // A task's icon already carries the outcome's symbol: the status word goes without one.
+  const status = formatStatus(job.status, {...render, bars: false})
   const live = job.status === 'running' ? [formatStep(job), formatEta(job)] : []
-  const ended = ['completed', 'completed_partial', 'failed', 'cancelled'].includes(job.status) ? [outcomeText(job)] : []
-  return [id, job.job_type, job.repository ?? '', formatStatus(job.status, render), formatProgress(job, render), ...live, ...ended]
+  const ended = ['completed', 'completed_partial', 'failed', 'cancelled'].includes(job.status) ? [outcomeText(job, withError)] : []
+  return [id, job.job_type, job.repository ?? '', status, formatProgress(job, render), ...live, ...ended]
     .filter((part) => part.trim() !== '')
     .join('  ')
 }
@@ -237,7 +240,7 @@ class TtyRenderer implements WatchRenderer {
   }
 
   private titleOf(task: JobTask): string {
-    const base = jobLine(task.job, shortJobId(task.job.job_id), this.render)
+    const base = jobLine(task.job, shortJobId(task.job.job_id), this.render, false)
     const suffix = this.reconnecting && task.outcome === undefined ? '  (reconnecting...)' : ''
     return truncate(base + suffix, Math.max(20, this.width - 4))
   }
