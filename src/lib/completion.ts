@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import type {Command, Interfaces} from '@oclif/core'
 
 import {KNOWN_STATUSES} from './job.js'
+import {SORT_KEYS} from './list-flags.js'
 
 /**
  * Bash completion beyond command and flag names. @oclif/plugin-autocomplete generates
@@ -28,6 +29,7 @@ const JOB_ID_COMMANDS: Readonly<Record<string, 'all' | 'cancellable'>> = {
  */
 const SUGGESTED_VALUES: Readonly<Record<string, readonly string[]>> = {
   status: [...KNOWN_STATUSES, 'active'],
+  sort: SORT_KEYS.flatMap((key) => [key, `-${key}`]),
 }
 
 const BEGIN_MARKER = '# >>> cidx-jobs completion >>>'
@@ -70,7 +72,8 @@ function flagValueCases(commands: CompletionCommand[]): string[] {
       const patterns = flagSpellings(flag).map((spelling) => quote(`${command.id} ${spelling}`))
       const known = flag.options ?? SUGGESTED_VALUES[flag.name] ?? []
       const values = known.length > 0 ? `printf '%s\\n' ${known.map((value) => quote(value)).join(' ')}` : ':'
-      const comma = flag.multiple && flag.delimiter === ',' ? '; return 2' : ''
+      // Our list flags take "a,b" whether or not oclif splits them (list-flags.ts splits them itself).
+      const comma = flag.multiple ? '; return 2' : ''
       cases.push(`    ${patterns.join('|')}) ${values}${comma} ;;`)
     }
   }
@@ -133,7 +136,7 @@ ${prefix}_jobs_autocomplete() {
     else
       flag="\${COMP_WORDS[COMP_CWORD-1]}"
     fi
-    if [[ "$flag" == -* && "$cur" != -* ]]; then
+    if [[ "$flag" == -* ]]; then
       values="$(${prefix}_jobs_flag_values "$command $flag")"
       status=$?
       if ((status != 1)); then

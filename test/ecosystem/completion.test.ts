@@ -1,0 +1,170 @@
+import {expect} from 'chai'
+import {readFile, rm} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
+import {join} from 'node:path'
+
+import {rememberJobs} from '../../src/lib/id-cache.js'
+import {KNOWN_STATUSES} from '../../src/lib/job.js'
+import {installDevCli, run, type UserHome, userHome} from './support.js'
+
+/**
+ * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
+ * split the way readline splits them (at spaces, and at the COMP_WORDBREAKS characters `:` and `=`).
+ */
+const DRIVER = String.raw`
+split_words() {
+  local line="$1" word="" ch i
+  COMP_WORDS=()
+  for ((i = 0; i < ${'$'}{#line}; i++)); do
+    ch="${'$'}{line:i:1}"
+    if [[ "$ch" == " " ]]; then
+      [[ -n "$word" ]] && COMP_WORDS+=("$word")
+      word=""
+    elif [[ "$COMP_WORDBREAKS" == *"$ch"* ]]; then
+      [[ -n "$word" ]] && COMP_WORDS+=("$word")
+      COMP_WORDS+=("$ch")
+      word=""
+    else
+      word+="$ch"
+    fi
+  done
+  if [[ -n "$word" || "$line" == *" " ]]; then COMP_WORDS+=("$word"); fi
+  COMP_CWORD=$((${'$'}{#COMP_WORDS[@]} - 1))
+}
+
+complete_line() {
+  local spec function
+  COMP_LINE="$1" COMP_POINT=${'$'}{#1} COMPREPLY=()
+  split_words "$1"
+  spec="$(complete -p cidx)" || return 1
+  function="${'$'}{spec#*-F }" function="${'$'}{function%% *}"
+  "$function" cidx "${'$'}{COMP_WORDS[COMP_CWORD]}" "${'$'}{COMP_WORDS[COMP_CWORD-1]}"
+  printf '>>> %s\n' "$1"
+  printf '%s\n' "${'$'}{COMPREPLY[@]}"
+}
+`
+
+const LINES = [
+  'cidx jo',
+  'cidx jobs ',
+  'cidx jobs list --st',
+  'cidx jobs list --status ',
+  'cidx jobs list --status=ru',
+  'cidx jobs list --status queued,ru',
+  'cidx jobs list --status running --li',
+  'cidx jobs list --sort -cr',
+  'cidx jobs status ',
+  'cidx jobs status 7a',
+  'cidx jobs:status ',
+  'cidx jobs status --timeout ',
+  'cidx jobs cancel ',
+  'cidx jobs watch ',
+]
+
+/** The candidates bash offers for each line, as the user sees them: without duplicates, sorted. */
+function parseCompletions(stdout: string): Map<string, string[]> {
+  const result = new Map<string, string[]>()
+  let current: string[] | undefined
+  for (const line of stdout.split('\n')) {
+    if (line.startsWith('>>> ')) {
+      current = []
+      result.set(line.slice(4), current)
+    } else if (line !== '' && current) {
+      current.push(line)
+    }
+  }
+
+  for (const [line, words] of result) result.set(line, [...new Set(words)].sort())
+  return result
+}
+
+const CACHED = [
+  {job_id: '7a1c0e52-0000-4000-8000-000000000001', job_type: 'sync_repository', status: 'running'},
+  {job_id: '7a9f3b11-0000-4000-8000-000000000002', job_type: 'index_repository', status: 'queued'},
+  {job_id: 'c0ffee00-0000-4000-8000-000000000003', job_type: 'add_golden_repo', status: 'completed'},
+]
+
+describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)', function () {
+  this.timeout(180_000)
+  let home: UserHome
+  /** Stands in for the server; every connection to it is counted (a TAB must make none). */
+  let server: Server
+  let connections = 0
+  let completions: Map<string, string[]>
+  let setupOutput: string
+
+  before(async () => {
+    home = await userHome('cidx-completion-')
+    await installDevCli(home)
+    server = createServer((socket) => {
+      connections++
+      socket.destroy()
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const {port} = server.address() as {port: number}
+    const env = {...home.env, CIDX_SERVER_URL: `http://127.0.0.1:${port}`, CIDX_TOKEN: 'cidx_sk_not_used'}
+
+    const setup = await run('cidx', ['autocomplete', 'bash'], {env, cwd: home.env.HOME})
+    expect(setup.code, setup.stderr).to.equal(0)
+    setupOutput = setup.stdout
+    await rememberJobs(home.configDir, CACHED)
+
+    const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${LINES.map((line) => `complete_line '${line}'`).join('\n')}\n`
+    const bash = await run('bash', ['--norc', '--noprofile', '-c', script], {env, cwd: home.env.HOME})
+    expect(bash.code, bash.stderr).to.equal(0)
+    completions = parseCompletions(bash.stdout)
+  })
+
+  after(async () => {
+    if (server) await new Promise((resolve) => server.close(resolve))
+    await rm(home.base, {recursive: true, force: true})
+  })
+
+  it('is set up by `cidx autocomplete bash`, in the plugin cache under the XDG cache dir', async () => {
+    expect(setupOutput).to.include('cidx autocomplete script bash')
+    const script = await readFile(join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+    expect(script).to.include('_cidx_autocomplete()')
+    expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
+  })
+
+  it('completes the topic and its commands (hidden ones stay hidden)', () => {
+    expect(completions.get('cidx jo')).to.deep.equal(['jobs'])
+    expect(completions.get('cidx jobs ')).to.deep.equal(['cancel', 'list', 'status', 'watch'])
+  })
+
+  it('completes flag names, also after a flag value', () => {
+    expect(completions.get('cidx jobs list --st')).to.deep.equal(['--status'])
+    expect(completions.get('cidx jobs list --status running --li')).to.deep.equal(['--limit'])
+  })
+
+  it('completes --status values, after a space, after "=" and inside a comma list', () => {
+    expect(completions.get('cidx jobs list --status ')).to.include.members([...KNOWN_STATUSES])
+    expect(completions.get('cidx jobs list --status=ru')).to.deep.equal(['running'])
+    expect(completions.get('cidx jobs list --status queued,ru')).to.deep.equal(['queued,running'])
+  })
+
+  it('completes --sort keys, descending ones too', () => {
+    expect(completions.get('cidx jobs list --sort -cr')).to.deep.equal(['-created'])
+  })
+
+  it('completes job IDs from the cache for status and watch, by prefix, in both spellings of the command', () => {
+    const all = CACHED.map((job) => job.job_id).sort()
+    expect(completions.get('cidx jobs status ')).to.deep.equal(all)
+    expect(completions.get('cidx jobs:status ')).to.deep.equal(all)
+    expect(completions.get('cidx jobs watch ')).to.deep.equal(all)
+    expect(completions.get('cidx jobs status 7a')).to.deep.equal(all.filter((id) => id.startsWith('7a')))
+  })
+
+  it('offers only jobs that can still be cancelled to cancel', () => {
+    const cancellable = CACHED.filter((job) => job.status !== 'completed').map((job) => job.job_id).sort()
+    expect(completions.get('cidx jobs cancel ')).to.deep.equal(cancellable)
+  })
+
+  it('offers no job IDs as the value of a flag', () => {
+    expect(completions.get('cidx jobs status --timeout ')).to.deep.equal([])
+  })
+
+  it('never contacts the server', () => {
+    expect(connections).to.equal(0)
+  })
+})

@@ -1,0 +1,80 @@
+import {execFile} from 'node:child_process'
+import {chmod, mkdir, mkdtemp, realpath, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+/** Plumbing for the end-to-end tests that drive the CLI the way a user does: child processes, temp homes. */
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+export interface RunResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Runs a program to its end; never throws for a non-zero exit (the tests assert on the code). */
+export function run(file: string, args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      {cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0},
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new Error(`${file} ${args.join(' ')} did not run: ${error.message}\n${stderr}`))
+          return
+        }
+
+        resolve({code: error ? Number(error.code) : 0, stdout, stderr})
+      },
+    )
+  })
+}
+
+export interface UserHome {
+  base: string
+  /** HOME, XDG_* and PATH pointing into `base`; no CIDX_* variable from the outer environment. */
+  env: NodeJS.ProcessEnv
+  /** What oclif makes of XDG_CONFIG_HOME for the bin `cidx`. */
+  configDir: string
+  /** A directory on PATH of `env`, for the `cidx` the test puts there. */
+  binDir: string
+}
+
+/** A fresh home directory with the XDG layout, as a new user of the CLI has. */
+export async function userHome(prefix: string): Promise<UserHome> {
+  const base = await realpath(await mkdtemp(join(tmpdir(), prefix)))
+  const binDir = join(base, 'bin')
+  await mkdir(binDir)
+  const env: NodeJS.ProcessEnv = {}
+  for (const [name, value] of Object.entries(process.env)) {
+    if (!name.startsWith('CIDX_') && !name.startsWith('XDG_') && name !== 'NODE_ENV') env[name] = value
+  }
+
+  Object.assign(env, {
+    HOME: join(base, 'home'),
+    XDG_CONFIG_HOME: join(base, 'home', '.config'),
+    XDG_CACHE_HOME: join(base, 'home', '.cache'),
+    XDG_DATA_HOME: join(base, 'home', '.local', 'share'),
+    PATH: `${binDir}:${process.env.PATH}`,
+    NO_COLOR: '1',
+  })
+  await mkdir(env.HOME!, {recursive: true})
+  return {base, env, configDir: join(env.XDG_CONFIG_HOME!, 'cidx'), binDir}
+}
+
+/**
+ * Puts a `cidx` on the home's PATH that runs this checkout's sources (bin/dev.js under tsx), so the
+ * test sees the current code without a build, from any working directory.
+ */
+export async function installDevCli(home: UserHome): Promise<string> {
+  const resolved = await run(process.execPath, ['--input-type=module', '--eval', "console.log(import.meta.resolve('tsx'))"])
+  const tsx = resolved.stdout.trim()
+  const path = join(home.binDir, 'cidx')
+  const script = `#!/bin/sh\nexec "${process.execPath}" --import ${tsx} --conditions=development --no-warnings=ExperimentalWarning "${join(ROOT, 'bin', 'dev.js')}" "$@"\n`
+  await writeFile(path, script)
+  await chmod(path, 0o755)
+  return path
+}

@@ -1,0 +1,86 @@
+import type {Interfaces} from '@oclif/core'
+import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+
+import {bashCompletionPath, extendBashCompletion} from '../../src/lib/completion.js'
+
+const PLUGIN_SCRIPT = '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
+
+function fakeConfig(cacheDir: string): Interfaces.Config {
+  const commands = [
+    {
+      id: 'jobs:list',
+      hidden: false,
+      flags: {
+        status: {name: 'status', type: 'option', multiple: true},
+        format: {name: 'format', type: 'option', char: 'f', options: ['table', "it's"]},
+        all: {name: 'all', type: 'boolean'},
+        secret: {name: 'secret', type: 'option', hidden: true, options: ['x']},
+      },
+    },
+    {id: 'jobs:cancel', hidden: false, flags: {}},
+    {id: 'jobs:internal', hidden: true, flags: {}},
+  ]
+  return {bin: 'acme', binAliases: ['ac'], cacheDir, commands} as unknown as Interfaces.Config
+}
+
+describe('completion: the bash extension of plugin-autocomplete', () => {
+  let cacheDir: string
+
+  beforeEach(async () => {
+    cacheDir = await mkdtemp(join(tmpdir(), 'cidx-completion-'))
+  })
+
+  afterEach(async () => {
+    await rm(cacheDir, {recursive: true, force: true})
+  })
+
+  it('does nothing when the plugin has not generated its script', async () => {
+    expect(await extendBashCompletion(fakeConfig(cacheDir))).to.equal(false)
+  })
+
+  it('appends once, after the plugin function, and replaces itself on the next generation', async () => {
+    const config = fakeConfig(cacheDir)
+    const path = bashCompletionPath(config)
+    expect(path).to.equal(join(cacheDir, 'autocomplete', 'functions', 'bash', 'acme.bash'))
+    await mkdir(dirname(path), {recursive: true})
+    await writeFile(path, PLUGIN_SCRIPT)
+    expect(await extendBashCompletion(config)).to.equal(true)
+    expect(await extendBashCompletion(config)).to.equal(true)
+    const script = await readFile(path, 'utf8')
+    expect(script.startsWith(PLUGIN_SCRIPT.trimEnd())).to.equal(true)
+    expect(script.split('# >>> cidx-jobs completion >>>')).to.have.length(2)
+    expect(script).to.include('complete -F _acme_jobs_autocomplete acme ac')
+    expect(script).to.include('_acme_autocomplete "$@"')
+    execFileSync('bash', ['-n', path]) // throws on a syntax error
+  })
+
+  it('knows the flags that take values, their values, and the commands that take job IDs', async () => {
+    const config = fakeConfig(cacheDir)
+    await mkdir(dirname(bashCompletionPath(config)), {recursive: true})
+    await writeFile(bashCompletionPath(config), PLUGIN_SCRIPT)
+    await extendBashCompletion(config)
+    // A stand-in for the CLI that says how the completion called it.
+    await writeFile(join(cacheDir, 'acme'), '#!/bin/sh\necho "called with: $*"\n', {mode: 0o755})
+    const script = `source ${bashCompletionPath(config)}
+for key in 'jobs:list --status' 'jobs:list -f' 'jobs:list --format' 'jobs:list --all' 'jobs:list --secret'; do
+  values="$(_acme_jobs_flag_values "$key")"; status=$?
+  echo "$key => $status [\${values//$'\\n'/ }]"
+done
+echo "cancel => $(_acme_jobs_ids jobs:cancel)"
+echo "list => $(_acme_jobs_ids jobs:list)"
+echo "commands =>$_acme_jobs_commands."`
+    const output = execFileSync('bash', ['--norc', '-c', script], {env: {PATH: `${cacheDir}:${process.env.PATH}`}}).toString()
+    expect(output).to.match(/^jobs:list --status => 2 \[queued running .* active\]$/m)
+    expect(output).to.include("jobs:list -f => 0 [table it's]")
+    expect(output).to.include("jobs:list --format => 0 [table it's]")
+    expect(output).to.include('jobs:list --all => 1 []')
+    expect(output).to.include('jobs:list --secret => 1 []')
+    expect(output).to.include('cancel => called with: jobs:recent-ids --cancellable')
+    expect(output).to.include('list => \n')
+    expect(output).to.include('commands => jobs:list jobs:cancel .')
+  })
+})
