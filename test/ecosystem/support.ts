@@ -1,5 +1,7 @@
+import {type ServerHandle, startServer} from '@cidx/local-server'
 import {execFile} from 'node:child_process'
-import {chmod, mkdir, mkdtemp, realpath, writeFile} from 'node:fs/promises'
+import {existsSync, rmSync} from 'node:fs'
+import {chmod, mkdir, mkdtemp, realpath, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -77,4 +79,65 @@ export async function installDevCli(home: UserHome): Promise<string> {
   await writeFile(path, script)
   await chmod(path, 0o755)
   return path
+}
+
+export interface SeededServer {
+  server: ServerHandle
+  /** The seeded job IDs, newest first. */
+  jobIds: string[]
+  /** CIDX_* variables that point the CLI at this server as admin. */
+  env: NodeJS.ProcessEnv
+  close(): Promise<void>
+}
+
+/** The local server with a few jobs of different statuses, as seen by `admin`. */
+export async function seededServer(): Promise<SeededServer> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cidx-eco-server-'))
+  const server = await startServer({port: 0, dataDir, adminPassword: 'ecosystem-admin-pw'})
+  const now = Date.now()
+  const seeds = [
+    {operation_type: 'sync_repository', status: 'completed', repository: 'backend', minutesAgo: 30},
+    {operation_type: 'index_repository', status: 'failed', repository: 'frontend', minutesAgo: 20},
+    {operation_type: 'add_golden_repo', status: 'running', repository: 'docs', minutesAgo: 10},
+  ]
+  const jobIds = seeds
+    .map((seed) => server.testing.insertJob({...seed, created_at: new Date(now - seed.minutesAgo * 60_000)}).job_id)
+    .reverse()
+  return {
+    server,
+    jobIds,
+    env: {CIDX_SERVER_URL: server.url, CIDX_USERNAME: 'admin', CIDX_PASSWORD: 'ecosystem-admin-pw'},
+    async close() {
+      await server.close()
+      await rm(dataDir, {recursive: true, force: true})
+    },
+  }
+}
+
+const MANIFEST = join(ROOT, 'oclif.manifest.json')
+let packed: Promise<string> | undefined
+
+/**
+ * `npm pack` of this package, once per test run (several tests install the same tarball). It runs
+ * the package's prepack (build, oclif manifest) and postpack (manifest removed) as a release does.
+ */
+export function packOnce(): Promise<string> {
+  packed ??= pack()
+  return packed
+}
+
+async function pack(): Promise<string> {
+  const destination = await mkdtemp(join(tmpdir(), 'cidx-pack-'))
+  process.once('exit', () => rmSync(destination, {recursive: true, force: true}))
+  const manifestBefore = existsSync(MANIFEST)
+  try {
+    const result = await run('npm', ['pack', '--json', '--pack-destination', destination], {timeoutMs: 300_000})
+    if (result.code !== 0) throw new Error(`npm pack failed (${result.code}):\n${result.stderr}`)
+    // Lifecycle output may come first; the JSON report is the last thing npm prints.
+    const report = JSON.parse(result.stdout.slice(result.stdout.lastIndexOf('\n[') + 1)) as Array<{filename: string}>
+    return join(destination, report[0].filename)
+  } finally {
+    // A pack that failed before postpack must not leave a manifest that makes other tests load dist/.
+    if (!manifestBefore && existsSync(MANIFEST)) rmSync(MANIFEST)
+  }
 }

@@ -1,0 +1,78 @@
+import {expect} from 'chai'
+import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
+import {join} from 'node:path'
+
+import type {Job} from '../../src/lib/job.js'
+import {packOnce, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
+
+/**
+ * A minimal oclif CLI, `acme`, that has nothing but @oclif/plugin-plugins, the way a team's main
+ * CLI would. Its two packages come from this checkout's node_modules (symlinked), so building it
+ * needs no network.
+ */
+async function createHostCli(dir: string): Promise<string> {
+  await mkdir(join(dir, 'bin'), {recursive: true})
+  await mkdir(join(dir, 'node_modules', '@oclif'), {recursive: true})
+  for (const name of ['core', 'plugin-plugins']) {
+    await symlink(join(ROOT, 'node_modules', '@oclif', name), join(dir, 'node_modules', '@oclif', name), 'dir')
+  }
+
+  const packageJson = {
+    name: 'acme-host',
+    version: '1.0.0',
+    private: true,
+    type: 'module',
+    bin: {acme: './bin/run.js'},
+    oclif: {bin: 'acme', dirname: 'acme-host', topicSeparator: ' ', plugins: ['@oclif/plugin-plugins']},
+  }
+  await writeFile(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`)
+  const runJs = join(dir, 'bin', 'run.js')
+  await writeFile(runJs, "#!/usr/bin/env node\nimport {execute} from '@oclif/core'\n\nawait execute({dir: import.meta.url})\n", {mode: 0o755})
+  return runJs
+}
+
+describe('ecosystem: installed as a plugin into another oclif CLI', function () {
+  // npm pack (shared with the packaging test) and an npm install by plugin-plugins.
+  this.timeout(600_000)
+  let home: UserHome
+  let server: SeededServer
+  let acme: string
+  let env: NodeJS.ProcessEnv
+
+  before(async () => {
+    home = await userHome('cidx-plugin-host-')
+    server = await seededServer()
+    acme = await createHostCli(join(home.base, 'acme'))
+    // plugin-plugins runs npm in the host's data dir; the packages are in the npm cache already.
+    env = {...home.env, ...server.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false'}
+    const tarball = await packOnce()
+    const install = await run(acme, ['plugins', 'install', `file:${tarball}`], {env, cwd: home.env.HOME})
+    expect(install.code, `${install.stdout}\n${install.stderr}`).to.equal(0)
+  })
+
+  after(async () => {
+    await server?.close()
+    if (home) await rm(home.base, {recursive: true, force: true})
+  })
+
+  it('is a user plugin of the host', async () => {
+    const plugins = await run(acme, ['plugins', '--core'], {env, cwd: home.env.HOME})
+    expect(plugins.stdout).to.match(/cidx-jobs 0\.1\.0/)
+    const userPlugins = JSON.parse(await readFile(join(home.env.XDG_DATA_HOME!, 'acme-host', 'package.json'), 'utf8')) as {oclif: {plugins: Array<{name: string; type: string}>}}
+    expect(userPlugins.oclif.plugins).to.deep.include({name: 'cidx-jobs', type: 'user', url: userPlugins.oclif.plugins.find((p) => p.name === 'cidx-jobs')?.url})
+  })
+
+  it('runs `acme jobs list --json` against the server', async () => {
+    const list = await run(acme, ['jobs', 'list', '--json'], {env, cwd: home.env.HOME})
+    expect(list.code, list.stderr).to.equal(0)
+    const jobs = JSON.parse(list.stdout) as Job[]
+    expect(jobs.map((job) => job.job_id)).to.deep.equal(server.jobIds)
+  })
+
+  it('lists the jobs commands in `acme jobs --help`, under the host binary', async () => {
+    const help = await run(acme, ['jobs', '--help'], {env, cwd: home.env.HOME})
+    expect(help.code, help.stderr).to.equal(0)
+    for (const command of ['cancel', 'list', 'status', 'watch']) expect(help.stdout).to.match(new RegExp(`acme jobs ${command}\\b`))
+    expect(help.stdout).not.to.include('recent-ids')
+  })
+})
