@@ -1,0 +1,170 @@
+import {type Command, Config} from '@oclif/core'
+import {runCommand} from '@oclif/test'
+import {expect} from 'chai'
+
+import {ROOT} from './support.js'
+
+/**
+ * `--help` of every cidx command shows examples, and every example is a command line the CLI
+ * accepts: each invocation of the bin in it (also after `|`, `&&`, in `$(...)`, after `xargs`) goes
+ * through that command's own flag and argument parser. Parsing runs nothing: no config, no network.
+ */
+
+type Example = string | {command: string; description: string}
+
+/** Splits a shell line into simple commands (at | || && ;), each a list of words; `$(...)` becomes a word and a command of its own. */
+function shellCommands(line: string): string[][] {
+  const commands: string[][] = []
+  let words: string[] = []
+  let word: string | undefined
+  let quote: '"' | "'" | undefined
+  const endWord = () => {
+    if (word !== undefined) words.push(word)
+    word = undefined
+  }
+
+  const endCommand = () => {
+    endWord()
+    if (words.length > 0) commands.push(words)
+    words = []
+  }
+
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index]
+    if (quote) {
+      if (char === quote) quote = undefined
+      else word = (word ?? '') + char
+    } else if (char === '"' || char === "'") {
+      quote = char
+      word ??= ''
+    } else if (char === '$' && line[index + 1] === '(') {
+      const close = line.indexOf(')', index)
+      commands.push(...shellCommands(line.slice(index + 2, close)))
+      word = (word ?? '') + 'substituted'
+      index = close
+    } else if (char === ' ') {
+      endWord()
+    } else if (char === '|' || char === ';' || (char === '&' && line[index + 1] === '&')) {
+      if (line[index + 1] === char) index++
+      endCommand()
+    } else {
+      word = (word ?? '') + char
+    }
+  }
+
+  endCommand()
+  return commands
+}
+
+function render(template: string, config: Config, command: Command.Loadable): string {
+  return template.replaceAll(/<%=\s*config\.bin\s*%>/g, config.bin).replaceAll(/<%=\s*command\.id\s*%>/g, command.id.replaceAll(':', config.topicSeparator))
+}
+
+/** The command a bin's words name ("jobs list ..." or "jobs:list ...") and the argv after it. */
+function resolveInvocation(config: Config, words: string[]): {command: Command.Loadable; argv: string[]} | undefined {
+  for (let length = words.length; length > 0; length--) {
+    const command = config.findCommand(words.slice(0, length).join(':'))
+    if (command) return {command, argv: words.slice(length)}
+  }
+
+  return undefined
+}
+
+async function parseWithCommand(config: Config, command: Command.Loadable, argv: string[]): Promise<void> {
+  const CommandClass = await command.load()
+  const instance = new CommandClass(argv, config) as unknown as {parse(options: object, argv: string[]): Promise<unknown>}
+  await instance.parse(
+    {
+      args: CommandClass.args,
+      baseFlags: CommandClass.baseFlags,
+      enableJsonFlag: CommandClass.enableJsonFlag,
+      flags: CommandClass.flags,
+      strict: CommandClass.strict,
+    },
+    argv,
+  )
+}
+
+describe('ecosystem: help examples that work', function () {
+  this.timeout(60_000)
+  let config: Config
+  let commands: Command.Loadable[]
+
+  before(async () => {
+    // Like @oclif/test: NODE_ENV=test lets oclif load the commands from src/ (through tsx).
+    const nodeEnv = process.env.NODE_ENV
+    process.env.NODE_ENV = 'test'
+    try {
+      config = await Config.load({root: ROOT})
+    } finally {
+      if (nodeEnv === undefined) delete process.env.NODE_ENV
+      else process.env.NODE_ENV = nodeEnv
+    }
+
+    commands = config.commands.filter((command) => command.pluginName === config.name)
+  })
+
+  it('finds the cidx commands', () => {
+    expect(commands.map((command) => command.id)).to.include.members(['jobs:list', 'jobs:status', 'jobs:watch', 'jobs:cancel', 'login', 'logout', 'whoami'])
+  })
+
+  it('splits example lines the way a shell does', () => {
+    expect(shellCommands(`cidx jobs list --status queued -q | xargs cidx jobs cancel --yes`)).to.deep.equal([
+      ['cidx', 'jobs', 'list', '--status', 'queued', '-q'],
+      ['xargs', 'cidx', 'jobs', 'cancel', '--yes'],
+    ])
+    expect(shellCommands(`cidx jobs list --json | jq -r '.[] | [.job_id] | @tsv' && cidx jobs cancel $(cidx jobs list -q)`)).to.deep.equal([
+      ['cidx', 'jobs', 'list', '--json'],
+      ['jq', '-r', '.[] | [.job_id] | @tsv'],
+      ['cidx', 'jobs', 'list', '-q'],
+      ['cidx', 'jobs', 'cancel', 'substituted'],
+    ])
+  })
+
+  it('shows EXAMPLES in the --help of every command', async () => {
+    for (const command of commands) {
+      const {stdout, error} = await runCommand([...command.id.split(':'), '--help'], {root: ROOT})
+      expect(error, command.id).to.equal(undefined)
+      expect(stdout, `${command.id} --help`).to.match(/^EXAMPLES$/m)
+      expect(command.examples?.length ?? 0, command.id).to.be.greaterThan(0)
+    }
+  })
+
+  it('refuses what a command does not accept (the check below can fail)', async () => {
+    const list = config.findCommand('jobs:list')!
+    const refused = (argv: string[]) => parseWithCommand(config, list, argv).then(() => 'accepted', (error: Error) => error.message)
+    expect(await refused(['--no-such-flag'])).to.match(/Nonexistent flag/)
+    expect(await refused(['--limit', 'many'])).to.match(/Expected an integer/)
+    expect(await refused(['--status', 'queued'])).to.equal('accepted')
+  })
+
+  it('accepts every example: each cidx invocation in it parses with its command', async () => {
+    const failures: string[] = []
+    let checked = 0
+    for (const command of commands) {
+      for (const example of (command.examples ?? []) as Example[]) {
+        const line = render(typeof example === 'string' ? example : example.command, config, command)
+        expect(line, `${command.id}: an example template the test cannot render`).not.to.include('<%')
+        const invocations = shellCommands(line).filter((words) => words.includes(config.bin))
+        if (invocations.length === 0) failures.push(`${command.id}: "${line}" does not run ${config.bin}`)
+        for (const words of invocations) {
+          const resolved = resolveInvocation(config, words.slice(words.indexOf(config.bin) + 1))
+          if (!resolved) {
+            failures.push(`${command.id}: "${line}" names no command`)
+            continue
+          }
+
+          try {
+            await parseWithCommand(config, resolved.command, resolved.argv)
+            checked++
+          } catch (error) {
+            failures.push(`${command.id}: "${line}": ${(error as Error).message.split('\n')[0]}`)
+          }
+        }
+      }
+    }
+
+    expect(failures).to.deep.equal([])
+    expect(checked).to.be.greaterThan(commands.length)
+  })
+})
