@@ -72,7 +72,9 @@ function resolveInvocation(config: Config, words: string[]): {command: Command.L
 
 async function parseWithCommand(config: Config, command: Command.Loadable, argv: string[]): Promise<void> {
   const CommandClass = await command.load()
-  const instance = new CommandClass(argv, config) as unknown as {parse(options: object, argv: string[]): Promise<unknown>}
+  // The loaded classes are concrete commands; the type only says Command.Class.
+  const Concrete = CommandClass as unknown as new (argv: string[], config: Config) => {parse(options: object, argv: string[]): Promise<unknown>}
+  const instance = new Concrete(argv, config)
   await instance.parse(
     {
       args: CommandClass.args,
