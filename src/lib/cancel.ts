@@ -97,8 +97,8 @@ function secondsSince(startedMs: number): number {
   return Math.round((Date.now() - startedMs) / 10) / 100
 }
 
-function isMissing(error: unknown): error is CliError {
-  return error instanceof CliError && (error.kind === 'not_found' || error.kind === 'forbidden')
+function isMissing(error: CliError): boolean {
+  return error.kind === 'not_found' || error.kind === 'forbidden'
 }
 
 /** Not one of ours: a bug, not an outcome. */
