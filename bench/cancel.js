@@ -1,0 +1,242 @@
+/**
+ * Cancel effectiveness: from `cidx jobs cancel --yes <id>` starting to the job being `cancelled`
+ * on the server with no child process of it left alive.
+ *
+ * The local server runs in this process with real jobs: golden-repository additions that are
+ * either indexing a real git repository (throttled, so they are caught mid-index) or cloning from
+ * an HTTP git server that never answers (git and git-remote-http alive). For each job, once it is
+ * really running, the bench starts `node bin/run.js jobs cancel --yes <id>` as a child process and
+ * polls the server (every 5 ms) until the job reads `cancelled` and `testing.childPids(id)` is
+ * empty; the pids seen before the cancel are then checked in /proc to be gone. It also records
+ * when the command itself exited (it waits until it has seen the job stop).
+ *
+ * Needs the build (`npm run build`): it runs the compiled CLI and server, as users do.
+ * Options: `--jobs 24` (half indexing, half cloning). Writes bench/reports/cancel.md.
+ */
+import {execFileSync, spawn} from 'node:child_process'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {createServer} from 'node:http'
+import {cpus, tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {startServer} from '@cidx/local-server'
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+const REPORT = join(REPO_ROOT, 'bench/reports/cancel.md')
+const ADMIN_PASSWORD = 'bench-admin-password'
+/** 600 files in batches of 20, 100 ms apart: about 3 s of indexing, so the cancel lands mid-index. */
+const SOURCE_FILES = 600
+const JOB_THROTTLE_MS = 100
+const TARGET_P95_MS = 1000
+
+function percentile(sorted, p) {
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  return sorted[Math.max(0, index)]
+}
+
+function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return {count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1)}
+}
+
+function makeSourceRepo(path) {
+  for (let n = 0; n < SOURCE_FILES; n++) {
+    const file = join(path, 'src', `area-${n % 12}`, `module-${n}.js`)
+    mkdirSync(dirname(file), {recursive: true})
+    writeFileSync(file, `export const module${n} = ${n}\n`)
+  }
+
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', ...args], {cwd: path, stdio: 'ignore'})
+  git('init', '--quiet', '--initial-branch=main')
+  git('add', '--all')
+  git('commit', '--quiet', '-m', 'bench source')
+}
+
+/** An HTTP git server that accepts and never answers: a clone from it runs until cancelled. */
+async function hangingGitServer() {
+  const sockets = new Set()
+  let requests = 0
+  const server = createServer(() => requests++)
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${server.address().port}/never/answers.git`,
+    requests: () => requests,
+    close() {
+      for (const socket of sockets) socket.destroy()
+      return new Promise((resolve) => server.close(resolve))
+    },
+  }
+}
+
+/** Alive means running: a zombie has exited already (only its exit status waits to be collected). */
+function isAlive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
+  } catch {
+    return false
+  }
+}
+
+async function waitUntil(what, check, timeoutMs = 30_000, intervalMs = 5) {
+  const deadline = performance.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(intervalMs)
+  }
+}
+
+function cidx(args, env) {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  return new Promise((resolve) => child.once('close', (code) => resolve({code, output, at: performance.now()})))
+}
+
+class Bench {
+  constructor(server, env, source, hanging) {
+    Object.assign(this, {server, env, source, hanging, count: 0})
+  }
+
+  async api(method, path, body) {
+    this.token ??= await this.login()
+    const response = await fetch(this.server.url + path, {
+      method,
+      headers: {authorization: `Bearer ${this.token}`, ...(body ? {'content-type': 'application/json'} : {})},
+      body: body ? JSON.stringify(body) : undefined,
+    })
+    return response.json()
+  }
+
+  async login() {
+    const response = await fetch(`${this.server.url}/auth/login`, {
+      method: 'POST',
+      headers: {'content-type': 'application/json'},
+      body: JSON.stringify({username: 'admin', password: ADMIN_PASSWORD}),
+    })
+    return (await response.json()).access_token
+  }
+
+  /** Starts a golden-repository addition and returns its id once it is really at work in `kind`. */
+  async runningJob(kind) {
+    const alias = `bench-${kind}-${++this.count}`
+    const repoUrl = kind === 'clone' ? this.hanging.url : this.source
+    const requestsBefore = this.hanging.requests()
+    const {job_id: jobId} = await this.api('POST', '/api/admin/golden-repos', {repo_url: repoUrl, alias})
+    if (kind === 'clone') {
+      await waitUntil('git to be connected', () => this.server.testing.childPids(jobId).length > 0 && this.hanging.requests() > requestsBefore)
+    } else {
+      await waitUntil('the index phase', async () => {
+        const job = await this.api('GET', `/api/jobs/${jobId}`)
+        return job.current_phase === 'index' && job.phase_detail && !job.phase_detail.startsWith('0/')
+      })
+    }
+
+    return jobId
+  }
+
+  /** One measurement: the CLI's start to cancelled-and-no-child-left, and to the CLI's exit. */
+  async measure(kind) {
+    const jobId = await this.runningJob(kind)
+    const pidsBefore = this.server.testing.childPids(jobId)
+    const startedAt = performance.now()
+    const command = cidx(['jobs', 'cancel', '--yes', jobId], this.env)
+    const stoppedAt = await waitUntil('the job to be cancelled with no child left', async () => {
+      const job = await this.api('GET', `/api/jobs/${jobId}`)
+      return job.status === 'cancelled' && this.server.testing.childPids(jobId).length === 0 ? performance.now() : undefined
+    })
+    const {code, output, at: exitedAt} = await command
+    if (code !== 0) throw new Error(`jobs cancel exited ${code}: ${output}`)
+    const survivors = pidsBefore.filter(isAlive)
+    if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
+    return {kind, effectiveMs: stoppedAt - startedAt, commandMs: exitedAt - startedAt, pids: pidsBefore.length}
+  }
+}
+
+function report(samples) {
+  const fixed = (ms) => ms.toFixed(0)
+  const row = (label, list) => {
+    const effective = summarize(list.map((sample) => sample.effectiveMs))
+    const command = summarize(list.map((sample) => sample.commandMs))
+    return `| ${label} | ${effective.count} | ${fixed(effective.p50)} | ${fixed(effective.p95)} | ${fixed(effective.max)} | ${fixed(command.p50)} | ${fixed(command.p95)} |`
+  }
+
+  const overall = summarize(samples.map((sample) => sample.effectiveMs))
+  const verdict = overall.p95 < TARGET_P95_MS ? 'met' : 'NOT met'
+  return [
+    '# Cancel effectiveness: `cidx jobs cancel --yes <id>` to the job cancelled with no child process left',
+    '',
+    `Command: \`npm run build && node bench/cancel.js\`. Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}),`,
+    `${new Date().toISOString().slice(0, 10)}. The local server runs in the bench process (2 workers, \`jobThrottleMs\` ${JOB_THROTTLE_MS});`,
+    'each job is a real golden-repository addition, caught either mid-index (a real git repository of',
+    `${SOURCE_FILES} files) or mid-clone (git talking to an HTTP server that never answers). Once the job is at`,
+    'work, the bench spawns `node bin/run.js jobs cancel --yes <full id>` (credentials from CIDX_USERNAME/',
+    'CIDX_PASSWORD, token cached after a warm-up run) and polls the server every 5 ms until the job reads',
+    '`cancelled` and `testing.childPids(id)` is empty; the pids seen before the cancel are then checked',
+    'in /proc to be gone. "Effective" = that moment minus the spawn; "command" = the CLI exit minus the',
+    'spawn (it returns once it has itself seen the job stop). Times include the CLI start-up.',
+    '',
+    '| jobs | n | effective p50 (ms) | effective p95 (ms) | effective max (ms) | command p50 (ms) | command p95 (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    row('all', samples),
+    row('mid-index', samples.filter((sample) => sample.kind === 'index')),
+    row('mid-clone', samples.filter((sample) => sample.kind === 'clone')),
+    '',
+    `Target: p95 under ${TARGET_P95_MS} ms (${verdict}: p95 ${fixed(overall.p95)} ms). Every job ended \`cancelled\`, every`,
+    `command exited 0, and no child process outlived its job (${samples.reduce((sum, sample) => sum + sample.pids, 0)} git processes seen, all gone).`,
+    '',
+  ].join('\n')
+}
+
+async function main() {
+  const {values} = parseArgs({options: {jobs: {type: 'string', default: '24'}}})
+  const total = Number(values.jobs)
+  if (!(total >= 2)) throw new Error('--jobs must be 2 or more')
+  const root = mkdtempSync(join(tmpdir(), 'cidx-bench-cancel-'))
+  const source = join(root, 'source')
+  makeSourceRepo(source)
+  const hanging = await hangingGitServer()
+  const server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword: ADMIN_PASSWORD, workers: 2, jobThrottleMs: JOB_THROTTLE_MS})
+  const home = join(root, 'home')
+  const env = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    CIDX_CONFIG_DIR: join(home, 'cidx'),
+    CIDX_SERVER_URL: server.url,
+    CIDX_USERNAME: 'admin',
+    CIDX_PASSWORD: ADMIN_PASSWORD,
+  }
+  delete env.CIDX_TOKEN
+  const bench = new Bench(server, env, source, hanging)
+  try {
+    // Warm-up, not counted: logs in once (the token is then cached) and warms the OS file cache.
+    await bench.measure('index')
+    const samples = []
+    for (let n = 0; n < total; n++) {
+      const sample = await bench.measure(n % 2 === 0 ? 'index' : 'clone')
+      samples.push(sample)
+      console.log(`${String(n + 1).padStart(2)}/${total} ${sample.kind.padEnd(5)} effective ${sample.effectiveMs.toFixed(0)} ms, command ${sample.commandMs.toFixed(0)} ms`)
+    }
+
+    const text = report(samples)
+    mkdirSync(dirname(REPORT), {recursive: true})
+    writeFileSync(REPORT, text)
+    console.log(`\n${text}`)
+  } finally {
+    await server.close()
+    await hanging.close()
+    rmSync(root, {recursive: true, force: true})
+  }
+}
+
+await main()
