@@ -26,7 +26,7 @@ function columns(jobs: readonly Job[], options: JobTableOptions): ColumnSpec<Job
   const ids = terminal.tty ? shortJobIds(jobs.map((job) => job.job_id)) : undefined
   const specs: ColumnSpec<Job>[] = [
     {header: 'ID', cell: (job) => ids?.get(job.job_id) ?? job.job_id},
-    {header: 'TYPE', cell: (job) => job.job_type, minWidth: 8, priority: 60},
+    {header: 'TYPE', cell: (job) => job.job_type, minWidth: 15, priority: 60},
     {header: 'STATUS', cell: (job) => formatStatus(job.status, terminal)},
     {header: 'PROGRESS', cell: (job) => formatProgress(job, terminal), compact: (job) => formatPercent(job.progress), priority: 30, align: 'right'},
     {header: 'REPOSITORY', cell: (job) => job.repository ?? '-', minWidth: 10, priority: 50},

@@ -74,10 +74,9 @@ describe('job-table: renderJobTable', () => {
     expect(at(110)[1]).to.equal('3f0c9a52                 add_golden_repo         ● running       45%  backend     3m ago     2m 00s  alice')
     expect(at(100)[2]).to.equal('data-retention-1a2b3c4d  data_retention…  ✖ failed       100%  -           3h ago     1h 02m  system')
     expect(at(90)[0]).to.equal('ID                       TYPE             STATUS     PROGRESS  REPOSITORY  CREATED  USER')
-    expect(at(80)[0]).to.equal('ID                       TYPE            STATUS     PROGRESS  REPOSITORY  USER')
-    expect(at(70)[0]).to.equal('ID                       TYPE            STATUS     REPOSITORY  USER')
-    expect(at(50)[0]).to.equal('ID                       TYPE            STATUS')
-    expect(at(40)).to.deep.equal(['ID                       STATUS', '3f0c9a52                 ● running', 'data-retention-1a2b3c4d  ✖ failed'])
+    expect(at(80)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY  USER')
+    expect(at(70)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY')
+    expect(at(50)).to.deep.equal(['ID                       STATUS', '3f0c9a52                 ● running', 'data-retention-1a2b3c4d  ✖ failed'])
     for (const width of [110, 100, 90, 80, 70, 60, 50, 40, 30]) expect(Math.max(...at(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
   })
 

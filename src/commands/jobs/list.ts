@@ -1,0 +1,94 @@
+import {Flags} from '@oclif/core'
+
+import {JobsCommand} from '../../lib/base-command.js'
+import type {Job} from '../../lib/job.js'
+import type {CollectedJobs, JobsClient} from '../../lib/jobs-client.js'
+import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../lib/list-flags.js'
+
+type Caller = {username: string | null; role: string | null}
+
+export default class JobsList extends JobsCommand<typeof JobsList> {
+  static override summary = 'List jobs, newest first'
+  static override description = [
+    'Shows the jobs you can see (all jobs for an admin): ID, type, status, progress, repository, created, duration, and the user for admins.',
+    'On a terminal, IDs are shortened to a prefix that `jobs status` accepts, and status and progress get symbols, colours and bars. In a pipe, IDs are printed whole and nothing is coloured or cut.',
+    'The table goes to stdout, the "Showing N of M jobs" line to stderr, so `| grep` and `| wc -l` see only jobs.',
+    'A real CIDX server filters only by status and pages through only its newest ~50 jobs per status: the other filters are applied here as well, and the CLI says so when the server stopped paging before the jobs ran out.',
+  ].join('\n\n')
+
+  static override examples = [
+    {description: 'The newest 20 jobs', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'What is waiting or running', command: '<%= config.bin %> <%= command.id %> --status active'},
+    {description: 'Failed syncs of the last day', command: '<%= config.bin %> <%= command.id %> --status failed --type sync_repository --since 1d'},
+    {description: 'Every job of one repository, longest first', command: '<%= config.bin %> <%= command.id %> --repository backend --all --sort -duration'},
+    {description: 'IDs only, for xargs', command: '<%= config.bin %> <%= command.id %> --status queued -q | xargs <%= config.bin %> jobs cancel --yes'},
+    {description: 'For scripts', command: "<%= config.bin %> <%= command.id %> --json | jq -r '.[] | [.job_id, .status] | @tsv'"},
+  ]
+
+  static override flags = {
+    status: Flags.string({multiple: true, summary: 'only jobs with this status: queued, running, completed, failed, ..., or active', description: STATUS_HELP, helpValue: 'STATUS'}),
+    type: Flags.string({multiple: true, description: 'operation type, e.g. sync_repository, add_golden_repo (repeat or comma-separate)', helpValue: 'TYPE'}),
+    repository: Flags.string({description: 'only jobs about this repository alias'}),
+    user: Flags.string({description: "only this user's jobs (admins see everyone's)"}),
+    since: Flags.string({description: 'only jobs created since then: a duration ago (90m, 2h, 7d, 1h30m) or an ISO date/time', helpValue: 'WHEN'}),
+    until: Flags.string({description: 'only jobs created before then (same forms as --since)', helpValue: 'WHEN'}),
+    limit: Flags.integer({default: 20, min: 1, description: 'show at most this many jobs'}),
+    offset: Flags.integer({default: 0, min: 0, description: 'skip this many matching jobs first'}),
+    all: Flags.boolean({description: 'show every matching job (pages through the server; ignores --limit)'}),
+    sort: Flags.string({default: DEFAULT_SORT, summary: 'sort by created, progress, status, type, duration, repository or user; -KEY descending', description: SORT_HELP, helpValue: 'KEY'}),
+    quiet: Flags.boolean({char: 'q', description: 'print only the full job IDs, one per line', exclusive: ['json']}),
+  }
+
+  public async run(): Promise<Job[]> {
+    const {flags} = this
+    // Every flag is checked before the first request: a typo is exit 2, not a network call.
+    const query = buildListQuery(flags)
+    const sort = parseSort(flags.sort)
+    const client = await this.jobsClient()
+    const {collectJobs} = await import('../../lib/jobs-client.js')
+    const forPeople = !this.jsonEnabled() && !flags.quiet
+    const [collected, caller] = await Promise.all([
+      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset}),
+      forPeople ? this.caller(client) : undefined,
+    ])
+    const jobs = sortJobs(collected.jobs, sort)
+    if (flags.quiet) {
+      if (jobs.length > 0) process.stdout.write(`${jobs.map((job) => job.job_id).join('\n')}\n`)
+    } else if (forPeople) {
+      await this.printTable(client, jobs, collected, caller)
+    }
+
+    const {rememberJobs} = await import('../../lib/id-cache.js')
+    await rememberJobs(this.config.configDir, jobs)
+    return jobs
+  }
+
+  /** Who is asking, to decide on the USER column; unknown (undefined) when the client cannot tell. */
+  private async caller(client: JobsClient): Promise<Caller | undefined> {
+    try {
+      return await client.whoami()
+    } catch {
+      return undefined
+    }
+  }
+
+  private async printTable(client: JobsClient, jobs: Job[], collected: CollectedJobs, caller: Caller | undefined): Promise<void> {
+    const [{listFooter, renderJobTable, shouldShowUser}, {detectTerminal}] = await Promise.all([
+      import('../../lib/job-table.js'),
+      import('../../lib/terminal.js'),
+    ])
+    const terminal = detectTerminal(process.stdout)
+    if (jobs.length > 0) this.log(renderJobTable(jobs, {terminal, showUser: shouldShowUser(jobs, caller)}).join('\n'))
+    this.logToStderr(
+      listFooter({
+        shown: jobs.length,
+        offset: this.flags.offset,
+        complete: collected.complete,
+        serverStoppedEarly: collected.serverStoppedEarly,
+        totalAtLeast: collected.totalAtLeast,
+        // Past what was fetched, only a server that filters and pages correctly (it says so) counts exactly.
+        totalExact: collected.complete || (await client.serverFeatures()).has('job_filters'),
+      }),
+    )
+  }
+}

@@ -1,0 +1,398 @@
+import {type ServerHandle, startServer} from '@cidx/local-server'
+import {runCommand} from '@oclif/test'
+import {expect} from 'chai'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {createServer, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {idCachePath} from '../../../src/lib/id-cache.js'
+import type {Job} from '../../../src/lib/job.js'
+import {type CliSandbox, cliSandbox} from '../auth-helpers.js'
+
+const ROOT = new URL('../../..', import.meta.url).pathname
+const MINUTE = 60_000
+const NORMALIZED_KEYS = [
+  'completed_at',
+  'created_at',
+  'description',
+  'error_message',
+  'job_id',
+  'job_type',
+  'progress',
+  'progress_detail',
+  'repository',
+  'result',
+  'started_at',
+  'status',
+  'user_id',
+]
+
+interface Seeded {
+  job_id: string
+  status: string
+  operation_type: string
+  username: string
+  repository: string | null
+  created_at: Date
+}
+
+/** The output stream as the command sees it: a pipe unless a test says otherwise, colour variables unset. */
+function outputAs(options: {tty: boolean; columns?: number}): () => void {
+  const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
+  const saved = {isTTY: stdout.isTTY, columns: stdout.columns, env: {NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM}}
+  stdout.isTTY = options.tty
+  if (options.columns !== undefined) stdout.columns = options.columns
+  delete process.env.NO_COLOR
+  delete process.env.FORCE_COLOR
+  process.env.TERM = 'xterm-256color'
+  return () => {
+    stdout.isTTY = saved.isTTY
+    stdout.columns = saved.columns
+    for (const [name, value] of Object.entries(saved.env)) {
+      if (value === undefined) delete process.env[name]
+      else process.env[name] = value
+    }
+  }
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((line) => line !== '')
+}
+
+describe('commands: jobs list (against the local server)', () => {
+  let server: ServerHandle
+  let dataDir: string
+  let adminToken: string
+  let bobToken: string
+  let sandbox: CliSandbox
+  let restoreOutput: () => void
+  const seeded: Seeded[] = []
+  const now = Date.now()
+
+  /** A job `minutesAgo` old, stored as a real server would send it. */
+  function seed(minutesAgo: number, fields: {status: string; operation_type?: string; username?: string; repository?: string | null}): void {
+    const created = new Date(now - minutesAgo * MINUTE)
+    const active = ['pending', 'running', 'resolving_prerequisites'].includes(fields.status)
+    const wire = server.testing.insertJob({
+      operation_type: fields.operation_type ?? 'sync_repository',
+      status: fields.status,
+      created_at: created,
+      started_at: fields.status === 'pending' ? null : new Date(created.getTime() + 1000),
+      completed_at: active ? null : new Date(created.getTime() + 61_000),
+      progress: active ? 40 : 100,
+      username: fields.username ?? 'admin',
+      result: fields.repository ? {success: true, alias: fields.repository} : null,
+      repository: fields.repository ?? null,
+    })
+    seeded.push({...fields, job_id: wire.job_id, operation_type: wire.operation_type, username: wire.username, repository: fields.repository ?? null, created_at: created})
+  }
+
+  const visibleTo = (user: string) => seeded.filter((job) => user === 'admin' || job.username === user)
+  const newestFirst = (jobs: Seeded[]) => [...jobs].sort((a, b) => b.created_at.getTime() - a.created_at.getTime())
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'cidx-list-server-'))
+    server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
+    await server.testing.createUser('bob', 'bobs-pw', 'normal_user')
+    const statuses = ['completed', 'failed', 'running', 'pending', 'cancelled', 'completed_partial', 'resolving_prerequisites']
+    const types = ['sync_repository', 'add_golden_repo', 'reindex']
+    // 35 jobs, one every 10 minutes: the newest is 10 minutes old, the oldest almost 6 hours.
+    for (let index = 0; index < 35; index++) {
+      seed((index + 1) * 10, {
+        status: statuses[index % statuses.length],
+        operation_type: types[index % types.length],
+        username: index % 5 === 0 ? 'bob' : 'admin',
+        repository: index % 4 === 3 ? null : `repo-${index % 4}`,
+      })
+    }
+
+    adminToken = await server.testing.createAccessToken('admin', {ttlSeconds: 3600})
+    bobToken = await server.testing.createAccessToken('bob', {ttlSeconds: 3600})
+  })
+
+  after(async () => {
+    await server.close()
+    await rm(dataDir, {recursive: true, force: true})
+  })
+
+  beforeEach(async () => {
+    sandbox = await cliSandbox()
+    process.env.CIDX_SERVER_URL = server.url
+    process.env.CIDX_TOKEN = adminToken
+    restoreOutput = outputAs({tty: false})
+  })
+
+  afterEach(async () => {
+    restoreOutput()
+    await sandbox.restore()
+  })
+
+  async function listJson(...flags: string[]): Promise<Job[]> {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--json', ...flags], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stderr).to.equal('')
+    return JSON.parse(stdout) as Job[]
+  }
+
+  it('prints a plain table with full IDs for a pipe, the footer on stderr', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list'], {root: ROOT}, {stripAnsi: false})
+    expect(error).to.equal(undefined)
+    const rows = lines(stdout)
+    expect(rows[0]).to.match(/^ID {36}TYPE +STATUS +PROGRESS +REPOSITORY +CREATED +DURATION +USER$/)
+    expect(rows).to.have.length(21)
+    const expected = newestFirst(visibleTo('admin')).slice(0, 20)
+    expect(rows.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(expected.map((job) => job.job_id))
+    expect(rows[1]).to.match(/ sync_repository +completed +100% +repo-0 +10m ago +1m 00s +bob$/)
+    expect(stdout).not.to.include('\u001B')
+    expect(stderr).to.equal(`Showing 20 of ${seeded.length} jobs; --limit N or --all for more.\n`)
+  })
+
+  it('prints the normalized jobs under --json and nothing else', async () => {
+    const jobs = await listJson()
+    expect(jobs).to.have.length(20)
+    for (const job of jobs) expect(Object.keys(job).sort()).to.deep.equal(NORMALIZED_KEYS)
+    expect(jobs.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 20).map((job) => job.job_id))
+    const queued = jobs.find((job) => job.job_id === seeded[3].job_id)!
+    expect(queued).to.include({status: 'queued', job_type: 'sync_repository', user_id: 'admin', repository: null, started_at: null})
+  })
+
+  it('prints only full IDs under --quiet', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '-q', '--limit', '5'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stderr).to.equal('')
+    expect(stdout).to.equal(`${newestFirst(seeded).slice(0, 5).map((job) => job.job_id).join('\n')}\n`)
+  })
+
+  it('filters by status; pending is queued; several statuses are merged newest first', async () => {
+    const failed = await listJson('--status', 'failed')
+    expect(failed.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.status === 'failed')).map((job) => job.job_id))
+    const pending = await listJson('--status', 'pending')
+    expect(pending.length).to.equal(seeded.filter((job) => job.status === 'pending').length)
+    expect(new Set(pending.map((job) => job.status))).to.deep.equal(new Set(['queued']))
+    const merged = await listJson('--status', 'failed,cancelled', '--limit', '50')
+    const expected = newestFirst(seeded.filter((job) => job.status === 'failed' || job.status === 'cancelled'))
+    expect(merged.map((job) => job.job_id)).to.deep.equal(expected.map((job) => job.job_id))
+  })
+
+  it('--status active lists queued, running and resolving_prerequisites jobs', async () => {
+    const jobs = await listJson('--status', 'active', '--all')
+    const expected = seeded.filter((job) => ['pending', 'running', 'resolving_prerequisites'].includes(job.status))
+    expect(jobs).to.have.length(expected.length)
+    expect(new Set(jobs.map((job) => job.status))).to.deep.equal(new Set(['queued', 'running', 'resolving_prerequisites']))
+  })
+
+  it('filters by type, repository, user and creation time', async () => {
+    const types = await listJson('--type', 'reindex', '--type', 'add_golden_repo', '--all')
+    expect(types).to.have.length(seeded.filter((job) => job.operation_type !== 'sync_repository').length)
+    expect(types.every((job) => job.job_type !== 'sync_repository')).to.equal(true)
+    const repository = await listJson('--repository', 'repo-1', '--all')
+    expect(repository.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.repository === 'repo-1')).map((job) => job.job_id))
+    const bob = await listJson('--user', 'bob', '--all')
+    expect(bob.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.username === 'bob')).map((job) => job.job_id))
+    // Jobs every 10 minutes from 10 minutes ago: 45m covers four of them, 25m..45m two.
+    expect(await listJson('--since', '45m')).to.have.length(4)
+    expect(await listJson('--since', '45m', '--until', '25m')).to.have.length(2)
+    const sinceDate = new Date(now - 35 * MINUTE).toISOString()
+    expect(await listJson('--since', sinceDate)).to.have.length(3)
+  })
+
+  it('--all lists every job, and the footer says so', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(lines(stdout)).to.have.length(seeded.length + 1)
+    expect(stderr).to.equal(`Showing ${seeded.length} of ${seeded.length} jobs.\n`)
+  })
+
+  it('pages with --offset and sorts with --sort', async () => {
+    const second = await listJson('--limit', '5', '--offset', '5')
+    expect(second.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(5, 10).map((job) => job.job_id))
+    const {stderr} = await runCommand(['jobs', 'list', '--limit', '5', '--offset', '5'], {root: ROOT})
+    expect(stderr).to.equal(`Showing 6-10 of ${seeded.length} jobs; --limit N or --all for more.\n`)
+    const oldestFirst = await listJson('--sort', 'created', '--limit', '3')
+    expect(oldestFirst.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 3).reverse().map((job) => job.job_id))
+    const byProgress = await listJson('--sort', 'progress', '--all')
+    expect(byProgress.map((job) => job.progress)).to.deep.equal([...byProgress.map((job) => job.progress)].sort((a, b) => a - b))
+  })
+
+  it('shows a non-admin only their own jobs, without a USER column', async () => {
+    process.env.CIDX_TOKEN = bobToken
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    const rows = lines(stdout)
+    expect(rows[0]).not.to.include('USER')
+    expect(rows.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(newestFirst(visibleTo('bob')).map((job) => job.job_id))
+    expect(stderr).to.equal(`Showing ${visibleTo('bob').length} of ${visibleTo('bob').length} jobs.\n`)
+  })
+
+  it('says so in one friendly line when nothing matches, and exits 0', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--status', 'failed', '--since', '5m'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stdout).to.equal('')
+    expect(stderr).to.equal('No jobs match.\n')
+    expect(await listJson('--repository', 'nowhere')).to.deep.equal([])
+  })
+
+  it('remembers the listed IDs for shell completion', async () => {
+    await listJson('--limit', '3')
+    const cache = JSON.parse(await readFile(idCachePath(sandbox.configDir), 'utf8')) as {jobs: {job_id: string}[]}
+    expect(cache.jobs.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 3).map((job) => job.job_id))
+  })
+
+  it('shows short IDs, symbols, colours and bars on a colour terminal', async () => {
+    restoreOutput()
+    restoreOutput = outputAs({tty: true, columns: 200})
+    const {stdout, error} = await runCommand(['jobs', 'list', '--limit', '3'], {root: ROOT}, {stripAnsi: false})
+    expect(error).to.equal(undefined)
+    const rows = lines(stdout)
+    expect(rows[1].startsWith(`${newestFirst(seeded)[0].job_id.slice(0, 8)} `)).to.equal(true)
+    expect(stdout).to.include('\u001B[32m✔ completed\u001B[39m')
+    expect(stdout).to.include('██████████')
+  })
+
+  it('keeps a terminal plain under NO_COLOR', async () => {
+    restoreOutput()
+    restoreOutput = outputAs({tty: true, columns: 200})
+    process.env.NO_COLOR = '1'
+    const {stdout, error} = await runCommand(['jobs', 'list', '--limit', '3'], {root: ROOT}, {stripAnsi: false})
+    expect(error).to.equal(undefined)
+    expect(stdout).not.to.include('\u001B')
+    expect(stdout).not.to.include('█')
+  })
+})
+
+describe('commands: jobs list (usage and configuration errors)', () => {
+  let sandbox: CliSandbox
+  let restoreOutput: () => void
+
+  beforeEach(async () => {
+    sandbox = await cliSandbox()
+    restoreOutput = outputAs({tty: false})
+  })
+
+  afterEach(async () => {
+    restoreOutput()
+    await sandbox.restore()
+  })
+
+  const usageCases: [string, string[], RegExp][] = [
+    ['an unknown status', ['--status', 'runing'], /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/],
+    ['an unknown sort key', ['--sort', 'age'], /^Error: Unknown sort key "age"/],
+    ['a bad --since', ['--since', 'lately'], /^Error: --since must be a duration such as 90s/],
+    ['an empty time range', ['--since', '1h', '--until', '2h'], /^Error: --since \(.*\) is after --until/],
+    ['--limit 0', ['--limit', '0'], /^Error: .*limit.*See --help for usage\.$/],
+    ['--quiet with --json', ['-q', '--json'], /--json|--quiet/],
+    ['an unknown flag', ['--colour'], /^Error: .*--colour.*See --help for usage\.$/],
+  ]
+
+  for (const [what, flags, message] of usageCases) {
+    it(`exits 2 with one line for ${what}, before any configuration or request`, async () => {
+      const {stdout, stderr, error} = await runCommand(['jobs', 'list', ...flags], {root: ROOT})
+      expect(error?.oclif?.exit).to.equal(2)
+      if (!flags.includes('--json')) {
+        expect(stdout).to.equal('')
+        expect(lines(stderr)).to.have.length(1)
+        expect(stderr.trim()).to.match(message)
+      } else {
+        expect(JSON.parse(stdout).error).to.include({kind: 'usage', exit_code: 2})
+      }
+    })
+  }
+
+  it('exits 3 with one line when nothing is configured', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list'], {root: ROOT})
+    expect(error?.oclif?.exit).to.equal(3)
+    expect(stdout).to.equal('')
+    expect(lines(stderr)).to.have.length(1)
+    expect(stderr).to.match(/^Error: .*(login|CIDX_SERVER_URL)/)
+  })
+})
+
+/**
+ * A real CIDX server's listing, defect included: newest first, at most 50 per page, and an empty
+ * page at any offset of 50 or more (it reads only about `limit` jobs from storage, then slices).
+ * No /health extensions.
+ */
+function realServerDouble(jobs: object[]): Promise<{url: string; close: () => Promise<void>}> {
+  const server: Server = createServer((request, response) => {
+    const url = new URL(request.url!, 'http://localhost')
+    if (url.pathname !== '/api/jobs' || request.headers.authorization !== 'Bearer real-token') {
+      response.writeHead(url.pathname === '/api/jobs' ? 401 : 404, {'content-type': 'application/json'})
+      response.end(JSON.stringify({detail: url.pathname === '/api/jobs' ? 'Invalid token' : 'Not Found'}))
+      return
+    }
+
+    const status = url.searchParams.get('status')
+    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 10), 1), 50)
+    const offset = Math.max(Number(url.searchParams.get('offset') ?? 0), 0)
+    const matching = jobs.filter((job) => !status || (job as {status: string}).status === status)
+    const page = offset >= limit ? [] : matching.slice(0, limit).slice(offset)
+    response.writeHead(200, {'content-type': 'application/json'})
+    response.end(JSON.stringify({jobs: page, total: matching.length, limit, offset}))
+  })
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const {port} = server.address() as AddressInfo
+      resolve({url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(() => done()))})
+    })
+  })
+}
+
+describe('commands: jobs list (against a server with the real paging defect)', () => {
+  let sandbox: CliSandbox
+  let restoreOutput: () => void
+  let double: {url: string; close: () => Promise<void>}
+
+  before(async () => {
+    const start = Date.parse('2026-11-28T12:00:00Z')
+    const jobs = Array.from({length: 120}, (_, index) => ({
+      job_id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+      operation_type: 'sync_repository',
+      status: 'completed',
+      created_at: new Date(start - index * MINUTE).toISOString().replace('Z', '+00:00'),
+      started_at: null,
+      completed_at: null,
+      progress: 100,
+      result: null,
+      error: null,
+      username: 'admin',
+      current_phase: null,
+      phase_detail: null,
+    }))
+    double = await realServerDouble(jobs)
+  })
+
+  after(async () => {
+    await double.close()
+  })
+
+  beforeEach(async () => {
+    sandbox = await cliSandbox()
+    process.env.CIDX_SERVER_URL = double.url
+    process.env.CIDX_TOKEN = 'real-token'
+    restoreOutput = outputAs({tty: false})
+  })
+
+  afterEach(async () => {
+    restoreOutput()
+    await sandbox.restore()
+  })
+
+  it('--all stops where the server stops, without looping or duplicating, and says why', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    const ids = lines(stdout).slice(1).map((row) => row.split(/\s+/)[0])
+    expect(ids).to.have.length(50)
+    expect(new Set(ids).size).to.equal(50)
+    expect(stderr).to.equal(
+      'Showing 50 of at least 50 jobs — the server stopped paging early (a known limit of CIDX servers); narrow with --status or --since.\n',
+    )
+  })
+
+  it('a page within the first 50 needs no warning, and the count says "at least"', async () => {
+    const {stderr, error} = await runCommand(['jobs', 'list', '--limit', '10'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stderr).to.equal('Showing 10 of at least 50 jobs; --limit N or --all for more.\n')
+  })
+})
