@@ -1,0 +1,77 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../lib/base-command.js'
+import {resolveLoginTarget} from '../lib/config.js'
+import {UsageError} from '../lib/errors.js'
+import {promptPassword, promptText, readAllStdin} from '../lib/prompt.js'
+import {writeSession} from '../lib/session-store.js'
+
+/** What `cidx login --json` prints. Never a token. */
+export interface LoginResult {
+  server: string
+  username: string
+  role: string
+}
+
+export default class Login extends BaseCommand<typeof Login> {
+  static override summary = 'Log in to a CIDX server and remember the session'
+  static override description =
+    'Asks for the password without echo (or reads it from stdin with --password-stdin), logs in, and keeps the server, user name, role and tokens in the config directory (mode 0600). The password is never stored: the refresh token renews the session until it runs out; then log in again.'
+
+  static override examples = [
+    '<%= config.bin %> login --server https://cidx.example.com --username alice',
+    'printf %s "$PASSWORD" | <%= config.bin %> login --server https://cidx.example.com --username ci --password-stdin',
+  ]
+
+  static override flags = {
+    username: Flags.string({char: 'u', description: 'user name (default: CIDX_USERNAME, the last login, or asked)'}),
+    'password-stdin': Flags.boolean({description: 'read the password from stdin instead of asking'}),
+    totp: Flags.string({description: 'one-time code, for accounts with two-factor authentication'}),
+  }
+
+  public async run(): Promise<LoginResult> {
+    const {configDir} = this.config
+    const target = await resolveLoginTarget({configDir, env: process.env, serverFlag: this.flags.server, usernameFlag: this.flags.username})
+    const username = target.username ?? (await this.askUsername())
+    const password = await this.readPassword(username, target.server)
+
+    const {CidxClient} = await import('../lib/cidx-client.js')
+    const client = new CidxClient({
+      credentials: {serverUrl: target.server, source: target.source},
+      debug: this.debugSink(),
+      timeouts: this.timeouts(),
+      userAgent: this.config.userAgent,
+    })
+    const {tokens, user} = await client.login(username, password, {totp: this.flags.totp ?? (() => this.askOneTimeCode())})
+    await writeSession(configDir, {
+      server: target.server,
+      username: user.username,
+      role: user.role,
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+      refreshToken: tokens.refreshToken ?? null,
+    })
+    this.log(`Logged in to ${target.server} as ${user.username} (${user.role})`)
+    return {server: target.server, username: user.username, role: user.role}
+  }
+
+  private async askUsername(): Promise<string> {
+    if (this.flags['password-stdin']) throw new UsageError('--username is required with --password-stdin')
+    const username = await promptText('Username: ', {input: process.stdin, output: process.stderr, noTerminal: 'no terminal: use --username'})
+    if (username === '') throw new UsageError('The user name is empty')
+    return username
+  }
+
+  /** Only called when the server asks for a second factor and --totp was not given. */
+  private askOneTimeCode(): Promise<string> {
+    return promptText('One-time code: ', {input: process.stdin, output: process.stderr, noTerminal: 'no terminal: use --totp CODE'})
+  }
+
+  private async readPassword(username: string, server: string): Promise<string> {
+    const password = this.flags['password-stdin']
+      ? await readAllStdin(process.stdin)
+      : await promptPassword(`Password for ${username} at ${server}: `, {input: process.stdin, output: process.stderr})
+    if (password === '') throw new UsageError('The password is empty')
+    return password
+  }
+}
