@@ -17,8 +17,14 @@ import type {JobsClient} from './jobs-client.js'
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000
 export const DEFAULT_CONCURRENCY = 4
-/** First pause between polls; it grows by half each time up to MAX_POLL_MS. A pending job needs none: the first look follows the DELETE. */
+/**
+ * Pause between polls of one job. The first look follows the DELETE at once (a pending job is
+ * cancelled by then); most running jobs stop within a second, so the pause stays short for
+ * FAST_POLLS looks, then grows by half each time up to MAX_POLL_MS. With more jobs waiting than
+ * requests allowed in flight, every pause stretches in proportion, so the request rate stays bounded.
+ */
 export const DEFAULT_POLL_MS = 100
+const FAST_POLLS = 10
 const MAX_POLL_MS = 1000
 const POLL_GROWTH = 1.5
 
@@ -114,6 +120,9 @@ interface Settled {
 
 class CancelRun {
   private readonly limit: <T>(work: () => Promise<T>) => Promise<T>
+  private readonly concurrency: number
+  /** Jobs being polled right now. */
+  private waiting = 0
   private readonly wait: boolean
   private readonly waitTimeoutMs: number
   private readonly pollMs: number
@@ -123,7 +132,8 @@ class CancelRun {
     private readonly client: CancelClient,
     private readonly options: CancelOptions,
   ) {
-    this.limit = createLimiter(Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY))
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
+    this.limit = createLimiter(this.concurrency)
     this.wait = options.wait ?? true
     this.waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS
@@ -169,12 +179,26 @@ class CancelRun {
     return this.settle(jobId, startedMs, 'error', lastStatus, error.message, error.exitCode)
   }
 
-  /** Polls: at once (a pending job is already cancelled), then with growing pauses, up to the deadline. */
+  /** Polls until the job has ended or the deadline has passed. */
   private async waitForEnd(jobId: string, startedMs: number): Promise<Settled> {
-    let pauseMs = 0
+    this.waiting++
+    try {
+      return await this.poll(jobId, startedMs)
+    } finally {
+      this.waiting--
+    }
+  }
+
+  private pauseBefore(look: number): number {
+    const slowdown = look <= FAST_POLLS ? 1 : POLL_GROWTH ** (look - FAST_POLLS)
+    const load = Math.max(1, this.waiting / this.concurrency)
+    return Math.min(this.pollMs * slowdown, MAX_POLL_MS) * load
+  }
+
+  private async poll(jobId: string, startedMs: number): Promise<Settled> {
     let lastStatus: string | null = null
-    for (;;) {
-      if (pauseMs > 0) await sleep(Math.max(0, Math.min(pauseMs, this.deadline - Date.now())), undefined, {signal: this.options.signal})
+    for (let look = 0; ; look++) {
+      if (look > 0) await sleep(Math.max(0, Math.min(this.pauseBefore(look), this.deadline - Date.now())), undefined, {signal: this.options.signal})
       let job: Job
       try {
         job = await this.limit(() => this.client.getJob(jobId))
@@ -189,8 +213,6 @@ class CancelRun {
         const message = `Still ${job.status} after ${this.waitTimeoutMs / 1000} s; the server has the cancel request and may stop it later.`
         return this.settle(jobId, startedMs, 'timed_out', job.status, message, ExitCode.TIMEOUT)
       }
-
-      pauseMs = pauseMs === 0 ? this.pollMs : Math.min(pauseMs * POLL_GROWTH, MAX_POLL_MS)
     }
   }
 

@@ -53,8 +53,9 @@ describe('commands: jobs cancel (against the local server)', function () {
   let aliasCount = 0
 
   before(async () => {
-    // 300 files in batches of 20, 150 ms apart: an activation indexes for about 2 s.
-    watch = await startWatchServer({goldenFiles: 300, jobThrottleMs: 150, workers: 1})
+    // 400 files in batches of 20, 250 ms apart: an activation indexes for about 5 s, time enough
+    // for the CLI to start and cancel it while it runs, even on a busy machine.
+    watch = await startWatchServer({goldenFiles: 400, jobThrottleMs: 250, workers: 1})
   })
 
   after(async () => {
@@ -152,34 +153,40 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(existsSync(join(watch.root, 'data', 'activated', USER, alias))).to.equal(false)
   })
 
-  it('cancels a running clone within 5 s: git and its helpers are gone, no partial clone is left', async () => {
+  /** A golden-repository addition of admin's cloning from a git server that never answers: it runs until cancelled. */
+  async function hangingClone(): Promise<{jobId: string; pids: number[]; close(): Promise<void>}> {
     const hanging = await startHangingGitServer()
+    const admin = await adminToken()
+    const response = await fetch(`${watch.url}/api/admin/golden-repos`, {
+      method: 'POST',
+      headers: {authorization: `Bearer ${admin}`, 'content-type': 'application/json'},
+      body: JSON.stringify({repo_url: hanging.url, alias: `hanging-${++aliasCount}`}),
+    })
+    const {job_id: jobId} = (await response.json()) as {job_id: string}
+    const pids = await waitFor('git to be connected', () => {
+      const live = watch.server.testing.childPids(jobId)
+      return live.length > 0 && hanging.requests() > 0 ? live : undefined
+    })
+    return {jobId, pids, close: () => hanging.close()}
+  }
+
+  it('cancels a running clone within 5 s: git and its helpers are gone, no partial clone is left', async () => {
+    const clone = await hangingClone()
     const restoreAlice = useCliEnv(watch, {CIDX_USERNAME: 'admin', CIDX_PASSWORD: ADMIN_PASSWORD})
     try {
-      const admin = await adminToken()
-      const response = await fetch(`${watch.url}/api/admin/golden-repos`, {
-        method: 'POST',
-        headers: {authorization: `Bearer ${admin}`, 'content-type': 'application/json'},
-        body: JSON.stringify({repo_url: hanging.url, alias: 'hanging'}),
-      })
-      const {job_id: jobId} = (await response.json()) as {job_id: string}
-      const pids = await waitFor('git to be connected', () => {
-        const live = watch.server.testing.childPids(jobId)
-        return live.length > 0 && hanging.requests() > 0 ? live : undefined
-      })
       const started = Date.now()
-      const {stdout, error} = await cancel('--yes', '--json', jobId)
+      const {stdout, error} = await cancel('--yes', '--json', clone.jobId)
       expect(Date.now() - started).to.be.below(5000)
       expect(exitCodeOf(error)).to.equal(0)
       const [result] = JSON.parse(stdout) as CancelResult[]
-      expect(result).to.include({job_id: jobId, outcome: 'cancelled', final_status: 'cancelled'})
-      expect(watch.server.testing.childPids(jobId)).to.deep.equal([])
-      expect(pids.filter((pid) => isAlive(pid))).to.deep.equal([])
+      expect(result).to.include({job_id: clone.jobId, outcome: 'cancelled', final_status: 'cancelled'})
+      expect(watch.server.testing.childPids(clone.jobId)).to.deep.equal([])
+      expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])
       expect(leftovers().tmp).to.deep.equal([])
-      expect(existsSync(join(watch.root, 'data', 'golden', 'hanging'))).to.equal(false)
+      expect(existsSync(join(watch.root, 'data', 'golden', `hanging-${aliasCount}`))).to.equal(false)
     } finally {
       restoreAlice()
-      await hanging.close()
+      await clone.close()
     }
   })
 
@@ -318,37 +325,43 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(exitCodeOf(badTimeout.error)).to.equal(2)
   })
 
-  it('on a real terminal (tmux): shows the selection, asks, and on "y" renders the cancel live', async function () {
-    const jobId = await indexingActivation()
+  it('on a real terminal (tmux): shows the selection, asks, and on "y" renders the cancel live', async () => {
+    // A clone that never ends by itself: the job is still running however slowly the CLI starts.
+    const clone = await hangingClone()
     const session = `cidx-cancel-${process.pid}`
     const script = join(watch.root, 'tty-cancel.sh')
-    const env = watch.childEnv()
+    const env = watch.childEnv({CIDX_USERNAME: 'admin', CIDX_PASSWORD: ADMIN_PASSWORD})
     const exports = ['HOME', 'XDG_CONFIG_HOME', 'CIDX_CONFIG_DIR', 'CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'PATH']
       .map((name) => `export ${name}='${env[name]}'`)
       .join('\n')
     writeFileSync(
       script,
       `${exports}\nunset NO_COLOR FORCE_COLOR CI\ncd '${REPO_ROOT}'\n` +
-        `node --import tsx --conditions=development --no-warnings=ExperimentalWarning bin/dev.js jobs cancel ${jobId.slice(0, 8)}\n` +
+        `node --import tsx --conditions=development --no-warnings=ExperimentalWarning bin/dev.js jobs cancel ${clone.jobId.slice(0, 8)}\n` +
         'echo "EXIT=$?"\nsleep 60\n',
     )
     const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
     tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '20', `sh ${script}`)
     try {
       const screen = () => tmux('capture-pane', '-p', '-t', session)
-      await waitFor('the question', () => (screen().includes('Cancel 1 job(s)? (y/N)') ? true : undefined), 20_000)
+      await waitFor('the question', () => (screen().includes('Cancel 1 job(s)? (y/N)') ? true : undefined), 30_000)
       expect(screen()).to.include('1 job(s) to cancel:')
+      expect(screen()).to.match(/● running\s+hanging-\d+\s+admin/)
       tmux('send-keys', '-t', session, 'y', 'Enter')
       const final = await waitFor('the command to end', () => {
         const text = screen()
         return text.includes('EXIT=') ? text : undefined
       })
-      expect(final).to.include('EXIT=0')
-      expect(final).to.match(/✔ .*activate_repository.*cancelled in [\d.]+ s/)
+      expect(final, final).to.include('EXIT=0')
+      expect(final).to.match(/✔ .*add_golden_repo\s+hanging-\d+\s+cancelled in [\d.]+ s/)
       expect(final).to.include('1 cancelled.')
-      expect(await status(jobId)).to.equal('cancelled')
+      expect(await (await fetch(`${watch.url}/api/jobs/${clone.jobId}`, {headers: {authorization: `Bearer ${await adminToken()}`}})).json()).to.include({
+        status: 'cancelled',
+      })
+      expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])
     } finally {
       tmux('kill-session', '-t', session)
+      await clone.close()
     }
   })
 })

@@ -113,6 +113,15 @@ describe('lib/cancel: cancelJobs', () => {
     ])
   })
 
+  it('keeps looking, less often, at a job that takes long to stop', async () => {
+    const running = job('a', 'running')
+    const views = [...Array.from({length: 14}, () => running), job('a', 'cancelled', {error_message: 'Job cancelled during execution'})]
+    const client = new ScriptedClient({a: {views}})
+    const report = await cancelJobs(client, ['a'], {pollMs: 2})
+    expect(report.results[0]).to.include({outcome: 'cancelled', final_status: 'cancelled'})
+    expect(client.calls.filter((call) => call === 'GET a')).to.have.length(15)
+  })
+
   it('counts a job the server reports failed with error "cancelled" as cancelled, and says what it saw', async () => {
     const client = new ScriptedClient({a: {views: [job('a', 'failed', {error_message: 'cancelled'})]}})
     const report = await cancelJobs(client, ['a'], FAST)

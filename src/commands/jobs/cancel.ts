@@ -6,7 +6,7 @@ import {createCancelRenderer, formatSelection} from '../../lib/cancel-render.js'
 import {UsageError} from '../../lib/errors.js'
 import type {Job} from '../../lib/job.js'
 import {resolveJob} from '../../lib/job-id.js'
-import {collectJobs, type JobsClient} from '../../lib/jobs-client.js'
+import type {JobsClient} from '../../lib/jobs-client.js'
 import {buildListQuery, STATUS_HELP} from '../../lib/list-flags.js'
 import {confirm} from '../../lib/prompt.js'
 import {createStopSignal} from '../../lib/stop-signal.js'
@@ -109,6 +109,7 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
 
   private async select(client: JobsClient): Promise<Job[]> {
     const query = buildListQuery({...this.flags, status: this.flags.status ?? CANCELLABLE_STATUSES})
+    const {collectJobs} = await import('../../lib/jobs-client.js')
     const {jobs, serverStoppedEarly} = await collectJobs(client, query, {limit: MAX_SELECTION + 1})
     if (jobs.length > MAX_SELECTION) {
       throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)
