@@ -92,7 +92,8 @@ function humanize(type: string): string {
 
 export function describeJob(type: string, repository: string | null): string {
   const phrase = DESCRIPTIONS[type] ?? humanize(type)
-  return repository ? `${phrase} ${repository}` : phrase
+  // "Health check of" needs its object: without a repository the phrase ends before "of".
+  return repository ? `${phrase} ${repository}` : phrase.replace(/ of$/, '')
 }
 
 function errorMessageOf(raw: Raw, status: string, result: Raw | null): string | null {
@@ -139,7 +140,9 @@ export function normalizeJob(raw: unknown, now = Date.now()): Job {
   if (createdAt === null) throw new ProtocolError(`The server sent job ${jobId} without created_at`)
 
   const type = nonEmpty(text(raw, 'operation_type') ?? text(raw, 'job_type')) ?? 'unknown'
-  const status = normalizeStatusName(nonEmpty(text(raw, 'status')) ?? 'unknown')
+  // Only `pending` is renamed: every other status, known or not, is shown exactly as the server sent it.
+  const wireStatus = nonEmpty(text(raw, 'status')) ?? 'unknown'
+  const status = wireStatus === 'pending' ? 'queued' : wireStatus
   const result = resultOf(raw)
   const repository = repositoryOf(raw, result)
   const phaseDetail = nonEmpty(text(raw, 'phase_detail'))

@@ -1,0 +1,193 @@
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+/**
+ * A small CIDX server on loopback for the client's paging tests. With `paging: 'defect'` its job
+ * listing behaves like a REAL server (../../shared/cidx-api.md): it reads only `limit` + active
+ * jobs from storage and slices that at `offset`, so nothing past the newest ~50 jobs of a status
+ * is reachable and `total` is not the true count; it filters by status only. With
+ * `paging: 'correct'` it pages the whole listing and, when it advertises `job_filters`, applies
+ * the other filters too, as the local server does.
+ */
+
+/** A job exactly as the wire carries it: the contract's 12 keys. */
+export interface WireJob {
+  job_id: string
+  operation_type: string
+  status: string
+  created_at: string
+  started_at: string | null
+  completed_at: string | null
+  progress: number
+  result: Record<string, unknown> | null
+  error: string | null
+  username: string
+  current_phase: string | null
+  phase_detail: string | null
+}
+
+export interface FakeCidxOptions {
+  paging: 'defect' | 'correct'
+  jobs?: WireJob[]
+  /** What GET /health advertises; `job_filters` makes a correctly paging server filter by everything. */
+  features?: string[]
+  /** The Bearer token every /api call must carry. */
+  token?: string
+}
+
+export interface FakeCidx {
+  url: string
+  token: string
+  /** The stored jobs; tests may change them between requests. */
+  jobs: WireJob[]
+  /** Every listing request: its query parameters. */
+  listings: URLSearchParams[]
+  close(): Promise<void>
+}
+
+const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
+const CANCELLABLE = new Set(['pending', 'running'])
+
+/** Python's `isoformat()` of a UTC time: microseconds and `+00:00`. */
+export function pythonIso(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00')
+}
+
+export function wireJob(overrides: Partial<WireJob> = {}): WireJob {
+  return {
+    job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
+    operation_type: 'sync_repository',
+    status: 'completed',
+    created_at: '2026-11-28T09:14:02.481223+00:00',
+    started_at: null,
+    completed_at: null,
+    progress: 100,
+    result: null,
+    error: null,
+    username: 'alice',
+    current_phase: null,
+    phase_detail: null,
+    ...overrides,
+  }
+}
+
+/**
+ * `count` jobs one minute apart, newest first, ending `newest` (default now); IDs are
+ * `<prefix>-<n>` with n = 0 for the newest, so tests can name them.
+ */
+export function jobSeries(count: number, fields: Partial<WireJob> & {prefix?: string; newest?: Date} = {}): WireJob[] {
+  const {prefix = 'job', newest = new Date(), ...rest} = fields
+  return Array.from({length: count}, (_, n) =>
+    wireJob({...rest, job_id: `${prefix}-${n}`, created_at: pythonIso(new Date(newest.getTime() - n * 60_000))}),
+  )
+}
+
+/** An unsigned JWT with the given claims: the client only reads claims, the server would verify. */
+export function fakeJwt(claims: Record<string, unknown>): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
+  return `${part({alg: 'HS256', typ: 'JWT'})}.${part(claims)}.c2lnbmF0dXJl`
+}
+
+function newestFirst(a: WireJob, b: WireJob): number {
+  return Date.parse(b.created_at) - Date.parse(a.created_at)
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, {'content-type': 'application/json'}).end(JSON.stringify(body))
+}
+
+function validationError(response: ServerResponse, field: string, value: string): void {
+  const message = 'Input should be a valid integer, unable to parse string as an integer'
+  send(response, 422, {
+    error: 'validation_error',
+    message: 'Request validation failed. Check the request parameters.',
+    detail: [{loc: ['query', field], msg: message, type: 'int_parsing', input: value}],
+    details: {field_errors: [{field: `query.${field}`, message, rejected_value: value, error_type: 'int_parsing'}], error_count: 1},
+  })
+}
+
+/** `limit` as a real server reads it: default 10, clamped to 1..100, then capped at 50. */
+function pageLimit(raw: string | null): number | null {
+  if (raw === null) return 10
+  if (!/^-?\d+$/.test(raw)) return null
+  return Math.min(50, Math.min(100, Math.max(1, Number(raw))))
+}
+
+function matchesExtraFilters(job: WireJob, query: URLSearchParams): boolean {
+  const since = query.get('since')
+  const until = query.get('until')
+  const type = query.get('operation_type')
+  const repository = query.get('repository')
+  const user = query.get('username')
+  if (type && job.operation_type !== type) return false
+  if (repository && job.result?.alias !== repository) return false
+  if (user && job.username !== user) return false
+  if (since && Date.parse(job.created_at) < Date.parse(since)) return false
+  if (until && Date.parse(job.created_at) > Date.parse(until)) return false
+  return true
+}
+
+export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx> {
+  const token = options.token ?? 'fake-token'
+  const fake: Omit<FakeCidx, 'url' | 'close'> = {jobs: options.jobs ?? [], listings: [], token}
+  const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
+
+  function list(response: ServerResponse, query: URLSearchParams): void {
+    fake.listings.push(query)
+    const limit = pageLimit(query.get('limit'))
+    if (limit === null) return validationError(response, 'limit', query.get('limit') ?? '')
+    const rawOffset = query.get('offset') ?? '0'
+    if (!/^-?\d+$/.test(rawOffset)) return validationError(response, 'offset', rawOffset)
+    const offset = Math.max(0, Number(rawOffset))
+    const status = query.get('status')
+    let matching = fake.jobs.filter((job) => !status || job.status === status).sort(newestFirst)
+    if (filtersEverything) matching = matching.filter((job) => matchesExtraFilters(job, query))
+    // The defect: only `limit` stored jobs plus the active ones are read, then sliced at offset.
+    const read =
+      options.paging === 'defect'
+        ? [...matching.filter((job) => ACTIVE.has(job.status)), ...matching.filter((job) => !ACTIVE.has(job.status)).slice(0, limit)].sort(newestFirst)
+        : matching
+    send(response, 200, {jobs: read.slice(offset, offset + limit), total: read.length, limit, offset})
+  }
+
+  function cancel(response: ServerResponse, job: WireJob | undefined): void {
+    if (!job) return send(response, 403, {detail: 'Job not found or not authorized'})
+    if (!CANCELLABLE.has(job.status)) return send(response, 400, {detail: `Cannot cancel job in ${job.status} status`})
+    if (job.status === 'pending') Object.assign(job, {status: 'cancelled', completed_at: pythonIso(new Date())})
+    send(response, 200, {success: true, message: 'Job cancelled successfully'})
+  }
+
+  function route(request: IncomingMessage, response: ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://fake')
+    if (url.pathname === '/health') {
+      return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
+    }
+
+    if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
+    if (request.headers.authorization !== `Bearer ${token}`) return send(response, 401, {detail: 'Missing authentication credentials'})
+    if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
+    const id = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
+    const job = id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
+    if (id !== undefined && request.method === 'GET') {
+      return job ? send(response, 200, job) : send(response, 404, {detail: `Job not found: ${decodeURIComponent(id)}`})
+    }
+
+    if (id !== undefined && request.method === 'DELETE') return cancel(response, job)
+    send(response, 405, {detail: 'Method Not Allowed'})
+  }
+
+  const server = createServer((request, response) => {
+    request.resume()
+    request.on('end', () => route(request, response))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections()
+        server.close((error) => (error ? reject(error) : resolve()))
+      }),
+  })
+}
