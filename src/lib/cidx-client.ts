@@ -120,9 +120,17 @@ export class CidxClient {
     return this.httpPromise
   }
 
+  private connectTimeoutMs(): number {
+    return this.options.timeouts?.connectMs ?? 10_000
+  }
+
+  private responseTimeoutMs(): number {
+    return this.options.timeouts?.responseMs ?? 30_000
+  }
+
   private async createHttp(): Promise<Got> {
-    const connectMs = this.options.timeouts?.connectMs ?? 10_000
-    const responseMs = this.options.timeouts?.responseMs ?? 30_000
+    const connectMs = this.connectTimeoutMs()
+    const responseMs = this.responseTimeoutMs()
     const baseDelayMs = this.options.retry?.baseDelayMs ?? 500
     const maxRetryAfterMs = this.options.retry?.maxRetryAfterMs ?? 30_000
     const agent: Agents | undefined = await proxyAgentsFor(this.serverUrl, this.options.env ?? process.env)
@@ -216,20 +224,30 @@ export class CidxClient {
     return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: this.serverUrl})
   }
 
+  /** What our errors keep as their cause: got's error carries the request (Authorization header, login body). */
+  private causeOf(error: unknown): Error {
+    const message = redact(error instanceof Error ? error.message : String(error), this.secrets())
+    return Object.assign(new Error(message), {code: (error as {code?: unknown}).code})
+  }
+
   private networkError(error: unknown): CliError {
     const server = this.serverUrl
+    const cause = this.causeOf(error)
     if (error instanceof TimeoutError) {
-      return new NetworkError(`Timed out talking to ${server} (no ${error.event} within ${error.timings ? 'the limit' : 'time'})`, {
-        cause: error,
+      const connecting = error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup'
+      const limitMs = connecting ? this.connectTimeoutMs() : this.responseTimeoutMs()
+      const what = connecting ? 'connection' : 'answer'
+      return new NetworkError(`Timed out talking to ${server}: no ${what} within ${limitMs / 1000} s`, {
+        cause,
         hint: 'Set CIDX_CONNECT_TIMEOUT / CIDX_REQUEST_TIMEOUT (seconds) to wait longer.',
       })
     }
 
     const code = (error as RequestError).code ?? ''
-    if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test((error as Error).message ?? '')) {
-      const problem = TLS_PROBLEMS[code] ?? (error as Error).message
+    if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test(cause.message)) {
+      const problem = TLS_PROBLEMS[code] ?? cause.message
       return new NetworkError(`TLS error talking to ${server}: ${problem} (${code || 'TLS'})`, {
-        cause: error,
+        cause,
         hint: 'For a server with a private CA, point NODE_EXTRA_CA_CERTS at the CA certificate file.',
       })
     }
@@ -242,9 +260,9 @@ export class CidxClient {
       EHOSTUNREACH: 'the host is unreachable',
       ENETUNREACH: 'the network is unreachable',
     }
-    const reason = what[code] ?? redact((error as Error).message ?? String(error), this.secrets())
+    const reason = what[code] ?? cause.message
     return new NetworkError(`Cannot reach ${server}: ${reason}`, {
-      cause: error,
+      cause,
       hint: 'Is the server running and the URL right? Check --server / CIDX_SERVER_URL and any proxy settings.',
     })
   }

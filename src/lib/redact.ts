@@ -12,8 +12,18 @@ const PATTERNS: RegExp[] = [
   /\beyJ[\w-]+\.[\w-]+\.[\w-]*/g, // JWTs
   /\bcidx_sk_[0-9a-z]+/gi, // API keys
   /(?<=\bBearer\s+)[^\s"',;]+/gi, // Authorization values
-  /(?<=["']?(?:password|access_token|refresh_token|api_key|mfa_token|totp_code)["']?\s*[:=]\s*["']?)[^"'\s,&}]+/gi,
 ]
+
+/**
+ * `"password": "..."`, `password=...`: the whole value, up to its closing quote when it is quoted
+ * (a password may hold spaces or escaped quotes), else up to a separator.
+ */
+const SECRET_FIELD = /((?:password|access_token|refresh_token|api_key|mfa_token|totp_code)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^"'\s,&}]+)/gi
+
+function redactFieldValue(_match: string, key: string, value: string): string {
+  const quote = value[0] === '"' || value[0] === "'" ? value[0] : ''
+  return `${key}${quote}${REDACTED}${quote}`
+}
 
 export function redact(text: string, knownSecrets: Iterable<string | undefined | null> = []): string {
   let out = text
@@ -22,7 +32,7 @@ export function redact(text: string, knownSecrets: Iterable<string | undefined |
   }
 
   for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED)
-  return out
+  return out.replace(SECRET_FIELD, redactFieldValue)
 }
 
 /** A deep copy with secret-named fields replaced and every string redacted. */
