@@ -12,7 +12,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CliError, ForbiddenError, InterruptedError, NetworkError, NotFoundError} from './errors.js'
 import {isTerminal, type Job} from './job.js'
-import type {JobsClient} from './jobs-client.js'
+import type {JobsClient, ListQuery} from './jobs-client.js'
 
 export const DEFAULT_INTERVAL_MS = 1000
 export const DEFAULT_RECONNECT_GRACE_MS = 60_000
@@ -116,12 +116,23 @@ export function abortError(signal: AbortSignal): CliError {
   return signal.reason instanceof CliError ? signal.reason : new InterruptedError('Stopped watching.')
 }
 
-/** A listing carries no phase details: keep the ones a previous detailed snapshot had. */
-function withDetailOf(previous: Job, listed: Job): Job {
-  const listedDetail = listed.progress_detail
-  if (listedDetail.current_step !== null || listedDetail.detailed_status !== null) return listed
-  const {current_step, steps_completed, total_steps, detailed_status} = previous.progress_detail
-  return {...listed, progress_detail: {...listedDetail, current_step, steps_completed, total_steps, detailed_status}}
+/**
+ * What a new snapshot lacks but an earlier one knew: a listing carries no phase details, and
+ * the wire job names no repository until its result does (the repository never changes).
+ */
+function withKnownOf(previous: Job, next: Job, source: 'push' | 'list' | 'detail'): Job {
+  let merged = next
+  if (next.repository === null && previous.repository !== null) {
+    merged = {...merged, repository: previous.repository, description: previous.description}
+  }
+
+  const detail = next.progress_detail
+  if (source === 'list' && detail.current_step === null && detail.detailed_status === null) {
+    const {current_step, steps_completed, total_steps, detailed_status} = previous.progress_detail
+    merged = {...merged, progress_detail: {...detail, current_step, steps_completed, total_steps, detailed_status}}
+  }
+
+  return merged
 }
 
 /** `count` items of `items` starting at `start`, wrapping around: spreads a budget fairly over many polls. */
@@ -182,6 +193,7 @@ export class JobWatcher {
   /** Followed jobs the server stopped knowing about. */
   readonly gone = new Set<string>()
   private readonly discover: boolean
+  private readonly givenIds: Set<string>
   private readonly intervalMs: number
   private readonly graceMs: number
   private readonly queue = new EventQueue<WatchEvent>()
@@ -193,12 +205,14 @@ export class JobWatcher {
   private outageSince: number | null = null
   private detailCursor = 0
   private wakePoll: (() => void) | undefined
+  private features = new Set<string>()
 
   constructor(
     private readonly client: WatchClient,
     private readonly options: WatchOptions = {},
   ) {
-    this.discover = (options.jobIds ?? []).length === 0
+    this.givenIds = new Set(options.jobIds)
+    this.discover = this.givenIds.size === 0
     this.intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS
     this.graceMs = options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS
   }
@@ -229,11 +243,9 @@ export class JobWatcher {
 
   private async start(): Promise<void> {
     const startedAt = Date.now()
-    const [features] = await Promise.all([
-      this.options.push === false ? Promise.resolve(new Set<string>()) : this.client.serverFeatures(),
-      this.discover ? this.pollOnce(startedAt) : this.fetchGivenJobs(startedAt),
-    ])
-    this.modeValue = features.has('job_events') ? 'push' : 'poll'
+    this.features = await this.client.serverFeatures()
+    await (this.discover ? this.pollOnce(startedAt) : this.fetchGivenJobs(startedAt))
+    this.modeValue = this.options.push !== false && this.features.has('job_events') ? 'push' : 'poll'
     if (this.finished()) {
       this.queue.close()
       return
@@ -244,7 +256,7 @@ export class JobWatcher {
   }
 
   private async fetchGivenJobs(startedAt: number): Promise<void> {
-    const ids = [...new Set(this.options.jobIds)]
+    const ids = [...this.givenIds]
     const jobs = await Promise.all(ids.map((id) => this.client.getJob(id)))
     for (const job of jobs) this.apply(job, 'detail', startedAt)
   }
@@ -291,15 +303,34 @@ export class JobWatcher {
     return repositories.length === 0 || (job.repository !== null && repositories.includes(job.repository))
   }
 
+  /** Whether a job not followed yet should be: one of the given IDs, or (discovering) an active job that matches the filters. */
+  private wants(job: Job): boolean {
+    if (!this.discover) return this.givenIds.has(job.job_id)
+    return !isTerminal(job.status) && this.matchesFilters(job)
+  }
+
+  /**
+   * The wire job names no repository until its result does; a server with filters knows it.
+   * So a new job of unknown repository, pushed while a repository filter applies, is left to
+   * the next poll's server-filtered listing, which is brought forward.
+   */
+  private maybeOnFilteredRepository(job: Job): boolean {
+    return this.discover && job.repository === null && (this.options.repositories ?? []).length > 0 && !isTerminal(job.status)
+  }
+
   /** Takes a snapshot in; queues an event when something the user can see changed. */
   private apply(job: Job, source: 'push' | 'list' | 'detail', requestedAt: number): void {
     const id = job.job_id
     const previous = this.jobs.get(id) ?? null
-    if (!previous && !(this.discover && !isTerminal(job.status) && this.matchesFilters(job))) return
+    if (!previous && !this.wants(job)) {
+      if (source === 'push' && this.maybeOnFilteredRepository(job)) this.wakePoll?.()
+      return
+    }
+
     if (previous && (isTerminal(previous.status) || this.gone.has(id))) return
     if (source === 'push') this.pushedAt.set(id, Date.now())
     else if ((this.pushedAt.get(id) ?? -1) >= requestedAt) return
-    const next = source === 'list' && previous ? withDetailOf(previous, job) : job
+    const next = previous ? withKnownOf(previous, job, source) : job
     const changes = jobChanges(previous, next)
     this.jobs.set(id, next)
     if (changes.length > 0) this.queue.push({type: 'job', job: next, previous, changes, at: new Date()})
@@ -325,6 +356,8 @@ export class JobWatcher {
     let previousStart = lastStart
     while (!this.stopper.signal.aborted) {
       await this.sleepUntil(previousStart + this.currentIntervalMs())
+      // Woken early or not, never poll more often than the interval.
+      await sleep(previousStart + this.intervalMs - Date.now(), undefined, {signal: this.stopper.signal}).catch(() => {})
       if (this.stopper.signal.aborted) return
       previousStart = Date.now()
       try {
@@ -353,27 +386,41 @@ export class JobWatcher {
    * ended; then running ones in turn, for their current step).
    */
   private async pollOnce(startedAt: number): Promise<void> {
-    let open = this.openJobIds()
+    const open = this.openJobIds()
     const listed = this.discover || open.length > DETAIL_BUDGET ? await this.listActiveJobs() : null
-    if (listed) {
-      for (const job of listed.values()) this.apply(job, 'list', startedAt)
-      open = this.openJobIds()
-    }
-
     const ids = listed ? this.pickDetailIds(open, listed) : open
     const answers = await Promise.allSettled(ids.map((id) => this.client.getJob(id)))
+    const isGone = (reason: unknown) => reason instanceof NotFoundError || reason instanceof ForbiddenError
+    for (const answer of answers) if (answer.status === 'rejected' && !isGone(answer.reason)) throw answer.reason
+    // Back in touch: say so before showing what happened meanwhile.
+    this.connectionRestored()
+    for (const job of listed?.values() ?? []) this.apply(job, 'list', startedAt)
     for (const [index, answer] of answers.entries()) {
       if (answer.status === 'fulfilled') this.apply(answer.value, 'detail', startedAt)
-      else if (answer.reason instanceof NotFoundError || answer.reason instanceof ForbiddenError) this.markGone(ids[index])
-      else throw answer.reason
+      else this.markGone(ids[index])
     }
   }
 
+  /**
+   * One page per active status. When discovering with a repository filter on a server that
+   * filters (job_filters), one per status and repository: its answer tells the repository of
+   * jobs whose wire form does not.
+   */
   private async listActiveJobs(): Promise<Map<string, Job>> {
-    const pages = await Promise.all(
-      ACTIVE_LIST_STATUSES.map((status) => this.client.listPage({statuses: [status]}, {limit: LIST_PAGE_SIZE, offset: 0})),
+    const {repositories = [], types = []} = this.discover ? this.options : {}
+    const serverFilters = repositories.length > 0 && this.features.has('job_filters')
+    const perStatus = serverFilters ? [...repositories] : [undefined]
+    const queries: ListQuery[] = ACTIVE_LIST_STATUSES.flatMap((status) =>
+      perStatus.map((repository) => ({statuses: [status], types: types.length > 0 ? [...types] : undefined, repository})),
     )
-    return new Map(pages.flatMap((page) => page.jobs).map((job) => [job.job_id, job]))
+    const pages = await Promise.all(queries.map((query) => this.client.listPage(query, {limit: LIST_PAGE_SIZE, offset: 0})))
+    const listed = new Map<string, Job>()
+    for (const [index, page] of pages.entries()) {
+      const {repository} = queries[index]
+      for (const job of page.jobs) listed.set(job.job_id, job.repository === null && repository ? {...job, repository} : job)
+    }
+
+    return listed
   }
 
   private pickDetailIds(open: string[], listed: Map<string, Job>): string[] {
@@ -421,6 +468,7 @@ export class JobWatcher {
         for await (const job of this.client.streamJobEvents(ids, this.stopper.signal)) {
           this.streamLive = true
           retryMs = STREAM_RETRY_MIN_MS
+          this.connectionRestored()
           this.apply(job, 'push', Date.now())
         }
       } catch (error) {
@@ -430,7 +478,9 @@ export class JobWatcher {
           return
         }
 
-        if (!isConnectionError(error)) throw error
+        // Our typed errors that are not about the connection (auth, protocol) end watching; anything
+        // else thrown while reading is the stream breaking off, like a connection error.
+        if (error instanceof CliError && !isConnectionError(error)) throw error
       }
 
       this.streamLive = false
