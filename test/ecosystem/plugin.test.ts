@@ -23,6 +23,8 @@ async function createHostCli(dir: string): Promise<string> {
     private: true,
     type: 'module',
     bin: {acme: './bin/run.js'},
+    // oclif loads the plugins of `oclif.plugins` that are also dependencies.
+    dependencies: {'@oclif/core': '^4', '@oclif/plugin-plugins': '^5'},
     oclif: {bin: 'acme', dirname: 'acme-host', topicSeparator: ' ', plugins: ['@oclif/plugin-plugins']},
   }
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`)
@@ -72,7 +74,8 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
   it('lists the jobs commands in `acme jobs --help`, under the host binary', async () => {
     const help = await run(acme, ['jobs', '--help'], {env, cwd: home.env.HOME})
     expect(help.code, help.stderr).to.equal(0)
-    for (const command of ['cancel', 'list', 'status', 'watch']) expect(help.stdout).to.match(new RegExp(`acme jobs ${command}\\b`))
+    expect(help.stdout).to.include('$ acme jobs COMMAND')
+    for (const command of ['cancel', 'list', 'status', 'watch']) expect(help.stdout).to.match(new RegExp(`^ +jobs ${command} +\\S`, 'm'))
     expect(help.stdout).not.to.include('recent-ids')
   })
 })
