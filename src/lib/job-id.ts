@@ -6,14 +6,17 @@
  */
 import {CliError, NotFoundError, UsageError} from './errors.js'
 import {KNOWN_STATUSES, type Job} from './job.js'
+import {shortJobIds} from './job-format.js'
 import type {JobsClient} from './jobs-client.js'
+import {pad} from './terminal.js'
+import {formatRelative} from './time.js'
 
 export const MIN_PREFIX_LENGTH = 4
 /** Candidates named in the "ambiguous" message; more are counted, not listed. */
 const MAX_LISTED_CANDIDATES = 10
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
 
-export type JobLookupClient = Pick<JobsClient, 'getJob' | 'listJobs'>
+export type JobLookupClient = Pick<JobsClient, 'getJob' | 'listJobs' | 'serverFeatures'>
 
 /** The job `idOrPrefix` names. NotFoundError (exit 4) when none, UsageError (exit 2) when too short or ambiguous. */
 export async function resolveJob(client: JobLookupClient, idOrPrefix: string): Promise<Job> {
@@ -46,10 +49,15 @@ async function fetchIfExists(client: JobLookupClient, id: string): Promise<Job |
   }
 }
 
-/** Every listable job whose ID starts with `prefix`: one pass per status, plus one unfiltered for unknown statuses. */
+/**
+ * Every listable job whose ID starts with `prefix`. A server that pages correctly (it advertises
+ * job_filters) needs one pass; a real server reaches more status by status, plus one unfiltered
+ * pass for statuses this CLI does not know.
+ */
 async function jobsStartingWith(client: JobLookupClient, prefix: string): Promise<Job[]> {
   const lowerPrefix = prefix.toLowerCase()
-  const queries = [...KNOWN_STATUSES.map((status) => ({statuses: [status]})), {}]
+  const pagesCorrectly = (await client.serverFeatures()).has('job_filters')
+  const queries = pagesCorrectly ? [{}] : [...KNOWN_STATUSES.map((status) => ({statuses: [status]})), {}]
   const found = new Map<string, Job>()
   for (const query of queries) {
     for await (const job of client.listJobs(query)) {
@@ -67,11 +75,11 @@ function notFound(wanted: string): NotFoundError {
 }
 
 function ambiguous(prefix: string, matches: Job[]): UsageError {
-  const lines = matches
-    .slice(0, MAX_LISTED_CANDIDATES)
-    .map((job) => `  ${job.job_id}  ${job.job_type}  ${job.status}  created ${job.created_at}`)
+  const listed = matches.slice(0, MAX_LISTED_CANDIDATES)
+  const shortIds = shortJobIds(listed.map((job) => job.job_id))
+  const rows = listed.map((job) => [shortIds.get(job.job_id)!, job.job_type, job.status, `created ${formatRelative(job.created_at)}`])
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)))
+  const lines = rows.map((row) => `  ${row.map((cell, column) => pad(cell, widths[column])).join('  ').trimEnd()}`)
   if (matches.length > MAX_LISTED_CANDIDATES) lines.push(`  ... and ${matches.length - MAX_LISTED_CANDIDATES} more`)
-  return new UsageError(`"${prefix}" matches ${matches.length} jobs:\n${lines.join('\n')}\n`, {
-    hint: 'Give more characters of the ID.',
-  })
+  return new UsageError(`"${prefix}" matches ${matches.length} jobs:\n${lines.join('\n')}\n`, {hint: 'Give more characters of the ID.'})
 }
