@@ -3,9 +3,8 @@ import {readFile, rm} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
-import {rememberJobs} from '../../src/lib/id-cache.js'
 import {KNOWN_STATUSES} from '../../src/lib/job.js'
-import {installDevCli, run, type UserHome, userHome} from './support.js'
+import {installDevCli, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
 
 /**
  * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
@@ -54,7 +53,7 @@ const LINES = [
   'cidx jobs list --status running --li',
   'cidx jobs list --sort -cr',
   'cidx jobs status ',
-  'cidx jobs status 7a',
+  'cidx jobs status PREFIX',
   'cidx jobs:status ',
   'cidx jobs status --timeout ',
   'cidx jobs cancel ',
@@ -78,24 +77,22 @@ function parseCompletions(stdout: string): Map<string, string[]> {
   return result
 }
 
-const CACHED = [
-  {job_id: '7a1c0e52-0000-4000-8000-000000000001', job_type: 'sync_repository', status: 'running'},
-  {job_id: '7a9f3b11-0000-4000-8000-000000000002', job_type: 'index_repository', status: 'queued'},
-  {job_id: 'c0ffee00-0000-4000-8000-000000000003', job_type: 'add_golden_repo', status: 'completed'},
-]
-
 describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)', function () {
   this.timeout(180_000)
   let home: UserHome
-  /** Stands in for the server; every connection to it is counted (a TAB must make none). */
+  let jobsServer: SeededServer
+  /** Where the CLI points while the user presses TAB; every connection to it is counted (a TAB must make none). */
   let server: Server
   let connections = 0
   let completions: Map<string, string[]>
   let setupOutput: string
+  /** Two characters that start at least one of the seeded IDs. */
+  let prefix: string
 
   before(async () => {
     home = await userHome('cidx-completion-')
     await installDevCli(home)
+    jobsServer = await seededServer()
     server = createServer((socket) => {
       connections++
       socket.destroy()
@@ -107,9 +104,13 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
     const setup = await run('cidx', ['autocomplete', 'bash'], {env, cwd: home.env.HOME})
     expect(setup.code, setup.stderr).to.equal(0)
     setupOutput = setup.stdout
-    await rememberJobs(home.configDir, CACHED)
+    // The user lists the jobs once: that is what fills the cache the completion reads.
+    const list = await run('cidx', ['jobs', 'list', '--quiet'], {env: {...home.env, ...jobsServer.env}, cwd: home.env.HOME})
+    expect(list.code, list.stderr).to.equal(0)
+    prefix = jobsServer.jobIds[1].slice(0, 2)
 
-    const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${LINES.map((line) => `complete_line '${line}'`).join('\n')}\n`
+    const lines = LINES.map((line) => line.replace('PREFIX', prefix))
+    const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${lines.map((line) => `complete_line '${line}'`).join('\n')}\n`
     const bash = await run('bash', ['--norc', '--noprofile', '-c', script], {env, cwd: home.env.HOME})
     expect(bash.code, bash.stderr).to.equal(0)
     completions = parseCompletions(bash.stdout)
@@ -117,6 +118,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
 
   after(async () => {
     if (server) await new Promise((resolve) => server.close(resolve))
+    await jobsServer?.close()
     await rm(home.base, {recursive: true, force: true})
   })
 
@@ -147,17 +149,17 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
     expect(completions.get('cidx jobs list --sort -cr')).to.deep.equal(['-created'])
   })
 
-  it('completes job IDs from the cache for status and watch, by prefix, in both spellings of the command', () => {
-    const all = CACHED.map((job) => job.job_id).sort()
+  it('completes the IDs `jobs list` showed for status and watch, by prefix, in both spellings of the command', () => {
+    const all = [...jobsServer.jobIds].sort()
     expect(completions.get('cidx jobs status ')).to.deep.equal(all)
     expect(completions.get('cidx jobs:status ')).to.deep.equal(all)
     expect(completions.get('cidx jobs watch ')).to.deep.equal(all)
-    expect(completions.get('cidx jobs status 7a')).to.deep.equal(all.filter((id) => id.startsWith('7a')))
+    expect(completions.get(`cidx jobs status ${prefix}`)).to.deep.equal(all.filter((id) => id.startsWith(prefix)))
   })
 
   it('offers only jobs that can still be cancelled to cancel', () => {
-    const cancellable = CACHED.filter((job) => job.status !== 'completed').map((job) => job.job_id).sort()
-    expect(completions.get('cidx jobs cancel ')).to.deep.equal(cancellable)
+    // seededServer: the newest job is running, the two others have ended.
+    expect(completions.get('cidx jobs cancel ')).to.deep.equal([jobsServer.jobIds[0]])
   })
 
   it('offers no job IDs as the value of a flag', () => {
