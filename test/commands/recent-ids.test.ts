@@ -1,0 +1,46 @@
+import {runCommand} from '@oclif/test'
+import {expect} from 'chai'
+
+import {rememberJobs} from '../../src/lib/id-cache.js'
+import {type CliSandbox, cliSandbox} from './auth-helpers.js'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+
+describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
+  let sandbox: CliSandbox
+
+  beforeEach(async () => {
+    sandbox = await cliSandbox()
+    await rememberJobs(sandbox.configDir, [
+      {job_id: 'job-running', job_type: 'sync_repository', status: 'running'},
+      {job_id: 'job-done', job_type: 'sync_repository', status: 'completed'},
+      {job_id: 'job-waiting', job_type: 'index_repository', status: 'queued'},
+    ])
+  })
+
+  afterEach(async () => {
+    await sandbox.restore()
+  })
+
+  it('prints the cached IDs, one per line, most recently seen first', async () => {
+    const {stdout, error} = await runCommand(['jobs', 'recent-ids'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stdout).to.equal('job-running\njob-done\njob-waiting\n')
+  })
+
+  it('prints only jobs that were not finished with --cancellable, and the entries with --json', async () => {
+    const {stdout} = await runCommand(['jobs', 'recent-ids', '--cancellable', '--json'], {root: ROOT})
+    expect(JSON.parse(stdout)).to.deep.equal([
+      {job_id: 'job-running', job_type: 'sync_repository', status: 'running'},
+      {job_id: 'job-waiting', job_type: 'index_repository', status: 'queued'},
+    ])
+  })
+
+  it('prints nothing, successfully, when nothing was cached (a TAB offers nothing)', async () => {
+    await sandbox.restore()
+    sandbox = await cliSandbox()
+    const {stdout, stderr, error} = await runCommand(['jobs', 'recent-ids'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(stdout + stderr).to.equal('')
+  })
+})
