@@ -110,12 +110,14 @@ async function demo(state) {
   say()
   const appRepo = join(root, 'repos', 'demo-app')
   const monorepo = join(root, 'repos', 'monorepo')
+  process.stdout.write('• Making git repositories... ')
   makeRepository(appRepo, APP_FILES, 'demo-app')
   makeRepository(monorepo, MONOREPO_FILES, 'monorepo')
-  say(`• Git repositories: demo-app (${APP_FILES} files), monorepo (${MONOREPO_FILES} files) in ${join(root, 'repos')}`)
+  say(`demo-app (${APP_FILES} files), monorepo (${MONOREPO_FILES} files) in ${join(root, 'repos')}`)
 
   const adminPassword = randomBytes(12).toString('base64url')
-  state.server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword, workers: 3, jobThrottleMs: JOB_THROTTLE_MS})
+  // Two workers: the third job waits in the queue, so `jobs watch` sees it from the start.
+  state.server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword, workers: 2, jobThrottleMs: JOB_THROTTLE_MS})
   const server = state.server
   say(`• Local server: ${server.url} (data in ${join(root, 'data')})`)
   await server.testing.createUser('alice', ALICE_PASSWORD, 'normal_user')
@@ -125,18 +127,18 @@ async function demo(state) {
 
   const addApp = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: appRepo, alias: 'demo-app'})
   const addMonorepo = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: monorepo, alias: 'monorepo'})
+  const noSuchRepo = join(root, 'repos', 'no-such-repo')
+  const broken = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: noSuchRepo, alias: 'broken'})
   say('• Jobs started through the HTTP API:')
   say(`    add golden repo demo-app   ${addApp.job_id}`)
   say(`    add golden repo monorepo   ${addMonorepo.job_id}   (to be cancelled with \`cidx jobs cancel\`)`)
-  say('  While `jobs watch` runs, the demo also adds a repository whose URL does not exist, activates')
-  say('  demo-app for alice once it is ready, syncs it, and then cancels monorepo.')
+  say(`    add golden repo broken     ${broken.job_id}   (its URL does not exist: it will fail)`)
+  say('  While `jobs watch` runs, the demo activates demo-app for alice once it is ready, syncs it,')
+  say('  and then cancels monorepo.')
   say()
   say(bold('$ cidx jobs watch'))
   const watching = cidx(env, ['jobs', 'watch'])
 
-  // Give watch a moment to start following, so the failing job is seen from its start.
-  await sleep(1500)
-  const broken = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: join(root, 'repos', 'no-such-repo'), alias: 'broken'})
   await waitForEnd(server, admin, addApp.job_id)
   const activation = await api(server, 'POST', '/api/repos/activate', alice, {golden_repo_alias: 'demo-app'})
   await waitForEnd(server, alice, activation.job_id)
@@ -149,7 +151,8 @@ async function demo(state) {
   if (state.interrupted) return
 
   say()
-  say(`Meanwhile, with \`jobs watch\` on screen, the demo ran ${bold(`$ cidx ${cancelArgs.join(' ')}`)} (exit ${cancelling.code}):`)
+  say(`Meanwhile, with \`jobs watch\` on screen, the demo ran ${bold(`$ cidx ${cancelArgs.join(' ')}`)}`)
+  say(`(its output, as a pipe gets it; exit ${cancelling.code}):`)
   say(cancelling.output.trimEnd())
   say()
   say(bold('$ cidx jobs list'))

@@ -1,4 +1,4 @@
-import {Flags} from '@oclif/core'
+import {Args, Flags} from '@oclif/core'
 
 import {JobsCommand} from '../../lib/base-command.js'
 import {type CancelResult, cancelJobs} from '../../lib/cancel.js'
@@ -42,8 +42,12 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
     '<%= config.bin %> jobs cancel --status queued --type sync_repository --no-wait -y',
   ]
 
-  // Any number of job IDs.
+  // Any number of job IDs: the declared one documents them, argv holds them all.
   static override strict = false
+
+  static override args = {
+    job_id: Args.string({description: 'job ID or unique prefix (at least 4 characters); give as many as you like'}),
+  }
 
   static override flags = {
     status: Flags.string({description: `select jobs in this status (default: queued and running). ${STATUS_HELP}`, multiple: true, delimiter: ','}),
