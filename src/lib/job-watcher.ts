@@ -394,7 +394,8 @@ export class JobWatcher {
     for (const answer of answers) if (answer.status === 'rejected' && !isGone(answer.reason)) throw answer.reason
     // Back in touch: say so before showing what happened meanwhile.
     this.connectionRestored()
-    for (const job of listed?.values() ?? []) this.apply(job, 'list', startedAt)
+    const detailed = new Set(ids.filter((_, index) => answers[index].status === 'fulfilled'))
+    for (const job of listed?.values() ?? []) if (!detailed.has(job.job_id)) this.apply(job, 'list', startedAt)
     for (const [index, answer] of answers.entries()) {
       if (answer.status === 'fulfilled') this.apply(answer.value, 'detail', startedAt)
       else this.markGone(ids[index])

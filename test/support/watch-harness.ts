@@ -240,3 +240,38 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliChild {
     },
   }
 }
+
+export interface CommandRun {
+  stdout: string
+  stderr: string
+  /** The process exit code the command asked for (0 when it returned normally). */
+  exitCode: number
+}
+
+/**
+ * Runs a command in-process with @oclif/test (so coverage counts it), with stdout as a pipe, and
+ * calls `onStdout` with every chunk as it is written, so a test can act on what the command shows.
+ */
+export async function runCli(args: string[], onStdout: (chunk: string, all: string) => unknown = () => {}): Promise<CommandRun> {
+  const {runCommand} = await import('@oclif/test')
+  const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
+  const wasTTY = stdout.isTTY
+  stdout.isTTY = false
+  try {
+    const pending = runCommand(args, {root: REPO_ROOT})
+    // runCommand has put its capturing write in place: listen in on it.
+    const capture = process.stdout.write
+    let all = ''
+    process.stdout.write = function (this: unknown, chunk: string | Uint8Array, ...rest: unknown[]) {
+      const written = (capture as (...parameters: unknown[]) => boolean).call(this, chunk, ...rest)
+      all += String(chunk)
+      onStdout(String(chunk), all)
+      return written
+    } as typeof process.stdout.write
+    const result = await pending
+    const error = result.error as (Error & {oclif?: {exit?: number}}) | undefined
+    return {stdout: result.stdout, stderr: result.stderr, exitCode: error ? (error.oclif?.exit ?? 1) : 0}
+  } finally {
+    stdout.isTTY = wasTTY
+  }
+}
