@@ -92,7 +92,8 @@ export class CidxClient {
   private readonly options: ClientOptions
   private httpPromise?: Promise<Got>
   private tokens: TokenSet | null = null
-  private tokensLoaded = false
+  /** Loading the cached tokens, once: requests that start together all wait for it. */
+  private tokensLoading?: Promise<void>
   private renewing?: Promise<TokenSet>
   /** Passwords handed to login() directly (not through credentials), redacted like the others. */
   private readonly loginSecrets = new Set<string>()
@@ -326,13 +327,16 @@ export class CidxClient {
   /** The access token to send now: static, cached and still valid, or freshly obtained. */
   protected async accessToken(): Promise<string> {
     if (this.credentials.staticToken) return this.credentials.staticToken
-    if (!this.tokensLoaded) {
-      this.tokensLoaded = true
-      this.tokens = (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
-    }
-
+    // Without waiting here, a second request started during the load would renew without the
+    // cached refresh token (or fail as "not logged in").
+    this.tokensLoading ??= this.loadTokens()
+    await this.tokensLoading
     if (usable(this.tokens)) return this.tokens.accessToken
     return (await this.renew()).accessToken
+  }
+
+  private async loadTokens(): Promise<void> {
+    this.tokens = (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
   }
 
   /** A 401 for `rejected`: renew unless another request already did. */

@@ -14,11 +14,16 @@ const PATTERNS: RegExp[] = [
   /(?<=\bBearer\s+)[^\s"',;]+/gi, // Authorization values
 ]
 
+const SECRET_FIELD_NAME = '(?:password|access_token|refresh_token|api_key|mfa_token|totp_code)["\']?'
+
+/** `"password": "..."`: the whole quoted value (a password may hold spaces and escaped quotes). */
+const QUOTED_SECRET_FIELD = new RegExp(`(${SECRET_FIELD_NAME}\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*')`, 'gi')
+
 /**
- * `"password": "..."`, `password=...`: the whole value, up to its closing quote when it is quoted
- * (a password may hold spaces or escaped quotes), else up to a separator.
+ * `password=...`, `refresh_token:...`: a bare value up to a separator. Not after ": ", which is how
+ * messages name a field ("refresh_token: Field required").
  */
-const SECRET_FIELD = /((?:password|access_token|refresh_token|api_key|mfa_token|totp_code)["']?\s*[:=]\s*)("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^"'\s,&}]+)/gi
+const BARE_SECRET_FIELD = new RegExp(`(${SECRET_FIELD_NAME}(?:\\s*=\\s*|:))([^"'\\s,&}]+)`, 'gi')
 
 function redactFieldValue(_match: string, key: string, value: string): string {
   const quote = value[0] === '"' || value[0] === "'" ? value[0] : ''
@@ -32,7 +37,7 @@ export function redact(text: string, knownSecrets: Iterable<string | undefined |
   }
 
   for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED)
-  return out.replace(SECRET_FIELD, redactFieldValue)
+  return out.replace(QUOTED_SECRET_FIELD, redactFieldValue).replace(BARE_SECRET_FIELD, redactFieldValue)
 }
 
 /** A deep copy with secret-named fields replaced and every string redacted. */

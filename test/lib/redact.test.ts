@@ -28,7 +28,9 @@ describe('redact: secrets never reach output', () => {
       ['a refresh_token field', "refresh_token='rt-1234-5678'", ["refresh_token='[REDACTED]'"]],
       ['a form-encoded password', 'username=alice&password=s3cret!&x=1', ['username=alice&password=[REDACTED]&x=1']],
       ['a totp code', '{"mfa_token":"m-123","totp_code":"123456"}', ['{"mfa_token":"[REDACTED]","totp_code":"[REDACTED]"}']],
+      ['a bare value after a colon', 'password:hunter22 rejected', ['password:[REDACTED] rejected']],
       ['nothing secret', 'Job not found: 3f0c9a52', ['Job not found: 3f0c9a52']],
+      ['nothing in a message that names a secret field', 'refresh_token: Field required', ['refresh_token: Field required']],
     ]
     for (const [what, input, [expected]] of cases) {
       it(`hides ${what}`, () => {
