@@ -16,13 +16,19 @@ export interface RunResult {
   stderr: string
 }
 
-/** Runs a program to its end; never throws for a non-zero exit (the tests assert on the code). */
+/**
+ * Runs a program to its end; never throws for a non-zero exit (the tests assert on the code).
+ * Children get no NODE_V8_COVERAGE: the installed copies and their source maps would be counted
+ * as src/lib under c8 (coverage comes from the in-process tests).
+ */
 export function run(file: string, args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+  const env = {...(options.env ?? process.env)}
+  delete env.NODE_V8_COVERAGE
   return new Promise((resolve, reject) => {
     execFile(
       file,
       args,
-      {cwd: options.cwd ?? ROOT, env: options.env ?? process.env, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0},
+      {cwd: options.cwd ?? ROOT, env, maxBuffer: 64 * 1024 * 1024, timeout: options.timeoutMs ?? 0},
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(new Error(`${file} ${args.join(' ')} did not run: ${error.message}\n${stderr}`))

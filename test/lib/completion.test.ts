@@ -9,7 +9,7 @@ import {bashCompletionPath, extendBashCompletion} from '../../src/lib/completion
 
 const PLUGIN_SCRIPT = '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
 
-function fakeConfig(cacheDir: string): Interfaces.Config {
+function fakeConfig(cacheDir: string, bin = 'acme'): Interfaces.Config {
   const commands = [
     {
       id: 'jobs:list',
@@ -24,7 +24,7 @@ function fakeConfig(cacheDir: string): Interfaces.Config {
     {id: 'jobs:cancel', hidden: false, flags: {}},
     {id: 'jobs:internal', hidden: true, flags: {}},
   ]
-  return {bin: 'acme', binAliases: ['ac'], cacheDir, commands} as unknown as Interfaces.Config
+  return {bin, binAliases: ['ac'], cacheDir, commands} as unknown as Interfaces.Config
 }
 
 describe('completion: the bash extension of plugin-autocomplete', () => {
@@ -58,6 +58,17 @@ describe('completion: the bash extension of plugin-autocomplete', () => {
     execFileSync('bash', ['-n', path]) // throws on a syntax error
   })
 
+  it('names its functions validly for a bin with a dash, and still calls the plugin function by the bin', async () => {
+    const config = fakeConfig(cacheDir, 'my-cli')
+    await mkdir(dirname(bashCompletionPath(config)), {recursive: true})
+    await writeFile(bashCompletionPath(config), PLUGIN_SCRIPT.replaceAll('acme', 'my-cli'))
+    await extendBashCompletion(config)
+    const script = await readFile(bashCompletionPath(config), 'utf8')
+    expect(script).to.include('complete -F _my_cli_jobs_autocomplete my-cli ac')
+    expect(script).to.include('_my-cli_autocomplete "$@"')
+    execFileSync('bash', ['-n', bashCompletionPath(config)])
+  })
+
   it('knows the flags that take values, their values, and the commands that take job IDs', async () => {
     const config = fakeConfig(cacheDir)
     await mkdir(dirname(bashCompletionPath(config)), {recursive: true})
@@ -71,8 +82,7 @@ for key in 'jobs:list --status' 'jobs:list -f' 'jobs:list --format' 'jobs:list -
   echo "$key => $status [\${values//$'\\n'/ }]"
 done
 echo "cancel => $(_acme_jobs_ids jobs:cancel)"
-echo "list => $(_acme_jobs_ids jobs:list)"
-echo "commands =>$_acme_jobs_commands."`
+echo "list => $(_acme_jobs_ids jobs:list)"`
     const output = execFileSync('bash', ['--norc', '-c', script], {env: {PATH: `${cacheDir}:${process.env.PATH}`}}).toString()
     expect(output).to.match(/^jobs:list --status => 2 \[queued running .* active\]$/m)
     expect(output).to.include("jobs:list -f => 0 [table it's]")
@@ -81,6 +91,6 @@ echo "commands =>$_acme_jobs_commands."`
     expect(output).to.include('jobs:list --secret => 1 []')
     expect(output).to.include('cancel => called with: jobs:recent-ids --cancellable')
     expect(output).to.include('list => \n')
-    expect(output).to.include('commands => jobs:list jobs:cancel .')
+    expect(await readFile(bashCompletionPath(config), 'utf8')).to.include("local commands=' jobs:list jobs:cancel '")
   })
 })
