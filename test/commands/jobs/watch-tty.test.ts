@@ -1,0 +1,108 @@
+import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {REPO_ROOT, startWatchServer, type WatchServer} from '../../support/watch-harness.js'
+
+/** A private tmux server for this test run, so nothing else's sessions are touched. */
+const SOCKET = `cidx-watch-tty-${process.pid}`
+const SESSION = 'watch'
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
+}
+
+function screen(): string {
+  return tmux('capture-pane', '-p', '-t', SESSION)
+}
+
+function paneFormat(format: string): string {
+  return tmux('display-message', '-p', '-t', SESSION, format).trim()
+}
+
+async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${screen()}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+async function screenShows(what: string, matches: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const text = screen()
+    if (matches(text)) return text
+    if (Date.now() > deadline) throw new Error(`the screen never showed ${what}:\n${text}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
+
+describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI process)', function () {
+  this.timeout(90_000)
+  let watch: WatchServer
+
+  before(async () => {
+    watch = await startWatchServer()
+  })
+
+  after(async () => {
+    try {
+      tmux('kill-server')
+    } catch {
+      // Already gone with its last session.
+    }
+
+    await watch.stop()
+  })
+
+  it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
+    const a = watch.seed({status: 'running', started_at: new Date(), progress: 20, current_phase: 'index', phase_detail: '20/100 files', result: {alias: 'alpha'}})
+    const b = watch.seed({status: 'running', started_at: new Date(), progress: 35, operation_type: 'add_golden_repo', result: {alias: 'beta'}})
+    const env = watch.childEnv()
+    const rawLog = join(watch.root, 'terminal.log')
+    const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH', 'NODE_V8_COVERAGE']
+    const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
+    // The CLI is the pane's process itself (no shell), and the pane stays after it exits, so
+    // tmux can tell its exit status.
+    tmux(
+      'start-server', ';',
+      'set-option', '-g', 'remain-on-exit', 'on', ';',
+      'new-session', '-d', '-s', SESSION, '-x', '120', '-y', '20', '--',
+      'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', 'TERM=xterm-256color', ...envArgs,
+      process.execPath, join(REPO_ROOT, 'bin/dev.js'), 'jobs', 'watch', a, b, ';',
+      // Every byte the CLI writes to the terminal, to check what it leaves behind.
+      'pipe-pane', '-t', SESSION, `cat >> '${rawLog}'`,
+    )
+
+    const first = await screenShows('both jobs running', (text) => text.includes(b.slice(0, 8)) && text.includes(a.slice(0, 8)))
+    expect(first).to.match(new RegExp(`${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`))
+    expect(first).to.match(new RegExp(`${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
+    // Full IDs are for pipes; the terminal shows short ones.
+    expect(first).not.to.contain(a)
+
+    watch.update(a, {progress: 70, phase_detail: '70/100 files'})
+    await screenShows('the title updated in place', (text) => text.includes('70%  index 70/100'))
+    // Updated in place: still one line per job.
+    expect(screen().split('\n').filter((line) => line.includes(a.slice(0, 8)))).to.have.length(1)
+
+    watch.update(a, {status: 'completed', progress: 100, completed_at: new Date()})
+    await screenShows('the first job done', (text) => new RegExp(`✔ ${a.slice(0, 8)}  sync_repository  alpha  completed  ██████████ 100%  in \\d+s`).test(text))
+
+    tmux('send-keys', '-t', SESSION, 'C-c')
+    await until('the CLI process to exit', () => paneFormat('#{pane_dead}') === '1')
+    expect(paneFormat('#{pane_dead_status}')).to.equal('130')
+    const last = screen()
+    expect(last).to.match(new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`))
+    expect(last).to.contain('Stopped watching (the jobs keep running).')
+    // The terminal is left as it was: the cursor shown again after the last time it was hidden,
+    // and no spinner left behind.
+    const raw = readFileSync(rawLog, 'utf8')
+    expect(raw.lastIndexOf('\u001B[?25l')).to.be.above(-1)
+    expect(raw.lastIndexOf('\u001B[?25h')).to.be.above(raw.lastIndexOf('\u001B[?25l'))
+    expect(last).not.to.match(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/)
+    // Ctrl-C stopped the watching, not the job.
+    expect((await watch.job(b)).status).to.equal('running')
+  })
+})
