@@ -63,7 +63,10 @@ function byNewest(a: Job, b: Job): number {
  */
 class PageCursor {
   done = false
-  /** The listing ended on an empty page after at least one full one: where a real server's paging breaks. */
+  /**
+   * The listing ended after at least one full page. A real server never lists more than its page
+   * plus the active jobs (then answers short or empty pages), so more jobs may exist past this point.
+   */
   endedAfterFullPage = false
   serverTotal = 0
   private offset: number
@@ -85,11 +88,9 @@ class PageCursor {
     const fresh = page.jobs.filter((job) => !this.seen.has(job.job_id))
     for (const job of fresh) this.seen.add(job.job_id)
     this.offset += page.jobs.length
-    if (fresh.length === 0) {
+    if (fresh.length === 0 || page.jobs.length < page.limit) {
       this.done = true
       this.endedAfterFullPage = this.fullPages > 0
-    } else if (page.jobs.length < page.limit) {
-      this.done = true
     } else {
       this.fullPages++
     }
@@ -137,13 +138,14 @@ export async function collectJobs(
     }),
   )
   const all = [...matched.values()].sort(byNewest)
-  const complete = cursors.every((cursor) => cursor.done) && all.length <= wanted
   const fullFeatured = isFullFeatured(await features)
+  const serverStoppedEarly = !fullFeatured && cursors.some((cursor) => cursor.endedAfterFullPage)
+  const complete = !serverStoppedEarly && cursors.every((cursor) => cursor.done) && all.length <= wanted
   const serverTotal = cursors.reduce((sum, cursor) => sum + cursor.serverTotal, 0)
   return {
     complete,
     jobs: all.slice(offset, wanted),
-    serverStoppedEarly: !fullFeatured && cursors.some((cursor) => cursor.endedAfterFullPage),
+    serverStoppedEarly,
     totalAtLeast: complete || !fullFeatured ? all.length : Math.max(all.length, serverTotal),
   }
 }
@@ -222,7 +224,14 @@ export class JobsClient extends CidxClient {
    * answers 404: that NotFoundError (status 404) tells the caller to poll instead.
    */
   async *streamJobEvents(jobIds: string[] | undefined, signal: AbortSignal): AsyncGenerator<Job> {
-    const stream = await this.openEventStream('/api/jobs/events', jobIds?.length ? {job_id: jobIds.join(',')} : undefined, signal)
+    let stream: AsyncIterable<Buffer>
+    try {
+      stream = await this.openEventStream('/api/jobs/events', jobIds?.length ? {job_id: jobIds.join(',')} : undefined, signal)
+    } catch (error) {
+      if (signal.aborted) return // stopped before the server answered: nothing to report
+      throw error
+    }
+
     for await (const event of parseServerSentEvents(stream)) {
       if (event.event !== 'job') continue
       let raw: unknown
