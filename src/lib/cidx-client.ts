@@ -310,12 +310,22 @@ export class CidxClient {
       stream.once('error', (error) => reject(error instanceof CliError ? error : this.networkError(error)))
       stream.once('response', (response: {statusCode: number; statusMessage?: string}) => {
         this.log(`GET ${url} → ${response.statusCode} (event stream)`)
-        if (response.statusCode < 300) return resolve(stream)
+        if (response.statusCode < 300) return resolve(this.readStream(stream, signal))
         stream.destroy()
         const message = `HTTP ${response.statusCode} ${response.statusMessage ?? ''}`.trim()
         reject(mapStatus(response.statusCode, message, {html: false, retryAfter: null, server: this.serverUrl}))
       })
     })
+  }
+
+  /** The stream's chunks until it ends: an abort ends it quietly, a broken connection is a NetworkError. */
+  private async *readStream(stream: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of stream) yield chunk
+    } catch (error) {
+      if (signal.aborted) return
+      throw error instanceof CliError ? error : this.networkError(error)
+    }
   }
 
   private canRenew(): boolean {
