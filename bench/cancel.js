@@ -8,13 +8,15 @@
  * really running, the bench starts `node bin/run.js jobs cancel --yes <id>` as a child process and
  * polls the server (every 5 ms) until the job reads `cancelled` and `testing.childPids(id)` is
  * empty; the pids seen before the cancel are then checked in /proc to be gone. It also records
- * when the command itself exited (it waits until it has seen the job stop).
+ * when the command itself exited (it waits until it has seen the job stop), and, for comparison,
+ * the same with a bare DELETE from the bench instead of the CLI (what the server alone takes).
  *
- * Needs the build (`npm run build`): it runs the compiled CLI and server, as users do.
- * Options: `--jobs 24` (half indexing, half cloning). Writes bench/reports/cancel.md.
+ * Needs the build (`npm run build`): it runs the compiled CLI and server, as users do: the CLI
+ * as installed (with its oclif manifest), or with `--checkout` the checkout's bin/run.js as it is.
+ * Options: `--jobs 24` (half indexing, half cloning), `--checkout`. Writes bench/reports/cancel.md.
  */
 import {execFileSync, spawn} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import {cpus, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
@@ -94,8 +96,25 @@ async function waitUntil(what, check, timeoutMs = 30_000, intervalMs = 5) {
   }
 }
 
-function cidx(args, env) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+/**
+ * The CLI as a user has it installed: package.json, bin/run.js and dist/, plus the oclif manifest
+ * that `npm pack` adds (without it oclif loads every command to learn their flags at each start).
+ * Built in a temp dir, so no manifest ever appears in the checkout (it would make tests load dist/).
+ */
+function installedCli(root) {
+  const dir = join(root, 'cli')
+  mkdirSync(join(dir, 'bin'), {recursive: true})
+  cpSync(join(REPO_ROOT, 'package.json'), join(dir, 'package.json'))
+  cpSync(join(REPO_ROOT, 'bin/run.js'), join(dir, 'bin/run.js'))
+  cpSync(join(REPO_ROOT, 'dist'), join(dir, 'dist'), {recursive: true})
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'))
+  const oclif = join(REPO_ROOT, 'node_modules/oclif/bin/run.js')
+  execFileSync(process.execPath, [oclif, 'manifest'], {cwd: dir, stdio: 'ignore', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
+  return join(dir, 'bin/run.js')
+}
+
+function cidx(bin, args, env) {
+  const child = spawn(process.execPath, [bin, ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
@@ -103,8 +122,8 @@ function cidx(args, env) {
 }
 
 class Bench {
-  constructor(server, env, source, hanging) {
-    Object.assign(this, {server, env, source, hanging, count: 0})
+  constructor(server, env, source, hanging, bin) {
+    Object.assign(this, {server, env, source, hanging, bin, count: 0})
   }
 
   async api(method, path, body) {
@@ -144,30 +163,54 @@ class Bench {
     return jobId
   }
 
+  async stoppedAt(jobId) {
+    return waitUntil('the job to be cancelled with no child left', async () => {
+      const job = await this.api('GET', `/api/jobs/${jobId}`)
+      return job.status === 'cancelled' && this.server.testing.childPids(jobId).length === 0 ? performance.now() : undefined
+    })
+  }
+
+  checkNoSurvivors(pids) {
+    const survivors = pids.filter(isAlive)
+    if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
+  }
+
   /** One measurement: the CLI's start to cancelled-and-no-child-left, and to the CLI's exit. */
   async measure(kind) {
     const jobId = await this.runningJob(kind)
     const pidsBefore = this.server.testing.childPids(jobId)
     const startedAt = performance.now()
-    const command = cidx(['jobs', 'cancel', '--yes', jobId], this.env)
-    const stoppedAt = await waitUntil('the job to be cancelled with no child left', async () => {
-      const job = await this.api('GET', `/api/jobs/${jobId}`)
-      return job.status === 'cancelled' && this.server.testing.childPids(jobId).length === 0 ? performance.now() : undefined
-    })
+    const command = cidx(this.bin, ['jobs', 'cancel', '--yes', jobId], this.env)
+    const stoppedAt = await this.stoppedAt(jobId)
     const {code, output, at: exitedAt} = await command
     if (code !== 0) throw new Error(`jobs cancel exited ${code}: ${output}`)
-    const survivors = pidsBefore.filter(isAlive)
-    if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
+    this.checkNoSurvivors(pidsBefore)
     return {kind, effectiveMs: stoppedAt - startedAt, commandMs: exitedAt - startedAt, pids: pidsBefore.length}
+  }
+
+  /** The same without the CLI: a bare DELETE to cancelled-and-no-child-left, what the server itself takes. */
+  async measureServerAlone(kind) {
+    const jobId = await this.runningJob(kind)
+    const pidsBefore = this.server.testing.childPids(jobId)
+    const startedAt = performance.now()
+    await this.api('DELETE', `/api/jobs/${jobId}`)
+    const stoppedAt = await this.stoppedAt(jobId)
+    this.checkNoSurvivors(pidsBefore)
+    return {kind, serverMs: stoppedAt - startedAt}
   }
 }
 
-function report(samples) {
+function report(samples, alone, checkout) {
   const fixed = (ms) => ms.toFixed(0)
   const row = (label, list) => {
     const effective = summarize(list.map((sample) => sample.effectiveMs))
     const command = summarize(list.map((sample) => sample.commandMs))
     return `| ${label} | ${effective.count} | ${fixed(effective.p50)} | ${fixed(effective.p95)} | ${fixed(effective.max)} | ${fixed(command.p50)} | ${fixed(command.p95)} |`
+  }
+
+  const serverRow = (label, list) => {
+    const stats = summarize(list.map((sample) => sample.serverMs))
+    return `| ${label} | ${stats.count} | ${fixed(stats.p50)} | ${fixed(stats.p95)} | ${fixed(stats.max)} |`
   }
 
   const overall = summarize(samples.map((sample) => sample.effectiveMs))
@@ -180,7 +223,12 @@ function report(samples) {
     'each job is a real golden-repository addition, caught either mid-index (a real git repository of',
     `${SOURCE_FILES} files) or mid-clone (git talking to an HTTP server that never answers). Once the job is at`,
     'work, the bench spawns `node bin/run.js jobs cancel --yes <full id>` (credentials from CIDX_USERNAME/',
-    'CIDX_PASSWORD, token cached after a warm-up run) and polls the server every 5 ms until the job reads',
+    checkout
+      ? 'CIDX_PASSWORD, token cached after a warm-up run; `--checkout`: the checkout\'s bin/run.js, no oclif'
+      : 'CIDX_PASSWORD, token cached after a warm-up run; the CLI as installed: a copy of package.json, bin/ and',
+    checkout
+      ? 'manifest, so oclif loads every command at start) and polls the server every 5 ms until the job reads'
+      : 'dist/ with the oclif manifest `npm pack` adds) and polls the server every 5 ms until the job reads',
     '`cancelled` and `testing.childPids(id)` is empty; the pids seen before the cancel are then checked',
     'in /proc to be gone. "Effective" = that moment minus the spawn; "command" = the CLI exit minus the',
     'spawn (it returns once it has itself seen the job stop). Times include the CLI start-up.',
@@ -191,6 +239,15 @@ function report(samples) {
     row('mid-index', samples.filter((sample) => sample.kind === 'index')),
     row('mid-clone', samples.filter((sample) => sample.kind === 'clone')),
     '',
+    'The server alone, for comparison: a bare `DELETE /api/jobs/{id}` from the bench to the same state',
+    '(same jobs, same polling), so the difference is what the CLI adds (mostly its start-up):',
+    '',
+    '| jobs | n | p50 (ms) | p95 (ms) | max (ms) |',
+    '|---|---:|---:|---:|---:|',
+    serverRow('all', alone),
+    serverRow('mid-index', alone.filter((sample) => sample.kind === 'index')),
+    serverRow('mid-clone', alone.filter((sample) => sample.kind === 'clone')),
+    '',
     `Target: p95 under ${TARGET_P95_MS} ms (${verdict}: p95 ${fixed(overall.p95)} ms). Every job ended \`cancelled\`, every`,
     `command exited 0, and no child process outlived its job (${samples.reduce((sum, sample) => sum + sample.pids, 0)} git processes seen, all gone).`,
     '',
@@ -198,7 +255,7 @@ function report(samples) {
 }
 
 async function main() {
-  const {values} = parseArgs({options: {jobs: {type: 'string', default: '24'}}})
+  const {values} = parseArgs({options: {jobs: {type: 'string', default: '24'}, checkout: {type: 'boolean', default: false}}})
   const total = Number(values.jobs)
   if (!(total >= 2)) throw new Error('--jobs must be 2 or more')
   const root = mkdtempSync(join(tmpdir(), 'cidx-bench-cancel-'))
@@ -217,18 +274,25 @@ async function main() {
     CIDX_PASSWORD: ADMIN_PASSWORD,
   }
   delete env.CIDX_TOKEN
-  const bench = new Bench(server, env, source, hanging)
+  const bin = values.checkout ? join(REPO_ROOT, 'bin/run.js') : installedCli(root)
+  const bench = new Bench(server, env, source, hanging, bin)
   try {
     // Warm-up, not counted: logs in once (the token is then cached) and warms the OS file cache.
     await bench.measure('index')
     const samples = []
+    const alone = []
     for (let n = 0; n < total; n++) {
-      const sample = await bench.measure(n % 2 === 0 ? 'index' : 'clone')
+      const kind = n % 2 === 0 ? 'index' : 'clone'
+      const sample = await bench.measure(kind)
       samples.push(sample)
-      console.log(`${String(n + 1).padStart(2)}/${total} ${sample.kind.padEnd(5)} effective ${sample.effectiveMs.toFixed(0)} ms, command ${sample.commandMs.toFixed(0)} ms`)
+      const direct = await bench.measureServerAlone(kind)
+      alone.push(direct)
+      console.log(
+        `${String(n + 1).padStart(2)}/${total} ${kind.padEnd(5)} effective ${sample.effectiveMs.toFixed(0)} ms, command ${sample.commandMs.toFixed(0)} ms, server alone ${direct.serverMs.toFixed(0)} ms`,
+      )
     }
 
-    const text = report(samples)
+    const text = report(samples, alone, values.checkout)
     mkdirSync(dirname(REPORT), {recursive: true})
     writeFileSync(REPORT, text)
     console.log(`\n${text}`)
