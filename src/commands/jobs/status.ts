@@ -16,14 +16,9 @@ import {createRenderer, type WatchRenderer} from '../../lib/watch-render.js'
 export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
   static override summary = 'Show everything about one job'
   static override description = [
-    'Status, progress, current step, ETA, times, user, repository, the error in full and the result.',
-    'JOB_ID is a full job ID or a unique prefix of at least 4 characters (the short IDs `jobs list` shows);',
-    'an ambiguous prefix lists the candidates and exits 2.',
-    '',
-    'With --wait it follows the job until it ends, then shows it; the exit code tells how it ended:',
-    '0 completed, 10 failed, 11 cancelled, 12 completed_partial, 124 --timeout reached, 130 Ctrl-C',
-    '(the job goes on).',
-  ].join('\n')
+    'Status, progress, current step, ETA, times, user, repository, the error in full and the result. JOB_ID is a full job ID or a unique prefix of at least 4 characters (the short IDs `jobs list` shows); an ambiguous prefix lists the candidates and exits 2.',
+    'With --wait it follows the job until it ends, then shows it; the exit code tells how it ended: 0 completed, 10 failed, 11 cancelled, 12 completed_partial, 124 --timeout reached, 130 Ctrl-C (the job goes on).',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> jobs status 3f0c9a52',

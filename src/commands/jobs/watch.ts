@@ -16,17 +16,10 @@ const MIN_INTERVAL_MS = 100
 export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
   static override summary = 'Follow jobs live until they end'
   static override description = [
-    'Follows the given jobs (IDs or unique prefixes), or with no ID every active job you can see,',
-    'picking up jobs that start while it watches (--type/--repository narrow that selection).',
-    '',
-    'On a terminal each job is a line updated in place; elsewhere one timestamped line per change;',
-    'with --json one job object per line per change (NDJSON). Changes come by push when the server',
-    'offers it, else by polling every --interval at most. Ctrl-C stops watching, never the jobs (exit 130).',
-    '',
-    'Exit codes: 0 watched to the end; with --exit-status how the jobs ended (0 completed, 10 failed,',
-    '11 cancelled, 12 completed_partial; the worst wins); 124 --timeout reached; 5 server unreachable',
-    'for longer than --reconnect-grace.',
-  ].join('\n')
+    'Follows the given jobs (IDs or unique prefixes), or with no ID every active job you can see, picking up jobs that start while it watches (--type/--repository narrow that selection).',
+    'On a terminal each job is a line updated in place; elsewhere one timestamped line per change; with --json one job object per line per change (NDJSON). Changes come by push when the server offers it, else by polling every --interval at most. Ctrl-C stops watching, never the jobs (exit 130).',
+    'Exit codes: 0 watched to the end; with --exit-status how the jobs ended (0 completed, 10 failed, 11 cancelled, 12 completed_partial; the worst wins); 124 --timeout reached; 5 server unreachable for longer than --reconnect-grace.',
+  ].join('\n\n')
 
   static override examples = [
     '<%= config.bin %> jobs watch',
