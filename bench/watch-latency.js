@@ -8,8 +8,10 @@
  * call to the arrival of the line carrying that value. Run once with push (the server's event
  * stream) and once with polling forced (`--no-push`, default --interval 1s).
  *
- * Needs the build (`npm run build`): it runs the compiled CLI and server, as users do.
- * Options: `--changes 60` (per mode), `--modes push,poll`. Writes bench/reports/watch-latency.md.
+ * Needs the build (`npm run build`): it runs the compiled CLI and server, as users do
+ * (`--cli dev` runs the TypeScript sources through tsx instead).
+ * Options: `--changes 60` (per mode), `--modes push,poll`, `--cli built|dev`.
+ * Writes bench/reports/watch-latency.md.
  */
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -42,8 +44,13 @@ function randomBetween([low, high]) {
 }
 
 /** The CLI's NDJSON lines, each with its arrival time; `next(predicate)` waits for a matching one. */
-function watchCli(args, env) {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/run.js'), ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+const CLI_ENTRY = {
+  built: [join(REPO_ROOT, 'bin/run.js')],
+  dev: ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'bin/dev.js')],
+}
+
+function watchCli(cli, args, env) {
+  const child = spawn(process.execPath, [...CLI_ENTRY[cli], ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
   const lines = []
   let waiter
   let partial = ''
@@ -77,11 +84,11 @@ function watchCli(args, env) {
   }
 }
 
-async function measure(server, env, mode, changes) {
+async function measure(server, env, {cli, mode, changes}) {
   const jobId = server.testing.insertJob({username: USER, status: 'running', progress: 1, current_phase: 'index', started_at: new Date()}).job_id
   const args = ['jobs', 'watch', jobId, '--json', ...(mode === 'poll' ? ['--no-push'] : [])]
-  const cli = watchCli(args, env)
-  await cli.next((job) => job.progress === 1, 30_000)
+  const watcher = watchCli(cli, args, env)
+  await watcher.next((job) => job.progress === 1, 30_000)
   // Let the watcher settle into its steady state (stream connected, poll cycle running).
   await sleep(1500)
   const latencies = []
@@ -90,12 +97,12 @@ async function measure(server, env, mode, changes) {
     const progress = 2 + change
     const changedAt = performance.now()
     server.testing.updateJob(jobId, {progress})
-    const {at} = await cli.next((job) => job.progress === progress)
+    const {at} = await watcher.next((job) => job.progress === progress)
     latencies.push(at - changedAt)
   }
 
   server.testing.updateJob(jobId, {status: 'completed', progress: 100, completed_at: new Date()})
-  const code = await cli.exited
+  const code = await watcher.exited
   if (code !== 0) throw new Error(`jobs watch exited ${code}`)
   return latencies
 }
@@ -106,14 +113,14 @@ function summarize(latencies) {
   return {count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1), mean}
 }
 
-function report(results, changes) {
+function report(results, {changes, cli}) {
   const fixed = (ms) => ms.toFixed(1)
   const rows = results.map(({mode, stats}) => `| ${mode} | ${stats.count} | ${fixed(stats.p50)} | ${fixed(stats.p95)} | ${fixed(stats.max)} | ${fixed(stats.mean)} |`)
   return [
     '# Watch latency: a job change on the server to `cidx jobs watch` printing it',
     '',
-    `Command: \`npm run build && node bench/watch-latency.js\`. Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}),`,
-    `${new Date().toISOString().slice(0, 10)}. The local server runs in the bench process; \`node bin/run.js jobs watch <id> --json\``,
+    `Command: \`npm run build && node bench/watch-latency.js${cli === 'dev' ? ' --cli dev' : ''}\`. Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}),`,
+    `${new Date().toISOString().slice(0, 10)}. The local server runs in the bench process; \`node ${cli === 'dev' ? 'bin/dev.js' : 'bin/run.js'} jobs watch <id> --json\``,
     'runs as a child process and every NDJSON line is timestamped when it reaches the bench. A change is',
     '`testing.updateJob` setting a new progress; latency = line arrival - just before the update.',
     `${changes} changes per mode. Push: changes ${PUSH_GAP_MS.join('-')} ms apart. Polling (\`--no-push\`, default`,
@@ -130,8 +137,12 @@ function report(results, changes) {
 }
 
 async function main() {
-  const {values} = parseArgs({options: {changes: {type: 'string', default: '60'}, modes: {type: 'string', default: 'push,poll'}}})
+  const {values} = parseArgs({
+    options: {changes: {type: 'string', default: '60'}, modes: {type: 'string', default: 'push,poll'}, cli: {type: 'string', default: 'built'}},
+  })
   const changes = Number(values.changes)
+  const {cli} = values
+  if (!(cli in CLI_ENTRY)) throw new Error(`--cli must be built or dev, not ${cli}`)
   const modes = values.modes.split(',')
   const root = mkdtempSync(join(tmpdir(), 'cidx-bench-watch-'))
   const server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword: 'bench-admin-password'})
@@ -151,12 +162,12 @@ async function main() {
   try {
     const results = []
     for (const mode of modes) {
-      const stats = summarize(await measure(server, env, mode, changes))
+      const stats = summarize(await measure(server, env, {cli, mode, changes}))
       results.push({mode: mode === 'poll' ? 'polling (--no-push, --interval 1s)' : 'push (SSE)', stats})
       console.log(`${mode}: p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms over ${stats.count} changes`)
     }
 
-    const text = report(results, changes)
+    const text = report(results, {changes, cli})
     mkdirSync(join(REPO_ROOT, 'bench/reports'), {recursive: true})
     writeFileSync(REPORT, text)
     console.log(`\n${text}`)
