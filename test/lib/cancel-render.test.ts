@@ -5,17 +5,16 @@ import {createCancelRenderer, formatSelection, outcomeText, summaryLine} from '.
 import type {Job} from '../../src/lib/job.js'
 import {stripAnsi} from '../../src/lib/terminal.js'
 
-const NOW = Date.now()
-
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
+  const now = Date.now()
   return {
     job_id: id,
     job_type: 'add_golden_repo',
     description: 'Add golden repository backend',
     status,
     progress: 40,
-    created_at: new Date(NOW - 90_000).toISOString(),
-    started_at: new Date(NOW - 80_000).toISOString(),
+    created_at: new Date(now - 90_000).toISOString(),
+    started_at: new Date(now - 80_000).toISOString(),
     completed_at: null,
     user_id: 'admin',
     repository: 'backend',
