@@ -1,0 +1,67 @@
+import {type ServerHandle, startServer} from '@cidx/local-server'
+import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+import type {Job} from '../../src/lib/job.js'
+
+const run = promisify(execFile)
+const ROOT = new URL('../..', import.meta.url).pathname
+const DIST = join(ROOT, 'dist')
+
+/** What `npm run build` (tsc + scripts/bundle.js) leaves in dist/; `npm test` builds first. */
+describe('scripts/bundle.js: the built CLI', function () {
+  this.timeout(60_000)
+  let server: ServerHandle
+  let base: string
+  let env: NodeJS.ProcessEnv
+
+  before(async function () {
+    expect(existsSync(join(DIST, 'cidx.cjs')), 'dist/cidx.cjs is missing: run `npm run build`').to.equal(true)
+    base = await mkdtemp(join(tmpdir(), 'cidx-bundle-'))
+    server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-pw'})
+    for (const status of ['completed', 'running']) server.testing.insertJob({status, username: 'admin'})
+    env = {
+      PATH: process.env.PATH,
+      HOME: base,
+      CIDX_CONFIG_DIR: join(base, 'config'),
+      CIDX_CACHE_DIR: join(base, 'cache'),
+      CIDX_SERVER_URL: server.url,
+      CIDX_TOKEN: await server.testing.createAccessToken('admin', {ttlSeconds: 600}),
+    }
+  })
+
+  after(async () => {
+    await server?.close()
+    await rm(base, {recursive: true, force: true})
+  })
+
+  it('keeps the paths oclif loads, as stubs that take their module from dist/cidx.cjs', async () => {
+    const stub = await readFile(join(DIST, 'commands', 'jobs', 'list.js'), 'utf8')
+    expect(stub).to.include('createRequire(import.meta.url)("../../cidx.cjs").modules["commands/jobs/list.js"]')
+    expect(await readFile(join(DIST, 'hooks', 'extend-completion.js'), 'utf8')).to.include('"../cidx.cjs"')
+    expect(await readFile(join(DIST, 'index.js'), 'utf8')).to.include('loadWithCodeCache(')
+  })
+
+  it('runs jobs list from the bundle, fills the code cache, and runs again from it', async () => {
+    const list = async () => JSON.parse((await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})).stdout) as Job[]
+    const first = await list()
+    expect(first.map((job) => job.status)).to.deep.equal(['running', 'completed'])
+    const cached = await readdir(join(base, 'cache', 'code-cache'))
+    expect(cached).to.have.length(1)
+    expect(cached[0]).to.match(/^cidx\.cjs-[\da-f]{16}-v\d+\.\d+\.\d+-\w+\.bin$/)
+    expect(await list()).to.deep.equal(first)
+  })
+
+  it('shows help and usage errors from the bundle (help class, one-line errors, exit 2)', async () => {
+    const help = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--help'], {env, cwd: base})
+    expect(help.stdout).to.include('EXIT CODES')
+    const usage = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--status', 'nope'], {env, cwd: base}).catch((error: {code: number; stderr: string}) => error)
+    expect(usage).to.include({code: 2})
+    expect((usage as {stderr: string}).stderr).to.match(/^Error: Unknown status "nope"/)
+  })
+})
