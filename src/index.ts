@@ -1,6 +1,6 @@
 /**
- * The entry bin/run.js starts from. After `npm run build` (scripts/bundle.js), this file and the
- * command files share one bundled copy of @oclif/core, got and the CLI's code, so the CLI loads a
- * few large files instead of hundreds of small ones: see "Start-up time" in the README.
+ * The entry bin/run.js imports. As compiled by tsc it re-exports oclif's `execute`; `npm run build`
+ * (scripts/bundle.js) then replaces dist/index.js with a loader that runs the whole CLI from one
+ * bundle with the V8 code cache, which is what keeps `cidx` quick to start (README, "Start-up time").
  */
 export {execute} from '@oclif/core'
