@@ -434,15 +434,17 @@ export class CidxClient {
       422: (message) => new UsageError(message),
     }
     let body = await this.exchange('POST', '/auth/login', {anonymous: true, errors: loginErrors, json: {password, username}})
-      if (isRecord(body) && body.mfa_required === true) {
-        const code = typeof options.totp === 'function' ? await options.totp() : options.totp
-        if (!code) throw new AuthError('This account needs a one-time code', {hint: 'Pass it with --totp CODE.'})
-        body = await this.exchange('POST', '/auth/mfa/verify', {
-          anonymous: true,
-          errors: loginErrors,
-          json: {mfa_token: body.mfa_token, totp_code: code},
-        })
-      }
+    if (isRecord(body) && body.mfa_required === true) {
+      const code = typeof options.totp === 'function' ? await options.totp() : options.totp
+      if (!code) throw new AuthError('This account needs a one-time code', {hint: 'Pass it with --totp CODE.'})
+      const mfaToken = typeof body.mfa_token === 'string' ? body.mfa_token : ''
+      for (const secret of [mfaToken, code]) this.loginSecrets.add(secret)
+      body = await this.exchange('POST', '/auth/mfa/verify', {
+        anonymous: true,
+        errors: {...loginErrors, 401: (message) => new AuthError(message, {hint: 'Check the one-time code (it changes every 30 s).', status: 401})},
+        json: {mfa_token: body.mfa_token, totp_code: code},
+      })
+    }
 
     return this.tokensFrom(body, 'login')
   }

@@ -328,6 +328,7 @@ describe('CidxClient', () => {
         expect(asked).to.equal(1)
         expect(error).to.be.instanceOf(AuthError)
         expect(error.message).to.equal('Invalid TOTP code')
+        expect(error.hint).to.match(/one-time code/)
       })
 
       it('an MFA challenge without a code is an authentication error', async () => {

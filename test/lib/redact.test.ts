@@ -140,6 +140,19 @@ describe('redact: secrets never reach output', () => {
       expect(debugLines.join('\n')).to.include('refresh refused')
     })
 
+    it('a refused MFA step that echoes the MFA token and the code', async () => {
+      const mfaToken = 'mfa-opaque-7f3a9c'
+      nock(SERVER)
+        .post('/auth/login')
+        .reply(200, {mfa_required: true, mfa_token: mfaToken})
+        .post('/auth/mfa/verify', {mfa_token: mfaToken, totp_code: '493817'})
+        .reply(401, {detail: `Invalid TOTP code 493817 for ${mfaToken}`})
+      const client = new CidxClient({credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
+      const error = await failure(client.login('alice', PASSWORD, {totp: '493817'}))
+      expect((error as CliError).message).to.equal('Invalid TOTP code [REDACTED] for [REDACTED]')
+      expectNoSecret(error, [PASSWORD, mfaToken, '493817'])
+    })
+
     it('a rejected API call that echoes the static token, an API key', async () => {
       nock(SERVER).get('/api/jobs/abc').reply(401, {detail: `Invalid API key: ${API_KEY}`})
       const client = new CidxClient({credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY}, debug: (line) => debugLines.push(line)})
