@@ -1,9 +1,9 @@
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
-import {chmod, mkdir, mkdtemp, realpath, rm, writeFile} from 'node:fs/promises'
+import {chmod, cp, mkdir, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 /** Plumbing for the end-to-end tests that drive the CLI the way a user does: child processes, temp homes. */
@@ -120,12 +120,15 @@ export async function seededServer(): Promise<SeededServer> {
   }
 }
 
-const MANIFEST = join(ROOT, 'oclif.manifest.json')
+/** What a checkout has that is not source: never copied into the packing copy. */
+const NOT_SOURCE = new Set(['node_modules', 'dist', 'coverage', '.git', '.nyc_output', '.cidx-server', 'oclif.manifest.json'])
 let packed: Promise<string> | undefined
 
 /**
  * `npm pack` of this package, once per test run (several tests install the same tarball). It runs
- * the package's prepack (build, oclif manifest) and postpack (manifest removed) as a release does.
+ * the package's prepack (clean build, oclif manifest) and postpack (manifest removed) as a release
+ * does, in a copy of the working tree (tests, server and all, so `files` has to leave them out),
+ * so that it neither races with nor disturbs dist/ and the manifest of the checkout.
  */
 export function packOnce(): Promise<string> {
   packed ??= pack()
@@ -133,17 +136,15 @@ export function packOnce(): Promise<string> {
 }
 
 async function pack(): Promise<string> {
-  const destination = await mkdtemp(join(tmpdir(), 'cidx-pack-'))
-  process.once('exit', () => rmSync(destination, {recursive: true, force: true}))
-  const manifestBefore = existsSync(MANIFEST)
-  try {
-    const result = await run('npm', ['pack', '--json', '--pack-destination', destination], {timeoutMs: 300_000})
-    if (result.code !== 0) throw new Error(`npm pack failed (${result.code}):\n${result.stderr}`)
-    // Lifecycle output may come first; the JSON report is the last thing npm prints.
-    const report = JSON.parse(result.stdout.slice(result.stdout.lastIndexOf('\n[') + 1)) as Array<{filename: string}>
-    return join(destination, report[0].filename)
-  } finally {
-    // A pack that failed before postpack must not leave a manifest that makes other tests load dist/.
-    if (!manifestBefore && existsSync(MANIFEST)) rmSync(MANIFEST)
-  }
+  const work = await realpath(await mkdtemp(join(tmpdir(), 'cidx-pack-')))
+  process.once('exit', () => rmSync(work, {recursive: true, force: true}))
+  const tree = join(work, 'cidx-jobs')
+  await cp(ROOT, tree, {recursive: true, filter: (source) => !NOT_SOURCE.has(basename(source)) && !source.endsWith('.tgz')})
+  await symlink(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir')
+  const result = await run('npm', ['pack', '--json', '--pack-destination', work], {cwd: tree, timeoutMs: 300_000})
+  if (result.code !== 0) throw new Error(`npm pack failed (${result.code}):\n${result.stderr}`)
+  if (existsSync(join(tree, 'oclif.manifest.json'))) throw new Error('postpack left oclif.manifest.json behind')
+  // Lifecycle output may come first; the JSON report is the last thing npm prints.
+  const report = JSON.parse(result.stdout.slice(result.stdout.lastIndexOf('\n[') + 1)) as Array<{filename: string}>
+  return join(work, report[0].filename)
 }
