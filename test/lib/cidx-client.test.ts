@@ -52,8 +52,10 @@ function memoryStore(initial: TokenSet | null, options: {loadDelayMs?: number} =
   return {saved, store}
 }
 
+/** A client for the nock tests; `env: {}` everywhere keeps the machine's proxy variables out of the tests. */
 function client(credentials: Partial<Credentials> = {}, options: Partial<ClientOptions> = {}): JobsClient {
   return new JobsClient({
+    env: {},
     credentials: {serverUrl: SERVER, source: 'env', ...credentials},
     retry: {baseDelayMs: 1},
     ...options,
@@ -290,7 +292,7 @@ describe('CidxClient', () => {
       it('returns the tokens with their expiry and the user from the answer', async () => {
         const token = tokenExpiringIn(600)
         nock(SERVER).post('/auth/login', {username: 'alice', password: PASSWORD}).reply(200, loginAnswer(token, 'rt-1', 'admin'))
-        const result = await new CidxClient({credentials: {serverUrl: `${SERVER}/`, source: 'flags'}}).login('alice', PASSWORD)
+        const result = await new CidxClient({env: {}, credentials: {serverUrl: `${SERVER}/`, source: 'flags'}}).login('alice', PASSWORD)
         expect(result).to.deep.equal({tokens: tokenSet(token, 'rt-1'), user: {username: 'alice', role: 'admin'}})
       })
 
@@ -596,7 +598,7 @@ describe('CidxClient', () => {
       const address = await listen(createHttpServer())
       const closed = servers.pop() as Server
       await new Promise((resolve) => closed.close(resolve))
-      const error = await rejection(new JobsClient({credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
+      const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
       expect(error.message).to.equal(`Cannot reach http://${address}: connection refused`)
@@ -610,7 +612,7 @@ describe('CidxClient', () => {
           requests++ // and never answer
         }),
       )
-      const jobs = new JobsClient({credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1, limit: 1}, timeouts: {responseMs: 150}})
+      const jobs = new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1, limit: 1}, timeouts: {responseMs: 150}})
       const error = await rejection(jobs.getJob(JOB_ID))
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
@@ -643,7 +645,7 @@ describe('CidxClient', () => {
 
       it('a self-signed server certificate is a network error, exit 5, that names the problem', async () => {
         const url = await healthServer()
-        const error = await rejection(new JobsClient({credentials: {serverUrl: url, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
         expect(error).to.be.instanceOf(NetworkError)
         expect(error.exitCode).to.equal(5)
         expect(error.message).to.equal(`TLS error talking to ${url}: the server certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)`)
@@ -654,7 +656,7 @@ describe('CidxClient', () => {
         const url = await healthServer()
         const script = [
           "const {JobsClient} = await import('./src/lib/jobs-client.ts')",
-          'const client = new JobsClient({credentials: {serverUrl: process.env.URL, source: "env"}})',
+          'const client = new JobsClient({env: {}, credentials: {serverUrl: process.env.URL, source: "env"}})',
           'console.log(JSON.stringify([...await client.serverFeatures()]))',
         ].join('\n')
         // Under c8 the child's coverage goes elsewhere: merged with ours, its copy of src/ spoils the report.

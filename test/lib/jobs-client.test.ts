@@ -37,7 +37,7 @@ describe('JobsClient paging and filters (against a fake CIDX server over loopbac
 
   async function serve(options: FakeCidxOptions): Promise<JobsClient> {
     fake = await startFakeCidx(options)
-    return new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}, retry: {baseDelayMs: 1}})
+    return new JobsClient({env: {}, credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}, retry: {baseDelayMs: 1}})
   }
 
   /** The listing requests as `status@offset`. */
@@ -273,7 +273,7 @@ describe('JobsClient paging and filters (against a fake CIDX server over loopbac
       const url = fake?.url ?? ''
       await fake?.close()
       fake = undefined
-      const offline = new JobsClient({credentials: {serverUrl: url, source: 'env', staticToken: 'x'}, retry: {baseDelayMs: 1}})
+      const offline = new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', staticToken: 'x'}, retry: {baseDelayMs: 1}})
       expect(await offline.serverFeatures()).to.deep.equal(new Set())
     })
   })
@@ -315,6 +315,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-jobs-client-'))
     server = await startServer({port: 0, dataDir, adminPassword: ADMIN_PASSWORD})
     client = new JobsClient({
+      env: {},
       credentials: {
         serverUrl: server.url,
         source: 'env',

@@ -115,7 +115,7 @@ describe('redact: secrets never reach output', () => {
       nock(SERVER)
         .post('/auth/login', {username: 'alice', password: PASSWORD})
         .reply(401, {detail: `Invalid credentials for {"username": "alice", "password": "${PASSWORD}"}`}, {'www-authenticate': 'Bearer'})
-      const client = new CidxClient({credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
+      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
       const error = await failure(client.login('alice', PASSWORD))
       expect((error as CliError).message).to.match(/^Invalid credentials for/)
       expect((error as CliError).exitCode).to.equal(3)
@@ -131,6 +131,7 @@ describe('redact: secrets never reach output', () => {
         .post('/auth/login')
         .reply(500, {error: 'internal_server_error', message: `boom while checking password=${PASSWORD} and ${refreshToken}`})
       const client = new CidxClient({
+        env: {},
         credentials: {serverUrl: SERVER, source: 'env', username: 'alice', password: PASSWORD, tokenStore: memoryStore({accessToken: expired, accessTokenExpiresAt: 1000, refreshToken})},
         debug: (line) => debugLines.push(line),
       })
@@ -147,7 +148,7 @@ describe('redact: secrets never reach output', () => {
         .reply(200, {mfa_required: true, mfa_token: mfaToken})
         .post('/auth/mfa/verify', {mfa_token: mfaToken, totp_code: '493817'})
         .reply(401, {detail: `Invalid TOTP code 493817 for ${mfaToken}`})
-      const client = new CidxClient({credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
+      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
       const error = await failure(client.login('alice', PASSWORD, {totp: '493817'}))
       expect((error as CliError).message).to.equal('Invalid TOTP code [REDACTED] for [REDACTED]')
       expectNoSecret(error, [PASSWORD, mfaToken, '493817'])
@@ -155,7 +156,7 @@ describe('redact: secrets never reach output', () => {
 
     it('a rejected API call that echoes the static token, an API key', async () => {
       nock(SERVER).get('/api/jobs/abc').reply(401, {detail: `Invalid API key: ${API_KEY}`})
-      const client = new CidxClient({credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY}, debug: (line) => debugLines.push(line)})
+      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY}, debug: (line) => debugLines.push(line)})
       const error = await failure((client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson('GET', '/api/jobs/abc'))
       expect((error as CliError).message).to.equal('Invalid API key: [REDACTED]')
       expectNoSecret(error, [API_KEY])
@@ -170,6 +171,7 @@ describe('redact: secrets never reach output', () => {
         .times(3)
         .replyWithError(Object.assign(new Error(`socket hang up while sending Bearer ${token}`), {code: 'ECONNRESET'}))
       const client = new CidxClient({
+        env: {},
         credentials: {serverUrl: SERVER, source: 'env', username: 'alice', password: PASSWORD},
         debug: (line) => debugLines.push(line),
         retry: {baseDelayMs: 1},

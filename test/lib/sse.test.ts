@@ -65,7 +65,7 @@ describe('sse: Server-Sent Events', () => {
     }
 
     function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}): JobsClient {
-      return new JobsClient({credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}})
+      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}})
     }
 
     function streamHead(response: ServerResponse): void {
