@@ -43,11 +43,20 @@ describe('ecosystem: npm pack, global install, run', function () {
       const {version: expected} = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {version: string}
       expect(version.stdout).to.match(new RegExp(`^cidx-jobs/${expected.replaceAll('.', '\\.')} `))
 
+      // The shipped hook extends the plugin's completion script (job IDs, flag values).
+      const completion = await run(cidx, ['autocomplete', 'bash'], {env: home.env, cwd: home.env.HOME})
+      expect(completion.code, completion.stderr).to.equal(0)
+      const script = await readFile(join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+      expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
+
       const list = await run(cidx, ['jobs', 'list', '--json'], {env: {...home.env, ...server.env}, cwd: home.env.HOME})
       expect(list.code, list.stderr).to.equal(0)
       const jobs = JSON.parse(list.stdout) as Job[]
       expect(jobs.map((job) => job.job_id)).to.deep.equal(server.jobIds)
       expect(jobs.map((job) => job.status)).to.deep.equal(['running', 'failed', 'completed'])
+      // ...and the listing filled the cache that completion reads.
+      const recent = await run(cidx, ['jobs', 'recent-ids'], {env: home.env, cwd: home.env.HOME})
+      expect(recent.stdout.split('\n').filter(Boolean)).to.deep.equal(server.jobIds)
     } finally {
       await server.close()
       await rm(home.base, {recursive: true, force: true})
