@@ -18,7 +18,7 @@
 import {execFileSync, spawn} from 'node:child_process'
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
-import {cpus, tmpdir} from 'node:os'
+import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
@@ -219,7 +219,8 @@ function report(samples, alone, checkout) {
     '# Cancel effectiveness: `cidx jobs cancel --yes <id>` to the job cancelled with no child process left',
     '',
     `Command: \`npm run build && node bench/cancel.js\`. Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim()}),`,
-    `${new Date().toISOString().slice(0, 10)}. The local server runs in the bench process (2 workers, \`jobThrottleMs\` ${JOB_THROTTLE_MS});`,
+    `${new Date().toISOString().slice(0, 10)}, load average ${loadavg()[0].toFixed(1)} at the end (figures grow with it: every step here is CPU-bound).`,
+    `The local server runs in the bench process (2 workers, \`jobThrottleMs\` ${JOB_THROTTLE_MS});`,
     'each job is a real golden-repository addition, caught either mid-index (a real git repository of',
     `${SOURCE_FILES} files) or mid-clone (git talking to an HTTP server that never answers). Once the job is at`,
     'work, the bench spawns `node bin/run.js jobs cancel --yes <full id>` (credentials from CIDX_USERNAME/',
