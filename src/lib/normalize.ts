@@ -115,9 +115,13 @@ export function parseSteps(detail: string | null): {done: number; total: number}
   return {done: Number(match[1]), total: Number(match[2])}
 }
 
-/** Seconds left, from the pace so far: only for a running job that has started and made some progress. */
+/**
+ * Seconds left, from the pace so far: only for a running job that has started and whose progress
+ * is between 1 and 99 (at 0 there is no pace yet; at 100 it is finishing, whatever its phase says).
+ * The phase's own counts (150/500 files) give the finer fraction when the server sends them.
+ */
 export function estimateRemaining(job: Pick<Job, 'status' | 'started_at' | 'progress'>, steps: {done: number; total: number} | null, now = Date.now()): number | null {
-  if (job.status !== 'running' || !job.started_at) return null
+  if (job.status !== 'running' || !job.started_at || job.progress < 1 || job.progress > 99) return null
   const fraction = steps && steps.total > 0 && steps.done > 0 ? steps.done / steps.total : job.progress / 100
   if (fraction <= 0 || fraction >= 1) return null
   const elapsedSeconds = (now - Date.parse(job.started_at)) / 1000

@@ -252,6 +252,16 @@ describe('normalize: wire jobs to the normalized shape', () => {
       expect(normalized({status: 'running', started_at: startedAt, progress: 100}).progress_detail.estimated_remaining).to.equal(null)
     })
 
+    it('makes no estimate outside progress 1..99, even when the phase counts files', () => {
+      const startedAt = '2026-11-28T09:10:00+00:00'
+      const counting = {status: 'running', started_at: startedAt, phase_detail: '150/500 files (30%)'}
+      expect(normalized({...counting, progress: 0}).progress_detail.estimated_remaining).to.equal(null)
+      expect(normalized({...counting, progress: 0.5}).progress_detail.estimated_remaining).to.equal(null)
+      expect(normalized({...counting, progress: 99.5}).progress_detail.estimated_remaining).to.equal(null)
+      expect(normalized({...counting, progress: 1}).progress_detail.estimated_remaining).to.equal(1400)
+      expect(normalized({...counting, progress: 99}).progress_detail.estimated_remaining).to.equal(1400)
+    })
+
     it('makes no estimate for a job whose start lies in the future (clock skew)', () => {
       const job = {status: 'running', started_at: '2026-11-28T09:30:00.000Z', progress: 50}
       expect(estimateRemaining(job, null, NOW)).to.equal(null)
