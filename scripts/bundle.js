@@ -23,7 +23,7 @@ import {build} from 'esbuild'
 
 const DIST = fileURLToPath(new URL('../dist/', import.meta.url))
 const BUNDLE = join(DIST, 'cidx.cjs')
-const ENTRY = join(DIST, '.bundle-entry.js')
+const ENTRY = join(DIST, '.bundle-entry.cjs')
 
 /** Paths relative to dist/, with forward slashes: the keys of the bundle's `modules`. */
 function javascriptUnder(dir) {
@@ -35,11 +35,14 @@ function javascriptUnder(dir) {
 const stubbed = ['help.js', ...javascriptUnder('commands'), ...javascriptUnder('hooks')]
 const modules = ['index.js', ...stubbed]
 
-/** The entry: every module oclif can load, by its dist/ path. */
+/**
+ * The entry: every module oclif can load, by its dist/ path. Each is required on first access,
+ * so a run evaluates only the modules of the command it runs (esbuild keeps a required ES module
+ * as a function that runs once, when first required).
+ */
 function entrySource() {
-  const imports = modules.map((file, index) => `import * as m${index} from './${file}'`)
-  const table = modules.map((file, index) => `  ${JSON.stringify(file)}: m${index},`)
-  return [...imports, 'export const modules = {', ...table, '}', ''].join('\n')
+  const getters = modules.map((file) => `  get ${JSON.stringify(file)}() { return require('./${file}') },`)
+  return ['module.exports.modules = {', ...getters, '}', ''].join('\n')
 }
 
 /** A stub in place of a module that now lives in the bundle; it re-exports what the module exported. */
@@ -70,9 +73,10 @@ function loaderSource(key) {
 
 /**
  * Code compiled with V8's code cache cannot run `import()` on Node 20 (see src/lib/code-cache.ts),
- * so the `await import(...)` calls of the dependencies (oclif loads command files with them) go
- * through the function the loader provides; bundled without the loader (a plugin install), they
- * fall back to `import()`. The CLI's own `await import()`s are bundled, so none remain.
+ * so the dependencies' `await import(path)` calls with a computed path (oclif loads command files
+ * with them) go through the function the loader provides; bundled without the loader (a plugin
+ * install), they fall back to `import()`. Imports of a literal name, the CLI's own included, are
+ * bundled, so no other import() remains.
  */
 const IMPORT_CALL = /(?<![\w$.])import\((?!\))/g
 const DYNAMIC_IMPORT_BANNER = "var __cidxImport = globalThis[Symbol.for('cidx.import')] ?? ((specifier) => import(specifier));"
@@ -82,9 +86,59 @@ const routeDynamicImports = {
   setup(esbuild) {
     esbuild.onLoad({filter: /[\\/]node_modules[\\/].*\.[cm]?js$/}, (args) => {
       const source = readFileSync(args.path, 'utf8')
-      if (!source.includes('await import(')) return undefined
-      return {contents: source.replaceAll('await import(', 'await __cidxImport('), loader: 'js'}
+      // import('literal') is bundled like any import (esbuild turns it into a require): leave it.
+      const computed = /await import\((?!\s*['"`])/g
+      if (!computed.test(source)) return undefined
+      return {contents: source.replace(computed, 'await __cidxImport('), loader: 'js'}
     })
+  },
+}
+
+/**
+ * Two of got's dependencies do costly work when loaded that the CLI rarely or never needs; in the
+ * bundle that work waits until first use. Each replaced text is checked, so an update of the
+ * dependency fails the build instead of being patched blindly.
+ * - http2-wrapper's js-stream-socket.js builds a TLS socket only to reach a class of Node's (used
+ *   for HTTP/1-over-HTTP/2 proxying, which the CLI never does): a TLS context with every root
+ *   certificate, some 40 ms of every start.
+ * - @sindresorhus/is makes two Intl.ListFormat objects for its error messages: loading ICU's list
+ *   data costs some 6 ms (15 ms when nothing else has used ICU yet).
+ */
+const DEFERRED = [
+  {
+    file: /[\\/]node_modules[\\/]http2-wrapper[\\/]source[\\/]utils[\\/]js-stream-socket\.js$/,
+    replace: 'const JSStreamSocket = (new tls.TLSSocket(new stream.PassThrough()))._handle._parentWrap.constructor;\n\nmodule.exports = JSStreamSocket;',
+    with: [
+      'let JSStreamSocket;',
+      'module.exports = function LazyJSStreamSocket(...args) {',
+      '\tJSStreamSocket ??= (new tls.TLSSocket(new stream.PassThrough()))._handle._parentWrap.constructor;',
+      '\treturn new JSStreamSocket(...args);',
+      '};',
+    ].join('\n'),
+  },
+  {
+    file: /[\\/]node_modules[\\/]@sindresorhus[\\/]is[\\/]distribution[\\/]index\.js$/,
+    replace:
+      "const andFormatter = new Intl.ListFormat('en', { style: 'long', type: 'conjunction' });\nconst orFormatter = new Intl.ListFormat('en', { style: 'long', type: 'disjunction' });",
+    with: [
+      'let andListFormat;',
+      'let orListFormat;',
+      "const andFormatter = {format: (values) => (andListFormat ??= new Intl.ListFormat('en', { style: 'long', type: 'conjunction' })).format(values)};",
+      "const orFormatter = {format: (values) => (orListFormat ??= new Intl.ListFormat('en', { style: 'long', type: 'disjunction' })).format(values)};",
+    ].join('\n'),
+  },
+]
+
+const deferCostlyInitialisation = {
+  name: 'defer-costly-initialisation',
+  setup(esbuild) {
+    for (const deferred of DEFERRED) {
+      esbuild.onLoad({filter: deferred.file}, (args) => {
+        const source = readFileSync(args.path, 'utf8')
+        if (!source.includes(deferred.replace)) throw new Error(`${args.path} is not the file scripts/bundle.js expects: review DEFERRED`)
+        return {contents: source.replace(deferred.replace, deferred.with), loader: 'js'}
+      })
+    }
   },
 }
 
@@ -114,7 +168,7 @@ try {
     // oclif reaches for TypeScript only to run a linked plugin's sources, never in an installed CLI.
     external: ['typescript', 'ts-node'],
     banner: {js: DYNAMIC_IMPORT_BANNER},
-    plugins: [routeDynamicImports],
+    plugins: [deferCostlyInitialisation, routeDynamicImports],
     logLevel: 'warning',
   })
 } finally {
