@@ -73,17 +73,24 @@ class PageCursor {
   private readonly seen = new Set<string>()
   private fullPages = 0
 
+  /** Requested per page; the server may use less and says so. */
+  private readonly pageSize: number
+  /** Resolves true for a server known to page and count correctly: its `total` then ends the walk. */
+  private readonly pagesCorrectly?: Promise<boolean>
+
   constructor(
     private readonly client: JobsClient,
     private readonly query: ListQuery,
-    startOffset = 0,
+    options: CursorOptions = {},
   ) {
-    this.offset = startOffset
+    this.offset = options.startOffset ?? 0
+    this.pageSize = options.pageSize ?? PAGE_SIZE
+    this.pagesCorrectly = options.pagesCorrectly
   }
 
   async next(): Promise<Job[]> {
     if (this.done) return []
-    const page = await this.client.listPage(this.query, {limit: PAGE_SIZE, offset: this.offset})
+    const page = await this.client.listPage(this.query, {limit: this.pageSize, offset: this.offset})
     this.serverTotal = Math.max(this.serverTotal, page.total)
     const fresh = page.jobs.filter((job) => !this.seen.has(job.job_id))
     for (const job of fresh) this.seen.add(job.job_id)
@@ -93,16 +100,24 @@ class PageCursor {
       this.endedAfterFullPage = this.fullPages > 0
     } else {
       this.fullPages++
+      // No empty page to ask for when a server that counts correctly has given all it has.
+      if (this.offset >= page.total && (await this.pagesCorrectly)) this.done = true
     }
 
     return fresh
   }
 }
 
+interface CursorOptions {
+  startOffset?: number
+  pageSize?: number
+  pagesCorrectly?: Promise<boolean>
+}
+
 /** One cursor per asked-for status (a server filters on one status at a time), or one for all. */
-function cursorsFor(client: JobsClient, query: ListQuery, startOffset = 0): PageCursor[] {
+function cursorsFor(client: JobsClient, query: ListQuery, options: CursorOptions = {}): PageCursor[] {
   const statuses = query.statuses?.length ? query.statuses : [undefined]
-  return statuses.map((status) => new PageCursor(client, {...query, statuses: status ? [status] : undefined}, startOffset))
+  return statuses.map((status) => new PageCursor(client, {...query, statuses: status ? [status] : undefined}, options))
 }
 
 /** Only a server that advertises its extensions (the local server) is known to page and count correctly. */
@@ -122,8 +137,8 @@ export async function collectJobs(
 ): Promise<CollectedJobs> {
   const offset = options.offset ?? 0
   const wanted = options.limit === 'all' ? Number.POSITIVE_INFINITY : offset + options.limit
-  const cursors = cursorsFor(client, query)
   const features = client.serverFeatures()
+  const cursors = cursorsFor(client, query, {pagesCorrectly: features.then(isFullFeatured)})
   const matched = new Map<string, Job>()
   await Promise.all(
     cursors.map(async (cursor) => {
@@ -183,10 +198,13 @@ export class JobsClient extends CidxClient {
     }
   }
 
-  /** Every job matching the query, page after page, newest first within each status. */
-  async *listJobs(query: ListQuery = {}, options: {startOffset?: number} = {}): AsyncGenerator<Job> {
+  /**
+   * Every job matching the query, page after page, newest first within each status. It asks for
+   * `pageSize` jobs a page (default 50, a real server's cap) from `startOffset` of each listing.
+   */
+  async *listJobs(query: ListQuery = {}, options: {pageSize?: number; startOffset?: number} = {}): AsyncGenerator<Job> {
     const yielded = new Set<string>()
-    for (const cursor of cursorsFor(this, query, options.startOffset)) {
+    for (const cursor of cursorsFor(this, query, options)) {
       while (!cursor.done) {
         for (const job of await cursor.next()) {
           if (!matchesQuery(job, query) || yielded.has(job.job_id)) continue

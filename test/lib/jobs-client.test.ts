@@ -218,6 +218,29 @@ describe('JobsClient paging and filters (against a fake CIDX server over loopbac
       const client = await serve({paging: 'correct', jobs: jobSeries(12, {newest: NEWEST})})
       expect(ids(await drain(client.listJobs({}, {startOffset: 9})))).to.deep.equal(['job-9', 'job-10', 'job-11'])
     })
+
+    it('listJobs asks for pageSize jobs a page', async () => {
+      const client = await serve({paging: 'correct', jobs: jobSeries(12, {newest: NEWEST})})
+      expect(await drain(client.listJobs({}, {pageSize: 5}))).to.have.length(12)
+      expect(listingRequests()).to.deep.equal(['*@0', '*@5', '*@10'])
+      expect(fake?.listings.map((query) => query.get('limit'))).to.deep.equal(['5', '5', '5'])
+    })
+
+    it('stops where the total of a server that pages correctly says, with no empty page to ask for', async () => {
+      const client = await serve({paging: 'correct', jobs: jobSeries(100, {newest: NEWEST}), features: ['job_filters']})
+      const collected = await collectJobs(client, {}, {limit: 'all'})
+      expect(collected.jobs).to.have.length(100)
+      expect(collected).to.deep.include({complete: true, serverStoppedEarly: false, totalAtLeast: 100})
+      expect(listingRequests()).to.deep.equal(['*@0', '*@50'])
+    })
+
+    it('does not trust the total of a server that does not say it pages correctly', async () => {
+      const client = await serve({paging: 'correct', jobs: jobSeries(100, {newest: NEWEST})})
+      const collected = await collectJobs(client, {}, {limit: 'all'})
+      expect(collected.jobs).to.have.length(100)
+      // The empty page ends it, as on a real server.
+      expect(listingRequests()).to.deep.equal(['*@0', '*@50', '*@100'])
+    })
   })
 
   describe('one page', () => {
