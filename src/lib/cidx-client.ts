@@ -21,8 +21,12 @@ import {redact} from './redact.js'
 export interface ClientOptions {
   credentials: Credentials
   timeouts?: {connectMs?: number; responseMs?: number}
-  /** Retries of idempotent requests: how many, and the first backoff step (doubles each time). */
-  retry?: {limit?: number; baseDelayMs?: number; maxRetryAfterMs?: number}
+  /**
+   * Retries of idempotent requests: how many (default 2), the first backoff step (default 500 ms,
+   * doubling, with jitter) and its cap (`maxDelayMs`, default 5 s); a Retry-After longer than
+   * `maxRetryAfterMs` (default 30 s) is not waited for: the error says when to try again.
+   */
+  retry?: {limit?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number}
   /** Receives one redacted line per request, retry and token renewal (wired to DEBUG=cidx). */
   debug?: (line: string) => void
   userAgent?: string
@@ -133,6 +137,7 @@ export class CidxClient {
     const connectMs = this.connectTimeoutMs()
     const responseMs = this.responseTimeoutMs()
     const baseDelayMs = this.options.retry?.baseDelayMs ?? 500
+    const maxDelayMs = this.options.retry?.maxDelayMs ?? 5000
     const maxRetryAfterMs = this.options.retry?.maxRetryAfterMs ?? 30_000
     const agent: Agents | undefined = await proxyAgentsFor(this.serverUrl, this.options.env ?? process.env)
     if (agent) this.log(`using a proxy for ${this.serverUrl}`)
@@ -149,7 +154,7 @@ export class CidxClient {
         calculateDelay: ({attemptCount, computedValue, retryAfter}) => {
           if (computedValue === 0) return 0
           if (retryAfter) return Math.min(retryAfter, maxRetryAfterMs)
-          return baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2
+          return Math.min(baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2, maxDelayMs)
         },
         limit: this.options.retry?.limit ?? 2,
         maxRetryAfter: maxRetryAfterMs,
@@ -379,7 +384,7 @@ export class CidxClient {
     }
 
     if (username && password) return this.store((await this.login(username, password)).tokens)
-    throw new AuthError(refreshFailure ? `Your session has ended: ${refreshFailure.message}` : 'Not logged in, or the session has expired', {
+    throw new AuthError(refreshFailure ? `Your session has expired: ${refreshFailure.message}` : 'Your session has expired, or you are not logged in', {
       hint: 'Run `cidx login` again, or set CIDX_TOKEN / CIDX_USERNAME and CIDX_PASSWORD.',
       status: 401,
     })

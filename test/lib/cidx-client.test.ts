@@ -153,7 +153,7 @@ describe('CidxClient', () => {
         const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt-spent')).store}).getJob(JOB_ID))
         expect(error).to.be.instanceOf(AuthError)
         expect(error.exitCode).to.equal(3)
-        expect(error.message).to.equal('Your session has ended: Token replay attack detected')
+        expect(error.message).to.equal('Your session has expired: Token replay attack detected')
       })
 
       it('a refresh answered with a 422 envelope is refused like a 401', async () => {
@@ -161,14 +161,15 @@ describe('CidxClient', () => {
           .post('/api/auth/refresh')
           .reply(422, {error: 'validation_error', message: 'Request validation failed.', detail: [{loc: ['body', 'refresh_token'], msg: 'Field required'}]})
         const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID))
-        expect(error.message).to.equal('Your session has ended: Refresh refused: refresh_token: Field required')
+        expect(error.message).to.equal('Your session has expired: Refresh refused: refresh_token: Field required')
       })
 
       it('with nothing to renew with, says so and exits 3', async () => {
         const error = await rejection(client({tokenStore: memoryStore(null).store}).getJob(JOB_ID))
         expect(error).to.be.instanceOf(AuthError)
         expect(error.exitCode).to.equal(3)
-        expect(error.message).to.match(/Not logged in/)
+        expect(error.message).to.equal('Your session has expired, or you are not logged in')
+        expect(error.hint).to.match(/Run `cidx login`/)
       })
 
       it('a refresh answer without an access token is a protocol error', async () => {
@@ -430,6 +431,12 @@ describe('CidxClient', () => {
         const lines: string[] = []
         await rejection(client({staticToken: 'tok-1234'}, {debug: (line) => lines.push(line), retry: {baseDelayMs: 1, limit: 4}}).getJob(JOB_ID))
         expect(lines.filter((line) => line.startsWith('retry '))).to.have.length(4)
+      })
+
+      it('caps the backoff at maxDelayMs (a 60 s step would outlast the test)', async () => {
+        nock(SERVER).get(JOB_PATH).reply(503, '').get(JOB_PATH).reply(200, wireJob({job_id: JOB_ID}))
+        const jobs = client({staticToken: 'tok-1234'}, {retry: {baseDelayMs: 60_000, maxDelayMs: 10, limit: 1}})
+        expect((await jobs.getJob(JOB_ID)).job_id).to.equal(JOB_ID)
       })
 
       it('retries a connection reset of an idempotent request', async () => {
