@@ -258,6 +258,15 @@ export class CidxClient {
       })
     }
 
+    // Headers arrived, then the connection closed before the body was complete.
+    const answered = (error as RequestError).response?.statusCode
+    if (answered !== undefined) {
+      return new NetworkError(`The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`, {
+        cause,
+        hint: 'Try again; if it keeps happening, a proxy or the server is dropping connections.',
+      })
+    }
+
     const what: Record<string, string> = {
       ECONNREFUSED: 'connection refused',
       ECONNRESET: 'the connection was reset',

@@ -627,6 +627,24 @@ describe('CidxClient', () => {
       expect(requests).to.equal(2)
     })
 
+    it('an answer cut off mid-body is a network error that says so, after bounded retries', async () => {
+      let requests = 0
+      const address = await listen(
+        createHttpServer((_request, response) => {
+          requests++
+          response.writeHead(200, {'content-type': 'application/json', 'content-length': '500'})
+          response.write('{"job_id": "3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44", "status": "runn')
+          setTimeout(() => response.socket?.destroy(), 20)
+        }),
+      )
+      const jobs = new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}})
+      const error = await rejection(jobs.getJob(JOB_ID))
+      expect(error).to.be.instanceOf(NetworkError)
+      expect(error.exitCode).to.equal(5)
+      expect(error.message).to.equal(`The answer from http://${address} was cut off: the connection closed after status 200, before the body was complete`)
+      expect(requests).to.equal(3)
+    })
+
     describe('TLS', () => {
       let dir: string
       let certPath: string
