@@ -502,8 +502,3 @@ export class JobWatcher {
 function isPushUnavailable(error: unknown): boolean {
   return error instanceof CliError && error.kind === 'not_found' && error.status === 404
 }
-
-/** Convenience: the events of a new JobWatcher. */
-export function watchJobs(client: WatchClient, options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
-  return new JobWatcher(client, options).events()
-}

@@ -136,6 +136,9 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
       mkdirSync(home, {recursive: true})
       const env: NodeJS.ProcessEnv = {...process.env}
       for (const name of CIDX_VARIABLES) delete env[name]
+      // c8 merges raw V8 coverage by file: a child's differently transpiled copy of a source
+      // would garble the counts of the in-process runs, which are what coverage measures.
+      delete env.NODE_V8_COVERAGE
       return {
         ...env,
         HOME: home,

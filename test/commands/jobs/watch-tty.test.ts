@@ -62,7 +62,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const b = watch.seed({status: 'running', started_at: new Date(), progress: 35, operation_type: 'add_golden_repo', result: {alias: 'beta'}})
     const env = watch.childEnv()
     const rawLog = join(watch.root, 'terminal.log')
-    const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH', 'NODE_V8_COVERAGE']
+    const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH']
     const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
     // The CLI is the pane's process itself (no shell), and the pane stays after it exits, so
     // tmux can tell its exit status.

@@ -146,6 +146,19 @@ describe('commands: jobs watch (against the local server)', function () {
       watch.update(id, {status: 'completed'})
     })
 
+    it('stops watching on Ctrl-C (SIGINT) with exit 130, the job going on', async () => {
+      const id = watch.seed({status: 'running'})
+      const listeners = process.listenerCount('SIGINT')
+      // Delivered in-process as the signal would be: the command's handler must take it (oclif would exit 1).
+      const {stderr, exitCode} = await runCli(['jobs', 'watch', id], once((all) => all.includes(id), () => process.emit('SIGINT', 'SIGINT')))
+      expect(exitCode).to.equal(130)
+      expect(stderr).to.contain('Stopped watching (the jobs keep running).')
+      // Its handler is gone with it.
+      expect(process.listenerCount('SIGINT')).to.equal(listeners)
+      expect((await watch.job(id)).status).to.equal('running')
+      watch.update(id, {status: 'completed'})
+    })
+
     it('polls when the server has no push channel, and with --no-push', async () => {
       const proxy = await pushlessProxy(watch.url, {hideFeature: true})
       try {
