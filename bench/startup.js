@@ -6,8 +6,9 @@
  * bin/run.js, dist/ and a freshly generated oclif manifest, node_modules linked) in a scratch
  * directory, so production mode is measured and no manifest ever appears in the working tree
  * (it would make the tests load dist/). It starts the local server on loopback with one page of
- * real jobs, runs both commands interleaved after warm-up runs, prints both medians and the
- * ratio, and writes bench/reports/startup.md.
+ * real jobs, runs the commands in rotating order after warm-up rounds, prints the medians and
+ * the ratio, and writes bench/reports/startup.md. For comparison it also times the first run
+ * (empty code cache) and the CLI without the bundle (tsc's output alone, staged the same way).
  * Options: `--runs N` (default 20, at least 10), `--no-build` (use dist/ as it is).
  */
 import {execFileSync, spawn} from 'node:child_process'
@@ -65,14 +66,18 @@ function build() {
   execFileSync('npm', ['run', '--silent', 'build'], {cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit']})
 }
 
-/** The CLI as `npm install` lays it out, with the manifest `npm pack` adds; returns its bin/run.js. */
-function stageInstalledCli(dir) {
+/**
+ * The CLI as `npm install` lays it out, with the manifest `npm pack` adds; returns its bin/run.js.
+ * `bundled: false` stages tsc's output alone, the CLI as it would be without scripts/bundle.js.
+ */
+function stageInstalledCli(dir, {bundled}) {
   mkdirSync(join(dir, 'bin'), {recursive: true})
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   cpSync(join(ROOT, 'bin', 'run.js'), join(dir, 'bin', 'run.js'))
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), {recursive: true})
+  if (bundled) cpSync(join(ROOT, 'dist'), join(dir, 'dist'), {recursive: true})
+  else execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {stdio: 'inherit'})
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
-  step('generating the oclif manifest of the staged CLI')
+  step(`generating the oclif manifest of the staged ${bundled ? 'bundled' : 'unbundled'} CLI`)
   execFileSync(join(ROOT, 'node_modules', '.bin', 'oclif'), ['manifest'], {cwd: dir, stdio: ['ignore', 'ignore', 'inherit']})
   return join(dir, 'bin', 'run.js')
 }
@@ -117,45 +122,51 @@ function checkOutputs(cli, bare) {
   if (!Array.isArray(page.jobs) || page.jobs.length !== JOBS) throw new Error('the bare request did not get the page')
 }
 
-function report(cliTimes, bareTimes, ratio) {
-  const row = (name, command, times) =>
-    `| ${name} | \`${command}\` | ${median(times).toFixed(1)} | ${percentile(times, 90).toFixed(1)} | ${Math.min(...times).toFixed(1)} |`
+function report(times, cli, bare, ratio) {
+  const row = (variant) => {
+    const values = times.get(variant)
+    return `| ${variant.name} | ${median(values).toFixed(1)} | ${percentile(values, 90).toFixed(1)} | ${Math.min(...values).toFixed(1)} |`
+  }
+
   return [
     '# Start-up: `cidx jobs list --json` next to a bare node:http request',
     '',
-    `Command: \`npm run bench:startup\` (bench/startup.js). Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}),`,
-    `${new Date().toISOString().slice(0, 10)}. Production mode: the bundled \`dist/\` and the oclif manifest, staged as installed. ${runs} timed runs of each, interleaved,`,
-    `after ${WARMUP_RUNS} warm-up runs each; wall time from spawn to exit, in ms. Both fetch one page of ${JOBS} jobs from the local`,
-    'server on loopback (in the bench process) with `CIDX_SERVER_URL` and `CIDX_TOKEN` set.',
+    `Command: \`npm run bench:startup\` (bench/startup.js). Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), ${new Date().toISOString().slice(0, 10)}.`,
+    `The CLI is staged as installed (package.json, bin/run.js, dist/, the oclif manifest). ${runs} rounds, each running every`,
+    `command once in rotating order, after ${WARMUP_RUNS} warm-up rounds; wall time from spawn to exit, in ms. Every command fetches one`,
+    `page of ${JOBS} jobs from the local server on loopback (in the bench process) with \`CIDX_SERVER_URL\` and \`CIDX_TOKEN\` set.`,
     '',
-    '| run | command | median | p90 | min |',
-    '|---|---|---:|---:|---:|',
-    row('cidx', 'node bin/run.js jobs list --json', cliTimes),
-    row('bare', 'node -e "<http.get, print body>"', bareTimes),
+    '| command | median | p90 | min |',
+    '|---|---:|---:|---:|',
+    ...[...times.keys()].map((variant) => row(variant)),
     '',
-    `**Ratio of medians: ${ratio.toFixed(2)}** (budget ${BUDGET}: ${ratio <= BUDGET ? 'within' : 'OVER'}).`,
+    `**Ratio of medians, ${cli.name} / ${bare.name}: ${ratio.toFixed(2)}** (budget ${BUDGET}: ${ratio <= BUDGET ? 'within' : 'OVER'}).`,
     '',
   ].join('\n')
 }
 
-/** Both commands, `runs` times each, interleaved (which goes first alternates), after warm-up runs that also check the outputs. */
-async function measure(cli, bare) {
-  step(`warming up (${WARMUP_RUNS} runs each)`)
-  for (let index = 0; index < WARMUP_RUNS; index++) checkOutputs((await cli()).stdout, (await bare()).stdout)
-  step(`measuring (${runs} runs each, interleaved)`)
-  const cliTimes = []
-  const bareTimes = []
-  for (let index = 0; index < runs; index++) {
-    if (index % 2 === 0) {
-      cliTimes.push((await cli()).ms)
-      bareTimes.push((await bare()).ms)
-    } else {
-      bareTimes.push((await bare()).ms)
-      cliTimes.push((await cli()).ms)
+/**
+ * Every variant `runs` times, round after round, the order rotating each round (drifts in machine
+ * load hit all alike), after warm-up rounds that also check the outputs.
+ */
+async function measure(variants, bare) {
+  const all = [...variants, bare]
+  step(`warming up (${WARMUP_RUNS} rounds)`)
+  for (let round = 0; round < WARMUP_RUNS; round++) {
+    const bareOutput = (await bare.run()).stdout
+    for (const variant of variants) checkOutputs((await variant.run()).stdout, bareOutput)
+  }
+
+  step(`measuring (${runs} rounds of ${all.length} commands)`)
+  const times = new Map(all.map((variant) => [variant, []]))
+  for (let round = 0; round < runs; round++) {
+    for (let index = 0; index < all.length; index++) {
+      const variant = all[(round + index) % all.length]
+      times.get(variant).push((await variant.run()).ms)
     }
   }
 
-  return {cliTimes, bareTimes}
+  return times
 }
 
 async function main() {
@@ -163,7 +174,8 @@ async function main() {
   const scratch = mkdtempSync(join(tmpdir(), 'cidx-bench-startup-'))
   let server
   try {
-    const runJs = stageInstalledCli(join(scratch, 'cli'))
+    const bundledRunJs = stageInstalledCli(join(scratch, 'cli'), {bundled: true})
+    const unbundledRunJs = stageInstalledCli(join(scratch, 'cli-unbundled'), {bundled: false})
     const local = await startLocalServer(join(scratch, 'server'))
     server = local.server
     const env = {
@@ -171,21 +183,23 @@ async function main() {
       HOME: scratch,
       CIDX_CONFIG_DIR: join(scratch, 'config'),
       XDG_CONFIG_HOME: join(scratch, 'xdg'),
+      CIDX_CACHE_DIR: join(scratch, 'cache'),
       CIDX_SERVER_URL: server.url,
       CIDX_TOKEN: local.token,
     }
     // A fresh working directory: no .code-indexer project above it to walk into.
     const context = {env, cwd: scratch}
-    const {cliTimes, bareTimes} = await measure(
-      () => timed(process.execPath, [runJs, 'jobs', 'list', '--json'], context),
-      () => timed(process.execPath, ['-e', BARE_SCRIPT], context),
-    )
-    const ratio = median(cliTimes) / median(bareTimes)
-    writeFileSync(REPORT, report(cliTimes, bareTimes, ratio))
-    process.stdout.write(`cidx jobs list --json: median ${median(cliTimes).toFixed(1)} ms\n`)
-    process.stdout.write(`bare node:http GET:    median ${median(bareTimes).toFixed(1)} ms\n`)
-    process.stdout.write(`ratio: ${ratio.toFixed(2)} (budget ${BUDGET})\n`)
-    process.stdout.write(`report: ${REPORT}\n`)
+    let firstRuns = 0
+    const list = (runJs, extraEnv = {}) => () => timed(process.execPath, [runJs, 'jobs', 'list', '--json'], {...context, env: {...env, ...extraEnv}})
+    const cli = {name: '`cidx jobs list --json`', run: list(bundledRunJs)}
+    const coldCache = {name: '… with an empty code cache (a first run)', run: () => list(bundledRunJs, {CIDX_CACHE_DIR: join(scratch, `cold-${firstRuns++}`)})()}
+    const unbundled = {name: '… without scripts/bundle.js (tsc output only)', run: list(unbundledRunJs)}
+    const bare = {name: 'bare `node -e` with node:http', run: () => timed(process.execPath, ['-e', BARE_SCRIPT], context)}
+    const times = await measure([cli, coldCache, unbundled], bare)
+    const ratio = median(times.get(cli)) / median(times.get(bare))
+    writeFileSync(REPORT, report(times, cli, bare, ratio))
+    for (const [variant, values] of times) process.stdout.write(`${median(values).toFixed(1).padStart(7)} ms  ${variant.name.replaceAll('`', '')}\n`)
+    process.stdout.write(`ratio: ${ratio.toFixed(2)} (budget ${BUDGET})\nreport: ${REPORT}\n`)
     if (ratio > BUDGET) process.exitCode = 1
   } finally {
     await server?.close()
