@@ -65,12 +65,13 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH']
     const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
     // The CLI is the pane's process itself (no shell), and the pane stays after it exits, so
-    // tmux can tell its exit status.
+    // tmux can tell its exit status. The tmux server has this process's environment: the CLI
+    // must not write V8 coverage, whose merge with the in-process runs' would garble the counts.
     tmux(
       'start-server', ';',
       'set-option', '-g', 'remain-on-exit', 'on', ';',
       'new-session', '-d', '-s', SESSION, '-x', '120', '-y', '20', '--',
-      'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', 'TERM=xterm-256color', ...envArgs,
+      'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'NODE_V8_COVERAGE', 'TERM=xterm-256color', ...envArgs,
       process.execPath, join(REPO_ROOT, 'bin/dev.js'), 'jobs', 'watch', a, b, ';',
       // Every byte the CLI writes to the terminal, to check what it leaves behind.
       'pipe-pane', '-t', SESSION, `cat >> '${rawLog}'`,
