@@ -10,7 +10,7 @@ import {promisify} from 'node:util'
 import {cidxCacheDir, DYNAMIC_IMPORT, loadWithCodeCache} from '../../src/lib/code-cache.js'
 
 const run = promisify(execFile)
-const LOADER = new URL('../../src/lib/code-cache.ts', import.meta.url).href
+const LOADER = new URL('../../src/lib/code-cache.ts', import.meta.url).pathname
 
 /** A CommonJS module like the bundle: it sees the usual wrapper variables and reaches import() through the loader. */
 const FIXTURE = `
@@ -20,15 +20,18 @@ exports.requireWorks = typeof require('node:path').join === 'function'
 exports.importOs = () => globalThis[Symbol.for('cidx.import')]('node:os')
 `
 
-/** Loads the fixture in a fresh Node process, as bin/run.js loads the bundle; prints how it was compiled. */
+/**
+ * Loads the fixture in a fresh Node process, as bin/run.js loads the bundle; prints how it was
+ * compiled. The loader is required (CommonJS through tsx) like mocha loads it here, so the
+ * child's coverage of it lines up with this process's.
+ */
 async function loadInChild(file: string, cacheDir: string, key: string): Promise<string> {
   const script = `
-    const {loadWithCodeCache} = await import(${JSON.stringify(LOADER)})
+    const {loadWithCodeCache} = require(${JSON.stringify(LOADER)})
     const {exports, compiled} = loadWithCodeCache(${JSON.stringify(file)}, {key: ${JSON.stringify(key)}, cacheDir: ${JSON.stringify(cacheDir)}})
-    const os = await exports.importOs()
-    process.stdout.write(compiled + ' ' + exports.answer + ' ' + typeof os.cpus)
+    exports.importOs().then((os) => process.stdout.write(compiled + ' ' + exports.answer + ' ' + typeof os.cpus))
   `
-  const {stdout, stderr} = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])
+  const {stdout, stderr} = await run(process.execPath, ['--import', 'tsx', '-e', script])
   expect(stderr).to.equal('')
   return stdout
 }
