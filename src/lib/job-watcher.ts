@@ -284,6 +284,8 @@ export class JobWatcher {
   }
 
   private finished(): boolean {
+    // Given jobs not fetched yet are not finished (the first ones may already be in).
+    for (const id of this.givenIds) if (!this.jobs.has(id)) return false
     for (const job of this.jobs.values()) {
       if (!isTerminal(job.status) && !this.gone.has(job.job_id)) return false
     }

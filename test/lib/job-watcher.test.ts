@@ -116,6 +116,22 @@ describe('job-watcher', () => {
       })
     }
 
+    it('follows given jobs until the last one ends, whatever order they come in', async () => {
+      const done = watch.seed({status: 'completed', progress: 100})
+      const running = watch.seed({status: 'running', progress: 10})
+      const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [done, running], intervalMs: 150})
+      const events = jobEvents(
+        await watchAll(watcher, (event) => {
+          if (event.type === 'job' && event.job.job_id === running && event.changes[0] === 'new') watch.update(running, {status: 'failed', error: 'boom'})
+        }),
+      )
+      expect(events.map((event) => [event.job.job_id, event.job.status])).to.deep.equal([
+        [done, 'completed'],
+        [running, 'running'],
+        [running, 'failed'],
+      ])
+    })
+
     it('ends at once, with no events, when no active job matches', async () => {
       const watcher = new JobWatcher(clientFor(watch.url), {types: ['no_such_type']})
       expect(await watchAll(watcher)).to.deep.equal([])
