@@ -178,8 +178,8 @@ class TtyRenderer implements WatchRenderer {
   private readonly running: Promise<unknown>
 
   constructor(
-    private readonly Listr: ListrClass,
-    options: RendererOptions,
+    Listr: ListrClass,
+    private readonly options: RendererOptions,
   ) {
     this.render = {color: options.color ?? false, bars: true}
     this.width = options.width ?? 80
@@ -202,11 +202,12 @@ class TtyRenderer implements WatchRenderer {
     }
   }
 
-  async close(): Promise<void> {
+  async close(stopped?: Error): Promise<void> {
     this.closing = true
     for (const task of this.tasks.values()) task.settle('stopped')
     this.wakeBatch?.()
     await this.running
+    if (!stopped && this.tasks.size === 0) this.options.out.write(`${summaryLine([], 0)}\n`)
   }
 
   private update(job: Job): void {

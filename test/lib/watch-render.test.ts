@@ -143,6 +143,10 @@ describe('watch-render', () => {
       expect(output).to.match(/↓ 44444444 .*no longer found on the server/)
     })
 
+    it('says so when there was nothing to watch', async () => {
+      expect(await renderTty(async () => {})).to.equal('No active jobs to watch.\n')
+    })
+
     it('on an early stop ends the open tasks as "no longer watched", the jobs untouched', async () => {
       const output = await renderTty(async (handle) => {
         handle(jobEvent(makeJob()))
