@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {REPO_ROOT, startWatchServer, type WatchServer} from '../../support/watch-harness.js'
@@ -17,26 +17,22 @@ function screen(): string {
   return tmux('capture-pane', '-p', '-t', SESSION)
 }
 
-function paneFormat(format: string): string {
-  return tmux('display-message', '-p', '-t', SESSION, format).trim()
-}
-
-async function until(what: string, done: () => boolean, timeoutMs = 30_000): Promise<void> {
+/** Polls `check` until it returns something. */
+async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
-  while (!done()) {
+  for (;;) {
+    const value = check()
+    if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${screen()}`)
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
 
-async function screenShows(what: string, matches: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
+function screenShows(what: string, matches: (text: string) => boolean): Promise<string> {
+  return eventually(`the screen to show ${what}`, () => {
     const text = screen()
-    if (matches(text)) return text
-    if (Date.now() > deadline) throw new Error(`the screen never showed ${what}:\n${text}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+    return matches(text) ? text : undefined
+  })
 }
 
 describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI process)', function () {
@@ -64,14 +60,16 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const rawLog = join(watch.root, 'terminal.log')
     const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH']
     const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
-    // The CLI is the pane's process itself (no shell), and the pane stays after it exits, so
-    // tmux can tell its exit status. The tmux server has this process's environment: the CLI
-    // must not write V8 coverage, whose merge with the in-process runs' would garble the counts.
+    // A small shell runs the CLI and prints its exit status; it lets Ctrl-C reach the CLI
+    // without dying of it itself. The tmux server has this process's environment: the CLI must
+    // not write V8 coverage, whose merge with the in-process runs' would garble the counts.
+    const wrapper = join(watch.root, 'run.sh')
+    writeFileSync(wrapper, 'trap : INT\n"$@"\necho "EXIT=$?"\n')
     tmux(
       'start-server', ';',
       'set-option', '-g', 'remain-on-exit', 'on', ';',
       'new-session', '-d', '-s', SESSION, '-x', '120', '-y', '20', '--',
-      'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'NODE_V8_COVERAGE', 'TERM=xterm-256color', ...envArgs,
+      'sh', wrapper, 'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'NODE_V8_COVERAGE', 'TERM=xterm-256color', ...envArgs,
       process.execPath, join(REPO_ROOT, 'bin/dev.js'), 'jobs', 'watch', a, b, ';',
       // Every byte the CLI writes to the terminal, to check what it leaves behind.
       'pipe-pane', '-t', SESSION, `cat >> '${rawLog}'`,
@@ -92,14 +90,16 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     await screenShows('the first job done', (text) => new RegExp(`✔ ${a.slice(0, 8)}  sync_repository  alpha  completed  ██████████ 100%  in \\d+s`).test(text))
 
     tmux('send-keys', '-t', SESSION, 'C-c')
-    await until('the CLI process to exit', () => paneFormat('#{pane_dead}') === '1')
-    expect(paneFormat('#{pane_dead_status}')).to.equal('130')
-    const last = screen()
+    const last = await screenShows('the exit status', (text) => /EXIT=\d+/.test(text))
+    expect(last).to.match(/^EXIT=130$/m)
     expect(last).to.match(new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`))
     expect(last).to.contain('Stopped watching (the jobs keep running).')
     // The terminal is left as it was: the cursor shown again after the last time it was hidden,
     // and no spinner left behind.
-    const raw = readFileSync(rawLog, 'utf8')
+    const raw = await eventually('the terminal log to catch up', () => {
+      const text = readFileSync(rawLog, 'utf8')
+      return text.includes('EXIT=') ? text : undefined
+    })
     expect(raw.lastIndexOf('\u001B[?25l')).to.be.above(-1)
     expect(raw.lastIndexOf('\u001B[?25h')).to.be.above(raw.lastIndexOf('\u001B[?25l'))
     expect(last).not.to.match(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/)
