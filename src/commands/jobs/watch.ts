@@ -72,6 +72,9 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       throw error
     } finally {
       stop.dispose()
+      // Seen jobs feed shell completion of job IDs (never fails the command).
+      const {rememberJobs} = await import('../../lib/id-cache.js')
+      await rememberJobs(this.config.configDir, [...watcher.jobs.values()])
     }
 
     if (this.flags['exit-status']) {
