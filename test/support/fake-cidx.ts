@@ -1,3 +1,4 @@
+import type {WireJob} from '@cidx/local-server'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
@@ -10,21 +11,8 @@ import type {AddressInfo} from 'node:net'
  * the other filters too, as the local server does.
  */
 
-/** A job exactly as the wire carries it: the contract's 12 keys. */
-export interface WireJob {
-  job_id: string
-  operation_type: string
-  status: string
-  created_at: string
-  started_at: string | null
-  completed_at: string | null
-  progress: number
-  result: Record<string, unknown> | null
-  error: string | null
-  username: string
-  current_phase: string | null
-  phase_detail: string | null
-}
+/** A job exactly as the wire carries it: the contract's 12 keys (the local server's own type). */
+export type {WireJob} from '@cidx/local-server'
 
 export interface FakeCidxOptions {
   paging: 'defect' | 'correct'
