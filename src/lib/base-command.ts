@@ -1,4 +1,4 @@
-import {Command, Errors, Flags, Interfaces} from '@oclif/core'
+import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 
 import type {JobsClient} from './jobs-client.js'
 import {CliError, UsageError} from './errors.js'
@@ -104,6 +104,14 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   protected debugSink(): ((line: string) => void) | undefined {
     if (!debugEnabled()) return undefined
     return (line: string) => process.stderr.write(`cidx: ${line}\n`)
+  }
+
+  /**
+   * JSON as `JSON.stringify` writes it. oclif's own logJson runs the text through its JSON
+   * colouriser, a tokenizer that costs ~5 ms per page of jobs and colours nothing without a theme.
+   */
+  public override logJson(json: unknown): void {
+    ux.stdout(JSON.stringify(json, null, 2))
   }
 
   public override async catch(error: Error & {exitCode?: number}): Promise<never> {

@@ -33,11 +33,19 @@ function asRecentJob(value: unknown): RecentJob | null {
   return {job_id: jobId, job_type: jobType, status}
 }
 
-/** The cached jobs, most recently seen first. A missing or corrupt file is an empty cache. */
-export async function recentJobs(configDir: string): Promise<RecentJob[]> {
+/** The cache file's text, or '' when there is none. */
+async function readCacheText(configDir: string): Promise<string> {
+  try {
+    return await readFile(idCachePath(configDir), 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+function parseCache(text: string): RecentJob[] {
   let parsed: unknown
   try {
-    parsed = JSON.parse(await readFile(idCachePath(configDir), 'utf8'))
+    parsed = JSON.parse(text)
   } catch {
     return []
   }
@@ -45,6 +53,11 @@ export async function recentJobs(configDir: string): Promise<RecentJob[]> {
   const entries = (parsed as {jobs?: unknown} | null)?.jobs
   if (!Array.isArray(entries)) return []
   return entries.map((entry) => asRecentJob(entry)).filter((job): job is RecentJob => job !== null)
+}
+
+/** The cached jobs, most recently seen first. A missing or corrupt file is an empty cache. */
+export async function recentJobs(configDir: string): Promise<RecentJob[]> {
+  return parseCache(await readCacheText(configDir))
 }
 
 /**
@@ -60,13 +73,17 @@ export async function rememberJobs(configDir: string, jobs: readonly Pick<Job, '
     if (entry && !seen.has(entry.job_id)) seen.set(entry.job_id, entry)
   }
 
-  for (const old of await recentJobs(configDir)) {
+  const before = await readCacheText(configDir)
+  for (const old of parseCache(before)) {
     if (!seen.has(old.job_id)) seen.set(old.job_id, old)
   }
 
   const kept = [...seen.values()].slice(0, MAX_RECENT_JOBS)
+  const after = `${JSON.stringify({version: CACHE_VERSION, jobs: kept})}\n`
+  // A listing run again and again (`watch cidx jobs list`) mostly sees what it saw: no write, no fsync.
+  if (after === before) return
   try {
-    await writePrivateFileAtomic(idCachePath(configDir), `${JSON.stringify({version: CACHE_VERSION, jobs: kept})}\n`)
+    await writePrivateFileAtomic(idCachePath(configDir), after)
   } catch {
     // Best effort by design (see above); the next listing tries again.
   }

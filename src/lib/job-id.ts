@@ -5,7 +5,7 @@
  * filter, so the listing goes status by status to reach as many as it can.
  */
 import {CliError, NotFoundError, UsageError} from './errors.js'
-import {KNOWN_STATUSES, type Job} from './job.js'
+import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
 import {shortJobIds} from './job-format.js'
 import type {JobsClient} from './jobs-client.js'
 import {pad} from './terminal.js'
@@ -65,7 +65,7 @@ async function jobsStartingWith(client: JobLookupClient, prefix: string): Promis
     }
   }
 
-  return [...found.values()].sort((a, b) => b.created_at.localeCompare(a.created_at))
+  return [...found.values()].sort(newestFirst)
 }
 
 function notFound(wanted: string): NotFoundError {

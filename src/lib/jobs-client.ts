@@ -1,6 +1,6 @@
 import {CidxClient} from './cidx-client.js'
 import {ConflictError, ProtocolError} from './errors.js'
-import type {Job} from './job.js'
+import {type Job, newestFirst} from './job.js'
 import {isRecord, normalizeJob, wireStatusName} from './normalize.js'
 import {parseServerSentEvents} from './sse.js'
 
@@ -51,11 +51,6 @@ export function matchesQuery(job: Job, query: ListQuery): boolean {
   return true
 }
 
-/** Newest first, as the server orders them. */
-function byNewest(a: Job, b: Job): number {
-  return b.created_at.localeCompare(a.created_at)
-}
-
 /**
  * Walks one server listing (one status filter, or none) page by page. It moves `offset` by what it
  * received and stops at an empty or short page, or at a page of jobs it has already seen, so a
@@ -76,7 +71,7 @@ class PageCursor {
   /** Requested per page; the server may use less and says so. */
   private readonly pageSize: number
   /** Resolves true for a server known to page and count correctly: its `total` then ends the walk. */
-  private readonly pagesCorrectly?: Promise<boolean>
+  private readonly pagesCorrectly?: () => Promise<boolean>
 
   constructor(
     private readonly client: JobsClient,
@@ -101,7 +96,7 @@ class PageCursor {
     } else {
       this.fullPages++
       // No empty page to ask for when a server that counts correctly has given all it has.
-      if (this.offset >= page.total && (await this.pagesCorrectly)) this.done = true
+      if (this.offset >= page.total && (await this.pagesCorrectly?.())) this.done = true
     }
 
     return fresh
@@ -111,7 +106,8 @@ class PageCursor {
 interface CursorOptions {
   startOffset?: number
   pageSize?: number
-  pagesCorrectly?: Promise<boolean>
+  /** Asked only when a full page reached the server's total: may the walk end there? */
+  pagesCorrectly?: () => Promise<boolean>
 }
 
 /** One cursor per asked-for status (a server filters on one status at a time), or one for all. */
@@ -125,20 +121,30 @@ function isFullFeatured(features: Set<string>): boolean {
   return features.has('job_filters')
 }
 
+/** Options of collectJobs. */
+export interface CollectOptions {
+  limit: number | 'all'
+  offset?: number
+  /**
+   * The caller shows `totalAtLeast` (the table's footer): ask the server at once, alongside the
+   * first page, whether its totals can be trusted. Without it, GET /health is sent only when the
+   * listing ran past a full page, so a one-page `--json` or `-q` listing makes a single request.
+   */
+  countTotal?: boolean
+}
+
 /**
  * The jobs a listing shows: sends every filter to the server (a real one ignores all but status),
  * filters on the client as well, and pages until `limit` matching jobs are in hand (after skipping
  * `offset` of them) or the jobs run out. Several statuses are listed separately and merged.
  */
-export async function collectJobs(
-  client: JobsClient,
-  query: ListQuery,
-  options: {limit: number | 'all'; offset?: number},
-): Promise<CollectedJobs> {
+export async function collectJobs(client: JobsClient, query: ListQuery, options: CollectOptions): Promise<CollectedJobs> {
   const offset = options.offset ?? 0
   const wanted = options.limit === 'all' ? Number.POSITIVE_INFINITY : offset + options.limit
-  const features = client.serverFeatures()
-  const cursors = cursorsFor(client, query, {pagesCorrectly: features.then(isFullFeatured)})
+  let features: Promise<boolean> | undefined
+  const fullFeatured = (): Promise<boolean> => (features ??= client.serverFeatures().then(isFullFeatured))
+  if (options.countTotal) void fullFeatured()
+  const cursors = cursorsFor(client, query, {pagesCorrectly: fullFeatured})
   const matched = new Map<string, Job>()
   await Promise.all(
     cursors.map(async (cursor) => {
@@ -152,16 +158,17 @@ export async function collectJobs(
       }
     }),
   )
-  const all = [...matched.values()].sort(byNewest)
-  const fullFeatured = isFullFeatured(await features)
-  const serverStoppedEarly = !fullFeatured && cursors.some((cursor) => cursor.endedAfterFullPage)
+  const all = [...matched.values()].sort(newestFirst)
+  const serverStoppedEarly = cursors.some((cursor) => cursor.endedAfterFullPage) && !(await fullFeatured())
   const complete = !serverStoppedEarly && cursors.every((cursor) => cursor.done) && all.length <= wanted
   const serverTotal = cursors.reduce((sum, cursor) => sum + cursor.serverTotal, 0)
+  // Past what was fetched, only a server known to count correctly says how many more there are.
+  const countsCorrectly = !complete && (options.countTotal || features !== undefined) && (await fullFeatured())
   return {
     complete,
     jobs: all.slice(offset, wanted),
     serverStoppedEarly,
-    totalAtLeast: complete || !fullFeatured ? all.length : Math.max(all.length, serverTotal),
+    totalAtLeast: countsCorrectly ? Math.max(all.length, serverTotal) : all.length,
   }
 }
 

@@ -71,6 +71,16 @@ describe('id-cache', () => {
     expect(await recentJobs(configDir)).to.deep.equal([])
   })
 
+  it('leaves the file alone when the jobs seen are the ones it already holds, first', async () => {
+    await rememberJobs(configDir, [job('a1'), job('b2')])
+    const before = await stat(idCachePath(configDir))
+    await rememberJobs(configDir, [job('a1'), job('b2')])
+    expect((await stat(idCachePath(configDir))).ino, 'the atomic write replaces the file').to.equal(before.ino)
+    await rememberJobs(configDir, [job('a1', 'completed'), job('b2')])
+    expect((await stat(idCachePath(configDir))).ino).not.to.equal(before.ino)
+    expect((await recentJobs(configDir))[0]).to.deep.equal(job('a1', 'completed'))
+  })
+
   it('writes nothing for no jobs', async () => {
     await rememberJobs(configDir, [])
     await rememberJobs(configDir, [{job_id: '', job_type: 't', status: 's'}])

@@ -30,6 +30,8 @@ export interface FakeCidx {
   jobs: WireJob[]
   /** Every listing request: its query parameters. */
   listings: URLSearchParams[]
+  /** How many times GET /health was asked. */
+  healthChecks: number
   close(): Promise<void>
 }
 
@@ -117,7 +119,7 @@ function matchesExtraFilters(job: WireJob, query: URLSearchParams): boolean {
 
 export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx> {
   const token = options.token ?? 'fake-token'
-  const fake: Omit<FakeCidx, 'url' | 'close'> = {jobs: options.jobs ?? [], listings: [], token}
+  const fake: Omit<FakeCidx, 'url' | 'close'> = {jobs: options.jobs ?? [], listings: [], healthChecks: 0, token}
   const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
 
   function list(response: ServerResponse, query: URLSearchParams): void {
@@ -148,6 +150,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
   function route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake')
     if (url.pathname === '/health') {
+      fake.healthChecks++
       return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
     }
 

@@ -48,7 +48,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const {collectJobs} = await import('../../lib/jobs-client.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
     const [collected, caller] = await Promise.all([
-      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset}),
+      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
       forPeople ? this.caller(client) : undefined,
     ])
     const jobs = sortJobs(collected.jobs, sort)
