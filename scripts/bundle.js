@@ -145,8 +145,8 @@ const routeDynamicImports = {
  *   compared as it is. It then finds each plugin's directory by resolving its main module through
  *   the package's `exports` and walking up to its package.json (some 3 ms): a plugin in the CLI's
  *   own node_modules, where that resolution looks first, is now taken from there.
- * - debug (with node:tty and supports-color), node:perf_hooks, node:child_process, and wsl-utils
- *   (is-wsl is what oclif asks of it on every run) load only when used: some 5 ms in all.
+ * - debug, supports-color (with node:tty), node:perf_hooks, node:child_process, and wsl-utils
+ *   (is-wsl is what oclif asks of it on every run) load only when used: some 6 ms in all.
  * - got builds its DNS cache (cacheable-lookup, node:dns) only when a request asks for one.
  */
 const DEFERRED = [
@@ -212,6 +212,12 @@ const DEFERRED = [
       '}};',
     ].join('\n'),
     check: (source) => onlyProperties(source, /debug_1\.(\w+)/g, ['default']),
+  },
+  {
+    file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]ux[\\/]supports-color\.js$/,
+    replace: 'const supports_color_1 = require("supports-color");',
+    with: 'const supports_color_1 = {get stdout() { return require("supports-color").stdout }, get stderr() { return require("supports-color").stderr }};',
+    check: (source) => onlyProperties(source, /supports_color_1\.(\w+)/g, ['stdout', 'stderr']),
   },
   {
     file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]performance\.js$/,

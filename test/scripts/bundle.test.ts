@@ -67,7 +67,7 @@ describe('scripts/bundle.js: the built CLI', function () {
     await run(process.execPath, ['--require', preload, join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})
     const loaded = new Set((JSON.parse(await readFile(record, 'utf8')) as string[]).map((entry) => entry.replace(/^NativeModule /, '')))
     expect(loaded.has('http'), 'the record lists what was loaded').to.equal(true)
-    for (const unused of ['http2', 'child_process', 'perf_hooks', 'dns']) expect(loaded.has(unused), `node:${unused} was loaded`).to.equal(false)
+    for (const unused of ['http2', 'child_process', 'perf_hooks', 'dns', 'tty']) expect(loaded.has(unused), `node:${unused} was loaded`).to.equal(false)
   })
 
   it('shows help and usage errors from the bundle (help class, one-line errors, exit 2)', async () => {
