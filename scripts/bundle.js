@@ -126,9 +126,11 @@ const routeDynamicImports = {
 }
 
 /**
- * Two of got's dependencies do costly work when loaded that the CLI rarely or never needs; in the
- * bundle that work waits until first use. Each replaced text is checked, so an update of the
- * dependency fails the build instead of being patched blindly.
+ * Work the dependencies do on every start that the CLI rarely or never needs: in the bundle it
+ * waits until first use, or is done a cheaper way with the same result. Each replaced text is
+ * checked (and, where a stand-in replaces a module, what the file uses of it), so an update of the
+ * dependency fails the build instead of being patched blindly. test/scripts/bundle.test.ts checks
+ * which built-in modules a listing loads.
  * - http2-wrapper's js-stream-socket.js builds a TLS socket only to reach a class of Node's (used
  *   for HTTP/1-over-HTTP/2 proxying, which the CLI never does): a TLS context with every root
  *   certificate, some 40 ms of every start.
