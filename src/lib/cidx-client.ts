@@ -378,7 +378,31 @@ export class CidxClient {
     return this.renewing
   }
 
+  /** Renews, holding the store's lock when it has one (see TokenStore.exclusive). */
   private async obtainTokens(): Promise<TokenSet> {
+    const store = this.credentials.tokenStore
+    if (!store?.exclusive) return this.refreshOrLogIn()
+    return store.exclusive(async () => (await this.renewedElsewhere()) ?? this.refreshOrLogIn(), (line) => this.log(line))
+  }
+
+  /**
+   * Tokens another process stored while this one waited for the lock: a different access token
+   * that is still valid. Then there is nothing to renew (and this process's refresh token is spent).
+   */
+  private async renewedElsewhere(): Promise<TokenSet | null> {
+    const stored = await this.credentials.tokenStore?.load().catch(() => null)
+    if (!stored || stored.accessToken === this.tokens?.accessToken || !usable(stored)) {
+      // A refresh token rotated by another process is the one to present now.
+      if (stored?.refreshToken && this.tokens) this.tokens = {...this.tokens, refreshToken: stored.refreshToken}
+      return null
+    }
+
+    this.log('the session was renewed by another cidx process; using its tokens')
+    this.tokens = stored
+    return stored
+  }
+
+  private async refreshOrLogIn(): Promise<TokenSet> {
     const refreshToken = this.tokens?.refreshToken
     const {password, username} = this.credentials
     let refreshFailure: CliError | undefined

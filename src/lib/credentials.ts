@@ -16,6 +16,11 @@ export interface TokenSet {
 export interface TokenStore {
   load(): Promise<TokenSet | null>
   save(tokens: TokenSet | null): Promise<void>
+  /**
+   * Runs a renewal while no other process renews these tokens (file-lock.ts), for a store whose
+   * refresh token rotates: the renewal first loads what is stored, in case another process renewed.
+   */
+  exclusive?<T>(renewal: () => Promise<T>, log?: (line: string) => void): Promise<T>
 }
 
 export interface Credentials {

@@ -5,6 +5,7 @@ import {dirname, join} from 'node:path'
 import type {TokenSet, TokenStore} from './credentials.js'
 import {CliError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
+import {withFileLock} from './file-lock.js'
 
 /**
  * What `cidx login` keeps in `<configDir>/session.json`. No password: the refresh token renews the
@@ -34,6 +35,11 @@ const DIR_MODE = 0o700
 
 export function sessionPath(configDir: string): string {
   return join(configDir, 'session.json')
+}
+
+/** Held while a process renews the session's tokens (file-lock.ts). */
+export function sessionLockPath(configDir: string): string {
+  return join(configDir, 'session.lock')
 }
 
 export function tokenCachePath(configDir: string, server: string, username: string): string {
@@ -205,6 +211,8 @@ export function sessionTokenStore(configDir: string, server: string, username: s
         refreshToken: tokens?.refreshToken ?? null,
       })
     },
+    // The session's refresh token rotates: two processes refreshing with it at once would revoke the session.
+    exclusive: (renewal, log) => withFileLock(sessionLockPath(configDir), renewal, {log}),
   }
 }
 

@@ -179,6 +179,62 @@ describe('CidxClient', () => {
         expect(error.message).to.match(/refresh answer has no access token/)
       })
 
+      describe('a store shared with other cidx processes (exclusive renewal)', () => {
+        /** A memory store whose `exclusive` lets another "process" store its renewal first. */
+        function sharedStore(initial: TokenSet, renewedByOther?: TokenSet) {
+          const memory = memoryStore(initial)
+          let locked = 0
+          const store: TokenStore = {
+            ...memory.store,
+            async exclusive(renewal) {
+              locked++
+              if (renewedByOther) await memory.store.save(renewedByOther)
+              return renewal()
+            },
+          }
+          return {...memory, locked: () => locked, store}
+        }
+
+        it('takes the tokens another process stored while it waited, and refreshes nothing', async () => {
+          const other = tokenExpiringIn(600, {jti: 'other'})
+          const shared = sharedStore(tokenSet(tokenExpiringIn(-60), 'rt-1'), tokenSet(other, 'rt-2'))
+          nock(SERVER).get(JOB_PATH).matchHeader('authorization', `Bearer ${other}`).reply(200, wireJob({job_id: JOB_ID}))
+          expect((await client({tokenStore: shared.store}).getJob(JOB_ID)).job_id).to.equal(JOB_ID)
+          expect(shared.locked()).to.equal(1)
+        })
+
+        it('refreshes under the lock when nobody renewed, with the newest refresh token stored', async () => {
+          const fresh = tokenExpiringIn(600)
+          // Another process rotated the refresh token but left no usable access token.
+          const shared = sharedStore(tokenSet(tokenExpiringIn(-60), 'rt-1'), tokenSet(tokenExpiringIn(-60), 'rt-rotated'))
+          nock(SERVER)
+            .post('/api/auth/refresh', {refresh_token: 'rt-rotated'})
+            .reply(200, loginAnswer(fresh, 'rt-3'))
+            .get(JOB_PATH)
+            .matchHeader('authorization', `Bearer ${fresh}`)
+            .reply(200, wireJob({job_id: JOB_ID}))
+          await client({tokenStore: shared.store}).getJob(JOB_ID)
+          expect(shared.saved.at(-1)).to.deep.equal(tokenSet(fresh, 'rt-3'))
+        })
+
+        it('does not take back the token the server just rejected', async () => {
+          const rejected = tokenExpiringIn(600)
+          const fresh = tokenExpiringIn(600, {jti: 'fresh'})
+          const shared = sharedStore(tokenSet(rejected, 'rt-1'))
+          nock(SERVER)
+            .get(JOB_PATH)
+            .matchHeader('authorization', `Bearer ${rejected}`)
+            .reply(401, {detail: 'Token has been revoked'})
+            .post('/api/auth/refresh', {refresh_token: 'rt-1'})
+            .reply(200, loginAnswer(fresh, 'rt-2'))
+            .get(JOB_PATH)
+            .matchHeader('authorization', `Bearer ${fresh}`)
+            .reply(200, wireJob({job_id: JOB_ID}))
+          await client({tokenStore: shared.store}).getJob(JOB_ID)
+          expect(shared.locked()).to.equal(1)
+        })
+      })
+
       it('concurrent requests with an expired token trigger only one refresh', async () => {
         const fresh = tokenExpiringIn(600)
         nock(SERVER)

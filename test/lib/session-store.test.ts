@@ -9,6 +9,7 @@ import {
   cachedTokenStore,
   clearSession,
   readSession,
+  sessionLockPath,
   sessionPath,
   sessionTokenStore,
   tokenCachePath,
@@ -205,6 +206,14 @@ describe('session-store', () => {
       const store = sessionTokenStore(configDir, session.server, session.username)
       await store.save({accessToken: 'x', accessTokenExpiresAt: null})
       expect(await store.load()).to.deep.equal({accessToken: 'x', accessTokenExpiresAt: null})
+    })
+
+    it('renews under session.lock in the config directory (another process renewing waits), and removes it after', async () => {
+      await writeSession(configDir, session)
+      const store = sessionTokenStore(configDir, session.server, session.username)
+      const held = await store.exclusive!(async () => readFile(sessionLockPath(configDir), 'utf8'))
+      expect(held).to.equal(`${process.pid}\n`)
+      expect(await readdir(configDir)).to.deep.equal(['session.json'])
     })
 
     it('never recreates a session removed meanwhile, nor writes into another user or server session', async () => {

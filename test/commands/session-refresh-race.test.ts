@@ -1,0 +1,98 @@
+import {type ServerHandle, startServer} from '@cidx/local-server'
+import {expect} from 'chai'
+import {execFile, spawn} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {createServer, request as httpRequest, type Server} from 'node:http'
+import type {AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const RUN_JS = join(ROOT, 'bin', 'run.js')
+const PARALLEL = 4
+
+/**
+ * A loopback proxy in front of the local server that holds every answer to POST /api/auth/refresh
+ * for a while, so that CLI processes started together are all due to refresh at the same time.
+ */
+async function slowRefreshProxy(target: string, holdMs: number): Promise<{url: string; refreshes: () => number; close(): Promise<void>}> {
+  const upstream = new URL(target)
+  let refreshes = 0
+  const server: Server = createServer((request, response) => {
+    const isRefresh = request.method === 'POST' && request.url === '/api/auth/refresh'
+    if (isRefresh) refreshes++
+    const forward = httpRequest({host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers}, (answer) => {
+      const relay = () => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers)
+        answer.pipe(response)
+      }
+
+      if (isRefresh) setTimeout(relay, holdMs)
+      else relay()
+    })
+    request.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    refreshes: () => refreshes,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/** The built CLI (bin/run.js; `npm test` builds first) as a child process: exit code and output. */
+function cidx(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{code: number; stdout: string; stderr: string}> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [RUN_JS, ...args], {env, cwd}, (error, stdout, stderr) => {
+      if (error && typeof error.code !== 'number') reject(error)
+      else resolve({code: error ? Number(error.code) : 0, stdout, stderr})
+    })
+  })
+}
+
+describe('a login session shared by CLI processes that renew it at the same moment', function () {
+  this.timeout(60_000)
+  let server: ServerHandle
+  let proxy: Awaited<ReturnType<typeof slowRefreshProxy>>
+  let base: string
+  let env: NodeJS.ProcessEnv
+
+  before(async function () {
+    expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
+    base = await mkdtemp(join(tmpdir(), 'cidx-refresh-race-'))
+    server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-password-1'})
+    server.testing.insertJob({status: 'completed', username: 'admin'})
+    proxy = await slowRefreshProxy(server.url, 400)
+    env = {PATH: process.env.PATH, HOME: base, CIDX_CONFIG_DIR: join(base, 'config'), CIDX_CACHE_DIR: join(base, 'cache')}
+    const login = spawn(process.execPath, [RUN_JS, 'login', '--server', proxy.url, '--username', 'admin', '--password-stdin'], {env, cwd: base, stdio: ['pipe', 'ignore', 'inherit']})
+    login.stdin.end('admin-password-1')
+    expect(await new Promise((resolve) => login.on('close', resolve))).to.equal(0)
+  })
+
+  after(async () => {
+    await proxy?.close()
+    await server?.close()
+    await rm(base, {recursive: true, force: true})
+  })
+
+  it('refreshes once: the others take the renewed tokens, and the session survives (no replay revokes it)', async () => {
+    // The stored access token is due: every process will want to renew it with the one refresh token.
+    const sessionPath = join(base, 'config', 'session.json')
+    const session = JSON.parse(await readFile(sessionPath, 'utf8'))
+    await writeFile(sessionPath, JSON.stringify({...session, accessTokenExpiresAt: 1}), {mode: 0o600})
+
+    const runs = await Promise.all(Array.from({length: PARALLEL}, () => cidx(['jobs', 'list', '--json'], env, base)))
+    for (const run of runs) {
+      expect(run.stderr, 'no process was refused').to.equal('')
+      expect(run.code).to.equal(0)
+      expect(JSON.parse(run.stdout)).to.have.length(1)
+    }
+
+    expect(proxy.refreshes(), 'refresh requests').to.equal(1)
+    const after = JSON.parse(await readFile(sessionPath, 'utf8'))
+    expect(after.refreshToken).to.be.a('string').and.not.equal(session.refreshToken)
+    expect((await cidx(['whoami', '--json'], env, base)).code, 'the session still works').to.equal(0)
+  })
+})
