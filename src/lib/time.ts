@@ -10,11 +10,11 @@ const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 const WEEK = 7 * DAY
 
-const UNIT_MS: Readonly<Record<string, number>> = {s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK}
+const UNIT_MS: Readonly<Record<string, number>> = {ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: WEEK}
 
-/** One or more `<number><unit>` parts, units s m h d w, largest first not required: `90s`, `1h30m`, `2d 4h`. */
-const DURATION = /^(?:\d+(?:\.\d+)?\s*[smhdw]\s*)+$/i
-const DURATION_PART = /(\d+(?:\.\d+)?)\s*([smhdw])/gi
+/** One or more `<number><unit>` parts, units ms s m h d w, largest first not required: `500ms`, `90s`, `1h30m`, `2d 4h`. */
+const DURATION = /^(?:\d+(?:\.\d+)?\s*(?:ms|[smhdw])\s*)+$/i
+const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|[smhdw])/gi
 
 /** `2026-11-20`, `2026-11-20T08:03`, `2026-11-20 08:03:00.123`, with an optional `Z` or `+01:00`. */
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/

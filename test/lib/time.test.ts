@@ -33,6 +33,9 @@ describe('time: parseDuration', () => {
     expect(parseDuration('2h')).to.equal(2 * HOUR)
     expect(parseDuration('7d')).to.equal(7 * DAY)
     expect(parseDuration('1w')).to.equal(7 * DAY)
+    expect(parseDuration('500ms')).to.equal(500)
+    expect(parseDuration('1m500ms')).to.equal(MINUTE + 500)
+    expect(parseDuration('2m5s')).to.equal(2 * MINUTE + 5 * SECOND)
   })
 
   it('adds combined parts, with or without spaces, in any case', () => {
@@ -43,7 +46,7 @@ describe('time: parseDuration', () => {
   })
 
   it('rejects what is not a duration', () => {
-    for (const text of ['', '90', 'h', '2 hours', '-2h', '2h-', '1y', '2026-11-20', 'abc']) {
+    for (const text of ['', '90', 'h', '2 hours', '-2h', '2h-', '1y', '2026-11-20', 'abc', 'ms', '5mss']) {
       expect(parseDuration(text), text).to.equal(undefined)
     }
   })

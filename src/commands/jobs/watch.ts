@@ -43,7 +43,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
   public async run(): Promise<void> {
     const {argv} = await this.parse(JobsWatch)
     const intervalMs = parseDurationFlag(this.flags.interval, 'interval')
-    if (intervalMs < MIN_INTERVAL_MS) throw new UsageError(`--interval must be at least ${MIN_INTERVAL_MS / 1000}s (e.g. 0.5s, 1s, 5s).`)
+    if (intervalMs < MIN_INTERVAL_MS) throw new UsageError(`--interval must be at least ${MIN_INTERVAL_MS}ms (e.g. 500ms, 1s, 5s).`)
     const graceMs = parseDurationFlag(this.flags['reconnect-grace'], 'reconnect-grace')
     const timeoutMs = this.flags.timeout === undefined ? undefined : parseDurationFlag(this.flags.timeout, 'timeout')
 
