@@ -151,6 +151,18 @@ const routeDynamicImports = {
  *   (is-wsl is what oclif asks of it on every run) load only when used: some 6 ms in all.
  * - got builds its DNS cache (cacheable-lookup, node:dns) only when a request asks for one.
  */
+/**
+ * A stand-in for the module a file binds to `variable` when it loads: an object whose `properties`
+ * require the module on first use (require caches it), with the check that the file uses no other.
+ */
+function lazyModule(variable, specifier, properties) {
+  const getters = properties.map((name) => `get ${name}() { return require(${JSON.stringify(specifier)}).${name} }`)
+  return {
+    with: `const ${variable} = {${getters.join(', ')}};`,
+    check: (source) => onlyProperties(source, new RegExp(`\\b${variable}\\.(\\w+)`, 'g'), properties),
+  }
+}
+
 const DEFERRED = [
   {
     file: /[\\/]node_modules[\\/]http2-wrapper[\\/]source[\\/]utils[\\/]js-stream-socket\.js$/,
@@ -177,12 +189,7 @@ const DEFERRED = [
   {
     file: /[\\/]node_modules[\\/]got[\\/]dist[\\/]source[\\/]core[\\/]options\.js$/,
     replace: "import http2wrapper from 'http2-wrapper';",
-    with: [
-      'let loadedHttp2Wrapper;',
-      "const http2wrapperModule = () => (loadedHttp2Wrapper ??= require('http2-wrapper'));",
-      'const http2wrapper = {get auto() { return http2wrapperModule().auto }, get globalAgent() { return http2wrapperModule().globalAgent }};',
-    ].join('\n'),
-    check: (source) => onlyProperties(source, /http2wrapper\.(\w+)/g, ['auto', 'globalAgent']),
+    ...lazyModule('http2wrapper', 'http2-wrapper', ['auto', 'globalAgent']),
   },
   {
     file: /[\\/]node_modules[\\/]got[\\/]dist[\\/]source[\\/]core[\\/]options\.js$/,
@@ -218,20 +225,17 @@ const DEFERRED = [
   {
     file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]ux[\\/]supports-color\.js$/,
     replace: 'const supports_color_1 = require("supports-color");',
-    with: 'const supports_color_1 = {get stdout() { return require("supports-color").stdout }, get stderr() { return require("supports-color").stderr }};',
-    check: (source) => onlyProperties(source, /supports_color_1\.(\w+)/g, ['stdout', 'stderr']),
+    ...lazyModule('supports_color_1', 'supports-color', ['stdout', 'stderr']),
   },
   {
     file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]performance\.js$/,
     replace: 'const node_perf_hooks_1 = require("node:perf_hooks");',
-    with: 'const node_perf_hooks_1 = {get performance() { return require("node:perf_hooks").performance }, get PerformanceObserver() { return require("node:perf_hooks").PerformanceObserver }};',
-    check: (source) => onlyProperties(source, /node_perf_hooks_1\.(\w+)/g, ['performance', 'PerformanceObserver']),
+    ...lazyModule('node_perf_hooks_1', 'node:perf_hooks', ['performance', 'PerformanceObserver']),
   },
   {
     file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
     replace: 'const node_child_process_1 = require("node:child_process");',
-    with: 'const node_child_process_1 = {get execSync() { return require("node:child_process").execSync }};',
-    check: (source) => onlyProperties(source, /node_child_process_1\.(\w+)/g, ['execSync']),
+    ...lazyModule('node_child_process_1', 'node:child_process', ['execSync']),
   },
   {
     file: /[\\/]node_modules[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]os\.js$/,
@@ -250,8 +254,9 @@ const DEFERRED = [
       '    if (name) {',
       '        debug(name)(`Finding root using ${root}`);',
       '        try {',
+      "            const fs = require('node:fs');",
       "            const dir = (0, node_path_1.join)(root, 'node_modules', name);",
-      "            if (JSON.parse(require('node:fs').readFileSync((0, node_path_1.join)(dir, 'package.json'), 'utf8')).name === name) return require('node:fs').realpathSync(dir);",
+      "            if (JSON.parse(fs.readFileSync((0, node_path_1.join)(dir, 'package.json'), 'utf8')).name === name) return fs.realpathSync(dir);",
       '        }',
       '        catch { }',
     ].join('\n'),

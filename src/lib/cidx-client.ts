@@ -360,7 +360,12 @@ export class CidxClient {
   }
 
   private async loadTokens(): Promise<void> {
-    this.tokens = (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
+    this.tokens = await this.storedTokens()
+  }
+
+  /** What the store holds now; an unreadable store holds nothing. */
+  private async storedTokens(): Promise<TokenSet | null> {
+    return (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
   }
 
   /** A 401 for `rejected`: renew unless another request already did. */
@@ -390,7 +395,7 @@ export class CidxClient {
    * that is still valid. Then there is nothing to renew (and this process's refresh token is spent).
    */
   private async renewedElsewhere(): Promise<TokenSet | null> {
-    const stored = await this.credentials.tokenStore?.load().catch(() => null)
+    const stored = await this.storedTokens()
     if (!stored || stored.accessToken === this.tokens?.accessToken || !usable(stored)) {
       // A refresh token rotated by another process is the one to present now.
       if (stored?.refreshToken && this.tokens) this.tokens = {...this.tokens, refreshToken: stored.refreshToken}

@@ -162,8 +162,9 @@ export async function collectJobs(client: JobsClient, query: ListQuery, options:
   const serverStoppedEarly = cursors.some((cursor) => cursor.endedAfterFullPage) && !(await fullFeatured())
   const complete = !serverStoppedEarly && cursors.every((cursor) => cursor.done) && all.length <= wanted
   const serverTotal = cursors.reduce((sum, cursor) => sum + cursor.serverTotal, 0)
-  // Past what was fetched, only a server known to count correctly says how many more there are.
-  const countsCorrectly = !complete && (options.countTotal || features !== undefined) && (await fullFeatured())
+  // Past what was fetched, only a server known to count correctly says how many more there are
+  // (known only if it was asked: at once with countTotal, or past a full page).
+  const countsCorrectly = !complete && features !== undefined && (await fullFeatured())
   return {
     complete,
     jobs: all.slice(offset, wanted),

@@ -4,7 +4,7 @@
  * first request, so a typo is a usage error (exit 2), never a network call.
  */
 import {UsageError} from './errors.js'
-import {ACTIVE_STATUSES, type Job, KNOWN_STATUSES} from './job.js'
+import {ACTIVE_STATUSES, type Job, KNOWN_STATUSES, newestFirst} from './job.js'
 import {jobDurationMs} from './job-format.js'
 import type {ListQuery} from './jobs-client.js'
 import {normalizeStatusName} from './normalize.js'
@@ -153,7 +153,7 @@ export function sortJobs(jobs: readonly Job[], sort: JobSort, now: Date = new Da
     const byValue = aMissing ? 0 : compareValues(a.value, b.value) * direction
     if (byValue !== 0) return byValue
     if (a.job.status !== b.job.status && sort.key === 'status') return a.job.status.localeCompare(b.job.status)
-    return Date.parse(b.job.created_at) - Date.parse(a.job.created_at)
+    return newestFirst(a.job, b.job)
   })
   return keyed.map(({job}) => job)
 }

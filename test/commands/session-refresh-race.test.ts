@@ -3,11 +3,10 @@ import {expect} from 'chai'
 import {execFile, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {createServer, request as httpRequest, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
+
+import {type LoopbackProxy, loopbackProxy, passThrough} from '../support/loopback-proxy.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const RUN_JS = join(ROOT, 'bin', 'run.js')
@@ -17,29 +16,16 @@ const PARALLEL = 4
  * A loopback proxy in front of the local server that holds every answer to POST /api/auth/refresh
  * for a while, so that CLI processes started together are all due to refresh at the same time.
  */
-async function slowRefreshProxy(target: string, holdMs: number): Promise<{url: string; refreshes: () => number; close(): Promise<void>}> {
-  const upstream = new URL(target)
+async function slowRefreshProxy(target: string, holdMs: number): Promise<LoopbackProxy & {refreshes: () => number}> {
   let refreshes = 0
-  const server: Server = createServer((request, response) => {
-    const isRefresh = request.method === 'POST' && request.url === '/api/auth/refresh'
-    if (isRefresh) refreshes++
-    const forward = httpRequest({host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers}, (answer) => {
-      const relay = () => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers)
-        answer.pipe(response)
-      }
-
-      if (isRefresh) setTimeout(relay, holdMs)
-      else relay()
-    })
-    request.pipe(forward)
+  const proxy = await loopbackProxy(target, {
+    relay(request, answer, response) {
+      if (request.method !== 'POST' || request.url !== '/api/auth/refresh') return passThrough(request, answer, response)
+      refreshes++
+      setTimeout(() => passThrough(request, answer, response), holdMs)
+    },
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    refreshes: () => refreshes,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
+  return {...proxy, refreshes: () => refreshes}
 }
 
 /** The built CLI (bin/run.js; `npm test` builds first) as a child process: exit code and output. */

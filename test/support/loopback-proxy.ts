@@ -1,0 +1,40 @@
+import {createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+/** How the proxy hands the upstream `answer` to `request`'s client. */
+export type Relay = (request: IncomingMessage, answer: IncomingMessage, response: ServerResponse) => void
+
+/** The upstream answer as it is. */
+export const passThrough: Relay = (_request, answer, response) => {
+  response.writeHead(answer.statusCode ?? 502, answer.headers)
+  answer.pipe(response)
+}
+
+export interface LoopbackProxy {
+  url: string
+  close(): Promise<void>
+}
+
+/**
+ * A loopback HTTP proxy in front of `target` for tests that need a server to behave otherwise:
+ * `intercept` may answer a request itself (returning true), `relay` shapes what goes back.
+ */
+export async function loopbackProxy(
+  target: string,
+  options: {intercept?: (request: IncomingMessage, response: ServerResponse) => boolean; relay?: Relay} = {},
+): Promise<LoopbackProxy> {
+  const upstream = new URL(target)
+  const relay = options.relay ?? passThrough
+  const server: Server = createServer((request, response) => {
+    if (options.intercept?.(request, response)) return
+    const forward = httpRequest({host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers}, (answer) =>
+      relay(request, answer, response),
+    )
+    request.pipe(forward)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
