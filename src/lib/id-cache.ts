@@ -25,11 +25,30 @@ export function idCachePath(configDir: string): string {
   return join(configDir, 'recent-jobs.json')
 }
 
+/** Longer than any real ID (a UUID is 36 characters, a system job's name and hex some 25), short enough for a TAB. */
+export const MAX_CACHED_WORD_LENGTH = 128
+
+/**
+ * The one rule for what the cache stores and gives back of an ID, a type or a status: an ASCII
+ * letter or digit, then letters, digits, `-`, `_` and `.` (UUIDs, 32 hex digits,
+ * `data-retention-1a2b3c4d`, `sync_repository`). The server sent these words and shell completion
+ * puts them on the user's command line: a `$(...)`, a backtick, a `;`, a quote, a glob or a
+ * newline could run or inject a command, a lookalike letter or a leading `-` (a flag) could fool
+ * the user. The bash script never evaluates a word either (lib/completion.ts), but zsh
+ * completion, which does not exist yet, will have only this rule to protect it. Checked on write
+ * and on read, so a file written by an older version, or by hand, cannot inject anything.
+ */
+const SAFE_CACHED_WORD = new RegExp(`^[A-Za-z0-9][A-Za-z0-9._-]{0,${MAX_CACHED_WORD_LENGTH - 1}}$`)
+
+function isSafeCachedWord(value: unknown): value is string {
+  return typeof value === 'string' && SAFE_CACHED_WORD.test(value)
+}
+
+/** The entry, or null unless all three fields are safe words (an entry lost costs a completion). */
 function asRecentJob(value: unknown): RecentJob | null {
   if (typeof value !== 'object' || value === null) return null
   const {job_id: jobId, job_type: jobType, status} = value as Record<string, unknown>
-  if (typeof jobId !== 'string' || jobId === '' || /\s/.test(jobId)) return null
-  if (typeof jobType !== 'string' || typeof status !== 'string') return null
+  if (!isSafeCachedWord(jobId) || !isSafeCachedWord(jobType) || !isSafeCachedWord(status)) return null
   return {job_id: jobId, job_type: jobType, status}
 }
 

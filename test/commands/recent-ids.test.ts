@@ -1,7 +1,8 @@
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
+import {writeFile} from 'node:fs/promises'
 
-import {rememberJobs} from '../../src/lib/id-cache.js'
+import {idCachePath, rememberJobs} from '../../src/lib/id-cache.js'
 import {type CliSandbox, cliSandbox} from './auth-helpers.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -34,6 +35,19 @@ describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
       {job_id: 'job-running', job_type: 'sync_repository', status: 'running'},
       {job_id: 'job-waiting', job_type: 'index_repository', status: 'queued'},
     ])
+  })
+
+  it('prints only the safe IDs of a cache file written by hand, with --cancellable too', async () => {
+    const entries = [
+      {job_id: '$(touch${IFS}pwned)', job_type: 'sync_repository', status: 'running'},
+      {job_id: 'job-ok', job_type: 'sync_repository', status: 'running'},
+      {job_id: '`id`', job_type: 'sync_repository', status: 'queued'},
+      {job_id: 'job-odd-status', job_type: 'sync_repository', status: 'running;id'},
+      {job_id: 'a\nb', job_type: 'sync_repository', status: 'running'},
+    ]
+    await writeFile(idCachePath(sandbox.configDir), JSON.stringify({version: 1, jobs: entries}))
+    expect((await runCommand(['jobs', 'recent-ids'], {root: ROOT})).stdout).to.equal('job-ok\n')
+    expect((await runCommand(['jobs', 'recent-ids', '--cancellable'], {root: ROOT})).stdout).to.equal('job-ok\n')
   })
 
   it('prints nothing, successfully, when nothing was cached (a TAB offers nothing)', async () => {

@@ -1,13 +1,53 @@
 import {expect} from 'chai'
-import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {idCachePath, MAX_RECENT_JOBS, recentJobs, rememberJobs} from '../../src/lib/id-cache.js'
+import {idCachePath, MAX_CACHED_WORD_LENGTH, MAX_RECENT_JOBS, recentJobs, rememberJobs} from '../../src/lib/id-cache.js'
 
 function job(id: string, status = 'running', type = 'sync_repository') {
   return {job_id: id, job_type: type, status}
 }
+
+/** IDs as real servers make them, and the longest the cache keeps. */
+const GOOD_IDS = [
+  '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
+  'bbbf86ac03d04df481ef48b1ce20ed8f',
+  'data-retention-1a2b3c4d',
+  'v1.2_rc-3',
+  'x'.repeat(MAX_CACHED_WORD_LENGTH),
+]
+
+/** Words a shell would run, expand or split, or a user would misread, if completion offered them. */
+const HOSTILE_WORDS = [
+  '$(touch${IFS}/tmp/pwned)',
+  '`touch${IFS}/tmp/pwned`',
+  '${HOME}',
+  ';touch${IFS}x',
+  'a|b',
+  'a&b',
+  '*',
+  'job?',
+  "it's",
+  'say"hi"',
+  'a\\b',
+  'a\nb',
+  'a\rb',
+  'a\tb',
+  'a b',
+  'nul\u0000',
+  'x'.repeat(MAX_CACHED_WORD_LENGTH + 1),
+  'd\u0430ta-retention-1a2b3c4d', // a Cyrillic "а"
+  '\uFF13f0c9a52', // a fullwidth "3"
+  'caf\u00E9',
+  '',
+  '-rf',
+  '--yes',
+  '.',
+  '..',
+  '../etc',
+  'a/b',
+]
 
 describe('id-cache', () => {
   let base: string
@@ -69,6 +109,26 @@ describe('id-cache', () => {
     expect((await recentJobs(configDir)).map((entry) => entry.job_id)).to.deep.equal(['good'])
     await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: 'nope'}))
     expect(await recentJobs(configDir)).to.deep.equal([])
+  })
+
+  it('keeps only IDs, types and statuses of safe characters and length when writing', async () => {
+    const good = GOOD_IDS.map((id) => job(id))
+    const hostile = HOSTILE_WORDS.flatMap((word) => [job(word), job('bad-type', 'running', word), job('bad-status', word)])
+    await rememberJobs(configDir, [...hostile.slice(0, 10), ...good, ...hostile.slice(10)])
+    expect(await recentJobs(configDir)).to.deep.equal(good)
+    const stored = JSON.parse(await readFile(idCachePath(configDir), 'utf8')) as {jobs: unknown[]}
+    expect(stored.jobs).to.deep.equal(good)
+  })
+
+  it('gives back only safe entries of a file written by hand or by an older version', async () => {
+    const good = GOOD_IDS.map((id) => job(id, 'queued', 'data_retention_cleanup'))
+    const hostile = HOSTILE_WORDS.flatMap((word) => [job(word), job('bad-type', 'running', word), job('bad-status', word)])
+    await mkdir(configDir, {recursive: true})
+    await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: [...hostile, ...good]}))
+    expect(await recentJobs(configDir)).to.deep.equal(good)
+    // The next write keeps the good entries and drops the hostile ones from the file too.
+    await rememberJobs(configDir, [job('a1')])
+    expect(await readFile(idCachePath(configDir), 'utf8')).to.equal(`${JSON.stringify({version: 1, jobs: [job('a1'), ...good]})}\n`)
   })
 
   it('leaves the file alone when the jobs seen are the ones it already holds, first', async () => {

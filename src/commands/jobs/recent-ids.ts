@@ -7,6 +7,8 @@ import {isTerminal} from '../../lib/job.js'
 /**
  * Prints the job IDs of the local cache, for the shell completion script (like Heroku's hidden
  * `autocomplete:options`): reads one small file and never contacts the server, so a TAB is quick.
+ * What it prints has passed the cache's rule for safe words on reading (lib/id-cache.ts), however
+ * the file was written.
  */
 export default class JobsRecentIds extends BaseCommand<typeof JobsRecentIds> {
   static override hidden = true
