@@ -113,10 +113,21 @@ ${jobIdCases(commands, config.bin).join('\n')}
   esac
 }
 
+# Sets COMPREPLY to "$1" before each line of "$3" that starts with "$2". The words are compared
+# and copied, never evaluated: compgen -W would expand a $(...), a backtick or a glob in them,
+# and job IDs come from a server (the cache keeps only safe ones too, see lib/id-cache.ts).
+${prefix}_jobs_reply() {
+  local head="$1" cur="$2" candidate
+  COMPREPLY=()
+  while IFS= read -r candidate; do
+    if [[ -n "$candidate" && "$candidate" == "$cur"* ]]; then COMPREPLY+=("$head$candidate"); fi
+  done <<< "$3"
+}
+
 ${prefix}_jobs_autocomplete() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" path="" command="" flag="" word values status head="" i
   local commands=${quote(ids)}
-  local IFS=$'\\n'
+  local -a names
   # The command: the leading words that name one ("jobs list"; bash splits "jobs:list" at the colon).
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
@@ -140,7 +151,7 @@ ${prefix}_jobs_autocomplete() {
       status=$?
       if ((status != 1)); then
         ((status == 2)) && [[ "$cur" == *,* ]] && head="\${cur%,*},"
-        COMPREPLY=($(compgen -P "$head" -W "$values" -- "\${cur#"$head"}"))
+        ${prefix}_jobs_reply "$head" "\${cur#"$head"}" "$values"
         return 0
       fi
     fi
@@ -149,14 +160,15 @@ ${prefix}_jobs_autocomplete() {
     if [[ "$cur" != -* ]]; then
       values="$(${prefix}_jobs_ids "$command")"
       if [[ -n "$values" ]]; then
-        COMPREPLY=($(compgen -W "$values" -- "$cur"))
+        ${prefix}_jobs_reply "" "$cur" "$values"
         return 0
       fi
     fi
 
     # Flag names: the plugin only finds them right after the command, so show it just that.
     if [[ "$cur" == -* ]]; then
-      local -a COMP_WORDS=("\${COMP_WORDS[0]}" \${command//:/$'\\n'} "$cur")
+      IFS=: read -r -a names <<< "$command"
+      local -a COMP_WORDS=("\${COMP_WORDS[0]}" "\${names[@]}" "$cur")
       local COMP_CWORD=$((\${#COMP_WORDS[@]} - 1))
     fi
   fi

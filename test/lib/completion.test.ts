@@ -1,7 +1,7 @@
 import type {Interfaces} from '@oclif/core'
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
@@ -92,5 +92,69 @@ echo "list => $(_acme_jobs_ids jobs:list)"`
     expect(output).to.include('cancel => called with: jobs:recent-ids --cancellable')
     expect(output).to.include('list => \n')
     expect(await readFile(bashCompletionPath(config), 'utf8')).to.include("local commands=' jobs:list jobs:cancel '")
+  })
+})
+
+describe('completion: the bash extension never evaluates a candidate', () => {
+  let dir: string
+  let output: string
+
+  /** Words a shell runs or expands when it evaluates them; `ok-1` is an ordinary one. */
+  const hostile = (at: string) => [`$(touch\${IFS}${at}/pwned-1)`, `\`touch\${IFS}${at}/pwned-2\``, '*', `;touch\${IFS}${at}/pwned-3`, '${PWNED:=x}', 'ok-1']
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cidx-completion-hostile-'))
+    const cacheDir = join(dir, 'cache')
+    const config = {
+      bin: 'acme',
+      cacheDir,
+      commands: [
+        {id: 'jobs:list', hidden: false, flags: {format: {name: 'format', type: 'option', options: hostile(dir)}}},
+        {id: 'jobs:cancel', hidden: false, flags: {}},
+      ],
+    } as unknown as Interfaces.Config
+    await mkdir(dirname(bashCompletionPath(config)), {recursive: true})
+    await writeFile(bashCompletionPath(config), PLUGIN_SCRIPT)
+    await extendBashCompletion(config)
+    // A stand-in CLI whose recent-ids prints what no cache would keep: the script's own defence alone.
+    await mkdir(join(dir, 'bin'))
+    await writeFile(join(dir, 'bin', 'acme'), `#!/bin/sh\ncat <<'EOF'\n${hostile(dir).join('\n')}\nEOF\n`, {mode: 0o755})
+    // What a glob in the working directory would turn into.
+    await writeFile(join(dir, 'glob-would-list-me'), '')
+    const script = `source ${bashCompletionPath(config)}
+complete_words() {
+  COMP_WORDS=("$@") COMP_CWORD=$(($# - 1)) COMPREPLY=()
+  _acme_jobs_autocomplete acme
+  printf '>>> %s\\n' "$*"
+  printf '%s\\n' "\${COMPREPLY[@]}"
+}
+complete_words acme jobs cancel ''
+complete_words acme jobs cancel '$('
+complete_words acme jobs cancel '*'
+complete_words acme jobs list --format ''
+complete_words acme jobs list --format '\`'`
+    output = execFileSync('bash', ['--norc', '--noprofile', '-c', script], {cwd: dir, env: {PATH: `${join(dir, 'bin')}:${process.env.PATH}`}}).toString()
+  })
+
+  after(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  function offered(line: string): string[] {
+    const block = output.split('>>> ').find((part) => part.startsWith(`${line}\n`))
+    expect(block, `no completion of "${line}" in:\n${output}`).not.to.equal(undefined)
+    return block!.split('\n').slice(1, -1)
+  }
+
+  it('offers the words literally: no command substitution, no variable, no glob', async () => {
+    expect(offered('acme jobs cancel ')).to.deep.equal(hostile(dir))
+    expect(offered('acme jobs list --format ')).to.deep.equal(hostile(dir))
+    expect(await readdir(dir)).to.have.members(['bin', 'cache', 'glob-would-list-me'])
+  })
+
+  it('matches the typed prefix literally', () => {
+    expect(offered('acme jobs cancel $(')).to.deep.equal([hostile(dir)[0]])
+    expect(offered('acme jobs cancel *')).to.deep.equal(['*'])
+    expect(offered('acme jobs list --format `')).to.deep.equal([hostile(dir)[1]])
   })
 })
