@@ -1,10 +1,13 @@
 import {expect} from 'chai'
-import {readFile, rm} from 'node:fs/promises'
+import {existsSync} from 'node:fs'
+import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
+import {idCachePath} from '../../src/lib/id-cache.js'
 import {KNOWN_STATUSES} from '../../src/lib/job.js'
-import {installDevCli, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
+import {type FakeCidx, pythonIso, startFakeCidx, wireJob} from '../support/fake-cidx.js'
+import {installDevCli, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
 
 /**
  * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
@@ -77,6 +80,14 @@ function parseCompletions(stdout: string): Map<string, string[]> {
   return result
 }
 
+/** What a real bash, with the completion `cidx autocomplete script bash` sets up, offers for each line. */
+async function completeInBash(lines: readonly string[], options: {env: NodeJS.ProcessEnv; cwd: string}): Promise<Map<string, string[]>> {
+  const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${lines.map((line) => `complete_line '${line}'`).join('\n')}\n`
+  const bash = await run('bash', ['--norc', '--noprofile', '-c', script], options)
+  expect(bash.code, bash.stderr).to.equal(0)
+  return parseCompletions(bash.stdout)
+}
+
 describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)', function () {
   this.timeout(180_000)
   let home: UserHome
@@ -109,11 +120,10 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
     expect(list.code, list.stderr).to.equal(0)
     prefix = jobsServer.jobIds[1].slice(0, 2)
 
-    const lines = LINES.map((line) => line.replace('PREFIX', prefix))
-    const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${lines.map((line) => `complete_line '${line}'`).join('\n')}\n`
-    const bash = await run('bash', ['--norc', '--noprofile', '-c', script], {env, cwd: home.env.HOME})
-    expect(bash.code, bash.stderr).to.equal(0)
-    completions = parseCompletions(bash.stdout)
+    completions = await completeInBash(
+      LINES.map((line) => line.replace('PREFIX', prefix)),
+      {env, cwd: home.env.HOME!},
+    )
   })
 
   after(async () => {
@@ -168,5 +178,84 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
 
   it('never contacts the server', () => {
     expect(connections).to.equal(0)
+  })
+})
+
+describe('ecosystem: bash tab completion of job IDs from a hostile server', function () {
+  this.timeout(180_000)
+  const GOOD_ID = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
+  let home: UserHome
+  let fake: FakeCidx
+  let env: NodeJS.ProcessEnv
+  /** The working directory of the bash that completes: a glob there would list its files. */
+  let work: string
+  /** Where the hostile IDs would create files, were they ever run. */
+  let target: string
+
+  /** IDs that run `touch` when a shell evaluates them or when the user runs the line they complete, and a glob. */
+  const hostileIds = () => [
+    `$(touch\${IFS}${target}/pwned-1)`,
+    `\`touch\${IFS}${target}/pwned-2\``,
+    `;touch\${IFS}${target}/pwned-3`,
+    `;touch ${target}/pwned-4`,
+    '*',
+  ]
+
+  before(async () => {
+    expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
+    home = await userHome('cidx-completion-hostile-')
+    // The built CLI, as installed: bin/run.js and the bundle in dist/.
+    const cli = join(home.binDir, 'cidx')
+    await writeFile(cli, `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'run.js')}" "$@"\n`)
+    await chmod(cli, 0o755)
+    target = join(home.base, 'target')
+    work = join(home.base, 'work')
+    await mkdir(work)
+    await writeFile(join(work, 'glob-would-list-me'), '')
+
+    const created = pythonIso(new Date())
+    const jobs = [...hostileIds(), GOOD_ID].map((job_id) => wireJob({job_id, status: 'running', created_at: created}))
+    fake = await startFakeCidx({paging: 'correct', jobs})
+    env = {...home.env, CIDX_SERVER_URL: fake.url, CIDX_TOKEN: fake.token}
+    const setup = await run('cidx', ['autocomplete', 'bash'], {env, cwd: home.env.HOME})
+    expect(setup.code, setup.stderr).to.equal(0)
+  })
+
+  beforeEach(async () => {
+    // Each test starts with nothing created, whatever an earlier one left.
+    await rm(target, {recursive: true, force: true})
+    await mkdir(target)
+  })
+
+  after(async () => {
+    await fake?.close()
+    if (home) await rm(home.base, {recursive: true, force: true})
+  })
+
+  async function expectNothingRan(): Promise<void> {
+    expect(await readdir(target), 'files the hostile IDs created').to.deep.equal([])
+    expect(await readdir(work)).to.deep.equal(['glob-would-list-me'])
+  }
+
+  it('keeps them out of the cache `jobs list` writes, and a TAB offers only the real ID', async () => {
+    const list = await run('cidx', ['jobs', 'list', '--quiet'], {env, cwd: work})
+    expect(list.code, list.stderr).to.equal(0)
+    expect(list.stdout.split('\n')).to.include(GOOD_ID) // the listing saw every job
+    expect(await readFile(idCachePath(home.configDir), 'utf8')).to.include(GOOD_ID)
+    const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel ', 'cidx jobs watch '], {env, cwd: work})
+    await expectNothingRan()
+    expect(completions.get('cidx jobs status ')).to.deep.equal([GOOD_ID])
+    expect(completions.get('cidx jobs cancel ')).to.deep.equal([GOOD_ID])
+    expect(completions.get('cidx jobs watch ')).to.deep.equal([GOOD_ID])
+  })
+
+  it('runs nothing and offers nothing hostile from a cache file written by hand', async () => {
+    const hostile = hostileIds().map((job_id) => ({job_id, job_type: 'sync_repository', status: 'running'}))
+    const entries = [...hostile, {job_id: GOOD_ID, job_type: 'sync_repository', status: 'running'}]
+    await writeFile(idCachePath(home.configDir), JSON.stringify({version: 1, jobs: entries}))
+    const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel '], {env, cwd: work})
+    await expectNothingRan()
+    expect(completions.get('cidx jobs status ')).to.deep.equal([GOOD_ID])
+    expect(completions.get('cidx jobs cancel ')).to.deep.equal([GOOD_ID])
   })
 })
