@@ -4,6 +4,7 @@ import {BaseCommand} from '../lib/base-command.js'
 import {resolveLoginTarget} from '../lib/config.js'
 import {UsageError} from '../lib/errors.js'
 import {promptPassword, promptText, readAllStdin} from '../lib/prompt.js'
+import {safeText} from '../lib/safe-text.js'
 import {writeSession} from '../lib/session-store.js'
 
 /** What `cidx login --json` prints. Never a token. */
@@ -51,7 +52,8 @@ export default class Login extends BaseCommand<typeof Login> {
       accessTokenExpiresAt: tokens.accessTokenExpiresAt,
       refreshToken: tokens.refreshToken ?? null,
     })
-    this.log(`Logged in to ${target.server} as ${user.username} (${user.role})`)
+    // The user name and role are the server's words.
+    this.log(safeText(`Logged in to ${target.server} as ${user.username} (${user.role})`))
     return {server: target.server, username: user.username, role: user.role}
   }
 

@@ -1,6 +1,7 @@
 import {resolveCredentials} from '../lib/config.js'
 import {BaseCommand} from '../lib/base-command.js'
 import {describeIdentity, formatIdentity} from '../lib/identity.js'
+import {safeText} from '../lib/safe-text.js'
 
 /** What `cidx whoami --json` prints. Never a token. */
 export interface WhoamiResult {
@@ -31,7 +32,8 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
       serverFlag: this.flags.server,
     })
     const identity = await describeIdentity(credentials, this.config.configDir)
-    for (const line of formatIdentity(identity, Date.now())) this.log(line)
+    // The user name and role come from the server (its token's claims, its answer to the login).
+    for (const line of formatIdentity(identity, Date.now())) this.log(safeText(line))
     return {
       server: identity.server,
       username: identity.username,

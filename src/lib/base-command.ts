@@ -3,6 +3,7 @@ import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 import type {JobsClient} from './jobs-client.js'
 import {CliError, UsageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
+import {safeJson, safeText} from './safe-text.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -103,15 +104,16 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   /** A debug sink for the client: HTTP lines to stderr when DEBUG asks for them. */
   protected debugSink(): ((line: string) => void) | undefined {
     if (!debugEnabled()) return undefined
-    return (line: string) => process.stderr.write(`cidx: ${line}\n`)
+    return (line: string) => process.stderr.write(`cidx: ${safeText(line)}\n`)
   }
 
   /**
-   * JSON as `JSON.stringify` writes it. oclif's own logJson runs the text through its JSON
-   * colouriser, a tokenizer that costs ~5 ms per page of jobs and colours nothing without a theme.
+   * The one JSON writer: `JSON.stringify` with the controls and bidi characters it leaves raw
+   * escaped too (safeJson). oclif's own logJson runs the text through its JSON colouriser, a
+   * tokenizer that costs ~5 ms per page of jobs and colours nothing without a theme.
    */
   public override logJson(json: unknown): void {
-    ux.stdout(JSON.stringify(json, null, 2))
+    ux.stdout(safeJson(json, 2))
   }
 
   public override async catch(error: Error & {exitCode?: number}): Promise<never> {
@@ -121,9 +123,10 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     if (this.jsonEnabled()) {
       this.logJson(cliError.toJSON())
     } else {
+      // The message may quote the server: escaped, line breaks kept (some messages list candidates, one a line).
       const hint = cliError.hint ? ` ${cliError.hint}` : ''
-      process.stderr.write(`Error: ${cliError.message}${hint}\n`)
-      if (debugEnabled() && error.stack) process.stderr.write(`${error.stack}\n`)
+      process.stderr.write(`${safeText(`Error: ${cliError.message}${hint}`, {multiline: true})}\n`)
+      if (debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
     }
 
     return this.exit(cliError.exitCode) as never

@@ -5,10 +5,12 @@
  *   to the outcome; listr2 is imported only here, and only on a terminal;
  * - plain: one line per job when its outcome is known (CI logs, pipes), no ANSI codes;
  * - then one summary line. Under --json the command prints the results instead.
+ * The server's texts (job fields, its answers to the cancel) are escaped on the way in.
  */
 import type {CancelOutcome, CancelResult, CancelUpdate} from './cancel.js'
 import type {Job} from './job.js'
-import {formatStatus, shortJobIds, type RenderOptions} from './job-format.js'
+import {displayJob, formatStatus, shortJobIds, type RenderOptions} from './job-format.js'
+import {safeText} from './safe-text.js'
 import {renderTable} from './table.js'
 import {painter, truncate} from './terminal.js'
 import {formatRelative} from './time.js'
@@ -37,11 +39,12 @@ function displayIds(jobs: readonly Job[], tty: boolean): Map<string, string> {
 }
 
 /** The table of the jobs about to be cancelled. */
-export function formatSelection(jobs: readonly Job[], options: Omit<CancelRenderOptions, 'out'>): string[] {
+export function formatSelection(selected: readonly Job[], options: Omit<CancelRenderOptions, 'out'>): string[] {
+  const jobs = selected.map((job) => displayJob(job))
   const ids = displayIds(jobs, options.tty)
   const render: RenderOptions = {color: options.color, bars: options.tty && options.color}
   const table = renderTable(
-    [...jobs],
+    jobs,
     [
       {header: 'ID', cell: (job) => ids.get(job.job_id)!},
       {header: 'TYPE', cell: (job) => job.job_type, minWidth: 8, priority: 3},
@@ -88,6 +91,17 @@ export function summaryLine(results: readonly CancelResult[]): string {
   return `${[...counts].map(([outcome, count]) => `${count} ${OUTCOME_LABELS[outcome]}`).join(', ')}.`
 }
 
+/** A result as people are shown it: the server's status and words escaped. */
+function displayResult(result: CancelResult): CancelResult {
+  const finalStatus = result.final_status === null ? null : safeText(result.final_status)
+  return {...result, job_id: safeText(result.job_id), final_status: finalStatus, message: safeText(result.message)}
+}
+
+/** Jobs by their own ID, each in the form people are shown. */
+function displayJobsById(jobs: readonly Job[]): Map<string, Job> {
+  return new Map(jobs.map((job) => [job.job_id, displayJob(job)]))
+}
+
 function jobLabel(job: Job, id: string): string {
   return [id, job.job_type, job.repository ?? ''].filter(Boolean).join('  ')
 }
@@ -102,14 +116,14 @@ class PlainRenderer implements CancelRenderer {
     jobs: readonly Job[],
     private readonly options: CancelRenderOptions,
   ) {
-    this.jobs = new Map(jobs.map((job) => [job.job_id, job]))
+    this.jobs = displayJobsById(jobs)
   }
 
   update(update: CancelUpdate): void {
     if (update.stage !== 'done') return
-    const {result} = update
+    const job = this.jobs.get(update.result.job_id)
+    const result = displayResult(update.result)
     this.results.push(result)
-    const job = this.jobs.get(result.job_id)
     const label = job ? jobLabel(job, job.job_id) : result.job_id
     this.options.out.write(`${label}  ${outcomeText(result)}: ${result.message}\n`)
   }
@@ -147,8 +161,9 @@ class TtyRenderer implements CancelRenderer {
     jobs: readonly Job[],
     private readonly options: CancelRenderOptions,
   ) {
-    const ids = displayIds(jobs, true)
-    for (const job of jobs) this.tasks.set(job.job_id, this.newTask(job, ids.get(job.job_id)!))
+    const shown = displayJobsById(jobs)
+    const ids = displayIds([...shown.values()], true)
+    for (const [jobId, job] of shown) this.tasks.set(jobId, this.newTask(job, ids.get(job.job_id)!))
     const list = new Listr(
       [...this.tasks.values()].map((task) => ({
         title: this.titleOf(task),
@@ -174,10 +189,11 @@ class TtyRenderer implements CancelRenderer {
     const task = this.tasks.get(update.job_id)
     if (!task) return
     if (update.stage === 'sending') task.state = 'cancelling...'
-    else if (update.stage === 'waiting') task.state = `waiting for it to stop (${update.status})...`
+    else if (update.stage === 'waiting') task.state = `waiting for it to stop (${safeText(update.status)})...`
     else {
-      this.results.push(update.result)
-      task.finish(update.result)
+      const result = displayResult(update.result)
+      this.results.push(result)
+      task.finish(result)
       return
     }
 

@@ -3,7 +3,8 @@
  * result as key/value lines and the error in full.
  */
 import type {Job} from './job.js'
-import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from './job-format.js'
+import {displayJob, formatJobDuration, formatProgress, formatStatus, type RenderOptions} from './job-format.js'
+import {safeText} from './safe-text.js'
 import {type Paint, painter} from './terminal.js'
 import {formatRelative, formatTimestamp} from './time.js'
 import {formatEta, formatStep} from './watch-render.js'
@@ -26,12 +27,14 @@ function resultValue(value: unknown): string {
   return JSON.stringify(value) ?? String(value)
 }
 
-/** `key: value` lines of a free-form result; nested values as compact JSON. */
+/** `key: value` lines of a free-form result (keys and values escaped); nested values as compact JSON. */
 export function formatResult(result: Record<string, unknown>, indent = '  '): string[] {
-  return Object.entries(result).map(([key, value]) => `${indent}${key}: ${indentLines(resultValue(value), `${indent}  `)}`)
+  return Object.entries(result).map(([key, value]) => `${indent}${safeText(key)}: ${indentLines(safeText(resultValue(value), {multiline: true}), `${indent}  `)}`)
 }
 
-export function formatJobDetails(job: Job, render: RenderOptions, now: Date = new Date()): string[] {
+/** One labelled line per fact. Each value has its own lines, so a server text keeps its line breaks (indented), nothing else. */
+export function formatJobDetails(raw: Job, render: RenderOptions, now: Date = new Date()): string[] {
+  const job = displayJob(raw, {multiline: true})
   const paint: Paint = painter(render.color)
   const line = (label: string, value: string) => `${paint('bold', label.padEnd(LABEL_WIDTH))}${indentLines(value, INDENT)}`
   const lines = [

@@ -1,11 +1,36 @@
 /**
  * How a job's parts read on screen: status with symbol and colour, progress bar, short ID and
  * duration. Every function takes the terminal options instead of looking at the process, so the
- * same code renders for a terminal, a pipe, and tests.
+ * same code renders for a terminal, a pipe, and tests. The views that show jobs take them in
+ * through `displayJob`, so no server text reaches a formatter unescaped.
  */
 import {type Job, TERMINAL_STATUSES} from './job.js'
+import {safeText, type SafeTextOptions} from './safe-text.js'
 import {type ColorName, type Paint, painter} from './terminal.js'
 import {formatDuration} from './time.js'
+
+/**
+ * The job as people are shown it: every text the server sent escaped by safeText, before any
+ * colour is added, so widths measure what the terminal shows. Timestamps and numbers are the
+ * client's own (parsed and rewritten). `result` stays as sent: formatResult escapes the lines
+ * it makes of it.
+ */
+export function displayJob(job: Job, options?: SafeTextOptions): Job {
+  const text = (value: string) => safeText(value, options)
+  const optional = (value: string | null) => (value === null ? null : text(value))
+  const detail = job.progress_detail
+  return {
+    ...job,
+    job_id: text(job.job_id),
+    job_type: text(job.job_type),
+    description: text(job.description),
+    status: text(job.status),
+    user_id: text(job.user_id),
+    repository: optional(job.repository),
+    error_message: optional(job.error_message),
+    progress_detail: {...detail, current_step: optional(detail.current_step), detailed_status: optional(detail.detailed_status)},
+  }
+}
 
 export interface StatusStyle {
   symbol: string

@@ -6,7 +6,7 @@
  */
 import {CliError, NotFoundError, UsageError} from './errors.js'
 import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
-import {shortJobIds} from './job-format.js'
+import {displayJob, shortJobIds} from './job-format.js'
 import type {JobsClient} from './jobs-client.js'
 import {pad} from './terminal.js'
 import {formatRelative} from './time.js'
@@ -75,7 +75,8 @@ function notFound(wanted: string): NotFoundError {
 }
 
 function ambiguous(prefix: string, matches: Job[]): UsageError {
-  const listed = matches.slice(0, MAX_LISTED_CANDIDATES)
+  // Escaped before the widths are measured: the columns line up as shown.
+  const listed = matches.slice(0, MAX_LISTED_CANDIDATES).map((job) => displayJob(job))
   const shortIds = shortJobIds(listed.map((job) => job.job_id))
   const rows = listed.map((job) => [shortIds.get(job.job_id)!, job.job_type, job.status, `created ${formatRelative(job.created_at)}`])
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)))

@@ -3,7 +3,7 @@
  * fitted to the width. Elsewhere (pipes, CI logs): full IDs, plain text, nothing cut.
  */
 import type {Job} from './job.js'
-import {formatJobDuration, formatPercent, formatProgress, formatStatus, shortJobIds} from './job-format.js'
+import {displayJob, formatJobDuration, formatPercent, formatProgress, formatStatus, shortJobIds} from './job-format.js'
 import {type ColumnSpec, renderTable} from './table.js'
 import {painter, type TerminalOptions} from './terminal.js'
 import {formatRelative} from './time.js'
@@ -40,7 +40,8 @@ function columns(jobs: readonly Job[], options: JobTableOptions): ColumnSpec<Job
 /** The table's lines: fitted to the terminal's width on a terminal, never cut elsewhere. */
 export function renderJobTable(jobs: readonly Job[], options: JobTableOptions): string[] {
   const {terminal} = options
-  return renderTable([...jobs], columns(jobs, options), {
+  const shown = jobs.map((job) => displayJob(job))
+  return renderTable(shown, columns(shown, options), {
     width: terminal.tty ? terminal.width : Infinity,
     paint: terminal.color ? painter(true) : undefined,
   })

@@ -2,6 +2,7 @@ import {createInterface, type Interface} from 'node:readline'
 import {StringDecoder} from 'node:string_decoder'
 
 import {InterruptedError, UsageError} from './errors.js'
+import {safeText} from './safe-text.js'
 
 /** The input side of a prompt: process.stdin, or a stream a test marks as a TTY. */
 export type PromptInput = NodeJS.ReadableStream & {isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown}
@@ -66,7 +67,8 @@ function readHiddenLine(input: PromptInput): Promise<string> {
 export async function promptPassword(question: string, streams: PromptStreams): Promise<string> {
   const {input, output} = streams
   requireTerminal(input, streams.noTerminal ?? 'no terminal: use --password-stdin')
-  output.write(question)
+  // Questions may name what a server said (the user name it gave at the last login): escaped.
+  output.write(safeText(question))
   const wasRaw = input.isRaw ?? false
   input.setRawMode?.(true)
   try {
@@ -116,7 +118,7 @@ async function withReadline<T>(streams: PromptStreams, use: (rl: Interface) => P
 /** Asks for a line of text, echoed (e.g. a user name). Refuses when stdin is not a terminal. */
 export async function promptText(question: string, streams: PromptStreams): Promise<string> {
   requireTerminal(streams.input, streams.noTerminal ?? 'no terminal to answer the question')
-  const answer = await withReadline(streams, (rl) => ask(rl, question))
+  const answer = await withReadline(streams, (rl) => ask(rl, safeText(question)))
   if (answer === null) throw new InterruptedError()
   return answer.trim()
 }
@@ -133,7 +135,7 @@ export interface ConfirmOptions extends PromptStreams {
 export async function confirm(question: string, options: ConfirmOptions): Promise<boolean> {
   const defaultNo = options.defaultNo ?? true
   requireTerminal(options.input, options.noTerminal ?? 'no terminal to confirm: pass --yes to go ahead without asking')
-  const prompt = `${question} ${defaultNo ? '(y/N)' : '(Y/n)'} `
+  const prompt = `${safeText(question)} ${defaultNo ? '(y/N)' : '(Y/n)'} `
   return withReadline(options, async (rl) => {
     for (;;) {
       const answer = await ask(rl, prompt)

@@ -4,10 +4,12 @@
  *   symbol of its outcome. listr2 is imported only here, and only for this renderer.
  * - plain: one line per change with an ISO timestamp, no ANSI codes (CI logs, pipes).
  * - json: one normalized job per line per change (NDJSON); connection notices go to stderr.
+ * The server's texts are escaped on the way in (displayJob, safeText); the JSON keeps them as data (safeJson).
  */
 import type {Job} from './job.js'
-import {formatJobDuration, formatProgress, formatStatus, shortJobId, type RenderOptions} from './job-format.js'
+import {displayJob, formatJobDuration, formatProgress, formatStatus, shortJobId, type RenderOptions} from './job-format.js'
 import type {WatchEvent} from './job-watcher.js'
+import {safeJson, safeText} from './safe-text.js'
 import {truncate} from './terminal.js'
 import {formatDuration} from './time.js'
 
@@ -94,7 +96,7 @@ function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
 }
 
 function noticeText(event: WatchEvent): string | undefined {
-  if (event.type === 'reconnecting') return `server unreachable (${event.reason}); reconnecting...`
+  if (event.type === 'reconnecting') return `server unreachable (${safeText(event.reason)}); reconnecting...`
   if (event.type === 'reconnected') return `reconnected after ${formatDuration(event.downForMs)}`
   return undefined
 }
@@ -112,12 +114,13 @@ class PlainRenderer implements WatchRenderer {
   handle(event: WatchEvent): void {
     const stamp = event.at.toISOString()
     if (event.type === 'job') {
-      this.last.set(event.job.job_id, event.job)
-      this.options.out.write(`${stamp}  ${jobLine(event.job, event.job.job_id, PLAIN)}\n`)
+      const job = displayJob(event.job)
+      this.last.set(event.job.job_id, job)
+      this.options.out.write(`${stamp}  ${jobLine(job, job.job_id, PLAIN)}\n`)
     } else if (event.type === 'gone') {
       this.goneCount++
       this.last.delete(event.jobId)
-      this.options.out.write(`${stamp}  ${event.jobId}  no longer found on the server\n`)
+      this.options.out.write(`${stamp}  ${safeText(event.jobId)}  no longer found on the server\n`)
     } else {
       this.options.out.write(`${stamp}  ${noticeText(event)}\n`)
     }
@@ -134,8 +137,8 @@ class JsonRenderer implements WatchRenderer {
   constructor(private readonly options: RendererOptions) {}
 
   handle(event: WatchEvent): void {
-    if (event.type === 'job') this.options.out.write(`${JSON.stringify(event.job)}\n`)
-    else if (event.type === 'gone') this.options.err.write(`cidx: job ${event.jobId} is no longer found on the server\n`)
+    if (event.type === 'job') this.options.out.write(`${safeJson(event.job)}\n`)
+    else if (event.type === 'gone') this.options.err.write(`cidx: job ${safeText(event.jobId)} is no longer found on the server\n`)
     else this.options.err.write(`cidx: ${noticeText(event)}\n`)
   }
 
@@ -210,18 +213,20 @@ class TtyRenderer implements WatchRenderer {
     if (!stopped && this.tasks.size === 0) this.options.out.write(`${summaryLine([], 0)}\n`)
   }
 
-  private update(job: Job): void {
-    let task = this.tasks.get(job.job_id)
+  /** Tasks are found by the job's own ID; what they show is its escaped form. */
+  private update(raw: Job): void {
+    const job = displayJob(raw)
+    let task = this.tasks.get(raw.job_id)
     if (!task) {
       task = this.newJobTask(job)
-      this.tasks.set(job.job_id, task)
-      this.waiting.push(job.job_id)
+      this.tasks.set(raw.job_id, task)
+      this.waiting.push(raw.job_id)
       this.wakeBatch?.()
     }
 
     task.job = job
     this.retitle(task)
-    if (['completed', 'completed_partial', 'failed', 'cancelled'].includes(job.status)) task.settle('ended')
+    if (['completed', 'completed_partial', 'failed', 'cancelled'].includes(raw.status)) task.settle('ended')
   }
 
   private newJobTask(job: Job): JobTask {

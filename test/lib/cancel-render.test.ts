@@ -4,6 +4,7 @@ import type {CancelResult} from '../../src/lib/cancel.js'
 import {createCancelRenderer, formatSelection, outcomeText, summaryLine} from '../../src/lib/cancel-render.js'
 import type {Job} from '../../src/lib/job.js'
 import {stripAnsi} from '../../src/lib/terminal.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../support/hostile-text.js'
 
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
   const now = Date.now()
@@ -41,6 +42,16 @@ const A = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
 const B = '3f0c9a52-1111-4b7a-9c11-5e2d7f6a0b44'
 const C = '7b1d0e44-2222-4b7a-9c11-5e2d7f6a0b44'
 
+/** A job whose every text but its ID carries control codes. */
+function hostileJob(id: string): Job {
+  return {...withHostileTexts(job(id, 'running')), job_id: id}
+}
+
+/** What a hostile server answers to the cancel: its status and its words. */
+function hostileResult(id: string): CancelResult {
+  return result(id, 'already_finished', hostile('final'), `Cannot cancel job in ${hostile('final')} status`)
+}
+
 describe('lib/cancel-render', () => {
   describe('formatSelection', () => {
     it('shows full IDs and plain statuses for a pipe', () => {
@@ -60,6 +71,14 @@ describe('lib/cancel-render', () => {
       expect(plain[2]).to.include('● running')
       expect(lines[2]).to.include('\u001B[34m')
       for (const line of plain) expect(line.length).to.be.at.most(40)
+    })
+
+    it("escapes the server's texts in every cell, in a pipe and on a terminal", () => {
+      for (const tty of [false, true]) {
+        const lines = formatSelection([hostileJob(A)], {tty, color: tty, width: 1000})
+        expectNoRawControls(lines.join('\n'), `the selection (tty: ${tty})`, {ownColours: true})
+        for (const label of ['status', 'type', 'repo', 'user']) expect(lines[2]).to.include(`${label}${ESCAPED_TITLE}`)
+      }
     })
   })
 
@@ -100,6 +119,15 @@ describe('lib/cancel-render', () => {
           '',
         ].join('\n'),
       )
+    })
+
+    it("escapes the job's fields, the server's status and its words", async () => {
+      const out = new Collect()
+      const renderer = await createCancelRenderer([hostileJob(A)], {out, tty: false, color: false, width: 80, animate: false})
+      renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
+      await renderer.close()
+      expectNoRawControls(out.text, 'the outcome line')
+      expect(out.text).to.include(`type${ESCAPED_TITLE}`).and.include(`already finished (final${ESCAPED_TITLE}`).and.include(`Cannot cancel job in final${ESCAPED_TITLE}`)
     })
 
     it('prints no summary when nothing finished (interrupted before any outcome)', async () => {
@@ -149,6 +177,28 @@ describe('lib/cancel-render', () => {
       expect(text).to.match(/7b1d0e44\s+add_golden_repo\s+backend\s+timed out \(still running after 30 s\)/)
       expect(text).to.include('Still running after 30 s')
       expect(out.text).to.equal('1 cancelled, 1 already finished, 1 timed out.\n')
+    })
+
+    it("escapes the job's fields, the status it waits on and the server's answer in the task titles and errors (a fake terminal: titles redrawn in place)", async () => {
+      const out = new Collect()
+      const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
+      const was = {isTTY: stdout.isTTY, columns: stdout.columns}
+      Object.assign(stdout, {isTTY: true, columns: 1000})
+      try {
+        const renderer = await createCancelRenderer([hostileJob(A), hostileJob(C)], {out, tty: true, color: false, width: 1000, animate: true})
+        renderer.update({job_id: A, stage: 'waiting', status: hostile('waiting')})
+        await new Promise((resolve) => setTimeout(resolve, 150))
+        renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
+        renderer.update({job_id: C, stage: 'done', result: result(C, 'error', null, hostile('server said'))})
+        await renderer.close()
+      } finally {
+        Object.assign(stdout, was)
+      }
+
+      expect(written, 'drawn by the terminal renderer (cursor hidden)').to.include('\u001B[?25l')
+      // The terminal renderer moves the cursor and clears lines itself: the server's sequences are what must not be there.
+      for (const attack of Object.values(ATTACKS)) expect(written).not.to.include(attack)
+      expect(written).to.include(`type${ESCAPED_TITLE}`).and.include(`waiting for it to stop (waiting${ESCAPED_TITLE}`).and.include(`server said${ESCAPED_TITLE}`)
     })
 
     it('ends the tasks of jobs still waiting when stopped early, saying the cancel request stands', async () => {

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {formatJobDetails, formatResult} from '../../src/lib/job-details.js'
 import {stripAnsi} from '../../src/lib/terminal.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../support/hostile-text.js'
 import {makeJob} from '../support/make-job.js'
 
 const NOW = new Date('2026-11-28T09:17:03.010Z')
@@ -50,6 +51,26 @@ describe('job-details', () => {
     expect(field(lines, 'ETA')).to.equal(undefined)
     expect(text).to.contain('Error       clone failed\n            fatal: repository not found')
     expect(text).to.contain('Result\n  success: false\n  alias: backend\n  stats: {"files":3}\n  note: two\n    lines')
+  })
+
+  it("escapes every text of the server, keeping the error's and the result's line breaks (indented) and our colours", () => {
+    const job = {
+      ...withHostileTexts(makeJob()),
+      error_message: `${hostile('error')}\nsecond line\r${ATTACKS.cursorUp}`,
+      result: {[hostile('key')]: hostile('value'), nested: {deep: [hostile('deep')]}},
+    }
+    for (const render of [PLAIN, COLOUR]) {
+      const lines = formatJobDetails(job, render, NOW)
+      const text = lines.join('\n')
+      expectNoRawControls(text, `the details (colour: ${render.color})`, {ownColours: render.color})
+      for (const label of ['id', 'type', 'description', 'status', 'repo', 'user', 'error', 'key', 'value', 'phase', 'detail']) {
+        expect(text).to.include(`${label}${ESCAPED_TITLE}`)
+      }
+
+      expect(stripAnsi(text)).to.include(`\n            second line\\r\\x1b[5A`)
+      // Nested values are compact JSON, which writes C0 controls as \u001b itself.
+      expect(text).to.include('nested: {"deep":["deep\\u001b]0;pwned\\u0007')
+    }
   })
 
   it('keeps an unknown status as it is', () => {

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import {KNOWN_STATUSES} from '../../src/lib/job.js'
 import {
+  displayJob,
   formatJobDuration,
   formatPercent,
   formatProgress,
@@ -13,9 +14,32 @@ import {
   statusStyle,
 } from '../../src/lib/job-format.js'
 import {stripAnsi} from '../../src/lib/terminal.js'
+import {ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../support/hostile-text.js'
+import {makeJob} from '../support/make-job.js'
 
 const COLOUR_TERMINAL = {color: true, bars: true}
 const PIPE = {color: false, bars: false}
+
+describe('job-format: displayJob', () => {
+  const raw = {...withHostileTexts(makeJob()), error_message: `${hostile('error')}\nline two`, result: {alias: hostile('alias')}}
+
+  it("escapes every text the server sent, and leaves the client's own numbers and timestamps (and the result) as they are", () => {
+    const shown = displayJob(raw)
+    const texts = [shown.job_id, shown.job_type, shown.description, shown.status, shown.user_id, shown.repository, shown.error_message, shown.progress_detail.current_step, shown.progress_detail.detailed_status]
+    for (const [index, label] of ['id', 'type', 'description', 'status', 'user', 'repo', 'error', 'phase', 'detail'].entries()) {
+      expectNoRawControls(texts[index]!, label)
+      expect(texts[index]).to.include(`${label}${ESCAPED_TITLE}`)
+    }
+
+    expect(shown.error_message).to.match(/\\nline two$/)
+    expect(shown.progress_detail).to.include({steps_completed: 210, total_steps: 500, estimated_remaining: 80})
+    expect(shown).to.include({progress: raw.progress, created_at: raw.created_at, started_at: raw.started_at, completed_at: raw.completed_at, result: raw.result})
+  })
+
+  it('keeps line breaks when asked to (the details view)', () => {
+    expect(displayJob(raw, {multiline: true}).error_message).to.match(/\nline two$/)
+  })
+})
 
 describe('job-format: status', () => {
   it('gives every known status its own symbol and a colour', () => {

@@ -3,6 +3,7 @@ import {expect} from 'chai'
 import type {Job} from '../../src/lib/job.js'
 import {listFooter, type ListOutcome, renderJobTable, shouldShowUser} from '../../src/lib/job-table.js'
 import {stripAnsi, type TerminalOptions, visibleWidth} from '../../src/lib/terminal.js'
+import {ESCAPED_TITLE, expectNoRawControls, withHostileTexts} from '../support/hostile-text.js'
 
 const NOW = new Date('2026-11-28T12:00:00Z')
 const PIPE: TerminalOptions = {tty: false, color: false, bars: false, animate: false, width: 80}
@@ -78,6 +79,29 @@ describe('job-table: renderJobTable', () => {
     expect(at(70)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY')
     expect(at(50)).to.deep.equal(['ID                       STATUS', '3f0c9a52                 ● running', 'data-retention-1a2b3c4d  ✖ failed'])
     for (const width of [110, 100, 90, 80, 70, 60, 50, 40, 30]) expect(Math.max(...at(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
+  })
+
+  describe('a server that writes control codes into its fields', () => {
+    const HOSTILE_JOB = withHostileTexts(RUNNING)
+
+    it('has every cell escaped, in a pipe and on a colour terminal, our own colours intact', () => {
+      for (const terminal of [PIPE, {...TERMINAL, width: 1000}]) {
+        const lines = renderJobTable([HOSTILE_JOB, RUNNING], {terminal, showUser: true, now: NOW})
+        expectNoRawControls(lines.join('\n'), `the table (tty: ${terminal.tty})`, {ownColours: true})
+        for (const label of ['id', 'type', 'status', 'repo', 'user']) expect(lines[1]).to.include(`${label}${ESCAPED_TITLE}`)
+      }
+
+      const coloured = renderJobTable([RUNNING], {terminal: TERMINAL, showUser: true, now: NOW})
+      expect(coloured[1]).to.include('\u001B[34m● running\u001B[39m')
+    })
+
+    it('lines its columns up by the escaped text, as the terminal shows it', () => {
+      const [header, bad, good] = renderJobTable([HOSTILE_JOB, RUNNING], {terminal: PIPE, showUser: true, now: NOW})
+      const userColumn = header.indexOf('USER')
+      expect(bad.indexOf(`user${ESCAPED_TITLE}`)).to.equal(userColumn)
+      expect(good.indexOf('alice')).to.equal(userColumn)
+      expect(good.indexOf('backend')).to.equal(header.indexOf('REPOSITORY'))
+    })
   })
 
   it('keeps colour without symbols or bars when colour is forced into a pipe', () => {

@@ -3,6 +3,7 @@ import {PassThrough} from 'node:stream'
 
 import {InterruptedError, UsageError} from '../../src/lib/errors.js'
 import {type PromptInput, confirm, promptPassword, promptText, readAllStdin} from '../../src/lib/prompt.js'
+import {ATTACKS, ESCAPED_TITLE, hostile} from '../support/hostile-text.js'
 
 /** A fake terminal: a PassThrough that says it is a TTY and records raw-mode switches. */
 function fakeTerminal(): PromptInput & PassThrough & {rawModes: boolean[]} {
@@ -153,6 +154,27 @@ describe('prompt', () => {
       expect(error.message).to.include('--yes')
       const custom = await rejection(confirm('Go?', {input, output: capture(), noTerminal: 'no terminal: use --force'}))
       expect(custom.message).to.equal('no terminal: use --force')
+    })
+  })
+
+  describe('a question that names what a server said (the user name of the last login)', () => {
+    const question = `Password for ${hostile('user')} at http://cidx.example: `
+
+    it('is shown with its control codes escaped by every kind of prompt', async () => {
+      const asks = [
+        (input: PromptInput, output: PassThrough) => promptPassword(question, {input, output}),
+        (input: PromptInput, output: PassThrough) => promptText(question, {input, output}),
+        (input: PromptInput, output: PassThrough) => confirm(question, {input, output}),
+      ]
+      for (const ask of asks) {
+        const input = fakeTerminal()
+        const output = capture()
+        typeLater(input, 'y\r')
+        await ask(input, output)
+        // readline draws with escape sequences of its own: the server's are what must not be there.
+        for (const attack of Object.values(ATTACKS)) expect(output.text()).not.to.include(attack)
+        expect(output.text()).to.include(`user${ESCAPED_TITLE}`)
+      }
     })
   })
 

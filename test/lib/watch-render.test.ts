@@ -5,6 +5,7 @@ import {NetworkError} from '../../src/lib/errors.js'
 import type {Job} from '../../src/lib/job.js'
 import type {WatchEvent} from '../../src/lib/job-watcher.js'
 import {chooseRenderMode, createRenderer, formatEta, formatStep} from '../../src/lib/watch-render.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL, withHostileTexts} from '../support/hostile-text.js'
 import {makeJob} from '../support/make-job.js'
 
 const ANSI = /\u001B\[/
@@ -12,6 +13,11 @@ const ISO_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 
 function jobEvent(job: Job, previous: Job | null = null): WatchEvent {
   return {type: 'job', job, previous, changes: previous ? ['status'] : ['new'], at: new Date('2026-11-28T09:15:00.000Z')}
+}
+
+/** A running job whose every other text carries control codes. */
+function hostileJob(fields: Partial<Job> = {}): Job {
+  return {...withHostileTexts(makeJob()), status: 'running', ...fields}
 }
 
 class Collect {
@@ -71,6 +77,20 @@ describe('watch-render', () => {
       expect(err.text).to.equal('')
     })
 
+    it("escapes the server's texts in the job lines, the notices and the summary", async () => {
+      const out = new Collect()
+      const renderer = await createRenderer('plain', {out, err: new Collect()})
+      renderer.handle(jobEvent(hostileJob()))
+      renderer.handle(jobEvent(hostileJob({status: hostile('status')})))
+      renderer.handle(jobEvent(hostileJob({job_id: 'other', status: 'failed'})))
+      renderer.handle({type: 'reconnecting', reason: hostile('reason'), at: new Date()})
+      renderer.handle({type: 'gone', jobId: hostile('gone'), previous: makeJob(), at: new Date()})
+      await renderer.close()
+      expectNoRawControls(out.text, 'the plain lines')
+      for (const label of ['id', 'type', 'repo', 'phase', 'status', 'error', 'reason', 'gone']) expect(out.text).to.include(`${label}${ESCAPED_TITLE}`)
+      expect(out.text.trimEnd().split('\n')).to.have.length(6)
+    })
+
     it('says so when there was nothing to watch, and writes no summary when stopped early', async () => {
       const empty = new Collect()
       await (await createRenderer('plain', {out: empty, err: new Collect()})).close()
@@ -100,17 +120,37 @@ describe('watch-render', () => {
       expect(lines.map((line) => JSON.parse(line))).to.deep.equal([first, second])
       expect(err.text).to.contain('reconnecting').and.contain('reconnected after 1s').and.contain('abcd-gone')
     })
+
+    it('writes the jobs as data: no raw control or bidi character, and JSON.parse gives back the original strings', async () => {
+      const out = new Collect()
+      const err = new Collect()
+      const renderer = await createRenderer('json', {out, err})
+      const job = hostileJob({status: hostile('status'), result: {alias: hostile('alias'), nested: [ATTACKS.c1Csi]}})
+      renderer.handle(jobEvent(job))
+      renderer.handle({type: 'reconnecting', reason: hostile('reason'), at: new Date()})
+      renderer.handle({type: 'gone', jobId: hostile('gone'), previous: job, at: new Date()})
+      await renderer.close()
+      expect(RAW_CONTROL.test(out.text.trimEnd())).to.equal(false)
+      expect(out.text).to.contain('\\u001b]0;pwned\\u0007').and.contain('\\u009b31m').and.contain('\\u202eevil')
+      expect(out.text.trimEnd().split('\n').map((line) => JSON.parse(line))).to.deep.equal([job])
+      expectNoRawControls(err.text, 'the notices')
+      expect(err.text).to.contain(`reason${ESCAPED_TITLE}`).and.contain(`gone${ESCAPED_TITLE}`)
+    })
   })
 
   describe('tty (listr2)', () => {
     // Not on a terminal here, so listr2 draws with its line-by-line fallback renderer: the tasks,
     // titles and outcomes are ours either way.
-    async function renderTty(drive: (handle: (event: WatchEvent) => void) => Promise<void>, stopped?: Error): Promise<string> {
-      const {stdout, stderr, error} = await captureOutput(async () => {
-        const renderer = await createRenderer('tty', {out: process.stdout, err: process.stderr, color: false, width: 120})
-        await drive((event) => renderer.handle(event))
-        await renderer.close(stopped)
-      })
+    /** `raw`: every byte as written (by default escape sequences are stripped), and titles up to 2000 columns. */
+    async function renderTty(drive: (handle: (event: WatchEvent) => void) => Promise<void>, stopped?: Error, raw = false): Promise<string> {
+      const {stdout, stderr, error} = await captureOutput(
+        async () => {
+          const renderer = await createRenderer('tty', {out: process.stdout, err: process.stderr, color: false, width: raw ? 2000 : 120})
+          await drive((event) => renderer.handle(event))
+          await renderer.close(stopped)
+        },
+        {stripAnsi: !raw},
+      )
       if (error) throw error
       // The fallback renderer writes failures to stderr; a terminal shows them all in place.
       return stdout + stderr
@@ -145,6 +185,40 @@ describe('watch-render', () => {
 
     it('says so when there was nothing to watch', async () => {
       expect(await renderTty(async () => {})).to.equal('No active jobs to watch.\n')
+    })
+
+    it("escapes the server's texts in the task titles and in a failure shown under its task", async () => {
+      const output = await renderTty(async (handle) => {
+        handle(jobEvent(hostileJob()))
+        await tick()
+        handle(jobEvent(hostileJob({status: 'failed'})))
+        await tick()
+      }, undefined, true)
+      expectNoRawControls(output, 'the tasks')
+      for (const label of ['type', 'repo', 'error']) expect(output).to.include(`${label}${ESCAPED_TITLE}`)
+      expect(output).to.include(`[FAILED: error${ESCAPED_TITLE}`)
+    })
+
+    it('on a (fake) terminal, redraws the titles in place with the escaped texts only', async () => {
+      const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
+      const was = {isTTY: stdout.isTTY, columns: stdout.columns}
+      Object.assign(stdout, {isTTY: true, columns: 2000})
+      let output: string
+      try {
+        output = await renderTty(async (handle) => {
+          handle(jobEvent(hostileJob()))
+          await new Promise((resolve) => setTimeout(resolve, 150))
+          handle(jobEvent(hostileJob({status: 'cancelled'})))
+          await tick()
+        }, undefined, true)
+      } finally {
+        Object.assign(stdout, was)
+      }
+
+      expect(output, 'drawn by the terminal renderer (cursor hidden)').to.include('\u001B[?25l')
+      // listr2 moves the cursor and clears lines itself: the server's sequences are what must not be there.
+      for (const attack of Object.values(ATTACKS)) expect(output).not.to.include(attack)
+      for (const label of ['type', 'repo', 'phase', 'error']) expect(output).to.include(`${label}${ESCAPED_TITLE}`)
     })
 
     it('on an early stop ends the open tasks as "no longer watched", the jobs untouched', async () => {

@@ -4,6 +4,7 @@ import {JobsCommand} from '../../lib/base-command.js'
 import type {Job} from '../../lib/job.js'
 import type {CollectedJobs, JobsClient} from '../../lib/jobs-client.js'
 import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../lib/list-flags.js'
+import {safeText} from '../../lib/safe-text.js'
 
 type Caller = {username: string | null; role: string | null}
 
@@ -53,7 +54,8 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     ])
     const jobs = sortJobs(collected.jobs, sort)
     if (flags.quiet) {
-      if (jobs.length > 0) process.stdout.write(`${jobs.map((job) => job.job_id).join('\n')}\n`)
+      // One ID a line: an ID with a line break in it must not become two for xargs.
+      if (jobs.length > 0) process.stdout.write(`${jobs.map((job) => safeText(job.job_id)).join('\n')}\n`)
     } else if (forPeople) {
       await this.printTable(client, jobs, collected, caller)
     }

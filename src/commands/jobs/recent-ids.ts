@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../lib/base-command.js'
 import {recentJobs, type RecentJob} from '../../lib/id-cache.js'
 import {isTerminal} from '../../lib/job.js'
+import {safeText} from '../../lib/safe-text.js'
 
 /**
  * Prints the job IDs of the local cache, for the shell completion script (like Heroku's hidden
@@ -25,7 +26,7 @@ export default class JobsRecentIds extends BaseCommand<typeof JobsRecentIds> {
   public async run(): Promise<RecentJob[]> {
     const cached = await recentJobs(this.config.configDir)
     const wanted = this.flags.cancellable ? cached.filter((job) => !isTerminal(job.status)) : cached
-    if (!this.jsonEnabled() && wanted.length > 0) process.stdout.write(`${wanted.map((job) => job.job_id).join('\n')}\n`)
+    if (!this.jsonEnabled() && wanted.length > 0) process.stdout.write(`${wanted.map((job) => safeText(job.job_id)).join('\n')}\n`)
     return wanted
   }
 }
