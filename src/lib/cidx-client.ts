@@ -1,7 +1,7 @@
 import got, {type Agents, type Got, HTTPError, type Method, RequestError, TimeoutError} from 'got'
 
 import type {Credentials, TokenSet} from './credentials.js'
-import {errorMessageFromBody, retryAfterFromBody} from './error-body.js'
+import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
 import {
   AuthError,
   CliError,
@@ -224,7 +224,7 @@ export class CidxClient {
 
     const html = typeof body === 'string' && looksLikeHtml(raw, error.response.headers['content-type'])
     const serverWords = html ? null : errorMessageFromBody(body)
-    const message = redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), this.secrets())
+    const message = shortenForPeople(redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), this.secrets()))
     const override = options.errors?.[status]
     if (override) return override(message)
     return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: this.serverUrl})
