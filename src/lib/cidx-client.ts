@@ -17,6 +17,7 @@ import {jwtClaims} from './identity.js'
 import {isRecord} from './normalize.js'
 import {proxyAgentsFor} from './proxy.js'
 import {redact} from './redact.js'
+import {guardRedirect, MAX_REDIRECTS, redirectProblem} from './redirects.js'
 
 export interface ClientOptions {
   credentials: Credentials
@@ -145,10 +146,12 @@ export class CidxClient {
       agent,
       headers: {accept: 'application/json', 'user-agent': this.options.userAgent ?? 'cidx-jobs'},
       hooks: {
+        beforeRedirect: [(next, response) => guardRedirect(next, response, this.secrets())],
         beforeRetry: [
           (error, retryCount) => this.log(`retry ${retryCount} of ${error.options.method} ${error.options.url} after ${error.response?.statusCode ?? error.code}`),
         ],
       },
+      maxRedirects: MAX_REDIRECTS,
       responseType: 'text',
       retry: {
         calculateDelay: ({attemptCount, computedValue, retryAfter}) => {
@@ -237,6 +240,8 @@ export class CidxClient {
   }
 
   private networkError(error: unknown): CliError {
+    // Our own errors, thrown in got's hooks, come back wrapped.
+    if (error instanceof RequestError && error.cause instanceof CliError) return error.cause
     const server = this.serverUrl
     const cause = this.causeOf(error)
     if (error instanceof TimeoutError) {
@@ -249,6 +254,8 @@ export class CidxClient {
       })
     }
 
+    const redirect = error instanceof RequestError ? redirectProblem(error, server, this.secrets()) : null
+    if (redirect) return redirect
     const code = (error as RequestError).code ?? ''
     if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test(cause.message)) {
       const problem = TLS_PROBLEMS[code] ?? cause.message
@@ -259,7 +266,7 @@ export class CidxClient {
     }
 
     // Headers arrived, then the connection closed before the body was complete.
-    const answered = (error as RequestError).response?.statusCode
+    const answered = error instanceof RequestError ? answeredStatus(error) : undefined
     if (answered !== undefined) {
       return new NetworkError(`The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`, {
         cause,
@@ -499,6 +506,14 @@ export class CidxClient {
     const username = claims?.username ?? claims?.sub ?? this.credentials.username
     return {role: typeof claims?.role === 'string' ? claims.role : 'unknown', username: typeof username === 'string' ? username : 'unknown'}
   }
+}
+
+/**
+ * The status of the answer the failed attempt got, if its headers arrived. got's `response` still
+ * holds a redirect's answer while the request it led to waits: only the attempt's timings tell.
+ */
+function answeredStatus(error: RequestError): number | undefined {
+  return error.timings?.response === undefined ? undefined : error.response?.statusCode
 }
 
 function cleanParams(params: RequestOptions['searchParams']): Record<string, string | number> | undefined {
