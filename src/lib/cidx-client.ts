@@ -1,4 +1,5 @@
-import got, {type Agents, type Got, HTTPError, type Method, RequestError, TimeoutError} from 'got'
+import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, RequestError, TimeoutError} from 'got'
+import type {ClientRequest} from 'node:http'
 
 import type {Credentials, TokenSet} from './credentials.js'
 import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
@@ -62,6 +63,14 @@ const EXPIRY_MARGIN_MS = 30_000
 const RETRYABLE_STATUS = [429, 502, 503, 504]
 const UNSENT_ERROR_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']
 const CONNECTION_ERROR_CODES = [...UNSENT_ERROR_CODES, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']
+
+/**
+ * The most of one answer the client reads. A job listing is at most 100 jobs (the API clamps
+ * `limit`; the CLI asks for 50) and a job, free-form `result` included, is a few KiB: 8 MiB leaves
+ * over 80 KiB a job, beyond any real answer, and keeps a broken or hostile server from making the
+ * CLI hold hundreds of MB.
+ */
+const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 const TLS_PROBLEMS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the server certificate has expired',
@@ -180,13 +189,15 @@ export class CidxClient {
     const url = `${this.serverUrl}${path}`
     const started = Date.now()
     try {
-      const response = await http(url, {
+      const request = http(url, {
         headers: token ? {authorization: `Bearer ${token}`} : {},
         json: options.json,
         method,
         retry: this.retryPolicy(method, options.idempotent ?? method === 'GET'),
         searchParams: cleanParams(options.searchParams),
       })
+      this.capBody(request)
+      const response = await request
       this.log(`${method} ${response.url} → ${response.statusCode} (${Date.now() - started} ms)`)
       return this.parseBody(response.body, response.statusCode, response.headers['content-type'])
     } catch (error) {
@@ -199,6 +210,19 @@ export class CidxClient {
       this.log(`${method} ${url} failed: ${(error as Error).message}`)
       throw this.networkError(error)
     }
+  }
+
+  /** Stops reading an answer (success or error) at MAX_BODY_BYTES: no download of the rest, one clear error. */
+  private capBody(request: CancelableRequest): void {
+    let attempt: ClientRequest | undefined
+    request.on('request', (sent: ClientRequest) => {
+      attempt = sent
+    })
+    request.on('downloadProgress', ({total, transferred}) => {
+      // `total` is the declared Content-Length: an answer that announces more is refused before its body.
+      if (Math.max(transferred, total ?? 0) <= MAX_BODY_BYTES) return
+      attempt?.destroy(new ProtocolError(`The answer from ${this.serverUrl} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB, the most cidx reads: stopped reading it`))
+    })
   }
 
   private parseBody(body: string, status: number, contentType: string | undefined): unknown {
@@ -240,7 +264,7 @@ export class CidxClient {
   }
 
   private networkError(error: unknown): CliError {
-    // Our own errors, thrown in got's hooks, come back wrapped.
+    // Our own errors, thrown in got's hooks or handed to it to abort a request, come back wrapped.
     if (error instanceof RequestError && error.cause instanceof CliError) return error.cause
     const server = this.serverUrl
     const cause = this.causeOf(error)

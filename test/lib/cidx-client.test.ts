@@ -25,6 +25,7 @@ const SERVER = 'http://cidx.test:8000'
 const JOB_ID = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
 const JOB_PATH = `/api/jobs/${JOB_ID}`
 const PASSWORD = 'pa55 word!'
+const MiB = 1024 * 1024
 
 /** A JWT that expires `seconds` from now (a float, as a real server writes it). */
 function tokenExpiringIn(seconds: number, claims: Record<string, unknown> = {}): string {
@@ -724,6 +725,25 @@ describe('CidxClient', () => {
         return new JobsClient({env: {}, credentials: {serverUrl: `${hostile.url}/${route}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}, ...options})
       }
 
+      for (const route of ['huge-listing', 'huge-detail']) {
+        it(`${route}: 50 MB sent chunked is a protocol error at 8 MiB, the rest not downloaded`, async () => {
+          const before = hostile.requests.length
+          const error = await rejection(at(route).listPage({}))
+          expect(error).to.be.instanceOf(ProtocolError)
+          expect(error.exitCode).to.equal(1)
+          expect(error.message).to.equal(`The answer from ${hostile.url}/${route} is larger than 8 MiB, the most cidx reads: stopped reading it`)
+          expect(hostile.requests.length - before, 'requests (no retry)').to.equal(1)
+          // What loopback buffers comes on top of the 8 MiB read, but not the whole 50 MB.
+          expect(hostile.sent[route]).to.be.below(24 * MiB)
+        })
+      }
+
+      it('a long error text is cut to 1000 characters, saying how many were cut', async () => {
+        const error = await rejection(at('long-detail').listPage({}))
+        expect(error).to.be.instanceOf(NotFoundError)
+        expect(error.message).to.equal(`Job not found: ${'z'.repeat(985)}… (99015 characters cut)`)
+      })
+
       it('a GET follows a redirect to another origin without its Authorization header', async () => {
         const before = hostile.elsewhere.requests.length
         await at('redirect-away').listPage({})
@@ -822,6 +842,30 @@ describe('CidxClient', () => {
         expect(error.message).to.equal(`Too many redirects: ${hops.join(' → ')} → …`)
       })
 
+    })
+
+    describe('answers near the 8 MiB cap', () => {
+      it('one that announces more than 8 MiB is refused before its body arrives', async () => {
+        let requests = 0
+        const address = await listen(
+          createHttpServer((_request, response) => {
+            requests++
+            response.writeHead(200, {'content-type': 'application/json', 'content-length': String(100 * MiB)})
+            response.write('{"jobs": [') // and nothing more: only the announcement can end this in time
+          }),
+        )
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}}).listPage({}))
+        expect(error).to.be.instanceOf(ProtocolError)
+        expect(error.message).to.equal(`The answer from http://${address} is larger than 8 MiB, the most cidx reads: stopped reading it`)
+        expect(requests).to.equal(1)
+      })
+
+      it('one just under the cap is read whole', async () => {
+        const listing = JSON.stringify({jobs: [wireJob({result: {log: 'x'.repeat(7 * MiB)}})], total: 1, limit: 50, offset: 0})
+        const address = await listen(createHttpServer((_request, response) => response.writeHead(200, {'content-type': 'application/json'}).end(listing)))
+        const page = await new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}}).listPage({})
+        expect(page.jobs).to.have.length(1)
+      })
     })
 
     describe('TLS', () => {
