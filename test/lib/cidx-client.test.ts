@@ -460,6 +460,13 @@ describe('CidxClient', () => {
         expect((await rejection(jobs.getJob(JOB_ID))).message).to.equal('Busy')
       })
 
+      it('does not start a retry whose wait outlasts what is left of the request timeout', async () => {
+        nock(SERVER).get(JOB_PATH).once().reply(503, {detail: 'Storage is busy'}, {'retry-after': '1'})
+        const error = await rejection(client({staticToken: 'tok-1234'}, {timeouts: {responseMs: 500}}).getJob(JOB_ID))
+        expect(error).to.be.instanceOf(ServerError)
+        expect(error.message).to.equal('The server failed: Storage is busy (HTTP 503)')
+      })
+
       it('retries a 502 HTML page a bounded number of times, then says it got HTML', async () => {
         const html = '<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>'
         nock(SERVER).get(JOB_PATH).times(3).reply(502, html, {'content-type': 'text/html'})
@@ -678,7 +685,7 @@ describe('CidxClient', () => {
       expect(error.hint).to.match(/--server/)
     })
 
-    it('a server that does not answer in time is a network error, exit 5, after bounded retries', async () => {
+    it('a server that does not answer in time is a network error, exit 5, with no retry past the timeout', async () => {
       let requests = 0
       const address = await listen(
         createHttpServer(() => {
@@ -690,7 +697,8 @@ describe('CidxClient', () => {
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
       expect(error.message).to.equal(`Timed out talking to http://${address}: no answer within 0.15 s`)
-      expect(requests).to.equal(2)
+      // The one attempt spent the whole budget: a retry could not have started in time.
+      expect(requests).to.equal(1)
     })
 
     it('an answer cut off mid-body is a network error that says so, after bounded retries', async () => {
@@ -724,6 +732,15 @@ describe('CidxClient', () => {
       function at(route: string, options: Partial<ClientOptions> = {}): JobsClient {
         return new JobsClient({env: {}, credentials: {serverUrl: `${hostile.url}/${route}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}, ...options})
       }
+
+      it('a body dripped slower than the request timeout is cut off there, saying the answer was still arriving', async () => {
+        const started = Date.now()
+        const error = await rejection(at('drip', {timeouts: {responseMs: 500}}).listPage({}))
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.message).to.equal(`Timed out talking to ${hostile.url}/drip: the answer (HTTP 200) was still arriving after 0.5 s`)
+        expect(error.hint).to.match(/CIDX_REQUEST_TIMEOUT .* retries included/)
+        expect(Date.now() - started).to.be.below(3000)
+      })
 
       for (const route of ['huge-listing', 'huge-detail']) {
         it(`${route}: 50 MB sent chunked is a protocol error at 8 MiB, the rest not downloaded`, async () => {
@@ -842,6 +859,17 @@ describe('CidxClient', () => {
         expect(error.message).to.equal(`Too many redirects: ${hops.join(' → ')} → …`)
       })
 
+      it('each redirect gets only what is left of the request timeout', async () => {
+        const server = await recorder((request, response) => {
+          if (request.url.startsWith('/slow-hop')) setTimeout(() => response.writeHead(302, {location: '/silent'}).end(), 900)
+          // /silent never answers
+        })
+        const started = Date.now()
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `${server.url}/slow-hop`, source: 'env', staticToken: 'tok-1234'}, timeouts: {responseMs: 1000}}).getJob(JOB_ID))
+        expect(error.message).to.equal(`Timed out talking to ${server.url}/slow-hop: no answer within 1 s`)
+        // A fresh 1 s after the hop would end at 1.9 s.
+        expect(Date.now() - started).to.be.below(1500)
+      })
     })
 
     describe('answers near the 8 MiB cap', () => {

@@ -105,8 +105,8 @@ describe('sse: Server-Sent Events', () => {
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     }
 
-    function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}): JobsClient {
-      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}})
+    function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}, timeouts?: {responseMs: number}): JobsClient {
+      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}, timeouts})
     }
 
     function streamHead(response: ServerResponse): void {
@@ -236,6 +236,36 @@ describe('sse: Server-Sent Events', () => {
       expect(seen).to.deep.equal(['a'])
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as CliError).exitCode).to.equal(5)
+    })
+
+    it('a stream silent for longer than the request timeout is a network error that says so', async () => {
+      const url = await serve((_request, response) => {
+        streamHead(response)
+        response.write(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a', status: 'running'}))}\n\n`)
+        // then silence: no heartbeat either
+      })
+      const seen: string[] = []
+      const error = await (async () => {
+        for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
+      })().catch((caught: unknown) => caught)
+      expect(seen).to.deep.equal(['a'])
+      expect(error).to.be.instanceOf(NetworkError)
+      expect((error as Error).message).to.equal(`Timed out talking to ${url}: the event stream was silent for more than 0.3 s`)
+    })
+
+    it('has no total deadline: heartbeats keep the stream open past the request timeout', async () => {
+      const url = await serve(async (_request, response) => {
+        streamHead(response)
+        for (let beat = 0; beat < 10; beat++) {
+          response.write(': heartbeat\n\n')
+          await sleep(100)
+        }
+
+        response.end(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a'}))}\n\n`)
+      })
+      const seen: string[] = []
+      for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
+      expect(seen).to.deep.equal(['a'])
     })
 
     it('a server that is down is a network error before any event', async () => {
