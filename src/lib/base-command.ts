@@ -13,7 +13,8 @@ export const ENVIRONMENT_HELP = [
   'CIDX_SERVER_URL   server URL (a --server flag wins)',
   'CIDX_TOKEN        access token or cidx_sk_... API key (for CI)',
   'CIDX_USERNAME, CIDX_PASSWORD   log in with these instead of a stored session',
-  'CIDX_CONNECT_TIMEOUT, CIDX_REQUEST_TIMEOUT   seconds (default 10 and 30)',
+  'CIDX_CONNECT_TIMEOUT   seconds per connection attempt (default 10)',
+  'CIDX_REQUEST_TIMEOUT   seconds for a whole request, retries included (default 30)',
   'HTTPS_PROXY, HTTP_PROXY, NO_PROXY   proxy settings; NODE_EXTRA_CA_CERTS for a private CA',
   'NO_COLOR, FORCE_COLOR   turn colour off / on',
   'DEBUG=cidx   log HTTP requests (secrets redacted) and show stack traces',
@@ -93,7 +94,10 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     this.args = args as InferredArgs<T>
   }
 
-  /** Timeouts for the HTTP client, from the environment (seconds). */
+  /**
+   * Timeouts for the HTTP client, from the environment (seconds): CIDX_CONNECT_TIMEOUT bounds each
+   * connection attempt, CIDX_REQUEST_TIMEOUT one whole API call, retries included (see ClientOptions).
+   */
   protected timeouts(): {connectMs: number; responseMs: number} {
     return {
       connectMs: secondsFromEnv('CIDX_CONNECT_TIMEOUT', 10, process.env),

@@ -1,7 +1,8 @@
-import got, {type Agents, type Got, HTTPError, type Method, RequestError, TimeoutError} from 'got'
+import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, type Options, RequestError, TimeoutError} from 'got'
+import type {ClientRequest} from 'node:http'
 
 import type {Credentials, TokenSet} from './credentials.js'
-import {errorMessageFromBody, retryAfterFromBody} from './error-body.js'
+import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
 import {
   AuthError,
   CliError,
@@ -17,9 +18,16 @@ import {jwtClaims} from './identity.js'
 import {isRecord} from './normalize.js'
 import {proxyAgentsFor} from './proxy.js'
 import {redact} from './redact.js'
+import {guardRedirect, MAX_REDIRECTS, redirectProblem} from './redirects.js'
 
 export interface ClientOptions {
   credentials: Credentials
+  /**
+   * `connectMs` (default 10 s) bounds each connection attempt. `responseMs` (default 30 s) is the
+   * whole budget of one API call: connecting, headers, body, retries and their backoff (a retry
+   * that cannot start before it runs out is not made). The event stream, long-lived by design, has
+   * no total: `responseMs` bounds its wait for headers and any silence on it.
+   */
   timeouts?: {connectMs?: number; responseMs?: number}
   /**
    * Retries of idempotent requests: how many (default 2), the first backoff step (default 500 ms,
@@ -61,6 +69,32 @@ const EXPIRY_MARGIN_MS = 30_000
 const RETRYABLE_STATUS = [429, 502, 503, 504]
 const UNSENT_ERROR_CODES = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']
 const CONNECTION_ERROR_CODES = [...UNSENT_ERROR_CODES, 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']
+
+/**
+ * The most of one answer the client reads. A job listing is at most 100 jobs (the API clamps
+ * `limit`; the CLI asks for 50) and a job, free-form `result` included, is a few KiB: 8 MiB leaves
+ * over 80 KiB a job, beyond any real answer, and keeps a broken or hostile server from making the
+ * CLI hold hundreds of MB.
+ */
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+/** What one API call carries in got's `context`, so that its hooks see it on every retry and redirect. */
+interface CallContext {
+  /** When the call's budget (`responseMs`) runs out, in ms since the epoch; none for the event stream. */
+  deadline?: number
+}
+
+/** What is left of the call's budget (ms, possibly ≤ 0); undefined for a call without one. */
+function budgetLeftMs(options: Pick<Options, 'context'>): number | undefined {
+  const {deadline} = options.context as CallContext
+  return deadline === undefined ? undefined : deadline - Date.now()
+}
+
+/** Each attempt and each redirect gets only what is left of the budget, as got's total `request` timeout. */
+function spendBudget(options: Pick<Options, 'context' | 'timeout'>): void {
+  const left = budgetLeftMs(options)
+  if (left !== undefined) options.timeout.request = Math.max(1, left)
+}
 
 const TLS_PROBLEMS: Record<string, string> = {
   CERT_HAS_EXPIRED: 'the server certificate has expired',
@@ -145,22 +179,35 @@ export class CidxClient {
       agent,
       headers: {accept: 'application/json', 'user-agent': this.options.userAgent ?? 'cidx-jobs'},
       hooks: {
+        beforeRedirect: [
+          (next, response) => {
+            guardRedirect(next, response, this.secrets())
+            spendBudget(next)
+          },
+        ],
         beforeRetry: [
-          (error, retryCount) => this.log(`retry ${retryCount} of ${error.options.method} ${error.options.url} after ${error.response?.statusCode ?? error.code}`),
+          (error, retryCount) => {
+            this.log(`retry ${retryCount} of ${error.options.method} ${error.options.url} after ${error.response?.statusCode ?? error.code}`)
+            spendBudget(error.options)
+          },
         ],
       },
+      maxRedirects: MAX_REDIRECTS,
       responseType: 'text',
       retry: {
-        calculateDelay: ({attemptCount, computedValue, retryAfter}) => {
+        calculateDelay: ({attemptCount, computedValue, error, retryAfter}) => {
           if (computedValue === 0) return 0
-          if (retryAfter) return Math.min(retryAfter, maxRetryAfterMs)
-          return Math.min(baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2, maxDelayMs)
+          const delay = retryAfter ? Math.min(retryAfter, maxRetryAfterMs) : Math.min(baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2, maxDelayMs)
+          const left = budgetLeftMs(error.options)
+          if (left === undefined || delay < left) return delay
+          this.log(`no retry of ${error.options.method} ${error.options.url}: the ${responseMs / 1000} s budget runs out before it could start`)
+          return 0
         },
         limit: this.options.retry?.limit ?? 2,
         maxRetryAfter: maxRetryAfterMs,
       },
       throwHttpErrors: true,
-      timeout: {connect: connectMs, response: responseMs, secureConnect: connectMs, socket: responseMs},
+      timeout: {connect: connectMs, secureConnect: connectMs},
     })
   }
 
@@ -176,14 +223,19 @@ export class CidxClient {
     const http = await this.http()
     const url = `${this.serverUrl}${path}`
     const started = Date.now()
+    const budgetMs = this.responseTimeoutMs()
     try {
-      const response = await http(url, {
+      const request = http(url, {
+        context: {deadline: started + budgetMs} satisfies CallContext,
         headers: token ? {authorization: `Bearer ${token}`} : {},
         json: options.json,
         method,
         retry: this.retryPolicy(method, options.idempotent ?? method === 'GET'),
         searchParams: cleanParams(options.searchParams),
+        timeout: {request: budgetMs},
       })
+      this.capBody(request)
+      const response = await request
       this.log(`${method} ${response.url} → ${response.statusCode} (${Date.now() - started} ms)`)
       return this.parseBody(response.body, response.statusCode, response.headers['content-type'])
     } catch (error) {
@@ -196,6 +248,19 @@ export class CidxClient {
       this.log(`${method} ${url} failed: ${(error as Error).message}`)
       throw this.networkError(error)
     }
+  }
+
+  /** Stops reading an answer (success or error) at MAX_BODY_BYTES: no download of the rest, one clear error. */
+  private capBody(request: CancelableRequest): void {
+    let attempt: ClientRequest | undefined
+    request.on('request', (sent: ClientRequest) => {
+      attempt = sent
+    })
+    request.on('downloadProgress', ({total, transferred}) => {
+      // `total` is the declared Content-Length: an answer that announces more is refused before its body.
+      if (Math.max(transferred, total ?? 0) <= MAX_BODY_BYTES) return
+      attempt?.destroy(new ProtocolError(`The answer from ${this.serverUrl} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB, the most cidx reads: stopped reading it`))
+    })
   }
 
   private parseBody(body: string, status: number, contentType: string | undefined): unknown {
@@ -224,7 +289,7 @@ export class CidxClient {
 
     const html = typeof body === 'string' && looksLikeHtml(raw, error.response.headers['content-type'])
     const serverWords = html ? null : errorMessageFromBody(body)
-    const message = redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), this.secrets())
+    const message = shortenForPeople(redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), this.secrets()))
     const override = options.errors?.[status]
     if (override) return override(message)
     return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: this.serverUrl})
@@ -236,19 +301,39 @@ export class CidxClient {
     return Object.assign(new Error(message), {code: (error as {code?: unknown}).code})
   }
 
-  private networkError(error: unknown): CliError {
-    const server = this.serverUrl
-    const cause = this.causeOf(error)
-    if (error instanceof TimeoutError) {
-      const connecting = error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup'
-      const limitMs = connecting ? this.connectTimeoutMs() : this.responseTimeoutMs()
-      const what = connecting ? 'connection' : 'answer'
-      return new NetworkError(`Timed out talking to ${server}: no ${what} within ${limitMs / 1000} s`, {
+  /** What timed out, and the limit that it ran into. */
+  private timeoutError(error: TimeoutError, cause: Error): NetworkError {
+    const seconds = (ms: number) => `${ms / 1000} s`
+    if (error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup') {
+      return new NetworkError(`Timed out talking to ${this.serverUrl}: no connection within ${seconds(this.connectTimeoutMs())}`, {
         cause,
-        hint: 'Set CIDX_CONNECT_TIMEOUT / CIDX_REQUEST_TIMEOUT (seconds) to wait longer.',
+        hint: 'Set CIDX_CONNECT_TIMEOUT (seconds) to wait longer.',
       })
     }
 
+    const limit = seconds(this.responseTimeoutMs())
+    const status = answeredStatus(error)
+    // Only the event stream has a socket timeout: on a request, the total `request` timeout comes first.
+    const what =
+      error.event === 'socket'
+        ? `the event stream was silent for more than ${limit}`
+        : status === undefined
+          ? `no answer within ${limit}`
+          : `the answer (HTTP ${status}) was still arriving after ${limit}`
+    return new NetworkError(`Timed out talking to ${this.serverUrl}: ${what}`, {
+      cause,
+      hint: 'CIDX_REQUEST_TIMEOUT (seconds) bounds each request, retries included: set it higher to wait longer.',
+    })
+  }
+
+  private networkError(error: unknown): CliError {
+    // Our own errors, thrown in got's hooks or handed to it to abort a request, come back wrapped.
+    if (error instanceof RequestError && error.cause instanceof CliError) return error.cause
+    const server = this.serverUrl
+    const cause = this.causeOf(error)
+    if (error instanceof TimeoutError) return this.timeoutError(error, cause)
+    const redirect = error instanceof RequestError ? redirectProblem(error, server, this.secrets()) : null
+    if (redirect) return redirect
     const code = (error as RequestError).code ?? ''
     if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test(cause.message)) {
       const problem = TLS_PROBLEMS[code] ?? cause.message
@@ -259,7 +344,7 @@ export class CidxClient {
     }
 
     // Headers arrived, then the connection closed before the body was complete.
-    const answered = (error as RequestError).response?.statusCode
+    const answered = error instanceof RequestError ? answeredStatus(error) : undefined
     if (answered !== undefined) {
       return new NetworkError(`The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`, {
         cause,
@@ -313,12 +398,16 @@ export class CidxClient {
   private async openStreamWith(path: string, searchParams: RequestOptions['searchParams'], signal: AbortSignal, token: string): Promise<AsyncIterable<Buffer>> {
     const http = await this.http()
     const url = `${this.serverUrl}${path}`
+    const stallMs = this.responseTimeoutMs()
     const stream = http.stream(url, {
       headers: {accept: 'text/event-stream', authorization: `Bearer ${token}`},
       retry: {limit: 0},
       searchParams: cleanParams(searchParams),
       signal,
       throwHttpErrors: false,
+      // Long-lived by design: no total, but a bound on the wait for headers and on any silence
+      // (the local server sends a heartbeat every 15 s).
+      timeout: {response: stallMs, socket: stallMs},
     })
     return new Promise((resolve, reject) => {
       stream.once('error', (error) => reject(error instanceof CliError ? error : this.networkError(error)))
@@ -499,6 +588,14 @@ export class CidxClient {
     const username = claims?.username ?? claims?.sub ?? this.credentials.username
     return {role: typeof claims?.role === 'string' ? claims.role : 'unknown', username: typeof username === 'string' ? username : 'unknown'}
   }
+}
+
+/**
+ * The status of the answer the failed attempt got, if its headers arrived. got's `response` still
+ * holds a redirect's answer while the request it led to waits: only the attempt's timings tell.
+ */
+function answeredStatus(error: RequestError): number | undefined {
+  return error.timings?.response === undefined ? undefined : error.response?.statusCode
 }
 
 function cleanParams(params: RequestOptions['searchParams']): Record<string, string | number> | undefined {

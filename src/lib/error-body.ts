@@ -69,3 +69,17 @@ export function retryAfterFromBody(body: unknown): number | null {
   const value = body.retry_after ?? body.retry_after_seconds
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null
 }
+
+/**
+ * The most of a server's error text shown to a person (and put in --json): enough for any real
+ * message, while a broken or hostile server cannot flood the terminal with megabytes of "detail".
+ */
+const MAX_MESSAGE_CHARS = 1000
+
+/** `text`, or its first MAX_MESSAGE_CHARS characters and how many were cut. */
+export function shortenForPeople(text: string): string {
+  if (text.length <= MAX_MESSAGE_CHARS) return text
+  // Never split a surrogate pair: half a character would print as garbage.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_MESSAGE_CHARS - 1]) ? MAX_MESSAGE_CHARS - 1 : MAX_MESSAGE_CHARS
+  return `${text.slice(0, end)}… (${text.length - end} characters cut)`
+}

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {createServer as createHttpServer, type Server} from 'node:http'
+import {createServer as createHttpServer, type Server, type ServerResponse} from 'node:http'
 import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -14,6 +14,7 @@ import type {Credentials, TokenSet, TokenStore} from '../../src/lib/credentials.
 import {AuthError, CliError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../../src/lib/errors.js'
 import {JobsClient} from '../../src/lib/jobs-client.js'
 import {fakeJwt, wireJob} from '../support/fake-cidx.js'
+import {type HostileServer, recorded, type RecordedRequest, startHostileServer} from '../support/hostile-server.js'
 
 // nock patches node:http on import; it is switched on only around the tests that use it.
 nock.restore()
@@ -24,6 +25,7 @@ const SERVER = 'http://cidx.test:8000'
 const JOB_ID = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
 const JOB_PATH = `/api/jobs/${JOB_ID}`
 const PASSWORD = 'pa55 word!'
+const MiB = 1024 * 1024
 
 /** A JWT that expires `seconds` from now (a float, as a real server writes it). */
 function tokenExpiringIn(seconds: number, claims: Record<string, unknown> = {}): string {
@@ -458,6 +460,13 @@ describe('CidxClient', () => {
         expect((await rejection(jobs.getJob(JOB_ID))).message).to.equal('Busy')
       })
 
+      it('does not start a retry whose wait outlasts what is left of the request timeout', async () => {
+        nock(SERVER).get(JOB_PATH).once().reply(503, {detail: 'Storage is busy'}, {'retry-after': '1'})
+        const error = await rejection(client({staticToken: 'tok-1234'}, {timeouts: {responseMs: 500}}).getJob(JOB_ID))
+        expect(error).to.be.instanceOf(ServerError)
+        expect(error.message).to.equal('The server failed: Storage is busy (HTTP 503)')
+      })
+
       it('retries a 502 HTML page a bounded number of times, then says it got HTML', async () => {
         const html = '<html><head><title>502 Bad Gateway</title></head><body><center>nginx</center></body></html>'
         nock(SERVER).get(JOB_PATH).times(3).reply(502, html, {'content-type': 'text/html'})
@@ -631,6 +640,14 @@ describe('CidxClient', () => {
       expect(page).to.deep.equal({jobs: [], total: 0, limit: 50, offset: 0})
     })
 
+    it('a GET redirected from https to http on the same host goes without its Authorization header', async () => {
+      nock('https://cidx.test').get(JOB_PATH).reply(302, '', {location: `http://cidx.test${JOB_PATH}`})
+      // The token would cross in clear: with it, this answer does not match (and the request fails).
+      nock('http://cidx.test', {badheaders: ['authorization']}).get(JOB_PATH).reply(200, wireJob({job_id: JOB_ID}))
+      const job = await new JobsClient({env: {}, credentials: {serverUrl: 'https://cidx.test', source: 'env', staticToken: 'tok-1234'}}).getJob(JOB_ID)
+      expect(job.job_id).to.equal(JOB_ID)
+    })
+
     it('writes one redacted debug line per request and retry', async () => {
       const lines: string[] = []
       nock(SERVER).get(JOB_PATH).reply(503, '').get(JOB_PATH).reply(200, wireJob({job_id: JOB_ID}))
@@ -668,7 +685,7 @@ describe('CidxClient', () => {
       expect(error.hint).to.match(/--server/)
     })
 
-    it('a server that does not answer in time is a network error, exit 5, after bounded retries', async () => {
+    it('a server that does not answer in time is a network error, exit 5, with no retry past the timeout', async () => {
       let requests = 0
       const address = await listen(
         createHttpServer(() => {
@@ -680,7 +697,8 @@ describe('CidxClient', () => {
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
       expect(error.message).to.equal(`Timed out talking to http://${address}: no answer within 0.15 s`)
-      expect(requests).to.equal(2)
+      // The one attempt spent the whole budget: a retry could not have started in time.
+      expect(requests).to.equal(1)
     })
 
     it('an answer cut off mid-body is a network error that says so, after bounded retries', async () => {
@@ -699,6 +717,183 @@ describe('CidxClient', () => {
       expect(error.exitCode).to.equal(5)
       expect(error.message).to.equal(`The answer from http://${address} was cut off: the connection closed after status 200, before the body was complete`)
       expect(requests).to.equal(3)
+    })
+
+    describe('a hostile server', () => {
+      let hostile: HostileServer
+
+      before(async () => {
+        hostile = await startHostileServer()
+      })
+      after(async () => {
+        await hostile.close()
+      })
+
+      function at(route: string, options: Partial<ClientOptions> = {}): JobsClient {
+        return new JobsClient({env: {}, credentials: {serverUrl: `${hostile.url}/${route}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}, ...options})
+      }
+
+      it('a body dripped slower than the request timeout is cut off there, saying the answer was still arriving', async () => {
+        const started = Date.now()
+        const error = await rejection(at('drip', {timeouts: {responseMs: 500}}).listPage({}))
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.message).to.equal(`Timed out talking to ${hostile.url}/drip: the answer (HTTP 200) was still arriving after 0.5 s`)
+        expect(error.hint).to.match(/CIDX_REQUEST_TIMEOUT .* retries included/)
+        expect(Date.now() - started).to.be.below(3000)
+      })
+
+      for (const route of ['huge-listing', 'huge-detail']) {
+        it(`${route}: 50 MB sent chunked is a protocol error at 8 MiB, the rest not downloaded`, async () => {
+          const before = hostile.requests.length
+          const error = await rejection(at(route).listPage({}))
+          expect(error).to.be.instanceOf(ProtocolError)
+          expect(error.exitCode).to.equal(1)
+          expect(error.message).to.equal(`The answer from ${hostile.url}/${route} is larger than 8 MiB, the most cidx reads: stopped reading it`)
+          expect(hostile.requests.length - before, 'requests (no retry)').to.equal(1)
+          // What loopback buffers comes on top of the 8 MiB read, but not the whole 50 MB.
+          expect(hostile.sent[route]).to.be.below(24 * MiB)
+        })
+      }
+
+      it('a long error text is cut to 1000 characters, saying how many were cut', async () => {
+        const error = await rejection(at('long-detail').listPage({}))
+        expect(error).to.be.instanceOf(NotFoundError)
+        expect(error.message).to.equal(`Job not found: ${'z'.repeat(985)}… (99015 characters cut)`)
+      })
+
+      it('a GET follows a redirect to another origin without its Authorization header', async () => {
+        const before = hostile.elsewhere.requests.length
+        await at('redirect-away').listPage({})
+        const [followed] = hostile.elsewhere.requests.slice(before)
+        expect(followed.url).to.equal('/api/jobs?limit=50&offset=0')
+        expect(followed.headers.authorization).to.equal(undefined)
+      })
+
+      it('a redirect loop is a network error that shows the loop', async () => {
+        const error = await rejection(at('loop').getJob(JOB_ID))
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.exitCode).to.equal(5)
+        expect(error.message).to.equal(`Too many redirects: ${hostile.url}/loop${JOB_PATH} → ${hostile.url}/loop-back${JOB_PATH} → ${hostile.url}/loop${JOB_PATH}`)
+      })
+
+      it('a redirect to file:// is a network error that names it', async () => {
+        const error = await rejection(at('to-file').getJob(JOB_ID))
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.message).to.equal(`The server at ${hostile.url}/to-file redirected to file:///etc/passwd, which is not HTTP(S)`)
+      })
+    })
+
+    describe('redirects of requests with credentials or a body', () => {
+      /** A server that records every request (with its body) and answers each with `answer`. */
+      async function recorder(answer: (request: RecordedRequest, response: ServerResponse) => void = (_request, response) => response.end('{}')) {
+        const requests: RecordedRequest[] = []
+        const address = await listen(
+          createHttpServer(async (request, response) => {
+            const seen = await recorded(request)
+            requests.push(seen)
+            answer(seen, response)
+          }),
+        )
+        return {url: `http://${address}`, requests}
+      }
+
+      it('a login redirected within its origin (307) is followed, body and all', async () => {
+        const token = tokenExpiringIn(600)
+        const server = await recorder((request, response) => {
+          if (request.url === '/auth/login') return void response.writeHead(307, {location: '/v2/auth/login'}).end()
+          response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(loginAnswer(token)))
+        })
+        const result = await new CidxClient({env: {}, credentials: {serverUrl: server.url, source: 'flags'}}).login('alice', PASSWORD)
+        expect(result.tokens.accessToken).to.equal(token)
+        expect(server.requests.map((request) => [request.method, request.url, JSON.parse(request.body).password])).to.deep.equal([
+          ['POST', '/auth/login', PASSWORD],
+          ['POST', '/v2/auth/login', PASSWORD],
+        ])
+      })
+
+      for (const status of [301, 302, 303, 307, 308]) {
+        it(`a login answered ${status} to another origin is refused: nothing reaches it, exit 5, both URLs named without secrets`, async () => {
+          const elsewhere = await recorder()
+          const away = new URL(elsewhere.url)
+          const server = await recorder((_request, response) => {
+            response.writeHead(status, {location: `http://mallory:hunter22@${away.host}/collect?sig=s3cr3t-value`}).end()
+          })
+          const error = await rejection(new CidxClient({env: {}, credentials: {serverUrl: server.url, source: 'flags'}}).login('alice', PASSWORD))
+          expect(elsewhere.requests, 'requests that reached the other origin').to.deep.equal([])
+          expect(error).to.be.instanceOf(NetworkError)
+          expect(error.exitCode).to.equal(5)
+          expect(error.message).to.equal(
+            `The server redirected POST ${server.url}/auth/login to ${elsewhere.url}/collect?…, another origin: not followed (a request with credentials or a body stays on its server)`,
+          )
+          for (const secret of ['hunter22', 's3cr3t-value', PASSWORD]) expect(JSON.stringify(error.toJSON())).not.to.include(secret)
+        })
+      }
+
+      it('a login redirected to the same host on another scheme is refused too', async () => {
+        const server = await recorder((_request, response) => {
+          response.writeHead(307, {location: `https://${new URL(server.url).host}/auth/login`}).end()
+        })
+        const error = await rejection(new CidxClient({env: {}, credentials: {serverUrl: server.url, source: 'flags'}}).login('alice', PASSWORD))
+        expect(error.message).to.match(/^The server redirected POST http:\/\/127\.0\.0\.1:\d+\/auth\/login to https:\/\/127\.0\.0\.1:\d+\/auth\/login, another origin/)
+        expect(server.requests).to.have.length(1)
+      })
+
+      it('a token refresh and a cancel redirected to another origin are refused', async () => {
+        const elsewhere = await recorder()
+        const server = await recorder((_request, response) => void response.writeHead(307, {location: `${elsewhere.url}/x`}).end())
+        const store = memoryStore(tokenSet(tokenExpiringIn(-60), 'rt-secret-1')).store
+        const refresh = await rejection(new JobsClient({env: {}, credentials: {serverUrl: server.url, source: 'login', tokenStore: store}}).getJob(JOB_ID))
+        expect(refresh.message).to.match(/^The server redirected POST .*\/api\/auth\/refresh to .*\/x, another origin/)
+        const cancel = await rejection(new JobsClient({env: {}, credentials: {serverUrl: server.url, source: 'env', staticToken: 'tok-1234'}}).cancelJob(JOB_ID))
+        expect(cancel.message).to.match(new RegExp(`^The server redirected DELETE .*${JOB_PATH} to .*/x, another origin`))
+        expect(elsewhere.requests).to.deep.equal([])
+      })
+
+      it('too many redirects: the URLs it went through', async () => {
+        const server = await recorder((request, response) => {
+          const hop = Number(/^\/hop\/(\d+)/.exec(request.url)?.[1])
+          response.writeHead(302, {location: request.url.replace(/^\/hop\/\d+/, `/hop/${hop + 1}`)}).end()
+        })
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `${server.url}/hop/0`, source: 'env', staticToken: 'tok-1234'}}).getJob(JOB_ID))
+        const hops = [0, 1, 2, 3, 4, 5].map((hop) => `${server.url}/hop/${hop}${JOB_PATH}`)
+        expect(error.message).to.equal(`Too many redirects: ${hops.join(' → ')} → …`)
+      })
+
+      it('each redirect gets only what is left of the request timeout', async () => {
+        const server = await recorder((request, response) => {
+          if (request.url.startsWith('/slow-hop')) setTimeout(() => response.writeHead(302, {location: '/silent'}).end(), 900)
+          // /silent never answers
+        })
+        const started = Date.now()
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `${server.url}/slow-hop`, source: 'env', staticToken: 'tok-1234'}, timeouts: {responseMs: 1000}}).getJob(JOB_ID))
+        expect(error.message).to.equal(`Timed out talking to ${server.url}/slow-hop: no answer within 1 s`)
+        // A fresh 1 s after the hop would end at 1.9 s.
+        expect(Date.now() - started).to.be.below(1500)
+      })
+    })
+
+    describe('answers near the 8 MiB cap', () => {
+      it('one that announces more than 8 MiB is refused before its body arrives', async () => {
+        let requests = 0
+        const address = await listen(
+          createHttpServer((_request, response) => {
+            requests++
+            response.writeHead(200, {'content-type': 'application/json', 'content-length': String(100 * MiB)})
+            response.write('{"jobs": [') // and nothing more: only the announcement can end this in time
+          }),
+        )
+        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}}).listPage({}))
+        expect(error).to.be.instanceOf(ProtocolError)
+        expect(error.message).to.equal(`The answer from http://${address} is larger than 8 MiB, the most cidx reads: stopped reading it`)
+        expect(requests).to.equal(1)
+      })
+
+      it('one just under the cap is read whole', async () => {
+        const listing = JSON.stringify({jobs: [wireJob({result: {log: 'x'.repeat(7 * MiB)}})], total: 1, limit: 50, offset: 0})
+        const address = await listen(createHttpServer((_request, response) => response.writeHead(200, {'content-type': 'application/json'}).end(listing)))
+        const page = await new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}}).listPage({})
+        expect(page.jobs).to.have.length(1)
+      })
     })
 
     describe('TLS', () => {

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {errorMessageFromBody, retryAfterFromBody} from '../../src/lib/error-body.js'
+import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from '../../src/lib/error-body.js'
 
 const CORRELATION = {correlation_id: '5b1e0a7e-2f43-4c55-9f3a-0d6a3b1c2d4e', timestamp: '2026-11-28T09:14:02.481Z'}
 
@@ -90,5 +90,22 @@ describe('error-body: the three error shapes of a CIDX server', () => {
         expect(errorMessageFromBody(body)).to.equal(expected)
       })
     }
+  })
+
+  describe('shortenForPeople: what a person is shown of a server text', () => {
+    it('keeps a text of up to 1000 characters as it is', () => {
+      const text = 'a'.repeat(1000)
+      expect(shortenForPeople(text)).to.equal(text)
+    })
+
+    it('cuts a longer one to its first 1000 characters and says how many were cut', () => {
+      expect(shortenForPeople(`${'b'.repeat(1000)}tail`)).to.equal(`${'b'.repeat(1000)}… (4 characters cut)`)
+    })
+
+    it('never cuts a character in half', () => {
+      // 999 letters, then emoji (two UTF-16 units each): the 1000th unit is the first half of one.
+      const shortened = shortenForPeople(`${'c'.repeat(999)}${'😀'.repeat(3)}`)
+      expect(shortened).to.equal(`${'c'.repeat(999)}… (6 characters cut)`)
+    })
   })
 })

@@ -7,7 +7,7 @@ import type {Credentials} from '../../src/lib/credentials.js'
 import {CliError, NetworkError, NotFoundError, ProtocolError} from '../../src/lib/errors.js'
 import type {Job} from '../../src/lib/job.js'
 import {JobsClient} from '../../src/lib/jobs-client.js'
-import {parseServerSentEvents, type ServerSentEvent} from '../../src/lib/sse.js'
+import {MAX_EVENT_CHARS, parseServerSentEvents, type ServerSentEvent} from '../../src/lib/sse.js'
 import {fakeJwt, wireJob} from '../support/fake-cidx.js'
 
 async function* chunksOf(...chunks: Array<string | Buffer>): AsyncGenerator<string | Buffer> {
@@ -48,6 +48,47 @@ describe('sse: Server-Sent Events', () => {
     it('drops an unfinished event when the stream ends', async () => {
       expect(await parse('data: complete\n\n', 'data: cut off')).to.deep.equal([{event: 'message', data: 'complete'}])
     })
+
+    it('finds a blank line split across chunks in every way', async () => {
+      for (const pieces of [['data: a\r\n\r', '\ndata: b\n\n'], ['data: a\r\n', '\r\ndata: b\n', '\n'], ['data: a\n', '\n', 'data: b\r', '\n\r', '\n']]) {
+        expect(await parse(...pieces), JSON.stringify(pieces)).to.deep.equal([
+          {event: 'message', data: 'a'},
+          {event: 'message', data: 'b'},
+        ])
+      }
+    })
+
+    it('reassembles a long event that arrives in many small chunks', async () => {
+      const data = 'y'.repeat(200_000)
+      const text = `event: job\ndata: ${data}\n\n`
+      const pieces = Array.from({length: Math.ceil(text.length / 7)}, (_, n) => text.slice(n * 7, n * 7 + 7))
+      expect(await parse(...pieces)).to.deep.equal([{event: 'job', data}])
+    })
+
+    it('reads an event of almost 1 MiB', async () => {
+      const data = 'y'.repeat(MAX_EVENT_CHARS - 100)
+      expect(await parse('event: job\ndata: ', data, '\n\n')).to.deep.equal([{event: 'job', data}])
+    })
+
+    it('an event past 1 MiB is a protocol error at once: no more of the stream is read', async () => {
+      let pulled = 0
+      // 64 MiB in 64 KiB chunks, none of them ending the event.
+      async function* endless(): AsyncGenerator<string> {
+        yield 'event: job\ndata: '
+        for (let chunk = 0; chunk < 1024; chunk++) {
+          pulled++
+          yield 'z'.repeat(64 * 1024)
+        }
+      }
+
+      const error = await (async () => {
+        for await (const event of parseServerSentEvents(endless())) expect.fail(`unexpected ${event.event}`)
+      })().catch((caught: unknown) => caught)
+      expect(error).to.be.instanceOf(ProtocolError)
+      expect((error as Error).message).to.equal('The server pushed an event larger than 1 MiB: stopped reading the event stream')
+      // The 16th chunk takes the event past 1 MiB.
+      expect(pulled, 'chunks read').to.equal(16)
+    })
   })
 
   describe('JobsClient.streamJobEvents over loopback', () => {
@@ -64,8 +105,8 @@ describe('sse: Server-Sent Events', () => {
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     }
 
-    function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}): JobsClient {
-      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}})
+    function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}, timeouts?: {responseMs: number}): JobsClient {
+      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}, timeouts})
     }
 
     function streamHead(response: ServerResponse): void {
@@ -195,6 +236,36 @@ describe('sse: Server-Sent Events', () => {
       expect(seen).to.deep.equal(['a'])
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as CliError).exitCode).to.equal(5)
+    })
+
+    it('a stream silent for longer than the request timeout is a network error that says so', async () => {
+      const url = await serve((_request, response) => {
+        streamHead(response)
+        response.write(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a', status: 'running'}))}\n\n`)
+        // then silence: no heartbeat either
+      })
+      const seen: string[] = []
+      const error = await (async () => {
+        for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
+      })().catch((caught: unknown) => caught)
+      expect(seen).to.deep.equal(['a'])
+      expect(error).to.be.instanceOf(NetworkError)
+      expect((error as Error).message).to.equal(`Timed out talking to ${url}: the event stream was silent for more than 0.3 s`)
+    })
+
+    it('has no total deadline: heartbeats keep the stream open past the request timeout', async () => {
+      const url = await serve(async (_request, response) => {
+        streamHead(response)
+        for (let beat = 0; beat < 10; beat++) {
+          response.write(': heartbeat\n\n')
+          await sleep(100)
+        }
+
+        response.end(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a'}))}\n\n`)
+      })
+      const seen: string[] = []
+      for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
+      expect(seen).to.deep.equal(['a'])
     })
 
     it('a server that is down is a network error before any event', async () => {
