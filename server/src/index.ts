@@ -10,6 +10,7 @@ import {hashPassword} from './auth/passwords.js'
 import {RefreshTokens} from './auth/refresh-tokens.js'
 import {loadOrCreateJwtSecret} from './auth/secret.js'
 import {UserStore} from './auth/users.js'
+import {lockDataDir} from './db/data-dir-lock.js'
 import {storageFault} from './db/storage-errors.js'
 import {openDatabase, type Db} from './db/database.js'
 import {StorageMonitor} from './db/storage-monitor.js'
@@ -31,6 +32,7 @@ import {createTesting} from './testing.js'
 export type {ServerHandle, ServerOptions, ServerTesting, SeedJob} from './options.js'
 export type {WireJob} from './jobs/job-row.js'
 export type {Role} from './auth/users.js'
+export {DataDirLockedError} from './db/data-dir-lock.js'
 export {FEATURES} from './routes/health-routes.js'
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version
@@ -110,21 +112,25 @@ function urlOf(address: AddressInfo): string {
 
 /**
  * Starts the local CIDX-compatible jobs server: opens (or creates) the data dir, recovers from an
- * unclean stop, listens, and runs jobs until `close()`.
+ * unclean stop, listens, and runs jobs until `close()`. Rejects with DataDirLockedError while
+ * another live server holds the data dir (before touching anything in it).
  */
 export async function startServer(serverOptions: ServerOptions): Promise<ServerHandle> {
   const options = resolveOptions({...serverOptions, dataDir: resolve(serverOptions.dataDir)})
   mkdirSync(options.dataDir, {recursive: true, mode: 0o700})
-  const db = openDatabase(options.dataDir)
+  const lock = lockDataDir(options.dataDir)
+  let db: Db | undefined
   try {
-    return await startOnDatabase(options, db)
+    db = openDatabase(options.dataDir)
+    return await startOnDatabase(options, db, lock.release)
   } catch (error) {
-    db.close()
+    db?.close()
+    lock.release()
     throw error
   }
 }
 
-async function startOnDatabase(options: ResolvedOptions, db: Db): Promise<ServerHandle> {
+async function startOnDatabase(options: ResolvedOptions, db: Db, releaseLock: () => void): Promise<ServerHandle> {
   const services = buildServices(options, db)
   const streams = new EventStreams()
   services.layout.ensure()
@@ -143,6 +149,7 @@ async function startOnDatabase(options: ResolvedOptions, db: Db): Promise<Server
     await app.close()
     await services.engine.shutdown()
     db.close()
+    releaseLock()
   }
   return {
     url: urlOf(app.server.address() as AddressInfo),
