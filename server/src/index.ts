@@ -44,7 +44,7 @@ function buildServices(options: ResolvedOptions, db: Db): Services {
   const jobs = new JobStore(db)
   const events = new JobEvents()
   const storage = new StorageMonitor(options.dataDir)
-  const engineOptions = {workers: options.workers, throttleMs: options.jobThrottleMs}
+  const engineOptions = {workers: options.workers, throttleMs: options.jobThrottleMs, gitStallTimeoutMs: options.gitStallTimeoutSeconds * 1000}
   return {
     options,
     db,

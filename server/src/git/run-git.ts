@@ -32,6 +32,12 @@ export interface GitRunOptions {
   /** Must not throw: abort the signal to stop git instead. */
   onSpawn?: (pgid: number) => void
   onExit?: (pgid: number) => void
+  /**
+   * Stops git and fails when it writes nothing (stdout or stderr) for this long. With
+   * `--progress`, a clone or fetch that receives data keeps writing; a silent one is stuck on a
+   * remote that stopped answering, whatever the transport (http, ssh, git).
+   */
+  stallTimeoutMs?: number
 }
 
 /** git never prompts (no terminal, no askpass, ssh in batch mode) and speaks plain English. */
@@ -70,14 +76,16 @@ interface GitOutput {
   stderrTail: string
 }
 
-/** Collects stdout and the tail of stderr, and hands on each stderr line. */
-function collectOutput(child: {stdout: Readable; stderr: Readable}, options: GitRunOptions): GitOutput {
+/** Collects stdout and the tail of stderr, hands on each stderr line, and calls `onOutput` for any output. */
+function collectOutput(child: {stdout: Readable; stderr: Readable}, options: GitRunOptions, onOutput: () => void): GitOutput {
   const output: GitOutput = {stdout: '', stderrTail: ''}
   let partialLine = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    onOutput()
     output.stdout += chunk
   })
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    onOutput()
     output.stderrTail = (output.stderrTail + chunk).slice(-STDERR_TAIL_CHARS)
     const lines = (partialLine + chunk).split(/[\r\n]/)
     partialLine = lines.pop() ?? ''
@@ -88,11 +96,11 @@ function collectOutput(child: {stdout: Readable; stderr: Readable}, options: Git
 
 /**
  * Runs git in its own process group and returns its stdout. Callers pass `--` before URLs and
- * paths. On abort the group is terminated and the promise rejects once every process
+ * paths. On abort or a stall the group is terminated and the promise rejects once every process
  * is gone; a git that fails leaves no helper behind either.
  */
 export async function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
-  const {signal} = options
+  const {signal, stallTimeoutMs} = options
   if (signal?.aborted) throw abortError(signal)
   const child = spawn('git', args, {cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnvironment()})
   const exited = new Promise<{code: number | null; spawnError?: Error}>((resolve) => {
@@ -104,19 +112,24 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
   const stop = () => {
     if (pgid !== undefined) termination ??= terminateGroup(pgid, exited)
   }
-  const output = collectOutput(child, options)
+  let stalled = false
+  const stallTimer = stallTimeoutMs === undefined ? undefined : setTimeout(() => ((stalled = true), stop()), stallTimeoutMs)
+  const output = collectOutput(child, options, () => stallTimer?.refresh())
   // Listening first: onSpawn may abort the signal itself (when its bookkeeping cannot be stored).
   signal?.addEventListener('abort', stop, {once: true})
   try {
     if (pgid !== undefined) options.onSpawn?.(pgid)
     const {code, spawnError} = await exited
+    clearTimeout(stallTimer)
     if (code !== 0) stop()
     if (termination) await termination
     if (signal?.aborted) throw abortError(signal)
+    if (stalled) throw new GitError(`git ${args[0]} made no progress for ${(stallTimeoutMs ?? 0) / 1000} s and was stopped`, null)
     if (spawnError) throw new GitError(`could not run git: ${spawnError.message}`, null)
     if (code !== 0) throw new GitError(redactUrls(explanation(output.stderrTail) ?? `git ${args[0]} exited with code ${code}`), code, output.stderrTail)
     return output.stdout
   } finally {
+    clearTimeout(stallTimer)
     signal?.removeEventListener('abort', stop)
     if (pgid !== undefined) options.onExit?.(pgid)
   }

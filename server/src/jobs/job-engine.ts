@@ -91,6 +91,8 @@ class RunningJob {
 export interface EngineOptions {
   workers: number
   throttleMs: number
+  /** A clone or fetch silent this long is stopped and fails its job; 0 never stops one. */
+  gitStallTimeoutMs: number
 }
 
 /**
@@ -271,6 +273,7 @@ export class JobEngine {
       cwd: options.cwd,
       signal: options.ignoreCancellation ? undefined : job.controller.signal,
       onStderrLine: options.onStderrLine,
+      stallTimeoutMs: options.watchForStalls && this.options.gitStallTimeoutMs > 0 ? this.options.gitStallTimeoutMs : undefined,
       onSpawn: (pgid) => {
         job.processGroups.add(pgid)
         this.writeForJob(job, () => this.db.prepare('INSERT OR REPLACE INTO job_processes (pgid, job_id) VALUES (?, ?)').run(pgid, job.jobId))
