@@ -120,18 +120,18 @@ export class JobEngine {
 
   /** Records the job as pending and starts it when a slot is free. */
   submit(spec: JobSpec): JobRow {
-    const jobId = spec.jobId ?? randomUUID()
+    const initialResult = spec.repository === null ? null : {alias: spec.repository}
     const row = this.store.insert({
-      job_id: jobId,
+      job_id: spec.jobId ?? randomUUID(),
       operation_type: spec.operationType,
       status: 'pending',
       created_us: this.uniqueCreationTime(),
       username: spec.username,
       repository: spec.repository,
-      result: spec.repository === null ? null : {alias: spec.repository},
+      result: initialResult,
     })
     this.events.publish(toWireJob(row, true))
-    this.queue.push({row, run: spec.run, initialResult: spec.repository === null ? {} : {alias: spec.repository}})
+    this.queue.push({row, run: spec.run, initialResult: initialResult ?? {}})
     this.pump()
     return row
   }
