@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {chmodSync, existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
-import {runBuiltServer, startChildServer} from './support/child-server.js'
+import {runBuiltServer, startChildServer, type ChildServer} from './support/child-server.js'
 import {createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {isAlive, processesMentioning} from './support/processes.js'
@@ -92,8 +92,9 @@ describe('server: --git-stall-timeout', () => {
   it('sets the stall timeout of the server it starts', async () => {
     const root = tempRoot('stall-cli')
     const hanging = await startHangingGitServer()
-    const server = await startChildServer(['--data-dir', join(root, 'cli-data'), '--git-stall-timeout', '1'], {CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD})
+    let server: ChildServer | undefined
     try {
+      server = await startChildServer(['--data-dir', join(root, 'data'), '--git-stall-timeout', '1'], {CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD})
       const api = new Api(server.url)
       const token = await api.login('admin', ADMIN_PASSWORD)
       const added = await api.post('/api/admin/golden-repos', {repo_url: hanging.url, alias: 'stalls'}, token)
@@ -101,8 +102,8 @@ describe('server: --git-stall-timeout', () => {
       expect(job).to.include({status: 'failed', error: 'git clone made no progress for 1 s and was stopped'})
       expect(processesMentioning(hanging.url)).to.deep.equal([])
     } finally {
-      server.child.kill('SIGKILL')
-      await server.exited
+      server?.child.kill('SIGKILL')
+      await server?.exited
       await hanging.close()
       rmSync(root, {recursive: true, force: true})
     }

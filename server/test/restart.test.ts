@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {existsSync, mkdirSync, readdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {startChildServer} from './support/child-server.js'
@@ -92,18 +92,22 @@ describe('server: command line', () => {
   it('prints the URL, and the generated admin password on the first start only', async () => {
     const root = tempRoot('cli')
     const dataDir = join(root, 'data')
-    const first = await startChildServer(['--data-dir', dataDir])
-    const password = /password: (\S+)/.exec(first.output())?.[1]
-    expect(password).to.be.a('string')
-    const api = new Api(first.url)
-    expect((await api.post('/auth/login', {username: 'admin', password})).status).to.equal(200)
-    first.child.kill('SIGTERM')
-    expect(await first.exited).to.equal(0)
+    try {
+      const first = await startChildServer(['--data-dir', dataDir])
+      const password = /password: (\S+)/.exec(first.output())?.[1]
+      expect(password).to.be.a('string')
+      const api = new Api(first.url)
+      expect((await api.post('/auth/login', {username: 'admin', password})).status).to.equal(200)
+      first.child.kill('SIGTERM')
+      expect(await first.exited).to.equal(0)
 
-    const second = await startChildServer(['--data-dir', dataDir])
-    expect(second.output()).to.match(/listening on http:\/\/127\.0\.0\.1:\d+/)
-    expect(second.output()).to.not.include('password')
-    second.child.kill('SIGTERM')
-    expect(await second.exited).to.equal(0)
+      const second = await startChildServer(['--data-dir', dataDir])
+      expect(second.output()).to.match(/listening on http:\/\/127\.0\.0\.1:\d+/)
+      expect(second.output()).to.not.include('password')
+      second.child.kill('SIGTERM')
+      expect(await second.exited).to.equal(0)
+    } finally {
+      rmSync(root, {recursive: true, force: true})
+    }
   })
 })
