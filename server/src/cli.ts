@@ -11,6 +11,9 @@ Options:
   --data-dir DIR       database, secrets and repositories (default ./.cidx-server)
   --workers N          jobs run at the same time (default 2)
   --job-throttle-ms N  pause between index batches, to watch jobs in a demo (default 0)
+  --git-stall-timeout SECONDS
+                       stop a git clone or fetch that shows no progress for this long and fail
+                       its job (default 300; 0 never stops one)
   --log                log every request to stdout
   -h, --help           show this help
 
@@ -34,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
       'data-dir': {type: 'string'},
       workers: {type: 'string'},
       'job-throttle-ms': {type: 'string'},
+      'git-stall-timeout': {type: 'string'},
       log: {type: 'boolean'},
       help: {type: 'boolean', short: 'h'},
     },
@@ -49,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
     dataDir,
     workers: Math.max(1, integerOption('workers', values.workers, 2)),
     jobThrottleMs: integerOption('job-throttle-ms', values['job-throttle-ms'], 0),
+    gitStallTimeoutSeconds: integerOption('git-stall-timeout', values['git-stall-timeout'], 300),
     logger: values.log ?? false,
   })
   // Handlers go in before anything is printed: a signal that arrives before a handler exists

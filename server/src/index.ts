@@ -10,14 +10,18 @@ import {hashPassword} from './auth/passwords.js'
 import {RefreshTokens} from './auth/refresh-tokens.js'
 import {loadOrCreateJwtSecret} from './auth/secret.js'
 import {UserStore} from './auth/users.js'
+import {lockDataDir} from './db/data-dir-lock.js'
+import {storageFault} from './db/storage-errors.js'
 import {openDatabase, type Db} from './db/database.js'
+import {StorageMonitor} from './db/storage-monitor.js'
 import {buildApp} from './http/app.js'
+import {guardStorage} from './http/storage-guard.js'
 import {FileIndex} from './indexer/file-index.js'
 import {cleanupMessage, deleteExpiredJobs} from './jobs/handlers/retention.js'
 import {JobEngine} from './jobs/job-engine.js'
 import {JobEvents} from './jobs/job-events.js'
 import {JobStore} from './jobs/job-store.js'
-import {resolveOptions, type ServerHandle, type ServerOptions} from './options.js'
+import {resolveOptions, type ResolvedOptions, type ServerHandle, type ServerOptions} from './options.js'
 import {recoverAfterRestart} from './recovery.js'
 import {DataLayout} from './repos/layout.js'
 import {RepoStore} from './repos/repo-store.js'
@@ -28,16 +32,19 @@ import {createTesting} from './testing.js'
 export type {ServerHandle, ServerOptions, ServerTesting, SeedJob} from './options.js'
 export type {WireJob} from './jobs/job-row.js'
 export type {Role} from './auth/users.js'
+export {DataDirLockedError} from './db/data-dir-lock.js'
 export {FEATURES} from './routes/health-routes.js'
 
 const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version
 
-function buildServices(options: ReturnType<typeof resolveOptions>, db: Db): Services {
+function buildServices(options: ResolvedOptions, db: Db): Services {
   const users = new UserStore(db)
   const accessTokens = new AccessTokens(loadOrCreateJwtSecret(options.dataDir), db, options.accessTokenTtlSeconds)
   const apiKeys = new ApiKeys(db)
   const jobs = new JobStore(db)
   const events = new JobEvents()
+  const storage = new StorageMonitor(options.dataDir)
+  const engineOptions = {workers: options.workers, throttleMs: options.jobThrottleMs, gitStallTimeoutMs: options.gitStallTimeoutSeconds * 1000}
   return {
     options,
     db,
@@ -48,11 +55,12 @@ function buildServices(options: ReturnType<typeof resolveOptions>, db: Db): Serv
     authenticator: new Authenticator(users, accessTokens, apiKeys),
     loginLimiter: new LoginLimiter(options.loginRateLimit.max, options.loginRateLimit.windowMs),
     jobs,
-    engine: new JobEngine(db, jobs, events, {workers: options.workers, throttleMs: options.jobThrottleMs}),
+    engine: new JobEngine(db, jobs, events, storage, engineOptions),
     events,
     repos: new RepoStore(db),
     index: new FileIndex(db),
     layout: new DataLayout(options.dataDir),
+    storage,
     startedAtMs: Date.now(),
     version,
   }
@@ -72,6 +80,7 @@ function scheduleRetention(services: Services): NodeJS.Timeout {
   const submit = () => {
     const last = lastJobId === undefined ? undefined : services.jobs.get(lastJobId)
     if (last && (last.status === 'pending' || last.status === 'running')) return
+    services.storage.assertWritable()
     lastJobId = services.engine.submit({
       operationType: 'data_retention_cleanup',
       username: 'system',
@@ -84,7 +93,16 @@ function scheduleRetention(services: Services): NodeJS.Timeout {
       },
     }).job_id
   }
-  return setInterval(submit, services.options.cleanupIntervalMs).unref()
+  const submitUnlessStorageFails = () => {
+    try {
+      submit()
+    } catch (error) {
+      // Storage refused the job: the next interval tries again. Anything else is a bug to surface.
+      if (storageFault(error) === null) throw error
+      services.storage.noteFailure(error)
+    }
+  }
+  return setInterval(submitUnlessStorageFails, services.options.cleanupIntervalMs).unref()
 }
 
 function urlOf(address: AddressInfo): string {
@@ -94,39 +112,50 @@ function urlOf(address: AddressInfo): string {
 
 /**
  * Starts the local CIDX-compatible jobs server: opens (or creates) the data dir, recovers from an
- * unclean stop, listens, and runs jobs until `close()`.
+ * unclean stop, listens, and runs jobs until `close()`. Rejects with DataDirLockedError while
+ * another live server holds the data dir (before touching anything in it).
  */
 export async function startServer(serverOptions: ServerOptions): Promise<ServerHandle> {
   const options = resolveOptions({...serverOptions, dataDir: resolve(serverOptions.dataDir)})
   mkdirSync(options.dataDir, {recursive: true, mode: 0o700})
-  const db = openDatabase(options.dataDir)
+  const lock = lockDataDir(options.dataDir)
+  let db: Db | undefined
+  try {
+    db = openDatabase(options.dataDir)
+    return await startOnDatabase(options, db, lock.release)
+  } catch (error) {
+    db?.close()
+    lock.release()
+    throw error
+  }
+}
+
+async function startOnDatabase(options: ResolvedOptions, db: Db, releaseLock: () => void): Promise<ServerHandle> {
   const services = buildServices(options, db)
   const streams = new EventStreams()
-  try {
-    services.layout.ensure()
-    await recoverAfterRestart(services)
-    const admin = await ensureAdmin(services.users, options.adminPassword)
-    const deps = {db, layout: services.layout, repos: services.repos, index: services.index}
-    const app = buildApp({services, deps, streams, dummyPasswordHash: await hashPassword(randomBytes(16).toString('hex'))})
-    await app.listen({port: options.port, host: options.host})
-    const retentionTimer = scheduleRetention(services)
-    let closing: Promise<void> | undefined
-    const close = async () => {
-      clearInterval(retentionTimer)
-      streams.endAll()
-      await app.close()
-      await services.engine.shutdown()
-      db.close()
-    }
-    return {
-      url: urlOf(app.server.address() as AddressInfo),
-      adminPassword: admin.password,
-      adminPasswordGenerated: admin.generated,
-      close: () => (closing ??= close()),
-      testing: createTesting({...services, db}),
-    }
-  } catch (error) {
+  services.layout.ensure()
+  await recoverAfterRestart(services)
+  const admin = await ensureAdmin(services.users, options.adminPassword)
+  const deps = {db, layout: services.layout, repos: services.repos, index: services.index}
+  const app = buildApp({services, deps, streams, dummyPasswordHash: await hashPassword(randomBytes(16).toString('hex'))})
+  // Added after the routes, it still runs for all of them: Fastify binds hooks when it starts.
+  guardStorage(app, services.storage)
+  await app.listen({port: options.port, host: options.host})
+  const retentionTimer = scheduleRetention(services)
+  let closing: Promise<void> | undefined
+  const close = async () => {
+    clearInterval(retentionTimer)
+    streams.endAll()
+    await app.close()
+    await services.engine.shutdown()
     db.close()
-    throw error
+    releaseLock()
+  }
+  return {
+    url: urlOf(app.server.address() as AddressInfo),
+    adminPassword: admin.password,
+    adminPasswordGenerated: admin.generated,
+    close: () => (closing ??= close()),
+    testing: createTesting({...services, db}),
   }
 }

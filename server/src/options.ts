@@ -31,6 +31,8 @@ export interface ServerOptions {
   health?: {stuckAfterSeconds?: number; queueWaitWarningSeconds?: number}
   /** Largest request body accepted. Default 64 KiB. */
   bodyLimitBytes?: number
+  /** A git clone or fetch that writes nothing for this long is stopped and its job fails. 0: never. Default 300. */
+  gitStallTimeoutSeconds?: number
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health'>> & {
@@ -54,6 +56,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     jobThrottleMs: options.jobThrottleMs ?? 0,
     health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    gitStallTimeoutSeconds: Math.max(0, options.gitStallTimeoutSeconds ?? 300),
   }
 }
 

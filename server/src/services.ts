@@ -5,6 +5,7 @@ import type {LoginLimiter} from './auth/login-limiter.js'
 import type {RefreshTokens} from './auth/refresh-tokens.js'
 import type {UserStore} from './auth/users.js'
 import type {Db} from './db/database.js'
+import type {StorageMonitor} from './db/storage-monitor.js'
 import type {FileIndex} from './indexer/file-index.js'
 import type {JobEngine} from './jobs/job-engine.js'
 import type {JobEvents} from './jobs/job-events.js'
@@ -29,6 +30,7 @@ export interface Services {
   repos: RepoStore
   index: FileIndex
   layout: DataLayout
+  storage: StorageMonitor
   startedAtMs: number
   version: string
 }

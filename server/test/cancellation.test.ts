@@ -1,26 +1,14 @@
 import {expect} from 'chai'
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
+import {isAlive} from './support/processes.js'
 import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
 
 /** The requirement: a cancelled running job ends within 5 s (the target is 1 s). */
 const CANCEL_BOUND_MS = 5000
-
-/**
- * Whether a process still runs. A zombie counts as dead: it has exited, only its exit status
- * waits to be collected (here by pid 1, which adopts the helpers of a killed git).
- */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
-  } catch {
-    return false
-  }
-}
 
 describe('server: cancellation', () => {
   let test: TestServer

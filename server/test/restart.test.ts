@@ -1,27 +1,12 @@
 import {expect} from 'chai'
-import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {startChildServer} from './support/child-server.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
+import {processesMentioning} from './support/processes.js'
 import {ADMIN_PASSWORD, startTestServer, tempRoot} from './support/server-fixture.js'
-
-/** Live (non-zombie) processes whose command line contains `needle`. */
-function processesMentioning(needle: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))) continue
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry))
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids
-}
 
 describe('server: restart after a crash', () => {
   it('fails jobs left pending or running with "Orphaned by server restart" and removes their partial work', async () => {
@@ -107,18 +92,22 @@ describe('server: command line', () => {
   it('prints the URL, and the generated admin password on the first start only', async () => {
     const root = tempRoot('cli')
     const dataDir = join(root, 'data')
-    const first = await startChildServer(['--data-dir', dataDir])
-    const password = /password: (\S+)/.exec(first.output())?.[1]
-    expect(password).to.be.a('string')
-    const api = new Api(first.url)
-    expect((await api.post('/auth/login', {username: 'admin', password})).status).to.equal(200)
-    first.child.kill('SIGTERM')
-    expect(await first.exited).to.equal(0)
+    try {
+      const first = await startChildServer(['--data-dir', dataDir])
+      const password = /password: (\S+)/.exec(first.output())?.[1]
+      expect(password).to.be.a('string')
+      const api = new Api(first.url)
+      expect((await api.post('/auth/login', {username: 'admin', password})).status).to.equal(200)
+      first.child.kill('SIGTERM')
+      expect(await first.exited).to.equal(0)
 
-    const second = await startChildServer(['--data-dir', dataDir])
-    expect(second.output()).to.match(/listening on http:\/\/127\.0\.0\.1:\d+/)
-    expect(second.output()).to.not.include('password')
-    second.child.kill('SIGTERM')
-    expect(await second.exited).to.equal(0)
+      const second = await startChildServer(['--data-dir', dataDir])
+      expect(second.output()).to.match(/listening on http:\/\/127\.0\.0\.1:\d+/)
+      expect(second.output()).to.not.include('password')
+      second.child.kill('SIGTERM')
+      expect(await second.exited).to.equal(0)
+    } finally {
+      rmSync(root, {recursive: true, force: true})
+    }
   })
 })

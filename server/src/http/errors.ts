@@ -1,5 +1,6 @@
 import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
 import {randomUUID} from 'node:crypto'
+import {storageFault, type StorageFault} from '../db/storage-errors.js'
 import {isoZ} from '../time.js'
 import {validationItemsFromAjv, type ValidationItem} from './validation.js'
 
@@ -54,11 +55,21 @@ function internalErrorBody(correlationId: string): Record<string, unknown> {
   }
 }
 
-const STORAGE_BUSY_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED'])
-const STORAGE_RETRY_AFTER_SECONDS = 1
+/** Busy locks clear in moments; a full or failing disk takes longer (a retry costs the server only a statfs). */
+const STORAGE_RETRY_AFTER_SECONDS: Record<StorageFault, number> = {busy: 1, full: 5, io: 5}
+const STORAGE_UNAVAILABLE_MESSAGES: Record<StorageFault, string> = {
+  busy: 'The service is temporarily unavailable. Please retry shortly.',
+  full: "The server's storage is full. Please retry later.",
+  io: "The server's storage is failing. Please retry later.",
+}
 
-function isStorageBusy(error: unknown): boolean {
-  return typeof (error as {code?: unknown}).code === 'string' && STORAGE_BUSY_CODES.has((error as {code: string}).code)
+/** The contract's 503 for a transient storage error: the body says what, never how (no paths, no SQL). */
+function storageUnavailable(reply: FastifyReply, fault: StorageFault, correlationId: string): void {
+  const retryAfter = STORAGE_RETRY_AFTER_SECONDS[fault]
+  void reply
+    .code(503)
+    .header('retry-after', String(retryAfter))
+    .send({error: 'service_unavailable', message: STORAGE_UNAVAILABLE_MESSAGES[fault], correlation_id: correlationId, timestamp: isoZ(), retry_after: retryAfter})
 }
 
 /** Fastify's own 400 for a body that is not JSON becomes FastAPI's 422 `json_invalid`. */
@@ -95,18 +106,10 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     return
   }
   const correlationId = randomUUID()
-  if (isStorageBusy(error)) {
-    request.log.warn({correlationId, code: (error as {code?: string}).code}, 'storage busy')
-    void reply
-      .code(503)
-      .header('retry-after', String(STORAGE_RETRY_AFTER_SECONDS))
-      .send({
-        error: 'service_unavailable',
-        message: 'The service is temporarily unavailable. Please retry shortly.',
-        correlation_id: correlationId,
-        timestamp: isoZ(),
-        retry_after: STORAGE_RETRY_AFTER_SECONDS,
-      })
+  const fault = storageFault(error)
+  if (fault) {
+    request.log.warn({correlationId, code: (error as {code?: string}).code, fault}, 'storage unavailable')
+    storageUnavailable(reply, fault, correlationId)
     return
   }
   request.log.error({err: error, correlationId}, 'unhandled error')

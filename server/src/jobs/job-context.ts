@@ -9,6 +9,11 @@ export interface GitCallOptions {
   onStderrLine?: (line: string) => void
   /** For the restore steps of a rollback, which must run even though the job was cancelled. */
   ignoreCancellation?: boolean
+  /**
+   * For clone and fetch (run with `--progress`): git is stopped and the job fails when it writes
+   * nothing for the server's git stall timeout, as when a remote stops answering.
+   */
+  watchForStalls?: boolean
 }
 
 /** What a running job's code gets from the engine. */

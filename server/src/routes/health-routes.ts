@@ -1,4 +1,5 @@
 import type {FastifyInstance} from 'fastify'
+import {storageFailureMessage} from '../db/storage-errors.js'
 import type {JobRow} from '../jobs/job-row.js'
 import {HOUR_US} from '../jobs/handlers/retention.js'
 import type {Services} from '../services.js'
@@ -31,7 +32,8 @@ function stuckJobs(services: Services, nowUs: number): JobRow[] {
 
 /**
  * `GET /health`, no authentication: the server's state with a jobs section. `degraded` when a
- * running job is stuck or the queue is backed up; `unhealthy` (503) when storage fails.
+ * running job is stuck, the queue is backed up or the data dir's storage is full or failing
+ * (writes are refused then); `unhealthy` (503) when the database cannot be read.
  */
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
   app.get('/health', async (_request, reply) => {
@@ -46,6 +48,8 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     const stuck = stuckJobs(services, nowUs)
     const {stuckAfterSeconds, queueWaitWarningSeconds} = services.options.health
     const reasons: string[] = []
+    const storageProblem = services.storage.problem()
+    if (storageProblem) reasons.push(storageFailureMessage(storageProblem))
     if (stuck.length > 0) reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
     if (oldestPendingAge !== null && oldestPendingAge > queueWaitWarningSeconds) {
       reasons.push(`the oldest pending job has waited ${oldestPendingAge} s (more than ${queueWaitWarningSeconds} s)`)
@@ -58,6 +62,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
       features: FEATURES,
       reasons,
       database: {status: database},
+      storage: {status: storageProblem ? storageProblem.fault : 'ok'},
       jobs: {
         workers: services.options.workers,
         pending: counts.pending ?? 0,

@@ -1,8 +1,11 @@
 import {spawn, type ChildProcess} from 'node:child_process'
+import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
 const RUN_CLI = fileURLToPath(new URL('run-cli.ts', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const SERVER_BIN = fileURLToPath(new URL('../../bin/server.js', import.meta.url))
+const SERVER_DIST = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 export interface ChildServer {
   child: ChildProcess
@@ -38,4 +41,18 @@ export async function startChildServer(args: string[], env: NodeJS.ProcessEnv = 
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr}`)))
   })
   return {child, url, output: () => stdout, exited}
+}
+
+/** Runs the built CLI (`npm run server`, from server/dist) to its end, e.g. one that refuses to start. */
+export async function runBuiltServer(args: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+  if (!existsSync(SERVER_DIST)) throw new Error(`${SERVER_DIST} is missing: run \`npm run build\` first`)
+  const child = spawn(process.execPath, [SERVER_BIN, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  clearTimeout(timer)
+  return {code, stdout, stderr}
 }

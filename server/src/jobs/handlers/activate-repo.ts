@@ -23,6 +23,7 @@ export async function activateRepo(context: JobContext, deps: RepoJobDeps, param
     const branchArgs = params.branch ? [`--branch=${params.branch}`] : []
     await context.git(['clone', '--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir], {
       onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
+      watchForStalls: true,
     })
     const head = await currentCommit(context, cloneDir)
     const branch = await currentBranch(context, cloneDir)

@@ -26,6 +26,7 @@ export async function addGoldenRepo(context: JobContext, deps: RepoJobDeps, para
     const branchArgs = params.defaultBranch ? [`--branch=${params.defaultBranch}`] : []
     await context.git(['clone', '--progress', ...branchArgs, '--', params.repoUrl, cloneDir], {
       onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
+      watchForStalls: true,
     })
     const head = await currentCommit(context, cloneDir)
     const branch = await currentBranch(context, cloneDir)

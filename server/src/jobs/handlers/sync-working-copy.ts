@@ -30,7 +30,11 @@ export interface SyncOptions {
 export async function syncWorkingCopy(context: JobContext, deps: RepoJobDeps, target: SyncTarget, options: SyncOptions): Promise<Record<string, unknown>> {
   const stagingKey = indexKeys.staging(context.jobId)
   context.report({progress: 10, phase: 'fetch', detail: 'Fetching from origin'})
-  await context.git(['fetch', '--prune', '--progress', 'origin'], {cwd: target.dir, onStderrLine: gitProgressReporter(context, 'fetch', 10, 25)})
+  await context.git(['fetch', '--prune', '--progress', 'origin'], {
+    cwd: target.dir,
+    onStderrLine: gitProgressReporter(context, 'fetch', 10, 25),
+    watchForStalls: true,
+  })
   const before = await currentCommit(context, target.dir)
   target.recordBase(before)
   try {
