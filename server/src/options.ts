@@ -21,7 +21,10 @@ export interface ServerOptions {
   retentionHours?: number
   /** How often the retention job runs. Default one hour. */
   cleanupIntervalMs?: number
-  /** Failed logins allowed per client and window. Default 10 per minute. */
+  /**
+   * Failed logins allowed per user name and client address in a window (default 10 per minute);
+   * one address may fail ten times that across all names.
+   */
   loginRateLimit?: {max: number; windowMs: number}
   /** Fastify's request log on stdout. Default false. */
   logger?: boolean

@@ -95,7 +95,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
 
     async createAccessToken(username, options = {}) {
       const role = users.find(username)?.role ?? 'normal_user'
-      return (await accessTokens.issue(username, role, options.ttlSeconds, options.claims)).token
+      return (await accessTokens.issue(username, role, options.claims, options.ttlSeconds)).token
     },
 
     revokeAccessToken: (token) => accessTokens.revoke(token),
