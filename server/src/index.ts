@@ -123,7 +123,7 @@ export async function startServer(serverOptions: ServerOptions): Promise<ServerH
       adminPassword: admin.password,
       adminPasswordGenerated: admin.generated,
       close: () => (closing ??= close()),
-      testing: createTesting({...services, db}),
+      testing: createTesting({...services, db, streams}),
     }
   } catch (error) {
     db.close()

@@ -34,11 +34,18 @@ export interface ServerOptions {
   health?: {stuckAfterSeconds?: number; queueWaitWarningSeconds?: number}
   /** Largest request body accepted. Default 64 KiB. */
   bodyLimitBytes?: number
+  /**
+   * Event streams open at once per user (default 8), and how a stream whose client stopped
+   * reading is bounded: closed once it stayed blocked `maxBlockedMs` (30 s) or the job states
+   * held back for it exceed `maxPendingBytes` (1 MiB).
+   */
+  eventStreams?: {perUser?: number; maxBlockedMs?: number; maxPendingBytes?: number}
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health'>> & {
+export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'eventStreams'>> & {
   adminPassword: string | undefined
   health: {stuckAfterSeconds: number; queueWaitWarningSeconds: number}
+  eventStreams: {perUser: number; maxBlockedMs: number; maxPendingBytes: number}
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
@@ -57,6 +64,11 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     jobThrottleMs: options.jobThrottleMs ?? 0,
     health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    eventStreams: {
+      perUser: options.eventStreams?.perUser ?? 8,
+      maxBlockedMs: options.eventStreams?.maxBlockedMs ?? 30_000,
+      maxPendingBytes: options.eventStreams?.maxPendingBytes ?? 1024 * 1024,
+    },
   }
 }
 
@@ -101,6 +113,8 @@ export interface ServerTesting {
   indexKeys(): Record<string, number>
   /** The server's SQLite database (read it; write only if you know the schema). */
   db: Database.Database
+  /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
+  eventStreams(): {username: string; queuedBytes: number}[]
 }
 
 export interface ServerHandle {

@@ -8,6 +8,7 @@ import type {JobEvents} from './jobs/job-events.js'
 import {toWireJob, type WireJob} from './jobs/job-row.js'
 import type {JobChanges, JobStore, NewJob} from './jobs/job-store.js'
 import type {SeedJob, ServerTesting} from './options.js'
+import type {EventStreams} from './routes/event-routes.js'
 import {nowMicros, parseIsoMicros} from './time.js'
 
 function toMicros(value: string | Date): number {
@@ -52,10 +53,11 @@ export interface TestingParts {
   events: JobEvents
   accessTokens: AccessTokens
   index: FileIndex
+  streams: EventStreams
 }
 
 export function createTesting(parts: TestingParts): ServerTesting {
-  const {db, users, jobs, engine, events, accessTokens, index} = parts
+  const {db, users, jobs, engine, events, accessTokens, index, streams} = parts
   return {
     async createUser(username, password, role) {
       if (!(await users.create(username, password, role))) throw new Error(`User '${username}' already exists`)
@@ -108,5 +110,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
     },
 
     db,
+
+    eventStreams: () => streams.list(),
   }
 }

@@ -3,12 +3,13 @@ import {randomUUID} from 'node:crypto'
 import {isoZ} from '../time.js'
 import {validationItemsFromAjv, type ValidationItem} from './validation.js'
 
-/** A handler error answered as `{"detail": ...}` with its status, like FastAPI's HTTPException. */
+/** A handler error answered as `{"detail": ...}` (plus `extra` fields) with its status, like FastAPI's HTTPException. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly detail: unknown,
     readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(typeof detail === 'string' ? detail : `HTTP ${statusCode}`)
   }
@@ -23,6 +24,11 @@ export class RequestValidationError extends Error {
 
 export function unauthorized(detail: string): HttpError {
   return new HttpError(401, detail, {'www-authenticate': 'Bearer'})
+}
+
+/** The contract's admission-control answer: 429 `{"detail", "retry_after_seconds"}` with `Retry-After`. */
+export function atCapacity(detail: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(429, detail, {'retry-after': String(retryAfterSeconds)}, {retry_after_seconds: retryAfterSeconds})
 }
 
 export function validationEnvelope(items: ValidationItem[]): Record<string, unknown> {
@@ -74,7 +80,7 @@ function bodyParseItems(error: FastifyError): ValidationItem[] | null {
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof HttpError) {
-    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail})
+    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail, ...error.extra})
     return
   }
   if (error instanceof RequestValidationError) {
