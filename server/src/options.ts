@@ -34,6 +34,8 @@ export interface ServerOptions {
   health?: {stuckAfterSeconds?: number; queueWaitWarningSeconds?: number}
   /** Largest request body accepted. Default 64 KiB. */
   bodyLimitBytes?: number
+  /** Active (pending + running) jobs one user may have; beyond that, 429. Defaults 10, admins 50. */
+  activeJobLimit?: {user?: number; admin?: number}
   /**
    * Event streams open at once per user (default 8), and how a stream whose client stopped
    * reading is bounded: closed once it stayed blocked `maxBlockedMs` (30 s) or the job states
@@ -42,9 +44,10 @@ export interface ServerOptions {
   eventStreams?: {perUser?: number; maxBlockedMs?: number; maxPendingBytes?: number}
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'eventStreams'>> & {
+export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'activeJobLimit' | 'eventStreams'>> & {
   adminPassword: string | undefined
   health: {stuckAfterSeconds: number; queueWaitWarningSeconds: number}
+  activeJobLimit: {user: number; admin: number}
   eventStreams: {perUser: number; maxBlockedMs: number; maxPendingBytes: number}
 }
 
@@ -64,6 +67,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     jobThrottleMs: options.jobThrottleMs ?? 0,
     health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
+    activeJobLimit: {user: options.activeJobLimit?.user ?? 10, admin: options.activeJobLimit?.admin ?? 50},
     eventStreams: {
       perUser: options.eventStreams?.perUser ?? 8,
       maxBlockedMs: options.eventStreams?.maxBlockedMs ?? 30_000,
