@@ -42,6 +42,11 @@ export interface ServerOptions {
    * held back for it exceed `maxPendingBytes` (1 MiB).
    */
   eventStreams?: {perUser?: number; maxBlockedMs?: number; maxPendingBytes?: number}
+  /**
+   * Host names (without port) accepted in the Host header besides the server's own address
+   * (and localhost / 127.0.0.1 / [::1] on a loopback bind): the names a browser may reach it by.
+   */
+  allowedHosts?: string[]
 }
 
 export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'activeJobLimit' | 'eventStreams'>> & {
@@ -73,6 +78,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
       maxBlockedMs: options.eventStreams?.maxBlockedMs ?? 30_000,
       maxPendingBytes: options.eventStreams?.maxPendingBytes ?? 1024 * 1024,
     },
+    allowedHosts: options.allowedHosts ?? [],
   }
 }
 

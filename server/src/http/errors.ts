@@ -1,7 +1,9 @@
 import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
 import {randomUUID} from 'node:crypto'
+import {STATUS_CODES} from 'node:http'
+import type {Socket} from 'node:net'
 import {isoZ} from '../time.js'
-import {validationItemsFromAjv, type ValidationItem} from './validation.js'
+import {jsonInvalidItem, validationItemsFromAjv, type ValidationItem} from './validation.js'
 
 /** A handler error answered as `{"detail": ...}` (plus `extra` fields) with its status, like FastAPI's HTTPException. */
 export class HttpError extends Error {
@@ -72,9 +74,7 @@ function bodyParseItems(error: FastifyError): ValidationItem[] | null {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return [{loc: ['body'], msg: 'Field required', type: 'missing', input: null}]
   }
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return [{loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: 'Invalid JSON'}}]
-  }
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return [jsonInvalidItem('Invalid JSON')]
   return null
 }
 
@@ -117,6 +117,33 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   request.log.error({err: error, correlationId}, 'unhandled error')
   void reply.code(500).send(internalErrorBody(correlationId))
+}
+
+/** What Fastify's errors before routing mean, said without echoing the URL they are about. */
+const FRAMEWORK_ERROR_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'Invalid URL: malformed percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI Too Long: a path segment is longer than this server accepts',
+}
+
+/** Errors Fastify raises before a route is found, answered as `{"detail": ...}` instead of Fastify's own shape. */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail = FRAMEWORK_ERROR_DETAILS[error.code]
+  if (detail === undefined) handleError(error, request, reply)
+  else void reply.code(error.statusCode ?? 400).send({detail})
+}
+
+/**
+ * Malformed HTTP, answered on the socket before there is a request (Fastify's default answers
+ * in its own shape): `{"detail": ...}`, then the connection is closed.
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({detail: STATUS_CODES[status]})
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** FastAPI answers unknown routes with `{"detail": "Not Found"}`. */
