@@ -41,6 +41,14 @@ describe('server: the edges of HTTP', () => {
       expect(cleanup.body.detail[0].loc).to.deep.equal(['query', 'max_age_hours'])
     })
 
+    it('echoes a single value the schema made a list (job_id) as sent', async () => {
+      const id = 'a'.repeat(2001)
+      const response = await api.get(`/api/jobs/events?job_id=${id}`, test.adminToken)
+      expect(response.status).to.equal(422)
+      expect(response.body.detail[0]).to.include({type: 'string_too_long', input: id})
+      expect(response.body.detail[0].loc).to.deep.equal(['query', 'job_id', 0])
+    })
+
     it('takes -0 as 0 and the largest exact integer as it is, as Python would', async () => {
       expect((await api.get('/api/jobs?offset=-0', test.adminToken)).body).to.include({offset: 0})
       expect((await api.get('/api/jobs?offset=9007199254740991', test.adminToken)).body).to.include({offset: 9007199254740991, total: 0})

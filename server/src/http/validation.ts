@@ -135,14 +135,17 @@ export function validationItemsFromAjv(
   request: FastifyRequest,
 ): ValidationItem[] {
   const part = partOf(context)
-  const root: unknown = part === 'querystring' ? rawQuery(request) : request[part]
+  const parsed: unknown = part === 'querystring' ? request.query : request[part]
+  const sent: unknown = part === 'querystring' ? rawQuery(request) : parsed
+  // What was sent where it can be found there, else as parsed (e.g. the list made of a single value).
+  const inputAt = (segments: (string | number)[]) => valueAt(sent, segments) ?? valueAt(parsed, segments)
   return errors.map((error) => {
     const segments = pathSegments(error.instancePath)
     if (error.keyword === 'required') {
       const missing = String((error.params as {missingProperty: string}).missingProperty)
-      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: valueAt(root, segments) ?? null}
+      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: inputAt(segments) ?? null}
     }
-    const input = valueAt(root, segments)
+    const input = inputAt(segments)
     const {type, msg, ctx} = describe(error, input)
     return {loc: [LOCATION_NAMES[part], ...segments], msg, type, input: input ?? null, ...(ctx ? {ctx} : {})}
   })
