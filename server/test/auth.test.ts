@@ -213,6 +213,11 @@ describe('server: authentication', () => {
       expect((await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status, 'another user from the same address').to.equal(200)
     })
 
+    it('counts guesses sent in parallel before checking them: only the limit gets through', async () => {
+      const guesses = await Promise.all(Array.from({length: 10}, () => loginFrom('127.0.0.1', 'admin', 'guess')))
+      expect(guesses.map((response) => response.status).sort()).to.deep.equal([...Array(3).fill(401), ...Array(7).fill(429)])
+    })
+
     it('turns an address away for every name once it failed ten times the limit across names (a spray)', async () => {
       const spray = await Promise.all(Array.from({length: 30}, (_, n) => loginFrom('127.0.0.3', `user-${n}`, 'guess')))
       expect(spray.map((response) => response.status)).to.deep.equal(Array(30).fill(401))

@@ -27,6 +27,13 @@ class FailureWindow {
     this.failures.delete(key)
   }
 
+  /** Takes back the latest failure of the key (an attempt counted in advance that succeeded). */
+  forgetLatest(key: string): void {
+    const failures = this.failures.get(key)
+    failures?.pop()
+    if (failures?.length === 0) this.failures.delete(key)
+  }
+
   private recent(key: string, now: number): number[] {
     const recent = (this.failures.get(key) ?? []).filter((at) => at > now - this.windowMs)
     if (recent.length === 0) this.failures.delete(key)
@@ -48,8 +55,10 @@ class FailureWindow {
  * failure leaves the window: a flood of bad passwords for `admin` cannot lock the admin out
  * from elsewhere, nor another user out from the same address. An address that failed
  * `max × 10` times across all names is turned away for every name, so that trying many names
- * does not multiply the guesses (and the password hashing) it gets. Turned-away attempts are
- * not counted; a successful login clears its name's count at its address.
+ * does not multiply the guesses (and the password hashing) it gets. An attempt counts as a
+ * failure from the start, so that guesses sent in parallel cannot all get past the limit; a
+ * successful one is taken back and clears its name's count at its address. Turned-away
+ * attempts are not counted.
  */
 export class LoginLimiter {
   private readonly byName: FailureWindow
@@ -65,13 +74,15 @@ export class LoginLimiter {
     return Math.max(this.byName.waitSeconds(nameKey(username, address), now), this.byAddress.waitSeconds(address, now))
   }
 
-  recordFailure(username: string, address: string, now = Date.now()): void {
+  /** Counts an attempt as a failure until `succeeded` says otherwise. */
+  recordAttempt(username: string, address: string, now = Date.now()): void {
     this.byName.record(nameKey(username, address), now)
     this.byAddress.record(address, now)
   }
 
-  reset(username: string, address: string): void {
+  succeeded(username: string, address: string): void {
     this.byName.clear(nameKey(username, address))
+    this.byAddress.forgetLatest(address)
   }
 }
 

@@ -54,15 +54,15 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     const {username, password} = request.body
     const retryAfter = loginLimiter.retryAfterSeconds(username, request.ip)
     if (retryAfter > 0) throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
+    loginLimiter.recordAttempt(username, request.ip)
     const user = users.find(username)
     // An unknown user costs the same scrypt as a wrong password: timing tells nothing.
     const passwordMatches = await verifyPassword(password, user?.password_hash ?? dummyPasswordHash)
     if (!user || !passwordMatches) {
-      loginLimiter.recordFailure(username, request.ip)
       await delay(Math.max(0, LOGIN_FAILURE_FLOOR_MS - (Date.now() - startedMs)))
       throw unauthorized('Invalid credentials')
     }
-    loginLimiter.reset(username, request.ip)
+    loginLimiter.succeeded(username, request.ip)
     const session = refreshTokens.startFamily(user.username)
     const access = await accessTokens.issue(user.username, user.role, {sid: session.familyId})
     return {
