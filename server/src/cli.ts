@@ -8,6 +8,8 @@ Starts the local CIDX-compatible jobs server.
 Options:
   --port N             port to listen on (default 8090; 0 picks a free one)
   --host HOST          address to bind (default 127.0.0.1)
+  --allowed-host NAME  a host name clients may reach the server by, besides its address
+                       (repeatable; requests naming any other host get 421)
   --data-dir DIR       database, secrets and repositories (default ./.cidx-server)
   --workers N          jobs run at the same time (default 2)
   --job-throttle-ms N  pause between index batches, to watch jobs in a demo (default 0)
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     options: {
       port: {type: 'string'},
       host: {type: 'string'},
+      'allowed-host': {type: 'string', multiple: true},
       'data-dir': {type: 'string'},
       workers: {type: 'string'},
       'job-throttle-ms': {type: 'string'},
@@ -50,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
   const starting = startServer({
     port: integerOption('port', values.port, 8090),
     host: values.host,
+    allowedHosts: values['allowed-host'],
     dataDir,
     workers: Math.max(1, integerOption('workers', values.workers, 2)),
     jobThrottleMs: integerOption('job-throttle-ms', values['job-throttle-ms'], 0),

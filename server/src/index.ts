@@ -156,6 +156,6 @@ async function startOnDatabase(options: ResolvedOptions, db: Db, releaseLock: ()
     adminPassword: admin.password,
     adminPasswordGenerated: admin.generated,
     close: () => (closing ??= close()),
-    testing: createTesting({...services, db}),
+    testing: createTesting({...services, db, streams}),
   }
 }

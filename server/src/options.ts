@@ -21,7 +21,10 @@ export interface ServerOptions {
   retentionHours?: number
   /** How often the retention job runs. Default one hour. */
   cleanupIntervalMs?: number
-  /** Failed logins allowed per client and window. Default 10 per minute. */
+  /**
+   * Failed logins allowed per user name and client address in a window (default 10 per minute);
+   * one address may fail ten times that across all names.
+   */
   loginRateLimit?: {max: number; windowMs: number}
   /** Fastify's request log on stdout. Default false. */
   logger?: boolean
@@ -33,11 +36,26 @@ export interface ServerOptions {
   bodyLimitBytes?: number
   /** A git clone or fetch that writes nothing for this long is stopped and its job fails. 0: never. Default 300. */
   gitStallTimeoutSeconds?: number
+  /** Active (pending + running) jobs one user may have; beyond that, 429. Defaults 10, admins 50. */
+  activeJobLimit?: {user?: number; admin?: number}
+  /**
+   * Event streams open at once per user (default 8), and how a stream whose client stopped
+   * reading is bounded: closed once it stayed blocked `maxBlockedMs` (30 s) or the job states
+   * held back for it exceed `maxPendingBytes` (1 MiB).
+   */
+  eventStreams?: {perUser?: number; maxBlockedMs?: number; maxPendingBytes?: number}
+  /**
+   * Host names (without port) accepted in the Host header besides the server's own address
+   * (and localhost / 127.0.0.1 / [::1] on a loopback bind): the names a browser may reach it by.
+   */
+  allowedHosts?: string[]
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health'>> & {
+export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'activeJobLimit' | 'eventStreams'>> & {
   adminPassword: string | undefined
   health: {stuckAfterSeconds: number; queueWaitWarningSeconds: number}
+  activeJobLimit: {user: number; admin: number}
+  eventStreams: {perUser: number; maxBlockedMs: number; maxPendingBytes: number}
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
@@ -57,6 +75,13 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     gitStallTimeoutSeconds: Math.max(0, options.gitStallTimeoutSeconds ?? 300),
+    activeJobLimit: {user: options.activeJobLimit?.user ?? 10, admin: options.activeJobLimit?.admin ?? 50},
+    eventStreams: {
+      perUser: options.eventStreams?.perUser ?? 8,
+      maxBlockedMs: options.eventStreams?.maxBlockedMs ?? 30_000,
+      maxPendingBytes: options.eventStreams?.maxPendingBytes ?? 1024 * 1024,
+    },
+    allowedHosts: options.allowedHosts ?? [],
   }
 }
 
@@ -101,6 +126,8 @@ export interface ServerTesting {
   indexKeys(): Record<string, number>
   /** The server's SQLite database (read it; write only if you know the schema). */
   db: Database.Database
+  /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
+  eventStreams(): {username: string; queuedBytes: number}[]
 }
 
 export interface ServerHandle {

@@ -8,6 +8,7 @@ import type {JobEvents} from './jobs/job-events.js'
 import {toWireJob, type WireJob} from './jobs/job-row.js'
 import type {JobChanges, JobStore, NewJob} from './jobs/job-store.js'
 import type {SeedJob, ServerTesting} from './options.js'
+import type {EventStreams} from './routes/event-routes.js'
 import {nowMicros, parseIsoMicros} from './time.js'
 
 function toMicros(value: string | Date): number {
@@ -52,10 +53,11 @@ export interface TestingParts {
   events: JobEvents
   accessTokens: AccessTokens
   index: FileIndex
+  streams: EventStreams
 }
 
 export function createTesting(parts: TestingParts): ServerTesting {
-  const {db, users, jobs, engine, events, accessTokens, index} = parts
+  const {db, users, jobs, engine, events, accessTokens, index, streams} = parts
   return {
     async createUser(username, password, role) {
       if (!(await users.create(username, password, role))) throw new Error(`User '${username}' already exists`)
@@ -95,7 +97,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
 
     async createAccessToken(username, options = {}) {
       const role = users.find(username)?.role ?? 'normal_user'
-      return (await accessTokens.issue(username, role, options.ttlSeconds, options.claims)).token
+      return (await accessTokens.issue(username, role, options.claims, options.ttlSeconds)).token
     },
 
     revokeAccessToken: (token) => accessTokens.revoke(token),
@@ -108,5 +110,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
     },
 
     db,
+
+    eventStreams: () => streams.list(),
   }
 }

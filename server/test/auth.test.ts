@@ -3,6 +3,7 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 import {Api} from './support/api.js'
+import {nodeRequest} from './support/raw-http.js'
 import {ADMIN_PASSWORD, startTestServer, USER_PASSWORD, usersWithTokens, type TestServer} from './support/server-fixture.js'
 
 function claimsOf(token: string): Record<string, unknown> {
@@ -90,6 +91,22 @@ describe('server: authentication', () => {
       expect(afterReplay.body).to.deep.equal({detail: 'Refresh token revoked due to replay_attack'})
     })
 
+    it('revokes the access tokens of a family revoked for replay, and only those', async () => {
+      const login = await api.post('/auth/login', {username: 'alice', password: USER_PASSWORD})
+      const rotated = await api.post('/api/auth/refresh', {refresh_token: login.body.refresh_token})
+      const otherSession = await api.login('alice', USER_PASSWORD)
+      expect(claimsOf(rotated.body.access_token).sid).to.equal(claimsOf(login.body.access_token).sid)
+      expect((await api.get('/api/jobs', login.body.access_token)).status).to.equal(200)
+
+      expect((await api.post('/api/auth/refresh', {refresh_token: login.body.refresh_token})).body).to.deep.equal({detail: 'Token replay attack detected'})
+      for (const token of [login.body.access_token, rotated.body.access_token]) {
+        const response = await api.get('/api/jobs', token)
+        expect(response.status).to.equal(401)
+        expect(response.body).to.deep.equal({detail: 'Token has been revoked'})
+      }
+      expect((await api.get('/api/jobs', otherSession)).status).to.equal(200)
+    })
+
     it('answers "Invalid refresh token" and "Refresh token has expired"', async () => {
       expect((await api.post('/api/auth/refresh', {refresh_token: 'made-up'})).body).to.deep.equal({detail: 'Invalid refresh token'})
       const login = await api.post('/auth/login', {username: 'alice', password: USER_PASSWORD})
@@ -147,6 +164,15 @@ describe('server: authentication', () => {
       }
     })
 
+    it('says "Invalid token" for a token without exp (it would never expire) or without jti (it could not be revoked)', async () => {
+      for (const claims of [{exp: undefined}, {jti: undefined}, {exp: 'tomorrow'}, {jti: 42}]) {
+        const token = await test.server.testing.createAccessToken('alice', {claims})
+        const response = await api.get('/api/jobs', token)
+        expect(response.status, JSON.stringify(claims)).to.equal(401)
+        expect(response.body).to.deep.equal({detail: 'Invalid token'})
+      }
+    })
+
     it('says "Invalid token: missing username", "Token has expired", "Token has been revoked", "User not found"', async () => {
       const {testing} = test.server
       const noUsername = await testing.createAccessToken('alice', {claims: {username: undefined}})
@@ -160,6 +186,43 @@ describe('server: authentication', () => {
       const response = await api.get('/api/jobs', ghost)
       expect(response.status).to.equal(401)
       expect(response.body).to.deep.equal({detail: 'User not found'})
+    })
+  })
+
+  describe('failed logins, counted per user name and address', () => {
+    let limited: TestServer
+
+    function loginFrom(address: string, username: string, password: string) {
+      return nodeRequest(limited.server.url, '/auth/login', {method: 'POST', body: {username, password}, localAddress: address})
+    }
+
+    beforeEach(async () => {
+      limited = await startTestServer({loginRateLimit: {max: 3, windowMs: 60_000}})
+      await limited.server.testing.createUser('bob', USER_PASSWORD, 'normal_user')
+    })
+
+    afterEach(() => limited.stop())
+
+    it('turns a name away from the address that failed it, not from another address, and not another name', async () => {
+      for (let attempt = 0; attempt < 3; attempt++) expect((await loginFrom('127.0.0.1', 'admin', 'guess')).status).to.equal(401)
+      const locked = await loginFrom('127.0.0.1', 'admin', ADMIN_PASSWORD)
+      expect(locked.status).to.equal(429)
+      expect(locked.body).to.deep.equal({detail: 'Too many login attempts. Please try again later.'})
+      expect(Number(locked.headers['retry-after'])).to.be.within(1, 60)
+      expect((await loginFrom('127.0.0.2', 'admin', ADMIN_PASSWORD)).status, 'the admin from another address').to.equal(200)
+      expect((await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status, 'another user from the same address').to.equal(200)
+    })
+
+    it('counts guesses sent in parallel before checking them: only the limit gets through', async () => {
+      const guesses = await Promise.all(Array.from({length: 10}, () => loginFrom('127.0.0.1', 'admin', 'guess')))
+      expect(guesses.map((response) => response.status).sort()).to.deep.equal([...Array(3).fill(401), ...Array(7).fill(429)])
+    })
+
+    it('turns an address away for every name once it failed ten times the limit across names (a spray)', async () => {
+      const spray = await Promise.all(Array.from({length: 30}, (_, n) => loginFrom('127.0.0.3', `user-${n}`, 'guess')))
+      expect(spray.map((response) => response.status)).to.deep.equal(Array(30).fill(401))
+      expect((await loginFrom('127.0.0.3', 'bob', USER_PASSWORD)).status).to.equal(429)
+      expect((await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status).to.equal(200)
     })
   })
 

@@ -141,8 +141,7 @@ describe('server: health', () => {
     expect(response.status).to.equal(200)
     expect(response.body.status).to.equal('healthy')
     expect(response.body.features).to.deep.equal(['job_filters', 'job_events'])
-    expect(response.body.jobs).to.include({workers: 2, pending: 0, running: 0, oldest_pending_age_seconds: null, failed_last_hour: 0})
-    expect(response.body.jobs.stuck).to.deep.equal([])
+    expect(response.body.jobs).to.include({workers: 2, pending: 0, running: 0, oldest_pending_age_seconds: null, failed_last_hour: 0, stuck_count: 0})
   })
 
   it('turns degraded when a running job is stuck or the queue is backed up, and counts recent failures', async () => {
@@ -153,13 +152,31 @@ describe('server: health', () => {
     testing.insertJob({username: 'alice', status: 'pending', created_at: hourAgo})
     testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date()})
     testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3600_000)})
-    const body = (await test.api.get('/health')).body
+    const body = (await test.api.get('/health', test.adminToken)).body
     expect(body.status).to.equal('degraded')
     expect(body.reasons).to.have.length(2)
-    expect(body.jobs).to.include({pending: 1, running: 2, failed_last_hour: 1})
+    expect(body.jobs).to.include({pending: 1, running: 2, failed_last_hour: 1, stuck_count: 1})
     expect(body.jobs.oldest_pending_age_seconds).to.be.within(3590, 3700)
     expect(body.jobs.stuck.map((entry: {job_id: string}) => entry.job_id)).to.deep.equal([stuck.job_id])
     testing.updateJob(stuck.job_id, {updated_at: new Date()})
-    expect((await test.api.get('/health')).body.jobs.stuck).to.deep.equal([])
+    expect((await test.api.get('/health', test.adminToken)).body.jobs).to.include({stuck_count: 0}).and.deep.include({stuck: []})
+  })
+
+  it('names stuck jobs and their users only to a caller with a token: an admin all, anyone else their own', async () => {
+    const {testing} = test.server
+    const tokens = await usersWithTokens(test, 'carol', 'dave')
+    const hourAgo = new Date(Date.now() - 3600_000)
+    const carols = testing.insertJob({username: 'carol', status: 'running', created_at: hourAgo, started_at: hourAgo})
+    testing.insertJob({username: 'dave', status: 'running', created_at: hourAgo, started_at: hourAgo})
+    const anonymous = (await test.api.get('/health')).body
+    expect(anonymous.jobs).to.include({stuck_count: 2}).and.not.have.property('stuck')
+    expect(JSON.stringify(anonymous)).to.not.include(carols.job_id).and.not.include('carol')
+    const carol = (await test.api.get('/health', tokens.carol)).body
+    expect(carol.jobs.stuck.map((entry: {username: string}) => entry.username)).to.deep.equal(['carol'])
+    const admin = (await test.api.get('/health', test.adminToken)).body
+    expect(admin.jobs.stuck.map((entry: {username: string}) => entry.username)).to.have.members(['carol', 'dave'])
+    const invalid = await test.api.get('/health', 'not-a-token')
+    expect(invalid.status).to.equal(401)
+    expect(invalid.body).to.deep.equal({detail: 'Invalid token'})
   })
 })

@@ -4,6 +4,7 @@ import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, numberedFiles} from './support/git-fixtures.js'
+import {startHangingGitServer} from './support/hanging-git-server.js'
 import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
 
 describe('server: repository jobs (real git)', () => {
@@ -93,10 +94,28 @@ describe('server: repository jobs (real git)', () => {
       expect(Object.keys(test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/'))).to.deep.equal([])
     })
 
-    it('never shows credentials of a repository URL', async () => {
-      const job = await addGolden('secretive', 'http://user:hunter2@127.0.0.1:9/repo.git')
+    it('never shows credentials of a repository URL, in the userinfo (even with an @) or the query', async () => {
+      const job = await addGolden('secretive', 'http://user:hun@ter2@127.0.0.1:9/repo.git?token=tok-SECRET&access_token=at-SECRET')
       expect(job.status).to.equal('failed')
-      expect(JSON.stringify(job)).to.not.include('hunter2')
+      expect(JSON.stringify(job)).to.not.match(/hun|ter2|SECRET/)
+      expect(job.error).to.include('127.0.0.1:9')
+    })
+
+    it('never shows them in phase_detail while the clone runs', async () => {
+      const hanging = await startHangingGitServer()
+      try {
+        const url = hanging.url.replace('http://', 'http://user:hun@ter2@') + '?password=pw-SECRET'
+        const response = await api.post('/api/admin/golden-repos', {repo_url: url, alias: 'secretive-running'}, test.adminToken)
+        const running = await waitFor('the clone to run', async () => {
+          const job = (await api.get(`/api/jobs/${response.body.job_id}`, test.adminToken)).body
+          return job.current_phase === 'clone' ? job : undefined
+        })
+        expect(running.phase_detail).to.match(/^Cloning http:\/\/\*\*\*@127\.0\.0\.1:\d+\/never\/answers\.git\?password=\*\*\*$/)
+        await api.delete(`/api/jobs/${response.body.job_id}`, test.adminToken)
+        expect(JSON.stringify(await waitForJobEnd(api, test.adminToken, response.body.job_id))).to.not.match(/hun|ter2|SECRET/)
+      } finally {
+        await hanging.close()
+      }
     })
 
     it('answers 422 for unsafe aliases, URLs and branches, and 403 for non-admins', async () => {

@@ -2,18 +2,26 @@ import {errors, jwtVerify, SignJWT, type JWTPayload} from 'jose'
 import {randomUUID} from 'node:crypto'
 import type {Db} from '../db/database.js'
 import {unauthorized} from '../http/errors.js'
+import {isFamilyRevoked} from './refresh-tokens.js'
 
 export interface AccessClaims extends JWTPayload {
   username?: unknown
   role?: unknown
+  /** The refresh family (login session) the token was issued under: it dies with the family. */
+  sid?: unknown
 }
+
+export type VerifiedClaims = AccessClaims & {username: string; exp: number; jti: string}
 
 export interface IssuedAccessToken {
   token: string
   expiresAt: number
 }
 
-/** HS256 access tokens shaped like the real server's: `username`, `role`, float `exp`/`iat`, `jti`. */
+/**
+ * HS256 access tokens shaped like the real server's: `username`, `role`, float `exp`/`iat`, `jti`.
+ * Tokens from a login or a refresh also carry `sid`, their refresh family.
+ */
 export class AccessTokens {
   constructor(
     private readonly secret: Uint8Array,
@@ -21,7 +29,7 @@ export class AccessTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  async issue(username: string, role: string, ttlSeconds = this.ttlSeconds, extraClaims: Record<string, unknown> = {}): Promise<IssuedAccessToken> {
+  async issue(username: string, role: string, extraClaims: Record<string, unknown> = {}, ttlSeconds = this.ttlSeconds): Promise<IssuedAccessToken> {
     const issuedAt = Date.now() / 1000
     const expiresAt = issuedAt + ttlSeconds
     const token = await new SignJWT({username, role, exp: expiresAt, iat: issuedAt, jti: randomUUID(), ...extraClaims})
@@ -30,24 +38,32 @@ export class AccessTokens {
     return {token, expiresAt}
   }
 
-  /** The claims of a valid token; otherwise a 401 with the real server's detail text. */
-  async verify(token: string): Promise<AccessClaims & {username: string}> {
+  /**
+   * The claims of a valid token; otherwise a 401 with the real server's detail text. A token
+   * without `exp` would never expire and one without `jti` could not be revoked: both are invalid.
+   */
+  async verify(token: string): Promise<VerifiedClaims> {
     let claims: AccessClaims
     try {
-      claims = (await jwtVerify(token, this.secret, {algorithms: ['HS256']})).payload
+      claims = (await jwtVerify(token, this.secret, {algorithms: ['HS256'], requiredClaims: ['exp', 'jti']})).payload
     } catch (error) {
       throw unauthorized(error instanceof errors.JWTExpired ? 'Token has expired' : 'Invalid token')
     }
+    if (typeof claims.jti !== 'string') throw unauthorized('Invalid token')
+    // jose compares `exp` with whole seconds; a float `exp` ends to the millisecond, as event streams do.
+    if ((claims.exp as number) * 1000 <= Date.now()) throw unauthorized('Token has expired')
     if (typeof claims.username !== 'string' || claims.username === '') throw unauthorized('Invalid token: missing username')
-    if (typeof claims.jti === 'string' && this.isRevoked(claims.jti)) throw unauthorized('Token has been revoked')
-    return claims as AccessClaims & {username: string}
+    if (this.isRevoked(claims.jti) || (claims.sid !== undefined && isFamilyRevoked(this.db, String(claims.sid)))) {
+      throw unauthorized('Token has been revoked')
+    }
+    return claims as VerifiedClaims
   }
 
   /** Revokes a token until it would have expired anyway. */
   async revoke(token: string): Promise<void> {
     const claims = await this.verify(token)
-    const expiresUs = Math.ceil(Number(claims.exp ?? 0) * 1_000_000)
-    this.db.prepare('INSERT OR REPLACE INTO revoked_tokens (jti, expires_us) VALUES (?, ?)').run(String(claims.jti), expiresUs)
+    const expiresUs = Math.ceil(claims.exp * 1_000_000)
+    this.db.prepare('INSERT OR REPLACE INTO revoked_tokens (jti, expires_us) VALUES (?, ?)').run(claims.jti, expiresUs)
   }
 
   private isRevoked(jti: string): boolean {

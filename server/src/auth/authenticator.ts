@@ -7,6 +7,8 @@ import type {Role, UserStore} from './users.js'
 export interface Principal {
   username: string
   role: Role
+  /** When the credential stops being valid (epoch ms); null for API keys, which do not expire. */
+  expiresAtMs: number | null
 }
 
 export const MISSING_CREDENTIALS = 'Missing authentication credentials'
@@ -28,10 +30,10 @@ export class Authenticator {
   async authenticate(request: FastifyRequest, missingDetail = MISSING_CREDENTIALS): Promise<Principal> {
     const token = bearerToken(request)
     if (token === null) throw unauthorized(missingDetail)
-    const username = token.startsWith(API_KEY_PREFIX) ? this.apiKeyOwner(token) : (await this.tokens.verify(token)).username
+    const {username, expiresAtMs} = token.startsWith(API_KEY_PREFIX) ? this.apiKeyOwner(token) : await this.tokenOwner(token)
     const user = this.users.find(username)
     if (!user) throw unauthorized('User not found')
-    return {username: user.username, role: user.role}
+    return {username: user.username, role: user.role, expiresAtMs}
   }
 
   async authenticateAdmin(request: FastifyRequest): Promise<Principal> {
@@ -40,9 +42,14 @@ export class Authenticator {
     return principal
   }
 
-  private apiKeyOwner(key: string): string {
+  private apiKeyOwner(key: string): {username: string; expiresAtMs: null} {
     const owner = this.apiKeys.ownerOf(key)
     if (owner === undefined) throw unauthorized('Invalid API key')
-    return owner
+    return {username: owner, expiresAtMs: null}
+  }
+
+  private async tokenOwner(token: string): Promise<{username: string; expiresAtMs: number}> {
+    const claims = await this.tokens.verify(token)
+    return {username: claims.username, expiresAtMs: claims.exp * 1000}
   }
 }

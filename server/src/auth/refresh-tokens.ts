@@ -15,10 +15,23 @@ function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex')
 }
 
+/** Whether a family was revoked (or never existed): its access tokens are no longer valid either. */
+export function isFamilyRevoked(db: Db, familyId: string): boolean {
+  const row = db.prepare('SELECT revoked_reason FROM refresh_families WHERE family_id = ?').get(familyId) as {revoked_reason: string | null} | undefined
+  return row === undefined || row.revoked_reason !== null
+}
+
+/** A refresh token and the family it belongs to (which the access tokens issued with it name as `sid`). */
+export interface IssuedRefreshToken {
+  familyId: string
+  token: string
+}
+
 /**
  * Rotating refresh tokens. Each login starts a family; each refresh spends the presented token
  * and hands out the next one of the same family. A spent token presented again means someone
- * else holds a copy: the whole family is revoked. Only hashes are stored.
+ * else holds a copy: the whole family is revoked, with the access tokens issued under it.
+ * Only hashes are stored.
  */
 export class RefreshTokens {
   constructor(
@@ -26,21 +39,21 @@ export class RefreshTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  startFamily(username: string): string {
+  startFamily(username: string): IssuedRefreshToken {
     const familyId = randomUUID()
     this.db.prepare('INSERT INTO refresh_families (family_id, username) VALUES (?, ?)').run(familyId, username)
-    return this.issue(familyId)
+    return {familyId, token: this.issue(familyId)}
   }
 
   /** Spends `token` and returns its owner and the next token, or throws the matching 401. */
-  rotate(token: string): {username: string; token: string} {
+  rotate(token: string): IssuedRefreshToken & {username: string} {
     // The replay revocation must be committed, so the 401 is thrown after the transaction.
     const outcome = this.db.transaction(() => this.spend(token))()
     if ('error' in outcome) throw unauthorized(outcome.error)
     return outcome
   }
 
-  private spend(token: string): {username: string; token: string} | {error: string} {
+  private spend(token: string): (IssuedRefreshToken & {username: string}) | {error: string} {
     const row = this.db
       .prepare(
         `SELECT t.family_id, t.expires_us, t.spent_us, f.username, f.revoked_reason
@@ -55,7 +68,7 @@ export class RefreshTokens {
     }
     if (row.expires_us <= nowMicros()) return {error: 'Refresh token has expired'}
     this.db.prepare('UPDATE refresh_tokens SET spent_us = ? WHERE token_hash = ?').run(nowMicros(), hashToken(token))
-    return {username: row.username, token: this.issue(row.family_id)}
+    return {username: row.username, familyId: row.family_id, token: this.issue(row.family_id)}
   }
 
   private issue(familyId: string): string {

@@ -8,7 +8,10 @@ import {registerHealthRoutes} from '../routes/health-routes.js'
 import {registerJobRoutes} from '../routes/job-routes.js'
 import {registerRepoRoutes} from '../routes/repo-routes.js'
 import type {Services} from '../services.js'
-import {handleError, handleNotFound} from './errors.js'
+import {handleClientError, handleError, handleFrameworkError, handleNotFound} from './errors.js'
+import {registerHostCheck} from './host-check.js'
+import {registerJsonParser} from './json-body.js'
+import {addExactIntegerKeyword} from './validation.js'
 
 export interface AppParts {
   services: Services
@@ -24,16 +27,13 @@ export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts)
     // close() means stop: a client's lingering keep-alive socket must not hold it for seconds.
     forceCloseConnections: true,
     // Report every invalid field at once, as FastAPI does; bodies are small (bodyLimit).
-    ajv: {customOptions: {allErrors: true}},
+    ajv: {customOptions: {allErrors: true}, onCreate: addExactIntegerKeyword},
+    // Fastify's own answers (a malformed URL, malformed HTTP) come in the contract's shape too.
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   })
-  // An empty body sent as JSON means "no body" (FastAPI routes without a body accept it);
-  // anything else goes through Fastify's own parser and its prototype-poisoning checks.
-  const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser('application/json', {parseAs: 'string'}, (request, body, done) => {
-    const text = body.toString()
-    if (text === '') done(null, undefined)
-    else parseJson(request, text, done)
-  })
+  registerJsonParser(app)
+  registerHostCheck(app, services.options.host, services.options.allowedHosts)
   app.decorateRequest('principal', null)
   app.setErrorHandler(handleError)
   app.setNotFoundHandler(handleNotFound)

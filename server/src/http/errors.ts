@@ -1,15 +1,18 @@
 import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
 import {randomUUID} from 'node:crypto'
 import {storageFault, type StorageFault} from '../db/storage-errors.js'
+import {STATUS_CODES} from 'node:http'
+import type {Socket} from 'node:net'
 import {isoZ} from '../time.js'
-import {validationItemsFromAjv, type ValidationItem} from './validation.js'
+import {jsonInvalidItem, validationItemsFromAjv, type ValidationItem} from './validation.js'
 
-/** A handler error answered as `{"detail": ...}` with its status, like FastAPI's HTTPException. */
+/** A handler error answered as `{"detail": ...}` (plus `extra` fields) with its status, like FastAPI's HTTPException. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     readonly detail: unknown,
     readonly headers: Record<string, string> = {},
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(typeof detail === 'string' ? detail : `HTTP ${statusCode}`)
   }
@@ -24,6 +27,11 @@ export class RequestValidationError extends Error {
 
 export function unauthorized(detail: string): HttpError {
   return new HttpError(401, detail, {'www-authenticate': 'Bearer'})
+}
+
+/** The contract's admission-control answer: 429 `{"detail", "retry_after_seconds"}` with `Retry-After`. */
+export function atCapacity(detail: string, retryAfterSeconds: number): HttpError {
+  return new HttpError(429, detail, {'retry-after': String(retryAfterSeconds)}, {retry_after_seconds: retryAfterSeconds})
 }
 
 export function validationEnvelope(items: ValidationItem[]): Record<string, unknown> {
@@ -77,15 +85,13 @@ function bodyParseItems(error: FastifyError): ValidationItem[] | null {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return [{loc: ['body'], msg: 'Field required', type: 'missing', input: null}]
   }
-  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-    return [{loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: 'Invalid JSON'}}]
-  }
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return [jsonInvalidItem('Invalid JSON')]
   return null
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof HttpError) {
-    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail})
+    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail, ...error.extra})
     return
   }
   if (error instanceof RequestValidationError) {
@@ -114,6 +120,33 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
   }
   request.log.error({err: error, correlationId}, 'unhandled error')
   void reply.code(500).send(internalErrorBody(correlationId))
+}
+
+/** What Fastify's errors before routing mean, said without echoing the URL they are about. */
+const FRAMEWORK_ERROR_DETAILS: Record<string, string> = {
+  FST_ERR_BAD_URL: 'Invalid URL: malformed percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI Too Long: a path segment is longer than this server accepts',
+}
+
+/** Errors Fastify raises before a route is found, answered as `{"detail": ...}` instead of Fastify's own shape. */
+export function handleFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail = FRAMEWORK_ERROR_DETAILS[error.code]
+  if (detail === undefined) handleError(error, request, reply)
+  else void reply.code(error.statusCode ?? 400).send({detail})
+}
+
+/**
+ * Malformed HTTP, answered on the socket before there is a request (Fastify's default answers
+ * in its own shape): `{"detail": ...}`, then the connection is closed.
+ */
+export function handleClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+  const body = JSON.stringify({detail: STATUS_CODES[status]})
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+  }
+  socket.destroy(error)
 }
 
 /** FastAPI answers unknown routes with `{"detail": "Not Found"}`. */

@@ -1,4 +1,4 @@
-import type {FastifyRequest, FastifySchemaValidationError} from 'fastify'
+import type {FastifyRequest, FastifySchemaValidationError, FastifyServerOptions} from 'fastify'
 
 /** One entry of FastAPI's validation `detail` list. */
 export interface ValidationItem {
@@ -7,6 +7,11 @@ export interface ValidationItem {
   type: string
   input: unknown
   ctx?: Record<string, unknown>
+}
+
+/** FastAPI's item for a body that is not (acceptable) JSON; the body itself is never echoed. */
+export function jsonInvalidItem(reason: string): ValidationItem {
+  return {loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: reason}}
 }
 
 type RequestPart = 'body' | 'querystring' | 'params' | 'headers'
@@ -25,6 +30,29 @@ const TYPE_MESSAGES: Record<string, {type: string; msg: string}> = {
   string: {type: 'string_type', msg: 'Input should be a valid string'},
   object: {type: 'model_attributes_type', msg: 'Input should be a valid dictionary or object to extract fields from'},
   array: {type: 'list_type', msg: 'Input should be a valid list'},
+}
+
+/**
+ * An integer query parameter. Ajv's coercion turns `1e20` and `Infinity` into numbers it calls
+ * integers (and its numeric keywords skip Infinity), but beyond the safe range a number is no
+ * longer exact and SQLite refuses it: `exactInteger` refuses them like any invalid integer.
+ */
+export const QUERY_INTEGER = {type: 'integer', exactInteger: true} as const
+
+/** Fastify's Ajv instance (Ajv is Fastify's dependency, not ours). */
+type FastifyAjv = Parameters<NonNullable<NonNullable<FastifyServerOptions['ajv']>['onCreate']>>[0]
+
+/**
+ * Adds the keyword behind QUERY_INTEGER: a number must be an exact (safe) integer. It applies
+ * to every type, as a keyword for numbers would be skipped for Infinity; what is not a number
+ * at all is the `type` keyword's to report.
+ */
+export function addExactIntegerKeyword(ajv: FastifyAjv): void {
+  ajv.addKeyword({
+    keyword: 'exactInteger',
+    schemaType: 'boolean',
+    validate: (wanted: boolean, value: unknown) => !wanted || typeof value !== 'number' || Number.isSafeInteger(value),
+  })
 }
 
 function partOf(context: string | undefined): RequestPart {
@@ -52,6 +80,8 @@ function valueAt(root: unknown, segments: (string | number)[]): unknown {
 function describe(error: FastifySchemaValidationError, input: unknown): Pick<ValidationItem, 'type' | 'msg' | 'ctx'> {
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
+    case 'exactInteger':
+      return TYPE_MESSAGES.integer
     case 'type': {
       const expected = String(params.type).split(',')[0]
       if (expected === 'object' && (input === undefined || input === null)) return {type: 'missing', msg: 'Field required'}
@@ -84,6 +114,20 @@ function describe(error: FastifySchemaValidationError, input: unknown): Pick<Val
   }
 }
 
+/**
+ * The query as sent: the schema's type coercion has already turned `1e20` into a number in
+ * `request.query`, but the client is told what it sent.
+ */
+function rawQuery(request: FastifyRequest): Record<string, string | string[]> {
+  const params = new URLSearchParams(request.url.split('?')[1] ?? '')
+  const query: Record<string, string | string[]> = {}
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name)
+    query[name] = values.length === 1 ? values[0] : values
+  }
+  return query
+}
+
 /** Turns Ajv's errors into FastAPI's `detail` list: `loc`, `msg`, `type` and the rejected `input`. */
 export function validationItemsFromAjv(
   errors: FastifySchemaValidationError[],
@@ -91,14 +135,17 @@ export function validationItemsFromAjv(
   request: FastifyRequest,
 ): ValidationItem[] {
   const part = partOf(context)
-  const root: unknown = part === 'querystring' ? request.query : request[part]
+  const parsed: unknown = part === 'querystring' ? request.query : request[part]
+  const sent: unknown = part === 'querystring' ? rawQuery(request) : parsed
+  // What was sent where it can be found there, else as parsed (e.g. the list made of a single value).
+  const inputAt = (segments: (string | number)[]) => valueAt(sent, segments) ?? valueAt(parsed, segments)
   return errors.map((error) => {
     const segments = pathSegments(error.instancePath)
     if (error.keyword === 'required') {
       const missing = String((error.params as {missingProperty: string}).missingProperty)
-      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: valueAt(root, segments) ?? null}
+      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: inputAt(segments) ?? null}
     }
-    const input = valueAt(root, segments)
+    const input = inputAt(segments)
     const {type, msg, ctx} = describe(error, input)
     return {loc: [LOCATION_NAMES[part], ...segments], msg, type, input: input ?? null, ...(ctx ? {ctx} : {})}
   })

@@ -17,9 +17,17 @@ export function repoUrlProblem(url: string): string | null {
   return null
 }
 
-/** Hides credentials in URLs (`https://user:token@host` becomes `https://***@host`). */
+/** The userinfo of a URL: everything up to the last `@` before the path, query or fragment (a password may hold an `@`). */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi
+/** Query parameters whose names say their values are secrets: `token`, `access_token`, `password`, `api_key`, `sig`... */
+const SECRET_PARAMETER = /([?&;][\w.-]*?(?:token|pass(?:word|wd)?|pwd|secret|key|auth|sig(?:nature)?|credential)[\w.-]*=)[^&;#\s'"]*/gi
+
+/**
+ * Hides credentials in URLs: `https://user:p@ss@host` becomes `https://***@host`, and
+ * `?token=SECRET` becomes `?token=***`. Anything shown of a repository URL goes through here.
+ */
 export function redactUrls(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi, '$1***@')
+  return text.replace(URL_USERINFO, '$1***@').replace(SECRET_PARAMETER, '$1***')
 }
 
 /** Where things live under the data dir. Every name in a path has passed ALIAS/USERNAME patterns. */

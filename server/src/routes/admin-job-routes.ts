@@ -1,11 +1,12 @@
 import type {FastifyInstance} from 'fastify'
 import {requireAdmin} from '../http/auth-hooks.js'
+import {QUERY_INTEGER} from '../http/validation.js'
 import {cleanupMessage, deleteExpiredJobs} from '../jobs/handlers/retention.js'
 import type {Services} from '../services.js'
 
 const MAX_AGE_HOURS_LIMIT = 8760
 
-const cleanupSchema = {querystring: {type: 'object', properties: {max_age_hours: {type: 'integer'}}}}
+const cleanupSchema = {querystring: {type: 'object', properties: {max_age_hours: QUERY_INTEGER}}}
 
 export function registerAdminJobRoutes(app: FastifyInstance, services: Services): void {
   const admin = requireAdmin(services)

@@ -51,23 +51,25 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
 
   app.post<{Body: {username: string; password: string}}>('/auth/login', {schema: loginSchema}, async (request) => {
     const startedMs = Date.now()
-    const retryAfter = loginLimiter.retryAfterSeconds(request.ip)
+    const {username, password} = request.body
+    const retryAfter = loginLimiter.retryAfterSeconds(username, request.ip)
     if (retryAfter > 0) throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
-    const user = users.find(request.body.username)
+    loginLimiter.recordAttempt(username, request.ip)
+    const user = users.find(username)
     // An unknown user costs the same scrypt as a wrong password: timing tells nothing.
-    const passwordMatches = await verifyPassword(request.body.password, user?.password_hash ?? dummyPasswordHash)
+    const passwordMatches = await verifyPassword(password, user?.password_hash ?? dummyPasswordHash)
     if (!user || !passwordMatches) {
-      loginLimiter.recordFailure(request.ip)
       await delay(Math.max(0, LOGIN_FAILURE_FLOOR_MS - (Date.now() - startedMs)))
       throw unauthorized('Invalid credentials')
     }
-    loginLimiter.reset(request.ip)
-    const access = await accessTokens.issue(user.username, user.role)
+    loginLimiter.succeeded(username, request.ip)
+    const session = refreshTokens.startFamily(user.username)
+    const access = await accessTokens.issue(user.username, user.role, {sid: session.familyId})
     return {
       access_token: access.token,
       token_type: 'bearer',
       user: userBody(user),
-      refresh_token: refreshTokens.startFamily(user.username),
+      refresh_token: session.token,
       refresh_token_expires_in: refreshTokens.ttlSeconds,
     }
   })
@@ -76,7 +78,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     const rotated = refreshTokens.rotate(request.body.refresh_token)
     const user = users.find(rotated.username)
     if (!user) throw unauthorized('User not found')
-    const access = await accessTokens.issue(user.username, user.role)
+    const access = await accessTokens.issue(user.username, user.role, {sid: rotated.familyId})
     return {
       access_token: access.token,
       refresh_token: rotated.token,

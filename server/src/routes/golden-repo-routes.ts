@@ -59,7 +59,8 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     const params = {alias: body.alias, repoUrl: body.repo_url, defaultBranch: body.default_branch ?? null, description: body.description ?? null}
     const job = submitUnique(
       services,
-      {operationType: 'add_golden_repo', username: principalOf(request).username, repository: body.alias, run: (context) => addGoldenRepo(context, deps, params)},
+      principalOf(request),
+      {operationType: 'add_golden_repo', repository: body.alias, run: (context) => addGoldenRepo(context, deps, params)},
       false,
     )
     return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${body.alias}' addition started`})
@@ -69,9 +70,9 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     const golden = existingGolden(request.params.alias)
     const job = submitUnique(
       services,
+      principalOf(request),
       {
         operationType: 'global_repo_refresh',
-        username: principalOf(request).username,
         repository: golden.alias,
         run: (context) =>
           syncWorkingCopy(
@@ -96,9 +97,9 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     const golden = existingGolden(request.params.alias)
     submitUnique(
       services,
+      principalOf(request),
       {
         operationType: 'remove_golden_repo',
-        username: principalOf(request).username,
         repository: golden.alias,
         run: (context) =>
           removeWorkingCopy(context, deps, {

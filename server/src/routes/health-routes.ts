@@ -1,5 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 import {storageFailureMessage} from '../db/storage-errors.js'
+import type {Principal} from '../auth/authenticator.js'
+import {isAdmin} from '../http/auth-hooks.js'
 import type {JobRow} from '../jobs/job-row.js'
 import {HOUR_US} from '../jobs/handlers/retention.js'
 import type {Services} from '../services.js'
@@ -30,17 +32,32 @@ function stuckJobs(services: Services, nowUs: number): JobRow[] {
     .filter((row) => row.updated_us < cutoffUs)
 }
 
+/** The stuck jobs the caller may see by name: an admin all of them, anyone else their own. */
+function stuckDetails(stuck: JobRow[], viewer: Principal, nowUs: number): Record<string, unknown>[] {
+  return stuck
+    .filter((row) => isAdmin(viewer) || row.username === viewer.username)
+    .map((row) => ({
+      job_id: row.job_id,
+      operation_type: row.operation_type,
+      username: row.username,
+      seconds_since_progress: secondsBetween(row.updated_us, nowUs),
+    }))
+}
+
 /**
- * `GET /health`, no authentication: the server's state with a jobs section. `degraded` when a
- * running job is stuck, the queue is backed up or the data dir's storage is full or failing
- * (writes are refused then); `unhealthy` (503) when the database cannot be read.
+ * `GET /health`: the server's state with a jobs section. `degraded` when a running job is stuck,
+ * the queue is backed up or the data dir's storage is full or failing (writes are refused then);
+ * `unhealthy` (503) when the database cannot be read. Without a token it tells counts only
+ * (clients read `features` from it before they log in); with one it also names the stuck jobs
+ * the caller may see. A token that is sent must be valid.
  */
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
-  app.get('/health', async (_request, reply) => {
+  app.get('/health', async (request, reply) => {
     const database = databaseStatus(services)
     if (database === 'error') {
       return reply.code(503).send({status: 'unhealthy', timestamp: isoZ(), version: services.version, features: FEATURES, database: {status: database}})
     }
+    const viewer = request.headers.authorization === undefined ? null : await services.authenticator.authenticate(request)
     const nowUs = nowMicros()
     const counts = services.jobs.countsByStatus()
     const oldestPending = services.jobs.oldestPending()
@@ -68,12 +85,8 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
         pending: counts.pending ?? 0,
         running: counts.running ?? 0,
         oldest_pending_age_seconds: oldestPendingAge,
-        stuck: stuck.map((row) => ({
-          job_id: row.job_id,
-          operation_type: row.operation_type,
-          username: row.username,
-          seconds_since_progress: secondsBetween(row.updated_us, nowUs),
-        })),
+        stuck_count: stuck.length,
+        ...(viewer === null ? {} : {stuck: stuckDetails(stuck, viewer, nowUs)}),
         failed_last_hour: services.jobs.failedSince(nowUs - HOUR_US),
         by_status: counts,
       },

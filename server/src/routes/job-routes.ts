@@ -1,7 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 import {isAdmin, principalOf, requireUser} from '../http/auth-hooks.js'
 import {HttpError, RequestValidationError} from '../http/errors.js'
-import type {ValidationItem} from '../http/validation.js'
+import {QUERY_INTEGER, type ValidationItem} from '../http/validation.js'
 import {toWireJob, ACTIVE_STATUSES} from '../jobs/job-row.js'
 import type {Services} from '../services.js'
 import {parseIsoMicros} from '../time.js'
@@ -29,8 +29,8 @@ const listSchema = {
     type: 'object',
     properties: {
       status: text,
-      limit: {type: 'integer'},
-      offset: {type: 'integer'},
+      limit: QUERY_INTEGER,
+      offset: QUERY_INTEGER,
       operation_type: text,
       repository: text,
       since: text,

@@ -1,7 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 import {principalOf, requireUser} from '../http/auth-hooks.js'
 import {HttpError} from '../http/errors.js'
-import {submitUnique} from '../http/job-submission.js'
+import {submitJob, submitUnique} from '../http/job-submission.js'
 import {activateRepo} from '../jobs/handlers/activate-repo.js'
 import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
 import {removeWorkingCopy} from '../jobs/handlers/remove-working-copy.js'
@@ -51,7 +51,7 @@ const syncSchema = {
 }
 
 export function registerRepoRoutes(app: FastifyInstance, services: Services, deps: RepoJobDeps): void {
-  const {repos, jobs, engine} = services
+  const {repos, jobs} = services
   const user = requireUser(services)
 
   const existingActivated = (username: string, userAlias: string): ActivatedRepoRow => {
@@ -73,24 +73,26 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
       {field: 'user_alias', value: body.user_alias, kind: 'alias'},
       {field: 'branch_name', value: body.branch_name, kind: 'branch'},
     ])
-    const {username} = principalOf(request)
+    const principal = principalOf(request)
+    const {username} = principal
     if (!repos.golden(body.golden_repo_alias)) throw new HttpError(404, `Golden repository '${body.golden_repo_alias}' not found`)
     const inFlight = jobs.findActive('activate_repository', userAlias, username)
     if (inFlight) return reply.code(200).send({job_id: inFlight.job_id, message: `Activation of repository '${userAlias}' is already in progress`})
     if (repos.activated(username, userAlias)) return reply.code(200).send({job_id: '', message: `Repository '${userAlias}' is already activated`})
     const params = {goldenAlias: body.golden_repo_alias, userAlias, branch: body.branch_name ?? null}
-    const job = engine.submit({operationType: 'activate_repository', username, repository: userAlias, run: (context) => activateRepo(context, deps, params)})
+    const job = submitJob(services, principal, {operationType: 'activate_repository', repository: userAlias, run: (context) => activateRepo(context, deps, params)})
     return reply.code(202).send({job_id: job.job_id, message: `Repository '${userAlias}' activation started`})
   })
 
   app.delete<{Params: {user_alias: string}}>('/api/repos/:user_alias', {preValidation: user}, async (request, reply) => {
-    const {username} = principalOf(request)
+    const principal = principalOf(request)
+    const {username} = principal
     const activated = existingActivated(username, request.params.user_alias)
     const job = submitUnique(
       services,
+      principal,
       {
         operationType: 'deactivate_repository',
-        username,
         repository: activated.user_alias,
         run: (context) =>
           removeWorkingCopy(context, deps, {
@@ -106,16 +108,17 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
   })
 
   app.post<{Body: SyncBody}>('/api/repos/sync', {schema: syncSchema, preValidation: user}, async (request, reply) => {
-    const {username} = principalOf(request)
+    const principal = principalOf(request)
+    const {username} = principal
     const body = request.body
     const activated = existingActivated(username, body.repository_alias)
     const options = {force: body.force ?? false, full_reindex: body.full_reindex ?? false, incremental: body.incremental ?? true}
     const alias = activated.user_alias
     const job = submitUnique(
       services,
+      principal,
       {
         operationType: 'sync_repository',
-        username,
         repository: alias,
         run: (context) =>
           syncWorkingCopy(

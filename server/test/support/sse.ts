@@ -1,3 +1,6 @@
+import {once} from 'node:events'
+import {connect, type Socket} from 'node:net'
+
 /** A minimal Server-Sent Events reader over fetch, for the tests. */
 export interface SseEvent {
   event: string
@@ -7,11 +10,16 @@ export interface SseEvent {
 
 export interface EventStream {
   status: number
+  headers: Headers
   contentType: string | null
+  /** The parsed body of an answer that is not a stream (an error). */
+  errorBody?: unknown
   /** Every event received so far. */
   events: SseEvent[]
   /** Comment lines (`: ...`) received so far. */
   comments: string[]
+  /** Resolves when the server ends the stream (not when close() aborts it). */
+  ended: Promise<void>
   /** Resolves with the first event (already received or arriving) that matches. */
   next(matches: (event: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>
   close(): void
@@ -23,8 +31,11 @@ export async function openEventStream(url: string, token?: string): Promise<Even
   const events: SseEvent[] = []
   const comments: string[] = []
   const waiters = new Set<() => void>()
+  let markEnded = () => {}
   const stream: EventStream = {
+    ended: new Promise<void>((resolve) => (markEnded = resolve)),
     status: response.status,
+    headers: response.headers,
     contentType: response.headers.get('content-type'),
     events,
     comments,
@@ -47,7 +58,10 @@ export async function openEventStream(url: string, token?: string): Promise<Even
     },
     close: () => controller.abort(),
   }
-  if (!response.ok || !response.body) return stream
+  if (!response.ok || !response.body) {
+    stream.errorBody = await response.json()
+    return stream
+  }
   void (async () => {
     const decoder = new TextDecoder()
     let buffer = ''
@@ -73,9 +87,23 @@ export async function openEventStream(url: string, token?: string): Promise<Even
           }
         }
       }
+      markEnded()
     } catch {
       // aborted by close() or by the server going away
     }
   })()
   return stream
+}
+
+/**
+ * A client that asks for the event stream and then never reads from the socket, like a hostile
+ * client or a suspended watcher: the server's writes pile up against it.
+ */
+export async function openStalledStream(serverUrl: string, token: string, query = ''): Promise<Socket> {
+  const {hostname, port} = new URL(serverUrl)
+  const socket = connect({host: hostname, port: Number(port)})
+  await once(socket, 'connect')
+  socket.pause()
+  socket.write(`GET /api/jobs/events${query} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`)
+  return socket
 }
