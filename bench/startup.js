@@ -2,7 +2,7 @@
  * `npm run bench:startup`: what `cidx jobs list --json` costs next to a bare Node process doing
  * the same HTTP request with node:http. Budget (issue 3, "Speed"): ratio of medians <= 2.5.
  *
- * It builds dist/ (tsc + scripts/bundle.js), stages the CLI as it is installed (package.json,
+ * It builds dist/ (tsc + scripts/bundle/), stages the CLI as it is installed (package.json,
  * bin/run.js, dist/ and a freshly generated oclif manifest, node_modules linked) in a scratch
  * directory, so production mode is measured and no manifest ever appears in the working tree
  * (it would make the tests load dist/). It starts the local server on loopback with one page of
@@ -69,7 +69,7 @@ function build() {
 
 /**
  * The CLI as `npm install` lays it out, with the manifest `npm pack` adds; returns its bin/run.js.
- * `bundled: false` stages tsc's output alone, the CLI as it would be without scripts/bundle.js.
+ * `bundled: false` stages tsc's output alone, the CLI as it would be without scripts/bundle/.
  */
 function stageInstalledCli(dir, {bundled}) {
   mkdirSync(join(dir, 'bin'), {recursive: true})
@@ -205,7 +205,7 @@ async function main() {
     const list = (runJs, extraEnv = {}) => () => timed(process.execPath, [runJs, 'jobs', 'list', '--json'], {...context, env: {...env, ...extraEnv}})
     const cli = {name: '`cidx jobs list --json`', run: list(bundledRunJs)}
     const coldCache = {name: '… with an empty code cache (a first run)', run: () => list(bundledRunJs, {CIDX_CACHE_DIR: join(scratch, `cold-${firstRuns++}`)})()}
-    const unbundled = {name: '… without scripts/bundle.js (tsc output only)', run: list(unbundledRunJs)}
+    const unbundled = {name: '… without scripts/bundle/ (tsc output only)', run: list(unbundledRunJs)}
     const bare = {name: 'bare `node -e` with node:http', run: () => timed(process.execPath, ['-e', BARE_SCRIPT], context)}
     const budgetTimes = await measure([cli], bare)
     const ratio = median(budgetTimes.get(cli)) / median(budgetTimes.get(bare))

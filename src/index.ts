@@ -1,6 +1,10 @@
 /**
- * The entry bin/run.js imports. As compiled by tsc it re-exports oclif's `execute`; `npm run build`
- * (scripts/bundle.js) then replaces dist/index.js with a loader that runs the whole CLI from one
- * bundle with the V8 code cache, which is what keeps `cidx` quick to start (README, "Start-up time").
+ * What bin/run.js imports (`execute`) and the one module oclif loads from this package
+ * (package.json `oclif`): the command map, the help class and the postrun hook, each by the export
+ * name package.json gives. `npm run build` replaces dist/index.js with a loader that takes all of
+ * them from one bundle with the V8 code cache, so a run loads no other file of dist/ (docs/build.md).
  */
 export {execute} from '@oclif/core'
+export {COMMANDS} from './commands.js'
+export {default as CidxHelp} from './help.js'
+export {default as extendCompletion} from './hooks/extend-completion.js'

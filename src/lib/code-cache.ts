@@ -1,5 +1,5 @@
 /**
- * Loads the bundled CLI (dist/cidx.cjs, made by scripts/bundle.js) with V8's code cache, so that
+ * Loads the bundled CLI (dist/cidx.cjs, made by scripts/bundle/) with V8's code cache, so that
  * after the first run V8 no longer parses and compiles its megabyte of JavaScript: that was the
  * largest cost left in starting `cidx` once the modules were bundled (bench/reports/startup.md).
  * Node 22 does this itself (`module.enableCompileCache`); Node 20 has only the building blocks,
@@ -65,8 +65,9 @@ function writeCache(dir: string, file: string, data: Buffer, bundleName: string)
 
 /**
  * How bundled code reaches `import()`. Code compiled by vm.Script cannot run `import()` itself once
- * it comes from the code cache (Node 20 loses the script's loader then), so scripts/bundle.js
- * routes the bundle's `await import(...)` calls to this function, which lives in a normal module.
+ * it comes from the code cache (Node 20 loses the script's loader then), so the build
+ * (scripts/bundle/dynamic-imports.js) routes the bundle's `await import(...)` calls to this
+ * function, which lives in a normal module.
  */
 export const DYNAMIC_IMPORT = Symbol.for('cidx.import')
 
@@ -79,8 +80,8 @@ type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: Module,
 
 /**
  * Runs a CommonJS file like `require` does, registered under its path in `require.cache` (so a
- * later `require` of it, e.g. from the command stubs, gets this very instance), but compiled
- * with the code cache when there is a valid one.
+ * later `require` of it gets this very instance), but compiled with the code cache when there is
+ * a valid one.
  */
 export function loadWithCodeCache<T>(bundle: URL | string, options: LoadOptions): LoadResult<T> {
   const filename = bundle instanceof URL ? fileURLToPath(bundle) : bundle

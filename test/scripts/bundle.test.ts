@@ -2,7 +2,7 @@ import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
@@ -10,11 +10,16 @@ import {promisify} from 'node:util'
 import type {Job} from '../../src/lib/job.js'
 
 const run = promisify(execFile)
+
+/** The part of a NODE_V8_COVERAGE report these tests read. */
+interface V8Coverage {
+  result: Array<{url: string; functions: Array<{functionName: string; ranges: Array<{count: number}>}>}>
+}
 const ROOT = new URL('../..', import.meta.url).pathname
 const DIST = join(ROOT, 'dist')
 
-/** What `npm run build` (tsc + scripts/bundle.js) leaves in dist/; `npm test` builds first. */
-describe('scripts/bundle.js: the built CLI', function () {
+/** What `npm run build` (tsc + scripts/bundle/) leaves in dist/; `npm test` builds first. */
+describe('scripts/bundle: the built CLI', function () {
   this.timeout(60_000)
   let server: ServerHandle
   let base: string
@@ -40,13 +45,7 @@ describe('scripts/bundle.js: the built CLI', function () {
     await rm(base, {recursive: true, force: true})
   })
 
-  it('keeps the paths oclif loads, as stubs that take their module from dist/cidx.cjs', async () => {
-    // Commands and hooks, loaded on every run, are CommonJS (their directory's package.json says so); the help class stays an ES module.
-    const stub = await readFile(join(DIST, 'commands', 'jobs', 'list.js'), 'utf8')
-    expect(stub).to.include('module.exports = require("../../cidx.cjs").modules["commands/jobs/list.js"]')
-    expect(await readFile(join(DIST, 'hooks', 'extend-completion.js'), 'utf8')).to.include('require("../cidx.cjs")')
-    for (const dir of ['commands', 'hooks']) expect(JSON.parse(await readFile(join(DIST, dir, 'package.json'), 'utf8'))).to.deep.equal({type: 'commonjs'})
-    expect(await readFile(join(DIST, 'help.js'), 'utf8')).to.include('createRequire(import.meta.url)("./cidx.cjs").modules["help.js"]')
+  it('makes dist/index.js a loader that takes the CLI from dist/cidx.cjs with the code cache', async () => {
     expect(await readFile(join(DIST, 'index.js'), 'utf8')).to.include("createRequire(import.meta.url)('./code-cache.cjs')")
   })
 
@@ -60,7 +59,7 @@ describe('scripts/bundle.js: the built CLI', function () {
     expect(await list()).to.deep.equal(first)
   })
 
-  it('loads none of the built-in modules a listing does not use (the deferrals of scripts/bundle.js)', async () => {
+  it('loads none of the built-in modules a listing does not use (the deferrals of scripts/bundle/patches.js)', async () => {
     const record = join(base, 'modules.json')
     const preload = join(base, 'record-modules.cjs')
     await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.moduleLoadList)))\n`)
@@ -76,5 +75,67 @@ describe('scripts/bundle.js: the built CLI', function () {
     const usage = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--status', 'nope'], {env, cwd: base}).catch((error: {code: number; stderr: string}) => error)
     expect(usage).to.include({code: 2})
     expect((usage as {stderr: string}).stderr).to.match(/^Error: Unknown status "nope"/)
+  })
+
+  /**
+   * The CLI as `npm install` lays it out, with the manifest `npm pack` adds (without it oclif
+   * loads every command to describe them), but of dist/ only what the bundled CLI should need.
+   */
+  describe('installed with the manifest, dist/ reduced to the loader, the bundle and the cache loader', () => {
+    const BUNDLED = ['index.js', 'cidx.cjs', 'code-cache.cjs']
+    let installed: string
+    let installedEnv: NodeJS.ProcessEnv
+
+    before(async () => {
+      installed = join(base, 'installed')
+      await mkdir(join(installed, 'bin'), {recursive: true})
+      await mkdir(join(installed, 'dist'))
+      await cp(join(ROOT, 'package.json'), join(installed, 'package.json'))
+      await cp(join(ROOT, 'bin', 'run.js'), join(installed, 'bin', 'run.js'))
+      for (const file of BUNDLED) await cp(join(DIST, file), join(installed, 'dist', file))
+      await symlink(join(ROOT, 'node_modules'), join(installed, 'node_modules'), 'dir')
+      installedEnv = {...env, CIDX_CACHE_DIR: join(base, 'installed-cache'), OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}
+      await run(join(ROOT, 'node_modules', '.bin', 'oclif'), ['manifest'], {env: installedEnv, cwd: installed})
+    })
+
+    const cidx = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => run(process.execPath, [join(installed, 'bin', 'run.js'), ...args], {env: {...installedEnv, ...extraEnv}, cwd: base})
+
+    /**
+     * The bundle's modules that wait for their first use (`lazy`) and those of them a run evaluated:
+     * V8 coverage names each one's function by the module's path (esbuild's `__esm` keys).
+     */
+    async function modulesOf(args: string[]): Promise<{lazy: string[]; evaluated: string[]}> {
+      const coverage = await mkdtemp(join(base, 'coverage-'))
+      await cidx(args, {NODE_V8_COVERAGE: coverage})
+      const reports = await Promise.all((await readdir(coverage)).map(async (file) => JSON.parse(await readFile(join(coverage, file), 'utf8')) as V8Coverage))
+      const bundle = reports.flatMap((report) => report.result).find((script) => script.url.endsWith('/dist/cidx.cjs'))
+      expect(bundle, 'V8 coverage of dist/cidx.cjs').not.to.equal(undefined)
+      const modules = bundle!.functions.filter((fn) => /^(dist|node_modules)\/.+\.[cm]?js$/.test(fn.functionName))
+      return {lazy: modules.map((fn) => fn.functionName), evaluated: modules.filter((fn) => fn.ranges[0].count > 0).map((fn) => fn.functionName)}
+    }
+
+    const COMMAND_MODULES = ['cancel', 'list', 'recent-ids', 'status', 'watch'].map((name) => `dist/commands/jobs/${name}.js`).concat(['login', 'logout', 'whoami'].map((name) => `dist/commands/${name}.js`))
+    const GOT = 'node_modules/got/dist/source/index.js'
+
+    it('lists, shows help and extends the completion (the hook) from those three files', async () => {
+      const jobs = JSON.parse((await cidx(['jobs', 'list', '--json'])).stdout) as Job[]
+      expect(jobs.map((job) => job.status)).to.deep.equal(['running', 'completed'])
+      expect((await cidx(['jobs', 'list', '--help'])).stdout).to.include('EXIT CODES')
+      await cidx(['autocomplete', 'bash'])
+      const script = await readFile(join(base, 'installed-cache', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+      expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
+    })
+
+    it('evaluates only the command a run asks for', async () => {
+      const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--json'])
+      expect(lazy).to.include.members([...COMMAND_MODULES, GOT])
+      expect(evaluated.filter((module) => COMMAND_MODULES.includes(module))).to.deep.equal(['dist/commands/jobs/list.js'])
+    })
+
+    it("shows a command's help without evaluating any command or got", async () => {
+      const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--help'])
+      expect(lazy).to.include.members([...COMMAND_MODULES, GOT])
+      expect(evaluated.filter((module) => COMMAND_MODULES.includes(module) || module === GOT)).to.deep.equal([])
+    })
   })
 })
