@@ -1,6 +1,6 @@
 import {CommandHelp, Help} from '@oclif/core'
 
-import {ENVIRONMENT_HELP, EXIT_CODES_HELP} from './lib/base-command.js'
+import {ENVIRONMENT_HELP, EXIT_CODES_HELP} from './base-command.js'
 
 type Section = ReturnType<CommandHelp['sections']>[number]
 

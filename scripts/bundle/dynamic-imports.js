@@ -1,5 +1,5 @@
 /**
- * Code compiled with V8's code cache cannot run `import()` on Node 20 (see src/lib/code-cache.ts),
+ * Code compiled with V8's code cache cannot run `import()` on Node 20 (see src/support/code-cache.ts),
  * so the dependencies' `await import(path)` calls with a computed path (oclif loads the CLI's
  * dist/index.js and other plugins' files with them) go through the function the loader provides;
  * bundled without the loader (`require('./cidx.cjs')`), they fall back to `import()`. Imports of a

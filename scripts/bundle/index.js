@@ -9,7 +9,7 @@
  *   `await import()` (listr2, the proxy agent, the table code) only when used. The dependencies
  *   are patched to defer what a run does not use (patches.js, applied by apply-patches.js).
  * - dist/index.js becomes a loader that takes the exports from the bundle through
- *   src/lib/code-cache.ts (as CommonJS: dist/code-cache.cjs), so V8 compiles the bundle once and
+ *   src/support/code-cache.ts (as CommonJS: dist/code-cache.cjs), so V8 compiles the bundle once and
  *   reuses the compiled code on later runs (oclif-target.js).
  *
  * tsc's other output stays in dist/ as it is, unused by the bundled CLI. The sources, the tests and
@@ -60,7 +60,7 @@ const bundled = readFileSync(BUNDLE, 'utf8')
 checkNoImportCalls(bundled)
 const key = createHash('sha256').update(bundled).digest('hex').slice(0, 16)
 
-await build({...NODE_CJS, entryPoints: [join(DIST, 'lib', 'code-cache.js')], outfile: join(DIST, 'code-cache.cjs')})
+await build({...NODE_CJS, entryPoints: [join(DIST, 'support', 'code-cache.js')], outfile: join(DIST, 'code-cache.cjs')})
 writeFileSync(join(DIST, 'index.js'), loaderSource(exported, key))
 rmSync(join(DIST, 'index.js.map'), {force: true})
 process.stderr.write(`bundle: ${commandIds.length} commands in ${relative(process.cwd(), BUNDLE)} (${Math.round(Buffer.byteLength(bundled) / 1024)} KiB), key ${key}\n`)

@@ -1,11 +1,11 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../lib/base-command.js'
-import {resolveLoginTarget} from '../lib/config.js'
-import {UsageError} from '../lib/errors.js'
-import {promptPassword, promptText, readAllStdin} from '../lib/prompt.js'
-import {safeText} from '../lib/safe-text.js'
-import {writeSession} from '../lib/session-store.js'
+import {BaseCommand} from '../base-command.js'
+import {resolveLoginTarget} from '../auth/config.js'
+import {UsageError} from '../errors.js'
+import {promptPassword, promptText, readAllStdin} from '../ui/prompt.js'
+import {safeText} from '../ui/safe-text.js'
+import {writeSession} from '../auth/session-store.js'
 
 /** What `cidx login --json` prints. Never a token. */
 export interface LoginResult {
@@ -36,7 +36,7 @@ export default class Login extends BaseCommand<typeof Login> {
     const username = target.username ?? (await this.askUsername())
     const password = await this.readPassword(username, target.server)
 
-    const {CidxClient} = await import('../lib/cidx-client.js')
+    const {CidxClient} = await import('../client/cidx-client.js')
     const client = new CidxClient({
       credentials: {serverUrl: target.server, source: target.source},
       debug: this.debugSink(),

@@ -1,6 +1,6 @@
-import {normalizeServerUrl} from '../lib/config.js'
-import {BaseCommand} from '../lib/base-command.js'
-import {clearSession} from '../lib/session-store.js'
+import {normalizeServerUrl} from '../auth/config.js'
+import {BaseCommand} from '../base-command.js'
+import {clearSession} from '../auth/session-store.js'
 
 export interface LogoutResult {
   server: string | null

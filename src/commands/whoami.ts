@@ -1,7 +1,7 @@
-import {resolveCredentials} from '../lib/config.js'
-import {BaseCommand} from '../lib/base-command.js'
-import {describeIdentity, formatIdentity} from '../lib/identity.js'
-import {safeText} from '../lib/safe-text.js'
+import {resolveCredentials} from '../auth/config.js'
+import {BaseCommand} from '../base-command.js'
+import {describeIdentity, formatIdentity} from '../auth/identity.js'
+import {safeText} from '../ui/safe-text.js'
 
 /** What `cidx whoami --json` prints. Never a token. */
 export interface WhoamiResult {

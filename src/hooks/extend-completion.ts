@@ -10,7 +10,7 @@ const GENERATING_COMMANDS = new Set(['autocomplete', 'autocomplete:create'])
  */
 const hook: Hook.Postrun = async function ({Command, config}) {
   if (!GENERATING_COMMANDS.has(Command.id)) return
-  const {extendBashCompletion} = await import('../lib/completion.js')
+  const {extendBashCompletion} = await import('../completion/completion.js')
   await extendBashCompletion(config)
 }
 

@@ -5,9 +5,9 @@ import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {startHangingGitServer} from '../../server/test/support/hanging-git-server.js'
-import type {CancelResult} from '../../src/lib/cancel.js'
+import type {CancelResult} from '../../src/cancel/cancel.js'
 import {replaceStdin} from './auth-helpers.js'
-import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../support/watch-harness.js'
+import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../helpers/watch-harness.js'
 
 /**
  * `jobs cancel` against the local server over real HTTP, with real jobs: activations that clone

@@ -6,9 +6,9 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
 
 import {ROOT, run, type RunResult, type UserHome, userHome} from '../ecosystem/support.js'
-import {type FakeCidx, fakeJwt, pythonIso, startFakeCidx, type WireJob, wireJob} from '../support/fake-cidx.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../support/hostile-text.js'
-import {type LoopbackProxy, loopbackProxy} from '../support/loopback-proxy.js'
+import {type FakeCidx, fakeJwt, pythonIso, startFakeCidx, type WireJob, wireJob} from '../helpers/fake-cidx.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/hostile-text.js'
+import {type LoopbackProxy, loopbackProxy} from '../helpers/loopback-proxy.js'
 
 /**
  * A server that writes terminal control codes (window title, screen clear, cursor moves,

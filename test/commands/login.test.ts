@@ -7,7 +7,7 @@ import {type AddressInfo, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {readSession, sessionPath, writeSession} from '../../src/lib/session-store.js'
+import {readSession, sessionPath, writeSession} from '../../src/auth/session-store.js'
 import {type CliSandbox, cliSandbox, fakeJwt, replaceStdin} from './auth-helpers.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

@@ -2,7 +2,7 @@ import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {writeFile} from 'node:fs/promises'
 
-import {idCachePath, rememberJobs} from '../../src/lib/id-cache.js'
+import {idCachePath, rememberJobs} from '../../src/completion/id-cache.js'
 import {type CliSandbox, cliSandbox} from './auth-helpers.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

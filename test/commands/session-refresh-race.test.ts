@@ -6,7 +6,7 @@ import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type LoopbackProxy, loopbackProxy, passThrough} from '../support/loopback-proxy.js'
+import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/loopback-proxy.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const RUN_JS = join(ROOT, 'bin', 'run.js')

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {mkdir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {cachedTokenStore, readSession, writeSession} from '../../src/lib/session-store.js'
+import {cachedTokenStore, readSession, writeSession} from '../../src/auth/session-store.js'
 import {type CliSandbox, cliSandbox, fakeJwt} from './auth-helpers.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

@@ -4,9 +4,9 @@ import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
-import {idCachePath} from '../../src/lib/id-cache.js'
-import {KNOWN_STATUSES} from '../../src/lib/job.js'
-import {type FakeCidx, pythonIso, startFakeCidx, wireJob} from '../support/fake-cidx.js'
+import {idCachePath} from '../../src/completion/id-cache.js'
+import {KNOWN_STATUSES} from '../../src/jobs/job.js'
+import {type FakeCidx, pythonIso, startFakeCidx, wireJob} from '../helpers/fake-cidx.js'
 import {installDevCli, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
 
 /**

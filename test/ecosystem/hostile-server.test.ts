@@ -4,7 +4,7 @@ import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type HostileServer, startHostileServer} from '../support/hostile-server.js'
+import {type HostileServer, startHostileServer} from '../helpers/hostile-server.js'
 import {ROOT, type UserHome, userHome} from './support.js'
 
 const RUN_JS = join(ROOT, 'bin', 'run.js')

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {Job} from '../../src/lib/job.js'
+import type {Job} from '../../src/jobs/job.js'
 import {packOnce, ROOT, run, seededServer, userHome} from './support.js'
 
 /** Paths in the tarball that belong to development, never to users. */

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import type {Job} from '../../src/lib/job.js'
+import type {Job} from '../../src/jobs/job.js'
 import {packOnce, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
 
 /**

@@ -19,7 +19,7 @@ export interface RunResult {
 /**
  * Runs a program to its end; never throws for a non-zero exit (the tests assert on the code).
  * Children get no NODE_V8_COVERAGE: the installed copies and their source maps would be counted
- * as src/lib under c8 (coverage comes from the in-process tests).
+ * as src/ under c8 (coverage comes from the in-process tests).
  */
 export function run(file: string, args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
   const env = {...(options.env ?? process.env)}

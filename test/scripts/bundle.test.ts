@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import type {Job} from '../../src/lib/job.js'
+import type {Job} from '../../src/jobs/job.js'
 
 const run = promisify(execFile)
 

@@ -1,17 +1,17 @@
 import {Args, Flags} from '@oclif/core'
 
-import {JobsCommand} from '../../lib/base-command.js'
-import {type CancelResult, cancelJobs} from '../../lib/cancel.js'
-import {createCancelRenderer, formatSelection} from '../../lib/cancel-render.js'
-import {UsageError} from '../../lib/errors.js'
-import type {Job} from '../../lib/job.js'
-import {resolveJob} from '../../lib/job-id.js'
-import type {JobsClient} from '../../lib/jobs-client.js'
-import {buildListQuery, STATUS_HELP} from '../../lib/list-flags.js'
-import {confirm} from '../../lib/prompt.js'
-import {createStopSignal} from '../../lib/stop-signal.js'
-import {detectTerminal} from '../../lib/terminal.js'
-import {parseDurationFlag} from '../../lib/time.js'
+import {JobsCommand} from '../../base-command.js'
+import {type CancelResult, cancelJobs} from '../../cancel/cancel.js'
+import {createCancelRenderer, formatSelection} from '../../cancel/cancel-render.js'
+import {UsageError} from '../../errors.js'
+import type {Job} from '../../jobs/job.js'
+import {resolveJob} from '../../jobs/job-id.js'
+import type {JobsClient} from '../../client/jobs-client.js'
+import {buildListQuery, STATUS_HELP} from '../../jobs/list-flags.js'
+import {confirm} from '../../ui/prompt.js'
+import {createStopSignal} from '../../support/stop-signal.js'
+import {detectTerminal} from '../../ui/terminal.js'
+import {parseDurationFlag} from '../../support/time.js'
 
 /** What a filter selects when --status is not given: the jobs a server will cancel. */
 const CANCELLABLE_STATUSES = ['queued', 'running']
@@ -113,7 +113,7 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
 
   private async select(client: JobsClient): Promise<Job[]> {
     const query = buildListQuery({...this.flags, status: this.flags.status ?? CANCELLABLE_STATUSES})
-    const {collectJobs} = await import('../../lib/jobs-client.js')
+    const {collectJobs} = await import('../../client/jobs-client.js')
     const {jobs, serverStoppedEarly} = await collectJobs(client, query, {limit: MAX_SELECTION + 1})
     if (jobs.length > MAX_SELECTION) {
       throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)

@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {JobsCommand} from '../../lib/base-command.js'
-import type {Job} from '../../lib/job.js'
-import type {CollectedJobs, JobsClient} from '../../lib/jobs-client.js'
-import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../lib/list-flags.js'
-import {safeText} from '../../lib/safe-text.js'
+import {JobsCommand} from '../../base-command.js'
+import type {Job} from '../../jobs/job.js'
+import type {CollectedJobs, JobsClient} from '../../client/jobs-client.js'
+import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../jobs/list-flags.js'
+import {safeText} from '../../ui/safe-text.js'
 
 type Caller = {username: string | null; role: string | null}
 
@@ -46,7 +46,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const query = buildListQuery(flags)
     const sort = parseSort(flags.sort)
     const client = await this.jobsClient()
-    const {collectJobs} = await import('../../lib/jobs-client.js')
+    const {collectJobs} = await import('../../client/jobs-client.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
     const [collected, caller] = await Promise.all([
       collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
@@ -60,7 +60,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
       await this.printTable(client, jobs, collected, caller)
     }
 
-    const {rememberJobs} = await import('../../lib/id-cache.js')
+    const {rememberJobs} = await import('../../completion/id-cache.js')
     await rememberJobs(this.config.configDir, jobs)
     return jobs
   }
@@ -76,8 +76,8 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
 
   private async printTable(client: JobsClient, jobs: Job[], collected: CollectedJobs, caller: Caller | undefined): Promise<void> {
     const [{listFooter, renderJobTable, shouldShowUser}, {detectTerminal}] = await Promise.all([
-      import('../../lib/job-table.js'),
-      import('../../lib/terminal.js'),
+      import('../../ui/job-table.js'),
+      import('../../ui/terminal.js'),
     ])
     const terminal = detectTerminal(process.stdout)
     if (jobs.length > 0) this.log(renderJobTable(jobs, {terminal, showUser: shouldShowUser(jobs, caller)}).join('\n'))

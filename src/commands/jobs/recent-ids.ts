@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../lib/base-command.js'
-import {recentJobs, type RecentJob} from '../../lib/id-cache.js'
-import {isTerminal} from '../../lib/job.js'
-import {safeText} from '../../lib/safe-text.js'
+import {BaseCommand} from '../../base-command.js'
+import {recentJobs, type RecentJob} from '../../completion/id-cache.js'
+import {isTerminal} from '../../jobs/job.js'
+import {safeText} from '../../ui/safe-text.js'
 
 /**
  * Prints the job IDs of the local cache, for the shell completion script (like Heroku's hidden

@@ -1,14 +1,14 @@
 import {Flags} from '@oclif/core'
 
-import {JobsCommand} from '../../lib/base-command.js'
-import {UsageError} from '../../lib/errors.js'
-import {ExitCode, exitCodeForStatus, worstExitCode} from '../../lib/exit-codes.js'
-import {resolveJobId} from '../../lib/job-id.js'
-import {JobWatcher} from '../../lib/job-watcher.js'
-import {createStopSignal} from '../../lib/stop-signal.js'
-import {detectTerminal} from '../../lib/terminal.js'
-import {parseDurationFlag} from '../../lib/time.js'
-import {chooseRenderMode, createRenderer} from '../../lib/watch-render.js'
+import {JobsCommand} from '../../base-command.js'
+import {UsageError} from '../../errors.js'
+import {ExitCode, exitCodeForStatus, worstExitCode} from '../../exit-codes.js'
+import {resolveJobId} from '../../jobs/job-id.js'
+import {JobWatcher} from '../../watch/job-watcher.js'
+import {createStopSignal} from '../../support/stop-signal.js'
+import {detectTerminal} from '../../ui/terminal.js'
+import {parseDurationFlag} from '../../support/time.js'
+import {chooseRenderMode, createRenderer} from '../../watch/watch-render.js'
 
 /** Below this the request rate stops being polite to the server. */
 const MIN_INTERVAL_MS = 100
@@ -73,7 +73,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
     } finally {
       stop.dispose()
       // Seen jobs feed shell completion of job IDs (never fails the command).
-      const {rememberJobs} = await import('../../lib/id-cache.js')
+      const {rememberJobs} = await import('../../completion/id-cache.js')
       await rememberJobs(this.config.configDir, [...watcher.jobs.values()])
     }
 

@@ -7,8 +7,8 @@ import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {idCachePath} from '../../../src/lib/id-cache.js'
-import type {Job} from '../../../src/lib/job.js'
+import {idCachePath} from '../../../src/completion/id-cache.js'
+import type {Job} from '../../../src/jobs/job.js'
 import {type CliSandbox, cliSandbox} from '../auth-helpers.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname

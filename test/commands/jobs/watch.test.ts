@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import type {Job} from '../../../src/lib/job.js'
-import {pushlessProxy} from '../../support/pushless-proxy.js'
-import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../support/watch-harness.js'
+import type {Job} from '../../../src/jobs/job.js'
+import {pushlessProxy} from '../../helpers/pushless-proxy.js'
+import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/watch-harness.js'
 
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 

@@ -1,0 +1,251 @@
+import {createHash, randomBytes} from 'node:crypto'
+import {chmod, mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {dirname, join} from 'node:path'
+
+import type {TokenSet, TokenStore} from './credentials.js'
+import {CliError} from '../errors.js'
+import {ExitCode} from '../exit-codes.js'
+import {withFileLock} from '../support/file-lock.js'
+
+/**
+ * What `cidx login` keeps in `<configDir>/session.json`. No password: the refresh token renews the
+ * access token; when the client gives up on renewing, the tokens become null and the user logs in again.
+ */
+export interface Session {
+  server: string
+  username: string
+  role: string
+  accessToken: string | null
+  /** Epoch milliseconds (from the JWT's `exp`), null when unknown. */
+  accessTokenExpiresAt: number | null
+  refreshToken: string | null
+}
+
+/** A token cached for env or project password credentials: `<configDir>/tokens/<sha256(server\nusername)>.json`. */
+interface CachedTokens {
+  server: string
+  username: string
+  accessToken: string
+  accessTokenExpiresAt: number | null
+  refreshToken: string | null
+}
+
+const FILE_MODE = 0o600
+const DIR_MODE = 0o700
+
+export function sessionPath(configDir: string): string {
+  return join(configDir, 'session.json')
+}
+
+/** Held while a process renews the session's tokens (file-lock.ts). */
+export function sessionLockPath(configDir: string): string {
+  return join(configDir, 'session.lock')
+}
+
+export function tokenCachePath(configDir: string, server: string, username: string): string {
+  const key = createHash('sha256').update(`${server}\n${username}`).digest('hex')
+  return join(configDir, 'tokens', `${key}.json`)
+}
+
+/** Creates the directory (and parents) and makes sure it is private, even when it existed already. */
+async function ensurePrivateDir(path: string): Promise<void> {
+  await mkdir(path, {recursive: true, mode: DIR_MODE})
+  await chmod(path, DIR_MODE)
+}
+
+function writeFailure(path: string, error: unknown): CliError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error)
+  return new CliError('config', ExitCode.ERROR, `Cannot write ${path} (${code})`, {
+    hint: 'Check that the cidx config directory is writable.',
+    cause: error,
+  })
+}
+
+/**
+ * Writes a private file so that a reader sees either the old or the new content, never half of it:
+ * a temp file in the same directory (created 0600, so the secret is never readable by others), fsync, rename.
+ */
+export async function writePrivateFileAtomic(path: string, content: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`
+  try {
+    await ensurePrivateDir(dirname(path))
+    const handle = await open(temp, 'wx', FILE_MODE)
+    try {
+      await handle.chmod(FILE_MODE) // a umask cannot widen it, but a restrictive one could make it unreadable to us
+      await handle.writeFile(content, 'utf8')
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, {force: true}).catch(() => undefined) // best effort: the write error is what matters
+    throw writeFailure(path, error)
+  }
+}
+
+/** Reads a JSON file; a missing, unreadable or corrupt file is simply absent (it gets overwritten later). */
+async function readJsonFile(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function isNullableString(value: unknown): value is string | null {
+  return value === null || typeof value === 'string'
+}
+
+function isExpiry(value: unknown): value is number | null {
+  return value === null || (typeof value === 'number' && Number.isFinite(value))
+}
+
+function asSession(value: unknown): Session | null {
+  if (!isRecord(value)) return null
+  const {server, username, role, accessToken, accessTokenExpiresAt, refreshToken} = value
+  if (typeof server !== 'string' || server === '' || typeof username !== 'string' || typeof role !== 'string') return null
+  if (!isNullableString(accessToken) || !isExpiry(accessTokenExpiresAt) || !isNullableString(refreshToken)) return null
+  return {server, username, role, accessToken, accessTokenExpiresAt, refreshToken}
+}
+
+function asCachedTokens(value: unknown): CachedTokens | null {
+  if (!isRecord(value)) return null
+  const {server, username, accessToken, accessTokenExpiresAt, refreshToken} = value
+  if (typeof server !== 'string' || typeof username !== 'string' || typeof accessToken !== 'string') return null
+  if (!isExpiry(accessTokenExpiresAt) || !isNullableString(refreshToken)) return null
+  return {server, username, accessToken, accessTokenExpiresAt, refreshToken}
+}
+
+function toTokenSet(stored: {accessToken: string; accessTokenExpiresAt: number | null; refreshToken: string | null}): TokenSet {
+  return {
+    accessToken: stored.accessToken,
+    accessTokenExpiresAt: stored.accessTokenExpiresAt,
+    ...(stored.refreshToken ? {refreshToken: stored.refreshToken} : {}),
+  }
+}
+
+export async function readSession(configDir: string): Promise<Session | null> {
+  return asSession(await readJsonFile(sessionPath(configDir)))
+}
+
+export async function writeSession(configDir: string, session: Session): Promise<void> {
+  await writePrivateFileAtomic(sessionPath(configDir), `${JSON.stringify(session, null, 2)}\n`)
+}
+
+export interface ClearResult {
+  /** The server whose session and cached tokens were forgotten (null when there was nothing to go by). */
+  server: string | null
+  sessionRemoved: boolean
+  cachedTokensRemoved: number
+}
+
+/**
+ * Logout: forgets the login session and every cached token for its server. With `server`, forgets the
+ * cached tokens for that server and the session only if it belongs to that server. Idempotent.
+ */
+export async function clearSession(configDir: string, server?: string): Promise<ClearResult> {
+  const session = await readSession(configDir)
+  const target = server ?? session?.server ?? null
+  let sessionRemoved = false
+  if (session && session.server === target) {
+    await rm(sessionPath(configDir), {force: true})
+    sessionRemoved = true
+  }
+
+  const cachedTokensRemoved = target === null ? 0 : await removeCachedTokens(configDir, target)
+  return {server: target, sessionRemoved, cachedTokensRemoved}
+}
+
+async function removeCachedTokens(configDir: string, server: string): Promise<number> {
+  const dir = join(configDir, 'tokens')
+  let names: string[]
+  try {
+    names = await readdir(dir)
+  } catch {
+    return 0
+  }
+
+  let removed = 0
+  for (const name of names.filter((entry) => entry.endsWith('.json'))) {
+    const path = join(dir, name)
+    // The file name is a hash, so the server is read from the content.
+    const cached = asCachedTokens(await readJsonFile(path))
+    if (cached?.server === server) {
+      await rm(path, {force: true})
+      removed++
+    }
+  }
+
+  return removed
+}
+
+/**
+ * The tokens of the `cidx login` session, kept inside session.json. Saving never recreates a session
+ * that was removed meanwhile (a logout wins), and never moves tokens to another server's session.
+ */
+export function sessionTokenStore(configDir: string, server: string, username: string): TokenStore {
+  const current = async (): Promise<Session | null> => {
+    const session = await readSession(configDir)
+    return session && session.server === server && session.username === username ? session : null
+  }
+
+  return {
+    async load() {
+      const session = await current()
+      if (!session?.accessToken) return null
+      return toTokenSet({...session, accessToken: session.accessToken})
+    },
+    async save(tokens) {
+      const session = await current()
+      if (!session) return
+      await writeSession(configDir, {
+        ...session,
+        accessToken: tokens?.accessToken ?? null,
+        accessTokenExpiresAt: tokens?.accessTokenExpiresAt ?? null,
+        refreshToken: tokens?.refreshToken ?? null,
+      })
+    },
+    // The session's refresh token rotates: two processes refreshing with it at once would revoke the session.
+    exclusive: (renewal, log) => withFileLock(sessionLockPath(configDir), renewal, {log}),
+  }
+}
+
+/**
+ * The token cache for credentials that carry a password (env or project): a cache only, so a write that
+ * fails is ignored: the client can always log in again with the password.
+ */
+export function cachedTokenStore(configDir: string, server: string, username: string): TokenStore {
+  const path = tokenCachePath(configDir, server, username)
+  return {
+    async load() {
+      const cached = asCachedTokens(await readJsonFile(path))
+      if (!cached || cached.server !== server || cached.username !== username) return null
+      return toTokenSet(cached)
+    },
+    async save(tokens) {
+      try {
+        if (tokens === null) {
+          await rm(path, {force: true})
+          return
+        }
+
+        const cached: CachedTokens = {
+          server,
+          username,
+          accessToken: tokens.accessToken,
+          accessTokenExpiresAt: tokens.accessTokenExpiresAt,
+          refreshToken: tokens.refreshToken ?? null,
+        }
+        await writePrivateFileAtomic(path, `${JSON.stringify(cached, null, 2)}\n`)
+      } catch {
+        // Only a cache: the next run logs in again.
+      }
+    },
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * How `jobs cancel` shows what it does:
+ * - the selection, as a small table, before anything happens;
+ * - tty: listr2, one task per job, its title moving from "cancelling" to "waiting (running)"
+ *   to the outcome; listr2 is imported only here, and only on a terminal;
+ * - plain: one line per job when its outcome is known (CI logs, pipes), no ANSI codes;
+ * - then one summary line. Under --json the command prints the results instead.
+ * The server's texts (job fields, its answers to the cancel) are escaped on the way in.
+ */
+import type {CancelOutcome, CancelResult, CancelUpdate} from './cancel.js'
+import type {Job} from '../jobs/job.js'
+import {displayJob, formatStatus, shortJobIds, type RenderOptions} from '../ui/job-format.js'
+import {safeText} from '../ui/safe-text.js'
+import {renderTable} from '../ui/table.js'
+import {painter, truncate} from '../ui/terminal.js'
+import {formatRelative} from '../support/time.js'
+
+export interface Sink {
+  write(text: string): unknown
+}
+
+export interface CancelRenderOptions {
+  out: Sink
+  /** A terminal: short IDs, fitting to the width. */
+  tty: boolean
+  color: boolean
+  width: number
+}
+
+export interface CancelRenderer {
+  update(update: CancelUpdate): void
+  /** After the last outcome, or when waiting was stopped: finishes the output. */
+  close(): Promise<void>
+}
+
+/** The IDs to show: short (still unique among these jobs) on a terminal, full elsewhere so they can be copied into scripts. */
+function displayIds(jobs: readonly Job[], tty: boolean): Map<string, string> {
+  return tty ? shortJobIds(jobs.map((job) => job.job_id)) : new Map(jobs.map((job) => [job.job_id, job.job_id]))
+}
+
+/** The table of the jobs about to be cancelled. */
+export function formatSelection(selected: readonly Job[], options: Omit<CancelRenderOptions, 'out'>): string[] {
+  const jobs = selected.map((job) => displayJob(job))
+  const ids = displayIds(jobs, options.tty)
+  const render: RenderOptions = {color: options.color, bars: options.tty && options.color}
+  const table = renderTable(
+    jobs,
+    [
+      {header: 'ID', cell: (job) => ids.get(job.job_id)!},
+      {header: 'TYPE', cell: (job) => job.job_type, minWidth: 8, priority: 3},
+      {header: 'STATUS', cell: (job) => formatStatus(job.status, render)},
+      {header: 'REPOSITORY', cell: (job) => job.repository ?? '-', minWidth: 8, priority: 2},
+      {header: 'USER', cell: (job) => job.user_id, priority: 1},
+      {header: 'CREATED', cell: (job) => formatRelative(job.created_at), priority: 0},
+    ],
+    {width: options.tty ? options.width : Infinity, paint: painter(options.color)},
+  )
+  return [`${jobs.length} job(s) to cancel:`, ...table]
+}
+
+const OUTCOME_LABELS: Readonly<Record<CancelOutcome, string>> = {
+  cancelled: 'cancelled',
+  requested: 'cancel requested',
+  already_finished: 'already finished',
+  not_found: 'not found or not yours',
+  timed_out: 'timed out',
+  failed: 'not cancelled',
+  error: 'error',
+}
+
+/** `cancelled in 0.12 s`, `already finished (completed)`, `timed out (still running)`... */
+export function outcomeText(result: CancelResult): string {
+  const label = OUTCOME_LABELS[result.outcome]
+  switch (result.outcome) {
+    case 'cancelled':
+      return result.final_status === 'cancelled' ? `${label} in ${result.seconds} s` : `${label} in ${result.seconds} s (reported as ${result.final_status})`
+    case 'already_finished':
+    case 'failed':
+      return result.final_status ? `${label} (${result.final_status})` : label
+    case 'timed_out':
+      return `${label} (still ${result.final_status} after ${result.seconds} s)`
+    default:
+      return label
+  }
+}
+
+/** `2 cancelled, 1 already finished.` */
+export function summaryLine(results: readonly CancelResult[]): string {
+  const counts = new Map<CancelOutcome, number>()
+  for (const result of results) counts.set(result.outcome, (counts.get(result.outcome) ?? 0) + 1)
+  return `${[...counts].map(([outcome, count]) => `${count} ${OUTCOME_LABELS[outcome]}`).join(', ')}.`
+}
+
+/** A result as people are shown it: the server's status and words escaped. */
+function displayResult(result: CancelResult): CancelResult {
+  const finalStatus = result.final_status === null ? null : safeText(result.final_status)
+  return {...result, job_id: safeText(result.job_id), final_status: finalStatus, message: safeText(result.message)}
+}
+
+/** Jobs by their own ID, each in the form people are shown. */
+function displayJobsById(jobs: readonly Job[]): Map<string, Job> {
+  return new Map(jobs.map((job) => [job.job_id, displayJob(job)]))
+}
+
+function jobLabel(job: Job, id: string): string {
+  return [id, job.job_type, job.repository ?? ''].filter(Boolean).join('  ')
+}
+
+// ---- plain --------------------------------------------------------------------------------
+
+class PlainRenderer implements CancelRenderer {
+  private readonly results: CancelResult[] = []
+  private readonly jobs: Map<string, Job>
+
+  constructor(
+    jobs: readonly Job[],
+    private readonly options: CancelRenderOptions,
+  ) {
+    this.jobs = displayJobsById(jobs)
+  }
+
+  update(update: CancelUpdate): void {
+    if (update.stage !== 'done') return
+    const job = this.jobs.get(update.result.job_id)
+    const result = displayResult(update.result)
+    this.results.push(result)
+    const label = job ? jobLabel(job, job.job_id) : result.job_id
+    this.options.out.write(`${label}  ${outcomeText(result)}: ${result.message}\n`)
+  }
+
+  async close(): Promise<void> {
+    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
+  }
+}
+
+// ---- tty (listr2) -------------------------------------------------------------------------
+
+type ListrClass = typeof import('listr2').Listr
+
+interface TaskHandle {
+  title: string
+  skip(message?: string): void
+}
+
+interface JobTask {
+  job: Job
+  id: string
+  state: string
+  wrapper?: TaskHandle
+  done: Promise<CancelResult | undefined>
+  finish(result?: CancelResult): void
+}
+
+class TtyRenderer implements CancelRenderer {
+  private readonly tasks = new Map<string, JobTask>()
+  private readonly results: CancelResult[] = []
+  private readonly running: Promise<unknown>
+
+  constructor(
+    Listr: ListrClass,
+    jobs: readonly Job[],
+    private readonly options: CancelRenderOptions,
+  ) {
+    const shown = displayJobsById(jobs)
+    const ids = displayIds([...shown.values()], true)
+    for (const [jobId, job] of shown) this.tasks.set(jobId, this.newTask(job, ids.get(job.job_id)!))
+    const list = new Listr(
+      [...this.tasks.values()].map((task) => ({
+        title: this.titleOf(task),
+        task: async (_context: unknown, wrapper: TaskHandle) => {
+          task.wrapper = wrapper
+          this.retitle(task)
+          const result = await task.done
+          this.settle(task, wrapper, result)
+        },
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        // Ctrl-C is the command's: listr2's own handler would exit with the tasks half drawn.
+        registerSignalListeners: false,
+        rendererOptions: {collapseErrors: false, showErrorMessage: true, formatOutput: 'truncate'},
+      },
+    )
+    this.running = list.run()
+  }
+
+  update(update: CancelUpdate): void {
+    const task = this.tasks.get(update.job_id)
+    if (!task) return
+    if (update.stage === 'sending') task.state = 'cancelling...'
+    else if (update.stage === 'waiting') task.state = `waiting for it to stop (${safeText(update.status)})...`
+    else {
+      const result = displayResult(update.result)
+      this.results.push(result)
+      task.finish(result)
+      return
+    }
+
+    this.retitle(task)
+  }
+
+  async close(): Promise<void> {
+    for (const task of this.tasks.values()) task.finish()
+    await this.running
+    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
+  }
+
+  private newTask(job: Job, id: string): JobTask {
+    let resolve!: (result: CancelResult | undefined) => void
+    const done = new Promise<CancelResult | undefined>((settle) => {
+      resolve = settle
+    })
+    let finished = false
+    return {
+      job,
+      id,
+      state: 'queued',
+      done,
+      finish(result) {
+        if (finished) return
+        finished = true
+        resolve(result)
+      },
+    }
+  }
+
+  private titleOf(task: JobTask, state = task.state): string {
+    return truncate(`${jobLabel(task.job, task.id)}  ${state}`, Math.max(20, this.options.width - 4))
+  }
+
+  private retitle(task: JobTask): void {
+    if (task.wrapper) task.wrapper.title = this.titleOf(task)
+  }
+
+  /** ✔ cancelled or accepted, ↓ already finished or no longer waited for, ✖ with the message otherwise. */
+  private settle(task: JobTask, wrapper: TaskHandle, result: CancelResult | undefined): void {
+    if (!result) return wrapper.skip(this.titleOf(task, 'stopped waiting (the cancel request stands)'))
+    wrapper.title = this.titleOf(task, outcomeText(result))
+    if (result.outcome === 'cancelled' || result.outcome === 'requested') return
+    if (result.outcome === 'already_finished') return wrapper.skip(wrapper.title)
+    throw new Error(result.message)
+  }
+}
+
+/** Plain lines, or listr2 on an animating terminal (imported only then). */
+export async function createCancelRenderer(jobs: readonly Job[], options: CancelRenderOptions & {animate: boolean}): Promise<CancelRenderer> {
+  if (!options.animate) return new PlainRenderer(jobs, options)
+  const {Listr} = await import('listr2')
+  return new TtyRenderer(Listr, jobs, options)
+}

@@ -1,0 +1,115 @@
+import {expect} from 'chai'
+
+import {CliError, NotFoundError, UsageError} from '../../src/errors.js'
+import {resolveJob, resolveJobId} from '../../src/jobs/job-id.js'
+import {JobsClient} from '../../src/client/jobs-client.js'
+import {type FakeCidx, jobSeries, pythonIso, startFakeCidx, wireJob} from '../helpers/fake-cidx.js'
+import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
+
+async function rejection(promise: Promise<unknown>): Promise<CliError> {
+  try {
+    await promise
+  } catch (error) {
+    return error as CliError
+  }
+
+  throw new Error('expected a rejection')
+}
+
+describe('job-id', () => {
+  describe('against the local server', () => {
+    let watch: WatchServer
+    let client: JobsClient
+    const ids = {
+      unique: 'c0ffee01-1111-4111-8111-111111111111',
+      twinA: 'abcd1111-2222-4222-8222-222222222222',
+      twinB: 'abcd2222-3333-4333-8333-333333333333',
+      odd: 'beefcafe-4444-4444-8444-444444444444',
+      system: 'data-retention-1a2b3c4d',
+    }
+
+    before(async () => {
+      watch = await startWatchServer()
+      client = new JobsClient({credentials: {serverUrl: watch.url, source: 'env', username: USER, password: USER_PASSWORD}})
+      watch.seed({job_id: ids.unique, status: 'completed', progress: 100})
+      watch.seed({job_id: ids.twinA, status: 'running', operation_type: 'sync_repository'})
+      watch.seed({job_id: ids.twinB, status: 'failed', operation_type: 'add_golden_repo'})
+      watch.seed({job_id: ids.odd, status: 'frobnicating'})
+      watch.seed({job_id: ids.system, status: 'completed'})
+      // Someone else's job: never a candidate for alice.
+      watch.seed({job_id: 'c0ffee02-5555-4555-8555-555555555555', username: 'admin'})
+    })
+
+    after(async () => {
+      await watch.stop()
+    })
+
+    it('fetches a full ID directly, UUID or system-style', async () => {
+      expect((await resolveJob(client, ids.unique)).status).to.equal('completed')
+      expect(await resolveJobId(client, ids.system)).to.equal(ids.system)
+    })
+
+    it('resolves a unique prefix of 4 characters or more, also of a job in an unknown status', async () => {
+      expect(await resolveJobId(client, 'c0ffee01')).to.equal(ids.unique)
+      expect(await resolveJobId(client, 'c0ff')).to.equal(ids.unique)
+      expect(await resolveJobId(client, 'BEEF')).to.equal(ids.odd)
+      expect(await resolveJobId(client, 'data-retention')).to.equal(ids.system)
+    })
+
+    it('refuses an ambiguous prefix with exit 2, listing the candidates (short ID, type, status, created)', async () => {
+      const error = await rejection(resolveJobId(client, 'abcd'))
+      expect(error).to.be.instanceOf(UsageError)
+      expect(error.exitCode).to.equal(2)
+      expect(error.message).to.contain('"abcd" matches 2 jobs:')
+      expect(error.message).to.match(/abcd1111 +sync_repository +running +created just now/)
+      expect(error.message).to.match(/abcd2222 +add_golden_repo +failed +created just now/)
+      expect(error.hint).to.contain('more characters')
+    })
+
+    it('answers exit 4 when nothing matches, exit 2 when the prefix is too short', async () => {
+      const none = await rejection(resolveJobId(client, 'ffff9999'))
+      expect(none).to.be.instanceOf(NotFoundError)
+      expect(none.exitCode).to.equal(4)
+      const missingUuid = await rejection(resolveJobId(client, '00000000-0000-4000-8000-000000000000'))
+      expect(missingUuid).to.be.instanceOf(NotFoundError)
+      const short = await rejection(resolveJobId(client, 'abc'))
+      expect(short).to.be.instanceOf(UsageError)
+      expect(short.message).to.contain('at least 4 characters')
+    })
+  })
+
+  describe('against a server with the real paging defect', () => {
+    let fake: FakeCidx
+    let client: JobsClient
+
+    before(async () => {
+      const now = Date.now()
+      fake = await startFakeCidx({
+        paging: 'defect',
+        jobs: [
+          // 60 newer completed jobs push the failed one out of the unfiltered listing's reach.
+          ...jobSeries(60, {prefix: 'done', status: 'completed', newest: new Date(now)}),
+          wireJob({job_id: 'feed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa', status: 'failed', created_at: pythonIso(new Date(now - 3_600_000))}),
+        ],
+      })
+      client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
+    })
+
+    after(async () => {
+      await fake.close()
+    })
+
+    it('reaches a job past the newest 50 by listing status by status', async () => {
+      expect(await resolveJobId(client, 'feed0001')).to.equal('feed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa')
+      expect(fake.listings.map((query) => query.get('status'))).to.include('failed')
+    })
+
+    it('lists at most 10 candidates and counts the rest', async () => {
+      const error = await rejection(resolveJobId(client, 'done-'))
+      expect(error).to.be.instanceOf(UsageError)
+      expect(error.message).to.contain('"done-" matches 50 jobs:')
+      expect(error.message).to.contain('... and 40 more')
+      expect(error.message.split('\n').filter((line) => line.startsWith('  done-'))).to.have.length(10)
+    })
+  })
+})
