@@ -4,7 +4,7 @@ import type {AddressInfo} from 'node:net'
 
 /**
  * A small CIDX server on loopback for the client's paging tests. With `paging: 'defect'` its job
- * listing behaves like a REAL server (../../shared/cidx-api.md): it reads only `limit` + active
+ * listing behaves like a REAL CIDX server: it reads only `limit` + active
  * jobs from storage and slices that at `offset`, so nothing past the newest ~50 jobs of a status
  * is reachable and `total` is not the true count; it filters by status only. With
  * `paging: 'correct'` it pages the whole listing and, when it advertises `job_filters`, applies
