@@ -1,5 +1,5 @@
 import type {CredentialSource} from './credentials.js'
-import type {AuthOrigin, ResolvedCredentials} from './config.js'
+import type {AuthOrigin, ResolvedCredentials} from './credential-chain.js'
 import {readSession} from './session-store.js'
 
 /** What `cidx whoami` reports: who the CLI acts as, from local state only (never a secret). */

@@ -3,7 +3,7 @@ import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import type {ResolvedCredentials} from '../../src/auth/config.js'
+import type {ResolvedCredentials} from '../../src/auth/credential-chain.js'
 import {type Identity, describeIdentity, formatIdentity, jwtClaims, relativeTime} from '../../src/auth/identity.js'
 import {cachedTokenStore, sessionTokenStore, writeSession} from '../../src/auth/session-store.js'
 
