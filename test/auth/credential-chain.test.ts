@@ -182,6 +182,13 @@ describe('credential-chain: resolveCredentials', () => {
       expect(error.message).to.equal('No credentials for http://flag.test')
     })
 
+    it('passes over a project whose server_url is not a URL, since it names no server', async () => {
+      await makeProject(base, {serverUrl: 'cidx.example.com'})
+      await writeSession(configDir, session('http://flag.test'))
+      const creds = await resolveCredentials({serverFlag: 'http://flag.test', env: {}, cwd: base, configDir})
+      expect(creds).to.deep.include({source: 'flags', authOrigin: 'login', username: 'sam'})
+    })
+
     it('never reads the project when env credentials apply', async () => {
       await mkdir(join(base, '.code-indexer'))
       await writeFile(join(base, '.code-indexer', '.remote-config'), '{broken')
