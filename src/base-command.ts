@@ -147,7 +147,7 @@ export abstract class JobsCommand<T extends typeof Command = typeof Command> ext
   }
 
   private async createJobsClient(): Promise<JobsClient> {
-    const [{resolveCredentials}, {JobsClient}] = await Promise.all([import('./auth/config.js'), import('./client/jobs-client.js')])
+    const [{resolveCredentials}, {JobsClient}] = await Promise.all([import('./auth/credential-chain.js'), import('./client/jobs-client.js')])
     const credentials = await resolveCredentials({
       configDir: this.config.configDir,
       cwd: process.cwd(),

@@ -1,6 +1,7 @@
 import type {CredentialSource} from './credentials.js'
-import type {AuthOrigin, ResolvedCredentials} from './config.js'
+import type {AuthOrigin, ResolvedCredentials} from './credential-chain.js'
 import {readSession} from './session-store.js'
+import {formatRelativeUnbounded} from '../support/time.js'
 
 /** What `cidx whoami` reports: who the CLI acts as, from local state only (never a secret). */
 export interface Identity {
@@ -71,20 +72,6 @@ export async function describeIdentity(credentials: ResolvedCredentials, configD
   }
 }
 
-/** "in 8 min", "3 h ago": coarse on purpose, for a human glance. */
-export function relativeTime(epochMs: number, now: number): string {
-  const seconds = Math.round((epochMs - now) / 1000)
-  const magnitude = Math.abs(seconds)
-  const units: Array<[number, string]> = [
-    [86_400, 'd'],
-    [3600, 'h'],
-    [60, 'min'],
-  ]
-  const [size, unit] = units.find(([unitSeconds]) => magnitude >= unitSeconds) ?? [1, 's']
-  const amount = `${Math.floor(magnitude / size)} ${unit}`
-  return seconds >= 0 ? `in ${amount}` : `${amount} ago`
-}
-
 function describeServerSource(identity: Identity): string {
   switch (identity.source) {
     case 'flags':
@@ -115,7 +102,7 @@ function describeToken(identity: Identity, now: number): string {
   if (identity.method === 'api_key') return 'API key (does not expire)'
   const expiresAt = identity.accessTokenExpiresAt
   if (expiresAt === null) return identity.method === 'password' ? 'none cached (logs in on first use)' : 'expiry unknown'
-  const when = `${new Date(expiresAt).toISOString()} (${relativeTime(expiresAt, now)})`
+  const when = `${new Date(expiresAt).toISOString()} (${formatRelativeUnbounded(expiresAt, now)})`
   if (expiresAt > now) return `expires ${when}`
   const renewal = identity.method === 'token' ? 'replace CIDX_TOKEN' : 'renewed on next use'
   return `expired ${when}, ${renewal}`

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../base-command.js'
-import {resolveLoginTarget} from '../auth/config.js'
+import {resolveLoginTarget} from '../auth/login-target.js'
 import {UsageError} from '../errors.js'
 import {promptPassword, promptText, readAllStdin} from '../ui/prompt.js'
 import {safeText} from '../ui/safe-text.js'

@@ -1,4 +1,4 @@
-import {normalizeServerUrl} from '../auth/config.js'
+import {normalizeServerUrl} from '../auth/server-url.js'
 import {BaseCommand} from '../base-command.js'
 import {clearSession} from '../auth/session-store.js'
 

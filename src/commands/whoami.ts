@@ -1,4 +1,4 @@
-import {resolveCredentials} from '../auth/config.js'
+import {resolveCredentials} from '../auth/credential-chain.js'
 import {BaseCommand} from '../base-command.js'
 import {describeIdentity, formatIdentity} from '../auth/identity.js'
 import {safeText} from '../ui/safe-text.js'

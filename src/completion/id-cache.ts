@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../jobs/job.js'
-import {writePrivateFileAtomic} from '../auth/session-store.js'
+import {writePrivateFileAtomic} from '../support/private-file.js'
 
 /**
  * The job IDs this user saw lately (`jobs list`, `jobs watch`), kept in the config dir so that

@@ -1,6 +1,6 @@
 /**
  * Time as people type it and read it: durations like `90m` or `1h30m`, ISO dates, and the short
- * relative/absolute forms the tables and status views show.
+ * relative/absolute forms the tables, status views and `whoami` show.
  */
 import {UsageError} from '../errors.js'
 
@@ -71,12 +71,25 @@ function toDate(value: Date | string): Date {
   return value instanceof Date ? value : new Date(value)
 }
 
+type CoarseUnit = 'd' | 'h' | 'm' | 's'
+
+const COARSE_UNITS: ReadonlyArray<readonly [number, CoarseUnit]> = [
+  [DAY, 'd'],
+  [HOUR, 'h'],
+  [MINUTE, 'm'],
+  [SECOND, 's'],
+]
+
+/** The largest unit that fits, in whole units rounded down: 3m59s is `[3, 'm']`, anything under a second `[0, 's']`. */
+function largestWholeUnit(ms: number): [number, CoarseUnit] {
+  const [size, unit] = COARSE_UNITS.find(([unitMs]) => ms >= unitMs) ?? [SECOND, 's']
+  return [Math.floor(ms / size), unit]
+}
+
 /** The largest unit that fits, as `45s`, `3m`, `2h`, `5d`; whole units, rounded down. */
 function coarse(ms: number): string {
-  if (ms < MINUTE) return `${Math.floor(ms / SECOND)}s`
-  if (ms < HOUR) return `${Math.floor(ms / MINUTE)}m`
-  if (ms < DAY) return `${Math.floor(ms / HOUR)}h`
-  return `${Math.floor(ms / DAY)}d`
+  const [count, unit] = largestWholeUnit(ms)
+  return `${count}${unit}`
 }
 
 /** Beyond this a relative time says less than the date itself. */
@@ -93,6 +106,20 @@ export function formatRelative(value: Date | string, now: Date = new Date()): st
   if (distance < JUST_NOW) return 'just now'
   if (distance >= RELATIVE_LIMIT) return formatLocalDate(date)
   return diff > 0 ? `${coarse(distance)} ago` : `in ${coarse(distance)}`
+}
+
+const SPELLED_UNIT: Readonly<Record<CoarseUnit, string>> = {d: 'd', h: 'h', m: 'min', s: 's'}
+
+/**
+ * "in 8 min", "3 h ago", "in 0 s": the largest whole unit, however near or far, with no "just now"
+ * and no date. For when the side of now matters to the second, like a token's expiry.
+ */
+export function formatRelativeUnbounded(epochMs: number, now: number): string {
+  // Whole seconds first, so that 59.6 s away reads "in 1 min" and exactly now "in 0 s".
+  const seconds = Math.round((epochMs - now) / SECOND)
+  const [count, unit] = largestWholeUnit(Math.abs(seconds) * SECOND)
+  const amount = `${count} ${SPELLED_UNIT[unit]}`
+  return seconds >= 0 ? `in ${amount}` : `${amount} ago`
 }
 
 function pad2(value: number): string {

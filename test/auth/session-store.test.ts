@@ -13,7 +13,6 @@ import {
   sessionPath,
   sessionTokenStore,
   tokenCachePath,
-  writePrivateFileAtomic,
   writeSession,
 } from '../../src/auth/session-store.js'
 
@@ -86,14 +85,6 @@ describe('session-store', () => {
   })
 
   describe('atomic writes', () => {
-    it('leaves no temp files behind and replaces the content whole', async () => {
-      const path = join(configDir, 'file.json')
-      await writePrivateFileAtomic(path, 'first')
-      await writePrivateFileAtomic(path, 'second')
-      expect(await readFile(path, 'utf8')).to.equal('second')
-      expect(await readdir(configDir)).to.deep.equal(['file.json'])
-    })
-
     it('keeps the file whole under concurrent writers: it always parses as one of them', async () => {
       const writers = Array.from({length: 25}, (_, index) => writeSession(configDir, {...session, accessToken: `token-${index}`}))
       const readers = Array.from({length: 25}, () => readFile(sessionPath(configDir), 'utf8').catch(() => null))

@@ -4,6 +4,7 @@ import {UsageError} from '../../src/errors.js'
 import {
   formatDuration,
   formatRelative,
+  formatRelativeUnbounded,
   formatTimestamp,
   parseDuration,
   parseDurationFlag,
@@ -127,6 +128,23 @@ describe('time: formatRelative', () => {
 
   it('defaults now to the current time', () => {
     expect(formatRelative(new Date(Date.now() - 10 * MINUTE))).to.equal('10m ago')
+  })
+})
+
+describe('time: formatRelativeUnbounded', () => {
+  it('says how far away a time is, coarsely', () => {
+    const now = 1_000_000_000_000
+    expect(formatRelativeUnbounded(now + 8 * 60_000 + 5000, now)).to.equal('in 8 min')
+    expect(formatRelativeUnbounded(now - 3 * 3_600_000, now)).to.equal('3 h ago')
+    expect(formatRelativeUnbounded(now + 2 * 86_400_000, now)).to.equal('in 2 d')
+    expect(formatRelativeUnbounded(now - 30_000, now)).to.equal('30 s ago')
+    expect(formatRelativeUnbounded(now, now)).to.equal('in 0 s')
+  })
+
+  it('rounds to whole seconds before it picks the unit', () => {
+    const now = 1_000_000_000_000
+    expect(formatRelativeUnbounded(now + 59_600, now)).to.equal('in 1 min')
+    expect(formatRelativeUnbounded(now - 600, now)).to.equal('1 s ago')
   })
 })
 

@@ -1,39 +1,15 @@
 import {expect} from 'chai'
-import {createCipheriv, pbkdf2Sync, randomBytes} from 'node:crypto'
-import {mkdir, mkdtemp, readFile, realpath, rm, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, realpath, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {findProject, normalizeServerUrl, readProjectCredentials, resolveCredentials, resolveLoginTarget} from '../../src/auth/config.js'
+import {resolveCredentials} from '../../src/auth/credential-chain.js'
 import {AuthError, CliError, NotConfiguredError, UsageError} from '../../src/errors.js'
 import {type Session, tokenCachePath, writeSession} from '../../src/auth/session-store.js'
+import {makeProject} from '../helpers/cidx-project.js'
+import {rejection} from '../helpers/rejection.js'
 
-/** Builds a `.creds` blob exactly as the Python cidx does (salt + IV + AES-256-CBC/PKCS7, PBKDF2 key). */
-function encryptCreds(options: {username: string; password: string; serverUrl: string; root: string}): Buffer {
-  const salt = randomBytes(32)
-  const iv = randomBytes(16)
-  const key = pbkdf2Sync(`${options.username}:${options.root}:${options.serverUrl}`, salt, 100_000, 32, 'sha256')
-  const cipher = createCipheriv('aes-256-cbc', key, iv)
-  const plaintext = JSON.stringify({
-    username: options.username,
-    password: options.password,
-    server_url: options.serverUrl,
-    created_at: Date.now() / 1000,
-  })
-  return Buffer.concat([salt, iv, cipher.update(plaintext, 'utf8'), cipher.final()])
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
-}
-
-describe('config: resolveCredentials', () => {
+describe('credential-chain: resolveCredentials', () => {
   let base: string
   let configDir: string
   let outside: string
@@ -47,23 +23,6 @@ describe('config: resolveCredentials', () => {
     refreshToken: 'session-refresh',
     ...overrides,
   })
-
-  async function makeProject(
-    root: string,
-    options: {serverUrl: string; username?: string; password?: string; creds?: Buffer | 'none'; keyRoot?: string},
-  ): Promise<void> {
-    const username = options.username ?? 'pat'
-    await mkdir(join(root, '.code-indexer'), {recursive: true})
-    await writeFile(
-      join(root, '.code-indexer', '.remote-config'),
-      JSON.stringify({mode: 'remote', server_url: options.serverUrl, username, encrypted_credentials: ''}),
-    )
-    if (options.creds === 'none') return
-    const creds =
-      options.creds ??
-      encryptCreds({username, password: options.password ?? 'project-secret', serverUrl: options.serverUrl, root: options.keyRoot ?? root})
-    await writeFile(join(root, '.code-indexer', '.creds'), creds, {mode: 0o600})
-  }
 
   beforeEach(async () => {
     base = await realpath(await mkdtemp(join(tmpdir(), 'cidx-config-')))
@@ -223,6 +182,13 @@ describe('config: resolveCredentials', () => {
       expect(error.message).to.equal('No credentials for http://flag.test')
     })
 
+    it('passes over a project whose server_url is not a URL, since it names no server', async () => {
+      await makeProject(base, {serverUrl: 'cidx.example.com'})
+      await writeSession(configDir, session('http://flag.test'))
+      const creds = await resolveCredentials({serverFlag: 'http://flag.test', env: {}, cwd: base, configDir})
+      expect(creds).to.deep.include({source: 'flags', authOrigin: 'login', username: 'sam'})
+    })
+
     it('never reads the project when env credentials apply', async () => {
       await mkdir(join(base, '.code-indexer'))
       await writeFile(join(base, '.code-indexer', '.remote-config'), '{broken')
@@ -262,17 +228,6 @@ describe('config: resolveCredentials', () => {
       const creds = await resolveCredentials({env: {}, cwd: base, configDir})
       expect(creds.serverUrl).to.equal('https://cidx.example.com')
       expect(creds.password).to.equal('pw')
-    })
-
-    it('decrypts a project reached through a symlink, keyed by its real path', async () => {
-      const real = join(base, 'real-project')
-      await mkdir(real)
-      await makeProject(real, {serverUrl: 'http://p.test', password: 'via-link'})
-      const link = join(base, 'linked')
-      await symlink(real, link)
-      const project = await findProject(link)
-      expect(project?.root).to.equal(link)
-      expect(await readProjectCredentials(project!)).to.deep.equal({username: 'pat', password: 'via-link'})
     })
 
     it('passes over a local-mode .code-indexer without .remote-config', async () => {
@@ -320,57 +275,6 @@ describe('config: resolveCredentials', () => {
       expect(JSON.stringify((error as CliError).toJSON())).not.to.include('top-secret')
     })
 
-    it('refuses a .creds encrypted for another user name', async () => {
-      const creds = encryptCreds({username: 'mallory', password: 'x', serverUrl: 'http://project.test', root: base})
-      await makeProject(base, {serverUrl: 'http://project.test', username: 'pat', creds})
-      expect(await rejection(resolveCredentials({env: {}, cwd: base, configDir}))).to.be.instanceOf(AuthError)
-    })
-
-    for (const [name, bytes] of [
-      ['truncated', randomBytes(40)],
-      ['not a whole cipher block', randomBytes(32 + 16 + 20)],
-      ['random bytes', randomBytes(32 + 16 + 64)],
-    ] as const) {
-      it(`refuses a corrupt .creds (${name})`, async () => {
-        await makeProject(base, {serverUrl: 'http://project.test', creds: bytes})
-        const error = await rejection(resolveCredentials({env: {}, cwd: base, configDir}))
-        expect(error).to.be.instanceOf(AuthError)
-        expect(error.message).to.include('Cannot decrypt')
-      })
-    }
-
-    it('refuses a .creds that decrypts to JSON without a password', async () => {
-      const salt = randomBytes(32)
-      const iv = randomBytes(16)
-      const key = pbkdf2Sync(`pat:${base}:http://project.test`, salt, 100_000, 32, 'sha256')
-      const cipher = createCipheriv('aes-256-cbc', key, iv)
-      const blob = Buffer.concat([salt, iv, cipher.update('{"username":"pat"}'), cipher.final()])
-      await makeProject(base, {serverUrl: 'http://project.test', creds: blob})
-      expect(await rejection(resolveCredentials({env: {}, cwd: base, configDir}))).to.be.instanceOf(AuthError)
-    })
-
-    it('reports a .creds it cannot read', async () => {
-      await makeProject(base, {serverUrl: 'http://project.test', creds: 'none'})
-      await mkdir(join(base, '.code-indexer', '.creds'))
-      const error = await rejection(resolveCredentials({env: {}, cwd: base, configDir}))
-      expect(error).to.be.instanceOf(AuthError)
-      expect(error.message).to.match(/Cannot read .*\.creds \(EISDIR\)/)
-    })
-
-    it('reports a .remote-config that is not JSON or lacks its fields', async () => {
-      await mkdir(join(base, '.code-indexer'))
-      const configPath = join(base, '.code-indexer', '.remote-config')
-      await writeFile(configPath, '{not json')
-      const notJson = await rejection(resolveCredentials({env: {}, cwd: base, configDir}))
-      expect(notJson).to.be.instanceOf(NotConfiguredError)
-      expect(notJson.message).to.equal(`${configPath} is not valid JSON`)
-      await writeFile(configPath, JSON.stringify({server_url: 'http://x'}))
-      const noUser = await rejection(resolveCredentials({env: {}, cwd: base, configDir}))
-      expect(noUser.message).to.include('has no "server_url" or no "username"')
-      await writeFile(configPath, 'null')
-      expect(await rejection(resolveCredentials({env: {}, cwd: base, configDir}))).to.be.instanceOf(NotConfiguredError)
-    })
-
     it('rejects an invalid server_url in .remote-config with a UsageError naming the file', async () => {
       await makeProject(base, {serverUrl: 'cidx.example.com'})
       const error = await rejection(resolveCredentials({env: {}, cwd: base, configDir}))
@@ -401,97 +305,5 @@ describe('config: resolveCredentials', () => {
       await writeFile(join(configDir, 'session.json'), '{"server": ')
       expect(await rejection(resolveCredentials({env: {}, cwd: outside, configDir}))).to.be.instanceOf(NotConfiguredError)
     })
-  })
-})
-
-describe('config: normalizeServerUrl', () => {
-  const cases: Array<[string, string]> = [
-    ['http://localhost:8000', 'http://localhost:8000'],
-    ['http://localhost:8000/', 'http://localhost:8000'],
-    ['  https://CIDX.Example.com:443//  ', 'https://cidx.example.com'],
-    ['https://example.com/cidx/', 'https://example.com/cidx'],
-    ['http://[::1]:9000/', 'http://[::1]:9000'],
-  ]
-  for (const [raw, normalized] of cases) {
-    it(`normalises ${JSON.stringify(raw)}`, () => {
-      expect(normalizeServerUrl(raw, 'test')).to.equal(normalized)
-    })
-  }
-
-  it('refuses other schemes', () => {
-    expect(() => normalizeServerUrl('ftp://example.com', 'test')).to.throw(UsageError, 'only http:// and https://')
-  })
-
-  it('refuses text that is not a URL, suggesting the scheme', () => {
-    let error: CliError | undefined
-    try {
-      normalizeServerUrl('cidx.example.com', '--server')
-    } catch (caught) {
-      error = caught as CliError
-    }
-
-    expect(error).to.be.instanceOf(UsageError)
-    expect(error!.message).to.equal('--server: "cidx.example.com" is not a URL')
-    expect(error!.exitCode).to.equal(2)
-  })
-
-  it('refuses credentials in the URL without repeating them', () => {
-    let error: CliError | undefined
-    try {
-      normalizeServerUrl('https://bob:hunter2@example.com', '--server')
-    } catch (caught) {
-      error = caught as CliError
-    }
-
-    expect(error).to.be.instanceOf(UsageError)
-    expect(JSON.stringify(error!.toJSON())).not.to.include('hunter2')
-  })
-
-  it('redacts credentials when quoting an unparsable URL', () => {
-    expect(() => normalizeServerUrl('http://bob:hunter2@exa mple.com', 'x')).to.throw(UsageError, 'http://***@exa mple.com')
-  })
-
-  it('refuses a query or a fragment', () => {
-    expect(() => normalizeServerUrl('https://example.com/?a=1', 'x')).to.throw(UsageError, 'query or a fragment')
-    expect(() => normalizeServerUrl('https://example.com/#top', 'x')).to.throw(UsageError, 'query or a fragment')
-  })
-})
-
-describe('config: resolveLoginTarget', () => {
-  let configDir: string
-
-  beforeEach(async () => {
-    configDir = await mkdtemp(join(tmpdir(), 'cidx-login-target-'))
-  })
-
-  afterEach(async () => {
-    await rm(configDir, {recursive: true, force: true})
-  })
-
-  const lastLogin = (server: string) =>
-    writeSession(configDir, {server, username: 'sam', role: 'admin', accessToken: 'a', accessTokenExpiresAt: null, refreshToken: 'r'})
-
-  it('takes --server first, then CIDX_SERVER_URL, then the last login', async () => {
-    await lastLogin('http://last.test')
-    const env = {CIDX_SERVER_URL: 'http://env.test/'}
-    expect(await resolveLoginTarget({serverFlag: 'http://flag.test/', env, configDir})).to.deep.equal({server: 'http://flag.test', source: 'flags'})
-    expect(await resolveLoginTarget({env, configDir})).to.deep.equal({server: 'http://env.test', source: 'env'})
-    expect(await resolveLoginTarget({env: {}, configDir})).to.deep.equal({server: 'http://last.test', source: 'login', username: 'sam'})
-  })
-
-  it('takes the user name from --username, then CIDX_USERNAME, then the last login on the same server', async () => {
-    await lastLogin('http://last.test')
-    const env = {CIDX_USERNAME: 'env-user'}
-    expect((await resolveLoginTarget({serverFlag: 'http://last.test', usernameFlag: 'flag-user', env, configDir})).username).to.equal('flag-user')
-    expect((await resolveLoginTarget({serverFlag: 'http://last.test', env, configDir})).username).to.equal('env-user')
-    expect((await resolveLoginTarget({serverFlag: 'http://last.test', env: {}, configDir})).username).to.equal('sam')
-    expect((await resolveLoginTarget({serverFlag: 'http://new.test', env: {}, configDir})).username).to.equal(undefined)
-  })
-
-  it('refuses without any server, and on an invalid one', async () => {
-    const none = await rejection(resolveLoginTarget({env: {}, configDir}))
-    expect(none).to.be.instanceOf(UsageError)
-    expect((none as CliError).hint).to.include('cidx login --server URL')
-    expect(await rejection(resolveLoginTarget({env: {CIDX_SERVER_URL: 'nope'}, configDir}))).to.be.instanceOf(UsageError)
   })
 })
