@@ -6,6 +6,7 @@ import type {TokenSet, TokenStore} from './credentials.js'
 import {CliError} from '../errors.js'
 import {ExitCode} from '../exit-codes.js'
 import {withFileLock} from '../support/file-lock.js'
+import {isRecord} from '../support/json.js'
 
 /**
  * What `cidx login` keeps in `<configDir>/session.json`. No password: the refresh token renews the
@@ -92,10 +93,6 @@ async function readJsonFile(path: string): Promise<unknown> {
   } catch {
     return undefined
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isNullableString(value: unknown): value is string | null {
