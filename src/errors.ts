@@ -16,6 +16,7 @@ export type CliErrorKind =
   | 'timeout'
   | 'interrupted'
   | 'config'
+  | 'internal'
 
 export interface CliErrorOptions {
   /** What the user can do about it, shown after the message. */
@@ -120,6 +121,13 @@ export class WaitTimeoutError extends CliError {
 export class InterruptedError extends CliError {
   constructor(message = 'Interrupted', options?: CliErrorOptions) {
     super('interrupted', ExitCode.INTERRUPTED, message, options)
+  }
+}
+
+/** Something the CLI itself got wrong (a TypeError, ...): a bug, not a problem with the server or the input. */
+export class InternalError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('internal', ExitCode.ERROR, `Internal error: ${message} (a bug in cidx; DEBUG=cidx shows the stack)`, options)
   }
 }
 
