@@ -95,7 +95,7 @@ export class Transport {
   private httpPromise?: Promise<Got>
 
   constructor(
-    readonly serverUrl: string,
+    private readonly serverUrl: string,
     private readonly options: TransportOptions,
     private readonly owner: TransportOwner,
   ) {}
