@@ -130,7 +130,3 @@ export class InternalError extends CliError {
     super('internal', ExitCode.ERROR, `Internal error: ${message} (a bug in cidx; DEBUG=cidx shows the stack)`, options)
   }
 }
-
-export function isCliError(error: unknown): error is CliError {
-  return error instanceof CliError
-}
