@@ -1,8 +1,7 @@
 import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 
 import type {JobsClient} from './client/jobs-client.js'
-import {CliError, UsageError} from './errors.js'
-import {ExitCode} from './exit-codes.js'
+import {CliError, InternalError, UsageError} from './errors.js'
 import {safeJson, safeText} from './ui/safe-text.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -60,7 +59,7 @@ export function toCliError(error: unknown): CliError {
   }
 
   const message = error instanceof Error ? error.message : String(error)
-  return new CliError('server', ExitCode.ERROR, `Unexpected error: ${message}`, {cause: error})
+  return new InternalError(message, {cause: error})
 }
 
 /**

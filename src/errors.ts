@@ -16,6 +16,7 @@ export type CliErrorKind =
   | 'timeout'
   | 'interrupted'
   | 'config'
+  | 'internal'
 
 export interface CliErrorOptions {
   /** What the user can do about it, shown after the message. */
@@ -123,6 +124,9 @@ export class InterruptedError extends CliError {
   }
 }
 
-export function isCliError(error: unknown): error is CliError {
-  return error instanceof CliError
+/** Something the CLI itself got wrong (a TypeError, ...): a bug, not a problem with the server or the input. */
+export class InternalError extends CliError {
+  constructor(message: string, options?: CliErrorOptions) {
+    super('internal', ExitCode.ERROR, `Internal error: ${message} (a bug in cidx; DEBUG=cidx shows the stack)`, options)
+  }
 }

@@ -1,7 +1,7 @@
 /**
  * What the configuration layer hands the client: where the server is and how to authenticate.
  * Resolved by credential-chain.ts (flags > env > .code-indexer project > `cidx login` session);
- * used by cidx-client.ts, which owns getting, renewing and caching tokens.
+ * used by the client (token-renewal.ts), which owns getting, renewing and caching tokens.
  */
 export type CredentialSource = 'flags' | 'env' | 'project' | 'login'
 

@@ -1,5 +1,6 @@
 import type {CredentialSource} from './credentials.js'
 import type {AuthOrigin, ResolvedCredentials} from './credential-chain.js'
+import {expiryOfClaims, jwtClaims} from './jwt.js'
 import {readSession} from './session-store.js'
 import {formatRelativeUnbounded} from '../support/time.js'
 
@@ -19,27 +20,9 @@ export interface Identity {
   accessTokenExpiresAt: number | null
 }
 
-/** The claims of a JWT, read without verifying it (only the server can): for display only. */
-export function jwtClaims(token: string): Record<string, unknown> | null {
-  const parts = token.split('.')
-  if (parts.length !== 3) return null
-  try {
-    const claims: unknown = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'))
-    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? (claims as Record<string, unknown>) : null
-  } catch {
-    return null
-  }
-}
-
 function stringClaim(claims: Record<string, unknown> | null, name: string): string | null {
   const value = claims?.[name]
   return typeof value === 'string' && value !== '' ? value : null
-}
-
-/** `exp` is seconds (a float on a real server); null when absent. */
-function expiryClaim(claims: Record<string, unknown> | null): number | null {
-  const exp = claims?.exp
-  return typeof exp === 'number' && Number.isFinite(exp) ? Math.round(exp * 1000) : null
 }
 
 export async function describeIdentity(credentials: ResolvedCredentials, configDir: string): Promise<Identity> {
@@ -56,7 +39,7 @@ export async function describeIdentity(credentials: ResolvedCredentials, configD
 
     const claims = jwtClaims(credentials.staticToken)
     const username = stringClaim(claims, 'username') ?? stringClaim(claims, 'sub')
-    return {...base, method: 'token', username, role: stringClaim(claims, 'role'), accessTokenExpiresAt: expiryClaim(claims)}
+    return {...base, method: 'token', username, role: stringClaim(claims, 'role'), accessTokenExpiresAt: expiryOfClaims(claims)}
   }
 
   const tokens = (await credentials.tokenStore?.load()) ?? null

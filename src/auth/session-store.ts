@@ -5,6 +5,7 @@ import {join} from 'node:path'
 import type {TokenSet, TokenStore} from './credentials.js'
 import {withFileLock} from '../support/file-lock.js'
 import {writePrivateFileAtomic} from '../support/private-file.js'
+import {isRecord} from '../support/json.js'
 
 /**
  * What `cidx login` keeps in `<configDir>/session.json`. No password: the refresh token renews the
@@ -50,10 +51,6 @@ async function readJsonFile(path: string): Promise<unknown> {
   } catch {
     return undefined
   }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function isNullableString(value: unknown): value is string | null {

@@ -1,4 +1,4 @@
-import {isRecord} from './normalize.js'
+import {isRecord} from '../support/json.js'
 
 /**
  * Reads the three error-body shapes of a CIDX server into one readable message:

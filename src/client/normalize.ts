@@ -1,5 +1,6 @@
 import {ProtocolError} from '../errors.js'
 import type {Job, ProgressDetail} from '../jobs/job.js'
+import {isRecord} from '../support/json.js'
 
 /**
  * The edge where server JSON becomes a typed `Job`. Whatever a real CIDX server or the local
@@ -8,10 +9,6 @@ import type {Job, ProgressDetail} from '../jobs/job.js'
  */
 
 type Raw = Record<string, unknown>
-
-export function isRecord(value: unknown): value is Raw {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** A status name typed by a user or sent by a server, in the CLI's vocabulary (`pending` is `queued`). */
 export function normalizeStatusName(status: string): string {

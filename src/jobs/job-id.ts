@@ -8,6 +8,7 @@ import {CliError, NotFoundError, UsageError} from '../errors.js'
 import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
 import {displayJob, shortJobIds} from '../ui/job-format.js'
 import type {JobsClient} from '../client/jobs-client.js'
+import {serverListsExactly} from '../client/paging.js'
 import {pad} from '../ui/terminal.js'
 import {formatRelative} from '../support/time.js'
 
@@ -56,7 +57,7 @@ async function fetchIfExists(client: JobLookupClient, id: string): Promise<Job |
  */
 async function jobsStartingWith(client: JobLookupClient, prefix: string): Promise<Job[]> {
   const lowerPrefix = prefix.toLowerCase()
-  const pagesCorrectly = (await client.serverFeatures()).has('job_filters')
+  const pagesCorrectly = serverListsExactly(await client.serverFeatures())
   const queries = pagesCorrectly ? [{}] : [...KNOWN_STATUSES.map((status) => ({statuses: [status]})), {}]
   const found = new Map<string, Job>()
   for (const query of queries) {

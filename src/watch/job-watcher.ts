@@ -13,6 +13,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {CliError, ForbiddenError, InterruptedError, NetworkError, NotFoundError} from '../errors.js'
 import {isTerminal, type Job} from '../jobs/job.js'
 import type {JobsClient, ListQuery} from '../client/jobs-client.js'
+import {serverListsExactly} from '../client/paging.js'
 
 export const DEFAULT_INTERVAL_MS = 1000
 export const DEFAULT_RECONNECT_GRACE_MS = 60_000
@@ -411,7 +412,7 @@ export class JobWatcher {
    */
   private async listActiveJobs(): Promise<Map<string, Job>> {
     const {repositories = [], types = []} = this.discover ? this.options : {}
-    const serverFilters = repositories.length > 0 && this.features.has('job_filters')
+    const serverFilters = repositories.length > 0 && serverListsExactly(this.features)
     const perStatus = serverFilters ? [...repositories] : [undefined]
     const queries: ListQuery[] = ACTIVE_LIST_STATUSES.flatMap((status) =>
       perStatus.map((repository) => ({statuses: [status], types: types.length > 0 ? [...types] : undefined, repository})),

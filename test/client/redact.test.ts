@@ -6,10 +6,8 @@ import {CidxClient} from '../../src/client/cidx-client.js'
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 import {CliError} from '../../src/errors.js'
 import {redact, redactValue} from '../../src/client/redact.js'
+import {useNock} from '../helpers/client-fixtures.js'
 import {fakeJwt} from '../helpers/fake-cidx.js'
-
-// nock patches node:http on import; it stays off except inside this file's end-to-end tests.
-nock.restore()
 
 const SERVER = 'http://cidx.test:8000'
 const PASSWORD = 'correct horse battery staple'
@@ -69,20 +67,9 @@ describe('redact: secrets never reach output', () => {
   describe('end to end: a server that echoes secrets in its error bodies', () => {
     let debugLines: string[]
 
-    before(() => {
-      nock.activate()
-      nock.disableNetConnect()
-    })
-    after(() => {
-      nock.cleanAll()
-      nock.enableNetConnect()
-      nock.restore()
-    })
+    useNock()
     beforeEach(() => {
       debugLines = []
-    })
-    afterEach(() => {
-      nock.cleanAll()
     })
 
     /** The secrets must be absent from the error (message, hint, JSON, full inspection) and every debug line. */

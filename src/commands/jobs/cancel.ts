@@ -113,7 +113,7 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
 
   private async select(client: JobsClient): Promise<Job[]> {
     const query = buildListQuery({...this.flags, status: this.flags.status ?? CANCELLABLE_STATUSES})
-    const {collectJobs} = await import('../../client/jobs-client.js')
+    const {collectJobs} = await import('../../client/paging.js')
     const {jobs, serverStoppedEarly} = await collectJobs(client, query, {limit: MAX_SELECTION + 1})
     if (jobs.length > MAX_SELECTION) {
       throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)

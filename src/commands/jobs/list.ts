@@ -2,7 +2,8 @@ import {Flags} from '@oclif/core'
 
 import {JobsCommand} from '../../base-command.js'
 import type {Job} from '../../jobs/job.js'
-import type {CollectedJobs, JobsClient} from '../../client/jobs-client.js'
+import type {JobsClient} from '../../client/jobs-client.js'
+import {type CollectedJobs, serverListsExactly} from '../../client/paging.js'
 import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../jobs/list-flags.js'
 import {safeText} from '../../ui/safe-text.js'
 
@@ -46,7 +47,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const query = buildListQuery(flags)
     const sort = parseSort(flags.sort)
     const client = await this.jobsClient()
-    const {collectJobs} = await import('../../client/jobs-client.js')
+    const {collectJobs} = await import('../../client/paging.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
     const [collected, caller] = await Promise.all([
       collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
@@ -89,7 +90,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
         serverStoppedEarly: collected.serverStoppedEarly,
         totalAtLeast: collected.totalAtLeast,
         // Past what was fetched, only a server that filters and pages correctly (it says so) counts exactly.
-        totalExact: collected.complete || (await client.serverFeatures()).has('job_filters'),
+        totalExact: collected.complete || serverListsExactly(await client.serverFeatures()),
       }),
     )
   }

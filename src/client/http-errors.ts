@@ -1,0 +1,175 @@
+/**
+ * What went wrong with an exchange, as one of the typed errors (and so an exit code): an HTTP
+ * status with the server's words, or a connection, timeout, TLS or redirect failure. Every text a
+ * server or got hands over is redacted and shortened here before it reaches an error.
+ */
+import {HTTPError, RequestError, TimeoutError} from 'got'
+
+import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
+import {AuthError, CliError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../errors.js'
+import {redact} from './redact.js'
+import {redirectProblem} from './redirects.js'
+
+/** Per-status overrides of the default mapping (e.g. cancel's 400 is a conflict). */
+export type StatusOverrides = Partial<Record<number, (message: string) => CliError>>
+
+/** What an error message names and must not name: the server, the limits in force, the secrets held. */
+export interface FailureContext {
+  server: string
+  secrets: string[]
+  connectMs: number
+  responseMs: number
+}
+
+const TLS_PROBLEMS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'the server certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server certificate is self-signed',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server certificate is not valid for this host name',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the certificate chain',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the certificate issuer is unknown (private CA?)',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'unable to verify the server certificate (private CA?)',
+}
+
+const CONNECTION_PROBLEMS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'the connection was reset',
+  EAI_AGAIN: 'the host name could not be resolved',
+  ENOTFOUND: 'the host name could not be resolved',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+}
+
+export function looksLikeHtml(body: string, contentType: string | undefined): boolean {
+  return /html/i.test(contentType ?? '') || /^\s*</.test(body)
+}
+
+/** A non-2xx answer: the server's own words (redacted, shortened) mapped by status, or by an override. */
+export function errorOfStatus(error: HTTPError, overrides: StatusOverrides | undefined, context: FailureContext): CliError {
+  const status = error.response.statusCode
+  const raw = String(error.response.body ?? '')
+  let body: unknown = raw
+  try {
+    body = raw.trim() === '' ? null : JSON.parse(raw)
+  } catch {}
+
+  const html = typeof body === 'string' && looksLikeHtml(raw, error.response.headers['content-type'])
+  const serverWords = html ? null : errorMessageFromBody(body)
+  const message = shortenForPeople(redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), context.secrets))
+  const override = overrides?.[status]
+  if (override) return override(message)
+  return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: context.server})
+}
+
+/** The one mapping of HTTP statuses to typed errors (and so to exit codes). */
+export function mapStatus(status: number, message: string, context: {html: boolean; retryAfter: number | null; server: string}): CliError {
+  const options = {status}
+  if (context.html) {
+    const what = `The server at ${context.server} answered ${status} with an HTML page instead of JSON`
+    return status >= 500 ? new ServerError(`${what} (a proxy or gateway problem?)`, options) : new ProtocolError(what, options)
+  }
+
+  switch (status) {
+    case 400:
+    case 422:
+      return new UsageError(message, options)
+    case 401:
+      return new AuthError(message, {...options, hint: 'Run `cidx login` again, or check CIDX_TOKEN.'})
+    case 403:
+      return new ForbiddenError(message, options)
+    case 404:
+      return new NotFoundError(message, options)
+    case 409:
+      return new ConflictError(message, options)
+    case 429:
+      return new ServerError(`${message}${context.retryAfter === null ? '' : ` (retry in ${context.retryAfter} s)`}`, options)
+  }
+
+  // A real server sometimes reports a duplicate job as a 500 with the 409 text.
+  if (/already running for repository/i.test(message)) return new ConflictError(message, options)
+  return new ServerError(status >= 500 ? `The server failed: ${message} (HTTP ${status})` : message, options)
+}
+
+/** A failure with no HTTP status to map: refused, reset, timed out, cut off, TLS, a refused redirect. */
+export function errorOfFailure(error: unknown, context: FailureContext): CliError {
+  // Our own errors, thrown in got's hooks or handed to it to abort a request, come back wrapped.
+  if (error instanceof RequestError && error.cause instanceof CliError) return error.cause
+  const {server} = context
+  const cause = causeOf(error, context.secrets)
+  if (error instanceof TimeoutError) return timeoutError(error, cause, context)
+  const redirect = error instanceof RequestError ? redirectProblem(error, server, context.secrets) : null
+  if (redirect) return redirect
+  const code = (error as RequestError).code ?? ''
+  if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test(cause.message)) {
+    const problem = TLS_PROBLEMS[code] ?? cause.message
+    return new NetworkError(`TLS error talking to ${server}: ${problem} (${code || 'TLS'})`, {
+      cause,
+      hint: 'For a server with a private CA, point NODE_EXTRA_CA_CERTS at the CA certificate file.',
+    })
+  }
+
+  // Headers arrived, then the connection closed before the body was complete.
+  const answered = error instanceof RequestError ? answeredStatus(error) : undefined
+  if (answered !== undefined) {
+    return new NetworkError(`The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`, {
+      cause,
+      hint: 'Try again; if it keeps happening, a proxy or the server is dropping connections.',
+    })
+  }
+
+  const reason = CONNECTION_PROBLEMS[code] ?? cause.message
+  return new NetworkError(`Cannot reach ${server}: ${reason}`, {
+    cause,
+    hint: 'Is the server running and the URL right? Check --server / CIDX_SERVER_URL and any proxy settings.',
+  })
+}
+
+/** What our errors keep as their cause: got's error carries the request (Authorization header, login body). */
+function causeOf(error: unknown, secrets: string[]): Error {
+  const message = redact(error instanceof Error ? error.message : String(error), secrets)
+  return Object.assign(new Error(message), {code: (error as {code?: unknown}).code})
+}
+
+/** What timed out, and the limit that it ran into. */
+function timeoutError(error: TimeoutError, cause: Error, context: FailureContext): NetworkError {
+  const seconds = (ms: number) => `${ms / 1000} s`
+  if (error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup') {
+    return new NetworkError(`Timed out talking to ${context.server}: no connection within ${seconds(context.connectMs)}`, {
+      cause,
+      hint: 'Set CIDX_CONNECT_TIMEOUT (seconds) to wait longer.',
+    })
+  }
+
+  const limit = seconds(context.responseMs)
+  const status = answeredStatus(error)
+  // Only the event stream has a socket timeout: on a request, the total `request` timeout comes first.
+  const what =
+    error.event === 'socket'
+      ? `the event stream was silent for more than ${limit}`
+      : status === undefined
+        ? `no answer within ${limit}`
+        : `the answer (HTTP ${status}) was still arriving after ${limit}`
+  return new NetworkError(`Timed out talking to ${context.server}: ${what}`, {
+    cause,
+    hint: 'CIDX_REQUEST_TIMEOUT (seconds) bounds each request, retries included: set it higher to wait longer.',
+  })
+}
+
+/**
+ * The status of the answer the failed attempt got, if its headers arrived. got's `response` still
+ * holds a redirect's answer while the request it led to waits: only the attempt's timings tell.
+ */
+function answeredStatus(error: RequestError): number | undefined {
+  return error.timings?.response === undefined ? undefined : error.response?.statusCode
+}
+
+function retryAfterOf(error: HTTPError, body: unknown): number | null {
+  const header = error.response.headers['retry-after']
+  if (header) {
+    const seconds = Number(header)
+    if (Number.isFinite(seconds)) return seconds
+    const date = Date.parse(header)
+    if (!Number.isNaN(date)) return Math.max(0, Math.round((date - Date.now()) / 1000))
+  }
+
+  return retryAfterFromBody(body)
+}
