@@ -13,3 +13,14 @@ export function thrownUsageError(fn: () => unknown): UsageError {
 
   throw new Error('expected a UsageError')
 }
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise
+  } catch (error) {
+    return error as Error
+  }
+
+  throw new Error('expected a rejection')
+}
