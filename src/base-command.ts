@@ -91,6 +91,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       flags: this.ctor.flags,
       strict: this.ctor.strict,
     }).catch((error: unknown) => {
+      // oclif rewrites what a flag's parser throws into three lines; ours is one line already.
       throw error instanceof FlagValueError ? error.unframed() : error
     })
     this.flags = flags as InferredFlags<T>

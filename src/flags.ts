@@ -8,7 +8,7 @@ import {Flags} from '@oclif/core'
 import {UsageError} from './errors.js'
 import {parseStatuses, STATUS_HELP} from './jobs/list-query.js'
 import {DEFAULT_SORT, type JobSort, parseSort, SORT_HELP} from './jobs/sort.js'
-import {parseDurationFlag} from './support/time.js'
+import {parseDuration, parseDurationFlag} from './support/time.js'
 
 /**
  * A flag value with the text it was written as (`30s`, `-created`): messages quote that text, and
@@ -63,7 +63,10 @@ export type Duration = WrittenValue<number>
 
 /** A duration written in the code (a flag's default or minimum), as people write it: `durationOf('30s')`. */
 export function durationOf(text: string): Duration {
-  return new WrittenValue(parseDurationFlag(text, 'default'), text)
+  const ms = parseDuration(text)
+  // A mistake in the code, not in what the user typed: fail loudly when the module loads.
+  if (ms === undefined) throw new Error(`Not a duration: "${text}"`)
+  return new WrittenValue(ms, text)
 }
 
 /** `--timeout 30m` and the like: the milliseconds and the text as written; `min` refuses shorter ones. */
