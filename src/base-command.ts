@@ -1,7 +1,10 @@
 import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 
+import type {Credentials} from './auth/credentials.js'
 import type {JobsClient} from './client/jobs-client.js'
 import {CliError, InternalError, UsageError} from './errors.js'
+import {ExitCode} from './exit-codes.js'
+import {FlagValueError} from './flags.js'
 import {safeJson, safeText} from './ui/safe-text.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
@@ -17,12 +20,6 @@ export const ENVIRONMENT_HELP = [
   'HTTPS_PROXY, HTTP_PROXY, NO_PROXY   proxy settings; NODE_EXTRA_CA_CERTS for a private CA',
   'NO_COLOR, FORCE_COLOR   turn colour off / on',
   'DEBUG=cidx   log HTTP requests (secrets redacted) and show stack traces',
-].join('\n')
-
-export const EXIT_CODES_HELP = [
-  '0 success · 1 unexpected or server error · 2 usage error · 3 authentication',
-  '4 job not found or not authorized · 5 network · 6 conflict · 10 job failed',
-  '11 job cancelled · 12 job completed_partial · 124 wait timed out · 130 interrupted',
 ].join('\n')
 
 /** True when DEBUG asks for cidx's diagnostics (`DEBUG=cidx`, `DEBUG=cidx:*`, `DEBUG=*`, `DEBUG=1`). */
@@ -79,18 +76,56 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
 
   protected flags!: InferredFlags<T>
   protected args!: InferredArgs<T>
+  /** Every positional argument, for the commands that take any number (`strict = false`). */
+  protected positionals!: string[]
+  /** The exit code run()'s result ends with (see `finishWith`). */
+  private resultExitCode: number = ExitCode.OK
 
+  /** Parses argv once, for run(): flags arrive typed (src/flags.ts), a bad value stops here with exit 2. */
   public override async init(): Promise<void> {
     await super.init()
-    const {args, flags} = await this.parse({
+    const {args, argv, flags} = await this.parse({
       args: this.ctor.args,
       baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
       enableJsonFlag: this.ctor.enableJsonFlag,
       flags: this.ctor.flags,
       strict: this.ctor.strict,
+    }).catch((error: unknown) => {
+      // oclif rewrites what a flag's parser throws into three lines; ours is one line already.
+      throw error instanceof FlagValueError ? error.unframed() : error
     })
     this.flags = flags as InferredFlags<T>
     this.args = args as InferredArgs<T>
+    this.positionals = argv as string[]
+  }
+
+  /**
+   * The one way to return a result that is not a success (a job that failed, a cancel that did
+   * not take): `--json` prints the result like any other, then the command exits with `exitCode`.
+   */
+  protected finishWith<R>(result: R, exitCode: number): R {
+    this.resultExitCode = exitCode
+    return result
+  }
+
+  public override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    // oclif has printed the result under --json by now; this.exit() ends without a message.
+    if (this.resultExitCode !== ExitCode.OK) this.exit(this.resultExitCode)
+    return result
+  }
+
+  /** A warning on stderr, in every mode (--json keeps stdout for the result); the text may quote the server. */
+  public override warn(input: string | Error): string | Error {
+    const text = input instanceof Error ? input.message : input
+    process.stderr.write(`${safeText(`Warning: ${text}`)}\n`)
+    return input
+  }
+
+  /** The one way to build a client: the same timeouts, debug output and user agent for every command. */
+  protected async createClient(credentials: Credentials): Promise<JobsClient> {
+    const {JobsClient} = await import('./client/jobs-client.js')
+    return new JobsClient({credentials, debug: this.debugSink(), timeouts: this.timeouts(), userAgent: this.config.userAgent})
   }
 
   /**
@@ -146,18 +181,13 @@ export abstract class JobsCommand<T extends typeof Command = typeof Command> ext
   }
 
   private async createJobsClient(): Promise<JobsClient> {
-    const [{resolveCredentials}, {JobsClient}] = await Promise.all([import('./auth/credential-chain.js'), import('./client/jobs-client.js')])
+    const {resolveCredentials} = await import('./auth/credential-chain.js')
     const credentials = await resolveCredentials({
       configDir: this.config.configDir,
       cwd: process.cwd(),
       env: process.env,
       serverFlag: (this.flags as {server?: string}).server,
     })
-    return new JobsClient({
-      credentials,
-      debug: this.debugSink(),
-      timeouts: this.timeouts(),
-      userAgent: this.config.userAgent,
-    })
+    return this.createClient(credentials)
   }
 }

@@ -1,21 +1,38 @@
 /**
- * The one table of exit codes every command uses (also in the README).
+ * The one table of exit codes every command uses: each code's name, number and meaning. The EXIT
+ * CODES section of every --help and the README's table are generated from it.
  * Errors carry their code; commands that wait map job outcomes through `exitCodeForStatus`.
  */
-export const ExitCode = {
-  OK: 0,
-  ERROR: 1,
-  USAGE: 2,
-  AUTH: 3,
-  NOT_FOUND: 4,
-  NETWORK: 5,
-  CONFLICT: 6,
-  JOB_FAILED: 10,
-  JOB_CANCELLED: 11,
-  JOB_PARTIAL: 12,
-  TIMEOUT: 124,
-  INTERRUPTED: 130,
+const EXIT_CODE_TABLE = {
+  OK: [0, 'success'],
+  ERROR: [1, 'unexpected error, or an error of the server (5xx, an answer that breaks the contract)'],
+  USAGE: [2, 'usage error: unknown flag, bad value, an ID prefix too short or ambiguous, a question nobody can answer'],
+  AUTH: [3, 'authentication: nothing configured, credentials rejected, session expired beyond renewal'],
+  NOT_FOUND: [4, 'job not found, or not yours'],
+  NETWORK: [5, 'network: server unreachable, timeout, TLS'],
+  CONFLICT: [6, 'conflict: the job cannot be cancelled (already finished), a duplicate job'],
+  JOB_FAILED: [10, 'the job failed (commands that wait: --exit-status, status --wait)'],
+  JOB_CANCELLED: [11, 'the job was cancelled (commands that wait)'],
+  JOB_PARTIAL: [12, 'the job completed partially (commands that wait)'],
+  TIMEOUT: [124, 'waiting timed out (--timeout)'],
+  INTERRUPTED: [130, 'interrupted (Ctrl-C)'],
 } as const
+
+type ExitCodeName = keyof typeof EXIT_CODE_TABLE
+
+/** Each code by name: `ExitCode.NOT_FOUND` is 4. */
+export const ExitCode = Object.fromEntries(Object.entries(EXIT_CODE_TABLE).map(([name, [code]]) => [name, code])) as {
+  readonly [Name in ExitCodeName]: (typeof EXIT_CODE_TABLE)[Name][0]
+}
+
+/** Every code with its meaning, in the table's order (for --help and the README). */
+export const EXIT_CODES: readonly {code: number; meaning: string}[] = Object.values(EXIT_CODE_TABLE).map(([code, meaning]) => ({code, meaning}))
+
+/** The EXIT CODES section of --help: one code a line, the meanings aligned. */
+export function exitCodesHelp(): string {
+  const width = Math.max(...EXIT_CODES.map(({code}) => String(code).length))
+  return EXIT_CODES.map(({code, meaning}) => `${String(code).padEnd(width)}  ${meaning}`).join('\n')
+}
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 

@@ -1,6 +1,7 @@
 import {CommandHelp, Help} from '@oclif/core'
 
-import {ENVIRONMENT_HELP, EXIT_CODES_HELP} from './base-command.js'
+import {ENVIRONMENT_HELP} from './base-command.js'
+import {exitCodesHelp} from './exit-codes.js'
 
 type Section = ReturnType<CommandHelp['sections']>[number]
 
@@ -16,7 +17,7 @@ class CidxCommandHelp extends CommandHelp {
     const allowed = this.opts.sections?.map((name) => name.toLowerCase())
     const extra: Section[] = [
       {header: 'ENVIRONMENT', generate: () => ENVIRONMENT_HELP},
-      {header: 'EXIT CODES', generate: () => EXIT_CODES_HELP},
+      {header: 'EXIT CODES', generate: exitCodesHelp},
     ].filter(({header}) => !allowed || allowed.includes(header.toLowerCase()))
     const examples = sections.findIndex(({header}) => header === 'EXAMPLES')
     const at = examples === -1 ? sections.length : examples + 1

@@ -36,13 +36,7 @@ export default class Login extends BaseCommand<typeof Login> {
     const username = target.username ?? (await this.askUsername())
     const password = await this.readPassword(username, target.server)
 
-    const {CidxClient} = await import('../client/cidx-client.js')
-    const client = new CidxClient({
-      credentials: {serverUrl: target.server, source: target.source},
-      debug: this.debugSink(),
-      timeouts: this.timeouts(),
-      userAgent: this.config.userAgent,
-    })
+    const client = await this.createClient({serverUrl: target.server, source: target.source})
     const {tokens, user} = await client.login(username, password, {totp: this.flags.totp ?? (() => this.askOneTimeCode())})
     await writeSession(configDir, {
       server: target.server,

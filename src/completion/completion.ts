@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import type {Command, Interfaces} from '@oclif/core'
 
 import {KNOWN_STATUSES} from '../jobs/job.js'
-import {SORT_KEYS} from '../jobs/list-flags.js'
+import {SORT_KEYS} from '../jobs/sort.js'
 
 /**
  * Bash completion beyond command and flag names. @oclif/plugin-autocomplete generates
@@ -72,7 +72,7 @@ function flagValueCases(commands: CompletionCommand[]): string[] {
       const patterns = flagSpellings(flag).map((spelling) => quote(`${command.id} ${spelling}`))
       const known = flag.options ?? SUGGESTED_VALUES[flag.name] ?? []
       const values = known.length > 0 ? `printf '%s\\n' ${known.map((value) => quote(value)).join(' ')}` : ':'
-      // Our list flags take "a,b" whether or not oclif splits them (list-flags.ts splits them itself).
+      // Our list flags take "a,b" whether or not oclif splits them (list-query.ts splits them itself).
       const comma = flag.multiple ? '; return 2' : ''
       cases.push(`    ${patterns.join('|')}) ${values}${comma} ;;`)
     }

@@ -4,7 +4,9 @@ import {JobsCommand} from '../../base-command.js'
 import type {Job} from '../../jobs/job.js'
 import type {JobsClient} from '../../client/jobs-client.js'
 import {type CollectedJobs, serverListsExactly} from '../../client/paging.js'
-import {buildListQuery, DEFAULT_SORT, parseSort, SORT_HELP, sortJobs, STATUS_HELP} from '../../jobs/list-flags.js'
+import * as cidxFlags from '../../flags.js'
+import {buildListQuery} from '../../jobs/list-query.js'
+import {sortJobs} from '../../jobs/sort.js'
 import {safeText} from '../../ui/safe-text.js'
 
 type Caller = {username: string | null; role: string | null}
@@ -28,7 +30,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
   ]
 
   static override flags = {
-    status: Flags.string({multiple: true, summary: 'only jobs with this status: queued, running, completed, failed, ..., or active', description: STATUS_HELP, helpValue: 'STATUS'}),
+    status: cidxFlags.status({summary: 'only jobs with this status: queued, running, completed, failed, ..., or active'}),
     type: Flags.string({multiple: true, description: 'operation type, e.g. sync_repository, add_golden_repo (repeat or comma-separate)', helpValue: 'TYPE'}),
     repository: Flags.string({description: 'only jobs about this repository alias'}),
     user: Flags.string({description: "only this user's jobs (admins see everyone's)"}),
@@ -37,7 +39,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     limit: Flags.integer({default: 20, min: 1, description: 'show at most this many jobs'}),
     offset: Flags.integer({default: 0, min: 0, description: 'skip this many matching jobs first'}),
     all: Flags.boolean({description: 'show every matching job (pages through the server; ignores --limit)'}),
-    sort: Flags.string({default: DEFAULT_SORT, summary: 'sort by created, progress, status, type, duration, repository or user; -KEY descending', description: SORT_HELP, helpValue: 'KEY'}),
+    sort: cidxFlags.sort({summary: 'sort by created, progress, status, type, duration, repository or user; -KEY descending'}),
     quiet: Flags.boolean({char: 'q', description: 'print only the full job IDs, one per line', exclusive: ['json']}),
   }
 
@@ -45,7 +47,6 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const {flags} = this
     // Every flag is checked before the first request: a typo is exit 2, not a network call.
     const query = buildListQuery(flags)
-    const sort = parseSort(flags.sort)
     const client = await this.jobsClient()
     const {collectJobs} = await import('../../client/paging.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
@@ -53,7 +54,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
       collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
       forPeople ? this.caller(client) : undefined,
     ])
-    const jobs = sortJobs(collected.jobs, sort)
+    const jobs = sortJobs(collected.jobs, flags.sort.value)
     if (flags.quiet) {
       // One ID a line: an ID with a line break in it must not become two for xargs.
       if (jobs.length > 0) process.stdout.write(`${jobs.map((job) => safeText(job.job_id)).join('\n')}\n`)
