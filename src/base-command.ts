@@ -47,13 +47,23 @@ function isOclifUsageError(error: unknown): error is Error {
   return /Parse|Flag|Arg|Validation|Options/.test(name) || error.oclif?.exit === 2
 }
 
+/**
+ * oclif words a parse error over several lines ("Parsing --limit", then "Expected an integer but
+ * received: abc"; "Missing 1 required arg:", then the argument): the first line alone says
+ * nothing. Joined into one line, without oclif's own "See more help" pointer (our hint says it).
+ */
+function oclifReasonInOneLine(message: string): string {
+  const lines = message
+    .split('\n')
+    .map((line) => line.trim().replaceAll(/\s{2,}/g, ' '))
+    .filter((line) => line !== '' && !/^see more help/i.test(line))
+  return lines.map((line, index) => (index < lines.length - 1 && !/[:.]$/.test(line) ? `${line}:` : line)).join(' ')
+}
+
 /** Turns whatever was thrown into one of our typed errors. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error
-  if (isOclifUsageError(error)) {
-    const firstLine = error.message.split('\n').find((line) => line.trim() !== '') ?? error.message
-    return new UsageError(firstLine.trim(), {hint: 'See --help for usage.'})
-  }
+  if (isOclifUsageError(error)) return new UsageError(oclifReasonInOneLine(error.message), {hint: 'See --help for usage.'})
 
   const message = error instanceof Error ? error.message : String(error)
   return new InternalError(message, {cause: error})

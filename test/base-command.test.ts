@@ -1,4 +1,5 @@
 import {captureOutput} from '@oclif/test'
+import {Args, Flags} from '@oclif/core'
 import {expect} from 'chai'
 
 import {BaseCommand} from '../src/base-command.js'
@@ -40,5 +41,36 @@ describe('base command: results, exit codes and warnings', () => {
       expect(stderr, argv.join(' ')).to.equal('Warning: job "\\x1b]0;owned\\x07x" was skipped\n')
       expect(stdout).not.to.include('Warning')
     }
+  })
+})
+
+/** A command with an integer flag and a required argument, to see how oclif's own parse errors read. */
+class ParseProbe extends BaseCommand<typeof ParseProbe> {
+  static override args = {job_id: Args.string({description: 'the job', required: true})}
+  static override flags = {limit: Flags.integer({min: 1, description: 'at most this many'})}
+
+  public async run(): Promise<string> {
+    return this.args.job_id
+  }
+}
+
+describe("base command: oclif's parse errors in one line", () => {
+  async function usageLine(argv: string[]): Promise<{stderr: string; exit: number | undefined}> {
+    const {stderr, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
+    return {stderr, exit: error?.oclif?.exit}
+  }
+
+  it('says what was wrong with an integer flag, not only which flag', async () => {
+    expect(await usageLine(['3f0c', '--limit', 'abc'])).to.deep.equal({
+      stderr: 'Error: Parsing --limit: Expected an integer but received: abc See --help for usage.\n',
+      exit: ExitCode.USAGE,
+    })
+    expect((await usageLine(['3f0c', '--limit', '0'])).stderr).to.include('Expected an integer greater than or equal to 1 but received: 0')
+  })
+
+  it('names the missing argument, on one line', async () => {
+    const {stderr, exit} = await usageLine([])
+    expect(exit).to.equal(ExitCode.USAGE)
+    expect(stderr).to.equal('Error: Missing 1 required arg: job_id the job See --help for usage.\n')
   })
 })
