@@ -13,7 +13,8 @@ import {CidxClient, type ClientOptions, mapStatus} from '../../src/client/cidx-c
 import type {Credentials, TokenSet, TokenStore} from '../../src/auth/credentials.js'
 import {AuthError, CliError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../../src/errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {fakeJwt, wireJob} from '../helpers/fake-cidx.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
+import {wireJob} from '../helpers/job-fixtures.js'
 import {type HostileServer, recorded, type RecordedRequest, startHostileServer} from '../helpers/hostile-server.js'
 
 // nock patches node:http on import; it is switched on only around the tests that use it.

@@ -6,7 +6,7 @@ import {CidxClient} from '../../src/client/cidx-client.js'
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 import {CliError} from '../../src/errors.js'
 import {redact, redactValue} from '../../src/client/redact.js'
-import {fakeJwt} from '../helpers/fake-cidx.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
 
 // nock patches node:http on import; it stays off except inside this file's end-to-end tests.
 nock.restore()
