@@ -119,9 +119,7 @@ describe('commands: jobs list (against the local server)', () => {
 
   beforeEach(async () => {
     sandbox = await createSandbox('cidx-cmd-')
-    sandbox.enter()
-    process.env.CIDX_SERVER_URL = server.url
-    process.env.CIDX_TOKEN = adminToken
+    sandbox.enter({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken})
     restoreOutput = outputAs({tty: false})
   })
 
@@ -371,9 +369,7 @@ describe('commands: jobs list (against a server with the real paging defect)', (
 
   beforeEach(async () => {
     sandbox = await createSandbox('cidx-cmd-')
-    sandbox.enter()
-    process.env.CIDX_SERVER_URL = double.url
-    process.env.CIDX_TOKEN = 'real-token'
+    sandbox.enter({CIDX_SERVER_URL: double.url, CIDX_TOKEN: 'real-token'})
     restoreOutput = outputAs({tty: false})
   })
 
