@@ -47,7 +47,9 @@ describe('test helper: sandbox', () => {
 
   it('in-process: oclif takes its dirs from the sandbox, and the outer credentials do not reach the CLI', async () => {
     sandbox = await createSandbox()
-    sandbox.enter()
+    // As @oclif/test runs a command: NODE_ENV=test loads src/ (the bundle in dist/ would write its
+    // code cache into the sandbox when this process exits, after the sandbox is gone).
+    sandbox.enter({NODE_ENV: 'test'})
     expect(process.cwd()).to.equal(sandbox.base)
     const config = await Config.load({root: ROOT})
     expect({configDir: config.configDir, cacheDir: config.cacheDir}).to.deep.equal({configDir: sandbox.configDir, cacheDir: sandbox.cacheDir})
