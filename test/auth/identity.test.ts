@@ -6,12 +6,7 @@ import {join} from 'node:path'
 import type {ResolvedCredentials} from '../../src/auth/credential-chain.js'
 import {type Identity, describeIdentity, formatIdentity} from '../../src/auth/identity.js'
 import {cachedTokenStore, sessionTokenStore, writeSession} from '../../src/auth/session-store.js'
-
-/** An unsigned JWT-shaped token: enough for display, which never verifies. */
-function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  return `${part({alg: 'HS256', typ: 'JWT'})}.${part(claims)}.signature`
-}
+import {fakeJwt} from '../helpers/fake-jwt.js'
 
 describe('identity', () => {
   let configDir: string

@@ -5,7 +5,8 @@ import {connect, type AddressInfo} from 'node:net'
 import {NetworkError, UsageError} from '../../src/errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {bypassesProxy, proxyAgentsFor, proxyFor} from '../../src/client/proxy.js'
-import {type FakeCidx, jobSeries, startFakeCidx} from '../helpers/fake-cidx.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
+import {jobSeries} from '../helpers/job-fixtures.js'
 
 /** What a proxy saw: forwarded requests by absolute URI, and CONNECT tunnels by host:port. */
 interface ProxyLog {

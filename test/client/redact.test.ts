@@ -7,7 +7,7 @@ import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 import {CliError} from '../../src/errors.js'
 import {redact, redactValue} from '../../src/client/redact.js'
 import {useNock} from '../helpers/client-fixtures.js'
-import {fakeJwt} from '../helpers/fake-cidx.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
 
 const SERVER = 'http://cidx.test:8000'
 const PASSWORD = 'correct horse battery staple'

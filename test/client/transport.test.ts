@@ -19,7 +19,7 @@ import {
   tokenSet,
   useNock,
 } from '../helpers/client-fixtures.js'
-import {wireJob} from '../helpers/fake-cidx.js'
+import {wireJob} from '../helpers/job-fixtures.js'
 import {type HostileServer, recorded, type RecordedRequest, startHostileServer} from '../helpers/hostile-server.js'
 
 const MiB = 1024 * 1024

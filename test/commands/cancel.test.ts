@@ -1,12 +1,13 @@
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {startHangingGitServer} from '../../server/test/support/hanging-git-server.js'
+import {isAlive} from '../../server/test/support/processes.js'
 import type {CancelResult} from '../../src/cancel/cancel.js'
-import {replaceStdin} from './auth-helpers.js'
+import {replaceStdin} from '../helpers/fake-stdin.js'
 import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../helpers/watch-harness.js'
 
 /**
@@ -22,16 +23,6 @@ function exitCodeOf(error: unknown): number {
   const code = (error as {oclif?: {exit?: number}}).oclif?.exit
   if (code === undefined) throw error
   return code
-}
-
-/** Whether a process still runs (a zombie has exited; only its status waits to be collected). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
-  } catch {
-    return false
-  }
 }
 
 async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -331,7 +322,7 @@ describe('commands: jobs cancel (against the local server)', function () {
     const session = `cidx-cancel-${process.pid}`
     const script = join(watch.root, 'tty-cancel.sh')
     const env = watch.childEnv({CIDX_USERNAME: 'admin', CIDX_PASSWORD: ADMIN_PASSWORD})
-    const exports = ['HOME', 'XDG_CONFIG_HOME', 'CIDX_CONFIG_DIR', 'CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'PATH']
+    const exports = ['HOME', 'XDG_CONFIG_HOME', 'CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'PATH']
       .map((name) => `export ${name}='${env[name]}'`)
       .join('\n')
     writeFileSync(

@@ -5,10 +5,13 @@ import {rm, writeFile} from 'node:fs/promises'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
 
-import {ROOT, run, type RunResult, type UserHome, userHome} from '../ecosystem/support.js'
-import {type FakeCidx, fakeJwt, pythonIso, startFakeCidx, type WireJob, wireJob} from '../helpers/fake-cidx.js'
+import {ROOT, run, type RunResult} from '../ecosystem/support.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
 import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/hostile-text.js'
+import {pythonIso, type WireJob, wireJob} from '../helpers/job-fixtures.js'
 import {type LoopbackProxy, loopbackProxy} from '../helpers/loopback-proxy.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 /**
  * A server that writes terminal control codes (window title, screen clear, cursor moves,
@@ -76,7 +79,7 @@ describe('commands against a server that writes control codes into its texts (bu
   this.timeout(60_000)
   let fake: FakeCidx
   let proxy: LoopbackProxy
-  let home: UserHome
+  let home: Sandbox
   let env: NodeJS.ProcessEnv
   /** Called on every GET of one job, before the fake answers it (a test may change the job then). */
   let onJobGet: ((id: string) => void) | undefined
@@ -109,7 +112,7 @@ describe('commands against a server that writes control codes into its texts (bu
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
     fake = await startFakeCidx({paging: 'correct', token: TOKEN, jobs: hostileJobs()})
     proxy = await loopbackProxy(fake.url, {intercept})
-    home = await userHome('cidx-hostile-')
+    home = await createSandbox('cidx-hostile-', {NO_COLOR: '1'})
     env = {...home.env, CIDX_SERVER_URL: proxy.url, CIDX_TOKEN: TOKEN}
   })
 
@@ -207,7 +210,7 @@ describe('commands against a server that writes control codes into its texts (bu
     expectEscaped(whoami, 'whoami', ['token-user', 'token-role'])
     expect(parseJson(await cidx(['whoami', '--json']), 'whoami --json')).to.include({username: hostile('token-user'), role: hostile('token-role')})
 
-    const loginHome = await userHome('cidx-hostile-login-')
+    const loginHome = await createSandbox('cidx-hostile-login-', {NO_COLOR: '1'})
     try {
       const login = await run('sh', ['-c', 'printf %s "$PW" | "$0" "$@"', process.execPath, RUN_JS, 'login', '--server', proxy.url, '--username', 'alice', '--password-stdin'], {
         env: {...loginHome.env, PW: 'not-a-real-password'},

@@ -8,7 +8,9 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {readSession, sessionPath, writeSession} from '../../src/auth/session-store.js'
-import {type CliSandbox, cliSandbox, fakeJwt, replaceStdin} from './auth-helpers.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
+import {replaceStdin} from '../helpers/fake-stdin.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const PASSWORD = 'correct horse battery staple'
@@ -30,7 +32,7 @@ async function closedPort(): Promise<number> {
 }
 
 describe('commands: login (against the local server)', () => {
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
   let server: ServerHandle
   let dataDir: string
   /** A URL nothing listens on: a command that refuses before any request exits 2 there, not 5. */
@@ -51,13 +53,14 @@ describe('commands: login (against the local server)', () => {
   })
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter()
   })
 
   afterEach(async () => {
     restoreStdin?.()
     restoreStdin = undefined
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   /** stdin for the command: piped text (not a TTY) or a fake terminal. */

@@ -3,15 +3,16 @@ import {expect} from 'chai'
 import {writeFile} from 'node:fs/promises'
 
 import {idCachePath, rememberJobs} from '../../src/completion/id-cache.js'
-import {type CliSandbox, cliSandbox} from './auth-helpers.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
 describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter()
     await rememberJobs(sandbox.configDir, [
       {job_id: 'job-running', job_type: 'sync_repository', status: 'running'},
       {job_id: 'job-done', job_type: 'sync_repository', status: 'completed'},
@@ -20,7 +21,7 @@ describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
   })
 
   afterEach(async () => {
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   it('prints the cached IDs, one per line, most recently seen first', async () => {
@@ -51,8 +52,9 @@ describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
   })
 
   it('prints nothing, successfully, when nothing was cached (a TAB offers nothing)', async () => {
-    await sandbox.restore()
-    sandbox = await cliSandbox()
+    await sandbox.remove()
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter()
     const {stdout, stderr, error} = await runCommand(['jobs', 'recent-ids'], {root: ROOT})
     expect(error).to.equal(undefined)
     expect(stdout + stderr).to.equal('')

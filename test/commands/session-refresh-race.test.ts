@@ -2,11 +2,11 @@ import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
 import {execFile, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/loopback-proxy.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const RUN_JS = join(ROOT, 'bin', 'run.js')
@@ -42,16 +42,19 @@ describe('a login session shared by CLI processes that renew it at the same mome
   this.timeout(60_000)
   let server: ServerHandle
   let proxy: Awaited<ReturnType<typeof slowRefreshProxy>>
+  let sandbox: Sandbox
   let base: string
   let env: NodeJS.ProcessEnv
 
   before(async function () {
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
-    base = await mkdtemp(join(tmpdir(), 'cidx-refresh-race-'))
+    sandbox = await createSandbox('cidx-refresh-race-')
+    base = sandbox.base
     server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-password-1'})
     server.testing.insertJob({status: 'completed', username: 'admin'})
     proxy = await slowRefreshProxy(server.url, 400)
-    env = {PATH: process.env.PATH, HOME: base, CIDX_CONFIG_DIR: join(base, 'config'), CIDX_CACHE_DIR: join(base, 'cache')}
+    // The config and cache dirs through the CLI's own variables, which a CI job would set.
+    env = {...sandbox.env, CIDX_CONFIG_DIR: join(base, 'config'), CIDX_CACHE_DIR: join(base, 'cache')}
     const login = spawn(process.execPath, [RUN_JS, 'login', '--server', proxy.url, '--username', 'admin', '--password-stdin'], {env, cwd: base, stdio: ['pipe', 'ignore', 'inherit']})
     login.stdin.end('admin-password-1')
     expect(await new Promise((resolve) => login.on('close', resolve))).to.equal(0)
@@ -60,7 +63,7 @@ describe('a login session shared by CLI processes that renew it at the same mome
   after(async () => {
     await proxy?.close()
     await server?.close()
-    await rm(base, {recursive: true, force: true})
+    await sandbox?.remove()
   })
 
   it('refreshes once: the others take the renewed tokens, and the session survives (no replay revokes it)', async () => {

@@ -4,19 +4,21 @@ import {mkdir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {cachedTokenStore, readSession, writeSession} from '../../src/auth/session-store.js'
-import {type CliSandbox, cliSandbox, fakeJwt} from './auth-helpers.js'
+import {fakeJwt} from '../helpers/fake-jwt.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
 describe('commands: whoami and logout', () => {
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter()
   })
 
   afterEach(async () => {
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   const expiresAt = Date.UTC(2031, 0, 2, 3, 4, 5)

@@ -6,8 +6,10 @@ import {join} from 'node:path'
 
 import {idCachePath} from '../../src/completion/id-cache.js'
 import {KNOWN_STATUSES} from '../../src/jobs/job.js'
-import {type FakeCidx, pythonIso, startFakeCidx, wireJob} from '../helpers/fake-cidx.js'
-import {installDevCli, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
+import {pythonIso, wireJob} from '../helpers/job-fixtures.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {installDevCli, ROOT, run, type SeededServer, seededServer} from './support.js'
 
 /**
  * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
@@ -90,7 +92,7 @@ async function completeInBash(lines: readonly string[], options: {env: NodeJS.Pr
 
 describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)', function () {
   this.timeout(180_000)
-  let home: UserHome
+  let home: Sandbox
   let jobsServer: SeededServer
   /** Where the CLI points while the user presses TAB; every connection to it is counted (a TAB must make none). */
   let server: Server
@@ -101,7 +103,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   let prefix: string
 
   before(async () => {
-    home = await userHome('cidx-completion-')
+    home = await createSandbox('cidx-completion-', {NO_COLOR: '1'})
     await installDevCli(home)
     jobsServer = await seededServer()
     server = createServer((socket) => {
@@ -184,7 +186,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
 describe('ecosystem: bash tab completion of job IDs from a hostile server', function () {
   this.timeout(180_000)
   const GOOD_ID = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
-  let home: UserHome
+  let home: Sandbox
   let fake: FakeCidx
   let env: NodeJS.ProcessEnv
   /** The working directory of the bash that completes: a glob there would list its files. */
@@ -203,7 +205,7 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
 
   before(async () => {
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
-    home = await userHome('cidx-completion-hostile-')
+    home = await createSandbox('cidx-completion-hostile-', {NO_COLOR: '1'})
     // The built CLI, as installed: bin/run.js and the bundle in dist/.
     const cli = join(home.binDir, 'cidx')
     await writeFile(cli, `#!/bin/sh\nexec "${process.execPath}" "${join(ROOT, 'bin', 'run.js')}" "$@"\n`)

@@ -5,7 +5,8 @@ import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {type HostileServer, startHostileServer} from '../helpers/hostile-server.js'
-import {ROOT, type UserHome, userHome} from './support.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {ROOT} from './support.js'
 
 const RUN_JS = join(ROOT, 'bin', 'run.js')
 const JOB_ID = '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44'
@@ -46,12 +47,12 @@ function cidx(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; 
 describe('ecosystem: the CLI against a hostile server', function () {
   this.timeout(60_000)
   let hostile: HostileServer
-  let home: UserHome
+  let home: Sandbox
 
   before(async () => {
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
     hostile = await startHostileServer()
-    home = await userHome('cidx-hostile-')
+    home = await createSandbox('cidx-hostile-', {NO_COLOR: '1'})
   })
 
   after(async () => {

@@ -3,7 +3,8 @@ import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../../src/jobs/job.js'
-import {packOnce, ROOT, run, seededServer, userHome} from './support.js'
+import {createSandbox} from '../helpers/sandbox.js'
+import {packOnce, ROOT, run, seededServer} from './support.js'
 
 /** Paths in the tarball that belong to development, never to users. */
 const NOT_SHIPPED = /^package\/(test|server|bench|src|scripts|coverage|docs|\.ci)\/|^package\/bin\/(dev|demo)\.js$|\.test\.|\.tgz$/
@@ -13,7 +14,7 @@ describe('ecosystem: npm pack, global install, run', function () {
   this.timeout(600_000)
 
   it('packs bin, dist, the manifest and the README only, and the globally installed cidx works', async () => {
-    const home = await userHome('cidx-pack-install-')
+    const home = await createSandbox('cidx-pack-install-', {NO_COLOR: '1'})
     const server = await seededServer()
     try {
       const tarball = await packOnce()

@@ -3,7 +3,8 @@ import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../../src/jobs/job.js'
-import {packOnce, ROOT, run, type SeededServer, seededServer, type UserHome, userHome} from './support.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {packOnce, ROOT, run, type SeededServer, seededServer} from './support.js'
 
 /**
  * A minimal oclif CLI, `acme`, that has nothing but @oclif/plugin-plugins, the way a team's main
@@ -36,13 +37,13 @@ async function createHostCli(dir: string): Promise<string> {
 describe('ecosystem: installed as a plugin into another oclif CLI', function () {
   // npm pack (shared with the packaging test) and an npm install by plugin-plugins.
   this.timeout(600_000)
-  let home: UserHome
+  let home: Sandbox
   let server: SeededServer
   let acme: string
   let env: NodeJS.ProcessEnv
 
   before(async () => {
-    home = await userHome('cidx-plugin-host-')
+    home = await createSandbox('cidx-plugin-host-', {NO_COLOR: '1'})
     server = await seededServer()
     acme = await createHostCli(join(home.base, 'acme'))
     // plugin-plugins runs npm in the host's data dir; the packages are in the npm cache already.

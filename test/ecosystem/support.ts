@@ -1,12 +1,14 @@
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
-import {chmod, cp, mkdir, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
+import {chmod, cp, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-/** Plumbing for the end-to-end tests that drive the CLI the way a user does: child processes, temp homes. */
+import type {Sandbox} from '../helpers/sandbox.js'
+
+/** Plumbing for the end-to-end tests that drive the CLI the way a user does: child processes, an installed CLI, a seeded server. */
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -41,43 +43,11 @@ export function run(file: string, args: readonly string[], options: {cwd?: strin
   })
 }
 
-export interface UserHome {
-  base: string
-  /** HOME, XDG_* and PATH pointing into `base`; no CIDX_* variable from the outer environment. */
-  env: NodeJS.ProcessEnv
-  /** What oclif makes of XDG_CONFIG_HOME for the bin `cidx`. */
-  configDir: string
-  /** A directory on PATH of `env`, for the `cidx` the test puts there. */
-  binDir: string
-}
-
-/** A fresh home directory with the XDG layout, as a new user of the CLI has. */
-export async function userHome(prefix: string): Promise<UserHome> {
-  const base = await realpath(await mkdtemp(join(tmpdir(), prefix)))
-  const binDir = join(base, 'bin')
-  await mkdir(binDir)
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('CIDX_') && !name.startsWith('XDG_') && name !== 'NODE_ENV') env[name] = value
-  }
-
-  Object.assign(env, {
-    HOME: join(base, 'home'),
-    XDG_CONFIG_HOME: join(base, 'home', '.config'),
-    XDG_CACHE_HOME: join(base, 'home', '.cache'),
-    XDG_DATA_HOME: join(base, 'home', '.local', 'share'),
-    PATH: `${binDir}:${process.env.PATH}`,
-    NO_COLOR: '1',
-  })
-  await mkdir(env.HOME!, {recursive: true})
-  return {base, env, configDir: join(env.XDG_CONFIG_HOME!, 'cidx'), binDir}
-}
-
 /**
  * Puts a `cidx` on the home's PATH that runs this checkout's sources (bin/dev.js under tsx), so the
  * test sees the current code without a build, from any working directory.
  */
-export async function installDevCli(home: UserHome): Promise<string> {
+export async function installDevCli(home: Sandbox): Promise<string> {
   const resolved = await run(process.execPath, ['--input-type=module', '--eval', "console.log(import.meta.resolve('tsx'))"])
   const tsx = resolved.stdout.trim()
   const path = join(home.binDir, 'cidx')

@@ -8,7 +8,7 @@ import type {Credentials, TokenSet, TokenStore} from '../../src/auth/credentials
 import type {ClientOptions} from '../../src/client/cidx-client.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {CliError} from '../../src/errors.js'
-import {fakeJwt} from './fake-cidx.js'
+import {fakeJwt} from './fake-jwt.js'
 
 // nock patches node:http on import; it is switched on only around the tests that use it.
 nock.restore()

@@ -2,6 +2,8 @@ import type {WireJob} from '@cidx/local-server'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
+import {pythonIso} from './job-fixtures.js'
+
 /**
  * A small CIDX server on loopback for the client's paging tests. With `paging: 'defect'` its job
  * listing behaves like a REAL CIDX server: it reads only `limit` + active
@@ -10,9 +12,6 @@ import type {AddressInfo} from 'node:net'
  * `paging: 'correct'` it pages the whole listing and, when it advertises `job_filters`, applies
  * the other filters too, as the local server does.
  */
-
-/** A job exactly as the wire carries it: the contract's 12 keys (the local server's own type). */
-export type {WireJob} from '@cidx/local-server'
 
 export interface FakeCidxOptions {
   paging: 'defect' | 'correct'
@@ -37,46 +36,6 @@ export interface FakeCidx {
 
 const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
 const CANCELLABLE = new Set(['pending', 'running'])
-
-/** Python's `isoformat()` of a UTC time: microseconds and `+00:00`. */
-export function pythonIso(date: Date): string {
-  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000+00:00')
-}
-
-export function wireJob(overrides: Partial<WireJob> = {}): WireJob {
-  return {
-    job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
-    operation_type: 'sync_repository',
-    status: 'completed',
-    created_at: '2026-11-28T09:14:02.481223+00:00',
-    started_at: null,
-    completed_at: null,
-    progress: 100,
-    result: null,
-    error: null,
-    username: 'alice',
-    current_phase: null,
-    phase_detail: null,
-    ...overrides,
-  }
-}
-
-/**
- * `count` jobs one minute apart, newest first, ending `newest` (default now); IDs are
- * `<prefix>-<n>` with n = 0 for the newest, so tests can name them.
- */
-export function jobSeries(count: number, fields: Partial<WireJob> & {prefix?: string; newest?: Date} = {}): WireJob[] {
-  const {prefix = 'job', newest = new Date(), ...rest} = fields
-  return Array.from({length: count}, (_, n) =>
-    wireJob({...rest, job_id: `${prefix}-${n}`, created_at: pythonIso(new Date(newest.getTime() - n * 60_000))}),
-  )
-}
-
-/** An unsigned JWT with the given claims: the client only reads claims, the server would verify. */
-export function fakeJwt(claims: Record<string, unknown>): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
-  return `${part({alg: 'HS256', typ: 'JWT'})}.${part(claims)}.c2lnbmF0dXJl`
-}
 
 function newestFirst(a: WireJob, b: WireJob): number {
   return Date.parse(b.created_at) - Date.parse(a.created_at)

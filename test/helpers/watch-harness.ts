@@ -4,18 +4,20 @@
  * the CLI run in-process (runCommand) or as a real child process.
  */
 import {type SeedJob, type ServerHandle, type ServerOptions, startServer} from '@cidx/local-server'
-import {execFileSync, spawn, type ChildProcess} from 'node:child_process'
-import {mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn, type ChildProcess} from 'node:child_process'
+import {mkdtempSync, realpathSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+
+import {Api, type RequestOptions, waitFor} from '../../server/test/support/api.js'
+import {createRepo, numberedFiles} from '../../server/test/support/git-fixtures.js'
+import {createSandbox, type Sandbox} from './sandbox.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const ADMIN_PASSWORD = 'admin-watch-password'
 export const USER = 'alice'
 export const USER_PASSWORD = 'alice-watch-password'
-
-const CIDX_VARIABLES = ['CIDX_SERVER_URL', 'CIDX_TOKEN', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'NO_COLOR', 'FORCE_COLOR'] as const
 
 export interface WatchServer {
   server: ServerHandle
@@ -33,49 +35,17 @@ export interface WatchServer {
   activate(userAlias: string): Promise<string>
   /** The job as the server answers it to alice. */
   job(jobId: string): Promise<Record<string, unknown>>
-  /** Environment for a CLI child process: isolated config dir and home, alice's credentials. */
+  /** Environment for a CLI child process: the server's sandbox (isolated home and config dir), alice's credentials. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv
+  /** The CLI user's home and config dir, the same for its child processes and in-process runs. */
+  sandbox: Sandbox
 }
 
-function git(cwd: string, ...args: string[]): void {
-  execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.invalid', '-c', 'commit.gpgsign=false', ...args], {cwd, stdio: 'ignore'})
-}
-
-/** A real git repository of `fileCount` small text files (the indexer works through them in batches of 20). */
-export function createGitRepo(path: string, fileCount: number): string {
-  for (let n = 0; n < fileCount; n++) {
-    const file = join(path, 'src', `file-${n}.txt`)
-    mkdirSync(dirname(file), {recursive: true})
-    writeFileSync(file, `watch fixture ${n}\n`)
-  }
-
-  git(path, 'init', '--quiet', '--initial-branch=main')
-  git(path, 'add', '--all')
-  git(path, 'commit', '--quiet', '-m', 'fixture')
-  return path
-}
-
-async function api(url: string, method: string, path: string, token?: string, body?: unknown): Promise<any> {
-  const response = await fetch(url + path, {
-    method,
-    headers: {...(token ? {authorization: `Bearer ${token}`} : {}), ...(body === undefined ? {} : {'content-type': 'application/json'})},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await response.text()
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
-  return text ? JSON.parse(text) : undefined
-}
-
-async function login(url: string, username: string, password: string): Promise<string> {
-  return (await api(url, 'POST', '/auth/login', undefined, {username, password})).access_token
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
+/** The parsed answer to a request that must succeed. */
+async function call(api: Api, method: string, path: string, options: RequestOptions = {}): Promise<any> {
+  const response = await api.request(method, path, options)
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`)
+  return response.body
 }
 
 /**
@@ -91,19 +61,23 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
   const port = Number(new URL(server.url).port)
   let closed = false
   await server.testing.createUser(USER, USER_PASSWORD, 'normal_user')
+  const api = new Api(server.url)
   if (goldenFiles !== undefined) {
-    const repo = createGitRepo(join(root, 'golden-source'), goldenFiles)
-    const adminToken = await login(server.url, 'admin', ADMIN_PASSWORD)
-    const {job_id: jobId} = await api(server.url, 'POST', '/api/admin/golden-repos', adminToken, {repo_url: repo, alias: 'fixture'})
-    await waitUntil('the golden repository', async () => (await api(server.url, 'GET', `/api/jobs/${jobId}`, adminToken)).status === 'completed', 60_000)
+    const repo = join(root, 'golden-source')
+    createRepo(repo, numberedFiles(goldenFiles))
+    const token = await api.login('admin', ADMIN_PASSWORD)
+    const {job_id: jobId} = await call(api, 'POST', '/api/admin/golden-repos', {token, body: {repo_url: repo, alias: 'fixture'}})
+    await waitFor('the golden repository', async () => ((await call(api, 'GET', `/api/jobs/${jobId}`, {token})).status === 'completed' ? true : undefined), 60_000, 50)
   }
 
+  const sandbox = await createSandbox('cidx-watch-home-')
   const handle: WatchServer = {
     get server() {
       return server
     },
     url: server.url,
     root,
+    sandbox,
     async restart() {
       if (!closed) await server.close()
       server = await start(port)
@@ -115,6 +89,7 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
     },
     async stop() {
       if (!closed) await server.close()
+      await sandbox.remove()
       rmSync(root, {recursive: true, force: true})
     },
     seed(job = {}) {
@@ -124,58 +99,22 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
       server.testing.updateJob(jobId, changes)
     },
     async activate(userAlias) {
-      const token = await login(server.url, USER, USER_PASSWORD)
-      return (await api(server.url, 'POST', '/api/repos/activate', token, {golden_repo_alias: 'fixture', user_alias: userAlias})).job_id
+      const token = await api.login(USER, USER_PASSWORD)
+      return (await call(api, 'POST', '/api/repos/activate', {token, body: {golden_repo_alias: 'fixture', user_alias: userAlias}})).job_id
     },
     async job(jobId) {
-      const token = await login(server.url, USER, USER_PASSWORD)
-      return api(server.url, 'GET', `/api/jobs/${jobId}`, token)
+      return call(api, 'GET', `/api/jobs/${jobId}`, {token: await api.login(USER, USER_PASSWORD)})
     },
     childEnv(extra = {}) {
-      const home = join(root, 'home')
-      mkdirSync(home, {recursive: true})
-      const env: NodeJS.ProcessEnv = {...process.env}
-      for (const name of CIDX_VARIABLES) delete env[name]
-      // c8 merges raw V8 coverage by file: a child's differently transpiled copy of a source
-      // would garble the counts of the in-process runs, which are what coverage measures.
-      delete env.NODE_V8_COVERAGE
-      return {
-        ...env,
-        HOME: home,
-        XDG_CONFIG_HOME: join(home, '.config'),
-        CIDX_CONFIG_DIR: join(home, 'cidx-config'),
-        CIDX_SERVER_URL: server.url,
-        CIDX_USERNAME: USER,
-        CIDX_PASSWORD: USER_PASSWORD,
-        ...extra,
-      }
+      return {...sandbox.env, CIDX_SERVER_URL: server.url, CIDX_USERNAME: USER, CIDX_PASSWORD: USER_PASSWORD, ...extra}
     },
   }
   return handle
 }
 
-/** Sets the process environment for in-process runCommand calls; returns the function that undoes it. */
+/** Makes the watch server's child environment that of this process, for in-process runCommand calls; returns what undoes it. */
 export function useCliEnv(watch: WatchServer, extra: Record<string, string> = {}): () => void {
-  const saved = new Map<string, string | undefined>()
-  const env = watch.childEnv(extra)
-  const savedCwd = process.cwd()
-  const cwd = join(watch.root, 'cwd')
-  mkdirSync(cwd, {recursive: true})
-  for (const name of [...CIDX_VARIABLES, 'HOME', 'XDG_CONFIG_HOME', ...Object.keys(extra)]) {
-    saved.set(name, process.env[name])
-    if (env[name] === undefined) delete process.env[name]
-    else process.env[name] = env[name]
-  }
-
-  // No .code-indexer project above a fresh temp dir.
-  process.chdir(cwd)
-  return () => {
-    process.chdir(savedCwd)
-    for (const [name, value] of saved) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-  }
+  return watch.sandbox.enter(watch.childEnv(extra))
 }
 
 export interface CliLine {

@@ -3,7 +3,8 @@ import {expect} from 'chai'
 import {CliError, NotFoundError, UsageError} from '../../src/errors.js'
 import {resolveJob, resolveJobId} from '../../src/jobs/job-id.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {type FakeCidx, jobSeries, pythonIso, startFakeCidx, wireJob} from '../helpers/fake-cidx.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
+import {jobSeries, pythonIso, wireJob} from '../helpers/job-fixtures.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
 
 async function rejection(promise: Promise<unknown>): Promise<CliError> {

@@ -2,12 +2,12 @@ import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
-import {cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
 import type {Job} from '../../src/jobs/job.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const run = promisify(execFile)
 
@@ -22,17 +22,19 @@ const DIST = join(ROOT, 'dist')
 describe('scripts/bundle: the built CLI', function () {
   this.timeout(60_000)
   let server: ServerHandle
+  let sandbox: Sandbox
   let base: string
   let env: NodeJS.ProcessEnv
 
   before(async function () {
     expect(existsSync(join(DIST, 'cidx.cjs')), 'dist/cidx.cjs is missing: run `npm run build`').to.equal(true)
-    base = await mkdtemp(join(tmpdir(), 'cidx-bundle-'))
+    sandbox = await createSandbox('cidx-bundle-')
+    base = sandbox.base
     server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-pw'})
     for (const status of ['completed', 'running']) server.testing.insertJob({status, username: 'admin'})
+    // The config and cache dirs through the CLI's own variables, which the bundle's cache loader reads too.
     env = {
-      PATH: process.env.PATH,
-      HOME: base,
+      ...sandbox.env,
       CIDX_CONFIG_DIR: join(base, 'config'),
       CIDX_CACHE_DIR: join(base, 'cache'),
       CIDX_SERVER_URL: server.url,
@@ -42,7 +44,7 @@ describe('scripts/bundle: the built CLI', function () {
 
   after(async () => {
     await server?.close()
-    await rm(base, {recursive: true, force: true})
+    await sandbox?.remove()
   })
 
   it('makes dist/index.js a loader that takes the CLI from dist/cidx.cjs with the code cache', async () => {

@@ -15,7 +15,7 @@ import {
 } from '../../src/ui/job-format.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
 import {ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/make-job.js'
+import {makeJob} from '../helpers/job-fixtures.js'
 
 const COLOUR_TERMINAL = {color: true, bars: true}
 const PIPE = {color: false, bars: false}

@@ -2,8 +2,8 @@ import {expect} from 'chai'
 import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '../../src/errors.js'
 import {DETAIL_BUDGET, JobWatcher, jobChanges, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {makeJob} from '../helpers/make-job.js'
-import {pushlessProxy} from '../helpers/pushless-proxy.js'
+import {makeJob} from '../helpers/job-fixtures.js'
+import {pushlessProxy} from '../helpers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
 
 function clientFor(url: string): JobsClient {

@@ -6,7 +6,7 @@ import type {Job} from '../../src/jobs/job.js'
 import type {WatchEvent} from '../../src/watch/job-watcher.js'
 import {chooseRenderMode, createRenderer, formatEta, formatStep} from '../../src/watch/watch-render.js'
 import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL, withHostileTexts} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/make-job.js'
+import {makeJob} from '../helpers/job-fixtures.js'
 
 const ANSI = /\u001B\[/
 const ISO_STAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/

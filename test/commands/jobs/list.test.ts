@@ -9,7 +9,7 @@ import {join} from 'node:path'
 
 import {idCachePath} from '../../../src/completion/id-cache.js'
 import type {Job} from '../../../src/jobs/job.js'
-import {type CliSandbox, cliSandbox} from '../auth-helpers.js'
+import {createSandbox, type Sandbox} from '../../helpers/sandbox.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
 const MINUTE = 60_000
@@ -66,7 +66,7 @@ describe('commands: jobs list (against the local server)', () => {
   let dataDir: string
   let adminToken: string
   let bobToken: string
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
   let restoreOutput: () => void
   const seeded: Seeded[] = []
   const now = Date.now()
@@ -118,15 +118,14 @@ describe('commands: jobs list (against the local server)', () => {
   })
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
-    process.env.CIDX_SERVER_URL = server.url
-    process.env.CIDX_TOKEN = adminToken
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken})
     restoreOutput = outputAs({tty: false})
   })
 
   afterEach(async () => {
     restoreOutput()
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   async function listJson(...flags: string[]): Promise<Job[]> {
@@ -263,17 +262,18 @@ describe('commands: jobs list (against the local server)', () => {
 })
 
 describe('commands: jobs list (usage and configuration errors)', () => {
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
   let restoreOutput: () => void
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter()
     restoreOutput = outputAs({tty: false})
   })
 
   afterEach(async () => {
     restoreOutput()
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   const usageCases: [string, string[], RegExp][] = [
@@ -340,7 +340,7 @@ function realServerDouble(jobs: object[]): Promise<{url: string; close: () => Pr
 }
 
 describe('commands: jobs list (against a server with the real paging defect)', () => {
-  let sandbox: CliSandbox
+  let sandbox: Sandbox
   let restoreOutput: () => void
   let double: {url: string; close: () => Promise<void>}
 
@@ -368,15 +368,14 @@ describe('commands: jobs list (against a server with the real paging defect)', (
   })
 
   beforeEach(async () => {
-    sandbox = await cliSandbox()
-    process.env.CIDX_SERVER_URL = double.url
-    process.env.CIDX_TOKEN = 'real-token'
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter({CIDX_SERVER_URL: double.url, CIDX_TOKEN: 'real-token'})
     restoreOutput = outputAs({tty: false})
   })
 
   afterEach(async () => {
     restoreOutput()
-    await sandbox.restore()
+    await sandbox.remove()
   })
 
   it('--all stops where the server stops, without looping or duplicating, and says why', async () => {
