@@ -9,8 +9,7 @@ import {followedExitCode, followJob, followJobs} from '../../src/watch/follow.js
 import type {WatchEvent} from '../../src/watch/job-watcher.js'
 import type {WatchRenderer} from '../../src/watch/watch-render.js'
 import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {wireJob} from '../helpers/job-fixtures.js'
-import {makeJob} from '../helpers/job-fixtures.js'
+import {makeJob, wireJob} from '../helpers/job-fixtures.js'
 import {rejection} from '../helpers/thrown.js'
 
 const RUNNING = 'aaaa0000-0000-4000-8000-000000000001'
