@@ -1,6 +1,8 @@
 import {expect} from 'chai'
 import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '../../src/errors.js'
-import {DETAIL_BUDGET, JobWatcher, jobChanges, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
+import {JobWatcher} from '../../src/watch/job-watcher.js'
+import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
+import type {WatchClient, WatchEvent, WatchOptions} from '../../src/watch/watch-events.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {makeJob} from '../helpers/make-job.js'
 import {pushlessProxy} from '../helpers/pushless-proxy.js'
@@ -44,26 +46,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('job-watcher', () => {
-  describe('jobChanges', () => {
-    it('names what changed, and ignores the ETA, which moves with the clock alone', () => {
-      const job = makeJob()
-      expect(jobChanges(null, job)).to.deep.equal(['new'])
-      expect(jobChanges(job, {...job})).to.deep.equal([])
-      expect(jobChanges(job, {...job, progress_detail: {...job.progress_detail, estimated_remaining: 3}})).to.deep.equal([])
-      const ended = {
-        ...job,
-        status: 'failed',
-        progress: 50,
-        error_message: 'boom',
-        completed_at: '2026-11-28T09:20:00.000Z',
-        repository: 'other',
-        result: {success: false},
-        progress_detail: {...job.progress_detail, current_step: 'fts'},
-      }
-      expect(jobChanges(job, ended)).to.deep.equal(['status', 'progress', 'step', 'error', 'timestamps', 'repository', 'result'])
-    })
-  })
-
   describe('against the local server (real HTTP, real jobs)', function () {
     this.timeout(90_000)
     let watch: WatchServer
