@@ -5,6 +5,7 @@
  * ones) and yields an event whenever one of them changes, until all of them have ended.
  * Changes arrive by push (the server's event stream) when the server offers it, else by
  * polling with a bounded number of requests per interval however many jobs are followed.
+ * A server that turns the stream away (too many open) is polled instead, and the watch says so.
  * A server that goes away yields "reconnecting"; watching resumes when it is back, and gives
  * up with a NetworkError (exit 5) after a grace period.
  */
@@ -91,8 +92,9 @@ export class JobWatcher {
     if (this.modeValue === 'push') {
       const listener: StreamListener = {
         dropped: () => poller.wake(),
-        gaveUp: () => {
+        gaveUp: (refusal) => {
           this.modeValue = 'poll'
+          if (refusal) this.queue.push(refusal)
           poller.wake()
         },
       }

@@ -2,7 +2,7 @@
 import {safeJson, safeText} from '../ui/safe-text.js'
 import type {WatchEvent} from './watch-events.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
-import {connectionNotice} from './watch-text.js'
+import {connectionNotice, refusalNotice} from './watch-text.js'
 
 export class JsonRenderer implements WatchRenderer {
   constructor(private readonly options: RendererOptions) {}
@@ -10,6 +10,7 @@ export class JsonRenderer implements WatchRenderer {
   handle(event: WatchEvent): void {
     if (event.type === 'job') this.options.out.write(`${safeJson(event.job)}\n`)
     else if (event.type === 'gone') this.options.err.write(`cidx: job ${safeText(event.jobId)} is no longer found on the server\n`)
+    else if (event.type === 'push_refused') this.options.err.write(refusalNotice(event))
     else this.options.err.write(`cidx: ${connectionNotice(event)}\n`)
   }
 

@@ -4,7 +4,7 @@ import {displayJob, type RenderOptions} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
 import type {WatchEvent} from './watch-events.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
-import {connectionNotice, jobLine, summaryLine} from './watch-text.js'
+import {connectionNotice, jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
 const PLAIN: RenderOptions = {color: false, bars: false}
 
@@ -24,6 +24,8 @@ export class PlainRenderer implements WatchRenderer {
       this.goneCount++
       this.last.delete(event.jobId)
       this.options.out.write(`${stamp}  ${safeText(event.jobId)}  no longer found on the server\n`)
+    } else if (event.type === 'push_refused') {
+      this.options.err.write(refusalNotice(event))
     } else {
       this.options.out.write(`${stamp}  ${connectionNotice(event)}\n`)
     }

@@ -1,13 +1,14 @@
 /**
  * Push: changes read from the server's event stream as they happen, reconnecting with backoff
- * while polling covers the gaps. A server without a stream leaves the watch to polling.
+ * while polling covers the gaps. A server without a stream, or one that turns ours away (too
+ * many open), leaves the watch to polling.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CliError} from '../errors.js'
 import type {FollowedJobs} from './followed-jobs.js'
-import type {WatchClient} from './watch-events.js'
-import {isConnectionError, isPushUnavailable, type Outage} from './watch-policy.js'
+import type {PushRefusedEvent, WatchClient} from './watch-events.js'
+import {isConnectionError, isPushRefused, isPushUnavailable, type Outage} from './watch-policy.js'
 
 const STREAM_RETRY_MIN_MS = 250
 const STREAM_RETRY_MAX_MS = 5000
@@ -15,8 +16,8 @@ const STREAM_RETRY_MAX_MS = 5000
 export interface StreamListener {
   /** The stream broke off: polling must take over until it is back. */
   dropped(): void
-  /** Push is over for this watch: the server has no stream. */
-  gaveUp(): void
+  /** Push is over for this watch; `refusal` when the server turned the stream away (worth telling the user). */
+  gaveUp(refusal?: PushRefusedEvent): void
 }
 
 export class JobStream {
@@ -49,9 +50,9 @@ export class JobStream {
         }
       } catch (error) {
         if (this.signal.aborted) return
-        if (isPushUnavailable(error)) {
+        if (isPushUnavailable(error) || isPushRefused(error)) {
           this.isLive = false
-          this.listener.gaveUp()
+          this.listener.gaveUp(isPushRefused(error) ? refusalOf(error) : undefined)
           return
         }
 
@@ -66,4 +67,8 @@ export class JobStream {
       retryMs = Math.min(retryMs * 2, STREAM_RETRY_MAX_MS)
     }
   }
+}
+
+function refusalOf(error: CliError): PushRefusedEvent {
+  return {type: 'push_refused', reason: error.message, at: new Date()}
 }

@@ -8,7 +8,7 @@ import {displayJob, shortJobId, type RenderOptions} from '../ui/job-format.js'
 import {truncate} from '../ui/terminal.js'
 import type {WatchEvent} from './watch-events.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
-import {jobLine, summaryLine} from './watch-text.js'
+import {jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
 type ListrClass = typeof import('listr2').Listr
 type ListrTask = import('listr2').ListrTask
@@ -62,6 +62,8 @@ export class TtyRenderer implements WatchRenderer {
   handle(event: WatchEvent): void {
     if (event.type === 'job') this.update(event.job)
     else if (event.type === 'gone') this.tasks.get(event.jobId)?.settle('gone')
+    // listr2 holds stderr back while it draws, and writes what came after the tasks.
+    else if (event.type === 'push_refused') this.options.err.write(refusalNotice(event))
     else {
       this.reconnecting = event.type === 'reconnecting'
       for (const task of this.tasks.values()) this.retitle(task)

@@ -35,7 +35,14 @@ export interface ReconnectedEvent {
   at: Date
 }
 
-export type WatchEvent = JobChangeEvent | JobGoneEvent | ReconnectingEvent | ReconnectedEvent
+/** The server turned the event stream away (too many open for the caller): polling from here on. */
+export interface PushRefusedEvent {
+  type: 'push_refused'
+  reason: string
+  at: Date
+}
+
+export type WatchEvent = JobChangeEvent | JobGoneEvent | ReconnectingEvent | ReconnectedEvent | PushRefusedEvent
 
 export interface WatchOptions {
   /** Full job IDs to follow. Empty or absent: every active job the caller can see, and new ones as they start. */

@@ -16,6 +16,11 @@ export function isPushUnavailable(error: unknown): boolean {
   return error instanceof CliError && error.kind === 'not_found' && error.status === 404
 }
 
+/** The server has an event stream but turns this one away (too many open for the caller): polling still works. */
+export function isPushRefused(error: unknown): error is CliError {
+  return error instanceof CliError && error.status === 429
+}
+
 /** The error that ends watching when `signal` aborts. */
 export function abortError(signal: AbortSignal): CliError {
   return signal.reason instanceof CliError ? signal.reason : new InterruptedError('Stopped watching.')

@@ -4,7 +4,7 @@ import {formatDuration} from '../support/time.js'
 import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from '../ui/job-format.js'
 import {formatEta, formatStep} from '../ui/progress-format.js'
 import {safeText} from '../ui/safe-text.js'
-import type {ReconnectedEvent, ReconnectingEvent} from './watch-events.js'
+import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './watch-events.js'
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
 function outcomeText(job: Job, withError: boolean): string {
@@ -36,4 +36,9 @@ export function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
 export function connectionNotice(event: ReconnectingEvent | ReconnectedEvent): string {
   if (event.type === 'reconnecting') return `server unreachable (${safeText(event.reason)}); reconnecting...`
   return `reconnected after ${formatDuration(event.downForMs)}`
+}
+
+/** A whole stderr line in every mode: the change of channel is news about the watch, not about a job. */
+export function refusalNotice(event: PushRefusedEvent): string {
+  return `cidx: the server refused an event stream (${safeText(event.reason)}); polling instead\n`
 }

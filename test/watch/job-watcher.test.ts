@@ -5,6 +5,7 @@ import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
 import type {WatchClient, WatchEvent, WatchOptions} from '../../src/watch/watch-events.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {makeJob} from '../helpers/make-job.js'
+import {holdEventStream, type HeldEventStream} from '../helpers/held-event-stream.js'
 import {pushlessProxy} from '../helpers/pushless-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
 
@@ -201,6 +202,39 @@ describe('job-watcher', () => {
         }
       })
     }
+  })
+
+  describe('when the server refuses the event stream (429: too many open for the user)', function () {
+    this.timeout(60_000)
+    let watch: WatchServer
+    let held: HeldEventStream
+
+    before(async () => {
+      watch = await startWatchServer({eventStreams: {perUser: 1}})
+      held = await holdEventStream(watch.url, USER, USER_PASSWORD)
+    })
+
+    after(async () => {
+      held.close()
+      await watch.stop()
+    })
+
+    it('says so once and follows the job by polling to its end', async () => {
+      const jobId = watch.seed({status: 'running', progress: 20})
+      const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], intervalMs: 150})
+      const events = await watchAll(watcher, async (event) => {
+        if (event.type === 'push_refused') {
+          watch.update(jobId, {progress: 60})
+          await pause(300)
+          watch.update(jobId, {status: 'completed', progress: 100})
+        }
+      })
+      expect(watcher.mode).to.equal('poll')
+      const refusals = events.filter((event) => event.type === 'push_refused')
+      expect(refusals).to.have.length(1)
+      expect(refusals[0].reason).to.match(/^HTTP 429\b/)
+      expect(jobEvents(events).map((event) => event.job.progress)).to.deep.equal([20, 60, 100])
+    })
   })
 
   describe('when the server goes away (own server: it is restarted)', function () {

@@ -97,4 +97,15 @@ describe('watch/tty-renderer (listr2)', () => {
     }, new Error('interrupted'))
     expect(output).to.match(/↓ 3f0c9a52 .*running.*no longer watched; the job goes on/)
   })
+  it('says on stderr that the server refused the event stream, and the tasks go on', async () => {
+    const output = await renderTty(async (handle) => {
+      handle(jobEvent(makeJob()))
+      await tick()
+      handle({type: 'push_refused', reason: 'HTTP 429 Too Many Requests', at: new Date()})
+      handle(jobEvent(makeJob({status: 'completed', progress: 100}), makeJob()))
+      await tick()
+    })
+    expect(output.match(/cidx: the server refused an event stream \(HTTP 429 Too Many Requests\); polling instead/g)).to.have.length(1)
+    expect(output).to.match(/✔ 3f0c9a52 .*completed/)
+  })
 })
