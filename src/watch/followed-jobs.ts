@@ -4,7 +4,7 @@
  */
 import {isTerminal, type Job} from '../jobs/job.js'
 import type {EventQueue} from '../support/event-queue.js'
-import type {JobChange, SnapshotSource, WatchEvent, WatchOptions} from './watch-events.js'
+import type {JobChange, SnapshotSource, WatchEvent, WatchOptions} from './job-watcher.js'
 
 /** What changed between two snapshots of a job. The ETA is left out: it moves with the clock alone. */
 export function jobChanges(previous: Job | null, next: Job): JobChange[] {

@@ -1,6 +1,6 @@
 /** `jobs watch --json`: one normalized job per line per change (NDJSON), kept as data; every notice goes to stderr. */
 import {safeJson, safeText} from '../ui/safe-text.js'
-import type {WatchEvent} from './watch-events.js'
+import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
 import {connectionNotice, refusalNotice} from './watch-text.js'
 

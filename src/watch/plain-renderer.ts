@@ -2,7 +2,7 @@
 import type {Job} from '../jobs/job.js'
 import {displayJob, type RenderOptions} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
-import type {WatchEvent} from './watch-events.js'
+import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
 import {connectionNotice, jobLine, refusalNotice, summaryLine} from './watch-text.js'
 

@@ -8,7 +8,7 @@ import {ForbiddenError, NotFoundError} from '../errors.js'
 import type {Job} from '../jobs/job.js'
 import type {ListQuery} from '../client/jobs-client.js'
 import type {FollowedJobs} from './followed-jobs.js'
-import type {WatchClient} from './watch-events.js'
+import type {WatchClient} from './job-watcher.js'
 import type {Outage} from './watch-policy.js'
 
 /** getJob calls per poll on top of the list calls: this, not the number of jobs, bounds the request rate. */

@@ -3,7 +3,7 @@
  * an outage may last, which stream answers mean "poll instead", and what an abort ends with.
  */
 import {CliError, InterruptedError, NetworkError} from '../errors.js'
-import type {ReconnectedEvent, ReconnectingEvent} from './watch-events.js'
+import type {ReconnectedEvent, ReconnectingEvent} from './job-watcher.js'
 
 /** Errors that mean "the server is (for now) out of reach", as opposed to answers we must report. */
 export function isConnectionError(error: unknown): boolean {

@@ -9,7 +9,7 @@
 import {JsonRenderer} from './json-renderer.js'
 import {PlainRenderer} from './plain-renderer.js'
 import {TtyRenderer} from './tty-renderer.js'
-import type {WatchEvent} from './watch-events.js'
+import type {WatchEvent} from './job-watcher.js'
 
 export type RenderMode = 'tty' | 'plain' | 'json'
 

@@ -4,7 +4,7 @@ import {formatDuration} from '../support/time.js'
 import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from '../ui/job-format.js'
 import {formatEta, formatStep} from '../ui/progress-format.js'
 import {safeText} from '../ui/safe-text.js'
-import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './watch-events.js'
+import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './job-watcher.js'
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
 function outcomeText(job: Job, withError: boolean): string {

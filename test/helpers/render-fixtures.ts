@@ -1,6 +1,6 @@
 /** Events, jobs and sinks for the watch renderers' tests. */
 import type {Job} from '../../src/jobs/job.js'
-import type {WatchEvent} from '../../src/watch/watch-events.js'
+import type {WatchEvent} from '../../src/watch/job-watcher.js'
 import {withHostileTexts} from './hostile-text.js'
 import {makeJob} from './make-job.js'
 

@@ -1,7 +1,7 @@
 import {captureOutput} from '@oclif/test'
 import {expect} from 'chai'
 
-import type {WatchEvent} from '../../src/watch/watch-events.js'
+import type {WatchEvent} from '../../src/watch/job-watcher.js'
 import {createRenderer} from '../../src/watch/watch-render.js'
 import {ATTACKS, ESCAPED_TITLE, expectNoRawControls} from '../helpers/hostile-text.js'
 import {makeJob} from '../helpers/make-job.js'
