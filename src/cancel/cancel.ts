@@ -14,6 +14,7 @@ import {CliError, InterruptedError} from '../errors.js'
 import {ExitCode, worstExitCode} from '../exit-codes.js'
 import {isTerminal, type Job} from '../jobs/job.js'
 import type {JobsClient} from '../client/jobs-client.js'
+import {untilAborted} from '../support/abort.js'
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000
 export const DEFAULT_CONCURRENCY = 4
@@ -231,25 +232,10 @@ class CancelRun {
   }
 }
 
-/** Settles like `work`, or rejects with InterruptedError as soon as `signal` aborts. */
-async function untilInterrupted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work
-  let onAbort: (() => void) | undefined
-  const interrupted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError('Stopped waiting; the cancel requests already sent still stand.'))
-    if (signal.aborted) onAbort()
-    else signal.addEventListener('abort', onAbort, {once: true})
-  })
-  try {
-    return await Promise.race([work, interrupted])
-  } finally {
-    signal.removeEventListener('abort', onAbort!)
-  }
-}
-
 /** Cancels the jobs (full IDs) and reports each outcome; see CancelOptions. */
 export async function cancelJobs(client: CancelClient, jobIds: readonly string[], options: CancelOptions = {}): Promise<CancelReport> {
   const run = new CancelRun(client, options)
-  const settled = await untilInterrupted(Promise.all([...new Set(jobIds)].map((id) => run.cancel(id))), options.signal)
+  const all = Promise.all([...new Set(jobIds)].map((id) => run.cancel(id)))
+  const settled = await untilAborted(all, options.signal, () => new InterruptedError('Stopped waiting; the cancel requests already sent still stand.'))
   return {results: settled.map((one) => one.result), exitCode: worstExitCode(settled.map((one) => one.exitCode))}
 }

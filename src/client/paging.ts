@@ -29,7 +29,7 @@ export const PAGE_SIZE = 50
  * is sent, pages past its newest jobs and counts its `total` correctly; a real server advertises
  * nothing, filters only by status and stops early.
  */
-export function serverListsExactly(features: Set<string>): boolean {
+export function serverListsExactly(features: ReadonlySet<string>): boolean {
   return features.has('job_filters')
 }
 

@@ -7,7 +7,7 @@ import {displayJob, formatJobDuration, formatProgress, formatStatus, type Render
 import {safeText} from './safe-text.js'
 import {type Paint, painter} from './terminal.js'
 import {formatRelative, formatTimestamp} from '../support/time.js'
-import {formatEta, formatStep} from '../watch/watch-render.js'
+import {formatEta, formatStep} from './progress-format.js'
 
 const LABEL_WIDTH = 12
 const INDENT = ' '.repeat(LABEL_WIDTH)

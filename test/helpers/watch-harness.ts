@@ -132,9 +132,13 @@ export interface CliChild {
   exit: Promise<{code: number | null; signal: NodeJS.Signals | null}>
 }
 
-/** `node bin/dev.js ...args` (the TypeScript sources, as in development) with stdout read line by line. */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'bin/dev.js'), ...args], {
+/**
+ * `node bin/dev.js ...args` (the TypeScript sources, as in development), or `node bin/run.js ...args`
+ * (the built CLI: `npm run build` first), with stdout read line by line.
+ */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry: 'bin/dev.js' | 'bin/run.js' = 'bin/dev.js'): CliChild {
+  const fromSources = entry === 'bin/dev.js' ? ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning'] : []
+  const child = spawn(process.execPath, [...fromSources, join(REPO_ROOT, entry), ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,10 @@
 import {expect} from 'chai'
 import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '../../src/errors.js'
-import {DETAIL_BUDGET, JobWatcher, jobChanges, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
+import {JobWatcher, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
+import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {makeJob} from '../helpers/job-fixtures.js'
+import {holdEventStream, type HeldEventStream} from '../helpers/held-event-stream.js'
 import {pushlessProxy} from '../helpers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
 
@@ -44,26 +46,6 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('job-watcher', () => {
-  describe('jobChanges', () => {
-    it('names what changed, and ignores the ETA, which moves with the clock alone', () => {
-      const job = makeJob()
-      expect(jobChanges(null, job)).to.deep.equal(['new'])
-      expect(jobChanges(job, {...job})).to.deep.equal([])
-      expect(jobChanges(job, {...job, progress_detail: {...job.progress_detail, estimated_remaining: 3}})).to.deep.equal([])
-      const ended = {
-        ...job,
-        status: 'failed',
-        progress: 50,
-        error_message: 'boom',
-        completed_at: '2026-11-28T09:20:00.000Z',
-        repository: 'other',
-        result: {success: false},
-        progress_detail: {...job.progress_detail, current_step: 'fts'},
-      }
-      expect(jobChanges(job, ended)).to.deep.equal(['status', 'progress', 'step', 'error', 'timestamps', 'repository', 'result'])
-    })
-  })
-
   describe('against the local server (real HTTP, real jobs)', function () {
     this.timeout(90_000)
     let watch: WatchServer
@@ -219,6 +201,39 @@ describe('job-watcher', () => {
         }
       })
     }
+  })
+
+  describe('when the server refuses the event stream (429: too many open for the user)', function () {
+    this.timeout(60_000)
+    let watch: WatchServer
+    let held: HeldEventStream
+
+    before(async () => {
+      watch = await startWatchServer({eventStreams: {perUser: 1}})
+      held = await holdEventStream(watch.url, USER, USER_PASSWORD)
+    })
+
+    after(async () => {
+      held.close()
+      await watch.stop()
+    })
+
+    it('says so once and follows the job by polling to its end', async () => {
+      const jobId = watch.seed({status: 'running', progress: 20})
+      const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], intervalMs: 150})
+      const events = await watchAll(watcher, async (event) => {
+        if (event.type === 'push_refused') {
+          watch.update(jobId, {progress: 60})
+          await pause(300)
+          watch.update(jobId, {status: 'completed', progress: 100})
+        }
+      })
+      expect(watcher.mode).to.equal('poll')
+      const refusals = events.filter((event) => event.type === 'push_refused')
+      expect(refusals).to.have.length(1)
+      expect(refusals[0].reason).to.match(/^HTTP 429\b/)
+      expect(jobEvents(events).map((event) => event.job.progress)).to.deep.equal([20, 60, 100])
+    })
   })
 
   describe('when the server goes away (own server: it is restarted)', function () {

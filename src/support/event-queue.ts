@@ -1,0 +1,47 @@
+/** A single-consumer queue that background loops fill and one async iterator drains. */
+export class EventQueue<T> {
+  private readonly items: T[] = []
+  private failure: {error: unknown} | undefined
+  private closed = false
+  private wake: (() => void) | undefined
+
+  push(item: T): void {
+    this.items.push(item)
+    this.notify()
+  }
+
+  /** The first failure wins; the consumer gets it next, ahead of any queued item. */
+  fail(error: unknown): void {
+    this.failure ??= {error}
+    this.notify()
+  }
+
+  /** No more items: the consumer ends once it has taken the queued ones. */
+  close(): void {
+    this.closed = true
+    this.notify()
+  }
+
+  async *drain(): AsyncGenerator<T> {
+    for (;;) {
+      // A failure (abort, timeout, fatal error) wins over items still queued: stopping must be prompt.
+      if (this.failure) throw this.failure.error
+      const item = this.items.shift()
+      if (item !== undefined) {
+        yield item
+        continue
+      }
+
+      if (this.closed) return
+      await new Promise<void>((resolve) => {
+        this.wake = resolve
+      })
+    }
+  }
+
+  private notify(): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+}
