@@ -8,7 +8,7 @@ import {CliError, NotFoundError, UsageError} from '../errors.js'
 import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
 import {displayJob, shortJobIds} from '../ui/job-format.js'
 import type {JobsClient} from '../client/jobs-client.js'
-import {pad} from '../ui/terminal.js'
+import {pad} from '../ui/text-width.js'
 import {formatRelative} from '../support/time.js'
 
 export const MIN_PREFIX_LENGTH = 4

@@ -10,7 +10,7 @@ import type {Job} from '../jobs/job.js'
 import {displayJob, formatJobDuration, formatProgress, formatStatus, shortJobId, type RenderOptions} from '../ui/job-format.js'
 import type {WatchEvent} from './job-watcher.js'
 import {safeJson, safeText} from '../ui/safe-text.js'
-import {truncate} from '../ui/terminal.js'
+import {truncate} from '../ui/text-width.js'
 import {formatDuration} from '../support/time.js'
 
 export type RenderMode = 'tty' | 'plain' | 'json'
