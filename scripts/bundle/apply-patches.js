@@ -9,8 +9,17 @@ import {readFileSync} from 'node:fs'
 
 import {routeComputedImports} from './dynamic-imports.js'
 
-/** Whether `path` (absolute, as esbuild loads it) is the file `file` names (its path under node_modules/). */
-const isFile = (path, file) => path.split('\\').join('/').endsWith(`/node_modules/${file}`)
+/**
+ * Whether `path` (absolute, as esbuild loads it) is the file `file` names (its path under
+ * node_modules/), in the project's own node_modules: a copy nested in another package's
+ * node_modules is another version of the package (@oclif/core keeps an old string-width), which
+ * the patch was not written for.
+ */
+function isFile(path, file) {
+  const normalized = path.split('\\').join('/')
+  const suffix = `/node_modules/${file}`
+  return normalized.endsWith(suffix) && !normalized.slice(0, -suffix.length).includes('/node_modules/')
+}
 
 /** `source` (the file at `path`) with every patch for that path applied; throws when one no longer fits. */
 export function applyPatches(path, source, patches) {
@@ -20,7 +29,8 @@ export function applyPatches(path, source, patches) {
     if (!patched.includes(patch.replace)) throw new Error(`${where} no longer finds the text it replaces; mend or drop the patch (docs/build.md)`)
     const unexpected = patch.check?.(patched) ?? []
     if (unexpected.length > 0) throw new Error(`${where} does not fit: the file now uses ${unexpected.join(', ')}, which the stand-in does not provide; mend or drop the patch (docs/build.md)`)
-    patched = patched.replace(patch.replace, patch.with)
+    // A function, so that `$` in the new text is taken as it is, not as a replacement pattern.
+    patched = patched.replace(patch.replace, () => patch.with)
   }
 
   return patched

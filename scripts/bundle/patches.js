@@ -148,4 +148,20 @@ export const PATCHES = [
     replace: '.sort((a, b) => a.id.localeCompare(b.id));',
     with: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));',
   },
+  {
+    name: 'string-width: Intl.Segmenter on first use',
+    why: 'builds an Intl.Segmenter at load (ICU\'s break iterator) in every command that prints a table or a status; src/ui/text-width.ts asks string-width only about text beyond its one-column characters, which most runs never show. With the emoji regex patch: some 20 ms of `jobs list` and 15 ms of `jobs status` on a terminal',
+    file: 'string-width/index.js',
+    replace: 'const segmenter = new Intl.Segmenter();',
+    with: 'let graphemeSegmenter;\nconst segmenter = {segment: (string) => (graphemeSegmenter ??= new Intl.Segmenter()).segment(string)};',
+    check: (source) => onlyProperties(source, /\bsegmenter\.(\w+)/g, ['segment']),
+  },
+  {
+    name: 'string-width: emoji regex on first use',
+    why: 'builds its RGI_Emoji regex at load, and V8 expands that property of strings when the regex is made, in every command that prints a table or a status (see the Intl.Segmenter patch)',
+    file: 'string-width/index.js',
+    replace: 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;',
+    with: 'let rgiEmojiPattern;\nconst rgiEmojiRegex = {test: (string) => (rgiEmojiPattern ??= /^\\p{RGI_Emoji}$/v).test(string)};',
+    check: (source) => onlyProperties(source, /\brgiEmojiRegex\.(\w+)/g, ['test']),
+  },
 ]

@@ -12,7 +12,8 @@ import type {Job} from '../jobs/job.js'
 import {displayJob, formatStatus, shortJobIds, type RenderOptions} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
 import {renderTable} from '../ui/table.js'
-import {painter, truncate} from '../ui/terminal.js'
+import {painter} from '../ui/terminal.js'
+import {truncate} from '../ui/text-width.js'
 import {formatRelative} from '../support/time.js'
 
 export interface Sink {

@@ -9,6 +9,7 @@
  * `concurrency` at a time, so cancelling many jobs never floods the server.
  */
 import {setTimeout as sleep} from 'node:timers/promises'
+import pLimit, {type LimitFunction} from 'p-limit'
 
 import {CliError, InterruptedError} from '../errors.js'
 import {ExitCode, worstExitCode} from '../exit-codes.js'
@@ -84,22 +85,6 @@ function endedByCancel(job: Job): boolean {
   return job.status === 'cancelled' || (job.status === 'failed' && /cancel/i.test(job.error_message ?? ''))
 }
 
-/** Runs at most `max` tasks at once, in the order they ask. */
-function createLimiter(max: number): <T>(work: () => Promise<T>) => Promise<T> {
-  let active = 0
-  const queue: (() => void)[] = []
-  return async (work) => {
-    while (active >= max) await new Promise<void>((resolve) => queue.push(resolve))
-    active++
-    try {
-      return await work()
-    } finally {
-      active--
-      queue.shift()?.()
-    }
-  }
-}
-
 function secondsSince(startedMs: number): number {
   return Math.round((Date.now() - startedMs) / 10) / 100
 }
@@ -120,7 +105,8 @@ interface Settled {
 }
 
 class CancelRun {
-  private readonly limit: <T>(work: () => Promise<T>) => Promise<T>
+  /** Runs at most `concurrency` requests at once, in the order they ask. */
+  private readonly limit: LimitFunction
   private readonly concurrency: number
   /** Jobs being polled right now. */
   private waiting = 0
@@ -134,7 +120,7 @@ class CancelRun {
     private readonly options: CancelOptions,
   ) {
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY)
-    this.limit = createLimiter(this.concurrency)
+    this.limit = pLimit(this.concurrency)
     this.wait = options.wait ?? true
     this.waitTimeoutMs = options.waitTimeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS
     this.pollMs = options.pollMs ?? DEFAULT_POLL_MS

@@ -9,7 +9,7 @@ import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
 import {displayJob, shortJobIds} from '../ui/job-format.js'
 import type {JobsClient} from '../client/jobs-client.js'
 import {serverListsExactly} from '../client/paging.js'
-import {pad} from '../ui/terminal.js'
+import {pad} from '../ui/text-width.js'
 import {formatRelative} from '../support/time.js'
 
 export const MIN_PREFIX_LENGTH = 4

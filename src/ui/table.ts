@@ -2,9 +2,11 @@
  * A small table formatter for people: one line per row, never wrapped. When the rows do not fit
  * the width it first switches columns to their compact form (a bar becomes a percent: nothing is
  * lost), then cuts flexible columns (with an ellipsis) down to their minimum, then drops columns,
- * least important first. Widths count visible characters, so coloured cells line up.
+ * least important first. Widths count terminal columns (text-width.ts: wide CJK characters and
+ * emoji take two), so coloured and wide cells line up.
  */
-import {type Paint, pad, truncate, visibleWidth} from './terminal.js'
+import type {Paint} from './terminal.js'
+import {pad, truncate, visibleWidth} from './text-width.js'
 
 export interface ColumnSpec<Row> {
   header: string

@@ -89,62 +89,9 @@ export function painter(color: boolean): Paint {
   }
 }
 
-/** CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks, titles). */
-const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)/g
-
-/** The same, anchored at lastIndex: is there an escape sequence right here? */
-const ANSI_HERE = new RegExp(ANSI.source, 'y')
+/** CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks, titles). Global: for replace and split, not test. */
+export const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)/g
 
 export function stripAnsi(text: string): string {
   return text.replace(ANSI, '')
-}
-
-/**
- * Columns a string takes. Counts code points, not UTF-16 units, so the bar and symbol characters
- * count as one; wide (CJK) characters are not special-cased: job fields are ASCII in practice.
- */
-export function visibleWidth(text: string): number {
-  let width = 0
-  for (const _ of stripAnsi(text)) width++
-  return width
-}
-
-const ELLIPSIS = '…'
-const RESET = '\u001B[0m'
-
-/**
- * Cuts `text` to `width` visible columns, ending in `…` when something was cut. Escape sequences
- * are kept (they take no room) and a reset is added if any were cut through, so colour never leaks.
- */
-export function truncate(text: string, width: number): string {
-  if (visibleWidth(text) <= width) return text
-  if (width <= 0) return ''
-  const keep = width - 1
-  let out = ''
-  let visible = 0
-  let sawEscape = false
-  let index = 0
-  while (index < text.length && visible < keep) {
-    ANSI_HERE.lastIndex = index
-    const escape = ANSI_HERE.exec(text)
-    if (escape) {
-      out += escape[0]
-      sawEscape = true
-      index += escape[0].length
-      continue
-    }
-
-    const char = String.fromCodePoint(text.codePointAt(index)!)
-    out += char
-    visible++
-    index += char.length
-  }
-
-  return `${out}${ELLIPSIS}${sawEscape ? RESET : ''}`
-}
-
-/** Pads with spaces to `width` visible columns, on the right (left-aligned) or left (right-aligned). */
-export function pad(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-  const fill = ' '.repeat(Math.max(0, width - visibleWidth(text)))
-  return align === 'left' ? text + fill : fill + text
 }

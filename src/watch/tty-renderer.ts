@@ -5,7 +5,7 @@
  */
 import {isTerminal, type Job} from '../jobs/job.js'
 import {displayJob, shortJobId, type RenderOptions} from '../ui/job-format.js'
-import {truncate} from '../ui/terminal.js'
+import {truncate} from '../ui/text-width.js'
 import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
 import {jobLine, refusalNotice, summaryLine} from './watch-text.js'

@@ -1,6 +1,13 @@
+import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
+import {execFile} from 'node:child_process'
+import {existsSync} from 'node:fs'
+import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer, request as httpRequest, type IncomingHttpHeaders, type Server} from 'node:http'
 import {connect, type AddressInfo} from 'node:net'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {promisify} from 'node:util'
 
 import {NetworkError, UsageError} from '../../src/errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
@@ -106,6 +113,13 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       expect(error).to.be.instanceOf(UsageError)
       expect((error as Error).message).to.not.include('s3cret')
     })
+
+    it('refuses a proxy password that is not valid percent-encoding, without echoing it', async () => {
+      const error = await proxyAgentsFor('http://cidx:8090', {HTTP_PROXY: 'http://user:50%zz-s3cret@proxy:3128'}).catch((caught: unknown) => caught)
+      expect(error).to.be.instanceOf(UsageError)
+      expect((error as UsageError).exitCode).to.equal(2)
+      expect((error as Error).message).to.not.include('s3cret')
+    })
   })
 
   describe('through a real proxy on loopback', () => {
@@ -167,6 +181,15 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       expect(fake.listings).to.deep.equal([])
     })
 
+    it('authenticates a CONNECT tunnel with the credentials in the proxy URL', async () => {
+      const {port} = new URL(proxy.url)
+      await client({HTTPS_PROXY: `http://pat:p%40ss@127.0.0.1:${port}`}, fake.url.replace('http://', 'https://'))
+        .listPage({})
+        .catch(() => undefined)
+      expect(proxy.log.tunnels).to.have.length(1)
+      expect(proxy.log.tunnels[0].headers['proxy-authorization']).to.equal(`Basic ${Buffer.from('pat:p@ss').toString('base64')}`)
+    })
+
     it('a proxy that cannot be reached is a network error, exit 5', async () => {
       proxy.server.closeAllConnections()
       await new Promise((resolve) => proxy.server.close(resolve))
@@ -176,6 +199,52 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as NetworkError).message).to.match(/connection refused/)
       await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve))
+    })
+  })
+
+  /** The built CLI (bin/run.js; `npm test` builds first) as a child process, DEBUG=* as someone chasing a proxy problem sets it. */
+  describe('the built CLI through a proxy with DEBUG=*', function () {
+    this.timeout(60_000)
+    const ROOT = new URL('../..', import.meta.url).pathname
+    const ADMIN_PASSWORD = 'admin-pw-never-shown'
+    const PROXY_PASSWORD = 'proxy-pw-never-shown'
+    let base: string
+    let server: ServerHandle
+    let proxy: Awaited<ReturnType<typeof startProxy>>
+
+    before(async () => {
+      expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
+      base = await mkdtemp(join(tmpdir(), 'cidx-proxy-debug-'))
+      server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: ADMIN_PASSWORD})
+      server.testing.insertJob({status: 'completed', username: 'admin'})
+      proxy = await startProxy()
+    })
+    after(async () => {
+      proxy?.server.closeAllConnections()
+      await new Promise((resolve) => proxy?.server.close(resolve))
+      await server?.close()
+      await rm(base, {recursive: true, force: true})
+    })
+
+    it("logs in and lists through the proxy, and its debug output holds neither password nor token (the tunnelling agent logs its proxy's URL)", async () => {
+      const {host} = new URL(proxy.url)
+      const env = {
+        PATH: process.env.PATH,
+        HOME: base,
+        CIDX_CONFIG_DIR: join(base, 'config'),
+        CIDX_CACHE_DIR: join(base, 'cache'),
+        CIDX_SERVER_URL: server.url,
+        CIDX_USERNAME: 'admin',
+        CIDX_PASSWORD: ADMIN_PASSWORD,
+        HTTP_PROXY: `http://pat:${PROXY_PASSWORD}@${host}`,
+        DEBUG: '*',
+      }
+      const {stdout, stderr} = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})
+      expect(JSON.parse(stdout)).to.have.length(1)
+      expect(proxy.log.forwarded.map((entry) => new URL(entry.url).pathname)).to.include.members(['/auth/login', '/api/jobs'])
+      expect(stderr, "cidx's own debug lines stay on").to.include(`using a proxy for ${server.url}`)
+      for (const secret of [ADMIN_PASSWORD, PROXY_PASSWORD, Buffer.from(`pat:${PROXY_PASSWORD}`).toString('base64')]) expect(stderr).to.not.include(secret)
+      expect(stderr).to.not.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
     })
   })
 })

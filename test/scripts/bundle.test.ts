@@ -1,5 +1,6 @@
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
+import stringWidth from 'string-width'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile} from 'node:fs/promises'
@@ -71,6 +72,22 @@ describe('scripts/bundle: the built CLI', function () {
     for (const unused of ['http2', 'child_process', 'perf_hooks', 'dns', 'tty']) expect(loaded.has(unused), `node:${unused} was loaded`).to.equal(false)
   })
 
+  it('lines a table up by terminal columns with wide repository names (string-width, patched to load lazily)', async () => {
+    const wide = await startServer({port: 0, dataDir: join(base, 'wide-server'), adminPassword: 'admin-pw'})
+    try {
+      for (const alias of ['日本語のリポジトリ', '👨‍👩‍👧-family', 'plain']) wide.testing.insertJob({status: 'completed', username: 'admin', result: {alias}})
+      const wideEnv = {...env, CIDX_SERVER_URL: wide.url, CIDX_TOKEN: await wide.testing.createAccessToken('admin', {ttlSeconds: 600}), COLUMNS: '200'}
+      const {stdout} = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list'], {env: wideEnv, cwd: base})
+      const lines = stdout.split('\n').filter((line) => line.startsWith('ID') || line.endsWith('admin'))
+      expect(lines).to.have.length(4)
+      // Where the USER column starts, in terminal columns: the same on every line.
+      const userAt = lines.map((line) => stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'USER' : 'admin'))))
+      expect(new Set(userAt).size, stdout).to.equal(1)
+    } finally {
+      await wide.close()
+    }
+  })
+
   it('shows help and usage errors from the bundle (help class, one-line errors, exit 2)', async () => {
     const help = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--help'], {env, cwd: base})
     expect(help.stdout).to.include('EXIT CODES')
@@ -132,6 +149,13 @@ describe('scripts/bundle: the built CLI', function () {
       const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--json'])
       expect(lazy).to.include.members([...COMMAND_MODULES, GOT])
       expect(evaluated.filter((module) => COMMAND_MODULES.includes(module))).to.deep.equal(['dist/commands/jobs/list.js'])
+    })
+
+    it('lists with --json without evaluating the table code, string-width, p-limit or the proxy agent', async () => {
+      const unused = ['dist/ui/table.js', 'dist/ui/text-width.js', 'node_modules/string-width/index.js', 'node_modules/p-limit/index.js', 'node_modules/https-proxy-agent/dist/index.js']
+      const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--json'])
+      expect(lazy).to.include.members(unused)
+      expect(evaluated.filter((module) => unused.includes(module))).to.deep.equal([])
     })
 
     it("shows a command's help without evaluating any command or got", async () => {

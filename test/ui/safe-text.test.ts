@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {safeJson, safeText} from '../../src/ui/safe-text.js'
-import {truncate, visibleWidth} from '../../src/ui/terminal.js'
+import {truncate, visibleWidth} from '../../src/ui/text-width.js'
 import {ATTACKS, expectNoRawControls, HOSTILE, RAW_CONTROL} from '../helpers/hostile-text.js'
 
 /** Every BMP code point (surrogates aside) with the given Unicode property. */

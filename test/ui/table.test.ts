@@ -1,7 +1,9 @@
 import {expect} from 'chai'
+import stringWidth from 'string-width'
 
 import {type ColumnSpec, renderTable} from '../../src/ui/table.js'
-import {painter, stripAnsi, visibleWidth} from '../../src/ui/terminal.js'
+import {painter, stripAnsi} from '../../src/ui/terminal.js'
+import {visibleWidth} from '../../src/ui/text-width.js'
 
 interface Row {
   id: string
@@ -77,4 +79,23 @@ describe('table: renderTable', () => {
   it('prints only the header for no rows, and honours a custom gap', () => {
     expect(renderTable([], columns(), {gap: 1})).to.deep.equal(['ID NAME DONE NOTE'])
   })
+
+  it('lines columns up by the columns a terminal gives wide CJK characters and emoji, and cuts them whole', () => {
+    const wide: Row[] = [
+      {id: 'c3', name: '日本語のリポジトリ', note: 'ok', percent: 50},
+      {id: 'd4', name: '👨‍👩‍👧 family', note: 'ok', percent: 50},
+      {id: 'e5', name: 'plain', note: 'ok', percent: 50},
+    ]
+    const spec = columns().filter((column) => column.header !== 'DONE')
+    for (const width of [Infinity, 22]) {
+      const lines = renderTable(wide, spec, {width})
+      // Where NOTE starts, in terminal columns (string-width as the measure): the same on every line.
+      const noteAt = lines.map((line) => stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'NOTE' : 'ok'))))
+      expect(new Set(noteAt).size, lines.join('\n')).to.equal(1)
+      for (const line of lines) expect(stringWidth(line)).to.be.at.most(width)
+    }
+
+    expect(renderTable(wide, spec, {width: 22})[1]).to.equal('c3  日本語のリ…   ok')
+  })
 })
+

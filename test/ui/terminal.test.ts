@@ -4,12 +4,8 @@ import {
   colorEnabled,
   DEFAULT_WIDTH,
   detectTerminal,
-  pad,
   painter,
-  stripAnsi,
   terminalWidth,
-  truncate,
-  visibleWidth,
 } from '../../src/ui/terminal.js'
 
 const TTY = {isTTY: true, columns: 120}
@@ -71,39 +67,11 @@ describe('terminal: width and detection', () => {
   })
 })
 
-describe('terminal: painting and measuring', () => {
+describe('terminal: painting', () => {
   it('wraps text in SGR codes only when colour is on', () => {
     expect(painter(true)('red', 'failed')).to.equal('\u001B[31mfailed\u001B[39m')
     expect(painter(true)('bold', 'ID')).to.equal('\u001B[1mID\u001B[22m')
     expect(painter(true)('green', '')).to.equal('')
     expect(painter(false)('red', 'failed')).to.equal('failed')
-  })
-
-  it('strips colour and hyperlink sequences and counts code points', () => {
-    const text = `${painter(true)('green', '✔ done')} \u001B]8;;https://x.test\u0007link\u001B]8;;\u0007`
-    expect(stripAnsi(text)).to.equal('✔ done link')
-    expect(visibleWidth(text)).to.equal(11)
-    expect(visibleWidth('████▌░')).to.equal(6)
-  })
-
-  it('truncates to the visible width with an ellipsis, keeping codes and resetting colour', () => {
-    expect(truncate('repository', 20)).to.equal('repository')
-    expect(truncate('repository', 6)).to.equal('repos…')
-    expect(truncate('abc', 0)).to.equal('')
-    const cut = truncate(painter(true)('blue', 'running job'), 5)
-    expect(stripAnsi(cut)).to.equal('runn…')
-    expect(cut.startsWith('\u001B[34m')).to.equal(true)
-    expect(cut.endsWith('\u001B[0m')).to.equal(true)
-  })
-
-  it('treats a lone escape character as text', () => {
-    expect(truncate('\u001Bxyz-long', 4)).to.equal('\u001Bxy…')
-  })
-
-  it('pads to the visible width on either side', () => {
-    const red = painter(true)('red', 'ab')
-    expect(stripAnsi(pad(red, 5))).to.equal('ab   ')
-    expect(pad('ab', 5, 'right')).to.equal('   ab')
-    expect(pad('abcdef', 3)).to.equal('abcdef')
   })
 })

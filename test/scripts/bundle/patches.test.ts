@@ -78,6 +78,23 @@ describe('scripts/bundle/patches: the dependency patches and their checks', () =
     expect(bundled).to.include('a.id.localeCompare(b.id)')
   })
 
+  it("leave a copy nested in another package's node_modules alone: it is another version", async () => {
+    const sort = '.sort((a, b) => a.id.localeCompare(b.id));'
+    const bundled = await bundleWith(
+      {
+        'node_modules/other/package.json': '{"name": "other"}',
+        'node_modules/other/index.js': "module.exports = require('@oclif/core/lib/config/plugin.js')\n",
+        'node_modules/other/node_modules/@oclif/core/package.json': '{"name": "@oclif/core"}',
+        'node_modules/other/node_modules/@oclif/core/lib/config/plugin.js': "exports.sorted = (commands) => commands.sort((a, b) => a.id.localeCompare(b.id, 'en'));\n",
+        'node_modules/@oclif/core/package.json': '{"name": "@oclif/core"}',
+        'node_modules/@oclif/core/lib/config/plugin.js': `exports.sorted = (commands) => commands${sort}\n`,
+      },
+      "require('@oclif/core/lib/config/plugin.js'); require('other')\n",
+    )
+    expect(bundled).to.include('a.id < b.id ? -1')
+    expect(bundled).to.include('a.id.localeCompare(b.id, "en")')
+  })
+
   it('fail the build, naming file and patch, when the text a patch replaces has changed', async () => {
     const changed = bundleWith(
       {
