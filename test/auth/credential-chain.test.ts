@@ -6,8 +6,8 @@ import {join} from 'node:path'
 import {resolveCredentials} from '../../src/auth/credential-chain.js'
 import {AuthError, CliError, NotConfiguredError, UsageError} from '../../src/errors.js'
 import {type Session, tokenCachePath, writeSession} from '../../src/auth/session-store.js'
-import {makeProject} from '../helpers/cidx-project.js'
-import {rejection} from '../helpers/rejection.js'
+import {makeProject} from '../helpers/fixtures/cidx-project.js'
+import {rejection} from '../helpers/thrown.js'
 
 describe('credential-chain: resolveCredentials', () => {
   let base: string

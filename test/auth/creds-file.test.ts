@@ -7,8 +7,8 @@ import {join} from 'node:path'
 import {readProjectCredentials} from '../../src/auth/creds-file.js'
 import {findProject} from '../../src/auth/project-config.js'
 import {AuthError} from '../../src/errors.js'
-import {encryptCreds, makeProject} from '../helpers/cidx-project.js'
-import {rejection} from '../helpers/rejection.js'
+import {encryptCreds, makeProject} from '../helpers/fixtures/cidx-project.js'
+import {rejection} from '../helpers/thrown.js'
 
 describe('creds-file: readProjectCredentials', () => {
   let base: string

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import type {ResolvedCredentials} from '../../src/auth/credential-chain.js'
 import {type Identity, describeIdentity, formatIdentity} from '../../src/auth/identity.js'
 import {cachedTokenStore, sessionTokenStore, writeSession} from '../../src/auth/session-store.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
 describe('identity', () => {
   let configDir: string

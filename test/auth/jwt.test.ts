@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {expiryOfClaims, jwtClaims} from '../../src/auth/jwt.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
 describe('jwt', () => {
   it('reads the claims of a JWT and rejects what is not one', () => {

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {resolveLoginTarget} from '../../src/auth/login-target.js'
 import {CliError, UsageError} from '../../src/errors.js'
 import {writeSession} from '../../src/auth/session-store.js'
-import {rejection} from '../helpers/rejection.js'
+import {rejection} from '../helpers/thrown.js'
 
 describe('login-target: resolveLoginTarget', () => {
   let configDir: string

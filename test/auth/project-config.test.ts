@@ -5,8 +5,8 @@ import {join} from 'node:path'
 
 import {findProject} from '../../src/auth/project-config.js'
 import {NotConfiguredError} from '../../src/errors.js'
-import {makeProject} from '../helpers/cidx-project.js'
-import {rejection} from '../helpers/rejection.js'
+import {makeProject} from '../helpers/fixtures/cidx-project.js'
+import {rejection} from '../helpers/thrown.js'
 
 describe('project-config: findProject', () => {
   let base: string

@@ -4,7 +4,7 @@ import type {CancelResult} from '../../src/cancel/cancel.js'
 import {createCancelRenderer, formatSelection, outcomeText, summaryLine} from '../../src/cancel/cancel-render.js'
 import type {Job} from '../../src/jobs/job.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/hostile-text.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
 
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
   const now = Date.now()

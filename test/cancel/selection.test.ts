@@ -3,8 +3,8 @@ import {expect} from 'chai'
 import {cancelRequest, MAX_SELECTION, selectJobs} from '../../src/cancel/selection.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {UsageError} from '../../src/errors.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {jobSeries, wireJob} from '../helpers/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {jobSeries, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {rejection, thrownUsageError as thrown} from '../helpers/thrown.js'
 
 describe('cancel selection: IDs or a filter', () => {

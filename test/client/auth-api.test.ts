@@ -3,8 +3,8 @@ import nock from 'nock'
 
 import {CidxClient} from '../../src/client/cidx-client.js'
 import {AuthError, ServerError, UsageError} from '../../src/errors.js'
-import {client, type ErrorClass, loginAnswer, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/client-fixtures.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
+import {client, type ErrorClass, loginAnswer, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
 describe('AuthApi (through a client, with nock)', () => {
   useNock()

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import nock from 'nock'
 
-import {client, loginAnswer, PASSWORD, SERVER, tokenExpiringIn, useNock} from '../helpers/client-fixtures.js'
+import {client, loginAnswer, PASSWORD, SERVER, tokenExpiringIn, useNock} from '../helpers/fixtures/client-fixtures.js'
 
 describe('CidxClient', () => {
   useNock()

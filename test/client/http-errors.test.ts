@@ -11,7 +11,7 @@ import nock from 'nock'
 import {mapStatus} from '../../src/client/http-errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {AuthError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../../src/errors.js'
-import {client, type ErrorClass, JOB_ID, JOB_PATH, loopbackServers, rejection, SERVER, useNock} from '../helpers/client-fixtures.js'
+import {client, type ErrorClass, JOB_ID, JOB_PATH, loopbackServers, rejection, SERVER, useNock} from '../helpers/fixtures/client-fixtures.js'
 
 const run = promisify(execFile)
 const ROOT = new URL('../..', import.meta.url).pathname

@@ -10,9 +10,9 @@ import {ConflictError, ForbiddenError, NotFoundError, ProtocolError} from '../..
 import type {Job} from '../../src/jobs/job.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {collectJobs} from '../../src/client/paging.js'
-import {client, JOB_ID, JOB_PATH, rejection, SERVER, useNock} from '../helpers/client-fixtures.js'
-import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/fake-cidx.js'
-import {jobSeries, wireJob} from '../helpers/job-fixtures.js'
+import {client, JOB_ID, JOB_PATH, rejection, SERVER, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {jobSeries, wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 const MINUTE = 60_000
 const NEWEST = new Date('2026-11-28T12:00:00Z')

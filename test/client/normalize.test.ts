@@ -10,7 +10,7 @@ import {
   parseSteps,
   wireStatusName,
 } from '../../src/client/normalize.js'
-import {wireJob} from '../helpers/job-fixtures.js'
+import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 const NOW = Date.parse('2026-11-28T09:20:00Z')
 

@@ -3,8 +3,8 @@ import {expect} from 'chai'
 import {JobsClient, type ListQuery} from '../../src/client/jobs-client.js'
 import {collectJobs, matchesQuery} from '../../src/client/paging.js'
 import type {Job} from '../../src/jobs/job.js'
-import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/fake-cidx.js'
-import {jobSeries, makeJob, pythonIso, type WireJob, wireJob} from '../helpers/job-fixtures.js'
+import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {jobSeries, makeJob, pythonIso, type WireJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 const MINUTE = 60_000
 const NEWEST = new Date('2026-11-28T12:00:00Z')

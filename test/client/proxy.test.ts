@@ -12,8 +12,8 @@ import {promisify} from 'node:util'
 import {NetworkError, UsageError} from '../../src/errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {bypassesProxy, proxyAgentsFor, proxyFor} from '../../src/client/proxy.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {jobSeries} from '../helpers/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {jobSeries} from '../helpers/fixtures/job-fixtures.js'
 
 /** What a proxy saw: forwarded requests by absolute URI, and CONNECT tunnels by host:port. */
 interface ProxyLog {

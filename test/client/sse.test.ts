@@ -8,8 +8,8 @@ import {CliError, NetworkError, NotFoundError, ProtocolError} from '../../src/er
 import type {Job} from '../../src/jobs/job.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {MAX_EVENT_CHARS, parseServerSentEvents, type ServerSentEvent} from '../../src/client/sse.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
-import {wireJob} from '../helpers/job-fixtures.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
+import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 async function* chunksOf(...chunks: Array<string | Buffer>): AsyncGenerator<string | Buffer> {
   for (const chunk of chunks) yield chunk

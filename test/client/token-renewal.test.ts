@@ -3,8 +3,8 @@ import nock from 'nock'
 
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 import {AuthError, ProtocolError} from '../../src/errors.js'
-import {client, JOB_ID, JOB_PATH, loginAnswer, memoryStore, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/client-fixtures.js'
-import {wireJob} from '../helpers/job-fixtures.js'
+import {client, JOB_ID, JOB_PATH, loginAnswer, memoryStore, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('TokenRenewal (through a JobsClient, with nock)', () => {
   useNock()

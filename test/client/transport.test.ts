@@ -18,9 +18,9 @@ import {
   tokenExpiringIn,
   tokenSet,
   useNock,
-} from '../helpers/client-fixtures.js'
-import {wireJob} from '../helpers/job-fixtures.js'
-import {type HostileServer, recorded, type RecordedRequest, startHostileServer} from '../helpers/hostile-server.js'
+} from '../helpers/fixtures/client-fixtures.js'
+import {wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type HostileServer, recorded, type RecordedRequest, startHostileServer} from '../helpers/servers/hostile-server.js'
 
 const MiB = 1024 * 1024
 

@@ -8,7 +8,7 @@ import {startHangingGitServer} from '../../server/test/support/hanging-git-serve
 import {isAlive} from '../../server/test/support/processes.js'
 import type {CancelResult} from '../../src/cancel/cancel.js'
 import {replaceStdin} from '../helpers/fake-stdin.js'
-import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../helpers/watch-harness.js'
+import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 /**
  * `jobs cancel` against the local server over real HTTP, with real jobs: activations that clone

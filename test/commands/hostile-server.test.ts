@@ -6,11 +6,11 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
 
 import {ROOT, run, type RunResult} from '../ecosystem/support.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/hostile-text.js'
-import {pythonIso, type WireJob, wireJob} from '../helpers/job-fixtures.js'
-import {type LoopbackProxy, loopbackProxy} from '../helpers/loopback-proxy.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/fixtures/hostile-text.js'
+import {pythonIso, type WireJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type LoopbackProxy, loopbackProxy} from '../helpers/servers/loopback-proxy.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 /**

@@ -8,7 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {readSession, sessionPath, writeSession} from '../../src/auth/session-store.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {replaceStdin} from '../helpers/fake-stdin.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 

@@ -5,7 +5,7 @@ import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/loopback-proxy.js'
+import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/servers/loopback-proxy.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

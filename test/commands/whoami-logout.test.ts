@@ -4,7 +4,7 @@ import {mkdir, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {cachedTokenStore, readSession, writeSession} from '../../src/auth/session-store.js'
-import {fakeJwt} from '../helpers/fake-jwt.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname

@@ -6,8 +6,8 @@ import {join} from 'node:path'
 
 import {idCachePath} from '../../src/completion/id-cache.js'
 import {KNOWN_STATUSES} from '../../src/jobs/job.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {pythonIso, wireJob} from '../helpers/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {installDevCli, ROOT, run, type SeededServer, seededServer} from './support.js'
 

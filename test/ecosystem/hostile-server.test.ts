@@ -4,7 +4,7 @@ import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type HostileServer, startHostileServer} from '../helpers/hostile-server.js'
+import {type HostileServer, startHostileServer} from '../helpers/servers/hostile-server.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {ROOT} from './support.js'
 

@@ -3,9 +3,9 @@ import {expect} from 'chai'
 import {CliError, NotFoundError, UsageError} from '../../src/errors.js'
 import {resolveJob, resolveJobId} from '../../src/jobs/job-id.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/fake-cidx.js'
-import {jobSeries, pythonIso, wireJob} from '../helpers/job-fixtures.js'
-import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {jobSeries, pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 async function rejection(promise: Promise<unknown>): Promise<CliError> {
   try {

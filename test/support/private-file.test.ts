@@ -5,7 +5,7 @@ import {join} from 'node:path'
 
 import {CliError} from '../../src/errors.js'
 import {writePrivateFileAtomic} from '../../src/support/private-file.js'
-import {rejection} from '../helpers/rejection.js'
+import {rejection} from '../helpers/thrown.js'
 
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777
 

@@ -2,8 +2,8 @@ import {expect} from 'chai'
 
 import {formatJobDetails, formatResult} from '../../src/ui/job-details.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/job-fixtures.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 const NOW = new Date('2026-11-28T09:17:03.010Z')
 const PLAIN = {color: false, bars: false}

@@ -14,8 +14,8 @@ import {
   statusStyle,
 } from '../../src/ui/job-format.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
-import {ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/job-fixtures.js'
+import {ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 const COLOUR_TERMINAL = {color: true, bars: true}
 const PIPE = {color: false, bars: false}

@@ -4,7 +4,7 @@ import type {Job} from '../../src/jobs/job.js'
 import {listFooter, type ListOutcome, renderJobTable, shouldShowUser} from '../../src/ui/job-table.js'
 import {stripAnsi, type TerminalOptions} from '../../src/ui/terminal.js'
 import {visibleWidth} from '../../src/ui/text-width.js'
-import {ESCAPED_TITLE, expectNoRawControls, withHostileTexts} from '../helpers/hostile-text.js'
+import {ESCAPED_TITLE, expectNoRawControls, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
 
 const NOW = new Date('2026-11-28T12:00:00Z')
 const PIPE: TerminalOptions = {tty: false, color: false, bars: false, animate: false, width: 80}

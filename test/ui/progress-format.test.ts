@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {formatEta, formatStep} from '../../src/ui/progress-format.js'
-import {makeJob} from '../helpers/job-fixtures.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('ui/progress-format', () => {
   it('shows the step with its counts, and the ETA only while running', () => {

@@ -3,7 +3,7 @@ import {PassThrough} from 'node:stream'
 
 import {InterruptedError, UsageError} from '../../src/errors.js'
 import {type PromptInput, confirm, promptPassword, promptText, readAllStdin} from '../../src/ui/prompt.js'
-import {ATTACKS, ESCAPED_TITLE, hostile} from '../helpers/hostile-text.js'
+import {ATTACKS, ESCAPED_TITLE, hostile} from '../helpers/fixtures/hostile-text.js'
 
 /** A fake terminal: a PassThrough that says it is a TTY and records raw-mode switches. */
 function fakeTerminal(): PromptInput & PassThrough & {rawModes: boolean[]} {

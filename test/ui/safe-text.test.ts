@@ -2,7 +2,7 @@ import {expect} from 'chai'
 
 import {safeJson, safeText} from '../../src/ui/safe-text.js'
 import {truncate, visibleWidth} from '../../src/ui/text-width.js'
-import {ATTACKS, expectNoRawControls, HOSTILE, RAW_CONTROL} from '../helpers/hostile-text.js'
+import {ATTACKS, expectNoRawControls, HOSTILE, RAW_CONTROL} from '../helpers/fixtures/hostile-text.js'
 
 /** Every BMP code point (surrogates aside) with the given Unicode property. */
 function codePointsWith(property: RegExp): string[] {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {jobChanges} from '../../src/watch/followed-jobs.js'
-import {makeJob} from '../helpers/job-fixtures.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('watch/followed-jobs: jobChanges', () => {
   it('names what changed, and ignores the ETA, which moves with the clock alone', () => {

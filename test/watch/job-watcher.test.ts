@@ -3,10 +3,10 @@ import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '.
 import {JobWatcher, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
 import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {makeJob} from '../helpers/job-fixtures.js'
-import {holdEventStream, type HeldEventStream} from '../helpers/held-event-stream.js'
-import {pushlessProxy} from '../helpers/loopback-proxy.js'
-import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/watch-harness.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
+import {holdEventStream, type HeldEventStream} from '../helpers/servers/held-event-stream.js'
+import {pushlessProxy} from '../helpers/servers/loopback-proxy.js'
+import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 function clientFor(url: string): JobsClient {
   return new JobsClient({

@@ -1,9 +1,9 @@
 import {expect} from 'chai'
 
 import {createRenderer} from '../../src/watch/watch-render.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/job-fixtures.js'
-import {Collect, hostileJob, jobEvent} from '../helpers/render-fixtures.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/fixtures/hostile-text.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
+import {Collect, hostileJob, jobEvent} from '../helpers/fixtures/render-fixtures.js'
 
 describe('watch/json-renderer', () => {
   it('writes exactly one normalized job per line per change; notices go to stderr', async () => {

@@ -2,9 +2,9 @@ import {expect} from 'chai'
 
 import {NetworkError} from '../../src/errors.js'
 import {createRenderer} from '../../src/watch/watch-render.js'
-import {ESCAPED_TITLE, expectNoRawControls, hostile} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/job-fixtures.js'
-import {ANSI, Collect, hostileJob, ISO_STAMP, jobEvent} from '../helpers/render-fixtures.js'
+import {ESCAPED_TITLE, expectNoRawControls, hostile} from '../helpers/fixtures/hostile-text.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
+import {ANSI, Collect, hostileJob, ISO_STAMP, jobEvent} from '../helpers/fixtures/render-fixtures.js'
 
 describe('watch/plain-renderer', () => {
   it('writes one timestamped line per change without ANSI codes, then a summary', async () => {

@@ -3,9 +3,9 @@ import {expect} from 'chai'
 
 import type {WatchEvent} from '../../src/watch/job-watcher.js'
 import {createRenderer} from '../../src/watch/watch-render.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls} from '../helpers/hostile-text.js'
-import {makeJob} from '../helpers/job-fixtures.js'
-import {hostileJob, jobEvent} from '../helpers/render-fixtures.js'
+import {ATTACKS, ESCAPED_TITLE, expectNoRawControls} from '../helpers/fixtures/hostile-text.js'
+import {makeJob} from '../helpers/fixtures/job-fixtures.js'
+import {hostileJob, jobEvent} from '../helpers/fixtures/render-fixtures.js'
 
 describe('watch/tty-renderer (listr2)', () => {
   // Not on a terminal here, so listr2 draws with its line-by-line fallback renderer: the tasks,

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../../src/jobs/job.js'
-import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/watch-harness.js'
+import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
 const MINUTE = 60_000
 

@@ -2,9 +2,9 @@ import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {holdEventStream, type HeldEventStream} from '../../helpers/held-event-stream.js'
-import {loopbackProxy, passThrough} from '../../helpers/loopback-proxy.js'
-import {type CliChild, REPO_ROOT, runCli, spawnCli, startWatchServer, USER, USER_PASSWORD, useCliEnv, type WatchServer} from '../../helpers/watch-harness.js'
+import {holdEventStream, type HeldEventStream} from '../../helpers/servers/held-event-stream.js'
+import {loopbackProxy, passThrough} from '../../helpers/servers/loopback-proxy.js'
+import {type CliChild, REPO_ROOT, runCli, spawnCli, startWatchServer, USER, USER_PASSWORD, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 const POLLING_NOTICE = /^cidx: the server refused an event stream \(HTTP 429[^)]*\); polling instead$/

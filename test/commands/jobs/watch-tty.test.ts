@@ -3,7 +3,7 @@ import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {REPO_ROOT, startWatchServer, type WatchServer} from '../../helpers/watch-harness.js'
+import {REPO_ROOT, startWatchServer, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
 /** A private tmux server for this test run, so nothing else's sessions are touched. */
 const SOCKET = `cidx-watch-tty-${process.pid}`

@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../../src/jobs/job.js'
-import {pushlessProxy} from '../../helpers/loopback-proxy.js'
-import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/watch-harness.js'
+import {pushlessProxy} from '../../helpers/servers/loopback-proxy.js'
+import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 

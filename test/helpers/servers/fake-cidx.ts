@@ -2,7 +2,7 @@ import type {WireJob} from '@cidx/local-server'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-import {pythonIso} from './job-fixtures.js'
+import {pythonIso} from '../fixtures/job-fixtures.js'
 
 /**
  * A small CIDX server on loopback for the client's paging tests. With `paging: 'defect'` its job

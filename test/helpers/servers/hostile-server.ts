@@ -1,7 +1,7 @@
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-import {wireJob} from './job-fixtures.js'
+import {wireJob} from '../fixtures/job-fixtures.js'
 
 /**
  * A CIDX server on loopback that misbehaves on purpose, for the tests of how the client stands up

@@ -10,11 +10,11 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {Api, type RequestOptions, waitFor} from '../../server/test/support/api.js'
-import {createRepo, numberedFiles} from '../../server/test/support/git-fixtures.js'
-import {createSandbox, type Sandbox} from './sandbox.js'
+import {Api, type RequestOptions, waitFor} from '../../../server/test/support/api.js'
+import {createRepo, numberedFiles} from '../../../server/test/support/git-fixtures.js'
+import {createSandbox, type Sandbox} from '../sandbox.js'
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const ADMIN_PASSWORD = 'admin-watch-password'
 export const USER = 'alice'
 export const USER_PASSWORD = 'alice-watch-password'
