@@ -15,15 +15,16 @@
  * as installed (with its oclif manifest), or with `--checkout` the checkout's bin/run.js as it is.
  * Options: `--jobs 24` (half indexing, half cloning), `--checkout`. Writes bench/reports/cancel.md.
  */
+
+import {startServer} from '@cidx/local-server'
 import {execFileSync, spawn} from 'node:child_process'
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import {cpus, loadavg, tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
-import {setTimeout as sleep} from 'node:timers/promises'
-import {startServer} from '@cidx/local-server'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const REPORT = join(REPO_ROOT, 'bench/reports/cancel.md')
@@ -50,7 +51,11 @@ function makeSourceRepo(path) {
     writeFileSync(file, `export const module${n} = ${n}\n`)
   }
 
-  const git = (...args) => execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', ...args], {cwd: path, stdio: 'ignore'})
+  const git = (...args) =>
+    execFileSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', ...args], {
+      cwd: path,
+      stdio: 'ignore',
+    })
   git('init', '--quiet', '--initial-branch=main')
   git('add', '--all')
   git('commit', '--quiet', '-m', 'bench source')
@@ -65,13 +70,17 @@ async function hangingGitServer() {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   return {
     url: `http://127.0.0.1:${server.address().port}/never/answers.git`,
     requests: () => requests,
     close() {
       for (const socket of sockets) socket.destroy()
-      return new Promise((resolve) => server.close(resolve))
+      return new Promise((resolve) => {
+        server.close(resolve)
+      })
     },
   }
 }
@@ -109,7 +118,11 @@ function installedCli(root) {
   cpSync(join(REPO_ROOT, 'dist'), join(dir, 'dist'), {recursive: true})
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'))
   const oclif = join(REPO_ROOT, 'node_modules/oclif/bin/run.js')
-  execFileSync(process.execPath, [oclif, 'manifest'], {cwd: dir, stdio: 'ignore', env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'}})
+  execFileSync(process.execPath, [oclif, 'manifest'], {
+    cwd: dir,
+    stdio: 'ignore',
+    env: {...process.env, OCLIF_SKIP_NEW_VERSION_CHECK: 'true'},
+  })
   return join(dir, 'bin/run.js')
 }
 
@@ -118,7 +131,9 @@ function cidx(bin, args, env) {
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))
-  return new Promise((resolve) => child.once('close', (code) => resolve({code, output, at: performance.now()})))
+  return new Promise((resolve) => {
+    child.once('close', (code) => resolve({code, output, at: performance.now()}))
+  })
 }
 
 class Bench {
@@ -136,6 +151,11 @@ class Bench {
     return response.json()
   }
 
+  checkNoSurvivors(pids) {
+    const survivors = pids.filter(isAlive)
+    if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
+  }
+
   async login() {
     const response = await fetch(`${this.server.url}/auth/login`, {
       method: 'POST',
@@ -143,36 +163,6 @@ class Bench {
       body: JSON.stringify({username: 'admin', password: ADMIN_PASSWORD}),
     })
     return (await response.json()).access_token
-  }
-
-  /** Starts a golden-repository addition and returns its id once it is really at work in `kind`. */
-  async runningJob(kind) {
-    const alias = `bench-${kind}-${++this.count}`
-    const repoUrl = kind === 'clone' ? this.hanging.url : this.source
-    const requestsBefore = this.hanging.requests()
-    const {job_id: jobId} = await this.api('POST', '/api/admin/golden-repos', {repo_url: repoUrl, alias})
-    if (kind === 'clone') {
-      await waitUntil('git to be connected', () => this.server.testing.childPids(jobId).length > 0 && this.hanging.requests() > requestsBefore)
-    } else {
-      await waitUntil('the index phase', async () => {
-        const job = await this.api('GET', `/api/jobs/${jobId}`)
-        return job.current_phase === 'index' && job.phase_detail && !job.phase_detail.startsWith('0/')
-      })
-    }
-
-    return jobId
-  }
-
-  async stoppedAt(jobId) {
-    return waitUntil('the job to be cancelled with no child left', async () => {
-      const job = await this.api('GET', `/api/jobs/${jobId}`)
-      return job.status === 'cancelled' && this.server.testing.childPids(jobId).length === 0 ? performance.now() : undefined
-    })
-  }
-
-  checkNoSurvivors(pids) {
-    const survivors = pids.filter(isAlive)
-    if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
   }
 
   /** One measurement: the CLI's start to cancelled-and-no-child-left, and to the CLI's exit. */
@@ -197,6 +187,34 @@ class Bench {
     const stoppedAt = await this.stoppedAt(jobId)
     this.checkNoSurvivors(pidsBefore)
     return {kind, serverMs: stoppedAt - startedAt}
+  }
+
+  /** Starts a golden-repository addition and returns its id once it is really at work in `kind`. */
+  async runningJob(kind) {
+    const alias = `bench-${kind}-${++this.count}`
+    const repoUrl = kind === 'clone' ? this.hanging.url : this.source
+    const requestsBefore = this.hanging.requests()
+    const {job_id: jobId} = await this.api('POST', '/api/admin/golden-repos', {repo_url: repoUrl, alias})
+    await (kind === 'clone'
+      ? waitUntil(
+          'git to be connected',
+          () => this.server.testing.childPids(jobId).length > 0 && this.hanging.requests() > requestsBefore,
+        )
+      : waitUntil('the index phase', async () => {
+          const job = await this.api('GET', `/api/jobs/${jobId}`)
+          return job.current_phase === 'index' && job.phase_detail && !job.phase_detail.startsWith('0/')
+        }))
+
+    return jobId
+  }
+
+  async stoppedAt(jobId) {
+    return waitUntil('the job to be cancelled with no child left', async () => {
+      const job = await this.api('GET', `/api/jobs/${jobId}`)
+      return job.status === 'cancelled' && this.server.testing.childPids(jobId).length === 0
+        ? performance.now()
+        : undefined
+    })
   }
 }
 
@@ -225,7 +243,7 @@ function report(samples, alone, checkout) {
     `${SOURCE_FILES} files) or mid-clone (git talking to an HTTP server that never answers). Once the job is at`,
     'work, the bench spawns `node bin/run.js jobs cancel --yes <full id>` (credentials from CIDX_USERNAME/',
     checkout
-      ? 'CIDX_PASSWORD, token cached after a warm-up run; `--checkout`: the checkout\'s bin/run.js, no oclif'
+      ? "CIDX_PASSWORD, token cached after a warm-up run; `--checkout`: the checkout's bin/run.js, no oclif"
       : 'CIDX_PASSWORD, token cached after a warm-up run; the CLI as installed: a copy of package.json, bin/ and',
     checkout
       ? 'manifest, so oclif loads every command at start) and polls the server every 5 ms until the job reads'
@@ -237,8 +255,14 @@ function report(samples, alone, checkout) {
     '| jobs | n | effective p50 (ms) | effective p95 (ms) | effective max (ms) | command p50 (ms) | command p95 (ms) |',
     '|---|---:|---:|---:|---:|---:|---:|',
     row('all', samples),
-    row('mid-index', samples.filter((sample) => sample.kind === 'index')),
-    row('mid-clone', samples.filter((sample) => sample.kind === 'clone')),
+    row(
+      'mid-index',
+      samples.filter((sample) => sample.kind === 'index'),
+    ),
+    row(
+      'mid-clone',
+      samples.filter((sample) => sample.kind === 'clone'),
+    ),
     '',
     'The server alone, for comparison: a bare `DELETE /api/jobs/{id}` from the bench to the same state',
     '(same jobs, same polling), so the difference is what the CLI adds (mostly its start-up):',
@@ -246,8 +270,14 @@ function report(samples, alone, checkout) {
     '| jobs | n | p50 (ms) | p95 (ms) | max (ms) |',
     '|---|---:|---:|---:|---:|',
     serverRow('all', alone),
-    serverRow('mid-index', alone.filter((sample) => sample.kind === 'index')),
-    serverRow('mid-clone', alone.filter((sample) => sample.kind === 'clone')),
+    serverRow(
+      'mid-index',
+      alone.filter((sample) => sample.kind === 'index'),
+    ),
+    serverRow(
+      'mid-clone',
+      alone.filter((sample) => sample.kind === 'clone'),
+    ),
     '',
     `Target: p95 under ${TARGET_P95_MS} ms (${verdict}: p95 ${fixed(overall.p95)} ms). Every job ended \`cancelled\`, every`,
     `command exited 0, and no child process outlived its job (${samples.reduce((sum, sample) => sum + sample.pids, 0)} git processes seen, all gone).`,
@@ -256,14 +286,22 @@ function report(samples, alone, checkout) {
 }
 
 async function main() {
-  const {values} = parseArgs({options: {jobs: {type: 'string', default: '24'}, checkout: {type: 'boolean', default: false}}})
+  const {values} = parseArgs({
+    options: {jobs: {type: 'string', default: '24'}, checkout: {type: 'boolean', default: false}},
+  })
   const total = Number(values.jobs)
   if (!(total >= 2)) throw new Error('--jobs must be 2 or more')
   const root = mkdtempSync(join(tmpdir(), 'cidx-bench-cancel-'))
   const source = join(root, 'source')
   makeSourceRepo(source)
   const hanging = await hangingGitServer()
-  const server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword: ADMIN_PASSWORD, workers: 2, jobThrottleMs: JOB_THROTTLE_MS})
+  const server = await startServer({
+    port: 0,
+    dataDir: join(root, 'data'),
+    adminPassword: ADMIN_PASSWORD,
+    workers: 2,
+    jobThrottleMs: JOB_THROTTLE_MS,
+  })
   const home = join(root, 'home')
   const env = {
     ...process.env,

@@ -26,7 +26,10 @@ function benchmarkFiles() {
 
 /** The npm script that runs `bench/<file>`, if there is one. */
 function scriptFor(file, scripts) {
-  return Object.keys(scripts).find((name) => name.startsWith('bench:') && new RegExp(`bench/${file.replace('.', '\\.')}(\\s|$)`).test(scripts[name]))
+  return Object.keys(scripts).find(
+    (name) =>
+      name.startsWith('bench:') && new RegExp(`bench/${file.replace('.', String.raw`\.`)}(\\s|$)`).test(scripts[name]),
+  )
 }
 
 function run(command, args) {
@@ -44,7 +47,9 @@ function main() {
     if (status !== 0) failed.push(file)
   }
 
-  console.log(failed.length === 0 ? '\nAll benchmarks done; reports in bench/reports/.' : `\nFailed: ${failed.join(', ')}`)
+  console.log(
+    failed.length === 0 ? '\nAll benchmarks done; reports in bench/reports/.' : `\nFailed: ${failed.join(', ')}`,
+  )
   process.exit(failed.length === 0 ? 0 : 1)
 }
 

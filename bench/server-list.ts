@@ -7,16 +7,18 @@
  * Options: `--sizes 10000,100000` (default 10000,100000,1000000), `--requests 400`.
  * Writes bench/reports/server-list.md and prints the same tables.
  */
+
+import type {AddressInfo, Socket} from 'node:net'
+
+import {type ServerHandle, startServer} from '@cidx/local-server'
 import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
-import type {AddressInfo, Socket} from 'node:net'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
-import {startServer, type ServerHandle} from '@cidx/local-server'
 
 const ADMIN_PASSWORD = 'bench-admin-password'
 const USER_PASSWORD = 'bench-user-password'
@@ -38,13 +40,32 @@ const STATUS_MIX: [string, number][] = [
   ['pending', 0.03],
   ['running', 0.01],
 ]
-const OPERATIONS = ['sync_repository', 'activate_repository', 'add_golden_repo', 'global_repo_refresh', 'deactivate_repository']
-const COLUMNS = ['job_id', 'operation_type', 'status', 'created_us', 'started_us', 'completed_us', 'updated_us', 'progress', 'result', 'error', 'username', 'repository']
+const OPERATIONS = [
+  'sync_repository',
+  'activate_repository',
+  'add_golden_repo',
+  'global_repo_refresh',
+  'deactivate_repository',
+]
+const COLUMNS = [
+  'job_id',
+  'operation_type',
+  'status',
+  'created_us',
+  'started_us',
+  'completed_us',
+  'updated_us',
+  'progress',
+  'result',
+  'error',
+  'username',
+  'repository',
+]
 
 interface Scenario {
   name: string
   path: string
-  who: 'heavy' | 'light' | 'admin'
+  who: 'admin' | 'heavy' | 'light'
 }
 
 const SCENARIOS: Scenario[] = [
@@ -54,25 +75,29 @@ const SCENARIOS: Scenario[] = [
   {name: 'user (0.9 % of jobs), no filter', path: '/api/jobs?limit=50', who: 'light'},
   {name: 'admin (all jobs), no filter', path: '/api/jobs?limit=50', who: 'admin'},
   {name: 'admin (all jobs), status=failed', path: '/api/jobs?limit=50&status=failed', who: 'admin'},
-  {name: 'user, repository + since filters', path: '/api/jobs?limit=50&repository=repo-7&since=2000-01-01', who: 'heavy'},
+  {
+    name: 'user, repository + since filters',
+    path: '/api/jobs?limit=50&repository=repo-7&since=2000-01-01',
+    who: 'heavy',
+  },
 ]
 
 interface Row {
-  size: number
-  scenario: string
+  max: number
   p50: number
   p95: number
-  max: number
+  scenario: string
+  size: number
   total: number
 }
 
 interface Memory {
-  size: number
-  fillSeconds: number
-  rssStartMb: number
-  rssFilledMb: number
-  rssAfterRequestsMb: number
   dbFileMb: number
+  fillSeconds: number
+  rssAfterRequestsMb: number
+  rssFilledMb: number
+  rssStartMb: number
+  size: number
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -89,6 +114,7 @@ function pickStatus(random: number): string {
     cumulative += share
     if (random < cumulative) return status
   }
+
   return 'completed'
 }
 
@@ -96,14 +122,17 @@ function pickStatus(random: number): string {
 function fillJobs(server: ServerHandle, size: number): void {
   const {db} = server.testing
   const placeholders = `(${COLUMNS.map(() => '?').join(', ')})`
-  const insertMany = db.prepare(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES ${Array(ROWS_PER_STATEMENT).fill(placeholders).join(', ')}`)
+  const insertMany = db.prepare(
+    `INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES ${Array.from({length: ROWS_PER_STATEMENT}).fill(placeholders).join(', ')}`,
+  )
   const nowUs = Date.now() * 1000
   const spanUs = 30 * 24 * 3600 * 1_000_000
   const rowValues = (n: number): unknown[] => {
     const createdUs = nowUs - spanUs + Math.floor((spanUs * n) / size)
     const status = pickStatus(Math.random())
     const finished = status !== 'pending' && status !== 'running'
-    const username = n % Math.round(1 / HEAVY_SHARE) === 0 ? HEAVY_USER : `user-${String(n % OTHER_USERS).padStart(2, '0')}`
+    const username =
+      n % Math.round(1 / HEAVY_SHARE) === 0 ? HEAVY_USER : `user-${String(n % OTHER_USERS).padStart(2, '0')}`
     const alias = `repo-${Math.floor(n / 7) % 20}`
     return [
       randomUUID(),
@@ -120,6 +149,7 @@ function fillJobs(server: ServerHandle, size: number): void {
       alias,
     ]
   }
+
   const insertChunk = db.transaction((start: number, end: number) => {
     for (let first = start; first < end; first += ROWS_PER_STATEMENT) {
       const values: unknown[] = []
@@ -127,12 +157,17 @@ function fillJobs(server: ServerHandle, size: number): void {
       insertMany.run(values)
     }
   })
-  for (let start = 0; start < size; start += ROWS_PER_TRANSACTION) insertChunk(start, Math.min(size, start + ROWS_PER_TRANSACTION))
+  for (let start = 0; start < size; start += ROWS_PER_TRANSACTION)
+    insertChunk(start, Math.min(size, start + ROWS_PER_TRANSACTION))
   db.pragma('optimize')
 }
 
 async function login(url: string, username: string, password: string): Promise<string> {
-  const response = await fetch(`${url}/auth/login`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({username, password})})
+  const response = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify({username, password}),
+  })
   return ((await response.json()) as {access_token: string}).access_token
 }
 
@@ -146,12 +181,13 @@ async function timeRequests(url: string, token: string, count: number): Promise<
     if (response.status !== 200 || !Array.isArray(body.jobs)) throw new Error(`unexpected answer ${response.status}`)
     timings.push(elapsed)
   }
+
   return timings.sort((a, b) => a - b)
 }
 
-async function benchSize(size: number, requests: number): Promise<{rows: Row[]; memory: Memory}> {
+async function benchSize(size: number, requests: number): Promise<{memory: Memory; rows: Row[]}> {
   const dataDir = mkdtempSync(join(tmpdir(), `cidx-bench-${size}-`))
-  const server = await startServer({port: 0, dataDir, adminPassword: ADMIN_PASSWORD, cleanupIntervalMs: 24 * 3600_000})
+  const server = await startServer({port: 0, dataDir, adminPassword: ADMIN_PASSWORD, cleanupIntervalMs: 24 * 3_600_000})
   try {
     await server.testing.createUser(HEAVY_USER, USER_PASSWORD, 'normal_user')
     await server.testing.createUser('user-01', USER_PASSWORD, 'normal_user')
@@ -160,24 +196,39 @@ async function benchSize(size: number, requests: number): Promise<{rows: Row[]; 
       light: await login(server.url, 'user-01', USER_PASSWORD),
       admin: await login(server.url, 'admin', ADMIN_PASSWORD),
     }
-    global.gc?.()
+    globalThis.gc?.()
     const rssStartMb = rssMb()
     const fillStarted = performance.now()
     fillJobs(server, size)
     const fillSeconds = (performance.now() - fillStarted) / 1000
-    global.gc?.()
+    globalThis.gc?.()
     const rssFilledMb = rssMb()
     const rows: Row[] = []
     for (const scenario of SCENARIOS) {
       const url = server.url + scenario.path
       await timeRequests(url, tokens[scenario.who], WARMUP_REQUESTS)
       const timings = await timeRequests(url, tokens[scenario.who], requests)
-      const total = ((await (await fetch(url, {headers: {authorization: `Bearer ${tokens[scenario.who]}`}})).json()) as {total: number}).total
-      rows.push({size, scenario: scenario.name, p50: percentile(timings, 0.5), p95: percentile(timings, 0.95), max: timings.at(-1) as number, total})
+      const {total} = (await (
+        await fetch(url, {headers: {authorization: `Bearer ${tokens[scenario.who]}`}})
+      ).json()) as {
+        total: number
+      }
+      rows.push({
+        size,
+        scenario: scenario.name,
+        p50: percentile(timings, 0.5),
+        p95: percentile(timings, 0.95),
+        max: timings.at(-1) as number,
+        total,
+      })
     }
-    global.gc?.()
+
+    globalThis.gc?.()
     const dbFile = spawnSync('du', ['-sm', join(dataDir, 'server.sqlite')], {encoding: 'utf8'}).stdout.split('\t')[0]
-    return {rows, memory: {size, fillSeconds, rssStartMb, rssFilledMb, rssAfterRequestsMb: rssMb(), dbFileMb: Number(dbFile)}}
+    return {
+      rows,
+      memory: {size, fillSeconds, rssStartMb, rssFilledMb, rssAfterRequestsMb: rssMb(), dbFileMb: Number(dbFile)},
+    }
   } finally {
     await server.close()
     rmSync(dataDir, {recursive: true, force: true})
@@ -185,19 +236,23 @@ async function benchSize(size: number, requests: number): Promise<{rows: Row[]; 
 }
 
 /** An HTTP "git server" that never answers: git stays connected until it is killed. */
-async function hangingGitServer(): Promise<{url: string; close(): Promise<void>}> {
+async function hangingGitServer(): Promise<{close(): Promise<void>; url: string}> {
   const sockets = new Set<Socket>()
-  const server: Server = createServer(() => undefined)
+  const server: Server = createServer(() => {})
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/repo.git`,
     async close() {
       for (const socket of sockets) socket.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+      })
     },
   }
 }
@@ -205,7 +260,8 @@ async function hangingGitServer(): Promise<{url: string; close(): Promise<void>}
 function makeRepo(path: string, files: number): void {
   mkdirSync(join(path, 'src'), {recursive: true})
   for (let n = 0; n < files; n++) writeFileSync(join(path, 'src', `file-${n}.txt`), `bench file ${n}\n`.repeat(20))
-  const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', ...args], {cwd: path})
+  const git = (...args: string[]) =>
+    spawnSync('git', ['-c', 'user.name=Bench', '-c', 'user.email=bench@example.invalid', ...args], {cwd: path})
   git('init', '--quiet', '--initial-branch=main')
   git('add', '--all')
   git('commit', '--quiet', '-m', 'bench')
@@ -217,7 +273,9 @@ async function until<T>(check: () => Promise<T | undefined> | T | undefined, tim
     const value = await check()
     if (value !== undefined) return value
     if (performance.now() > deadline) throw new Error('timed out')
-    await new Promise((resolve) => setTimeout(resolve, 2))
+    await new Promise((resolve) => {
+      setTimeout(resolve, 2)
+    })
   }
 }
 
@@ -230,7 +288,12 @@ async function benchCancellation(): Promise<{phase: string; timings: number[]}[]
   const repo = join(root, 'repo')
   makeRepo(repo, 400)
   const hanging = await hangingGitServer()
-  const server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword: ADMIN_PASSWORD, jobThrottleMs: 50})
+  const server = await startServer({
+    port: 0,
+    dataDir: join(root, 'data'),
+    adminPassword: ADMIN_PASSWORD,
+    jobThrottleMs: 50,
+  })
   try {
     const token = await login(server.url, 'admin', ADMIN_PASSWORD)
     const api = async (method: string, path: string, body?: unknown) => {
@@ -241,11 +304,15 @@ async function benchCancellation(): Promise<{phase: string; timings: number[]}[]
       })
       return (await response.json()) as Record<string, any>
     }
+
     const results: {phase: string; timings: number[]}[] = []
     for (const phase of ['clone', 'index']) {
       const timings: number[] = []
       for (let run = 0; run < CANCEL_RUNS; run++) {
-        const {job_id: jobId} = await api('POST', '/api/admin/golden-repos', {repo_url: phase === 'clone' ? hanging.url : repo, alias: `cancel-${phase}-${run}`})
+        const {job_id: jobId} = await api('POST', '/api/admin/golden-repos', {
+          repo_url: phase === 'clone' ? hanging.url : repo,
+          alias: `cancel-${phase}-${run}`,
+        })
         await until(async () => {
           const job = await api('GET', `/api/jobs/${jobId}`)
           if (phase === 'clone') return server.testing.childPids(jobId).length > 0 ? true : undefined
@@ -253,11 +320,18 @@ async function benchCancellation(): Promise<{phase: string; timings: number[]}[]
         })
         const started = performance.now()
         await api('DELETE', `/api/jobs/${jobId}`)
-        await until(async () => ((await api('GET', `/api/jobs/${jobId}`)).status === 'cancelled' && server.testing.childPids(jobId).length === 0 ? true : undefined))
+        await until(async () =>
+          (await api('GET', `/api/jobs/${jobId}`)).status === 'cancelled' &&
+          server.testing.childPids(jobId).length === 0
+            ? true
+            : undefined,
+        )
         timings.push(performance.now() - started)
       }
+
       results.push({phase, timings: timings.sort((a, b) => a - b)})
     }
+
     return results
   } finally {
     await server.close()
@@ -272,23 +346,30 @@ const fmt = (ms: number) => ms.toFixed(2)
  * Each size runs in a child process of its own, so that its memory figures start from a clean
  * process and are not inflated by the previous, smaller run.
  */
-function benchSizeInChild(size: number, requests: number): {rows: Row[]; memory: Memory} {
-  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one-size', String(size), '--requests', String(requests)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 16 * 1024 * 1024,
-  })
+function benchSizeInChild(size: number, requests: number): {memory: Memory; rows: Row[]} {
+  const child = spawnSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), '--one-size', String(size), '--requests', String(requests)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  )
   if (child.status !== 0) throw new Error(`the run for ${size} jobs failed (exit ${child.status})`)
-  return JSON.parse(child.stdout) as {rows: Row[]; memory: Memory}
+  return JSON.parse(child.stdout) as {memory: Memory; rows: Row[]}
 }
 
 async function main(): Promise<void> {
-  const {values} = parseArgs({options: {sizes: {type: 'string'}, requests: {type: 'string'}, 'one-size': {type: 'string'}}})
+  const {values} = parseArgs({
+    options: {sizes: {type: 'string'}, requests: {type: 'string'}, 'one-size': {type: 'string'}},
+  })
   const requests = Number(values.requests ?? 400)
   if (values['one-size']) {
     process.stdout.write(JSON.stringify(await benchSize(Number(values['one-size']), requests)))
     return
   }
+
   const sizes = (values.sizes ?? '10000,100000,1000000').split(',').map(Number)
   const rows: Row[] = []
   const memory: Memory[] = []
@@ -298,6 +379,7 @@ async function main(): Promise<void> {
     rows.push(...result.rows)
     memory.push(result.memory)
   }
+
   console.error('measuring cancellation...')
   const cancellation = await benchCancellation()
 
@@ -314,7 +396,10 @@ async function main(): Promise<void> {
     '',
     '| jobs stored | request | p50 | p95 | max | total in answer |',
     '|---:|---|---:|---:|---:|---:|',
-    ...rows.map((row) => `| ${row.size.toLocaleString('en')} | ${row.scenario} | ${fmt(row.p50)} | ${fmt(row.p95)} | ${fmt(row.max)} | ${row.total.toLocaleString('en')} |`),
+    ...rows.map(
+      (row) =>
+        `| ${row.size.toLocaleString('en')} | ${row.scenario} | ${fmt(row.p50)} | ${fmt(row.p95)} | ${fmt(row.max)} | ${row.total.toLocaleString('en')} |`,
+    ),
     '',
     '## Memory (RSS of the process holding server and client; one fresh process per size)',
     '',
@@ -329,7 +414,10 @@ async function main(): Promise<void> {
     '',
     '| phase when cancelled | runs | p50 | max |',
     '|---|---:|---:|---:|',
-    ...cancellation.map((entry) => `| ${entry.phase === 'clone' ? 'git clone (git + git-remote-http running)' : 'indexing (between batches)'} | ${entry.timings.length} | ${fmt(percentile(entry.timings, 0.5))} | ${fmt(entry.timings.at(-1) as number)} |`),
+    ...cancellation.map(
+      (entry) =>
+        `| ${entry.phase === 'clone' ? 'git clone (git + git-remote-http running)' : 'indexing (between batches)'} | ${entry.timings.length} | ${fmt(percentile(entry.timings, 0.5))} | ${fmt(entry.timings.at(-1) as number)} |`,
+    ),
     '',
   ]
   const report = lines.join('\n')

@@ -25,7 +25,9 @@ const BUDGET = 2.5
 const WARMUP_RUNS = 3
 const JOBS = 20
 
-const {values: options} = parseArgs({options: {runs: {type: 'string', default: '20'}, 'no-build': {type: 'boolean', default: false}}})
+const {values: options} = parseArgs({
+  options: {runs: {type: 'string', default: '20'}, 'no-build': {type: 'boolean', default: false}},
+})
 const runs = Math.max(10, Number.parseInt(options.runs, 10) || 20)
 
 function step(message) {
@@ -44,8 +46,11 @@ function timed(command, args, {env, cwd}) {
     child.on('error', reject)
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString()}`))
-      else resolve({ms, stdout: Buffer.concat(out).toString()})
+      if (code === 0) {
+        resolve({ms, stdout: Buffer.concat(out).toString()})
+      } else {
+        reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString()}`))
+      }
     })
   })
 }
@@ -76,10 +81,18 @@ function stageInstalledCli(dir, {bundled}) {
   cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'))
   cpSync(join(ROOT, 'bin', 'run.js'), join(dir, 'bin', 'run.js'))
   if (bundled) cpSync(join(ROOT, 'dist'), join(dir, 'dist'), {recursive: true})
-  else execFileSync(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')], {stdio: 'inherit'})
+  else
+    execFileSync(
+      join(ROOT, 'node_modules', '.bin', 'tsc'),
+      ['-p', join(ROOT, 'tsconfig.json'), '--outDir', join(dir, 'dist')],
+      {stdio: 'inherit'},
+    )
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir')
   step(`generating the oclif manifest of the staged ${bundled ? 'bundled' : 'unbundled'} CLI`)
-  execFileSync(join(ROOT, 'node_modules', '.bin', 'oclif'), ['manifest'], {cwd: dir, stdio: ['ignore', 'ignore', 'inherit']})
+  execFileSync(join(ROOT, 'node_modules', '.bin', 'oclif'), ['manifest'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
   return join(dir, 'bin', 'run.js')
 }
 
@@ -118,7 +131,8 @@ const BARE_SCRIPT = [
 
 function checkOutputs(cli, bare) {
   const jobs = JSON.parse(cli)
-  if (!Array.isArray(jobs) || jobs.length !== JOBS) throw new Error(`cidx printed ${Array.isArray(jobs) ? jobs.length : typeof jobs} jobs, expected ${JOBS}`)
+  if (!Array.isArray(jobs) || jobs.length !== JOBS)
+    throw new Error(`cidx printed ${Array.isArray(jobs) ? jobs.length : typeof jobs} jobs, expected ${JOBS}`)
   const page = JSON.parse(bare)
   if (!Array.isArray(page.jobs) || page.jobs.length !== JOBS) throw new Error('the bare request did not get the page')
 }
@@ -129,7 +143,11 @@ function row(times, variant) {
 }
 
 function table(times) {
-  return ['| command | median | p90 | min |', '|---|---:|---:|---:|', ...[...times.keys()].map((variant) => row(times, variant))]
+  return [
+    '| command | median | p90 | min |',
+    '|---|---:|---:|---:|',
+    ...[...times.keys()].map((variant) => row(times, variant)),
+  ]
 }
 
 function report({budgetTimes, contextTimes, cli, bare, ratio}) {
@@ -202,16 +220,26 @@ async function main() {
     // A fresh working directory: no .code-indexer project above it to walk into.
     const context = {env, cwd: scratch}
     let firstRuns = 0
-    const list = (runJs, extraEnv = {}) => () => timed(process.execPath, [runJs, 'jobs', 'list', '--json'], {...context, env: {...env, ...extraEnv}})
+    const list =
+      (runJs, extraEnv = {}) =>
+      () =>
+        timed(process.execPath, [runJs, 'jobs', 'list', '--json'], {...context, env: {...env, ...extraEnv}})
     const cli = {name: '`cidx jobs list --json`', run: list(bundledRunJs)}
-    const coldCache = {name: '… with an empty code cache (a first run)', run: () => list(bundledRunJs, {CIDX_CACHE_DIR: join(scratch, `cold-${firstRuns++}`)})()}
+    const coldCache = {
+      name: '… with an empty code cache (a first run)',
+      run: () => list(bundledRunJs, {CIDX_CACHE_DIR: join(scratch, `cold-${firstRuns++}`)})(),
+    }
     const unbundled = {name: '… without scripts/bundle/ (tsc output only)', run: list(unbundledRunJs)}
-    const bare = {name: 'bare `node -e` with node:http', run: () => timed(process.execPath, ['-e', BARE_SCRIPT], context)}
+    const bare = {
+      name: 'bare `node -e` with node:http',
+      run: () => timed(process.execPath, ['-e', BARE_SCRIPT], context),
+    }
     const budgetTimes = await measure([cli], bare)
     const ratio = median(budgetTimes.get(cli)) / median(budgetTimes.get(bare))
     const contextTimes = await measure([cli, coldCache, unbundled], bare)
     writeFileSync(REPORT, report({budgetTimes, contextTimes, cli, bare, ratio}))
-    for (const [variant, values] of budgetTimes) process.stdout.write(`${median(values).toFixed(1).padStart(7)} ms  ${variant.name.replaceAll('`', '')}\n`)
+    for (const [variant, values] of budgetTimes)
+      process.stdout.write(`${median(values).toFixed(1).padStart(7)} ms  ${variant.name.replaceAll('`', '')}\n`)
     process.stdout.write(`ratio: ${ratio.toFixed(2)} (budget ${BUDGET})\nreport: ${REPORT}\n`)
     if (ratio > BUDGET) process.exitCode = 1
   } finally {

@@ -13,14 +13,15 @@
  * Options: `--changes 60` (per mode), `--modes push,poll`, `--cli built|dev`.
  * Writes bench/reports/watch-latency.md.
  */
+
+import {startServer} from '@cidx/local-server'
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {cpus, tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
-import {setTimeout as sleep} from 'node:timers/promises'
-import {startServer} from '@cidx/local-server'
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const REPORT = join(REPO_ROOT, 'bench/reports/watch-latency.md')
@@ -46,11 +47,21 @@ function randomBetween([low, high]) {
 /** The CLI's NDJSON lines, each with its arrival time; `next(predicate)` waits for a matching one. */
 const CLI_ENTRY = {
   built: [join(REPO_ROOT, 'bin/run.js')],
-  dev: ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning', join(REPO_ROOT, 'bin/dev.js')],
+  dev: [
+    '--import',
+    'tsx',
+    '--conditions=development',
+    '--no-warnings=ExperimentalWarning',
+    join(REPO_ROOT, 'bin/dev.js'),
+  ],
 }
 
 function watchCli(cli, args, env) {
-  const child = spawn(process.execPath, [...CLI_ENTRY[cli], ...args], {cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [...CLI_ENTRY[cli], ...args], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   const lines = []
   let waiter
   let partial = ''
@@ -66,7 +77,9 @@ function watchCli(cli, args, env) {
   child.stderr.setEncoding('utf8').on('data', (chunk) => {
     stderr += chunk
   })
-  const exited = new Promise((resolve) => child.once('close', (code) => resolve(code)))
+  const exited = new Promise((resolve) => {
+    child.once('close', (code) => resolve(code))
+  })
   return {
     exited,
     async next(matches, timeoutMs = 10_000) {
@@ -85,7 +98,13 @@ function watchCli(cli, args, env) {
 }
 
 async function measure(server, env, {cli, mode, changes}) {
-  const jobId = server.testing.insertJob({username: USER, status: 'running', progress: 1, current_phase: 'index', started_at: new Date()}).job_id
+  const jobId = server.testing.insertJob({
+    username: USER,
+    status: 'running',
+    progress: 1,
+    current_phase: 'index',
+    started_at: new Date(),
+  }).job_id
   const args = ['jobs', 'watch', jobId, '--json', ...(mode === 'poll' ? ['--no-push'] : [])]
   const watcher = watchCli(cli, args, env)
   await watcher.next((job) => job.progress === 1, 30_000)
@@ -115,7 +134,10 @@ function summarize(latencies) {
 
 function report(results, {changes, cli}) {
   const fixed = (ms) => ms.toFixed(1)
-  const rows = results.map(({mode, stats}) => `| ${mode} | ${stats.count} | ${fixed(stats.p50)} | ${fixed(stats.p95)} | ${fixed(stats.max)} | ${fixed(stats.mean)} |`)
+  const rows = results.map(
+    ({mode, stats}) =>
+      `| ${mode} | ${stats.count} | ${fixed(stats.p50)} | ${fixed(stats.p95)} | ${fixed(stats.max)} | ${fixed(stats.mean)} |`,
+  )
   return [
     '# Watch latency: a job change on the server to `cidx jobs watch` printing it',
     '',
@@ -139,7 +161,11 @@ function report(results, {changes, cli}) {
 
 async function main() {
   const {values} = parseArgs({
-    options: {changes: {type: 'string', default: '60'}, modes: {type: 'string', default: 'push,poll'}, cli: {type: 'string', default: 'built'}},
+    options: {
+      changes: {type: 'string', default: '60'},
+      modes: {type: 'string', default: 'push,poll'},
+      cli: {type: 'string', default: 'built'},
+    },
   })
   const changes = Number(values.changes)
   const {cli} = values
@@ -165,7 +191,9 @@ async function main() {
     for (const mode of modes) {
       const stats = summarize(await measure(server, env, {cli, mode, changes}))
       results.push({mode: mode === 'poll' ? 'polling (--no-push, --interval 1s)' : 'push (SSE)', stats})
-      console.log(`${mode}: p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms over ${stats.count} changes`)
+      console.log(
+        `${mode}: p50 ${stats.p50.toFixed(1)} ms, p95 ${stats.p95.toFixed(1)} ms, max ${stats.max.toFixed(1)} ms over ${stats.count} changes`,
+      )
     }
 
     const text = report(results, {changes, cli})

@@ -20,11 +20,16 @@ const ALICE_PASSWORD = 'alice-demo-password'
 
 const say = (line = '') => process.stdout.write(`${line}\n`)
 const bold = (text) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\u001B[1m${text}\u001B[22m` : text)
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+const sleep = (ms) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms)
+  })
 
 function requireBuild() {
   if (existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'server', 'dist', 'index.js'))) return
-  process.stderr.write('The demo runs the built CLI and server: run `npm run build` first (`npm ci` does it for you).\n')
+  process.stderr.write(
+    'The demo runs the built CLI and server: run `npm run build` first (`npm ci` does it for you).\n',
+  )
   process.exit(1)
 }
 
@@ -40,7 +45,10 @@ function makeRepository(path, count, name) {
   for (let n = 0; n < count; n++) {
     const file = join(path, 'src', `area-${n % 10}`, `module-${n}.js`)
     mkdirSync(dirname(file), {recursive: true})
-    writeFileSync(file, `// ${name}: module ${n}\nexport function handler${n}(input) {\n  return {module: ${n}, input}\n}\n`)
+    writeFileSync(
+      file,
+      `// ${name}: module ${n}\nexport function handler${n}(input) {\n  return {module: ${n}, input}\n}\n`,
+    )
   }
 
   writeFileSync(join(path, 'README.md'), `# ${name}\n\nA repository the cidx demo made, ${count} files.\n`)
@@ -54,7 +62,10 @@ function makeRepository(path, count, name) {
 async function api(server, method, path, token, body) {
   const response = await fetch(server.url + path, {
     method,
-    headers: {...(token ? {authorization: `Bearer ${token}`} : {}), ...(body ? {'content-type': 'application/json'} : {})},
+    headers: {
+      ...(token ? {authorization: `Bearer ${token}`} : {}),
+      ...(body ? {'content-type': 'application/json'} : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   })
   const text = await response.text()
@@ -69,7 +80,7 @@ async function login(server, username, password) {
 async function waitForEnd(server, token, jobId) {
   for (;;) {
     const job = await api(server, 'GET', `/api/jobs/${jobId}`, token)
-    if (['completed', 'completed_partial', 'failed', 'cancelled'].includes(job.status)) return job
+    if (['cancelled', 'completed', 'completed_partial', 'failed'].includes(job.status)) return job
     await sleep(100)
   }
 }
@@ -81,7 +92,10 @@ const children = new Set()
 /** Runs `cidx ARGS`; `capture` keeps its output (as a pipe sees it) instead of showing it live. */
 function cidx(env, args, {capture = false} = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUN, ...args], {env, stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit'})
+    const child = spawn(process.execPath, [RUN, ...args], {
+      env,
+      stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    })
     children.add(child)
     let output = ''
     child.stdout?.on('data', (chunk) => (output += chunk))
@@ -105,7 +119,7 @@ function cliEnv(server, home, password) {
 
 async function demo(state) {
   const {startServer} = await import('@cidx/local-server')
-  const root = state.root
+  const {root} = state
   say(bold('cidx demo: a local CIDX server, real git repositories, real jobs, and the real CLI.'))
   say()
   const appRepo = join(root, 'repos', 'demo-app')
@@ -117,8 +131,14 @@ async function demo(state) {
 
   const adminPassword = randomBytes(12).toString('base64url')
   // Two workers: the third job waits in the queue, so `jobs watch` sees it from the start.
-  state.server = await startServer({port: 0, dataDir: join(root, 'data'), adminPassword, workers: 2, jobThrottleMs: JOB_THROTTLE_MS})
-  const server = state.server
+  state.server = await startServer({
+    port: 0,
+    dataDir: join(root, 'data'),
+    adminPassword,
+    workers: 2,
+    jobThrottleMs: JOB_THROTTLE_MS,
+  })
+  const {server} = state
   say(`• Local server: ${server.url} (data in ${join(root, 'data')})`)
   await server.testing.createUser('alice', ALICE_PASSWORD, 'normal_user')
   const admin = await login(server, 'admin', adminPassword)
@@ -126,7 +146,10 @@ async function demo(state) {
   const env = cliEnv(server, join(root, 'home'), adminPassword)
 
   const addApp = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: appRepo, alias: 'demo-app'})
-  const addMonorepo = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: monorepo, alias: 'monorepo'})
+  const addMonorepo = await api(server, 'POST', '/api/admin/golden-repos', admin, {
+    repo_url: monorepo,
+    alias: 'monorepo',
+  })
   const noSuchRepo = join(root, 'repos', 'no-such-repo')
   const broken = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: noSuchRepo, alias: 'broken'})
   say('• Jobs started through the HTTP API:')

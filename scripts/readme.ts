@@ -22,7 +22,8 @@ export function exitCodesMarkdown(): string {
 
 /** The README with its exit-code table regenerated; an Error when the markers are missing. */
 export function withExitCodes(readme: string): string {
-  if (!EXIT_CODES_SECTION.test(readme)) throw new Error('README.md has no <!-- exitcodes --> ... <!-- exitcodesstop --> section')
+  if (!EXIT_CODES_SECTION.test(readme))
+    throw new Error('README.md has no <!-- exitcodes --> ... <!-- exitcodesstop --> section')
   return readme.replace(EXIT_CODES_SECTION, exitCodesMarkdown())
 }
 
@@ -31,7 +32,11 @@ function main(argv: string[]): void {
   const readmePath = join(ROOT, 'README.md')
   if (argv.includes('--dry-run')) {
     // What oclif readme would write (after its own progress line), with the table regenerated too.
-    process.stdout.write(withExitCodes(execFileSync(oclif, ['readme', '--dry-run'], {cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024})))
+    process.stdout.write(
+      withExitCodes(
+        execFileSync(oclif, ['readme', '--dry-run'], {cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}),
+      ),
+    )
     return
   }
 

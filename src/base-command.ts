@@ -2,12 +2,15 @@ import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 
 import type {Credentials} from './auth/credentials.js'
 import type {JobsClient} from './client/jobs-client.js'
+
 import {CliError, InternalError, UsageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
 import {FlagValueError} from './flags.js'
 import {safeJson, safeText} from './ui/safe-text.js'
 
-export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 export type InferredArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
 
 /** Environment variables every command reads; listed in each command's help. */
@@ -26,7 +29,9 @@ export const ENVIRONMENT_HELP = [
 export function debugEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   const value = env.DEBUG
   if (!value) return false
-  return value.split(/[\s,]+/).some((part) => part === '*' || part === '1' || part === 'true' || part.startsWith('cidx'))
+  return value
+    .split(/[\s,]+/)
+    .some((part) => part === '*' || part === '1' || part === 'true' || part.startsWith('cidx'))
 }
 
 function secondsFromEnv(name: string, fallbackSeconds: number, env: NodeJS.ProcessEnv): number {
@@ -63,7 +68,8 @@ function oclifReasonInOneLine(message: string): string {
 /** Turns whatever was thrown into one of our typed errors. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error
-  if (isOclifUsageError(error)) return new UsageError(oclifReasonInOneLine(error.message), {hint: 'See --help for usage.'})
+  if (isOclifUsageError(error))
+    return new UsageError(oclifReasonInOneLine(error.message), {hint: 'See --help for usage.'})
 
   const message = error instanceof Error ? error.message : String(error)
   return new InternalError(message, {cause: error})
@@ -74,8 +80,6 @@ export function toCliError(error: unknown): CliError {
  * one-line message (or a JSON error under `--json`) and the exit code of the table.
  */
 export abstract class BaseCommand<T extends typeof Command = typeof Command> extends Command {
-  static override enableJsonFlag = true
-
   static override baseFlags = {
     server: Flags.string({
       description: 'CIDX server URL (overrides CIDX_SERVER_URL, the cidx project and the login)',
@@ -83,13 +87,62 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
       noCacheDefault: true,
     }),
   }
-
-  protected flags!: InferredFlags<T>
+  static override enableJsonFlag = true
   protected args!: InferredArgs<T>
+  protected flags!: InferredFlags<T>
   /** Every positional argument, for the commands that take any number (`strict = false`). */
   protected positionals!: string[]
   /** The exit code run()'s result ends with (see `finishWith`). */
   private resultExitCode: number = ExitCode.OK
+
+  public override async _run<R>(): Promise<R> {
+    const result = await super._run<R>()
+    // oclif has printed the result under --json by now; this.exit() ends without a message.
+    if (this.resultExitCode !== ExitCode.OK) this.exit(this.resultExitCode)
+    return result
+  }
+
+  public override async catch(error: Error & {exitCode?: number}): Promise<never> {
+    // this.exit() inside run() is not a failure: let oclif finish with that code.
+    if (error instanceof Errors.ExitError) throw error
+    const cliError = toCliError(error)
+    if (this.jsonEnabled()) {
+      this.logJson(cliError.toJSON())
+    } else {
+      // The message may quote the server: escaped, line breaks kept (some messages list candidates, one a line).
+      const hint = cliError.hint ? ` ${cliError.hint}` : ''
+      process.stderr.write(`${safeText(`Error: ${cliError.message}${hint}`, {multiline: true})}\n`)
+      if (debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
+    }
+
+    return this.exit(cliError.exitCode) as never
+  }
+
+  /** The one way to build a client: the same timeouts, debug output and user agent for every command. */
+  protected async createClient(credentials: Credentials): Promise<JobsClient> {
+    const {JobsClient} = await import('./client/jobs-client.js')
+    return new JobsClient({
+      credentials,
+      debug: this.debugSink(),
+      timeouts: this.timeouts(),
+      userAgent: this.config.userAgent,
+    })
+  }
+
+  /** A debug sink for the client: HTTP lines to stderr when DEBUG asks for them. */
+  protected debugSink(): ((line: string) => void) | undefined {
+    if (!debugEnabled()) return undefined
+    return (line: string) => process.stderr.write(`cidx: ${safeText(line)}\n`)
+  }
+
+  /**
+   * The one way to return a result that is not a success (a job that failed, a cancel that did
+   * not take): `--json` prints the result like any other, then the command exits with `exitCode`.
+   */
+  protected finishWith<R>(result: R, exitCode: number): R {
+    this.resultExitCode = exitCode
+    return result
+  }
 
   /** Parses argv once, for run(): flags arrive typed (src/flags.ts), a bad value stops here with exit 2. */
   public override async init(): Promise<void> {
@@ -110,32 +163,12 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   }
 
   /**
-   * The one way to return a result that is not a success (a job that failed, a cancel that did
-   * not take): `--json` prints the result like any other, then the command exits with `exitCode`.
+   * The one JSON writer: `JSON.stringify` with the controls and bidi characters it leaves raw
+   * escaped too (safeJson). oclif's own logJson runs the text through its JSON colouriser, a
+   * tokenizer that costs ~5 ms per page of jobs and colours nothing without a theme.
    */
-  protected finishWith<R>(result: R, exitCode: number): R {
-    this.resultExitCode = exitCode
-    return result
-  }
-
-  public override async _run<R>(): Promise<R> {
-    const result = await super._run<R>()
-    // oclif has printed the result under --json by now; this.exit() ends without a message.
-    if (this.resultExitCode !== ExitCode.OK) this.exit(this.resultExitCode)
-    return result
-  }
-
-  /** A warning on stderr, in every mode (--json keeps stdout for the result); the text may quote the server. */
-  public override warn(input: string | Error): string | Error {
-    const text = input instanceof Error ? input.message : input
-    process.stderr.write(`${safeText(`Warning: ${text}`)}\n`)
-    return input
-  }
-
-  /** The one way to build a client: the same timeouts, debug output and user agent for every command. */
-  protected async createClient(credentials: Credentials): Promise<JobsClient> {
-    const {JobsClient} = await import('./client/jobs-client.js')
-    return new JobsClient({credentials, debug: this.debugSink(), timeouts: this.timeouts(), userAgent: this.config.userAgent})
+  public override logJson(json: unknown): void {
+    ux.stdout(safeJson(json, 2))
   }
 
   /**
@@ -149,35 +182,11 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     }
   }
 
-  /** A debug sink for the client: HTTP lines to stderr when DEBUG asks for them. */
-  protected debugSink(): ((line: string) => void) | undefined {
-    if (!debugEnabled()) return undefined
-    return (line: string) => process.stderr.write(`cidx: ${safeText(line)}\n`)
-  }
-
-  /**
-   * The one JSON writer: `JSON.stringify` with the controls and bidi characters it leaves raw
-   * escaped too (safeJson). oclif's own logJson runs the text through its JSON colouriser, a
-   * tokenizer that costs ~5 ms per page of jobs and colours nothing without a theme.
-   */
-  public override logJson(json: unknown): void {
-    ux.stdout(safeJson(json, 2))
-  }
-
-  public override async catch(error: Error & {exitCode?: number}): Promise<never> {
-    // this.exit() inside run() is not a failure: let oclif finish with that code.
-    if (error instanceof Errors.ExitError) throw error
-    const cliError = toCliError(error)
-    if (this.jsonEnabled()) {
-      this.logJson(cliError.toJSON())
-    } else {
-      // The message may quote the server: escaped, line breaks kept (some messages list candidates, one a line).
-      const hint = cliError.hint ? ` ${cliError.hint}` : ''
-      process.stderr.write(`${safeText(`Error: ${cliError.message}${hint}`, {multiline: true})}\n`)
-      if (debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
-    }
-
-    return this.exit(cliError.exitCode) as never
+  /** A warning on stderr, in every mode (--json keeps stdout for the result); the text may quote the server. */
+  public override warn(input: Error | string): Error | string {
+    const text = input instanceof Error ? input.message : input
+    process.stderr.write(`${safeText(`Warning: ${text}`)}\n`)
+    return input
   }
 }
 

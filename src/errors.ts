@@ -6,30 +6,30 @@ import {ExitCode} from './exit-codes.js'
  */
 export type CliErrorKind =
   | 'auth'
-  | 'not_found'
-  | 'forbidden'
-  | 'conflict'
-  | 'network'
-  | 'server'
-  | 'protocol'
-  | 'usage'
-  | 'timeout'
-  | 'interrupted'
   | 'config'
+  | 'conflict'
+  | 'forbidden'
   | 'internal'
+  | 'interrupted'
+  | 'network'
+  | 'not_found'
+  | 'protocol'
+  | 'server'
+  | 'timeout'
+  | 'usage'
 
 export interface CliErrorOptions {
+  cause?: unknown
   /** What the user can do about it, shown after the message. */
   hint?: string
   /** HTTP status, when the error came from a response. */
   status?: number
-  cause?: unknown
 }
 
 export class CliError extends Error {
-  readonly kind: CliErrorKind
   readonly exitCode: number
   readonly hint?: string
+  readonly kind: CliErrorKind
   readonly status?: number
 
   constructor(kind: CliErrorKind, exitCode: number, message: string, options: CliErrorOptions = {}) {
@@ -42,7 +42,7 @@ export class CliError extends Error {
   }
 
   /** The JSON error object printed under --json. Never contains secrets (messages are redacted at creation). */
-  toJSON(): {error: {kind: CliErrorKind; message: string; hint?: string; status?: number; exit_code: number}} {
+  toJSON(): {error: {exit_code: number; hint?: string; kind: CliErrorKind; message: string; status?: number}} {
     return {
       error: {
         kind: this.kind,

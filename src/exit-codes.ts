@@ -26,7 +26,9 @@ export const ExitCode = Object.fromEntries(Object.entries(EXIT_CODE_TABLE).map((
 }
 
 /** Every code with its meaning, in the table's order (for --help and the README). */
-export const EXIT_CODES: readonly {code: number; meaning: string}[] = Object.values(EXIT_CODE_TABLE).map(([code, meaning]) => ({code, meaning}))
+export const EXIT_CODES: readonly {code: number; meaning: string}[] = Object.values(EXIT_CODE_TABLE).map(
+  ([code, meaning]) => ({code, meaning}),
+)
 
 /** The EXIT CODES section of --help: one code a line, the meanings aligned. */
 export function exitCodesHelp(): string {
@@ -39,16 +41,25 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode]
 /** How a finished job's status maps to the exit code of `--exit-status`/`--wait`. */
 export function exitCodeForStatus(status: string): ExitCodeValue {
   switch (status) {
-    case 'completed':
-      return ExitCode.OK
-    case 'failed':
-      return ExitCode.JOB_FAILED
-    case 'cancelled':
+    case 'cancelled': {
       return ExitCode.JOB_CANCELLED
-    case 'completed_partial':
+    }
+
+    case 'completed': {
+      return ExitCode.OK
+    }
+
+    case 'completed_partial': {
       return ExitCode.JOB_PARTIAL
-    default:
+    }
+
+    case 'failed': {
+      return ExitCode.JOB_FAILED
+    }
+
+    default: {
       return ExitCode.ERROR
+    }
   }
 }
 
@@ -73,5 +84,6 @@ export function worstExitCode(codes: Iterable<number>): number {
   for (const code of codes) {
     if (SEVERITY.indexOf(code) > SEVERITY.indexOf(worst)) worst = code
   }
+
   return worst
 }

@@ -21,11 +21,11 @@ export class WrittenValue<T> {
     readonly text: string,
   ) {}
 
-  toString(): string {
+  toJSON(): string {
     return this.text
   }
 
-  toJSON(): string {
+  toString(): string {
     return this.text
   }
 }

@@ -4,7 +4,8 @@
  * name package.json gives. `npm run build` replaces dist/index.js with a loader that takes all of
  * them from one bundle with the V8 code cache, so a run loads no other file of dist/ (docs/build.md).
  */
-export {execute} from '@oclif/core'
+
 export {COMMANDS} from './commands.js'
 export {default as CidxHelp} from './help.js'
 export {default as extendCompletion} from './hooks/extend-completion.js'
+export {execute} from '@oclif/core'

@@ -1,5 +1,5 @@
-import {captureOutput} from '@oclif/test'
 import {Args, Flags} from '@oclif/core'
+import {captureOutput} from '@oclif/test'
 import {expect} from 'chai'
 
 import {BaseCommand} from '../src/base-command.js'
@@ -55,7 +55,7 @@ class ParseProbe extends BaseCommand<typeof ParseProbe> {
 }
 
 describe("base command: oclif's parse errors in one line", () => {
-  async function usageLine(argv: string[]): Promise<{stderr: string; exit: number | undefined}> {
+  async function usageLine(argv: string[]): Promise<{exit: number | undefined; stderr: string}> {
     const {stderr, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
     return {stderr, exit: error?.oclif?.exit}
   }
@@ -65,7 +65,9 @@ describe("base command: oclif's parse errors in one line", () => {
       stderr: 'Error: Parsing --limit: Expected an integer but received: abc See --help for usage.\n',
       exit: ExitCode.USAGE,
     })
-    expect((await usageLine(['3f0c', '--limit', '0'])).stderr).to.include('Expected an integer greater than or equal to 1 but received: 0')
+    expect((await usageLine(['3f0c', '--limit', '0'])).stderr).to.include(
+      'Expected an integer greater than or equal to 1 but received: 0',
+    )
   })
 
   it('names the missing argument, on one line', async () => {

@@ -13,14 +13,18 @@ describe('errors', () => {
       expect(error.toJSON()).to.deep.equal({
         error: {
           kind: 'internal',
-          message: "Internal error: Cannot read properties of undefined (reading 'job_id') (a bug in cidx; DEBUG=cidx shows the stack)",
+          message:
+            "Internal error: Cannot read properties of undefined (reading 'job_id') (a bug in cidx; DEBUG=cidx shows the stack)",
           exit_code: 1,
         },
       })
     })
 
     it('so is a thrown value that is not an Error', () => {
-      expect(toCliError('oops').toJSON().error).to.deep.include({kind: 'internal', message: 'Internal error: oops (a bug in cidx; DEBUG=cidx shows the stack)'})
+      expect(toCliError('oops').toJSON().error).to.deep.include({
+        kind: 'internal',
+        message: 'Internal error: oops (a bug in cidx; DEBUG=cidx shows the stack)',
+      })
     })
 
     it('typed errors stay as they are', () => {

@@ -22,7 +22,10 @@ describe('exit codes: one table', () => {
       INTERRUPTED: 130,
     })
     expect(EXIT_CODES.map(({code}) => code)).to.deep.equal(Object.values(ExitCode))
-    for (const {meaning} of EXIT_CODES) expect(meaning).to.match(/^\S.*\S$/).and.not.include('\n')
+    for (const {meaning} of EXIT_CODES)
+      expect(meaning)
+        .to.match(/^\S.*\S$/)
+        .and.not.include('\n')
   })
 
   it('is the EXIT CODES section of every cidx --help: one code a line, meanings aligned', async () => {

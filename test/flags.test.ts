@@ -10,7 +10,11 @@ const ROOT = new URL('..', import.meta.url).pathname
 class FlagProbe extends BaseCommand<typeof FlagProbe> {
   static override flags = {
     timeout: duration({description: 'a duration without default'}),
-    interval: duration({description: 'a duration with a default and a minimum', default: durationOf('1s'), min: durationOf('100ms')}),
+    interval: duration({
+      description: 'a duration with a default and a minimum',
+      default: durationOf('1s'),
+      min: durationOf('100ms'),
+    }),
     status: status({delimiter: ','}),
     sort: sort(),
   }
@@ -60,8 +64,15 @@ describe('flags: the typed flags the commands share', () => {
 
   it('turns each --status value into the statuses it stands for (any case, pending, active, =NAME, commas)', async () => {
     const {result} = await probe('--status', 'Running,PENDING', '--status', 'active', '--status', '=Paused')
-    expect(result!.status!.map(({value}) => value)).to.deep.equal([['running'], ['queued'], ['queued', 'running', 'resolving_prerequisites'], ['Paused']])
-    const undelimited = await captureOutput<{status?: {value: string[]}[]}>(() => UndelimitedStatus.run(['--status', 'failed,completed-partial'], ROOT))
+    expect(result!.status!.map(({value}) => value)).to.deep.equal([
+      ['running'],
+      ['queued'],
+      ['queued', 'running', 'resolving_prerequisites'],
+      ['Paused'],
+    ])
+    const undelimited = await captureOutput<{status?: {value: string[]}[]}>(() =>
+      UndelimitedStatus.run(['--status', 'failed,completed-partial'], ROOT),
+    )
     expect(undelimited.result!.status!.map(({value}) => value)).to.deep.equal([['failed', 'completed_partial']])
   })
 
@@ -70,10 +81,14 @@ describe('flags: the typed flags the commands share', () => {
     expect((await probe('--sort', '-duration')).result!.sort.value).to.deep.equal({key: 'duration', descending: true})
   })
 
-  it('refuses a bad value in one line with the reason of our parser, not oclif\'s framing (exit 2)', async () => {
-    expect(await refusal('--timeout', 'soon')).to.equal('Error: --timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".')
+  it("refuses a bad value in one line with the reason of our parser, not oclif's framing (exit 2)", async () => {
+    expect(await refusal('--timeout', 'soon')).to.equal(
+      'Error: --timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
+    )
     expect(await refusal('--interval', '10ms')).to.equal('Error: --interval must be at least 100ms, not "10ms".')
-    expect(await refusal('--status', 'queued,runing')).to.match(/^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/)
+    expect(await refusal('--status', 'queued,runing')).to.match(
+      /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/,
+    )
     expect(await refusal('--sort', '-age')).to.equal(
       'Error: Unknown sort key "-age". Valid: created, progress, status, type, duration, repository, user (a leading - sorts descending).',
     )
@@ -83,7 +98,11 @@ describe('flags: the typed flags the commands share', () => {
     const {stdout, error} = await probe('--json', '--timeout', 'soon')
     expect(error?.oclif?.exit).to.equal(2)
     expect(JSON.parse(stdout)).to.deep.equal({
-      error: {kind: 'usage', message: '--timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".', exit_code: 2},
+      error: {
+        kind: 'usage',
+        message: '--timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
+        exit_code: 2,
+      },
     })
   })
 

@@ -26,9 +26,13 @@ export function applyPatches(path, source, patches) {
   let patched = source
   for (const patch of patches.filter((entry) => isFile(path, entry.file))) {
     const where = `${path}: the patch "${patch.name}" of scripts/bundle/patches.js`
-    if (!patched.includes(patch.replace)) throw new Error(`${where} no longer finds the text it replaces; mend or drop the patch (docs/build.md)`)
+    if (!patched.includes(patch.replace))
+      throw new Error(`${where} no longer finds the text it replaces; mend or drop the patch (docs/build.md)`)
     const unexpected = patch.check?.(patched) ?? []
-    if (unexpected.length > 0) throw new Error(`${where} does not fit: the file now uses ${unexpected.join(', ')}, which the stand-in does not provide; mend or drop the patch (docs/build.md)`)
+    if (unexpected.length > 0)
+      throw new Error(
+        `${where} does not fit: the file now uses ${unexpected.join(', ')}, which the stand-in does not provide; mend or drop the patch (docs/build.md)`,
+      )
     // A function, so that `$` in the new text is taken as it is, not as a replacement pattern.
     patched = patched.replace(patch.replace, () => patch.with)
   }
@@ -41,7 +45,9 @@ export function checkEveryPatchUsed(metafile, patches) {
   const inputs = Object.keys(metafile.inputs).map((input) => `/${input}`)
   const unused = patches.filter((patch) => !inputs.some((input) => isFile(input, patch.file)))
   if (unused.length > 0) {
-    throw new Error(`${unused.map((patch) => `the patch "${patch.name}"`).join(', ')} of scripts/bundle/patches.js: the bundle has no node_modules/${unused[0].file} any more; mend or drop the patch (docs/build.md)`)
+    throw new Error(
+      `${unused.map((patch) => `the patch "${patch.name}"`).join(', ')} of scripts/bundle/patches.js: the bundle has no node_modules/${unused[0].file} any more; mend or drop the patch (docs/build.md)`,
+    )
   }
 }
 

@@ -8,15 +8,19 @@
  */
 
 /** Starts the bundle: the loader's import function, or import() itself. */
-export const DYNAMIC_IMPORT_BANNER = "var __cidxImport = globalThis[Symbol.for('cidx.import')] ?? ((specifier) => import(specifier));"
+export const DYNAMIC_IMPORT_BANNER =
+  "var __cidxImport = globalThis[Symbol.for('cidx.import')] ?? ((specifier) => import(specifier));"
 
 /** A dependency's source with its computed `await import(...)` calls routed through the banner's function. */
 export function routeComputedImports(source) {
-  return source.replace(/await import\((?!\s*['"`])/g, 'await __cidxImport(')
+  return source.replaceAll(/await import\((?!\s*['"`])/g, 'await __cidxImport(')
 }
 
 /** Fails the build if any import() call is left besides the banner's fallback: it would break from the cache. */
 export function checkNoImportCalls(bundle) {
   const calls = bundle.match(/(?<![\w$.])import\((?!\))/g) ?? []
-  if (calls.length !== 1) throw new Error(`dist/cidx.cjs has ${calls.length - 1} import() call(s) that bypass __cidxImport; route them in scripts/bundle/dynamic-imports.js`)
+  if (calls.length !== 1)
+    throw new Error(
+      `dist/cidx.cjs has ${calls.length - 1} import() call(s) that bypass __cidxImport; route them in scripts/bundle/dynamic-imports.js`,
+    )
 }

@@ -15,12 +15,12 @@
  * tsc's other output stays in dist/ as it is, unused by the bundled CLI. The sources, the tests and
  * bin/dev.js never see any of this: they run src/ through tsx.
  */
+
+import {build} from 'esbuild'
 import {createHash} from 'node:crypto'
 import {readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
-
-import {build} from 'esbuild'
 
 import {checkEveryPatchUsed, rewriteDependencies} from './apply-patches.js'
 import {checkNoImportCalls, DYNAMIC_IMPORT_BANNER} from './dynamic-imports.js'
@@ -63,4 +63,6 @@ const key = createHash('sha256').update(bundled).digest('hex').slice(0, 16)
 await build({...NODE_CJS, entryPoints: [join(DIST, 'support', 'code-cache.js')], outfile: join(DIST, 'code-cache.cjs')})
 writeFileSync(join(DIST, 'index.js'), loaderSource(exported, key))
 rmSync(join(DIST, 'index.js.map'), {force: true})
-process.stderr.write(`bundle: ${commandIds.length} commands in ${relative(process.cwd(), BUNDLE)} (${Math.round(Buffer.byteLength(bundled) / 1024)} KiB), key ${key}\n`)
+process.stderr.write(
+  `bundle: ${commandIds.length} commands in ${relative(process.cwd(), BUNDLE)} (${Math.round(Buffer.byteLength(bundled) / 1024)} KiB), key ${key}\n`,
+)

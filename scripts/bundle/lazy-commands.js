@@ -30,17 +30,23 @@ export async function checkedCommandIds(dist) {
   for (const id of ids) {
     const file = moduleOf(id)
     const module = files.includes(file) ? await import(pathToFileURL(join(dist, file)).href) : undefined
-    if (module?.default !== COMMANDS[id]) throw new Error(`COMMANDS["${id}"] of src/commands.ts is not the default export of ${sourceOf(file)}: a command's ID is its file's path (docs/build.md)`)
+    if (module?.default !== COMMANDS[id])
+      throw new Error(
+        `COMMANDS["${id}"] of src/commands.ts is not the default export of ${sourceOf(file)}: a command's ID is its file's path (docs/build.md)`,
+      )
   }
 
   const unlisted = files.filter((file) => !ids.map(moduleOf).includes(file))
-  if (unlisted.length > 0) throw new Error(`${unlisted.map(sourceOf).join(', ')}: not in COMMANDS of src/commands.ts, so not a command`)
+  if (unlisted.length > 0)
+    throw new Error(`${unlisted.map(sourceOf).join(', ')}: not in COMMANDS of src/commands.ts, so not a command`)
   return ids
 }
 
 /** What stands in for src/commands.ts in the bundle (an ES module, as its package.json says; esbuild bundles its requires). */
 function lazyCommandMap(ids) {
-  const getters = ids.map((id) => `  get ${JSON.stringify(id)}() { return require(${JSON.stringify(`./${moduleOf(id)}`)}).default },`)
+  const getters = ids.map(
+    (id) => `  get ${JSON.stringify(id)}() { return require(${JSON.stringify(`./${moduleOf(id)}`)}).default },`,
+  )
   return ['export const COMMANDS = {', ...getters, '}', ''].join('\n')
 }
 
@@ -50,7 +56,9 @@ export function lazyCommands(dist, ids) {
   return {
     name: 'lazy-commands',
     setup(esbuild) {
-      esbuild.onLoad({filter: /[\\/]commands\.js$/}, (args) => (args.path === map ? {contents: lazyCommandMap(ids), loader: 'js', resolveDir: dist} : undefined))
+      esbuild.onLoad({filter: /[\\/]commands\.js$/}, (args) =>
+        args.path === map ? {contents: lazyCommandMap(ids), loader: 'js', resolveDir: dist} : undefined,
+      )
     },
   }
 }

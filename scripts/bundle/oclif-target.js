@@ -14,16 +14,25 @@ const BIN_EXPORTS = ['execute']
 
 /** The parts of package.json's `oclif` that name a module, as [key, part]. */
 function loadedParts(oclif) {
-  const hooks = Object.entries(oclif.hooks ?? {}).flatMap(([event, entries]) => [entries].flat().map((hook) => [`hooks.${event}`, hook]))
-  return [['commands', oclif.commands], ...(oclif.helpClass === undefined ? [] : [['helpClass', oclif.helpClass]]), ...hooks]
+  const hooks = Object.entries(oclif.hooks ?? {}).flatMap(([event, entries]) =>
+    [entries].flat().map((hook) => [`hooks.${event}`, hook]),
+  )
+  return [
+    ['commands', oclif.commands],
+    ...(oclif.helpClass === undefined ? [] : [['helpClass', oclif.helpClass]]),
+    ...hooks,
+  ]
 }
 
 /** The export names the target must have; throws when package.json points oclif anywhere else. */
 export function targetExports(oclif) {
-  if (oclif.commands?.strategy !== 'explicit') throw new Error('package.json oclif.commands must use the "explicit" strategy (docs/build.md)')
+  if (oclif.commands?.strategy !== 'explicit')
+    throw new Error('package.json oclif.commands must use the "explicit" strategy (docs/build.md)')
   for (const [key, part] of loadedParts(oclif)) {
     if (part?.target !== TARGET || typeof part.identifier !== 'string') {
-      throw new Error(`package.json oclif.${key} must be {"target": "${TARGET}", "identifier": NAME}: everything oclif loads is an export of the bundle's loader (docs/build.md)`)
+      throw new Error(
+        `package.json oclif.${key} must be {"target": "${TARGET}", "identifier": NAME}: everything oclif loads is an export of the bundle's loader (docs/build.md)`,
+      )
     }
   }
 
@@ -34,7 +43,10 @@ export function targetExports(oclif) {
 export async function checkTargetExports(dist, names) {
   const module = await import(pathToFileURL(join(dist, 'index.js')).href)
   const missing = names.filter((name) => !(name in module))
-  if (missing.length > 0) throw new Error(`src/index.ts does not export ${missing.join(', ')}, which package.json oclif or bin/run.js load from ${TARGET}`)
+  if (missing.length > 0)
+    throw new Error(
+      `src/index.ts does not export ${missing.join(', ')}, which package.json oclif or bin/run.js load from ${TARGET}`,
+    )
 }
 
 /**

@@ -15,16 +15,20 @@ const ENGINES_NODE = JSON.parse(readFileSync(new URL('../../package.json', impor
 /** The oldest Node the CLI supports, from `engines.node` (">=MAJOR.MINOR.PATCH"). */
 const MIN_NODE = (() => {
   const match = /^>=(\d+)\.(\d+)\.\d+$/.exec(ENGINES_NODE)
-  if (!match) throw new Error(`package.json engines.node is "${ENGINES_NODE}"; scripts/bundle/patches.js understands only ">=MAJOR.MINOR.PATCH"`)
+  if (!match)
+    throw new Error(
+      `package.json engines.node is "${ENGINES_NODE}"; scripts/bundle/patches.js understands only ">=MAJOR.MINOR.PATCH"`,
+    )
   return {major: Number(match[1]), minor: Number(match[2])}
 })()
 
 export const PATCHES = [
   {
     name: 'http2-wrapper: JSStreamSocket on first use',
-    why: 'builds a TLS socket only to reach a class of Node\'s (for HTTP/1-over-HTTP/2 proxying, which the CLI never does): a TLS context with every root certificate, some 40 ms of every start',
+    why: "builds a TLS socket only to reach a class of Node's (for HTTP/1-over-HTTP/2 proxying, which the CLI never does): a TLS context with every root certificate, some 40 ms of every start",
     file: 'http2-wrapper/source/utils/js-stream-socket.js',
-    replace: 'const JSStreamSocket = (new tls.TLSSocket(new stream.PassThrough()))._handle._parentWrap.constructor;\n\nmodule.exports = JSStreamSocket;',
+    replace:
+      'const JSStreamSocket = (new tls.TLSSocket(new stream.PassThrough()))._handle._parentWrap.constructor;\n\nmodule.exports = JSStreamSocket;',
     with: [
       'let JSStreamSocket;',
       'module.exports = function LazyJSStreamSocket(...args) {',
@@ -35,7 +39,7 @@ export const PATCHES = [
   },
   {
     name: '@sindresorhus/is: list formats on first use',
-    why: 'makes two Intl.ListFormat objects for its error messages at load: ICU\'s list data costs some 6 ms (15 ms when nothing else has used ICU yet)',
+    why: "makes two Intl.ListFormat objects for its error messages at load: ICU's list data costs some 6 ms (15 ms when nothing else has used ICU yet)",
     file: '@sindresorhus/is/distribution/index.js',
     replace:
       "const andFormatter = new Intl.ListFormat('en', { style: 'long', type: 'conjunction' });\nconst orFormatter = new Intl.ListFormat('en', { style: 'long', type: 'disjunction' });",
@@ -59,11 +63,15 @@ export const PATCHES = [
     file: 'got/dist/source/core/options.js',
     replace: "import CacheableLookup from 'cacheable-lookup';",
     with: "function CacheableLookup(...args) { return new (require('cacheable-lookup').default)(...args) }",
-    check: (source) => onlyUses(source, /\bCacheableLookup\b/, ["import CacheableLookup from 'cacheable-lookup';", 'globalDnsCache = new CacheableLookup();']),
+    check: (source) =>
+      onlyUses(source, /\bCacheableLookup\b/, [
+        "import CacheableLookup from 'cacheable-lookup';",
+        'globalDnsCache = new CacheableLookup();',
+      ]),
   },
   {
     name: '@oclif/core: Node version check without semver',
-    why: 'checks the Node version against its own `engines` with semver at load (some 6 ms); the same check against the CLI\'s stricter `engines` needs no semver',
+    why: "checks the Node version against its own `engines` with semver at load (some 6 ms); the same check against the CLI's stricter `engines` needs no semver",
     file: '@oclif/core/lib/index.js',
     replace: 'checkCWD();\ncheckNodeVersion();',
     with: [
@@ -123,11 +131,11 @@ export const PATCHES = [
     why: 'finds its core plugins (help, autocomplete) by compiling a minimatch pattern of each plugin name for each dependency (some 2.5 ms): a name without glob characters is compared as it is',
     file: '@oclif/core/lib/config/plugin-loader.js',
     replace: 'return Object.keys(dependencies).filter((p) => patterns.some((w) => (0, minimatch_1.minimatch)(p, w)));',
-    with: 'return Object.keys(dependencies).filter((p) => patterns.some((w) => (/[*?[\\]{}()\\\\]|^!/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w)));',
+    with: String.raw`return Object.keys(dependencies).filter((p) => patterns.some((w) => (/[*?[\]{}()\\]|^!/.test(w) ? (0, minimatch_1.minimatch)(p, w) : p === w)));`,
   },
   {
-    name: '@oclif/core: plugins from the CLI\'s own node_modules',
-    why: 'finds each plugin\'s directory by resolving its main module through the package\'s `exports` and walking up to its package.json (some 3 ms): a plugin in the CLI\'s own node_modules, where that resolution looks first, is taken from there',
+    name: "@oclif/core: plugins from the CLI's own node_modules",
+    why: "finds each plugin's directory by resolving its main module through the package's `exports` and walking up to its package.json (some 3 ms): a plugin in the CLI's own node_modules, where that resolution looks first, is taken from there",
     file: '@oclif/core/lib/util/find-root.js',
     replace: '    if (name) {\n        debug(name)(`Finding root using ${root}`);',
     with: [
@@ -143,14 +151,14 @@ export const PATCHES = [
   },
   {
     name: '@oclif/core: command IDs sorted without ICU',
-    why: 'sorts each plugin\'s command IDs with localeCompare, whose first call loads ICU\'s collator (some 7 ms); command IDs are ASCII, which sorts the same by code unit',
+    why: "sorts each plugin's command IDs with localeCompare, whose first call loads ICU's collator (some 7 ms); command IDs are ASCII, which sorts the same by code unit",
     file: '@oclif/core/lib/config/plugin.js',
     replace: '.sort((a, b) => a.id.localeCompare(b.id));',
     with: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));',
   },
   {
     name: 'string-width: Intl.Segmenter on first use',
-    why: 'builds an Intl.Segmenter at load (ICU\'s break iterator) in every command that prints a table or a status; src/ui/text-width.ts asks string-width only about text beyond its one-column characters, which most runs never show. With the emoji regex patch: some 20 ms of `jobs list` and 15 ms of `jobs status` on a terminal',
+    why: "builds an Intl.Segmenter at load (ICU's break iterator) in every command that prints a table or a status; src/ui/text-width.ts asks string-width only about text beyond its one-column characters, which most runs never show. With the emoji regex patch: some 20 ms of `jobs list` and 15 ms of `jobs status` on a terminal",
     file: 'string-width/index.js',
     replace: 'const segmenter = new Intl.Segmenter();',
     with: 'let graphemeSegmenter;\nconst segmenter = {segment: (string) => (graphemeSegmenter ??= new Intl.Segmenter()).segment(string)};',
@@ -160,7 +168,7 @@ export const PATCHES = [
     name: 'string-width: emoji regex on first use',
     why: 'builds its RGI_Emoji regex at load, and V8 expands that property of strings when the regex is made, in every command that prints a table or a status (see the Intl.Segmenter patch)',
     file: 'string-width/index.js',
-    replace: 'const rgiEmojiRegex = /^\\p{RGI_Emoji}$/v;',
+    replace: String.raw`const rgiEmojiRegex = /^\p{RGI_Emoji}$/v;`,
     with: 'let rgiEmojiPattern;\nconst rgiEmojiRegex = {test: (string) => (rgiEmojiPattern ??= /^\\p{RGI_Emoji}$/v).test(string)};',
     check: (source) => onlyProperties(source, /\brgiEmojiRegex\.(\w+)/g, ['test']),
   },

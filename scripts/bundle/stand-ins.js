@@ -6,12 +6,14 @@
 
 /** The code without its block and line comments (roughly: enough for the checks below). */
 function withoutComments(source) {
-  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+  return source.replaceAll(/\/\*[\s\S]*?\*\//g, '').replaceAll(/^\s*\/\/.*$/gm, '')
 }
 
 /** For a stand-in object: the names `pattern` captures that the stand-in does not provide. */
 export function onlyProperties(source, pattern, provided) {
-  return [...withoutComments(source).matchAll(pattern)].map((match) => match[1]).filter((name) => !provided.includes(name))
+  return [...withoutComments(source).matchAll(pattern)]
+    .map((match) => match[1])
+    .filter((name) => !provided.includes(name))
 }
 
 /** For a stand-in function: the lines of code that name it and are not the uses it was written for. */

@@ -1,4 +1,5 @@
 import {parseArgs} from 'node:util'
+
 import {startServer} from './index.js'
 
 const USAGE = `Usage: npm run server -- [options]
@@ -26,7 +27,8 @@ Environment:
 function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
   const parsed = Number(value)
-  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative integer, got '${value}'`)
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new Error(`--${name} must be a non-negative integer, got '${value}'`)
   return parsed
 }
 
@@ -49,6 +51,7 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE)
     return
   }
+
   const dataDir = values['data-dir'] ?? './.cidx-server'
   const starting = startServer({
     port: integerOption('port', values.port, 8090),
@@ -73,6 +76,7 @@ export async function main(argv: string[]): Promise<void> {
         },
       )
   }
+
   process.once('SIGINT', stop)
   process.once('SIGTERM', stop)
   const server = await starting
@@ -83,6 +87,7 @@ export async function main(argv: string[]): Promise<void> {
       'This password is shown only once. Set CIDX_ADMIN_PASSWORD before the first start to choose it.',
     )
   }
+
   // One write, so that a reader of the first line has the rest too.
   console.log(lines.join('\n'))
 }

@@ -1,7 +1,11 @@
+import type {AddressInfo} from 'node:net'
+
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, readFileSync} from 'node:fs'
-import type {AddressInfo} from 'node:net'
 import {resolve} from 'node:path'
+
+import type {Services} from './services.js'
+
 import {AccessTokens} from './auth/access-tokens.js'
 import {ApiKeys} from './auth/api-keys.js'
 import {Authenticator} from './auth/authenticator.js'
@@ -11,8 +15,8 @@ import {RefreshTokens} from './auth/refresh-tokens.js'
 import {loadOrCreateJwtSecret} from './auth/secret.js'
 import {UserStore} from './auth/users.js'
 import {lockDataDir} from './db/data-dir-lock.js'
+import {type Db, openDatabase} from './db/database.js'
 import {storageFault} from './db/storage-errors.js'
-import {openDatabase, type Db} from './db/database.js'
 import {StorageMonitor} from './db/storage-monitor.js'
 import {buildApp} from './http/app.js'
 import {guardStorage} from './http/storage-guard.js'
@@ -21,21 +25,20 @@ import {cleanupMessage, deleteExpiredJobs} from './jobs/handlers/retention.js'
 import {JobEngine} from './jobs/job-engine.js'
 import {JobEvents} from './jobs/job-events.js'
 import {JobStore} from './jobs/job-store.js'
-import {resolveOptions, type ResolvedOptions, type ServerHandle, type ServerOptions} from './options.js'
+import {type ResolvedOptions, resolveOptions, type ServerHandle, type ServerOptions} from './options.js'
 import {recoverAfterRestart} from './recovery.js'
 import {DataLayout} from './repos/layout.js'
 import {RepoStore} from './repos/repo-store.js'
 import {EventStreams} from './routes/event-routes.js'
-import type {Services} from './services.js'
 import {createTesting} from './testing.js'
 
-export type {ServerHandle, ServerOptions, ServerTesting, SeedJob} from './options.js'
-export type {WireJob} from './jobs/job-row.js'
 export type {Role} from './auth/users.js'
 export {DataDirLockedError} from './db/data-dir-lock.js'
+export type {WireJob} from './jobs/job-row.js'
+export type {SeedJob, ServerHandle, ServerOptions, ServerTesting} from './options.js'
 export {FEATURES} from './routes/health-routes.js'
 
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}).version
+const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}
 
 function buildServices(options: ResolvedOptions, db: Db): Services {
   const users = new UserStore(db)
@@ -44,7 +47,11 @@ function buildServices(options: ResolvedOptions, db: Db): Services {
   const jobs = new JobStore(db)
   const events = new JobEvents()
   const storage = new StorageMonitor(options.dataDir)
-  const engineOptions = {workers: options.workers, throttleMs: options.jobThrottleMs, gitStallTimeoutMs: options.gitStallTimeoutSeconds * 1000}
+  const engineOptions = {
+    workers: options.workers,
+    throttleMs: options.jobThrottleMs,
+    gitStallTimeoutMs: options.gitStallTimeoutSeconds * 1000,
+  }
   return {
     options,
     db,
@@ -67,7 +74,10 @@ function buildServices(options: ResolvedOptions, db: Db): Services {
 }
 
 /** The first start makes `admin`; its password is the one given, else a generated one. */
-async function ensureAdmin(users: UserStore, password: string | undefined): Promise<{password: string; generated: boolean}> {
+async function ensureAdmin(
+  users: UserStore,
+  password: string | undefined,
+): Promise<{generated: boolean; password: string}> {
   if (users.find('admin')) return {password: password ?? '', generated: false}
   const chosen = password ?? randomBytes(18).toString('base64url')
   await users.create('admin', chosen, 'admin')
@@ -86,13 +96,18 @@ function scheduleRetention(services: Services): NodeJS.Timeout {
       username: 'system',
       repository: null,
       jobId: `data-retention-${randomBytes(4).toString('hex')}`,
-      run: async (context) => {
-        context.report({progress: 50, phase: 'cleanup', detail: `Deleting jobs finished more than ${services.options.retentionHours} h ago`})
+      async run(context) {
+        context.report({
+          progress: 50,
+          phase: 'cleanup',
+          detail: `Deleting jobs finished more than ${services.options.retentionHours} h ago`,
+        })
         const cleaned = deleteExpiredJobs(services.jobs, services.options.retentionHours)
         return {success: true, cleaned_count: cleaned, message: cleanupMessage(cleaned)}
       },
     }).job_id
   }
+
   const submitUnlessStorageFails = () => {
     try {
       submit()
@@ -102,6 +117,7 @@ function scheduleRetention(services: Services): NodeJS.Timeout {
       services.storage.noteFailure(error)
     }
   }
+
   return setInterval(submitUnlessStorageFails, services.options.cleanupIntervalMs).unref()
 }
 
@@ -137,7 +153,12 @@ async function startOnDatabase(options: ResolvedOptions, db: Db, releaseLock: ()
   await recoverAfterRestart(services)
   const admin = await ensureAdmin(services.users, options.adminPassword)
   const deps = {db, layout: services.layout, repos: services.repos, index: services.index}
-  const app = buildApp({services, deps, streams, dummyPasswordHash: await hashPassword(randomBytes(16).toString('hex'))})
+  const app = buildApp({
+    services,
+    deps,
+    streams,
+    dummyPasswordHash: await hashPassword(randomBytes(16).toString('hex')),
+  })
   // Added after the routes, it still runs for all of them: Fastify binds hooks when it starts.
   guardStorage(app, services.storage)
   await app.listen({port: options.port, host: options.host})
@@ -151,6 +172,7 @@ async function startOnDatabase(options: ResolvedOptions, db: Db, releaseLock: ()
     db.close()
     releaseLock()
   }
+
   return {
     url: urlOf(app.server.address() as AddressInfo),
     adminPassword: admin.password,

@@ -1,61 +1,64 @@
 import type Database from 'better-sqlite3'
+
 import type {Role} from './auth/users.js'
 import type {WireJob} from './jobs/job-row.js'
 
 export interface ServerOptions {
-  /** 0 (the default) picks a free port; the CLI defaults to 8090. */
-  port?: number
-  /** Default 127.0.0.1. */
-  host?: string
-  /** Where the database, the JWT secret and the repositories live. */
-  dataDir: string
-  /** Password of the `admin` user made on first start; else CIDX_ADMIN_PASSWORD; else generated. */
-  adminPassword?: string
-  /** Concurrent jobs. Default 2. */
-  workers?: number
   /** Default 600 (10 minutes), as on the real server. */
   accessTokenTtlSeconds?: number
-  /** Default 604800 (7 days). */
-  refreshTokenTtlSeconds?: number
-  /** Finished jobs are deleted after this many hours. Default 720. */
-  retentionHours?: number
-  /** How often the retention job runs. Default one hour. */
-  cleanupIntervalMs?: number
-  /**
-   * Failed logins allowed per user name and client address in a window (default 10 per minute);
-   * one address may fail ten times that across all names.
-   */
-  loginRateLimit?: {max: number; windowMs: number}
-  /** Fastify's request log on stdout. Default false. */
-  logger?: boolean
-  /** Test/demo knob: a pause between index batches, so jobs last long enough to be watched. Default 0. */
-  jobThrottleMs?: number
-  /** When health calls a running job stuck, and the queue backed up. Defaults 300 s and 300 s. */
-  health?: {stuckAfterSeconds?: number; queueWaitWarningSeconds?: number}
-  /** Largest request body accepted. Default 64 KiB. */
-  bodyLimitBytes?: number
-  /** A git clone or fetch that writes nothing for this long is stopped and its job fails. 0: never. Default 300. */
-  gitStallTimeoutSeconds?: number
   /** Active (pending + running) jobs one user may have; beyond that, 429. Defaults 10, admins 50. */
-  activeJobLimit?: {user?: number; admin?: number}
-  /**
-   * Event streams open at once per user (default 8), and how a stream whose client stopped
-   * reading is bounded: closed once it stayed blocked `maxBlockedMs` (30 s) or the job states
-   * held back for it exceed `maxPendingBytes` (1 MiB).
-   */
-  eventStreams?: {perUser?: number; maxBlockedMs?: number; maxPendingBytes?: number}
+  activeJobLimit?: {admin?: number; user?: number}
+  /** Password of the `admin` user made on first start; else CIDX_ADMIN_PASSWORD; else generated. */
+  adminPassword?: string
   /**
    * Host names (without port) accepted in the Host header besides the server's own address
    * (and localhost / 127.0.0.1 / [::1] on a loopback bind): the names a browser may reach it by.
    */
   allowedHosts?: string[]
+  /** Largest request body accepted. Default 64 KiB. */
+  bodyLimitBytes?: number
+  /** How often the retention job runs. Default one hour. */
+  cleanupIntervalMs?: number
+  /** Where the database, the JWT secret and the repositories live. */
+  dataDir: string
+  /**
+   * Event streams open at once per user (default 8), and how a stream whose client stopped
+   * reading is bounded: closed once it stayed blocked `maxBlockedMs` (30 s) or the job states
+   * held back for it exceed `maxPendingBytes` (1 MiB).
+   */
+  eventStreams?: {maxBlockedMs?: number; maxPendingBytes?: number; perUser?: number}
+  /** A git clone or fetch that writes nothing for this long is stopped and its job fails. 0: never. Default 300. */
+  gitStallTimeoutSeconds?: number
+  /** When health calls a running job stuck, and the queue backed up. Defaults 300 s and 300 s. */
+  health?: {queueWaitWarningSeconds?: number; stuckAfterSeconds?: number}
+  /** Default 127.0.0.1. */
+  host?: string
+  /** Test/demo knob: a pause between index batches, so jobs last long enough to be watched. Default 0. */
+  jobThrottleMs?: number
+  /** Fastify's request log on stdout. Default false. */
+  logger?: boolean
+  /**
+   * Failed logins allowed per user name and client address in a window (default 10 per minute);
+   * one address may fail ten times that across all names.
+   */
+  loginRateLimit?: {max: number; windowMs: number}
+  /** 0 (the default) picks a free port; the CLI defaults to 8090. */
+  port?: number
+  /** Default 604800 (7 days). */
+  refreshTokenTtlSeconds?: number
+  /** Finished jobs are deleted after this many hours. Default 720. */
+  retentionHours?: number
+  /** Concurrent jobs. Default 2. */
+  workers?: number
 }
 
-export type ResolvedOptions = Required<Omit<ServerOptions, 'adminPassword' | 'health' | 'activeJobLimit' | 'eventStreams'>> & {
+export type ResolvedOptions = Required<
+  Omit<ServerOptions, 'activeJobLimit' | 'adminPassword' | 'eventStreams' | 'health'>
+> & {
+  activeJobLimit: {admin: number; user: number}
   adminPassword: string | undefined
-  health: {stuckAfterSeconds: number; queueWaitWarningSeconds: number}
-  activeJobLimit: {user: number; admin: number}
-  eventStreams: {perUser: number; maxBlockedMs: number; maxPendingBytes: number}
+  eventStreams: {maxBlockedMs: number; maxPendingBytes: number; perUser: number}
+  health: {queueWaitWarningSeconds: number; stuckAfterSeconds: number}
 }
 
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
@@ -72,7 +75,10 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     loginRateLimit: options.loginRateLimit ?? {max: 10, windowMs: 60_000},
     logger: options.logger ?? false,
     jobThrottleMs: options.jobThrottleMs ?? 0,
-    health: {stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300, queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300},
+    health: {
+      stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300,
+      queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300,
+    },
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     gitStallTimeoutSeconds: Math.max(0, options.gitStallTimeoutSeconds ?? 300),
     activeJobLimit: {user: options.activeJobLimit?.user ?? 10, admin: options.activeJobLimit?.admin ?? 50},
@@ -87,55 +93,58 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
 
 /** A job row as tests seed it: wire field names, timestamps as ISO strings or Dates, anything optional. */
 export interface SeedJob {
+  completed_at?: Date | null | string
+  created_at?: Date | string
+  current_phase?: null | string
+  error?: null | string
   job_id?: string
   operation_type?: string
-  status?: string
-  created_at?: string | Date
-  started_at?: string | Date | null
-  completed_at?: string | Date | null
-  /** Last time the job made progress (health's "stuck" check). Defaults to started_at, else created_at. */
-  updated_at?: string | Date
+  phase_detail?: null | string
   progress?: number
-  result?: Record<string, unknown> | null
-  error?: string | null
-  username?: string
-  current_phase?: string | null
-  phase_detail?: string | null
   /** The alias the job is about (the `repository` filter). Defaults to `result.alias`. */
-  repository?: string | null
+  repository?: null | string
+  result?: null | Record<string, unknown>
+  started_at?: Date | null | string
+  status?: string
+  /** Last time the job made progress (health's "stuck" check). Defaults to started_at, else created_at. */
+  updated_at?: Date | string
+  username?: string
 }
 
 /** Helpers for tests and benchmarks of other packages; none of this is reachable over HTTP. */
 export interface ServerTesting {
-  createUser(username: string, password: string, role: Role): Promise<void>
-  /** Inserts a job row as given (any status, even unknown ones) and announces it. No worker runs it. */
-  insertJob(job: SeedJob): WireJob
-  /** Changes a job row and announces the change on the event stream. */
-  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): WireJob
   /** Pids of live child processes (git and its helpers) of running jobs, or of one job. */
   childPids(jobId?: string): number[]
   /** Jobs stored, optionally only those of a status and/or user. */
   countJobs(filter?: {status?: string; username?: string}): number
   /** An access token for a user, e.g. one that expires in a second. `claims` replace or add claims. */
-  createAccessToken(username: string, options?: {ttlSeconds?: number; claims?: Record<string, unknown>}): Promise<string>
+  createAccessToken(
+    username: string,
+    options?: {claims?: Record<string, unknown>; ttlSeconds?: number},
+  ): Promise<string>
+  createUser(username: string, password: string, role: Role): Promise<void>
+  /** The server's SQLite database (read it; write only if you know the schema). */
+  db: Database.Database
+  /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
+  eventStreams(): {queuedBytes: number; username: string}[]
+  /** Index rows per key, e.g. to check that no staging rows were left behind. */
+  indexKeys(): Record<string, number>
+  /** Inserts a job row as given (any status, even unknown ones) and announces it. No worker runs it. */
+  insertJob(job: SeedJob): WireJob
   /** Marks an access token revoked ("Token has been revoked"). */
   revokeAccessToken(token: string): Promise<void>
   /** Paths whose text matches an FTS5 query in a repository's index (`golden/<alias>` or `user/<username>/<alias>`). */
   searchIndex(repoKey: string, query: string, limit?: number): string[]
-  /** Index rows per key, e.g. to check that no staging rows were left behind. */
-  indexKeys(): Record<string, number>
-  /** The server's SQLite database (read it; write only if you know the schema). */
-  db: Database.Database
-  /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
-  eventStreams(): {username: string; queuedBytes: number}[]
+  /** Changes a job row and announces the change on the event stream. */
+  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): WireJob
 }
 
 export interface ServerHandle {
-  url: string
   /** The admin password when it was given or generated by this start; '' when an existing admin kept theirs. */
   adminPassword: string
   /** True when this start created the admin user with a generated password (print it once). */
   adminPasswordGenerated: boolean
   close(): Promise<void>
   testing: ServerTesting
+  url: string
 }

@@ -1,11 +1,13 @@
 import {readdir} from 'node:fs/promises'
 import {join} from 'node:path'
+
+import type {Services} from './services.js'
+
 import {isGitProcess, signalGroup} from './git/process-groups.js'
 import {runGit} from './git/run-git.js'
 import {removeDir} from './jobs/handlers/repo-job-deps.js'
 import {restoreWorkingCopy} from './jobs/handlers/sync-working-copy.js'
 import {indexKeys} from './repos/layout.js'
-import type {Services} from './services.js'
 
 export const ORPHANED_BY_RESTART = 'Orphaned by server restart'
 
@@ -32,9 +34,14 @@ async function restoreHalfSyncedCopies(services: Services): Promise<void> {
     await restoreWorkingCopy(git, services.layout.golden(golden.alias), golden.sync_base_head)
     services.repos.setGoldenSyncBase(golden.alias, null)
   }
+
   for (const activated of services.repos.allActivated()) {
     if (activated.sync_base_head === null) continue
-    await restoreWorkingCopy(git, services.layout.activated(activated.username, activated.user_alias), activated.sync_base_head)
+    await restoreWorkingCopy(
+      git,
+      services.layout.activated(activated.username, activated.user_alias),
+      activated.sync_base_head,
+    )
     services.repos.setActivatedSyncBase(activated.username, activated.user_alias, null)
   }
 }
@@ -45,6 +52,7 @@ async function removeUnrecordedCopies(services: Services): Promise<void> {
   for (const alias of await entriesOf(layout.goldenRoot)) {
     if (!repos.golden(alias)) await removeDir(layout.golden(alias))
   }
+
   for (const username of await entriesOf(layout.activatedRoot)) {
     for (const userAlias of await entriesOf(join(layout.activatedRoot, username))) {
       if (!repos.activated(username, userAlias)) await removeDir(layout.activated(username, userAlias))
@@ -63,6 +71,7 @@ export async function recoverAfterRestart(services: Services): Promise<number> {
   for (const dir of [services.layout.tmpRoot, services.layout.trashRoot]) {
     for (const entry of await entriesOf(dir)) await removeDir(join(dir, entry))
   }
+
   services.index.dropStagingAreas(indexKeys.stagingPrefix)
   await restoreHalfSyncedCopies(services)
   await removeUnrecordedCopies(services)

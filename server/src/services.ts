@@ -16,21 +16,21 @@ import type {RepoStore} from './repos/repo-store.js'
 
 /** Everything the routes use, built once by startServer. */
 export interface Services {
-  options: ResolvedOptions
-  db: Db
-  users: UserStore
   accessTokens: AccessTokens
-  refreshTokens: RefreshTokens
   apiKeys: ApiKeys
   authenticator: Authenticator
-  loginLimiter: LoginLimiter
-  jobs: JobStore
+  db: Db
   engine: JobEngine
   events: JobEvents
-  repos: RepoStore
   index: FileIndex
+  jobs: JobStore
   layout: DataLayout
-  storage: StorageMonitor
+  loginLimiter: LoginLimiter
+  options: ResolvedOptions
+  refreshTokens: RefreshTokens
+  repos: RepoStore
   startedAtMs: number
+  storage: StorageMonitor
+  users: UserStore
   version: string
 }

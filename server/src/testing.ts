@@ -1,24 +1,26 @@
 import {randomUUID} from 'node:crypto'
+
 import type {AccessTokens} from './auth/access-tokens.js'
 import type {UserStore} from './auth/users.js'
 import type {Db} from './db/database.js'
 import type {FileIndex} from './indexer/file-index.js'
 import type {JobEngine} from './jobs/job-engine.js'
 import type {JobEvents} from './jobs/job-events.js'
-import {toWireJob, type WireJob} from './jobs/job-row.js'
 import type {JobChanges, JobStore, NewJob} from './jobs/job-store.js'
 import type {SeedJob, ServerTesting} from './options.js'
 import type {EventStreams} from './routes/event-routes.js'
+
+import {toWireJob, type WireJob} from './jobs/job-row.js'
 import {nowMicros, parseIsoMicros} from './time.js'
 
-function toMicros(value: string | Date): number {
+function toMicros(value: Date | string): number {
   if (value instanceof Date) return value.getTime() * 1000
   const micros = parseIsoMicros(value)
   if (micros === null) throw new Error(`Not an ISO timestamp: ${value}`)
   return micros
 }
 
-function toMicrosOrNull(value: string | Date | null | undefined): number | null | undefined {
+function toMicrosOrNull(value: Date | null | string | undefined): null | number | undefined {
   return value === null || value === undefined ? value : toMicros(value)
 }
 
@@ -41,19 +43,19 @@ function seedToColumns(seed: Omit<SeedJob, 'job_id'>): JobChanges {
   }
 }
 
-function aliasOf(result: Record<string, unknown> | null | undefined): string | null {
+function aliasOf(result: null | Record<string, unknown> | undefined): null | string {
   return typeof result?.alias === 'string' ? result.alias : null
 }
 
 export interface TestingParts {
+  accessTokens: AccessTokens
   db: Db
-  users: UserStore
-  jobs: JobStore
   engine: JobEngine
   events: JobEvents
-  accessTokens: AccessTokens
   index: FileIndex
+  jobs: JobStore
   streams: EventStreams
+  users: UserStore
 }
 
 export function createTesting(parts: TestingParts): ServerTesting {
@@ -105,7 +107,10 @@ export function createTesting(parts: TestingParts): ServerTesting {
     searchIndex: (repoKey, query, limit = 20) => index.search(repoKey, query, limit),
 
     indexKeys() {
-      const rows = db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {repo_key: string; n: number}[]
+      const rows = db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {
+        n: number
+        repo_key: string
+      }[]
       return Object.fromEntries(rows.map((row) => [row.repo_key, row.n]))
     },
 

@@ -19,7 +19,7 @@ export function pythonIso(micros: number): string {
   return fraction === 0 ? `${base}+00:00` : `${base}.${String(fraction).padStart(6, '0')}+00:00`
 }
 
-export function pythonIsoOrNull(micros: number | null): string | null {
+export function pythonIsoOrNull(micros: null | number): null | string {
   return micros === null ? null : pythonIso(micros)
 }
 
@@ -35,7 +35,7 @@ const ISO_PATTERN =
  * Parses an ISO 8601 date or date-time to microseconds. A time without a zone is taken as UTC
  * (the server's own timestamps are all UTC). Returns null for anything that is not a valid date.
  */
-export function parseIsoMicros(text: string): number | null {
+export function parseIsoMicros(text: string): null | number {
   const match = ISO_PATTERN.exec(text.trim())
   if (!match) return null
   const [, year, month, day, hour = '00', minute = '00', second = '00', fraction = '', zone = 'Z'] = match

@@ -2,9 +2,16 @@ import {expect} from 'chai'
 import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
+
 import {Api} from './support/api.js'
 import {nodeRequest} from './support/raw-http.js'
-import {ADMIN_PASSWORD, startTestServer, USER_PASSWORD, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {
+  ADMIN_PASSWORD,
+  startTestServer,
+  type TestServer,
+  USER_PASSWORD,
+  usersWithTokens,
+} from './support/server-fixture.js'
 
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>
@@ -39,12 +46,16 @@ describe('server: authentication', () => {
     })
 
     it('answers 401 "Invalid credentials" with WWW-Authenticate for a wrong password and for an unknown user alike', async () => {
-      for (const body of [{username: 'alice', password: 'wrong'}, {username: 'nobody', password: 'wrong'}]) {
+      for (const body of [
+        {username: 'alice', password: 'wrong'},
+        {username: 'nobody', password: 'wrong'},
+      ]) {
         const response = await api.post('/auth/login', body)
         expect(response.status).to.equal(401)
         expect(response.body).to.deep.equal({detail: 'Invalid credentials'})
         expect(response.headers.get('www-authenticate')).to.equal('Bearer')
       }
+
       await api.login('alice', USER_PASSWORD) // a success clears the failure count
     })
 
@@ -63,6 +74,7 @@ describe('server: authentication', () => {
         for (let attempt = 0; attempt < 2; attempt++) {
           expect((await limited.api.post('/auth/login', {username: 'admin', password: 'nope'})).status).to.equal(401)
         }
+
         const response = await limited.api.post('/auth/login', {username: 'admin', password: ADMIN_PASSWORD})
         expect(response.status).to.equal(429)
         expect(response.body).to.deep.equal({detail: 'Too many login attempts. Please try again later.'})
@@ -98,17 +110,22 @@ describe('server: authentication', () => {
       expect(claimsOf(rotated.body.access_token).sid).to.equal(claimsOf(login.body.access_token).sid)
       expect((await api.get('/api/jobs', login.body.access_token)).status).to.equal(200)
 
-      expect((await api.post('/api/auth/refresh', {refresh_token: login.body.refresh_token})).body).to.deep.equal({detail: 'Token replay attack detected'})
+      expect((await api.post('/api/auth/refresh', {refresh_token: login.body.refresh_token})).body).to.deep.equal({
+        detail: 'Token replay attack detected',
+      })
       for (const token of [login.body.access_token, rotated.body.access_token]) {
         const response = await api.get('/api/jobs', token)
         expect(response.status).to.equal(401)
         expect(response.body).to.deep.equal({detail: 'Token has been revoked'})
       }
+
       expect((await api.get('/api/jobs', otherSession)).status).to.equal(200)
     })
 
     it('answers "Invalid refresh token" and "Refresh token has expired"', async () => {
-      expect((await api.post('/api/auth/refresh', {refresh_token: 'made-up'})).body).to.deep.equal({detail: 'Invalid refresh token'})
+      expect((await api.post('/api/auth/refresh', {refresh_token: 'made-up'})).body).to.deep.equal({
+        detail: 'Invalid refresh token',
+      })
       const login = await api.post('/auth/login', {username: 'alice', password: USER_PASSWORD})
       await delay(2100)
       const expired = await api.post('/api/auth/refresh', {refresh_token: login.body.refresh_token})
@@ -193,7 +210,11 @@ describe('server: authentication', () => {
     let limited: TestServer
 
     function loginFrom(address: string, username: string, password: string) {
-      return nodeRequest(limited.server.url, '/auth/login', {method: 'POST', body: {username, password}, localAddress: address})
+      return nodeRequest(limited.server.url, '/auth/login', {
+        method: 'POST',
+        body: {username, password},
+        localAddress: address,
+      })
     }
 
     beforeEach(async () => {
@@ -204,23 +225,32 @@ describe('server: authentication', () => {
     afterEach(() => limited.stop())
 
     it('turns a name away from the address that failed it, not from another address, and not another name', async () => {
-      for (let attempt = 0; attempt < 3; attempt++) expect((await loginFrom('127.0.0.1', 'admin', 'guess')).status).to.equal(401)
+      for (let attempt = 0; attempt < 3; attempt++)
+        expect((await loginFrom('127.0.0.1', 'admin', 'guess')).status).to.equal(401)
       const locked = await loginFrom('127.0.0.1', 'admin', ADMIN_PASSWORD)
       expect(locked.status).to.equal(429)
       expect(locked.body).to.deep.equal({detail: 'Too many login attempts. Please try again later.'})
       expect(Number(locked.headers['retry-after'])).to.be.within(1, 60)
-      expect((await loginFrom('127.0.0.2', 'admin', ADMIN_PASSWORD)).status, 'the admin from another address').to.equal(200)
-      expect((await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status, 'another user from the same address').to.equal(200)
+      expect((await loginFrom('127.0.0.2', 'admin', ADMIN_PASSWORD)).status, 'the admin from another address').to.equal(
+        200,
+      )
+      expect(
+        (await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status,
+        'another user from the same address',
+      ).to.equal(200)
     })
 
     it('counts guesses sent in parallel before checking them: only the limit gets through', async () => {
       const guesses = await Promise.all(Array.from({length: 10}, () => loginFrom('127.0.0.1', 'admin', 'guess')))
-      expect(guesses.map((response) => response.status).sort()).to.deep.equal([...Array(3).fill(401), ...Array(7).fill(429)])
+      expect(guesses.map((response) => response.status).sort()).to.deep.equal([
+        ...Array.from({length: 3}).fill(401),
+        ...Array.from({length: 7}).fill(429),
+      ])
     })
 
     it('turns an address away for every name once it failed ten times the limit across names (a spray)', async () => {
       const spray = await Promise.all(Array.from({length: 30}, (_, n) => loginFrom('127.0.0.3', `user-${n}`, 'guess')))
-      expect(spray.map((response) => response.status)).to.deep.equal(Array(30).fill(401))
+      expect(spray.map((response) => response.status)).to.deep.equal(Array.from({length: 30}).fill(401))
       expect((await loginFrom('127.0.0.3', 'bob', USER_PASSWORD)).status).to.equal(429)
       expect((await loginFrom('127.0.0.1', 'bob', USER_PASSWORD)).status).to.equal(200)
     })
@@ -228,7 +258,11 @@ describe('server: authentication', () => {
 
   describe('POST /api/admin/users', () => {
     it('lets an admin add a user (201) who can then log in', async () => {
-      const response = await api.post('/api/admin/users', {username: 'carol', password: 'carol-password', role: 'power_user'}, test.adminToken)
+      const response = await api.post(
+        '/api/admin/users',
+        {username: 'carol', password: 'carol-password', role: 'power_user'},
+        test.adminToken,
+      )
       expect(response.status).to.equal(201)
       expect(response.body).to.include({username: 'carol', role: 'power_user'})
       const login = await api.post('/auth/login', {username: 'carol', password: 'carol-password'})
@@ -236,14 +270,29 @@ describe('server: authentication', () => {
     })
 
     it('answers 409 for a taken name, 422 for a bad role or name, 403 "Admin access required" for others', async () => {
-      const duplicate = await api.post('/api/admin/users', {username: 'alice', password: 'another-password', role: 'normal_user'}, test.adminToken)
+      const duplicate = await api.post(
+        '/api/admin/users',
+        {username: 'alice', password: 'another-password', role: 'normal_user'},
+        test.adminToken,
+      )
       expect(duplicate.status).to.equal(409)
       expect(duplicate.body).to.deep.equal({detail: "User 'alice' already exists"})
-      const invalid = await api.post('/api/admin/users', {username: '../evil', password: 'long-enough', role: 'emperor'}, test.adminToken)
+      const invalid = await api.post(
+        '/api/admin/users',
+        {username: '../evil', password: 'long-enough', role: 'emperor'},
+        test.adminToken,
+      )
       expect(invalid.status).to.equal(422)
-      expect(invalid.body.detail.map((item: {type: string}) => item.type)).to.have.members(['string_pattern_mismatch', 'enum'])
+      expect(invalid.body.detail.map((item: {type: string}) => item.type)).to.have.members([
+        'string_pattern_mismatch',
+        'enum',
+      ])
       const alice = await api.login('alice', USER_PASSWORD)
-      const forbidden = await api.post('/api/admin/users', {username: 'dave', password: 'long-enough', role: 'normal_user'}, alice)
+      const forbidden = await api.post(
+        '/api/admin/users',
+        {username: 'dave', password: 'long-enough', role: 'normal_user'},
+        alice,
+      )
       expect(forbidden.status).to.equal(403)
       expect(forbidden.body).to.deep.equal({detail: 'Admin access required'})
     })

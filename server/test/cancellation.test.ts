@@ -1,11 +1,12 @@
 import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
+
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {isAlive} from './support/processes.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 /** The requirement: a cancelled running job ends within 5 s (the target is 1 s). */
 const CANCEL_BOUND_MS = 5000
@@ -24,7 +25,7 @@ describe('server: cancellation', () => {
 
   after(() => test.stop())
 
-  function leftovers(): {tmp: string[]; staging: string[]} {
+  function leftovers(): {staging: string[]; tmp: string[]} {
     return {
       tmp: readdirSync(join(test.dataDir, 'tmp')),
       staging: Object.keys(test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
@@ -38,7 +39,7 @@ describe('server: cancellation', () => {
   }
 
   /** DELETE, then the time until the job is seen in a terminal state. */
-  async function cancelAndWait(jobId: string): Promise<{job: any; elapsedMs: number}> {
+  async function cancelAndWait(jobId: string): Promise<{elapsedMs: number; job: any}> {
     const started = Date.now()
     const response = await api.delete(`/api/jobs/${jobId}`, test.adminToken)
     expect(response.status).to.equal(200)
@@ -106,7 +107,9 @@ describe('server: cancellation', () => {
     expect((await waitForJobEnd(api, test.adminToken, refresh.body.job_id)).status).to.equal('completed')
 
     const sync = await api.post('/api/repos/sync', {repository_alias: 'synced'}, alice)
-    await waitFor('the sync to index', async () => ((await api.get(`/api/jobs/${sync.body.job_id}`, alice)).body.current_phase === 'index' ? true : undefined))
+    await waitFor('the sync to index', async () =>
+      (await api.get(`/api/jobs/${sync.body.job_id}`, alice)).body.current_phase === 'index' ? true : undefined,
+    )
     expect(git(workingCopy, 'rev-parse', 'HEAD').trim()).to.not.equal(before)
     const {job} = await cancelAndWait(sync.body.job_id)
     expect(job.status).to.equal('cancelled')
@@ -114,7 +117,9 @@ describe('server: cancellation', () => {
     expect(git(workingCopy, 'status', '--porcelain')).to.equal('')
     expect(test.server.testing.searchIndex('user/alice/synced', 'durian')).to.deep.equal([])
     expect(leftovers()).to.deep.equal({tmp: [], staging: []})
-    const row = test.server.testing.db.prepare("SELECT sync_base_head FROM activated_repos WHERE user_alias = 'synced'").get() as {sync_base_head: string | null}
+    const row = test.server.testing.db
+      .prepare("SELECT sync_base_head FROM activated_repos WHERE user_alias = 'synced'")
+      .get() as {sync_base_head: null | string}
     expect(row.sync_base_head).to.equal(null)
   })
 
@@ -122,7 +127,11 @@ describe('server: cancellation', () => {
     const own = await startTestServer({jobThrottleMs: 100})
     const hanging = await startHangingGitServer()
     try {
-      const response = await own.api.post('/api/admin/golden-repos', {repo_url: hanging.url, alias: 'closing'}, own.adminToken)
+      const response = await own.api.post(
+        '/api/admin/golden-repos',
+        {repo_url: hanging.url, alias: 'closing'},
+        own.adminToken,
+      )
       const jobId = response.body.job_id as string
       const pids = await waitFor('git', () => {
         const live = own.server.testing.childPids(jobId)

@@ -1,9 +1,10 @@
 import {expect} from 'chai'
+
 import {Api, waitFor} from './support/api.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 function hoursAgo(hours: number): Date {
-  return new Date(Date.now() - hours * 3600_000)
+  return new Date(Date.now() - hours * 3_600_000)
 }
 
 describe('server: job cleanup and stats', () => {
@@ -20,7 +21,12 @@ describe('server: job cleanup and stats', () => {
   function seedAges(): Record<string, string> {
     const {testing} = test.server
     const seed = (status: string, hours: number, completed = true) =>
-      testing.insertJob({username: 'alice', status, created_at: hoursAgo(hours + 1), completed_at: completed ? hoursAgo(hours) : null}).job_id
+      testing.insertJob({
+        username: 'alice',
+        status,
+        created_at: hoursAgo(hours + 1),
+        completed_at: completed ? hoursAgo(hours) : null,
+      }).job_id
     return {
       completedOld: seed('completed', 800),
       failedMiddle: seed('failed', 100),
@@ -37,6 +43,7 @@ describe('server: job cleanup and stats', () => {
     for (const [name, id] of Object.entries(ids)) {
       if ((await api.get(`/api/jobs/${id}`, test.adminToken)).status === 200) names.push(name)
     }
+
     return names
   }
 
@@ -45,13 +52,23 @@ describe('server: job cleanup and stats', () => {
     const response = await api.delete('/api/admin/jobs/cleanup', test.adminToken)
     expect(response.status).to.equal(200)
     expect(response.body).to.deep.equal({cleaned_count: 2, message: 'Cleaned up 2 old jobs'})
-    expect(await remaining(ids)).to.deep.equal(['failedMiddle', 'runningAncient', 'weirdOld', 'partialRecent', 'completedNew'])
+    expect(await remaining(ids)).to.deep.equal([
+      'failedMiddle',
+      'runningAncient',
+      'weirdOld',
+      'partialRecent',
+      'completedNew',
+    ])
   })
 
   it('takes max_age_hours, clamped to 1..8760, and answers 422 for a non-integer', async () => {
     const ids = seedAges()
-    expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=50', test.adminToken)).body.cleaned_count).to.equal(3)
-    expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=0', test.adminToken)).body.cleaned_count).to.equal(1)
+    expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=50', test.adminToken)).body.cleaned_count).to.equal(
+      3,
+    )
+    expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=0', test.adminToken)).body.cleaned_count).to.equal(
+      1,
+    )
     expect(await remaining(ids)).to.deep.equal(['runningAncient', 'weirdOld', 'completedNew'])
     const invalid = await api.delete('/api/admin/jobs/cleanup?max_age_hours=soon', test.adminToken)
     expect(invalid.status).to.equal(422)
@@ -65,7 +82,14 @@ describe('server: job cleanup and stats', () => {
     seedAges()
     const stats = (await api.get('/api/admin/jobs/stats', test.adminToken)).body
     expect(stats.total_jobs).to.equal(7)
-    expect(stats.by_status).to.deep.equal({cancelled: 1, completed: 2, completed_partial: 1, failed: 1, paused_weird: 1, running: 1})
+    expect(stats.by_status).to.deep.equal({
+      cancelled: 1,
+      completed: 2,
+      completed_partial: 1,
+      failed: 1,
+      paused_weird: 1,
+      running: 1,
+    })
     expect(stats.by_type).to.deep.equal({sync_repository: 7})
   })
 
@@ -75,7 +99,7 @@ describe('server: job cleanup and stats', () => {
     api = test.api
     const old = test.server.testing.insertJob({username: 'alice', status: 'completed', completed_at: hoursAgo(2)})
     const retention = await waitFor('a finished retention job', async () => {
-      const jobs = (await api.get('/api/jobs?username=system&status=completed', test.adminToken)).body.jobs
+      const {jobs} = (await api.get('/api/jobs?username=system&status=completed', test.adminToken)).body
       return jobs.find((job: {result: {cleaned_count: number}}) => job.result.cleaned_count >= 1)
     })
     expect(retention.job_id).to.match(/^data-retention-[0-9a-f]{8}$/)

@@ -1,9 +1,10 @@
+import {DataDirLockedError, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
 import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {DataDirLockedError, startServer} from '@cidx/local-server'
+
 import {Api, waitFor} from './support/api.js'
-import {runBuiltServer, startChildServer, type ChildServer} from './support/child-server.js'
+import {type ChildServer, runBuiltServer, startChildServer} from './support/child-server.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {processesMentioning} from './support/processes.js'
 import {ADMIN_PASSWORD, startTestServer, tempRoot} from './support/server-fixture.js'
@@ -17,6 +18,7 @@ describe('server: one server per data dir', () => {
       if (child.child.exitCode === null) child.child.kill('SIGKILL')
       await child.exited
     }
+
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
   })
 
@@ -50,9 +52,11 @@ describe('server: one server per data dir', () => {
     const second = await runBuiltServer(['--port', '0', '--data-dir', dataDir])
     expect(second.code).to.equal(1)
     expect(second.stdout).to.equal('')
-    expect(second.stderr).to.equal(`Data dir ${dataDir} is in use by another CIDX local server (pid ${first.child.pid})\n`)
+    expect(second.stderr).to.equal(
+      `Data dir ${dataDir} is in use by another CIDX local server (pid ${first.child.pid})\n`,
+    )
 
-    expect(readdirSync(join(dataDir, 'tmp')), 'the first server\'s temporary clone').to.deep.equal([jobId])
+    expect(readdirSync(join(dataDir, 'tmp')), "the first server's temporary clone").to.deep.equal([jobId])
     expect(gitPids.filter((pid) => processesMentioning(hanging.url).includes(pid))).to.deep.equal(gitPids)
     expect((await api.get(`/api/jobs/${jobId}`, token)).body.status).to.equal('running')
   })
@@ -63,7 +67,9 @@ describe('server: one server per data dir', () => {
     killed.child.kill('SIGKILL')
     await killed.exited
     const next = await startChild(dataDir)
-    expect((await new Api(next.url).post('/auth/login', {username: 'admin', password: ADMIN_PASSWORD})).status).to.equal(200)
+    expect(
+      (await new Api(next.url).post('/auth/login', {username: 'admin', password: ADMIN_PASSWORD})).status,
+    ).to.equal(200)
     next.child.kill('SIGTERM')
     expect(await next.exited).to.equal(0)
   })
@@ -73,7 +79,7 @@ describe('server: one server per data dir', () => {
     cleanups.push(() => first.stop())
     const error = await startServer({port: 0, dataDir: first.dataDir}).then(
       () => expect.fail('a second server started on the same data dir'),
-      (rejection: unknown) => rejection,
+      (error_: unknown) => error_,
     )
     expect(error).to.be.instanceOf(DataDirLockedError)
     expect(error).to.include({dataDir: first.dataDir, holderPid: process.pid})

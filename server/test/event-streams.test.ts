@@ -1,11 +1,13 @@
 import type {ServerTesting} from '@cidx/local-server'
-import {expect} from 'chai'
 import type {Socket} from 'node:net'
+
+import {expect} from 'chai'
 import {setTimeout as delay} from 'node:timers/promises'
-import {spawnCli, startWatchServer, type CliChild, type WatchServer} from '../../test/helpers/servers/watch-harness.js'
+
+import {type CliChild, spawnCli, startWatchServer, type WatchServer} from '../../test/helpers/servers/watch-harness.js'
 import {waitFor} from './support/api.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
-import {openEventStream, openStalledStream, type EventStream} from './support/sse.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {type EventStream, openEventStream, openStalledStream} from './support/sse.js'
 
 /** What one stream may hold for a client that does not read: the socket's buffer, one event being written, one held back. */
 const QUEUED_BOUND_BYTES = 128 * 1024
@@ -14,7 +16,11 @@ const QUEUED_BOUND_BYTES = 128 * 1024
  * Changes a job with a large phase_detail, batch after batch, letting the server write in
  * between, until `done` or `maxUpdates`; returns the most any open stream held queued meanwhile.
  */
-async function churn(testing: ServerTesting, jobId: string, options: {detailBytes: number; maxUpdates: number; done?: () => boolean}): Promise<number> {
+async function churn(
+  testing: ServerTesting,
+  jobId: string,
+  options: {detailBytes: number; done?: () => boolean; maxUpdates: number},
+): Promise<number> {
   const padding = 'x'.repeat(options.detailBytes)
   let mostQueued = 0
   for (let update = 1; update <= options.maxUpdates; update++) {
@@ -25,10 +31,11 @@ async function churn(testing: ServerTesting, jobId: string, options: {detailByte
     // Past the bound the test has failed: stop before the server's memory balloons.
     if (mostQueued >= QUEUED_BOUND_BYTES || options.done?.()) break
   }
+
   return mostQueued
 }
 
-function job(data: string): {status: string; phase_detail: string | null} {
+function job(data: string): {phase_detail: null | string; status: string} {
   return JSON.parse(data)
 }
 
@@ -71,7 +78,11 @@ describe('server: event streams whose clients stop reading', function () {
     const watched = testing.insertJob({username: 'admin', status: 'running'})
     for (let n = 0; n < 3; n++) sockets.push(await openStalledStream(test.server.url, test.adminToken))
     await waitFor('the streams', () => (testing.eventStreams().length === 3 ? true : undefined))
-    const mostQueued = await churn(testing, watched.job_id, {detailBytes: 32_000, maxUpdates: 50_000, done: () => testing.eventStreams().length === 0})
+    const mostQueued = await churn(testing, watched.job_id, {
+      detailBytes: 32_000,
+      maxUpdates: 50_000,
+      done: () => testing.eventStreams().length === 0,
+    })
     expect(testing.eventStreams()).to.deep.equal([])
     expect(mostQueued).to.be.below(QUEUED_BOUND_BYTES)
   })
@@ -112,7 +123,9 @@ describe('server: event streams per user', () => {
     expect((await open(tokens.alice)).status, 'another user is not affected').to.equal(200)
 
     first.close()
-    await waitFor('the closed stream to be let go', () => (test.server.testing.eventStreams().filter((s) => s.username === 'admin').length === 1 ? true : undefined))
+    await waitFor('the closed stream to be let go', () =>
+      test.server.testing.eventStreams().filter((s) => s.username === 'admin').length === 1 ? true : undefined,
+    )
     expect((await open(test.adminToken)).status).to.equal(200)
   })
 
@@ -121,10 +134,17 @@ describe('server: event streams per user', () => {
     const openedAt = Date.now()
     const stream = await open(token)
     expect(stream.status).to.equal(200)
-    await Promise.race([stream.ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the stream did not end')), 8000))])
+    await Promise.race([
+      stream.ended,
+      new Promise((_, reject) => {
+        setTimeout(() => reject(new Error('the stream did not end')), 8000)
+      }),
+    ])
     expect(Date.now() - openedAt).to.be.within(1000, 8000)
     test.server.testing.insertJob({username: 'alice', status: 'pending'})
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await new Promise((resolve) => {
+      setTimeout(resolve, 200)
+    })
     expect(stream.events).to.deep.equal([])
     expect((await open(token)).errorBody).to.deep.equal({detail: 'Token has expired'})
   })
@@ -160,7 +180,11 @@ describe('server: a suspended `cidx jobs watch`', function () {
     await waitFor("the watcher's event stream", () => (testing.eventStreams().length === 1 ? true : undefined), 20_000)
 
     cli.child.kill('SIGSTOP')
-    const mostQueued = await churn(testing, id, {detailBytes: 32_000, maxUpdates: 50_000, done: () => testing.eventStreams().length === 0})
+    const mostQueued = await churn(testing, id, {
+      detailBytes: 32_000,
+      maxUpdates: 50_000,
+      done: () => testing.eventStreams().length === 0,
+    })
     expect(testing.eventStreams(), 'the stopped watcher is cut off').to.deep.equal([])
     expect(mostQueued).to.be.below(QUEUED_BOUND_BYTES)
     watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
@@ -168,6 +192,6 @@ describe('server: a suspended `cidx jobs watch`', function () {
     cli.child.kill('SIGCONT')
     const {code} = await cli.exit
     expect(code, cli.stderr()).to.equal(0)
-    expect(cli.lines.map((line) => line.text).filter((text) => text.includes(id)).at(-1)).to.match(/ completed {2}100%/)
+    expect(cli.lines.map((line) => line.text).findLast((text) => text.includes(id))).to.match(/ completed {2}100%/)
   })
 })

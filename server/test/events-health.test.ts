@@ -1,13 +1,24 @@
 import {expect} from 'chai'
 import {join} from 'node:path'
+
 import {Api, waitForJobEnd} from './support/api.js'
 import {createRepo, numberedFiles} from './support/git-fixtures.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
-import {openEventStream, type EventStream, type SseEvent} from './support/sse.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {type EventStream, openEventStream, type SseEvent} from './support/sse.js'
 
 const WIRE_KEYS = [
-  'job_id', 'operation_type', 'status', 'created_at', 'started_at', 'completed_at', 'progress', 'result', 'error', 'username',
-  'current_phase', 'phase_detail',
+  'job_id',
+  'operation_type',
+  'status',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'progress',
+  'result',
+  'error',
+  'username',
+  'current_phase',
+  'phase_detail',
 ]
 /** Generous: the target is ~100 ms, the bound only catches a channel that does not push at all. */
 const PUSH_BOUND_MS = 2000
@@ -57,7 +68,11 @@ describe('server: job events (SSE)', () => {
     expect(job(first).status).to.equal('running')
 
     const changedAt = Date.now()
-    test.server.testing.updateJob(seeded.job_id, {progress: 55, current_phase: 'index', phase_detail: '55/100 files indexed'})
+    test.server.testing.updateJob(seeded.job_id, {
+      progress: 55,
+      current_phase: 'index',
+      phase_detail: '55/100 files indexed',
+    })
     const update = await stream.next((event) => job(event).progress === 55, PUSH_BOUND_MS)
     expect(Date.now() - changedAt).to.be.below(PUSH_BOUND_MS)
     expect(job(update)).to.include({current_phase: 'index', phase_detail: '55/100 files indexed'})
@@ -97,7 +112,9 @@ describe('server: job events (SSE)', () => {
     await stream.next((event) => job(event).job_id === jobId && job(event).status === 'completed', 10_000)
     const mine = stream.events.map(job).filter((event) => event.job_id === jobId)
     expect(mine[0].status).to.equal('pending')
-    expect(mine.some((event) => event.status === 'running' && /^\d+\/70 files indexed$/.test(event.phase_detail ?? ''))).to.equal(true)
+    expect(
+      mine.some((event) => event.status === 'running' && /^\d+\/70 files indexed$/.test(event.phase_detail ?? '')),
+    ).to.equal(true)
     expect(mine.filter((event) => event.status === 'completed')).to.have.length(1)
     expect(mine.at(-1).status).to.equal('completed')
     expect(await waitForJobEnd(api, test.adminToken, jobId)).to.deep.equal(mine.at(-1))
@@ -141,31 +158,40 @@ describe('server: health', () => {
     expect(response.status).to.equal(200)
     expect(response.body.status).to.equal('healthy')
     expect(response.body.features).to.deep.equal(['job_filters', 'job_events'])
-    expect(response.body.jobs).to.include({workers: 2, pending: 0, running: 0, oldest_pending_age_seconds: null, failed_last_hour: 0, stuck_count: 0})
+    expect(response.body.jobs).to.include({
+      workers: 2,
+      pending: 0,
+      running: 0,
+      oldest_pending_age_seconds: null,
+      failed_last_hour: 0,
+      stuck_count: 0,
+    })
   })
 
   it('turns degraded when a running job is stuck or the queue is backed up, and counts recent failures', async () => {
     const {testing} = test.server
-    const hourAgo = new Date(Date.now() - 3600_000)
+    const hourAgo = new Date(Date.now() - 3_600_000)
     const stuck = testing.insertJob({username: 'alice', status: 'running', created_at: hourAgo, started_at: hourAgo})
     testing.insertJob({username: 'alice', status: 'running'})
     testing.insertJob({username: 'alice', status: 'pending', created_at: hourAgo})
     testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date()})
-    testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3600_000)})
-    const body = (await test.api.get('/health', test.adminToken)).body
+    testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3_600_000)})
+    const {body} = await test.api.get('/health', test.adminToken)
     expect(body.status).to.equal('degraded')
     expect(body.reasons).to.have.length(2)
     expect(body.jobs).to.include({pending: 1, running: 2, failed_last_hour: 1, stuck_count: 1})
     expect(body.jobs.oldest_pending_age_seconds).to.be.within(3590, 3700)
     expect(body.jobs.stuck.map((entry: {job_id: string}) => entry.job_id)).to.deep.equal([stuck.job_id])
     testing.updateJob(stuck.job_id, {updated_at: new Date()})
-    expect((await test.api.get('/health', test.adminToken)).body.jobs).to.include({stuck_count: 0}).and.deep.include({stuck: []})
+    expect((await test.api.get('/health', test.adminToken)).body.jobs)
+      .to.include({stuck_count: 0})
+      .and.deep.include({stuck: []})
   })
 
   it('names stuck jobs and their users only to a caller with a token: an admin all, anyone else their own', async () => {
     const {testing} = test.server
     const tokens = await usersWithTokens(test, 'carol', 'dave')
-    const hourAgo = new Date(Date.now() - 3600_000)
+    const hourAgo = new Date(Date.now() - 3_600_000)
     const carols = testing.insertJob({username: 'carol', status: 'running', created_at: hourAgo, started_at: hourAgo})
     testing.insertJob({username: 'dave', status: 'running', created_at: hourAgo, started_at: hourAgo})
     const anonymous = (await test.api.get('/health')).body

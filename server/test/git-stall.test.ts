@@ -1,8 +1,9 @@
 import {expect} from 'chai'
 import {chmodSync, existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
-import {runBuiltServer, startChildServer, type ChildServer} from './support/child-server.js'
+import {type ChildServer, runBuiltServer, startChildServer} from './support/child-server.js'
 import {createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {isAlive, processesMentioning} from './support/processes.js'
@@ -36,7 +37,11 @@ describe('server: a git remote that never answers', () => {
   }
 
   /** Submits a clone from `repoUrl` and, behind it in the one-worker queue, a good one; the stalled job must fail in time and the next one run. */
-  async function expectStallFailsAndQueueMoves(alias: string, repoUrl: string, connected: () => boolean): Promise<void> {
+  async function expectStallFailsAndQueueMoves(
+    alias: string,
+    repoUrl: string,
+    connected: () => boolean,
+  ): Promise<void> {
     const started = Date.now()
     const stalled = await addGolden(alias, repoUrl)
     const next = await addGolden(`${alias}-next`, source)
@@ -46,7 +51,10 @@ describe('server: a git remote that never answers', () => {
     })
     const job = await waitForJobEnd(test.api, test.adminToken, stalled, FAIL_BOUND_MS)
     expect(Date.now() - started).to.be.below(FAIL_BOUND_MS)
-    expect(job).to.include({status: 'failed', error: `git clone made no progress for ${STALL_SECONDS} s and was stopped`})
+    expect(job).to.include({
+      status: 'failed',
+      error: `git clone made no progress for ${STALL_SECONDS} s and was stopped`,
+    })
     expect(test.server.testing.childPids(stalled)).to.deep.equal([])
     expect(pids.filter(isAlive)).to.deep.equal([])
     expect(existsSync(join(test.dataDir, 'tmp', stalled)), 'the temporary clone').to.equal(false)
@@ -59,12 +67,19 @@ describe('server: a git remote that never answers', () => {
 
   it('fails a clone whose transport (here a stand-in for ssh) goes silent, by the same output-silence rule', async () => {
     const fakeSsh = join(test.root, 'silent-ssh')
-    writeFileSync(fakeSsh, '#!/bin/bash\n# Connects to nothing and never says anything, as a stuck ssh would.\nsleep 3600\n')
+    writeFileSync(
+      fakeSsh,
+      '#!/bin/bash\n# Connects to nothing and never says anything, as a stuck ssh would.\nsleep 3600\n',
+    )
     chmodSync(fakeSsh, 0o755)
     const previous = process.env.GIT_SSH_COMMAND
     process.env.GIT_SSH_COMMAND = fakeSsh
     try {
-      await expectStallFailsAndQueueMoves('ssh-silent', 'git@127.0.0.1:never/answers.git', () => processesMentioning(fakeSsh).length > 0)
+      await expectStallFailsAndQueueMoves(
+        'ssh-silent',
+        'git@127.0.0.1:never/answers.git',
+        () => processesMentioning(fakeSsh).length > 0,
+      )
     } finally {
       if (previous === undefined) delete process.env.GIT_SSH_COMMAND
       else process.env.GIT_SSH_COMMAND = previous
@@ -81,7 +96,10 @@ describe('server: a git remote that never answers', () => {
     const refresh = await test.api.post('/api/admin/golden-repos/refreshed/refresh', {}, test.adminToken)
     expect(refresh.status, refresh.text).to.equal(202)
     const job = await waitForJobEnd(test.api, test.adminToken, refresh.body.job_id, FAIL_BOUND_MS)
-    expect(job).to.include({status: 'failed', error: `git fetch made no progress for ${STALL_SECONDS} s and was stopped`})
+    expect(job).to.include({
+      status: 'failed',
+      error: `git fetch made no progress for ${STALL_SECONDS} s and was stopped`,
+    })
     expect(test.server.testing.childPids()).to.deep.equal([])
     expect(git(goldenDir, 'rev-parse', 'HEAD').trim()).to.equal(head)
     expect(readdirSync(join(test.dataDir, 'tmp'))).to.deep.equal([])
@@ -94,7 +112,9 @@ describe('server: --git-stall-timeout', () => {
     const hanging = await startHangingGitServer()
     let server: ChildServer | undefined
     try {
-      server = await startChildServer(['--data-dir', join(root, 'data'), '--git-stall-timeout', '1'], {CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD})
+      server = await startChildServer(['--data-dir', join(root, 'data'), '--git-stall-timeout', '1'], {
+        CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      })
       const api = new Api(server.url)
       const token = await api.login('admin', ADMIN_PASSWORD)
       const added = await api.post('/api/admin/golden-repos', {repo_url: hanging.url, alias: 'stalls'}, token)

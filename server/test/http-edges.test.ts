@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+
 import {Api} from './support/api.js'
 import {nodeRequest, rawBody, rawExchange} from './support/raw-http.js'
 import {startTestServer, type TestServer} from './support/server-fixture.js'
@@ -35,7 +36,10 @@ describe('server: the edges of HTTP', () => {
     }
 
     it('refuses the same values for limit and max_age_hours', async () => {
-      expect((await api.get('/api/jobs?limit=1e20', test.adminToken)).body.detail[0]).to.include({input: '1e20', type: 'int_parsing'})
+      expect((await api.get('/api/jobs?limit=1e20', test.adminToken)).body.detail[0]).to.include({
+        input: '1e20',
+        type: 'int_parsing',
+      })
       const cleanup = await api.delete('/api/admin/jobs/cleanup?max_age_hours=Infinity', test.adminToken)
       expect(cleanup.status).to.equal(422)
       expect(cleanup.body.detail[0].loc).to.deep.equal(['query', 'max_age_hours'])
@@ -51,7 +55,10 @@ describe('server: the edges of HTTP', () => {
 
     it('takes -0 as 0 and the largest exact integer as it is, as Python would', async () => {
       expect((await api.get('/api/jobs?offset=-0', test.adminToken)).body).to.include({offset: 0})
-      expect((await api.get('/api/jobs?offset=9007199254740991', test.adminToken)).body).to.include({offset: 9007199254740991, total: 0})
+      expect((await api.get('/api/jobs?offset=9007199254740991', test.adminToken)).body).to.include({
+        offset: 9_007_199_254_740_991,
+        total: 0,
+      })
     })
   })
 
@@ -61,7 +68,15 @@ describe('server: the edges of HTTP', () => {
         const response = await api.request('POST', path, {token: test.adminToken, rawBody: nested(5000)})
         expect(response.status).to.equal(422)
         expect(Object.keys(response.body)).to.have.members(ENVELOPE_KEYS)
-        expect(response.body.detail).to.deep.equal([{loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: 'Nested more than 32 levels deep'}}])
+        expect(response.body.detail).to.deep.equal([
+          {
+            loc: ['body'],
+            msg: 'JSON decode error',
+            type: 'json_invalid',
+            input: {},
+            ctx: {error: 'Nested more than 32 levels deep'},
+          },
+        ])
         expect(response.text).to.not.include('[[')
       })
     }
@@ -89,7 +104,11 @@ describe('server: the edges of HTTP', () => {
     })
 
     it('answers a content type it does not read 415, a body too large 413, an unknown route 404: all {"detail"}', async () => {
-      const form = await api.request('POST', '/api/keys', {token: test.adminToken, rawBody: 'name=x', headers: {'content-type': 'application/x-www-form-urlencoded'}})
+      const form = await api.request('POST', '/api/keys', {
+        token: test.adminToken,
+        rawBody: 'name=x',
+        headers: {'content-type': 'application/x-www-form-urlencoded'},
+      })
       expect(form.status).to.equal(415)
       expect(Object.keys(form.body)).to.deep.equal(['detail'])
       const large = await api.post('/api/keys', {name: 'x'.repeat(100_000)}, test.adminToken)
@@ -99,10 +118,16 @@ describe('server: the edges of HTTP', () => {
     })
 
     it('answers malformed HTTP 400 and oversized headers 431 as {"detail"}, then closes', async () => {
-      const malformed = await rawExchange(test.server.url, `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nNot a header line\r\n\r\n`)
+      const malformed = await rawExchange(
+        test.server.url,
+        `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nNot a header line\r\n\r\n`,
+      )
       expect(malformed).to.match(/^HTTP\/1\.1 400 /)
       expect(rawBody(malformed)).to.deep.equal({detail: 'Bad Request'})
-      const oversized = await rawExchange(test.server.url, `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)
+      const oversized = await rawExchange(
+        test.server.url,
+        `GET /health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      )
       expect(oversized).to.match(/^HTTP\/1\.1 431 /)
       expect(rawBody(oversized)).to.deep.equal({detail: 'Request Header Fields Too Large'})
     })
@@ -110,11 +135,19 @@ describe('server: the edges of HTTP', () => {
 
   describe('the Host header (DNS rebinding)', () => {
     it('answers a request naming another host 421 {"detail"}, before authentication', async () => {
-      for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.evil.example:${port}`, `localhost.:${port}`]) {
-        const response = await nodeRequest(test.server.url, '/api/jobs', {headers: {host, authorization: `Bearer ${test.adminToken}`}})
+      for (const host of [
+        `evil.example:${port}`,
+        'evil.example',
+        `127.0.0.1.evil.example:${port}`,
+        `localhost.:${port}`,
+      ]) {
+        const response = await nodeRequest(test.server.url, '/api/jobs', {
+          headers: {host, authorization: `Bearer ${test.adminToken}`},
+        })
         expect(response.status, host).to.equal(421)
         expect(response.body).to.deep.equal({detail: 'Misdirected Request: the Host header does not name this server'})
       }
+
       expect((await nodeRequest(test.server.url, '/health', {headers: {host: 'evil.example'}})).status).to.equal(421)
     })
 
@@ -124,7 +157,14 @@ describe('server: the edges of HTTP', () => {
     })
 
     it('serves its own address and the loopback names, on any port (a port forward or a local proxy names its own)', async () => {
-      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`, '127.0.0.1:1', 'localhost']) {
+      for (const host of [
+        `127.0.0.1:${port}`,
+        `localhost:${port}`,
+        `LOCALHOST:${port}`,
+        `[::1]:${port}`,
+        '127.0.0.1:1',
+        'localhost',
+      ]) {
         const response = await nodeRequest(test.server.url, '/health', {headers: {host}})
         expect(response.status, host).to.equal(200)
       }
@@ -137,6 +177,7 @@ describe('server: the edges of HTTP', () => {
         for (const host of ['cidx.internal:8090', '10.1.2.3:8090', '[fe80::1]:8090', 'localhost']) {
           expect((await nodeRequest(url, '/health', {headers: {host}})).status, host).to.equal(200)
         }
+
         expect((await nodeRequest(url, '/health', {headers: {host: 'evil.example'}})).status).to.equal(421)
       } finally {
         await open.stop()

@@ -1,9 +1,10 @@
 import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
-import {Api, waitForJobEnd, type ApiResponse} from './support/api.js'
+
+import {Api, type ApiResponse, waitForJobEnd} from './support/api.js'
 import {createRepo, numberedFiles} from './support/git-fixtures.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 function expectAtCapacity(response: ApiResponse, username: string, active: number, limit: number): void {
   expect(response.status).to.equal(429)
@@ -35,20 +36,32 @@ describe('server: bounds on the active jobs of one user', function () {
 
   it('starts 10 of 31 activations by a normal user; the others get 429 + Retry-After and leave nothing behind', async () => {
     const answers: ApiResponse[] = []
-    for (let n = 0; n < 31; n++) answers.push(await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: `copy-${n}`}, tokens.alice))
-    expect(answers.map((answer) => answer.status)).to.deep.equal([...Array(10).fill(202), ...Array(21).fill(429)])
+    for (let n = 0; n < 31; n++)
+      answers.push(
+        await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: `copy-${n}`}, tokens.alice),
+      )
+    expect(answers.map((answer) => answer.status)).to.deep.equal([
+      ...Array.from({length: 10}).fill(202),
+      ...Array.from({length: 21}).fill(429),
+    ])
     for (const refused of answers.slice(10)) expectAtCapacity(refused, 'alice', 10, 10)
 
     // The same activation in flight is still answered 200 with its job (the contract), limit or not.
-    const again = await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'copy-0'}, tokens.alice)
+    const again = await api.post(
+      '/api/repos/activate',
+      {golden_repo_alias: 'shared', user_alias: 'copy-0'},
+      tokens.alice,
+    )
     expect(again.status).to.equal(200)
     expect(again.body.job_id).to.equal(answers[0].body.job_id)
     // Another user has a bound of their own.
-    expect((await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'copy-0'}, tokens.bob)).status).to.equal(202)
+    expect(
+      (await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'copy-0'}, tokens.bob)).status,
+    ).to.equal(202)
 
     expect(test.server.testing.countJobs({username: 'alice'})).to.equal(10)
     expect((await api.get('/api/jobs?repository=copy-10', tokens.alice)).body.total).to.equal(0)
-    for (const accepted of [...answers.slice(0, 10)]) await api.delete(`/api/jobs/${accepted.body.job_id}`, tokens.alice)
+    for (const accepted of answers.slice(0, 10)) await api.delete(`/api/jobs/${accepted.body.job_id}`, tokens.alice)
     for (const accepted of answers.slice(0, 10)) await waitForJobEnd(api, tokens.alice, accepted.body.job_id)
     const aliceCopies = join(test.dataDir, 'activated', 'alice')
     for (let n = 10; n < 31; n++) expect(existsSync(join(aliceCopies, `copy-${n}`)), `copy-${n}`).to.equal(false)
@@ -61,9 +74,18 @@ describe('server: bounds on the active jobs of one user', function () {
   it('counts every job-creating call (a sync too), and frees a slot when a job ends', async () => {
     const {testing} = test.server
     const seeded = Array.from({length: 10}, () => testing.insertJob({username: 'alice', status: 'pending'}).job_id)
-    expectAtCapacity(await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'one-more'}, tokens.alice), 'alice', 10, 10)
+    expectAtCapacity(
+      await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'one-more'}, tokens.alice),
+      'alice',
+      10,
+      10,
+    )
     testing.updateJob(seeded[0], {status: 'completed'})
-    const admitted = await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'one-more'}, tokens.alice)
+    const admitted = await api.post(
+      '/api/repos/activate',
+      {golden_repo_alias: 'shared', user_alias: 'one-more'},
+      tokens.alice,
+    )
     expect(admitted.status).to.equal(202)
     await waitForJobEnd(api, tokens.alice, admitted.body.job_id, 30_000)
     testing.insertJob({username: 'alice', status: 'running'})

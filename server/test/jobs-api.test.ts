@@ -1,12 +1,23 @@
 import Database from 'better-sqlite3'
 import {expect} from 'chai'
 import {join} from 'node:path'
+
 import {Api} from './support/api.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 const WIRE_KEYS = [
-  'job_id', 'operation_type', 'status', 'created_at', 'started_at', 'completed_at', 'progress', 'result', 'error', 'username',
-  'current_phase', 'phase_detail',
+  'job_id',
+  'operation_type',
+  'status',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'progress',
+  'result',
+  'error',
+  'username',
+  'current_phase',
+  'phase_detail',
 ]
 const PYTHON_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$/
 
@@ -35,28 +46,46 @@ describe('server: jobs API', () => {
       const {testing} = test.server
       // 120 jobs for alice, one a minute, newest last; statuses rotate; three repositories.
       const statuses = ['completed', 'failed', 'running', 'pending', 'cancelled', 'completed_partial']
-      aliceJobIds = Array.from({length: 120}, (_, n) =>
-        testing.insertJob({
-          username: 'alice',
-          status: statuses[n % statuses.length],
-          operation_type: n % 2 === 0 ? 'sync_repository' : 'activate_repository',
-          created_at: minutesAgo(1000 - n),
-          result: {alias: `repo-${n % 3}`},
-        }).job_id,
+      aliceJobIds = Array.from(
+        {length: 120},
+        (_, n) =>
+          testing.insertJob({
+            username: 'alice',
+            status: statuses[n % statuses.length],
+            operation_type: n % 2 === 0 ? 'sync_repository' : 'activate_repository',
+            created_at: minutesAgo(1000 - n),
+            result: {alias: `repo-${n % 3}`},
+          }).job_id,
       )
-      testing.insertJob({username: 'bob', status: 'completed', operation_type: 'sync_repository', result: {alias: 'repo-0'}})
-      testing.insertJob({username: 'system', job_id: 'data-retention-1a2b3c4d', status: 'completed', operation_type: 'data_retention_cleanup'})
+      testing.insertJob({
+        username: 'bob',
+        status: 'completed',
+        operation_type: 'sync_repository',
+        result: {alias: 'repo-0'},
+      })
+      testing.insertJob({
+        username: 'system',
+        job_id: 'data-retention-1a2b3c4d',
+        status: 'completed',
+        operation_type: 'data_retention_cleanup',
+      })
     })
 
-    it('lists the caller\'s jobs newest first with the default limit 10 and the true total', async () => {
+    it("lists the caller's jobs newest first with the default limit 10 and the true total", async () => {
       const response = await api.get('/api/jobs', tokens.alice)
       expect(response.status).to.equal(200)
       expect(response.body).to.include({total: 120, limit: 10, offset: 0})
-      expect(response.body.jobs.map((job: {job_id: string}) => job.job_id)).to.deep.equal(aliceJobIds.slice(-10).reverse())
+      expect(response.body.jobs.map((job: {job_id: string}) => job.job_id)).to.deep.equal(
+        aliceJobIds.slice(-10).reverse(),
+      )
     })
 
     it('sends exactly the 12 wire keys, Python isoformat timestamps, and no phase in listings', async () => {
-      test.server.testing.updateJob(aliceJobIds[116], {current_phase: 'index', phase_detail: '3/9 files indexed', started_at: minutesAgo(5)})
+      test.server.testing.updateJob(aliceJobIds[116], {
+        current_phase: 'index',
+        phase_detail: '3/9 files indexed',
+        started_at: minutesAgo(5),
+      })
       const response = await api.get('/api/jobs?status=running&limit=1', tokens.alice)
       const [job] = response.body.jobs
       expect(Object.keys(job)).to.deep.equal(WIRE_KEYS)
@@ -69,25 +98,33 @@ describe('server: jobs API', () => {
     })
 
     it('clamps limit to 1..100 then caps it at 50, and turns a negative offset into 0', async () => {
-      const cases: [string, number][] = [['limit=0', 1], ['limit=-4', 1], ['limit=75', 50], ['limit=1000', 50], ['limit=7', 7]]
+      const cases: [string, number][] = [
+        ['limit=0', 1],
+        ['limit=-4', 1],
+        ['limit=75', 50],
+        ['limit=1000', 50],
+        ['limit=7', 7],
+      ]
       for (const [query, expected] of cases) {
         const response = await api.get(`/api/jobs?${query}`, tokens.alice)
         expect(response.body.limit, query).to.equal(expected)
         expect(response.body.jobs, query).to.have.length(expected)
       }
+
       const negative = await api.get('/api/jobs?offset=-5&limit=3', tokens.alice)
       expect(negative.body.offset).to.equal(0)
     })
 
     it('pages correctly beyond the first 50 (unlike the real server) until an empty page', async () => {
       const seen: string[] = []
-      for (let offset = 0; ; ) {
+      for (let offset = 0; ;) {
         const page = await api.get(`/api/jobs?limit=50&offset=${offset}`, tokens.alice)
         expect(page.body.total).to.equal(120)
         if (page.body.jobs.length === 0) break
         seen.push(...page.body.jobs.map((job: {job_id: string}) => job.job_id))
         offset += page.body.jobs.length
       }
+
       expect(seen).to.deep.equal([...aliceJobIds].reverse())
     })
 
@@ -104,12 +141,20 @@ describe('server: jobs API', () => {
       const byType = await api.get('/api/jobs?operation_type=activate_repository&limit=50', tokens.alice)
       expect(byType.body.total).to.equal(60)
       const byRepo = await api.get('/api/jobs?repository=repo-1&status=failed', tokens.alice)
-      expect(byRepo.body.jobs.every((job: {result: {alias: string}; status: string}) => job.result.alias === 'repo-1' && job.status === 'failed')).to.equal(true)
+      expect(
+        byRepo.body.jobs.every(
+          (job: {result: {alias: string}; status: string}) => job.result.alias === 'repo-1' && job.status === 'failed',
+        ),
+      ).to.equal(true)
       expect(byRepo.body.total).to.equal(aliceJobIds.filter((_, n) => n % 3 === 1 && n % 6 === 1).length)
       const since = encodeURIComponent(minutesAgo(1000 - 110 - 0.5).toISOString())
       const recent = await api.get(`/api/jobs?since=${since}&limit=50`, tokens.alice)
       expect(recent.body.total).to.equal(9)
-      const until = encodeURIComponent(minutesAgo(1000 - 4 - 0.5).toISOString().replace('Z', '+00:00'))
+      const until = encodeURIComponent(
+        minutesAgo(1000 - 4 - 0.5)
+          .toISOString()
+          .replace('Z', '+00:00'),
+      )
       const old = await api.get(`/api/jobs?until=${until}&limit=50`, tokens.alice)
       expect(old.body.jobs.map((job: {job_id: string}) => job.job_id)).to.deep.equal(aliceJobIds.slice(0, 5).reverse())
     })
@@ -117,7 +162,14 @@ describe('server: jobs API', () => {
     it('answers 422 in the envelope for a non-integer limit/offset or an invalid date', async () => {
       const response = await api.get('/api/jobs?limit=abc&offset=1.5&since=yesterday', tokens.alice)
       expect(response.status).to.equal(422)
-      expect(Object.keys(response.body)).to.have.members(['error', 'message', 'detail', 'correlation_id', 'timestamp', 'details'])
+      expect(Object.keys(response.body)).to.have.members([
+        'error',
+        'message',
+        'detail',
+        'correlation_id',
+        'timestamp',
+        'details',
+      ])
       expect(response.body.error).to.equal('validation_error')
       expect(response.body.timestamp).to.match(/Z$/)
       expect(response.body.detail).to.deep.include({
@@ -136,7 +188,7 @@ describe('server: jobs API', () => {
       expect(dates.body.detail[0]).to.include({type: 'datetime_from_date_parsing', input: 'yesterday'})
     })
 
-    it('isolates users: Bob sees only his job, an admin sees everyone\'s including system jobs', async () => {
+    it("isolates users: Bob sees only his job, an admin sees everyone's including system jobs", async () => {
       const bob = await api.get('/api/jobs', tokens.bob)
       expect(bob.body.total).to.equal(1)
       expect(bob.body.jobs[0].username).to.equal('bob')
@@ -157,6 +209,7 @@ describe('server: jobs API', () => {
         expect(response.status).to.equal(404)
         expect(response.body).to.deep.equal({detail: `Job not found: ${id}`})
       }
+
       expect((await api.get(`/api/jobs/${bobs.job_id}`, test.adminToken)).body.username).to.equal('bob')
     })
 
@@ -167,11 +220,19 @@ describe('server: jobs API', () => {
         expect(response.status).to.equal(403)
         expect(response.body).to.deep.equal({detail: 'Job not found or not authorized'})
       }
+
       expect((await api.get(`/api/jobs/${bobs.job_id}`, tokens.bob)).body.status).to.equal('pending')
     })
 
     it('answers 400 "Cannot cancel job in <status> status" for any status but pending and running', async () => {
-      for (const status of ['completed', 'failed', 'cancelled', 'completed_partial', 'resolving_prerequisites', 'paused_weird']) {
+      for (const status of [
+        'completed',
+        'failed',
+        'cancelled',
+        'completed_partial',
+        'resolving_prerequisites',
+        'paused_weird',
+      ]) {
         const job = test.server.testing.insertJob({username: 'alice', status})
         const response = await api.delete(`/api/jobs/${job.job_id}`, tokens.alice)
         expect(response.status).to.equal(400)
@@ -179,7 +240,7 @@ describe('server: jobs API', () => {
       }
     })
 
-    it('cancels a pending job at once (200) and lets an admin cancel anyone\'s', async () => {
+    it("cancels a pending job at once (200) and lets an admin cancel anyone's", async () => {
       const own = test.server.testing.insertJob({username: 'alice', status: 'pending'})
       const response = await api.delete(`/api/jobs/${own.job_id}`, tokens.alice)
       expect(response.status).to.equal(200)
@@ -189,7 +250,10 @@ describe('server: jobs API', () => {
       expect(after.body.completed_at).to.match(PYTHON_ISO)
       const bobs = test.server.testing.insertJob({username: 'bob', status: 'running'})
       expect((await api.delete(`/api/jobs/${bobs.job_id}`, test.adminToken)).status).to.equal(200)
-      expect((await api.get(`/api/jobs/${bobs.job_id}`, tokens.bob)).body).to.include({status: 'cancelled', error: 'Job cancelled during execution'})
+      expect((await api.get(`/api/jobs/${bobs.job_id}`, tokens.bob)).body).to.include({
+        status: 'cancelled',
+        error: 'Job cancelled during execution',
+      })
     })
 
     it('returns seeded shapes as they are: a failed job with error null and the reason in result', async () => {
@@ -202,7 +266,12 @@ describe('server: jobs API', () => {
         completed_at: '2026-01-02T03:04:05+00:00',
       })
       const response = await api.get(`/api/jobs/${seeded.job_id}`, tokens.alice)
-      expect(response.body).to.include({status: 'failed', error: null, progress: 100, completed_at: '2026-01-02T03:04:05+00:00'})
+      expect(response.body).to.include({
+        status: 'failed',
+        error: null,
+        progress: 100,
+        completed_at: '2026-01-02T03:04:05+00:00',
+      })
       expect(response.body.result).to.deep.equal({success: false, error: 'disk full'})
     })
   })
@@ -221,11 +290,16 @@ describe('server: jobs API', () => {
     })
 
     it('takes an empty JSON body as no body: fine where none is needed, "Field required" where one is', async () => {
-      const noBodyNeeded = await api.request('POST', '/api/admin/golden-repos/unknown/refresh', {token: test.adminToken, rawBody: ''})
+      const noBodyNeeded = await api.request('POST', '/api/admin/golden-repos/unknown/refresh', {
+        token: test.adminToken,
+        rawBody: '',
+      })
       expect(noBodyNeeded.status).to.equal(404)
       const bodyNeeded = await api.request('POST', '/api/keys', {token: tokens.alice, rawBody: ''})
       expect(bodyNeeded.status).to.equal(422)
-      expect(bodyNeeded.body.detail).to.deep.equal([{loc: ['body'], msg: 'Field required', type: 'missing', input: null}])
+      expect(bodyNeeded.body.detail).to.deep.equal([
+        {loc: ['body'], msg: 'Field required', type: 'missing', input: null},
+      ])
     })
 
     it('refuses a body above the size limit with 413', async () => {

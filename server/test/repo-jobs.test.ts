@@ -2,10 +2,11 @@ import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
+
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
-import {startTestServer, usersWithTokens, type TestServer} from './support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 describe('server: repository jobs (real git)', () => {
   let test: TestServer
@@ -40,11 +41,24 @@ describe('server: repository jobs (real git)', () => {
 
   describe('add golden repository', () => {
     it('clones a local path, indexes its text files (skipping binaries and huge files) and publishes it', async () => {
-      const response = await api.post('/api/admin/golden-repos', {repo_url: sourceRepo, alias: 'demo', description: 'the demo'}, test.adminToken)
+      const response = await api.post(
+        '/api/admin/golden-repos',
+        {repo_url: sourceRepo, alias: 'demo', description: 'the demo'},
+        test.adminToken,
+      )
       expect(response.status).to.equal(202)
-      expect(response.body).to.deep.equal({job_id: response.body.job_id, message: "Golden repository 'demo' addition started"})
+      expect(response.body).to.deep.equal({
+        job_id: response.body.job_id,
+        message: "Golden repository 'demo' addition started",
+      })
       const job = await waitForJobEnd(api, test.adminToken, response.body.job_id)
-      expect(job).to.include({status: 'completed', progress: 100, operation_type: 'add_golden_repo', username: 'admin', error: null})
+      expect(job).to.include({
+        status: 'completed',
+        progress: 100,
+        operation_type: 'add_golden_repo',
+        username: 'admin',
+        error: null,
+      })
       expect(job.result).to.include({alias: 'demo', success: true, files_indexed: 61, files_skipped: 2, branch: 'main'})
       expect(existsSync(join(test.dataDir, 'golden', 'demo', 'README.md'))).to.equal(true)
       expect(test.server.testing.searchIndex('golden/demo', 'kiwi')).to.deep.equal(['README.md'])
@@ -60,10 +74,16 @@ describe('server: repository jobs (real git)', () => {
     })
 
     it('shows real progress while it runs: running from 10 %, phase index, "n/N files indexed"', async () => {
-      const response = await api.post('/api/admin/golden-repos', {repo_url: sourceRepo, alias: 'watched'}, test.adminToken)
+      const response = await api.post(
+        '/api/admin/golden-repos',
+        {repo_url: sourceRepo, alias: 'watched'},
+        test.adminToken,
+      )
       const seen = await waitFor('index progress', async () => {
         const job = (await api.get(`/api/jobs/${response.body.job_id}`, test.adminToken)).body
-        return job.current_phase === 'index' && /^[1-9]\d*\/63 files indexed$/.test(job.phase_detail ?? '') ? job : undefined
+        return job.current_phase === 'index' && /^[1-9]\d*\/63 files indexed$/.test(job.phase_detail ?? '')
+          ? job
+          : undefined
       })
       expect(seen.status).to.equal('running')
       expect(seen.progress).to.be.within(30, 95)
@@ -95,7 +115,10 @@ describe('server: repository jobs (real git)', () => {
     })
 
     it('never shows credentials of a repository URL, in the userinfo (even with an @) or the query', async () => {
-      const job = await addGolden('secretive', 'http://user:hun@ter2@127.0.0.1:9/repo.git?token=tok-SECRET&access_token=at-SECRET')
+      const job = await addGolden(
+        'secretive',
+        'http://user:hun@ter2@127.0.0.1:9/repo.git?token=tok-SECRET&access_token=at-SECRET',
+      )
       expect(job.status).to.equal('failed')
       expect(JSON.stringify(job)).to.not.match(/hun|ter2|SECRET/)
       expect(job.error).to.include('127.0.0.1:9')
@@ -105,14 +128,22 @@ describe('server: repository jobs (real git)', () => {
       const hanging = await startHangingGitServer()
       try {
         const url = hanging.url.replace('http://', 'http://user:hun@ter2@') + '?password=pw-SECRET'
-        const response = await api.post('/api/admin/golden-repos', {repo_url: url, alias: 'secretive-running'}, test.adminToken)
+        const response = await api.post(
+          '/api/admin/golden-repos',
+          {repo_url: url, alias: 'secretive-running'},
+          test.adminToken,
+        )
         const running = await waitFor('the clone to run', async () => {
           const job = (await api.get(`/api/jobs/${response.body.job_id}`, test.adminToken)).body
           return job.current_phase === 'clone' ? job : undefined
         })
-        expect(running.phase_detail).to.match(/^Cloning http:\/\/\*\*\*@127\.0\.0\.1:\d+\/never\/answers\.git\?password=\*\*\*$/)
+        expect(running.phase_detail).to.match(
+          /^Cloning http:\/\/\*\*\*@127\.0\.0\.1:\d+\/never\/answers\.git\?password=\*\*\*$/,
+        )
         await api.delete(`/api/jobs/${response.body.job_id}`, test.adminToken)
-        expect(JSON.stringify(await waitForJobEnd(api, test.adminToken, response.body.job_id))).to.not.match(/hun|ter2|SECRET/)
+        expect(JSON.stringify(await waitForJobEnd(api, test.adminToken, response.body.job_id))).to.not.match(
+          /hun|ter2|SECRET/,
+        )
       } finally {
         await hanging.close()
       }
@@ -134,6 +165,7 @@ describe('server: repository jobs (real git)', () => {
         expect(response.status, JSON.stringify(body)).to.equal(422)
         expect(response.body.detail[0].type).to.equal('value_error')
       }
+
       const missing = await api.post('/api/admin/golden-repos', {alias: 'x'}, test.adminToken)
       expect(missing.body.detail[0]).to.include({type: 'missing', msg: 'Field required'})
       expect(missing.body.detail[0].loc).to.deep.equal(['body', 'repo_url'])
@@ -162,15 +194,27 @@ describe('server: repository jobs (real git)', () => {
     })
 
     it('activates a per-user working copy: 202, then 200 with the job in flight, then 200 with job_id ""', async () => {
-      const first = await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'mine'}, tokens.alice)
+      const first = await api.post(
+        '/api/repos/activate',
+        {golden_repo_alias: 'shared', user_alias: 'mine'},
+        tokens.alice,
+      )
       expect(first.status).to.equal(202)
-      const again = await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'mine'}, tokens.alice)
+      const again = await api.post(
+        '/api/repos/activate',
+        {golden_repo_alias: 'shared', user_alias: 'mine'},
+        tokens.alice,
+      )
       expect(again.status).to.equal(200)
       expect(again.body.job_id).to.equal(first.body.job_id)
       const job = await waitForJobEnd(api, tokens.alice, first.body.job_id)
       expect(job).to.include({status: 'completed', operation_type: 'activate_repository', username: 'alice'})
       expect(job.result.alias).to.equal('mine')
-      const done = await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'mine'}, tokens.alice)
+      const done = await api.post(
+        '/api/repos/activate',
+        {golden_repo_alias: 'shared', user_alias: 'mine'},
+        tokens.alice,
+      )
       expect(done.status).to.equal(200)
       expect(done.body.job_id).to.equal('')
       expect(existsSync(join(test.dataDir, 'activated', 'alice', 'mine', 'docs', 'new.md'))).to.equal(true)
@@ -182,11 +226,20 @@ describe('server: repository jobs (real git)', () => {
 
     it('syncs a working copy after the golden repository moved on', async () => {
       commitFiles(sourceRepo, {'docs/more.md': 'cherry pie\n'}, 'more docs')
-      await waitForJobEnd(api, test.adminToken, (await api.post('/api/admin/golden-repos/shared/refresh', {}, test.adminToken)).body.job_id)
+      await waitForJobEnd(
+        api,
+        test.adminToken,
+        (await api.post('/api/admin/golden-repos/shared/refresh', {}, test.adminToken)).body.job_id,
+      )
       const response = await api.post('/api/repos/sync', {repository_alias: 'mine'}, tokens.alice)
       expect(response.status).to.equal(202)
       expect(response.body).to.include({status: 'queued', repository_id: 'mine', estimated_completion: null})
-      expect(response.body.progress).to.deep.equal({percentage: 0, files_processed: 0, files_total: 0, current_file: null})
+      expect(response.body.progress).to.deep.equal({
+        percentage: 0,
+        files_processed: 0,
+        files_total: 0,
+        current_file: null,
+      })
       expect(response.body.options).to.deep.equal({force: false, full_reindex: false, incremental: true})
       const duplicate = await api.post('/api/repos/sync', {repository_alias: 'mine'}, tokens.alice)
       expect(duplicate.status).to.equal(409)
@@ -217,7 +270,8 @@ describe('server: repository jobs (real git)', () => {
       expect(response.status).to.equal(204)
       expect(response.text).to.equal('')
       const removal = await waitFor('removal job', async () => {
-        const jobs = (await api.get('/api/jobs?operation_type=remove_golden_repo&repository=shared', test.adminToken)).body.jobs
+        const {jobs} = (await api.get('/api/jobs?operation_type=remove_golden_repo&repository=shared', test.adminToken))
+          .body
         return jobs[0]?.status === 'completed' ? jobs[0] : undefined
       })
       expect(removal.result).to.include({alias: 'shared', success: true})

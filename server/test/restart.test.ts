@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import {existsSync, mkdirSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
+
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {startChildServer} from './support/child-server.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
@@ -15,7 +16,9 @@ describe('server: restart after a crash', () => {
     const source = join(root, 'source')
     createRepo(source, numberedFiles(100))
     const hanging = await startHangingGitServer()
-    const crashed = await startChildServer(['--data-dir', dataDir, '--workers', '2', '--job-throttle-ms', '200'], {CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD})
+    const crashed = await startChildServer(['--data-dir', dataDir, '--workers', '2', '--job-throttle-ms', '200'], {
+      CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    })
     try {
       const api = new Api(crashed.url)
       const token = await api.login('admin', ADMIN_PASSWORD)
@@ -24,7 +27,9 @@ describe('server: restart after a crash', () => {
       const indexing = await add('indexing', source)
       const cloning = await add('cloning', hanging.url)
       const waiting = await add('waiting', source)
-      await waitFor('the index phase', async () => ((await api.get(`/api/jobs/${indexing}`, token)).body.current_phase === 'index' ? true : undefined))
+      await waitFor('the index phase', async () =>
+        (await api.get(`/api/jobs/${indexing}`, token)).body.current_phase === 'index' ? true : undefined,
+      )
       const gitPids = await waitFor('git to be connected', () => {
         const pids = processesMentioning(hanging.url)
         return pids.length > 0 && hanging.requests() > 0 ? pids : undefined
@@ -42,7 +47,12 @@ describe('server: restart after a crash', () => {
           expect(job, jobId).to.include({status: 'failed', error: 'Orphaned by server restart'})
           expect(job.completed_at).to.be.a('string')
         }
-        await waitFor('the surviving git to be stopped', () => (gitPids.some((pid) => processesMentioning(hanging.url).includes(pid)) ? undefined : true), 3000)
+
+        await waitFor(
+          'the surviving git to be stopped',
+          () => (gitPids.some((pid) => processesMentioning(hanging.url).includes(pid)) ? undefined : true),
+          3000,
+        )
         expect(readdirSync(join(dataDir, 'tmp'))).to.deep.equal([])
         expect(Object.keys(restarted.server.testing.indexKeys())).to.deep.equal([])
         expect(existsSync(join(dataDir, 'golden', 'indexing'))).to.equal(false)
@@ -77,7 +87,9 @@ describe('server: restart repairs half-done repository work', () => {
     const restarted = await startTestServer({dataDir: first.dataDir}, first.root)
     try {
       expect(git(goldenDir, 'rev-parse', 'HEAD').trim()).to.equal(before)
-      const row = restarted.server.testing.db.prepare('SELECT sync_base_head FROM golden_repos WHERE alias = ?').get('golden') as {sync_base_head: string | null}
+      const row = restarted.server.testing.db
+        .prepare('SELECT sync_base_head FROM golden_repos WHERE alias = ?')
+        .get('golden') as {sync_base_head: null | string}
       expect(row.sync_base_head).to.equal(null)
       expect(existsSync(join(first.dataDir, 'golden', 'never-recorded'))).to.equal(false)
       expect(existsSync(join(first.dataDir, 'activated', 'alice', 'half-made'))).to.equal(false)

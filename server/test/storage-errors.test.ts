@@ -1,6 +1,7 @@
-import {expect} from 'chai'
 import Database from 'better-sqlite3'
-import {StorageError, storageErrnoInText, storageFailureMessage, storageFault} from '../src/db/storage-errors.js'
+import {expect} from 'chai'
+
+import {storageErrnoInText, StorageError, storageFailureMessage, storageFault} from '../src/db/storage-errors.js'
 import {GitError} from '../src/git/run-git.js'
 
 function errnoError(code: string): NodeJS.ErrnoException {
@@ -9,7 +10,7 @@ function errnoError(code: string): NodeJS.ErrnoException {
 
 describe('server: what counts as a storage error', () => {
   it('classifies SQLite result codes, errno codes and git failures in one place', () => {
-    const cases: [unknown, string | null][] = [
+    const cases: [unknown, null | string][] = [
       [Object.assign(new Error('database is locked'), {code: 'SQLITE_BUSY'}), 'busy'],
       [Object.assign(new Error('database table is locked'), {code: 'SQLITE_LOCKED_SHAREDCACHE'}), 'busy'],
       [Object.assign(new Error('database or disk is full'), {code: 'SQLITE_FULL'}), 'full'],
@@ -27,7 +28,8 @@ describe('server: what counts as a storage error', () => {
       ['not an error', null],
       [undefined, null],
     ]
-    for (const [error, fault] of cases) expect(storageFault(error), String((error as Error)?.message ?? error)).to.equal(fault)
+    for (const [error, fault] of cases)
+      expect(storageFault(error), String((error as Error)?.message ?? error)).to.equal(fault)
   })
 
   it('recognises a real SQLITE_FULL from better-sqlite3', () => {
@@ -41,6 +43,7 @@ describe('server: what counts as a storage error', () => {
       } catch (error) {
         thrown = error
       }
+
       expect(storageFault(thrown)).to.equal('full')
       expect(storageFailureMessage(thrown)).to.equal('Storage full: database or disk is full')
     } finally {
@@ -48,7 +51,7 @@ describe('server: what counts as a storage error', () => {
     }
   })
 
-  it("finds the errno git names in words, case aside, and nothing in other output", () => {
+  it('finds the errno git names in words, case aside, and nothing in other output', () => {
     expect(storageErrnoInText('error: unable to write file: no space left on device')).to.equal('ENOSPC')
     expect(storageErrnoInText('fatal: write error: Disk quota exceeded')).to.equal('EDQUOT')
     expect(storageErrnoInText('fatal: unable to read tree: Input/output error')).to.equal('EIO')

@@ -3,8 +3,9 @@ import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {appendFileSync, mkdirSync, readdirSync, rmSync, statfsSync} from 'node:fs'
 import {join} from 'node:path'
-import {Api, waitFor, waitForJobEnd, type ApiResponse} from './support/api.js'
-import {startChildServer, type ChildServer} from './support/child-server.js'
+
+import {Api, type ApiResponse, waitFor, waitForJobEnd} from './support/api.js'
+import {type ChildServer, startChildServer} from './support/child-server.js'
 import {createRepo, numberedFiles} from './support/git-fixtures.js'
 import {processesMentioning} from './support/processes.js'
 import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from './support/server-fixture.js'
@@ -18,7 +19,9 @@ function mountSmallFilesystem(dir: string): void {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${FILESYSTEM_SIZE}`, 'tmpfs', dir], {stdio: 'pipe'})
   } catch (error) {
     const reason = (error as {stderr?: Buffer}).stderr?.toString().trim() || (error as Error).message
-    throw new Error(`the full-disk tests need a small filesystem of their own: 'mount -t tmpfs' failed (it needs root): ${reason}`)
+    throw new Error(
+      `the full-disk tests need a small filesystem of their own: 'mount -t tmpfs' failed (it needs root): ${reason}`,
+    )
   }
 }
 
@@ -44,7 +47,9 @@ function expectStorageUnavailable(response: ApiResponse): void {
   expect(response.body).to.have.keys(['error', 'message', 'correlation_id', 'timestamp', 'retry_after'])
   expect(response.body.error).to.equal('service_unavailable')
   expect(response.body.message).to.match(/storage is full/)
-  expect(Number(response.headers.get('retry-after'))).to.equal(response.body.retry_after).and.above(0)
+  expect(Number(response.headers.get('retry-after')))
+    .to.equal(response.body.retry_after)
+    .and.above(0)
 }
 
 describe('server: a full data dir', function () {
@@ -64,7 +69,9 @@ describe('server: a full data dir', function () {
     dataDir = join(mount, 'data')
     filler = join(mount, 'filler')
     // The server runs in a child process: before the fix a full disk ended the process itself.
-    server = await startChildServer(['--data-dir', dataDir, '--workers', '1', '--job-throttle-ms', '100'], {CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD})
+    server = await startChildServer(['--data-dir', dataDir, '--workers', '1', '--job-throttle-ms', '100'], {
+      CIDX_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    })
     api = new Api(server.url)
     token = await api.login('admin', ADMIN_PASSWORD)
   })
@@ -76,6 +83,7 @@ describe('server: a full data dir', function () {
       server.child.kill('SIGKILL')
       await server.exited
     }
+
     if (mount) execFileSync('umount', [mount])
     rmSync(root, {recursive: true, force: true})
   })
@@ -109,7 +117,11 @@ describe('server: a full data dir', function () {
     const added = await addGolden('indexing', source)
     expect(added.status, added.text).to.equal(202)
     const jobId = added.body.job_id as string
-    await waitFor('the index phase', async () => ((await api.get(`/api/jobs/${jobId}`, token)).body.current_phase === 'index' ? true : undefined), 20_000)
+    await waitFor(
+      'the index phase',
+      async () => ((await api.get(`/api/jobs/${jobId}`, token)).body.current_phase === 'index' ? true : undefined),
+      20_000,
+    )
     fill(mount, filler)
 
     const job = await waitForJobEnd(api, token, jobId, 20_000)
@@ -127,11 +139,18 @@ describe('server: a full data dir', function () {
     expect(health.body.reasons.join('\n')).to.match(/Storage full: less than 1 MiB free on the data dir's filesystem/)
     expectStorageUnavailable(await api.post('/auth/login', {username: 'admin', password: ADMIN_PASSWORD}))
     expectStorageUnavailable(await addGolden('refused', source))
-    expectStorageUnavailable(await api.post('/api/admin/users', {username: 'carol', password: 'carol-password', role: 'normal_user'}, token))
+    expectStorageUnavailable(
+      await api.post('/api/admin/users', {username: 'carol', password: 'carol-password', role: 'normal_user'}, token),
+    )
     expect((await api.get(`/api/jobs/${jobId}`, token)).body.status, 'reads still work').to.equal('failed')
 
     rmSync(filler)
-    await waitFor('health to recover', async () => ((await api.get('/health')).body.status === 'healthy' ? true : undefined), 10_000, 100)
+    await waitFor(
+      'health to recover',
+      async () => ((await api.get('/health')).body.status === 'healthy' ? true : undefined),
+      10_000,
+      100,
+    )
     expect((await api.get('/health')).body.storage).to.deep.equal({status: 'ok'})
     const small = join(root, 'small-source')
     createRepo(small, numberedFiles(3))
@@ -155,14 +174,21 @@ describe('server: a database that refuses writes during a job', () => {
   })
 
   function storedStatus(jobId: string): string {
-    return (test.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId) as {status: string}).status
+    return (test.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId) as {status: string})
+      .status
   }
 
   it('fails the job, shows its end while storage refuses it, writes it once storage is back, and runs the next job', async () => {
     const {api, adminToken} = test
-    const added = await api.post('/api/admin/golden-repos', {repo_url: join(test.root, 'source'), alias: 'refused'}, adminToken)
+    const added = await api.post(
+      '/api/admin/golden-repos',
+      {repo_url: join(test.root, 'source'), alias: 'refused'},
+      adminToken,
+    )
     const jobId = added.body.job_id as string
-    await waitFor('the index phase', async () => ((await api.get(`/api/jobs/${jobId}`, adminToken)).body.current_phase === 'index' ? true : undefined))
+    await waitFor('the index phase', async () =>
+      (await api.get(`/api/jobs/${jobId}`, adminToken)).body.current_phase === 'index' ? true : undefined,
+    )
     // SQLite itself refuses every write now, as it does on a read-only file or filesystem.
     test.server.testing.db.pragma('query_only = ON')
 
@@ -177,8 +203,17 @@ describe('server: a database that refuses writes during a job', () => {
 
     test.server.testing.db.pragma('query_only = OFF')
     await waitFor('the failure to be written', () => (storedStatus(jobId) === 'failed' ? true : undefined), 5000, 50)
-    await waitFor('health to recover', async () => ((await api.get('/health')).body.status === 'healthy' ? true : undefined), 5000, 100)
-    const next = await api.post('/api/admin/golden-repos', {repo_url: join(test.root, 'source'), alias: 'next'}, adminToken)
+    await waitFor(
+      'health to recover',
+      async () => ((await api.get('/health')).body.status === 'healthy' ? true : undefined),
+      5000,
+      100,
+    )
+    const next = await api.post(
+      '/api/admin/golden-repos',
+      {repo_url: join(test.root, 'source'), alias: 'next'},
+      adminToken,
+    )
     expect(next.status, next.text).to.equal(202)
     expect((await waitForJobEnd(api, adminToken, next.body.job_id, 30_000)).status).to.equal('completed')
   })

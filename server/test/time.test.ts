@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+
 import {parseIsoMicros, pythonIso} from '../src/time.js'
 
 describe('server: timestamps', () => {
@@ -18,6 +19,7 @@ describe('server: timestamps', () => {
   })
 
   it('refuses what is not a date', () => {
-    for (const text of ['yesterday', '2026-02-31', '2026-11-20T25:00:00Z', '20261120', '']) expect(parseIsoMicros(text), text).to.equal(null)
+    for (const text of ['yesterday', '2026-02-31', '2026-11-20T25:00:00Z', '20261120', ''])
+      expect(parseIsoMicros(text), text).to.equal(null)
   })
 })

@@ -1,9 +1,10 @@
-import type {CredentialSource, Credentials} from './credentials.js'
+import type {Credentials, CredentialSource} from './credentials.js'
+
 import {AuthError, NotConfiguredError} from '../errors.js'
 import {readProjectCredentials} from './creds-file.js'
 import {type CidxProject, findProject, projectFilePath} from './project-config.js'
 import {normalizeServerUrl, normalizeServerUrlOrNull} from './server-url.js'
-import {type Session, cachedTokenStore, readSession, sessionTokenStore} from './session-store.js'
+import {cachedTokenStore, readSession, type Session, sessionTokenStore} from './session-store.js'
 
 /**
  * The credential chain. The server URL comes from the first of: `--server`, `CIDX_SERVER_URL`,
@@ -19,10 +20,10 @@ import {type Session, cachedTokenStore, readSession, sessionTokenStore} from './
  */
 
 export interface ResolveOptions {
-  serverFlag?: string
-  env: NodeJS.ProcessEnv
-  cwd: string
   configDir: string
+  cwd: string
+  env: NodeJS.ProcessEnv
+  serverFlag?: string
 }
 
 /** Where the credentials themselves came from (`source` says where the server URL came from). */
@@ -38,10 +39,10 @@ const SETUP_HINT =
   'Run `cidx login --server URL`, or set CIDX_SERVER_URL with CIDX_TOKEN (or CIDX_USERNAME and CIDX_PASSWORD), or run inside a cidx project (.code-indexer/).'
 
 interface EnvSettings {
+  password?: string
   serverUrl?: string
   token?: string
   username?: string
-  password?: string
 }
 
 /**
@@ -49,7 +50,8 @@ interface EnvSettings {
  * CIDX_SERVER_URL is reported even with --server: it decides whether env credentials may be used.
  */
 function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
-  const value = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name])
+  const value = (name: string): string | undefined =>
+    env[name] === undefined || env[name] === '' ? undefined : env[name]
   const server = value('CIDX_SERVER_URL')
   return {
     serverUrl: server === undefined ? undefined : normalizeServerUrl(server, 'CIDX_SERVER_URL'),
@@ -62,7 +64,7 @@ function readEnv(env: NodeJS.ProcessEnv): EnvSettings {
 /** Lazily read sources, so that e.g. `--server` with CIDX_TOKEN never touches the project or the session. */
 class Sources {
   private project?: Promise<CidxProject | null>
-  private session?: Promise<Session | null>
+  private session?: Promise<null | Session>
 
   constructor(
     readonly options: ResolveOptions,
@@ -74,13 +76,13 @@ class Sources {
     return this.project
   }
 
-  readSession(): Promise<Session | null> {
+  readSession(): Promise<null | Session> {
     this.session ??= readSession(this.options.configDir)
     return this.session
   }
 }
 
-function fromEnv(server: string, source: CredentialSource, sources: Sources): ResolvedCredentials | null {
+function fromEnv(server: string, source: CredentialSource, sources: Sources): null | ResolvedCredentials {
   const {env, options} = sources
   if (env.serverUrl !== undefined && env.serverUrl !== server) return null
   if (env.token) return {serverUrl: server, source, authOrigin: 'env', staticToken: env.token}
@@ -98,7 +100,11 @@ function fromEnv(server: string, source: CredentialSource, sources: Sources): Re
   return null
 }
 
-async function fromProject(server: string, source: CredentialSource, sources: Sources): Promise<ResolvedCredentials | null> {
+async function fromProject(
+  server: string,
+  source: CredentialSource,
+  sources: Sources,
+): Promise<null | ResolvedCredentials> {
   const project = await sources.findProject()
   if (!project || normalizeServerUrlOrNull(project.serverUrl) !== server) return null
   const creds = await readProjectCredentials(project)
@@ -114,11 +120,17 @@ async function fromProject(server: string, source: CredentialSource, sources: So
   }
 }
 
-async function fromSession(server: string, source: CredentialSource, sources: Sources): Promise<ResolvedCredentials | null> {
+async function fromSession(
+  server: string,
+  source: CredentialSource,
+  sources: Sources,
+): Promise<null | ResolvedCredentials> {
   const session = await sources.readSession()
   if (!session || session.server !== server) return null
   if (!session.accessToken && !session.refreshToken) {
-    throw new AuthError(`Your login session for ${server} has expired`, {hint: `Run \`cidx login --server ${server}\` again.`})
+    throw new AuthError(`Your login session for ${server} has expired`, {
+      hint: `Run \`cidx login --server ${server}\` again.`,
+    })
   }
 
   return {
@@ -130,9 +142,15 @@ async function fromSession(server: string, source: CredentialSource, sources: So
   }
 }
 
-async function credentialsFor(server: string, source: CredentialSource, sources: Sources): Promise<ResolvedCredentials> {
+async function credentialsFor(
+  server: string,
+  source: CredentialSource,
+  sources: Sources,
+): Promise<ResolvedCredentials> {
   const found =
-    fromEnv(server, source, sources) ?? (await fromProject(server, source, sources)) ?? (await fromSession(server, source, sources))
+    fromEnv(server, source, sources) ??
+    (await fromProject(server, source, sources)) ??
+    (await fromSession(server, source, sources))
   if (found) return found
   throw new NotConfiguredError(`No credentials for ${server}`, {
     hint: `Run \`cidx login --server ${server}\`, or set CIDX_TOKEN (or CIDX_USERNAME and CIDX_PASSWORD).`,
@@ -140,7 +158,10 @@ async function credentialsFor(server: string, source: CredentialSource, sources:
 }
 
 function nothingConfigured(env: EnvSettings): NotConfiguredError {
-  const envHalf = env.token || env.username || env.password ? ' (CIDX_TOKEN or CIDX_USERNAME/CIDX_PASSWORD are set, but CIDX_SERVER_URL is not)' : ''
+  const envHalf =
+    env.token || env.username || env.password
+      ? ' (CIDX_TOKEN or CIDX_USERNAME/CIDX_PASSWORD are set, but CIDX_SERVER_URL is not)'
+      : ''
   return new NotConfiguredError(`No CIDX server configured${envHalf}`, {hint: SETUP_HINT})
 }
 

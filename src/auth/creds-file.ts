@@ -12,13 +12,12 @@ const KEY_BYTES = 32
 
 function undecryptable(credsPath: string): AuthError {
   return new AuthError(`Cannot decrypt ${credsPath}`, {
-    hint:
-      'It is damaged, or was written for another user, server or folder: set it up again with the Python cidx (`cidx init --remote URL --username U --password P`), or use `cidx login`.',
+    hint: 'It is damaged, or was written for another user, server or folder: set it up again with the Python cidx (`cidx init --remote URL --username U --password P`), or use `cidx login`.',
   })
 }
 
 /** Decrypts one `.creds` blob with one candidate key input; null when the key does not fit. */
-async function tryDecrypt(data: Buffer, keyInput: string): Promise<{username: string; password: string} | null> {
+async function tryDecrypt(data: Buffer, keyInput: string): Promise<null | {password: string; username: string}> {
   const salt = data.subarray(0, SALT_BYTES)
   const iv = data.subarray(SALT_BYTES, SALT_BYTES + IV_BYTES)
   const ciphertext = data.subarray(SALT_BYTES + IV_BYTES)
@@ -41,7 +40,9 @@ async function tryDecrypt(data: Buffer, keyInput: string): Promise<{username: st
  * (100,000 iterations, 32 bytes) of `<username>:<project root>:<server_url>` with that salt.
  * Returns null when the project has no `.creds`. The content never appears in an error.
  */
-export async function readProjectCredentials(project: CidxProject): Promise<{username: string; password: string} | null> {
+export async function readProjectCredentials(
+  project: CidxProject,
+): Promise<null | {password: string; username: string}> {
   const credsPath = projectFilePath(project.root, '.creds')
   let data: Buffer
   try {
@@ -49,11 +50,14 @@ export async function readProjectCredentials(project: CidxProject): Promise<{use
   } catch (error) {
     const {code} = error as NodeJS.ErrnoException
     if (code === 'ENOENT') return null
-    throw new AuthError(`Cannot read ${credsPath} (${code})`, {hint: 'Check its owner and permissions (it should be 0600 and yours).'})
+    throw new AuthError(`Cannot read ${credsPath} (${code})`, {
+      hint: 'Check its owner and permissions (it should be 0600 and yours).',
+    })
   }
 
   // At least one cipher block after salt and IV.
-  if (data.length < SALT_BYTES + IV_BYTES + 16 || (data.length - SALT_BYTES - IV_BYTES) % 16 !== 0) throw undecryptable(credsPath)
+  if (data.length < SALT_BYTES + IV_BYTES + 16 || (data.length - SALT_BYTES - IV_BYTES) % 16 !== 0)
+    throw undecryptable(credsPath)
   // Python used the project path as it found it; that is the real path unless the project was reached through a symlink.
   const roots = [...new Set([project.root, await realpath(project.root).catch(() => project.root)])]
   for (const root of roots) {

@@ -1,26 +1,27 @@
-import type {CredentialSource} from './credentials.js'
 import type {AuthOrigin, ResolvedCredentials} from './credential-chain.js'
+import type {CredentialSource} from './credentials.js'
+
+import {formatRelativeUnbounded} from '../support/time.js'
 import {expiryOfClaims, jwtClaims} from './jwt.js'
 import {readSession} from './session-store.js'
-import {formatRelativeUnbounded} from '../support/time.js'
 
 /** What `cidx whoami` reports: who the CLI acts as, from local state only (never a secret). */
 export interface Identity {
-  server: string
-  username: string | null
-  role: string | null
-  /** Where the server URL came from. */
-  source: CredentialSource
+  /** Epoch ms of the access token held (or cached) now; null when none is held or it does not expire. */
+  accessTokenExpiresAt: null | number
   /** Where the credentials came from. */
   auth: AuthOrigin
   /** How the CLI authenticates: a fixed API key or token, a password it logs in with, or a login session. */
-  method: 'api_key' | 'token' | 'password' | 'session'
-  projectRoot: string | null
-  /** Epoch ms of the access token held (or cached) now; null when none is held or it does not expire. */
-  accessTokenExpiresAt: number | null
+  method: 'api_key' | 'password' | 'session' | 'token'
+  projectRoot: null | string
+  role: null | string
+  server: string
+  /** Where the server URL came from. */
+  source: CredentialSource
+  username: null | string
 }
 
-function stringClaim(claims: Record<string, unknown> | null, name: string): string | null {
+function stringClaim(claims: null | Record<string, unknown>, name: string): null | string {
   const value = claims?.[name]
   return typeof value === 'string' && value !== '' ? value : null
 }
@@ -39,7 +40,13 @@ export async function describeIdentity(credentials: ResolvedCredentials, configD
 
     const claims = jwtClaims(credentials.staticToken)
     const username = stringClaim(claims, 'username') ?? stringClaim(claims, 'sub')
-    return {...base, method: 'token', username, role: stringClaim(claims, 'role'), accessTokenExpiresAt: expiryOfClaims(claims)}
+    return {
+      ...base,
+      method: 'token',
+      username,
+      role: stringClaim(claims, 'role'),
+      accessTokenExpiresAt: expiryOfClaims(claims),
+    }
   }
 
   const tokens = (await credentials.tokenStore?.load()) ?? null
@@ -57,34 +64,51 @@ export async function describeIdentity(credentials: ResolvedCredentials, configD
 
 function describeServerSource(identity: Identity): string {
   switch (identity.source) {
-    case 'flags':
-      return '--server'
-    case 'env':
+    case 'env': {
       return 'CIDX_SERVER_URL'
-    case 'project':
-      return `the cidx project in ${identity.projectRoot}`
-    case 'login':
+    }
+
+    case 'flags': {
+      return '--server'
+    }
+
+    case 'login': {
       return 'cidx login'
+    }
+
+    case 'project': {
+      return `the cidx project in ${identity.projectRoot}`
+    }
   }
 }
 
 function describeAuth(identity: Identity): string {
   switch (identity.method) {
-    case 'api_key':
+    case 'api_key': {
       return 'API key from CIDX_TOKEN'
-    case 'token':
-      return 'access token from CIDX_TOKEN'
-    case 'session':
+    }
+
+    case 'password': {
+      return identity.auth === 'env'
+        ? 'CIDX_USERNAME and CIDX_PASSWORD'
+        : `.code-indexer/.creds in ${identity.projectRoot}`
+    }
+
+    case 'session': {
       return 'login session (cidx login)'
-    case 'password':
-      return identity.auth === 'env' ? 'CIDX_USERNAME and CIDX_PASSWORD' : `.code-indexer/.creds in ${identity.projectRoot}`
+    }
+
+    case 'token': {
+      return 'access token from CIDX_TOKEN'
+    }
   }
 }
 
 function describeToken(identity: Identity, now: number): string {
   if (identity.method === 'api_key') return 'API key (does not expire)'
   const expiresAt = identity.accessTokenExpiresAt
-  if (expiresAt === null) return identity.method === 'password' ? 'none cached (logs in on first use)' : 'expiry unknown'
+  if (expiresAt === null)
+    return identity.method === 'password' ? 'none cached (logs in on first use)' : 'expiry unknown'
   const when = `${new Date(expiresAt).toISOString()} (${formatRelativeUnbounded(expiresAt, now)})`
   if (expiresAt > now) return `expires ${when}`
   const renewal = identity.method === 'token' ? 'replace CIDX_TOKEN' : 'renewed on next use'

@@ -4,7 +4,7 @@
  */
 import {isRecord} from '../support/json.js'
 
-export function jwtClaims(token: string): Record<string, unknown> | null {
+export function jwtClaims(token: string): null | Record<string, unknown> {
   const parts = token.split('.')
   if (parts.length !== 3) return null
   try {
@@ -16,7 +16,7 @@ export function jwtClaims(token: string): Record<string, unknown> | null {
 }
 
 /** When the token expires, in epoch ms: `exp` is seconds (a float on a real server); null when absent. */
-export function expiryOfClaims(claims: Record<string, unknown> | null): number | null {
+export function expiryOfClaims(claims: null | Record<string, unknown>): null | number {
   const exp = claims?.exp
   return typeof exp === 'number' && Number.isFinite(exp) ? Math.round(exp * 1000) : null
 }

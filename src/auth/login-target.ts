@@ -1,4 +1,5 @@
 import type {CredentialSource} from './credentials.js'
+
 import {UsageError} from '../errors.js'
 import {normalizeServerUrl} from './server-url.js'
 import {readSession} from './session-store.js'
@@ -15,10 +16,10 @@ export interface LoginTarget {
  * A project's server is not used: its `.creds` already authenticate, so it needs no login.
  */
 export async function resolveLoginTarget(options: {
+  configDir: string
+  env: NodeJS.ProcessEnv
   serverFlag?: string
   usernameFlag?: string
-  env: NodeJS.ProcessEnv
-  configDir: string
 }): Promise<LoginTarget> {
   const session = await readSession(options.configDir)
   const {serverFlag, env} = options
@@ -29,6 +30,7 @@ export async function resolveLoginTarget(options: {
   else if (session) [server, source] = [session.server, 'login']
   else throw new UsageError('No server to log in to', {hint: 'Use `cidx login --server URL` (or set CIDX_SERVER_URL).'})
 
-  const username = options.usernameFlag || env.CIDX_USERNAME || (session?.server === server ? session.username : undefined)
+  const username =
+    options.usernameFlag || env.CIDX_USERNAME || (session?.server === server ? session.username : undefined)
   return username ? {server, source, username} : {server, source}
 }

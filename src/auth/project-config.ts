@@ -13,7 +13,7 @@ export interface CidxProject {
 const PROJECT_DIR = '.code-indexer'
 
 /** Where the Python cidx keeps a project's remote settings (`.remote-config`) and credentials (`.creds`). */
-export function projectFilePath(root: string, name: '.remote-config' | '.creds'): string {
+export function projectFilePath(root: string, name: '.creds' | '.remote-config'): string {
   return join(root, PROJECT_DIR, name)
 }
 
@@ -51,7 +51,8 @@ async function readRemoteConfig(root: string, configPath: string): Promise<CidxP
   try {
     parsed = JSON.parse(await readFile(configPath, 'utf8'))
   } catch (error) {
-    const problem = error instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code})`
+    const problem =
+      error instanceof SyntaxError ? 'is not valid JSON' : `cannot be read (${(error as NodeJS.ErrnoException).code})`
     throw brokenProject(configPath, problem)
   }
 

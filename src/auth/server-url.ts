@@ -44,7 +44,7 @@ export function normalizeServerUrl(raw: string, origin: string): string {
 }
 
 /** The normalised URL, or null when it is not a valid server URL: for comparing, where a bad one simply matches nothing. */
-export function normalizeServerUrlOrNull(raw: string): string | null {
+export function normalizeServerUrlOrNull(raw: string): null | string {
   try {
     return normalizeServerUrl(raw, '')
   } catch {

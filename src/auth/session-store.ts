@@ -3,31 +3,32 @@ import {readdir, readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {TokenSet, TokenStore} from './credentials.js'
+
 import {withFileLock} from '../support/file-lock.js'
-import {writePrivateFileAtomic} from '../support/private-file.js'
 import {isRecord} from '../support/json.js'
+import {writePrivateFileAtomic} from '../support/private-file.js'
 
 /**
  * What `cidx login` keeps in `<configDir>/session.json`. No password: the refresh token renews the
  * access token; when the client gives up on renewing, the tokens become null and the user logs in again.
  */
 export interface Session {
+  accessToken: null | string
+  /** Epoch milliseconds (from the JWT's `exp`), null when unknown. */
+  accessTokenExpiresAt: null | number
+  refreshToken: null | string
+  role: string
   server: string
   username: string
-  role: string
-  accessToken: string | null
-  /** Epoch milliseconds (from the JWT's `exp`), null when unknown. */
-  accessTokenExpiresAt: number | null
-  refreshToken: string | null
 }
 
 /** A token cached for env or project password credentials: `<configDir>/tokens/<sha256(server\nusername)>.json`. */
 interface CachedTokens {
+  accessToken: string
+  accessTokenExpiresAt: null | number
+  refreshToken: null | string
   server: string
   username: string
-  accessToken: string
-  accessTokenExpiresAt: number | null
-  refreshToken: string | null
 }
 
 export function sessionPath(configDir: string): string {
@@ -53,18 +54,19 @@ async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-function isNullableString(value: unknown): value is string | null {
+function isNullableString(value: unknown): value is null | string {
   return value === null || typeof value === 'string'
 }
 
-function isExpiry(value: unknown): value is number | null {
+function isExpiry(value: unknown): value is null | number {
   return value === null || (typeof value === 'number' && Number.isFinite(value))
 }
 
-function asSession(value: unknown): Session | null {
+function asSession(value: unknown): null | Session {
   if (!isRecord(value)) return null
   const {server, username, role, accessToken, accessTokenExpiresAt, refreshToken} = value
-  if (typeof server !== 'string' || server === '' || typeof username !== 'string' || typeof role !== 'string') return null
+  if (typeof server !== 'string' || server === '' || typeof username !== 'string' || typeof role !== 'string')
+    return null
   if (!isNullableString(accessToken) || !isExpiry(accessTokenExpiresAt) || !isNullableString(refreshToken)) return null
   return {server, username, role, accessToken, accessTokenExpiresAt, refreshToken}
 }
@@ -77,7 +79,11 @@ function asCachedTokens(value: unknown): CachedTokens | null {
   return {server, username, accessToken, accessTokenExpiresAt, refreshToken}
 }
 
-function toTokenSet(stored: {accessToken: string; accessTokenExpiresAt: number | null; refreshToken: string | null}): TokenSet {
+function toTokenSet(stored: {
+  accessToken: string
+  accessTokenExpiresAt: null | number
+  refreshToken: null | string
+}): TokenSet {
   return {
     accessToken: stored.accessToken,
     accessTokenExpiresAt: stored.accessTokenExpiresAt,
@@ -85,7 +91,7 @@ function toTokenSet(stored: {accessToken: string; accessTokenExpiresAt: number |
   }
 }
 
-export async function readSession(configDir: string): Promise<Session | null> {
+export async function readSession(configDir: string): Promise<null | Session> {
   return asSession(await readJsonFile(sessionPath(configDir)))
 }
 
@@ -94,10 +100,10 @@ export async function writeSession(configDir: string, session: Session): Promise
 }
 
 export interface ClearResult {
-  /** The server whose session and cached tokens were forgotten (null when there was nothing to go by). */
-  server: string | null
-  sessionRemoved: boolean
   cachedTokensRemoved: number
+  /** The server whose session and cached tokens were forgotten (null when there was nothing to go by). */
+  server: null | string
+  sessionRemoved: boolean
 }
 
 /**
@@ -145,7 +151,7 @@ async function removeCachedTokens(configDir: string, server: string): Promise<nu
  * that was removed meanwhile (a logout wins), and never moves tokens to another server's session.
  */
 export function sessionTokenStore(configDir: string, server: string, username: string): TokenStore {
-  const current = async (): Promise<Session | null> => {
+  const current = async (): Promise<null | Session> => {
     const session = await readSession(configDir)
     return session && session.server === server && session.username === username ? session : null
   }

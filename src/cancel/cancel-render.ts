@@ -7,31 +7,33 @@
  * - then one summary line. Under --json the command prints the results instead.
  * The server's texts (job fields, its answers to the cancel) are escaped on the way in.
  */
-import type {CancelOutcome, CancelResult, CancelUpdate} from './cancel.js'
+
 import type {Job} from '../jobs/job.js'
-import {displayJob, formatStatus, shortJobIds, type RenderOptions} from '../ui/job-format.js'
+import type {CancelOutcome, CancelResult, CancelUpdate} from './cancel.js'
+
+import {formatRelative} from '../support/time.js'
+import {displayJob, formatStatus, type RenderOptions, shortJobIds} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
 import {renderTable} from '../ui/table.js'
 import {painter} from '../ui/terminal.js'
 import {truncate} from '../ui/text-width.js'
-import {formatRelative} from '../support/time.js'
 
 export interface Sink {
   write(text: string): unknown
 }
 
 export interface CancelRenderOptions {
+  color: boolean
   out: Sink
   /** A terminal: short IDs, fitting to the width. */
   tty: boolean
-  color: boolean
   width: number
 }
 
 export interface CancelRenderer {
-  update(update: CancelUpdate): void
   /** After the last outcome, or when waiting was stopped: finishes the output. */
   close(): Promise<void>
+  update(update: CancelUpdate): void
 }
 
 /** The IDs to show: short (still unique among these jobs) on a terminal, full elsewhere so they can be copied into scripts. */
@@ -73,15 +75,24 @@ const OUTCOME_LABELS: Readonly<Record<CancelOutcome, string>> = {
 export function outcomeText(result: CancelResult): string {
   const label = OUTCOME_LABELS[result.outcome]
   switch (result.outcome) {
-    case 'cancelled':
-      return result.final_status === 'cancelled' ? `${label} in ${result.seconds} s` : `${label} in ${result.seconds} s (reported as ${result.final_status})`
     case 'already_finished':
-    case 'failed':
+    case 'failed': {
       return result.final_status ? `${label} (${result.final_status})` : label
-    case 'timed_out':
+    }
+
+    case 'cancelled': {
+      return result.final_status === 'cancelled'
+        ? `${label} in ${result.seconds} s`
+        : `${label} in ${result.seconds} s (reported as ${result.final_status})`
+    }
+
+    case 'timed_out': {
       return `${label} (still ${result.final_status} after ${result.seconds} s)`
-    default:
+    }
+
+    default: {
       return label
+    }
   }
 }
 
@@ -110,14 +121,18 @@ function jobLabel(job: Job, id: string): string {
 // ---- plain --------------------------------------------------------------------------------
 
 class PlainRenderer implements CancelRenderer {
-  private readonly results: CancelResult[] = []
   private readonly jobs: Map<string, Job>
+  private readonly results: CancelResult[] = []
 
   constructor(
     jobs: readonly Job[],
     private readonly options: CancelRenderOptions,
   ) {
     this.jobs = displayJobsById(jobs)
+  }
+
+  async close(): Promise<void> {
+    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
   }
 
   update(update: CancelUpdate): void {
@@ -128,10 +143,6 @@ class PlainRenderer implements CancelRenderer {
     const label = job ? jobLabel(job, job.job_id) : result.job_id
     this.options.out.write(`${label}  ${outcomeText(result)}: ${result.message}\n`)
   }
-
-  async close(): Promise<void> {
-    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
-  }
 }
 
 // ---- tty (listr2) -------------------------------------------------------------------------
@@ -139,23 +150,23 @@ class PlainRenderer implements CancelRenderer {
 type ListrClass = typeof import('listr2').Listr
 
 interface TaskHandle {
-  title: string
   skip(message?: string): void
+  title: string
 }
 
 interface JobTask {
-  job: Job
-  id: string
-  state: string
-  wrapper?: TaskHandle
   done: Promise<CancelResult | undefined>
   finish(result?: CancelResult): void
+  id: string
+  job: Job
+  state: string
+  wrapper?: TaskHandle
 }
 
 class TtyRenderer implements CancelRenderer {
-  private readonly tasks = new Map<string, JobTask>()
   private readonly results: CancelResult[] = []
   private readonly running: Promise<unknown>
+  private readonly tasks = new Map<string, JobTask>()
 
   constructor(
     Listr: ListrClass,
@@ -186,6 +197,12 @@ class TtyRenderer implements CancelRenderer {
     this.running = list.run()
   }
 
+  async close(): Promise<void> {
+    for (const task of this.tasks.values()) task.finish()
+    await this.running
+    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
+  }
+
   update(update: CancelUpdate): void {
     const task = this.tasks.get(update.job_id)
     if (!task) return
@@ -199,12 +216,6 @@ class TtyRenderer implements CancelRenderer {
     }
 
     this.retitle(task)
-  }
-
-  async close(): Promise<void> {
-    for (const task of this.tasks.values()) task.finish()
-    await this.running
-    if (this.results.length > 0) this.options.out.write(`${summaryLine(this.results)}\n`)
   }
 
   private newTask(job: Job, id: string): JobTask {
@@ -226,10 +237,6 @@ class TtyRenderer implements CancelRenderer {
     }
   }
 
-  private titleOf(task: JobTask, state = task.state): string {
-    return truncate(`${jobLabel(task.job, task.id)}  ${state}`, Math.max(20, this.options.width - 4))
-  }
-
   private retitle(task: JobTask): void {
     if (task.wrapper) task.wrapper.title = this.titleOf(task)
   }
@@ -242,10 +249,17 @@ class TtyRenderer implements CancelRenderer {
     if (result.outcome === 'already_finished') return wrapper.skip(wrapper.title)
     throw new Error(result.message)
   }
+
+  private titleOf(task: JobTask, state = task.state): string {
+    return truncate(`${jobLabel(task.job, task.id)}  ${state}`, Math.max(20, this.options.width - 4))
+  }
 }
 
 /** Plain lines, or listr2 on an animating terminal (imported only then). */
-export async function createCancelRenderer(jobs: readonly Job[], options: CancelRenderOptions & {animate: boolean}): Promise<CancelRenderer> {
+export async function createCancelRenderer(
+  jobs: readonly Job[],
+  options: CancelRenderOptions & {animate: boolean},
+): Promise<CancelRenderer> {
   if (!options.animate) return new PlainRenderer(jobs, options)
   const {Listr} = await import('listr2')
   return new TtyRenderer(Listr, jobs, options)

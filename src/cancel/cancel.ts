@@ -11,10 +11,11 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 import pLimit, {type LimitFunction} from 'p-limit'
 
+import type {JobsClient} from '../client/jobs-client.js'
+
 import {CliError, InterruptedError} from '../errors.js'
 import {ExitCode, worstExitCode} from '../exit-codes.js'
 import {isTerminal, type Job} from '../jobs/job.js'
-import type {JobsClient} from '../client/jobs-client.js'
 import {untilAborted} from '../support/abort.js'
 
 export const DEFAULT_WAIT_TIMEOUT_MS = 30_000
@@ -41,43 +42,44 @@ export type CancelClient = Pick<JobsClient, 'cancelJob' | 'getJob'>
  * - failed: the job ended some other way (completed, failed on its own) before the cancel took
  * - error: the request itself failed (network, server error, authentication)
  */
-export type CancelOutcome = 'cancelled' | 'requested' | 'already_finished' | 'not_found' | 'timed_out' | 'failed' | 'error'
+export type CancelOutcome =
+  'already_finished' | 'cancelled' | 'error' | 'failed' | 'not_found' | 'requested' | 'timed_out'
 
 /** One job's result; exactly what `--json` prints per job. */
 export interface CancelResult {
-  job_id: string
-  outcome: CancelOutcome
   /** The last status seen, normalized (`queued`, `running`, `cancelled`...); null when the job could not be read. */
-  final_status: string | null
+  final_status: null | string
+  job_id: string
+  message: string
+  outcome: CancelOutcome
   /** From the DELETE going out to the outcome being known. */
   seconds: number
-  message: string
 }
 
 export type CancelUpdate =
+  | {job_id: string; result: CancelResult; stage: 'done'}
   | {job_id: string; stage: 'sending'}
   | {job_id: string; stage: 'waiting'; status: string}
-  | {job_id: string; stage: 'done'; result: CancelResult}
 
 export interface CancelOptions {
+  /** Requests in flight at most. */
+  concurrency?: number
+  /** Called as each job moves on: request sent, status seen while waiting, outcome known. */
+  onUpdate?: (update: CancelUpdate) => void
+  pollMs?: number
+  /** Aborting stops waiting (InterruptedError); cancel requests already sent stand. */
+  signal?: AbortSignal
   /** Poll until each job has ended (default). false: stop once the server has accepted the cancel. */
   wait?: boolean
   /** How long to wait, counted from the start, for all jobs together. */
   waitTimeoutMs?: number
-  /** Requests in flight at most. */
-  concurrency?: number
-  pollMs?: number
-  /** Called as each job moves on: request sent, status seen while waiting, outcome known. */
-  onUpdate?: (update: CancelUpdate) => void
-  /** Aborting stops waiting (InterruptedError); cancel requests already sent stand. */
-  signal?: AbortSignal
 }
 
 export interface CancelReport {
-  /** One per distinct job asked for, in the order asked. */
-  results: CancelResult[]
   /** 0 when every job ended cancelled (or was accepted, without waiting); else the most serious code. */
   exitCode: number
+  /** One per distinct job asked for, in the order asked. */
+  results: CancelResult[]
 }
 
 /** A failed-with-"cancelled" job was stopped by the cancel, whatever the server calls it. */
@@ -100,20 +102,20 @@ function requireCliError(error: unknown): CliError {
 }
 
 interface Settled {
-  result: CancelResult
   exitCode: number
+  result: CancelResult
 }
 
 class CancelRun {
+  private readonly concurrency: number
+  private readonly deadline: number
   /** Runs at most `concurrency` requests at once, in the order they ask. */
   private readonly limit: LimitFunction
-  private readonly concurrency: number
+  private readonly pollMs: number
+  private readonly wait: boolean
   /** Jobs being polled right now. */
   private waiting = 0
-  private readonly wait: boolean
   private readonly waitTimeoutMs: number
-  private readonly pollMs: number
-  private readonly deadline: number
 
   constructor(
     private readonly client: CancelClient,
@@ -138,42 +140,45 @@ class CancelRun {
     return settled
   }
 
-  private settle(jobId: string, startedMs: number, outcome: CancelOutcome, finalStatus: string | null, message: string, exitCode: number): Settled {
-    return {result: {job_id: jobId, outcome, final_status: finalStatus, seconds: secondsSince(startedMs), message}, exitCode}
-  }
-
   private accepted(jobId: string, startedMs: number): Settled {
-    return this.settle(jobId, startedMs, 'requested', null, 'The server accepted the cancel; not waiting for the job to stop.', ExitCode.OK)
+    return this.settle(
+      jobId,
+      startedMs,
+      'requested',
+      null,
+      'The server accepted the cancel; not waiting for the job to stop.',
+      ExitCode.OK,
+    )
   }
 
-  /** The DELETE was not accepted: say why, and for an ended job, how it ended. */
-  private async refused(jobId: string, startedMs: number, error: CliError): Promise<Settled> {
-    if (isMissing(error)) return this.settle(jobId, startedMs, 'not_found', null, error.message, ExitCode.NOT_FOUND)
-    if (error.kind !== 'conflict') return this.settle(jobId, startedMs, 'error', null, error.message, error.exitCode)
-    const status = await this.limit(() => this.client.getJob(jobId)).then(
-      (job) => job.status,
-      () => null, // the refusal is the answer; its status is a detail
-    )
-    return this.settle(jobId, startedMs, 'already_finished', status, error.message, ExitCode.CONFLICT)
+  private ended(job: Job, startedMs: number): Settled {
+    if (endedByCancel(job)) {
+      const message =
+        job.status === 'cancelled'
+          ? (job.error_message ?? (job.started_at ? 'Job cancelled' : 'Job cancelled before it started'))
+          : `Stopped; the server reports it as failed: ${job.error_message}`
+      return this.settle(job.job_id, startedMs, 'cancelled', job.status, message, ExitCode.OK)
+    }
+
+    const reason = job.error_message ? `: ${job.error_message}` : ''
+    const message = `The job ended ${job.status} before the cancel took effect${reason}`
+    return this.settle(job.job_id, startedMs, 'failed', job.status, message, ExitCode.CONFLICT)
   }
 
   /** A poll failed: the job vanished (cleaned up meanwhile), or the request did. */
-  private lostSight(jobId: string, startedMs: number, error: CliError, lastStatus: string | null): Settled {
+  private lostSight(jobId: string, startedMs: number, error: CliError, lastStatus: null | string): Settled {
     if (isMissing(error)) {
-      return this.settle(jobId, startedMs, 'not_found', null, `The job disappeared while being cancelled: ${error.message}`, ExitCode.NOT_FOUND)
+      return this.settle(
+        jobId,
+        startedMs,
+        'not_found',
+        null,
+        `The job disappeared while being cancelled: ${error.message}`,
+        ExitCode.NOT_FOUND,
+      )
     }
 
     return this.settle(jobId, startedMs, 'error', lastStatus, error.message, error.exitCode)
-  }
-
-  /** Polls until the job has ended or the deadline has passed. */
-  private async waitForEnd(jobId: string, startedMs: number): Promise<Settled> {
-    this.waiting++
-    try {
-      return await this.poll(jobId, startedMs)
-    } finally {
-      this.waiting--
-    }
   }
 
   private pauseBefore(look: number): number {
@@ -183,9 +188,12 @@ class CancelRun {
   }
 
   private async poll(jobId: string, startedMs: number): Promise<Settled> {
-    let lastStatus: string | null = null
+    let lastStatus: null | string = null
     for (let look = 0; ; look++) {
-      if (look > 0) await sleep(Math.max(0, Math.min(this.pauseBefore(look), this.deadline - Date.now())), undefined, {signal: this.options.signal})
+      if (look > 0)
+        await sleep(Math.max(0, Math.min(this.pauseBefore(look), this.deadline - Date.now())), undefined, {
+          signal: this.options.signal,
+        })
       let job: Job
       try {
         job = await this.limit(() => this.client.getJob(jobId))
@@ -203,25 +211,54 @@ class CancelRun {
     }
   }
 
-  private ended(job: Job, startedMs: number): Settled {
-    if (endedByCancel(job)) {
-      const message =
-        job.status === 'cancelled'
-          ? (job.error_message ?? (job.started_at ? 'Job cancelled' : 'Job cancelled before it started'))
-          : `Stopped; the server reports it as failed: ${job.error_message}`
-      return this.settle(job.job_id, startedMs, 'cancelled', job.status, message, ExitCode.OK)
-    }
+  /** The DELETE was not accepted: say why, and for an ended job, how it ended. */
+  private async refused(jobId: string, startedMs: number, error: CliError): Promise<Settled> {
+    if (isMissing(error)) return this.settle(jobId, startedMs, 'not_found', null, error.message, ExitCode.NOT_FOUND)
+    if (error.kind !== 'conflict') return this.settle(jobId, startedMs, 'error', null, error.message, error.exitCode)
+    const status = await this.limit(() => this.client.getJob(jobId)).then(
+      (job) => job.status,
+      () => null, // the refusal is the answer; its status is a detail
+    )
+    return this.settle(jobId, startedMs, 'already_finished', status, error.message, ExitCode.CONFLICT)
+  }
 
-    const reason = job.error_message ? `: ${job.error_message}` : ''
-    const message = `The job ended ${job.status} before the cancel took effect${reason}`
-    return this.settle(job.job_id, startedMs, 'failed', job.status, message, ExitCode.CONFLICT)
+  private settle(
+    jobId: string,
+    startedMs: number,
+    outcome: CancelOutcome,
+    finalStatus: null | string,
+    message: string,
+    exitCode: number,
+  ): Settled {
+    return {
+      result: {job_id: jobId, outcome, final_status: finalStatus, seconds: secondsSince(startedMs), message},
+      exitCode,
+    }
+  }
+
+  /** Polls until the job has ended or the deadline has passed. */
+  private async waitForEnd(jobId: string, startedMs: number): Promise<Settled> {
+    this.waiting++
+    try {
+      return await this.poll(jobId, startedMs)
+    } finally {
+      this.waiting--
+    }
   }
 }
 
 /** Cancels the jobs (full IDs) and reports each outcome; see CancelOptions. */
-export async function cancelJobs(client: CancelClient, jobIds: readonly string[], options: CancelOptions = {}): Promise<CancelReport> {
+export async function cancelJobs(
+  client: CancelClient,
+  jobIds: readonly string[],
+  options: CancelOptions = {},
+): Promise<CancelReport> {
   const run = new CancelRun(client, options)
   const all = Promise.all([...new Set(jobIds)].map((id) => run.cancel(id)))
-  const settled = await untilAborted(all, options.signal, () => new InterruptedError('Stopped waiting; the cancel requests already sent still stand.'))
+  const settled = await untilAborted(
+    all,
+    options.signal,
+    () => new InterruptedError('Stopped waiting; the cancel requests already sent still stand.'),
+  )
   return {results: settled.map((one) => one.result), exitCode: worstExitCode(settled.map((one) => one.exitCode))}
 }

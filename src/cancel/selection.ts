@@ -4,9 +4,10 @@
  * before anything is cancelled, so a typo or an oversized filter stops the command, not half of it.
  */
 import type {JobsClient, ListQuery} from '../client/jobs-client.js'
+import type {Job} from '../jobs/job.js'
+
 import {collectJobs} from '../client/paging.js'
 import {UsageError} from '../errors.js'
-import type {Job} from '../jobs/job.js'
 import {resolveJob} from '../jobs/job-id.js'
 import {buildListQuery, type ListFlagValues} from '../jobs/list-query.js'
 
@@ -34,7 +35,10 @@ function hasFilter({repository, status, type, user}: CancelFilter): boolean {
 /** IDs or a filter, checked before any request. UsageError for neither or both. */
 export function cancelRequest(ids: string[], filter: CancelFilter): CancelRequest {
   const filtered = hasFilter(filter)
-  if (ids.length === 0 && !filtered) throw new UsageError('Name the jobs to cancel: give job IDs, or select them with --status, --type, --repository or --user.')
+  if (ids.length === 0 && !filtered)
+    throw new UsageError(
+      'Name the jobs to cancel: give job IDs, or select them with --status, --type, --repository or --user.',
+    )
   if (ids.length > 0 && filtered) throw new UsageError('Give job IDs or filter flags, not both.')
   if (ids.length > 0) return {ids}
   return {query: buildListQuery({...filter, status: filter.status ?? [{value: CANCELLABLE_STATUSES}]})}
@@ -44,7 +48,8 @@ export function cancelRequest(ids: string[], filter: CancelFilter): CancelReques
 export async function selectJobs(client: JobsClient, request: CancelRequest): Promise<Selection> {
   if ('ids' in request) return {jobs: await resolveAll(client, request.ids), serverStoppedEarly: false}
   const {jobs, serverStoppedEarly} = await collectJobs(client, request.query, {limit: MAX_SELECTION + 1})
-  if (jobs.length > MAX_SELECTION) throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)
+  if (jobs.length > MAX_SELECTION)
+    throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)
   return {jobs, serverStoppedEarly}
 }
 

@@ -4,20 +4,21 @@
  * it was handed, so that the client redacts them too.
  */
 import type {TokenSet} from '../auth/credentials.js'
-import {expiryOfClaims, jwtClaims} from '../auth/jwt.js'
-import {AuthError, ProtocolError, UsageError} from '../errors.js'
-import {isRecord} from '../support/json.js'
 import type {StatusOverrides} from './http-errors.js'
 import type {Transport} from './transport.js'
 
+import {expiryOfClaims, jwtClaims} from '../auth/jwt.js'
+import {AuthError, ProtocolError, UsageError} from '../errors.js'
+import {isRecord} from '../support/json.js'
+
 export interface LoginResult {
   tokens: TokenSet
-  user: {username: string; role: string}
+  user: {role: string; username: string}
 }
 
 export interface LoginOptions {
   /** The one-time code, or how to ask for it (only when the server wants one). */
-  totp?: string | (() => Promise<string>)
+  totp?: (() => Promise<string>) | string
 }
 
 export class AuthApi {
@@ -33,10 +34,6 @@ export class AuthApi {
     },
   ) {}
 
-  secrets(): string[] {
-    return [...this.handed]
-  }
-
   /** POST /auth/login (and /auth/mfa/verify when the account asks for a one-time code). */
   async logIn(username: string, password: string, options: LoginOptions = {}): Promise<LoginResult> {
     this.handed.add(password)
@@ -45,7 +42,11 @@ export class AuthApi {
       403: (message) => new AuthError(message, {status: 403}),
       422: (message) => new UsageError(message),
     }
-    let body = await this.transport.exchange('POST', '/auth/login', {anonymous: true, errors: loginErrors, json: {password, username}})
+    let body = await this.transport.exchange('POST', '/auth/login', {
+      anonymous: true,
+      errors: loginErrors,
+      json: {password, username},
+    })
     if (isRecord(body) && body.mfa_required === true) {
       const code = typeof options.totp === 'function' ? await options.totp() : options.totp
       if (!code) throw new AuthError('This account needs a one-time code', {hint: 'Pass it with --totp CODE.'})
@@ -53,7 +54,11 @@ export class AuthApi {
       for (const secret of [mfaToken, code]) this.handed.add(secret)
       body = await this.transport.exchange('POST', '/auth/mfa/verify', {
         anonymous: true,
-        errors: {...loginErrors, 401: (message) => new AuthError(message, {hint: 'Check the one-time code (it changes every 30 s).', status: 401})},
+        errors: {
+          ...loginErrors,
+          401: (message) =>
+            new AuthError(message, {hint: 'Check the one-time code (it changes every 30 s).', status: 401}),
+        },
         json: {mfa_token: body.mfa_token, totp_code: code},
       })
     }
@@ -72,6 +77,10 @@ export class AuthApi {
     return this.tokensFrom(body, 'refresh').tokens
   }
 
+  secrets(): string[] {
+    return [...this.handed]
+  }
+
   private tokensFrom(body: unknown, what: string): LoginResult {
     if (!isRecord(body) || typeof body.access_token !== 'string' || body.access_token === '') {
       throw new ProtocolError(`The server's ${what} answer has no access token`)
@@ -85,7 +94,9 @@ export class AuthApi {
       tokens: {
         accessToken: body.access_token,
         accessTokenExpiresAt: expiryOfClaims(claims),
-        ...(typeof body.refresh_token === 'string' && body.refresh_token !== '' ? {refreshToken: body.refresh_token} : {}),
+        ...(typeof body.refresh_token === 'string' && body.refresh_token !== ''
+          ? {refreshToken: body.refresh_token}
+          : {}),
       },
       user: {role, username},
     }

@@ -1,6 +1,7 @@
 import type {Method} from 'got'
 
 import type {Credentials} from '../auth/credentials.js'
+
 import {jwtClaims} from '../auth/jwt.js'
 import {AuthApi, type LoginOptions, type LoginResult} from './auth-api.js'
 import {redact} from './redact.js'
@@ -14,8 +15,8 @@ export interface ClientOptions extends TransportOptions {
 }
 
 export interface CallerIdentity {
-  username: string
   role: string
+  username: string
 }
 
 /**
@@ -26,11 +27,11 @@ export interface CallerIdentity {
  */
 export class CidxClient {
   readonly serverUrl: string
+  private readonly auth: AuthApi
   private readonly credentials: Credentials
   private readonly debug?: (line: string) => void
-  private readonly transport: Transport
-  private readonly auth: AuthApi
   private readonly tokens: TokenRenewal
+  private readonly transport: Transport
 
   constructor(options: ClientOptions) {
     this.credentials = options.credentials
@@ -46,14 +47,22 @@ export class CidxClient {
     })
   }
 
-  /** Every secret this client holds, for redaction. */
-  protected secrets(): string[] {
-    const {password, staticToken} = this.credentials
-    return [password, staticToken, ...this.tokens.secrets(), ...this.auth.secrets()].filter((secret): secret is string => Boolean(secret))
-  }
-
   protected log(line: string): void {
     this.debug?.(redact(line, this.secrets()))
+  }
+
+  /** POST /auth/login (and /auth/mfa/verify when the account asks for a one-time code). */
+  login(username: string, password: string, options: LoginOptions = {}): Promise<LoginResult> {
+    return this.auth.logIn(username, password, options)
+  }
+
+  /** A long-lived response (Server-Sent Events) with the caller's token, renewed once on a 401. */
+  protected openEventStream(
+    path: string,
+    searchParams: RequestOptions['searchParams'],
+    signal: AbortSignal,
+  ): Promise<AsyncIterable<Buffer>> {
+    return this.tokens.withToken(path, (token) => this.transport.openStream(path, searchParams, signal, token))
   }
 
   /** A request to the API with the caller's token (renewed and repeated once on a 401), or without one when `anonymous`. */
@@ -62,14 +71,12 @@ export class CidxClient {
     return this.tokens.withToken(path, (token) => this.transport.exchange(method, path, options, token))
   }
 
-  /** A long-lived response (Server-Sent Events) with the caller's token, renewed once on a 401. */
-  protected openEventStream(path: string, searchParams: RequestOptions['searchParams'], signal: AbortSignal): Promise<AsyncIterable<Buffer>> {
-    return this.tokens.withToken(path, (token) => this.transport.openStream(path, searchParams, signal, token))
-  }
-
-  /** POST /auth/login (and /auth/mfa/verify when the account asks for a one-time code). */
-  login(username: string, password: string, options: LoginOptions = {}): Promise<LoginResult> {
-    return this.auth.logIn(username, password, options)
+  /** Every secret this client holds, for redaction. */
+  protected secrets(): string[] {
+    const {password, staticToken} = this.credentials
+    return [password, staticToken, ...this.tokens.secrets(), ...this.auth.secrets()].filter(
+      (secret): secret is string => Boolean(secret),
+    )
   }
 
   /** Who the server takes us for, read from the token's claims (role `unknown` for API keys). */
@@ -77,6 +84,9 @@ export class CidxClient {
     const token = await this.tokens.accessToken()
     const claims = jwtClaims(token)
     const username = claims?.username ?? claims?.sub ?? this.credentials.username
-    return {role: typeof claims?.role === 'string' ? claims.role : 'unknown', username: typeof username === 'string' ? username : 'unknown'}
+    return {
+      role: typeof claims?.role === 'string' ? claims.role : 'unknown',
+      username: typeof username === 'string' ? username : 'unknown',
+    }
   }
 }

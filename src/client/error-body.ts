@@ -9,11 +9,14 @@ import {isRecord} from '../support/json.js'
 
 function locationOf(loc: unknown): string {
   if (!Array.isArray(loc)) return ''
-  return loc.filter((part) => part !== 'body').map(String).join('.')
+  return loc
+    .filter((part) => part !== 'body')
+    .map(String)
+    .join('.')
 }
 
 /** FastAPI's `[{loc, msg, ...}]` → "query.limit: Input should be a valid integer". */
-function fromValidationList(list: unknown[]): string | null {
+function fromValidationList(list: unknown[]): null | string {
   const lines = list
     .map((item) => {
       if (typeof item === 'string') return item
@@ -27,27 +30,29 @@ function fromValidationList(list: unknown[]): string | null {
   return lines.length > 0 ? lines.join('; ') : null
 }
 
-function fromDetailObject(detail: Record<string, unknown>): string | null {
-  const main = [detail.message, detail.error, detail.detail].find((value) => typeof value === 'string' && value !== '') as string | undefined
+function fromDetailObject(detail: Record<string, unknown>): null | string {
+  const main = [detail.message, detail.error, detail.detail].find(
+    (value) => typeof value === 'string' && value !== '',
+  ) as string | undefined
   if (!main) return null
   return typeof detail.guidance === 'string' && detail.guidance !== '' ? `${main} (${detail.guidance})` : main
 }
 
-function fromDetail(detail: unknown): string | null {
+function fromDetail(detail: unknown): null | string {
   if (typeof detail === 'string') return detail.trim() === '' ? null : detail
   if (Array.isArray(detail)) return fromValidationList(detail)
   if (isRecord(detail)) return fromDetailObject(detail)
   return null
 }
 
-function fieldErrorsOf(body: Record<string, unknown>): unknown[] | null {
-  const details = body.details
+function fieldErrorsOf(body: Record<string, unknown>): null | unknown[] {
+  const {details} = body
   if (!isRecord(details) || !Array.isArray(details.field_errors)) return null
   return details.field_errors
 }
 
 /** The server's own words for what went wrong, or null when the body says nothing useful. */
-export function errorMessageFromBody(body: unknown): string | null {
+export function errorMessageFromBody(body: unknown): null | string {
   if (typeof body === 'string') return body.trim() === '' ? null : body.trim()
   if (!isRecord(body)) return null
   if (body.error === 'validation_error') {
@@ -64,7 +69,7 @@ export function errorMessageFromBody(body: unknown): string | null {
 }
 
 /** `retry_after` / `retry_after_seconds` from a body, in seconds. */
-export function retryAfterFromBody(body: unknown): number | null {
+export function retryAfterFromBody(body: unknown): null | number {
   if (!isRecord(body)) return null
   const value = body.retry_after ?? body.retry_after_seconds
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null

@@ -5,8 +5,18 @@
  */
 import {HTTPError, RequestError, TimeoutError} from 'got'
 
+import {
+  AuthError,
+  CliError,
+  ConflictError,
+  ForbiddenError,
+  NetworkError,
+  NotFoundError,
+  ProtocolError,
+  ServerError,
+  UsageError,
+} from '../errors.js'
 import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
-import {AuthError, CliError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../errors.js'
 import {redact} from './redact.js'
 import {redirectProblem} from './redirects.js'
 
@@ -15,10 +25,10 @@ export type StatusOverrides = Partial<Record<number, (message: string) => CliErr
 
 /** What an error message names and must not name: the server, the limits in force, the secrets held. */
 export interface FailureContext {
-  server: string
-  secrets: string[]
   connectMs: number
   responseMs: number
+  secrets: string[]
+  server: string
 }
 
 const TLS_PROBLEMS: Record<string, string> = {
@@ -44,7 +54,11 @@ export function looksLikeHtml(body: string, contentType: string | undefined): bo
 }
 
 /** A non-2xx answer: the server's own words (redacted, shortened) mapped by status, or by an override. */
-export function errorOfStatus(error: HTTPError, overrides: StatusOverrides | undefined, context: FailureContext): CliError {
+export function errorOfStatus(
+  error: HTTPError,
+  overrides: StatusOverrides | undefined,
+  context: FailureContext,
+): CliError {
   const status = error.response.statusCode
   const raw = String(error.response.body ?? '')
   let body: unknown = raw
@@ -54,34 +68,56 @@ export function errorOfStatus(error: HTTPError, overrides: StatusOverrides | und
 
   const html = typeof body === 'string' && looksLikeHtml(raw, error.response.headers['content-type'])
   const serverWords = html ? null : errorMessageFromBody(body)
-  const message = shortenForPeople(redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), context.secrets))
+  const message = shortenForPeople(
+    redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), context.secrets),
+  )
   const override = overrides?.[status]
   if (override) return override(message)
   return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: context.server})
 }
 
 /** The one mapping of HTTP statuses to typed errors (and so to exit codes). */
-export function mapStatus(status: number, message: string, context: {html: boolean; retryAfter: number | null; server: string}): CliError {
+export function mapStatus(
+  status: number,
+  message: string,
+  context: {html: boolean; retryAfter: null | number; server: string},
+): CliError {
   const options = {status}
   if (context.html) {
     const what = `The server at ${context.server} answered ${status} with an HTML page instead of JSON`
-    return status >= 500 ? new ServerError(`${what} (a proxy or gateway problem?)`, options) : new ProtocolError(what, options)
+    return status >= 500
+      ? new ServerError(`${what} (a proxy or gateway problem?)`, options)
+      : new ProtocolError(what, options)
   }
 
   switch (status) {
     case 400:
-    case 422:
+    case 422: {
       return new UsageError(message, options)
-    case 401:
+    }
+
+    case 401: {
       return new AuthError(message, {...options, hint: 'Run `cidx login` again, or check CIDX_TOKEN.'})
-    case 403:
+    }
+
+    case 403: {
       return new ForbiddenError(message, options)
-    case 404:
+    }
+
+    case 404: {
       return new NotFoundError(message, options)
-    case 409:
+    }
+
+    case 409: {
       return new ConflictError(message, options)
-    case 429:
-      return new ServerError(`${message}${context.retryAfter === null ? '' : ` (retry in ${context.retryAfter} s)`}`, options)
+    }
+
+    case 429: {
+      return new ServerError(
+        `${message}${context.retryAfter === null ? '' : ` (retry in ${context.retryAfter} s)`}`,
+        options,
+      )
+    }
   }
 
   // A real server sometimes reports a duplicate job as a 500 with the 409 text.
@@ -110,10 +146,13 @@ export function errorOfFailure(error: unknown, context: FailureContext): CliErro
   // Headers arrived, then the connection closed before the body was complete.
   const answered = error instanceof RequestError ? answeredStatus(error) : undefined
   if (answered !== undefined) {
-    return new NetworkError(`The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`, {
-      cause,
-      hint: 'Try again; if it keeps happening, a proxy or the server is dropping connections.',
-    })
+    return new NetworkError(
+      `The answer from ${server} was cut off: the connection closed after status ${answered}, before the body was complete`,
+      {
+        cause,
+        hint: 'Try again; if it keeps happening, a proxy or the server is dropping connections.',
+      },
+    )
   }
 
   const reason = CONNECTION_PROBLEMS[code] ?? cause.message
@@ -133,10 +172,13 @@ function causeOf(error: unknown, secrets: string[]): Error {
 function timeoutError(error: TimeoutError, cause: Error, context: FailureContext): NetworkError {
   const seconds = (ms: number) => `${ms / 1000} s`
   if (error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup') {
-    return new NetworkError(`Timed out talking to ${context.server}: no connection within ${seconds(context.connectMs)}`, {
-      cause,
-      hint: 'Set CIDX_CONNECT_TIMEOUT (seconds) to wait longer.',
-    })
+    return new NetworkError(
+      `Timed out talking to ${context.server}: no connection within ${seconds(context.connectMs)}`,
+      {
+        cause,
+        hint: 'Set CIDX_CONNECT_TIMEOUT (seconds) to wait longer.',
+      },
+    )
   }
 
   const limit = seconds(context.responseMs)
@@ -162,7 +204,7 @@ function answeredStatus(error: RequestError): number | undefined {
   return error.timings?.response === undefined ? undefined : error.response?.statusCode
 }
 
-function retryAfterOf(error: HTTPError, body: unknown): number | null {
+function retryAfterOf(error: HTTPError, body: unknown): null | number {
   const header = error.response.headers['retry-after']
   if (header) {
     const seconds = Number(header)

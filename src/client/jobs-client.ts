@@ -1,26 +1,27 @@
-import {CidxClient} from './cidx-client.js'
-import {ConflictError, ProtocolError} from '../errors.js'
 import type {Job} from '../jobs/job.js'
+
+import {ConflictError, ProtocolError} from '../errors.js'
 import {isRecord} from '../support/json.js'
+import {CidxClient} from './cidx-client.js'
 import {normalizeJob, wireStatusName} from './normalize.js'
 import {PAGE_SIZE, walkJobs} from './paging.js'
 import {parseServerSentEvents} from './sse.js'
 
 /** What a listing asks for. Statuses are in the CLI's vocabulary (`queued`, not `pending`). */
 export interface ListQuery {
+  repository?: string
+  since?: Date
   statuses?: string[]
   types?: string[]
-  repository?: string
-  user?: string
-  since?: Date
   until?: Date
+  user?: string
 }
 
 export interface JobsPage {
   jobs: Job[]
-  total: number
   limit: number
   offset: number
+  total: number
 }
 
 function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
@@ -31,6 +32,31 @@ function numberField(body: Record<string, unknown>, key: string, fallback: numbe
 /** The jobs API of a CIDX server: list, get, cancel, and the local server's push channel. */
 export class JobsClient extends CidxClient {
   private featuresPromise?: Promise<Set<string>>
+
+  /** DELETE /api/jobs/{id}. A 400 (already finished) is a conflict; 403 means missing or not yours. */
+  async cancelJob(jobId: string): Promise<{message: string}> {
+    const body = await this.requestJson('DELETE', `/api/jobs/${encodeURIComponent(jobId)}`, {
+      errors: {
+        400: (message) =>
+          new ConflictError(message, {hint: 'Only queued and running jobs can be cancelled.', status: 400}),
+      },
+      idempotent: false,
+    })
+    const message = isRecord(body) && typeof body.message === 'string' ? body.message : 'Job cancelled'
+    return {message}
+  }
+
+  async getJob(jobId: string): Promise<Job> {
+    return normalizeJob(await this.requestJson('GET', `/api/jobs/${encodeURIComponent(jobId)}`))
+  }
+
+  /**
+   * Every job matching the query, page after page, newest first within each status. It asks for
+   * `pageSize` jobs a page (default 50, a real server's cap) from `startOffset` of each listing.
+   */
+  listJobs(query: ListQuery = {}, options: {pageSize?: number; startOffset?: number} = {}): AsyncGenerator<Job> {
+    return walkJobs(this, query, options)
+  }
 
   /** One page as the server sends it (normalized, not filtered on the client). */
   async listPage(query: ListQuery, page: {limit?: number; offset?: number} = {}): Promise<JobsPage> {
@@ -61,32 +87,17 @@ export class JobsClient extends CidxClient {
     }
   }
 
-  /**
-   * Every job matching the query, page after page, newest first within each status. It asks for
-   * `pageSize` jobs a page (default 50, a real server's cap) from `startOffset` of each listing.
-   */
-  listJobs(query: ListQuery = {}, options: {pageSize?: number; startOffset?: number} = {}): AsyncGenerator<Job> {
-    return walkJobs(this, query, options)
-  }
-
-  async getJob(jobId: string): Promise<Job> {
-    return normalizeJob(await this.requestJson('GET', `/api/jobs/${encodeURIComponent(jobId)}`))
-  }
-
-  /** DELETE /api/jobs/{id}. A 400 (already finished) is a conflict; 403 means missing or not yours. */
-  async cancelJob(jobId: string): Promise<{message: string}> {
-    const body = await this.requestJson('DELETE', `/api/jobs/${encodeURIComponent(jobId)}`, {
-      errors: {400: (message) => new ConflictError(message, {hint: 'Only queued and running jobs can be cancelled.', status: 400})},
-      idempotent: false,
-    })
-    const message = isRecord(body) && typeof body.message === 'string' ? body.message : 'Job cancelled'
-    return {message}
-  }
-
   /** Extensions the server advertises in GET /health (`job_filters`, `job_events`); none for a real server. */
   serverFeatures(): Promise<Set<string>> {
     this.featuresPromise ??= this.requestJson('GET', '/health', {anonymous: true, idempotent: false})
-      .then((body) => new Set(isRecord(body) && Array.isArray(body.features) ? body.features.filter((f): f is string => typeof f === 'string') : []))
+      .then(
+        (body) =>
+          new Set(
+            isRecord(body) && Array.isArray(body.features)
+              ? body.features.filter((f): f is string => typeof f === 'string')
+              : [],
+          ),
+      )
       .catch(() => new Set<string>())
     return this.featuresPromise
   }
@@ -98,7 +109,11 @@ export class JobsClient extends CidxClient {
   async *streamJobEvents(jobIds: string[] | undefined, signal: AbortSignal): AsyncGenerator<Job> {
     let stream: AsyncIterable<Buffer>
     try {
-      stream = await this.openEventStream('/api/jobs/events', jobIds?.length ? {job_id: jobIds.join(',')} : undefined, signal)
+      stream = await this.openEventStream(
+        '/api/jobs/events',
+        jobIds?.length ? {job_id: jobIds.join(',')} : undefined,
+        signal,
+      )
     } catch (error) {
       if (signal.aborted) return // stopped before the server answered: nothing to report
       throw error

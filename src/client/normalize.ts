@@ -1,5 +1,6 @@
-import {ProtocolError} from '../errors.js'
 import type {Job, ProgressDetail} from '../jobs/job.js'
+
+import {ProtocolError} from '../errors.js'
 import {isRecord} from '../support/json.js'
 
 /**
@@ -21,7 +22,7 @@ export function wireStatusName(status: string): string {
   return status === 'queued' ? 'pending' : status
 }
 
-function text(raw: Raw, key: string): string | null {
+function text(raw: Raw, key: string): null | string {
   const value = raw[key]
   if (value === undefined || value === null) return null
   if (typeof value === 'string') return value
@@ -29,7 +30,7 @@ function text(raw: Raw, key: string): string | null {
   throw new ProtocolError(`The server sent a job whose "${key}" is not text`)
 }
 
-function nonEmpty(value: string | null): string | null {
+function nonEmpty(value: null | string): null | string {
   return value === null || value.trim() === '' ? null : value
 }
 
@@ -37,11 +38,12 @@ function nonEmpty(value: string | null): string | null {
  * Python `isoformat()` of UTC times (`2026-11-20T08:03:00.123456+00:00`, microseconds optional,
  * sometimes naive) to ISO 8601 UTC with `Z`. Unparseable text is a protocol error.
  */
-export function normalizeTimestamp(value: string | null, field = 'timestamp'): string | null {
+export function normalizeTimestamp(value: null | string, field = 'timestamp'): null | string {
   if (value === null || value.trim() === '') return null
   const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value.trim())
   const parsed = new Date(hasZone ? value.trim() : `${value.trim()}Z`)
-  if (Number.isNaN(parsed.getTime())) throw new ProtocolError(`The server sent a job with an unreadable ${field}: "${value}"`)
+  if (Number.isNaN(parsed.getTime()))
+    throw new ProtocolError(`The server sent a job with an unreadable ${field}: "${value}"`)
   return parsed.toISOString()
 }
 
@@ -55,7 +57,7 @@ function normalizeProgress(value: unknown): number {
 
 const REPOSITORY_FIELDS = ['repository', 'repository_alias', 'alias', 'user_alias', 'golden_repo_alias', 'repo_alias']
 
-function repositoryOf(raw: Raw, result: Raw | null): string | null {
+function repositoryOf(raw: Raw, result: null | Raw): null | string {
   for (const source of [raw, result]) {
     if (!source) continue
     for (const key of REPOSITORY_FIELDS) {
@@ -87,13 +89,13 @@ function humanize(type: string): string {
   return words === '' ? 'Job' : words[0].toUpperCase() + words.slice(1)
 }
 
-export function describeJob(type: string, repository: string | null): string {
+export function describeJob(type: string, repository: null | string): string {
   const phrase = DESCRIPTIONS[type] ?? humanize(type)
   // "Health check of" needs its object: without a repository the phrase ends before "of".
   return repository ? `${phrase} ${repository}` : phrase.replace(/ of$/, '')
 }
 
-function errorMessageOf(raw: Raw, status: string, result: Raw | null): string | null {
+function errorMessageOf(raw: Raw, status: string, result: null | Raw): null | string {
   const error = nonEmpty(text(raw, 'error'))
   if (error !== null) return error
   if (status !== 'failed' || !result || result.success !== false) return null
@@ -106,7 +108,7 @@ function errorMessageOf(raw: Raw, status: string, result: Raw | null): string | 
 }
 
 /** `150/500 files indexed` or `150/500 files (30%) | 12.4 files/s` → 150 and 500. */
-export function parseSteps(detail: string | null): {done: number; total: number} | null {
+export function parseSteps(detail: null | string): null | {done: number; total: number} {
   const match = detail?.match(/(\d+)\s*\/\s*(\d+)/)
   if (!match) return null
   return {done: Number(match[1]), total: Number(match[2])}
@@ -117,7 +119,11 @@ export function parseSteps(detail: string | null): {done: number; total: number}
  * is between 1 and 99 (at 0 there is no pace yet; at 100 it is finishing, whatever its phase says).
  * The phase's own counts (150/500 files) give the finer fraction when the server sends them.
  */
-export function estimateRemaining(job: Pick<Job, 'status' | 'started_at' | 'progress'>, steps: {done: number; total: number} | null, now = Date.now()): number | null {
+export function estimateRemaining(
+  job: Pick<Job, 'progress' | 'started_at' | 'status'>,
+  steps: null | {done: number; total: number},
+  now = Date.now(),
+): null | number {
   if (job.status !== 'running' || !job.started_at || job.progress < 1 || job.progress > 99) return null
   const fraction = steps && steps.total > 0 && steps.done > 0 ? steps.done / steps.total : job.progress / 100
   if (fraction <= 0 || fraction >= 1) return null
@@ -126,7 +132,7 @@ export function estimateRemaining(job: Pick<Job, 'status' | 'started_at' | 'prog
   return Math.round((elapsedSeconds * (1 - fraction)) / fraction)
 }
 
-function resultOf(raw: Raw): Raw | null {
+function resultOf(raw: Raw): null | Raw {
   const value = raw.result
   if (value === undefined || value === null) return null
   return isRecord(value) ? value : {value}

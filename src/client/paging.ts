@@ -5,16 +5,18 @@
  * filters a server ignores are applied here. Light on purpose (no HTTP stack): the commands ask
  * serverListsExactly() without loading the client.
  */
-import {type Job, newestFirst} from '../jobs/job.js'
+
 import type {JobsClient, ListQuery} from './jobs-client.js'
+
+import {type Job, newestFirst} from '../jobs/job.js'
 
 /** What paging needs of a client. */
 type PageSource = Pick<JobsClient, 'listPage' | 'serverFeatures'>
 
 export interface CollectedJobs {
-  jobs: Job[]
   /** Every matching job from `offset` on was fetched. */
   complete: boolean
+  jobs: Job[]
   /** A real server's paging defect may have ended the listing before the jobs ran out. */
   serverStoppedEarly: boolean
   /** Matching jobs that exist, at least (the offset included). */
@@ -46,10 +48,10 @@ export function matchesQuery(job: Job, query: ListQuery): boolean {
 }
 
 interface CursorOptions {
-  startOffset?: number
-  pageSize?: number
   /** Asked only when a full page reached the server's total: may the walk end there? */
   pagesCorrectly?: () => Promise<boolean>
+  pageSize?: number
+  startOffset?: number
 }
 
 /**
@@ -65,14 +67,13 @@ class PageCursor {
    */
   endedAfterFullPage = false
   serverTotal = 0
-  private offset: number
-  private readonly seen = new Set<string>()
   private fullPages = 0
-
-  /** Requested per page; the server may use less and says so. */
-  private readonly pageSize: number
+  private offset: number
   /** Resolves true for a server known to page and count correctly: its `total` then ends the walk. */
   private readonly pagesCorrectly?: () => Promise<boolean>
+  /** Requested per page; the server may use less and says so. */
+  private readonly pageSize: number
+  private readonly seen = new Set<string>()
 
   constructor(
     private readonly client: PageSource,
@@ -114,7 +115,11 @@ function cursorsFor(client: PageSource, query: ListQuery, options: CursorOptions
  * Every job matching the query, page after page, newest first within each status. It asks for
  * `pageSize` jobs a page (default 50, a real server's cap) from `startOffset` of each listing.
  */
-export async function* walkJobs(client: PageSource, query: ListQuery, options: {pageSize?: number; startOffset?: number}): AsyncGenerator<Job> {
+export async function* walkJobs(
+  client: PageSource,
+  query: ListQuery,
+  options: {pageSize?: number; startOffset?: number},
+): AsyncGenerator<Job> {
   const yielded = new Set<string>()
   for (const cursor of cursorsFor(client, query, options)) {
     while (!cursor.done) {
@@ -129,14 +134,14 @@ export async function* walkJobs(client: PageSource, query: ListQuery, options: {
 
 /** Options of collectJobs. */
 export interface CollectOptions {
-  limit: number | 'all'
-  offset?: number
   /**
    * The caller shows `totalAtLeast` (the table's footer): ask the server at once, alongside the
    * first page, whether its totals can be trusted. Without it, GET /health is sent only when the
    * listing ran past a full page, so a one-page `--json` or `-q` listing makes a single request.
    */
   countTotal?: boolean
+  limit: 'all' | number
+  offset?: number
 }
 
 /**
@@ -144,7 +149,11 @@ export interface CollectOptions {
  * filters on the client as well, and pages until `limit` matching jobs are in hand (after skipping
  * `offset` of them) or the jobs run out. Several statuses are listed separately and merged.
  */
-export async function collectJobs(client: PageSource, query: ListQuery, options: CollectOptions): Promise<CollectedJobs> {
+export async function collectJobs(
+  client: PageSource,
+  query: ListQuery,
+  options: CollectOptions,
+): Promise<CollectedJobs> {
   const offset = options.offset ?? 0
   const wanted = options.limit === 'all' ? Number.POSITIVE_INFINITY : offset + options.limit
   let features: Promise<boolean> | undefined

@@ -1,5 +1,6 @@
 import type {Agents} from 'got'
 import type {HttpsProxyAgent} from 'https-proxy-agent'
+
 import {type ClientRequest, Agent as HttpAgent, type RequestOptions} from 'node:http'
 
 import {UsageError} from '../errors.js'
@@ -33,7 +34,7 @@ function hostAndPort(entry: string): {host: string; port?: string} {
 /** True when NO_PROXY lists the host: `*`, exact names, `.suffix` or `suffix` domains, optional `:port`. */
 export function bypassesProxy(target: URL, noProxy: string | undefined): boolean {
   if (!noProxy) return false
-  const host = target.hostname.replace(/^\[|\]$/g, '').toLowerCase()
+  const host = target.hostname.replaceAll(/^\[|\]$/g, '').toLowerCase()
   const port = target.port || (target.protocol === 'https:' ? '443' : '80')
   return noProxy
     .split(/[\s,]+/)
@@ -51,7 +52,10 @@ export function bypassesProxy(target: URL, noProxy: string | undefined): boolean
 export function proxyFor(serverUrl: string, env: NodeJS.ProcessEnv): string | undefined {
   const target = new URL(serverUrl)
   if (bypassesProxy(target, envValue(env, 'NO_PROXY'))) return undefined
-  const proxy = target.protocol === 'https:' ? envValue(env, 'HTTPS_PROXY') ?? envValue(env, 'HTTP_PROXY') : envValue(env, 'HTTP_PROXY')
+  const proxy =
+    target.protocol === 'https:'
+      ? (envValue(env, 'HTTPS_PROXY') ?? envValue(env, 'HTTP_PROXY'))
+      : envValue(env, 'HTTP_PROXY')
   if (!proxy) return undefined
   return /^[a-z][\d+.a-z-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`
 }
@@ -65,7 +69,9 @@ function parseProxy(proxy: string): URL {
     return url
   } catch {
     // The value itself may hold a password: name the variables, not the value.
-    throw new UsageError('The proxy setting (HTTPS_PROXY / HTTP_PROXY) is not a valid URL', {hint: 'Use the form http://host:port, with any @ or % in a user name or password written %40 or %25.'})
+    throw new UsageError('The proxy setting (HTTPS_PROXY / HTTP_PROXY) is not a valid URL', {
+      hint: 'Use the form http://host:port, with any @ or % in a user name or password written %40 or %25.',
+    })
   }
 }
 
@@ -95,9 +101,11 @@ class ForwardingProxyAgent extends HttpAgent {
   addRequest(request: ClientRequest, options: RequestOptions): void {
     request.path = `http://${String(request.getHeader('host'))}${request.path}`
     if (this.authorization) request.setHeader('proxy-authorization', this.authorization)
-    const host = this.proxy.hostname.replace(/^\[|\]$/g, '')
+    const host = this.proxy.hostname.replaceAll(/^\[|\]$/g, '')
     const connectTo = {...options, host, hostname: host, port: Number(this.proxy.port || 80)}
-    ;(HttpAgent.prototype as unknown as {addRequest(request: ClientRequest, options: RequestOptions): void}).addRequest.call(this, request, connectTo)
+    ;(
+      HttpAgent.prototype as unknown as {addRequest(request: ClientRequest, options: RequestOptions): void}
+    ).addRequest.call(this, request, connectTo)
   }
 }
 
@@ -113,7 +121,10 @@ async function tunnellingAgent(proxy: URL): Promise<HttpsProxyAgent<string>> {
   const url = new URL(proxy)
   url.username = ''
   url.password = ''
-  return new library.HttpsProxyAgent(url, {keepAlive: true, headers: authorization ? {'Proxy-Authorization': authorization} : {}})
+  return new library.HttpsProxyAgent(url, {
+    keepAlive: true,
+    headers: authorization ? {'Proxy-Authorization': authorization} : {},
+  })
 }
 
 export async function proxyAgentsFor(serverUrl: string, env: NodeJS.ProcessEnv): Promise<Agents | undefined> {

@@ -17,7 +17,10 @@ const PATTERNS: RegExp[] = [
 const SECRET_FIELD_NAME = '(?:password|access_token|refresh_token|api_key|mfa_token|totp_code)["\']?'
 
 /** `"password": "..."`: the whole quoted value (a password may hold spaces and escaped quotes). */
-const QUOTED_SECRET_FIELD = new RegExp(`(${SECRET_FIELD_NAME}\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*')`, 'gi')
+const QUOTED_SECRET_FIELD = new RegExp(
+  `(${SECRET_FIELD_NAME}\\s*[:=]\\s*)("(?:[^"\\\\]|\\\\.)*"|'(?:[^'\\\\]|\\\\.)*')`,
+  'gi',
+)
 
 /**
  * `password=...`, `refresh_token:...`: a bare value up to a separator. Not after ": ", which is how
@@ -30,24 +33,26 @@ function redactFieldValue(_match: string, key: string, value: string): string {
   return `${key}${quote}${REDACTED}${quote}`
 }
 
-export function redact(text: string, knownSecrets: Iterable<string | undefined | null> = []): string {
+export function redact(text: string, knownSecrets: Iterable<null | string | undefined> = []): string {
   let out = text
   for (const secret of knownSecrets) {
     if (secret && secret.length >= 4) out = out.split(secret).join(REDACTED)
   }
 
   for (const pattern of PATTERNS) out = out.replace(pattern, REDACTED)
-  return out.replace(QUOTED_SECRET_FIELD, redactFieldValue).replace(BARE_SECRET_FIELD, redactFieldValue)
+  return out.replaceAll(QUOTED_SECRET_FIELD, redactFieldValue).replaceAll(BARE_SECRET_FIELD, redactFieldValue)
 }
 
 /** A deep copy with secret-named fields replaced and every string redacted. */
-export function redactValue<T>(value: T, knownSecrets: Iterable<string | undefined | null> = []): T {
+export function redactValue<T>(value: T, knownSecrets: Iterable<null | string | undefined> = []): T {
   const secrets = [...knownSecrets]
   const walk = (item: unknown): unknown => {
     if (typeof item === 'string') return redact(item, secrets)
     if (Array.isArray(item)) return item.map((entry) => walk(entry))
     if (item && typeof item === 'object') {
-      return Object.fromEntries(Object.entries(item).map(([key, entry]) => [key, SECRET_KEYS.test(key) ? REDACTED : walk(entry)]))
+      return Object.fromEntries(
+        Object.entries(item).map(([key, entry]) => [key, SECRET_KEYS.test(key) ? REDACTED : walk(entry)]),
+      )
     }
 
     return item

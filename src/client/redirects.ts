@@ -15,7 +15,7 @@ export const MAX_REDIRECTS = 5
 const MAY_CHANGE_ORIGIN = new Set(['GET', 'HEAD'])
 
 /** A URL as a message shows it: no user name or password and no query, which may carry secrets. */
-export function displayUrl(url: URL | string, secrets: Iterable<string> = []): string {
+export function displayUrl(url: string | URL, secrets: Iterable<string> = []): string {
   const shown = new URL(url)
   const query = shown.search === '' ? '' : '?…'
   shown.username = ''
@@ -50,7 +50,9 @@ export function guardRedirect(next: NormalizedOptions, response: PlainResponse, 
 
 /** The URLs a request went through, up to and including the first one it met again. */
 function redirectChain(error: RequestError, secrets: Iterable<string>): string {
-  const visited = [error.request?.requestUrl, ...(error.request?.redirectUrls ?? [])].filter((url): url is URL => url !== undefined)
+  const visited = [error.request?.requestUrl, ...(error.request?.redirectUrls ?? [])].filter(
+    (url): url is URL => url !== undefined,
+  )
   const shown: string[] = []
   for (const url of visited) {
     const text = displayUrl(url, secrets)
@@ -64,7 +66,8 @@ function redirectChain(error: RequestError, secrets: Iterable<string>): string {
 
 /** A redirect that goes nowhere (a loop, another scheme) as the error that says so; null for any other error. */
 export function redirectProblem(error: RequestError, server: string, secrets: Iterable<string>): NetworkError | null {
-  const hint = 'Check --server / CIDX_SERVER_URL: the server, or a proxy in front of it, redirects where cidx cannot follow.'
+  const hint =
+    'Check --server / CIDX_SERVER_URL: the server, or a proxy in front of it, redirects where cidx cannot follow.'
   if (error.code === 'ERR_TOO_MANY_REDIRECTS') {
     return new NetworkError(`Too many redirects: ${redirectChain(error, secrets)}`, {hint})
   }

@@ -2,8 +2,8 @@ import {ProtocolError} from '../errors.js'
 
 /** A Server-Sent Events message: `event` defaults to "message", `data` joins the data lines. */
 export interface ServerSentEvent {
-  event: string
   data: string
+  event: string
 }
 
 /**
@@ -13,7 +13,7 @@ export interface ServerSentEvent {
  */
 export const MAX_EVENT_CHARS = 1024 * 1024
 
-function parseBlock(block: string): ServerSentEvent | null {
+function parseBlock(block: string): null | ServerSentEvent {
   let event = 'message'
   const data: string[] = []
   for (const line of block.split(/\r?\n/)) {
@@ -64,6 +64,7 @@ export async function* parseServerSentEvents(chunks: AsyncIterable<Buffer | stri
       tail = (tail + text).slice(-3)
     }
 
-    if (pending > MAX_EVENT_CHARS) throw new ProtocolError('The server pushed an event larger than 1 MiB: stopped reading the event stream')
+    if (pending > MAX_EVENT_CHARS)
+      throw new ProtocolError('The server pushed an event larger than 1 MiB: stopped reading the event stream')
   }
 }

@@ -5,33 +5,45 @@
  * under the token store's lock; a request the server rejects with 401 is renewed and repeated once.
  */
 import type {Credentials, TokenSet} from '../auth/credentials.js'
+
 import {AuthError, type CliError} from '../errors.js'
 
 /** Tokens are renewed this long before they expire, so a request never leaves with a dying token. */
 const EXPIRY_MARGIN_MS = 30_000
 
-function usable(tokens: TokenSet | null, now = Date.now()): tokens is TokenSet {
+function usable(tokens: null | TokenSet, now = Date.now()): tokens is TokenSet {
   if (!tokens?.accessToken) return false
   return tokens.accessTokenExpiresAt === null || tokens.accessTokenExpiresAt - EXPIRY_MARGIN_MS > now
 }
 
 /** How new tokens are obtained (the server's auth endpoints), and where debug lines go. */
 export interface RenewalMeans {
-  refresh(refreshToken: string): Promise<TokenSet>
-  logIn(username: string, password: string): Promise<TokenSet>
   log(line: string): void
+  logIn(username: string, password: string): Promise<TokenSet>
+  refresh(refreshToken: string): Promise<TokenSet>
 }
 
 export class TokenRenewal {
-  private tokens: TokenSet | null = null
+  private renewing?: Promise<TokenSet>
+  private tokens: null | TokenSet = null
   /** Loading the cached tokens, once: requests that start together all wait for it. */
   private tokensLoading?: Promise<void>
-  private renewing?: Promise<TokenSet>
 
   constructor(
     private readonly credentials: Credentials,
     private readonly means: RenewalMeans,
   ) {}
+
+  /** The access token to send now: static, cached and still valid, or freshly obtained. */
+  async accessToken(): Promise<string> {
+    if (this.credentials.staticToken) return this.credentials.staticToken
+    // Without waiting here, a second request started during the load would renew without the
+    // cached refresh token (or fail as "not logged in").
+    this.tokensLoading ??= this.loadTokens()
+    await this.tokensLoading
+    if (usable(this.tokens)) return this.tokens.accessToken
+    return (await this.renew()).accessToken
+  }
 
   /** The tokens held now, for redaction. */
   secrets(): string[] {
@@ -50,17 +62,6 @@ export class TokenRenewal {
     }
   }
 
-  /** The access token to send now: static, cached and still valid, or freshly obtained. */
-  async accessToken(): Promise<string> {
-    if (this.credentials.staticToken) return this.credentials.staticToken
-    // Without waiting here, a second request started during the load would renew without the
-    // cached refresh token (or fail as "not logged in").
-    this.tokensLoading ??= this.loadTokens()
-    await this.tokensLoading
-    if (usable(this.tokens)) return this.tokens.accessToken
-    return (await this.renew()).accessToken
-  }
-
   private canRenew(): boolean {
     const {password, staticToken, username} = this.credentials
     if (staticToken) return false
@@ -71,48 +72,14 @@ export class TokenRenewal {
     this.tokens = await this.storedTokens()
   }
 
-  /** What the store holds now; an unreadable store holds nothing. */
-  private async storedTokens(): Promise<TokenSet | null> {
-    return (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
-  }
-
-  /** A 401 for `rejected`: renew unless another request already did. */
-  private async renewAfterRejection(rejected: string): Promise<string> {
-    if (this.tokens && this.tokens.accessToken !== rejected && usable(this.tokens)) return this.tokens.accessToken
-    if (this.tokens) this.tokens = {...this.tokens, accessTokenExpiresAt: 0}
-    return (await this.renew()).accessToken
-  }
-
-  /** One renewal at a time: refresh tokens rotate, and a second concurrent refresh would look like a replay. */
-  private renew(): Promise<TokenSet> {
-    this.renewing ??= this.obtainTokens().finally(() => {
-      this.renewing = undefined
-    })
-    return this.renewing
-  }
-
   /** Renews, holding the store's lock when it has one (see TokenStore.exclusive). */
   private async obtainTokens(): Promise<TokenSet> {
     const store = this.credentials.tokenStore
     if (!store?.exclusive) return this.refreshOrLogIn()
-    return store.exclusive(async () => (await this.renewedElsewhere()) ?? this.refreshOrLogIn(), (line) => this.means.log(line))
-  }
-
-  /**
-   * Tokens another process stored while this one waited for the lock: a different access token
-   * that is still valid. Then there is nothing to renew (and this process's refresh token is spent).
-   */
-  private async renewedElsewhere(): Promise<TokenSet | null> {
-    const stored = await this.storedTokens()
-    if (!stored || stored.accessToken === this.tokens?.accessToken || !usable(stored)) {
-      // A refresh token rotated by another process is the one to present now.
-      if (stored?.refreshToken && this.tokens) this.tokens = {...this.tokens, refreshToken: stored.refreshToken}
-      return null
-    }
-
-    this.means.log('the session was renewed by another cidx process; using its tokens')
-    this.tokens = stored
-    return stored
+    return store.exclusive(
+      async () => (await this.renewedElsewhere()) ?? this.refreshOrLogIn(),
+      (line) => this.means.log(line),
+    )
   }
 
   private async refreshOrLogIn(): Promise<TokenSet> {
@@ -130,10 +97,47 @@ export class TokenRenewal {
     }
 
     if (username && password) return this.store(await this.means.logIn(username, password))
-    throw new AuthError(refreshFailure ? `Your session has expired: ${refreshFailure.message}` : 'Your session has expired, or you are not logged in', {
-      hint: 'Run `cidx login` again, or set CIDX_TOKEN / CIDX_USERNAME and CIDX_PASSWORD.',
-      status: 401,
+    throw new AuthError(
+      refreshFailure
+        ? `Your session has expired: ${refreshFailure.message}`
+        : 'Your session has expired, or you are not logged in',
+      {
+        hint: 'Run `cidx login` again, or set CIDX_TOKEN / CIDX_USERNAME and CIDX_PASSWORD.',
+        status: 401,
+      },
+    )
+  }
+
+  /** One renewal at a time: refresh tokens rotate, and a second concurrent refresh would look like a replay. */
+  private renew(): Promise<TokenSet> {
+    this.renewing ??= this.obtainTokens().finally(() => {
+      this.renewing = undefined
     })
+    return this.renewing
+  }
+
+  /** A 401 for `rejected`: renew unless another request already did. */
+  private async renewAfterRejection(rejected: string): Promise<string> {
+    if (this.tokens && this.tokens.accessToken !== rejected && usable(this.tokens)) return this.tokens.accessToken
+    if (this.tokens) this.tokens = {...this.tokens, accessTokenExpiresAt: 0}
+    return (await this.renew()).accessToken
+  }
+
+  /**
+   * Tokens another process stored while this one waited for the lock: a different access token
+   * that is still valid. Then there is nothing to renew (and this process's refresh token is spent).
+   */
+  private async renewedElsewhere(): Promise<null | TokenSet> {
+    const stored = await this.storedTokens()
+    if (!stored || stored.accessToken === this.tokens?.accessToken || !usable(stored)) {
+      // A refresh token rotated by another process is the one to present now.
+      if (stored?.refreshToken && this.tokens) this.tokens = {...this.tokens, refreshToken: stored.refreshToken}
+      return null
+    }
+
+    this.means.log('the session was renewed by another cidx process; using its tokens')
+    this.tokens = stored
+    return stored
   }
 
   private async store(tokens: TokenSet): Promise<TokenSet> {
@@ -145,5 +149,10 @@ export class TokenRenewal {
     }
 
     return tokens
+  }
+
+  /** What the store holds now; an unreadable store holds nothing. */
+  private async storedTokens(): Promise<null | TokenSet> {
+    return (await this.credentials.tokenStore?.load().catch(() => null)) ?? null
   }
 }

@@ -3,15 +3,32 @@
  * deadline of one API call, retries of what is safe to repeat, the body cap, and typed errors
  * (http-errors.ts) for whatever goes wrong. It knows nothing of tokens: the caller hands one over.
  */
-import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, type Options} from 'got'
+
 import type {ClientRequest} from 'node:http'
 
+import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, type Options} from 'got'
+
 import {CliError, ProtocolError} from '../errors.js'
-import {errorOfFailure, errorOfStatus, type FailureContext, looksLikeHtml, mapStatus, type StatusOverrides} from './http-errors.js'
+import {
+  errorOfFailure,
+  errorOfStatus,
+  type FailureContext,
+  looksLikeHtml,
+  mapStatus,
+  type StatusOverrides,
+} from './http-errors.js'
 import {proxyAgentsFor} from './proxy.js'
 import {guardRedirect, MAX_REDIRECTS} from './redirects.js'
 
 export interface TransportOptions {
+  /** Environment for proxy settings; defaults to process.env. */
+  env?: NodeJS.ProcessEnv
+  /**
+   * Retries of idempotent requests: how many (default 2), the first backoff step (default 500 ms,
+   * doubling, with jitter) and its cap (`maxDelayMs`, default 5 s); a Retry-After longer than
+   * `maxRetryAfterMs` (default 30 s) is not waited for: the error says when to try again.
+   */
+  retry?: {baseDelayMs?: number; limit?: number; maxDelayMs?: number; maxRetryAfterMs?: number}
   /**
    * `connectMs` (default 10 s) bounds each connection attempt. `responseMs` (default 30 s) is the
    * whole budget of one API call: connecting, headers, body, retries and their backoff (a retry
@@ -19,33 +36,25 @@ export interface TransportOptions {
    * no total: `responseMs` bounds its wait for headers and any silence on it.
    */
   timeouts?: {connectMs?: number; responseMs?: number}
-  /**
-   * Retries of idempotent requests: how many (default 2), the first backoff step (default 500 ms,
-   * doubling, with jitter) and its cap (`maxDelayMs`, default 5 s); a Retry-After longer than
-   * `maxRetryAfterMs` (default 30 s) is not waited for: the error says when to try again.
-   */
-  retry?: {limit?: number; baseDelayMs?: number; maxDelayMs?: number; maxRetryAfterMs?: number}
   userAgent?: string
-  /** Environment for proxy settings; defaults to process.env. */
-  env?: NodeJS.ProcessEnv
 }
 
 /** What the transport needs from the client that owns it: the secrets it holds now, and where debug lines go. */
 export interface TransportOwner {
-  secrets(): string[]
   /** Receives lines to redact and log. */
   log(line: string): void
+  secrets(): string[]
 }
 
 export interface RequestOptions {
-  searchParams?: Record<string, string | number | undefined>
-  json?: unknown
-  /** Safe to repeat: retried on connection errors, 429 and 502/503/504. */
-  idempotent?: boolean
   /** Send no Authorization header (login, refresh). */
   anonymous?: boolean
   /** Per-status overrides of the default error mapping (e.g. cancel's 400 is a conflict). */
   errors?: StatusOverrides
+  /** Safe to repeat: retried on connection errors, 429 and 502/503/504. */
+  idempotent?: boolean
+  json?: unknown
+  searchParams?: Record<string, number | string | undefined>
 }
 
 const RETRYABLE_STATUS = [429, 502, 503, 504]
@@ -79,15 +88,20 @@ function spendBudget(options: Pick<Options, 'context' | 'timeout'>): void {
 }
 
 /** The got options for one request's retry policy. */
-function retryPolicy(method: Method, idempotent: boolean): {methods: Method[]; statusCodes: number[]; errorCodes: string[]} {
+function retryPolicy(
+  method: Method,
+  idempotent: boolean,
+): {errorCodes: string[]; methods: Method[]; statusCodes: number[]} {
   if (idempotent) return {errorCodes: CONNECTION_ERROR_CODES, methods: [method], statusCodes: RETRYABLE_STATUS}
   // Not safe to repeat once the server may have acted: only retry what never reached it.
   return {errorCodes: UNSENT_ERROR_CODES, methods: [method], statusCodes: []}
 }
 
-function cleanParams(params: RequestOptions['searchParams']): Record<string, string | number> | undefined {
+function cleanParams(params: RequestOptions['searchParams']): Record<string, number | string> | undefined {
   if (!params) return undefined
-  const entries = Object.entries(params).filter((entry): entry is [string, string | number] => entry[1] !== undefined && entry[1] !== '')
+  const entries = Object.entries(params).filter(
+    (entry): entry is [string, number | string] => entry[1] !== undefined && entry[1] !== '',
+  )
   return entries.length > 0 ? Object.fromEntries(entries) : undefined
 }
 
@@ -136,7 +150,12 @@ export class Transport {
    * Opens a long-lived response (Server-Sent Events). Resolves once the server has answered 2xx;
    * any other status is the usual typed error.
    */
-  async openStream(path: string, searchParams: RequestOptions['searchParams'], signal: AbortSignal, token: string): Promise<AsyncIterable<Buffer>> {
+  async openStream(
+    path: string,
+    searchParams: RequestOptions['searchParams'],
+    signal: AbortSignal,
+    token: string,
+  ): Promise<AsyncIterable<Buffer>> {
     const http = await this.http()
     const url = `${this.serverUrl}${path}`
     const stallMs = this.responseTimeoutMs()
@@ -162,35 +181,25 @@ export class Transport {
     })
   }
 
-  /** The stream's chunks until it ends: an abort ends it quietly, a broken connection is a NetworkError. */
-  private async *readStream(stream: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
-    try {
-      for await (const chunk of stream) yield chunk
-    } catch (error) {
-      if (signal.aborted) return
-      throw this.failure(error)
-    }
-  }
-
-  private failure(error: unknown): CliError {
-    return error instanceof CliError ? error : errorOfFailure(error, this.failureContext())
-  }
-
-  private failureContext(): FailureContext {
-    return {connectMs: this.connectTimeoutMs(), responseMs: this.responseTimeoutMs(), secrets: this.owner.secrets(), server: this.serverUrl}
+  /** Stops reading an answer (success or error) at MAX_BODY_BYTES: no download of the rest, one clear error. */
+  private capBody(request: CancelableRequest): void {
+    let attempt: ClientRequest | undefined
+    request.on('request', (sent: ClientRequest) => {
+      attempt = sent
+    })
+    request.on('downloadProgress', ({total, transferred}) => {
+      // `total` is the declared Content-Length: an answer that announces more is refused before its body.
+      if (Math.max(transferred, total ?? 0) <= MAX_BODY_BYTES) return
+      attempt?.destroy(
+        new ProtocolError(
+          `The answer from ${this.serverUrl} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB, the most cidx reads: stopped reading it`,
+        ),
+      )
+    })
   }
 
   private connectTimeoutMs(): number {
     return this.options.timeouts?.connectMs ?? 10_000
-  }
-
-  private responseTimeoutMs(): number {
-    return this.options.timeouts?.responseMs ?? 30_000
-  }
-
-  private http(): Promise<Got> {
-    this.httpPromise ??= this.createHttp()
-    return this.httpPromise
   }
 
   private async createHttp(): Promise<Got> {
@@ -213,7 +222,9 @@ export class Transport {
         ],
         beforeRetry: [
           (error, retryCount) => {
-            this.owner.log(`retry ${retryCount} of ${error.options.method} ${error.options.url} after ${error.response?.statusCode ?? error.code}`)
+            this.owner.log(
+              `retry ${retryCount} of ${error.options.method} ${error.options.url} after ${error.response?.statusCode ?? error.code}`,
+            )
             spendBudget(error.options)
           },
         ],
@@ -223,10 +234,14 @@ export class Transport {
       retry: {
         calculateDelay: ({attemptCount, computedValue, error, retryAfter}) => {
           if (computedValue === 0) return 0
-          const delay = retryAfter ? Math.min(retryAfter, maxRetryAfterMs) : Math.min(baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2, maxDelayMs)
+          const delay = retryAfter
+            ? Math.min(retryAfter, maxRetryAfterMs)
+            : Math.min(baseDelayMs * 2 ** (attemptCount - 1) + Math.random() * baseDelayMs * 0.2, maxDelayMs)
           const left = budgetLeftMs(error.options)
           if (left === undefined || delay < left) return delay
-          this.owner.log(`no retry of ${error.options.method} ${error.options.url}: the ${responseMs / 1000} s budget runs out before it could start`)
+          this.owner.log(
+            `no retry of ${error.options.method} ${error.options.url}: the ${responseMs / 1000} s budget runs out before it could start`,
+          )
           return 0
         },
         limit: this.options.retry?.limit ?? 2,
@@ -237,17 +252,22 @@ export class Transport {
     })
   }
 
-  /** Stops reading an answer (success or error) at MAX_BODY_BYTES: no download of the rest, one clear error. */
-  private capBody(request: CancelableRequest): void {
-    let attempt: ClientRequest | undefined
-    request.on('request', (sent: ClientRequest) => {
-      attempt = sent
-    })
-    request.on('downloadProgress', ({total, transferred}) => {
-      // `total` is the declared Content-Length: an answer that announces more is refused before its body.
-      if (Math.max(transferred, total ?? 0) <= MAX_BODY_BYTES) return
-      attempt?.destroy(new ProtocolError(`The answer from ${this.serverUrl} is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB, the most cidx reads: stopped reading it`))
-    })
+  private failure(error: unknown): CliError {
+    return error instanceof CliError ? error : errorOfFailure(error, this.failureContext())
+  }
+
+  private failureContext(): FailureContext {
+    return {
+      connectMs: this.connectTimeoutMs(),
+      responseMs: this.responseTimeoutMs(),
+      secrets: this.owner.secrets(),
+      server: this.serverUrl,
+    }
+  }
+
+  private http(): Promise<Got> {
+    this.httpPromise ??= this.createHttp()
+    return this.httpPromise
   }
 
   private parseBody(body: string, status: number, contentType: string | undefined): unknown {
@@ -256,13 +276,30 @@ export class Transport {
       return JSON.parse(body)
     } catch {
       if (looksLikeHtml(body, contentType)) {
-        throw new ProtocolError(`The server at ${this.serverUrl} answered with an HTML page, not JSON (status ${status})`, {
-          hint: 'Check that --server points at the CIDX API, not a web page or a proxy.',
-          status,
-        })
+        throw new ProtocolError(
+          `The server at ${this.serverUrl} answered with an HTML page, not JSON (status ${status})`,
+          {
+            hint: 'Check that --server points at the CIDX API, not a web page or a proxy.',
+            status,
+          },
+        )
       }
 
       throw new ProtocolError(`The server at ${this.serverUrl} sent a malformed JSON body (status ${status})`, {status})
     }
+  }
+
+  /** The stream's chunks until it ends: an abort ends it quietly, a broken connection is a NetworkError. */
+  private async *readStream(stream: AsyncIterable<Buffer>, signal: AbortSignal): AsyncGenerator<Buffer> {
+    try {
+      for await (const chunk of stream) yield chunk
+    } catch (error) {
+      if (signal.aborted) return
+      throw this.failure(error)
+    }
+  }
+
+  private responseTimeoutMs(): number {
+    return this.options.timeouts?.responseMs ?? 30_000
   }
 }

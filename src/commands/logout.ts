@@ -1,19 +1,18 @@
 import {normalizeServerUrl} from '../auth/server-url.js'
-import {BaseCommand} from '../base-command.js'
 import {clearSession} from '../auth/session-store.js'
+import {BaseCommand} from '../base-command.js'
 
 export interface LogoutResult {
-  server: string | null
-  logged_out: boolean
   cached_tokens_removed: number
+  logged_out: boolean
+  server: null | string
 }
 
 export default class Logout extends BaseCommand<typeof Logout> {
-  static override summary = 'Forget the login session and the cached tokens for its server'
   static override description =
     'Removes the session stored by `cidx login` and every access token cached for that server. With --server, forgets the cached tokens for that server (and the session only if it is for that server). Running it again does nothing.'
-
   static override examples = ['<%= config.bin %> logout', '<%= config.bin %> logout --server https://cidx.example.com']
+  static override summary = 'Forget the login session and the cached tokens for its server'
 
   public async run(): Promise<LogoutResult> {
     const server = this.flags.server === undefined ? undefined : normalizeServerUrl(this.flags.server, '--server')

@@ -1,28 +1,27 @@
 import {resolveCredentials} from '../auth/credential-chain.js'
-import {BaseCommand} from '../base-command.js'
 import {describeIdentity, formatIdentity} from '../auth/identity.js'
+import {BaseCommand} from '../base-command.js'
 import {safeText} from '../ui/safe-text.js'
 
 /** What `cidx whoami --json` prints. Never a token. */
 export interface WhoamiResult {
-  server: string
-  username: string | null
-  role: string | null
-  /** Where the server URL came from: flags, env, project or login. */
-  source: string
+  access_token_expires_at: null | string
   /** Where the credentials came from: env, project or login. */
   credentials: string
-  method: 'api_key' | 'token' | 'password' | 'session'
-  project_root: string | null
-  access_token_expires_at: string | null
+  method: 'api_key' | 'password' | 'session' | 'token'
+  project_root: null | string
+  role: null | string
+  server: string
+  /** Where the server URL came from: flags, env, project or login. */
+  source: string
+  username: null | string
 }
 
 export default class Whoami extends BaseCommand<typeof Whoami> {
-  static override summary = 'Show the server, user and role the CLI acts as, and where that comes from'
   static override description =
     'Resolves the configuration like every jobs command (--server, CIDX_* variables, the cidx project, the login session) and shows it. Reads local state only: it does not contact the server.'
-
   static override examples = ['<%= config.bin %> whoami', '<%= config.bin %> whoami --json']
+  static override summary = 'Show the server, user and role the CLI acts as, and where that comes from'
 
   public async run(): Promise<WhoamiResult> {
     const credentials = await resolveCredentials({
@@ -42,7 +41,8 @@ export default class Whoami extends BaseCommand<typeof Whoami> {
       credentials: identity.auth,
       method: identity.method,
       project_root: identity.projectRoot,
-      access_token_expires_at: identity.accessTokenExpiresAt === null ? null : new Date(identity.accessTokenExpiresAt).toISOString(),
+      access_token_expires_at:
+        identity.accessTokenExpiresAt === null ? null : new Date(identity.accessTokenExpiresAt).toISOString(),
     }
   }
 }

@@ -1,7 +1,7 @@
+import type {Command, Interfaces} from '@oclif/core'
+
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
-
-import type {Command, Interfaces} from '@oclif/core'
 
 import {KNOWN_STATUSES} from '../jobs/job.js'
 import {SORT_KEYS} from '../jobs/sort.js'
@@ -38,8 +38,8 @@ const END_MARKER = '# <<< cidx-jobs completion <<<'
 type CachedFlag = Command.Flag.Cached
 
 interface CompletionCommand {
-  id: string
   flags: Record<string, CachedFlag>
+  id: string
 }
 
 /** The file the plugin generates (its own layout, see create.js of @oclif/plugin-autocomplete). */
@@ -49,7 +49,7 @@ export function bashCompletionPath(config: Pick<Interfaces.Config, 'bin' | 'cach
 
 /** A word bash reads back literally. */
 function quote(word: string): string {
-  return /^[\w.:@%+,/-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`
+  return /^[\w.:@%+,/-]+$/.test(word) ? word : `'${word.replaceAll("'", String.raw`'\''`)}'`
 }
 
 /** Our function names: the bin with anything but letters, digits and `_` made `_` (a bin may be `my-cli`). */
@@ -91,7 +91,10 @@ function jobIdCases(commands: CompletionCommand[], bin: string): string[] {
 }
 
 /** The bash code appended to the plugin's file, between markers so that it can be replaced. */
-export function bashCompletionExtension(config: Pick<Interfaces.Config, 'bin' | 'binAliases'>, commands: CompletionCommand[]): string {
+export function bashCompletionExtension(
+  config: Pick<Interfaces.Config, 'bin' | 'binAliases'>,
+  commands: CompletionCommand[],
+): string {
   const prefix = functionPrefix(config.bin)
   const ids = ` ${commands.map((command) => command.id).join(' ')} `
   const bins = [config.bin, ...(config.binAliases ?? [])].map((bin) => quote(bin)).join(' ')

@@ -2,6 +2,7 @@ import {readFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../jobs/job.js'
+
 import {writePrivateFileAtomic} from '../support/private-file.js'
 
 /**
@@ -45,7 +46,7 @@ function isSafeCachedWord(value: unknown): value is string {
 }
 
 /** The entry, or null unless all three fields are safe words (an entry lost costs a completion). */
-function asRecentJob(value: unknown): RecentJob | null {
+function asRecentJob(value: unknown): null | RecentJob {
   if (typeof value !== 'object' || value === null) return null
   const {job_id: jobId, job_type: jobType, status} = value as Record<string, unknown>
   if (!isSafeCachedWord(jobId) || !isSafeCachedWord(jobType) || !isSafeCachedWord(status)) return null
@@ -69,7 +70,7 @@ function parseCache(text: string): RecentJob[] {
     return []
   }
 
-  const entries = (parsed as {jobs?: unknown} | null)?.jobs
+  const entries = (parsed as null | {jobs?: unknown})?.jobs
   if (!Array.isArray(entries)) return []
   return entries.map((entry) => asRecentJob(entry)).filter((job): job is RecentJob => job !== null)
 }
@@ -84,7 +85,10 @@ export async function recentJobs(configDir: string): Promise<RecentJob[]> {
  * there) and keeps the newest MAX_RECENT_JOBS. Never fails: a cache that cannot be written must
  * not break the command that saw the jobs.
  */
-export async function rememberJobs(configDir: string, jobs: readonly Pick<Job, 'job_id' | 'job_type' | 'status'>[]): Promise<void> {
+export async function rememberJobs(
+  configDir: string,
+  jobs: readonly Pick<Job, 'job_id' | 'job_type' | 'status'>[],
+): Promise<void> {
   if (jobs.length === 0) return
   const seen = new Map<string, RecentJob>()
   for (const job of jobs) {

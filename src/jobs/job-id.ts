@@ -4,13 +4,15 @@
  * jobs the caller can list; a real server lists only about the newest 50 jobs of each status
  * filter, so the listing goes status by status to reach as many as it can.
  */
-import {CliError, NotFoundError, UsageError} from '../errors.js'
-import {KNOWN_STATUSES, type Job, newestFirst} from './job.js'
-import {displayJob, shortJobIds} from '../ui/job-format.js'
+
 import type {JobsClient} from '../client/jobs-client.js'
+
 import {serverListsExactly} from '../client/paging.js'
-import {pad} from '../ui/text-width.js'
+import {CliError, NotFoundError, UsageError} from '../errors.js'
 import {formatRelative} from '../support/time.js'
+import {displayJob, shortJobIds} from '../ui/job-format.js'
+import {pad} from '../ui/text-width.js'
+import {type Job, KNOWN_STATUSES, newestFirst} from './job.js'
 
 export const MIN_PREFIX_LENGTH = 4
 /** Candidates named in the "ambiguous" message; more are counted, not listed. */
@@ -23,7 +25,9 @@ export type JobLookupClient = Pick<JobsClient, 'getJob' | 'listJobs' | 'serverFe
 export async function resolveJob(client: JobLookupClient, idOrPrefix: string): Promise<Job> {
   const wanted = idOrPrefix.trim()
   if (wanted.length < MIN_PREFIX_LENGTH) {
-    throw new UsageError(`"${wanted}" is too short to name a job: give the full ID or at least ${MIN_PREFIX_LENGTH} characters of it.`)
+    throw new UsageError(
+      `"${wanted}" is too short to name a job: give the full ID or at least ${MIN_PREFIX_LENGTH} characters of it.`,
+    )
   }
 
   const exact = await fetchIfExists(client, wanted)
@@ -79,9 +83,22 @@ function ambiguous(prefix: string, matches: Job[]): UsageError {
   // Escaped before the widths are measured: the columns line up as shown.
   const listed = matches.slice(0, MAX_LISTED_CANDIDATES).map((job) => displayJob(job))
   const shortIds = shortJobIds(listed.map((job) => job.job_id))
-  const rows = listed.map((job) => [shortIds.get(job.job_id)!, job.job_type, job.status, `created ${formatRelative(job.created_at)}`])
+  const rows = listed.map((job) => [
+    shortIds.get(job.job_id)!,
+    job.job_type,
+    job.status,
+    `created ${formatRelative(job.created_at)}`,
+  ])
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)))
-  const lines = rows.map((row) => `  ${row.map((cell, column) => pad(cell, widths[column])).join('  ').trimEnd()}`)
+  const lines = rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, column) => pad(cell, widths[column]))
+        .join('  ')
+        .trimEnd()}`,
+  )
   if (matches.length > MAX_LISTED_CANDIDATES) lines.push(`  ... and ${matches.length - MAX_LISTED_CANDIDATES} more`)
-  return new UsageError(`"${prefix}" matches ${matches.length} jobs:\n${lines.join('\n')}\n`, {hint: 'Give more characters of the ID.'})
+  return new UsageError(`"${prefix}" matches ${matches.length} jobs:\n${lines.join('\n')}\n`, {
+    hint: 'Give more characters of the ID.',
+  })
 }

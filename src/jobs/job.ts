@@ -4,37 +4,37 @@
  */
 export interface ProgressDetail {
   /** From `current_phase` (e.g. "index", "semantic"), else null. */
-  current_step: string | null
-  /** From `phase_detail` like "150/500 files indexed": 150. */
-  steps_completed: number | null
-  /** From `phase_detail` like "150/500 files indexed": 500. */
-  total_steps: number | null
-  /** Seconds, when it can be estimated (running, started_at known, some progress), else null. */
-  estimated_remaining: number | null
+  current_step: null | string
   /** The raw `phase_detail` text, else null. */
-  detailed_status: string | null
+  detailed_status: null | string
+  /** Seconds, when it can be estimated (running, started_at known, some progress), else null. */
+  estimated_remaining: null | number
+  /** From `phase_detail` like "150/500 files indexed": 150. */
+  steps_completed: null | number
+  /** From `phase_detail` like "150/500 files indexed": 500. */
+  total_steps: null | number
 }
 
 export interface Job {
+  completed_at: null | string
+  /** ISO 8601 UTC (`...Z`) or null. */
+  created_at: string
+  /** The server's description, else a readable phrase such as "Sync repository backend". */
+  description: string
+  error_message: null | string
   job_id: string
   /** From `operation_type`. */
   job_type: string
-  /** The server's description, else a readable phrase such as "Sync repository backend". */
-  description: string
-  /** `pending` becomes `queued`; any other value, known or not, is kept as sent. */
-  status: string
   /** 0..100 (integers and fractions accepted on the wire, clamped). */
   progress: number
-  /** ISO 8601 UTC (`...Z`) or null. */
-  created_at: string
-  started_at: string | null
-  completed_at: string | null
+  progress_detail: ProgressDetail
+  repository: null | string
+  result: null | Record<string, unknown>
+  started_at: null | string
+  /** `pending` becomes `queued`; any other value, known or not, is kept as sent. */
+  status: string
   /** From `username` (`system` for scheduler jobs). */
   user_id: string
-  repository: string | null
-  error_message: string | null
-  result: Record<string, unknown> | null
-  progress_detail: ProgressDetail
 }
 
 /** Statuses after which a job never changes again. */

@@ -3,11 +3,13 @@
  * ListQuery for the client. Everything here is checked before the first request, so a typo is a
  * usage error (exit 2), never a network call.
  */
-import {UsageError} from '../errors.js'
-import {ACTIVE_STATUSES, KNOWN_STATUSES} from './job.js'
+
 import type {ListQuery} from '../client/jobs-client.js'
+
 import {normalizeStatusName} from '../client/normalize.js'
+import {UsageError} from '../errors.js'
 import {parseTimeFlag} from '../support/time.js'
+import {ACTIVE_STATUSES, KNOWN_STATUSES} from './job.js'
 
 /** `active` is shorthand for every status of a job that has not ended. */
 const STATUS_GROUPS: Readonly<Record<string, readonly string[]>> = {active: [...ACTIVE_STATUSES]}
@@ -33,7 +35,8 @@ export function parseStatuses(values: readonly string[] | undefined): string[] |
   const names = splitList(values)
   if (names.length === 0) return undefined
   const statuses = names.flatMap((name) => {
-    if (name.startsWith(RAW_STATUS_PREFIX) && name.length > RAW_STATUS_PREFIX.length) return [name.slice(RAW_STATUS_PREFIX.length)]
+    if (name.startsWith(RAW_STATUS_PREFIX) && name.length > RAW_STATUS_PREFIX.length)
+      return [name.slice(RAW_STATUS_PREFIX.length)]
     const status = canonicalStatus(name)
     const group = STATUS_GROUPS[status]
     if (group) return group
@@ -46,13 +49,13 @@ export function parseStatuses(values: readonly string[] | undefined): string[] |
 }
 
 export interface ListFlagValues {
+  repository?: string
+  since?: string
   /** Each --status value given, with the statuses it stands for (parseStatuses, by the status flag). */
   status?: readonly {readonly value: readonly string[]}[]
   type?: string[]
-  repository?: string
-  user?: string
-  since?: string
   until?: string
+  user?: string
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -74,7 +77,9 @@ export function buildListQuery(flags: ListFlagValues, now: Date = new Date()): L
   if (flags.since !== undefined) query.since = parseTimeFlag(flags.since, 'since', now)
   if (flags.until !== undefined) query.until = parseTimeFlag(flags.until, 'until', now)
   if (query.since && query.until && query.since > query.until) {
-    throw new UsageError(`--since (${query.since.toISOString()}) is after --until (${query.until.toISOString()}): nothing can match.`)
+    throw new UsageError(
+      `--since (${query.since.toISOString()}) is after --until (${query.until.toISOString()}): nothing can match.`,
+    )
   }
 
   return query

@@ -3,15 +3,15 @@
  * server returns its newest jobs first and sorts nothing else, so the CLI sorts what it fetched.
  */
 import {UsageError} from '../errors.js'
-import {type Job, KNOWN_STATUSES, newestFirst} from './job.js'
 import {jobDurationMs} from '../ui/job-format.js'
+import {type Job, KNOWN_STATUSES, newestFirst} from './job.js'
 
 export const SORT_KEYS = ['created', 'progress', 'status', 'type', 'duration', 'repository', 'user'] as const
 export type SortKey = (typeof SORT_KEYS)[number]
 
 export interface JobSort {
-  key: SortKey
   descending: boolean
+  key: SortKey
 }
 
 export const DEFAULT_SORT = '-created'
@@ -29,7 +29,7 @@ export function parseSort(value: string): JobSort {
   return {key: key as SortKey, descending}
 }
 
-type SortValue = number | string | null
+type SortValue = null | number | string
 
 /** Known statuses in their lifecycle order, unknown ones after them. */
 function statusRank(status: string): number {
@@ -39,20 +39,33 @@ function statusRank(status: string): number {
 
 function sortValue(job: Job, key: SortKey, now: Date): SortValue {
   switch (key) {
-    case 'created':
+    case 'created': {
       return Date.parse(job.created_at)
-    case 'progress':
-      return job.progress
-    case 'status':
-      return statusRank(job.status)
-    case 'type':
-      return job.job_type
-    case 'duration':
+    }
+
+    case 'duration': {
       return jobDurationMs(job, now)
-    case 'repository':
+    }
+
+    case 'progress': {
+      return job.progress
+    }
+
+    case 'repository': {
       return job.repository
-    case 'user':
+    }
+
+    case 'status': {
+      return statusRank(job.status)
+    }
+
+    case 'type': {
+      return job.job_type
+    }
+
+    case 'user': {
       return job.user_id
+    }
   }
 }
 

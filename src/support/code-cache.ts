@@ -14,20 +14,23 @@ import {fileURLToPath} from 'node:url'
 import vm from 'node:vm'
 
 export interface LoadOptions {
-  /** Names this build of the bundle (a content hash), so a cache is never used for other code. */
-  key: string
   /** Where cache files go; default: `<oclif cacheDir>/code-cache`. */
   cacheDir?: string
+  /** Names this build of the bundle (a content hash), so a cache is never used for other code. */
+  key: string
 }
 
 export interface LoadResult<T> {
-  exports: T
   /** From the code cache; from source (the cache is then written at exit); or loaded before in this process. */
-  compiled: 'from-cache' | 'from-source' | 'already-loaded'
+  compiled: 'already-loaded' | 'from-cache' | 'from-source'
+  exports: T
 }
 
 /** oclif's cacheDir for the `cidx` dirname (CIDX_CACHE_DIR, ~/Library/Caches, XDG_CACHE_HOME, LOCALAPPDATA, ~/.cache). */
-export function cidxCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function cidxCacheDir(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env.CIDX_CACHE_DIR) return env.CIDX_CACHE_DIR
   const home = env.HOME || homedir() || tmpdir()
   if (platform === 'darwin') return join(home, 'Library', 'Caches', 'cidx')
@@ -76,14 +79,20 @@ function provideDynamicImport(): void {
   global[DYNAMIC_IMPORT] ??= (specifier) => import(specifier)
 }
 
-type ModuleWrapper = (exports: unknown, require: NodeJS.Require, module: Module, filename: string, dirname: string) => void
+type ModuleWrapper = (
+  exports: unknown,
+  require: NodeJS.Require,
+  module: Module,
+  filename: string,
+  dirname: string,
+) => void
 
 /**
  * Runs a CommonJS file like `require` does, registered under its path in `require.cache` (so a
  * later `require` of it gets this very instance), but compiled with the code cache when there is
  * a valid one.
  */
-export function loadWithCodeCache<T>(bundle: URL | string, options: LoadOptions): LoadResult<T> {
+export function loadWithCodeCache<T>(bundle: string | URL, options: LoadOptions): LoadResult<T> {
   const filename = bundle instanceof URL ? fileURLToPath(bundle) : bundle
   const requireHere = createRequire(filename)
   const loaded = requireHere.cache[filename]

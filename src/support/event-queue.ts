@@ -1,20 +1,9 @@
 /** A single-consumer queue that background loops fill and one async iterator drains. */
 export class EventQueue<T> {
-  private readonly items: T[] = []
-  private failure: {error: unknown} | undefined
   private closed = false
+  private failure: undefined | {error: unknown}
+  private readonly items: T[] = []
   private wake: (() => void) | undefined
-
-  push(item: T): void {
-    this.items.push(item)
-    this.notify()
-  }
-
-  /** The first failure wins; the consumer gets it next, ahead of any queued item. */
-  fail(error: unknown): void {
-    this.failure ??= {error}
-    this.notify()
-  }
 
   /** No more items: the consumer ends once it has taken the queued ones. */
   close(): void {
@@ -39,8 +28,19 @@ export class EventQueue<T> {
     }
   }
 
+  /** The first failure wins; the consumer gets it next, ahead of any queued item. */
+  fail(error: unknown): void {
+    this.failure ??= {error}
+    this.notify()
+  }
+
+  push(item: T): void {
+    this.items.push(item)
+    this.notify()
+  }
+
   private notify(): void {
-    const wake = this.wake
+    const {wake} = this
     this.wake = undefined
     wake?.()
   }

@@ -12,14 +12,14 @@ import {open, readFile, rm, stat} from 'node:fs/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 export interface LockOptions {
-  /** How long to wait for another holder before going on unlocked; default 35 s (a refresh's 30 s timeout, and some). */
-  waitMs?: number
-  /** A lock older than this is taken over even if its pid is alive (a hung holder); default 60 s. */
-  staleMs?: number
-  /** How often to look again while waiting; default 25 ms. */
-  pollMs?: number
   /** Told when the lock is given up on or taken over (the client's debug log). */
   log?: (line: string) => void
+  /** How often to look again while waiting; default 25 ms. */
+  pollMs?: number
+  /** A lock older than this is taken over even if its pid is alive (a hung holder); default 60 s. */
+  staleMs?: number
+  /** How long to wait for another holder before going on unlocked; default 35 s (a refresh's 30 s timeout, and some). */
+  waitMs?: number
 }
 
 /** Runs `work` holding the lock at `path` (see above); the lock is released however `work` ends. */
@@ -78,7 +78,7 @@ async function tryCreate(path: string): Promise<'created' | 'held' | 'impossible
 }
 
 /** The pid in the lock file, or null when it cannot be read (gone, or being written). */
-async function ownerOf(path: string): Promise<number | null> {
+async function ownerOf(path: string): Promise<null | number> {
   try {
     const pid = Number.parseInt(await readFile(path, 'utf8'), 10)
     return Number.isSafeInteger(pid) && pid > 0 ? pid : null

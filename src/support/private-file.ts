@@ -42,7 +42,7 @@ export async function writePrivateFileAtomic(path: string, content: string): Pro
 
     await rename(temp, path)
   } catch (error) {
-    await rm(temp, {force: true}).catch(() => undefined) // best effort: the write error is what matters
+    await rm(temp, {force: true}).catch(() => {}) // best effort: the write error is what matters
     throw writeFailure(path, error)
   }
 }

@@ -6,12 +6,12 @@
 import {InterruptedError, WaitTimeoutError} from '../errors.js'
 
 export interface StopSignal {
-  signal: AbortSignal
   /** Removes the SIGINT handler and the timer. */
   dispose(): void
+  signal: AbortSignal
 }
 
-export function createStopSignal(options: {timeoutMs?: number; timeoutLabel?: string} = {}): StopSignal {
+export function createStopSignal(options: {timeoutLabel?: string; timeoutMs?: number} = {}): StopSignal {
   const controller = new AbortController()
   const onInterrupt = () => {
     // A second Ctrl-C while we are still tidying up means "now".
@@ -24,7 +24,9 @@ export function createStopSignal(options: {timeoutMs?: number; timeoutLabel?: st
     options.timeoutMs === undefined
       ? undefined
       : setTimeout(() => {
-          controller.abort(new WaitTimeoutError(`Gave up waiting after ${options.timeoutLabel ?? `${options.timeoutMs} ms`}.`))
+          controller.abort(
+            new WaitTimeoutError(`Gave up waiting after ${options.timeoutLabel ?? `${options.timeoutMs} ms`}.`),
+          )
         }, options.timeoutMs)
   return {
     signal: controller.signal,

@@ -143,7 +143,7 @@ function formatLocalDate(date: Date): string {
 }
 
 /** Local wall-clock time, `2026-11-28 10:14:02`; '-' for a missing or unreadable value. */
-export function formatTimestamp(value: Date | string | null | undefined): string {
+export function formatTimestamp(value: Date | null | string | undefined): string {
   if (value === null || value === undefined) return '-'
   const date = toDate(value)
   if (Number.isNaN(date.getTime())) return '-'

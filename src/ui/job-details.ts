@@ -3,17 +3,18 @@
  * result as key/value lines and the error in full.
  */
 import type {Job} from '../jobs/job.js'
+
+import {formatRelative, formatTimestamp} from '../support/time.js'
 import {displayJob, formatJobDuration, formatProgress, formatStatus, type RenderOptions} from './job-format.js'
+import {formatEta, formatStep} from './progress-format.js'
 import {safeText} from './safe-text.js'
 import {type Paint, painter} from './terminal.js'
-import {formatRelative, formatTimestamp} from '../support/time.js'
-import {formatEta, formatStep} from './progress-format.js'
 
 const LABEL_WIDTH = 12
 const INDENT = ' '.repeat(LABEL_WIDTH)
 
 /** `2026-11-28 10:14:02 (3m ago)`, or `-`. */
-function whenText(value: string | null, now: Date): string {
+function whenText(value: null | string, now: Date): string {
   return value === null ? '-' : `${formatTimestamp(value)} (${formatRelative(value, now)})`
 }
 
@@ -29,14 +30,18 @@ function resultValue(value: unknown): string {
 
 /** `key: value` lines of a free-form result (keys and values escaped); nested values as compact JSON. */
 export function formatResult(result: Record<string, unknown>, indent = '  '): string[] {
-  return Object.entries(result).map(([key, value]) => `${indent}${safeText(key)}: ${indentLines(safeText(resultValue(value), {multiline: true}), `${indent}  `)}`)
+  return Object.entries(result).map(
+    ([key, value]) =>
+      `${indent}${safeText(key)}: ${indentLines(safeText(resultValue(value), {multiline: true}), `${indent}  `)}`,
+  )
 }
 
 /** One labelled line per fact. Each value has its own lines, so a server text keeps its line breaks (indented), nothing else. */
 export function formatJobDetails(raw: Job, render: RenderOptions, now: Date = new Date()): string[] {
   const job = displayJob(raw, {multiline: true})
   const paint: Paint = painter(render.color)
-  const line = (label: string, value: string) => `${paint('bold', label.padEnd(LABEL_WIDTH))}${indentLines(value, INDENT)}`
+  const line = (label: string, value: string) =>
+    `${paint('bold', label.padEnd(LABEL_WIDTH))}${indentLines(value, INDENT)}`
   const lines = [
     line('Job', job.job_id),
     line('Status', formatStatus(job.status, render)),

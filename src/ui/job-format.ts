@@ -5,9 +5,9 @@
  * through `displayJob`, so no server text reaches a formatter unescaped.
  */
 import {type Job, TERMINAL_STATUSES} from '../jobs/job.js'
+import {formatDuration} from '../support/time.js'
 import {safeText, type SafeTextOptions} from './safe-text.js'
 import {type ColorName, type Paint, painter} from './terminal.js'
-import {formatDuration} from '../support/time.js'
 
 /**
  * The job as people are shown it: every text the server sent escaped by safeText, before any
@@ -17,7 +17,7 @@ import {formatDuration} from '../support/time.js'
  */
 export function displayJob(job: Job, options?: SafeTextOptions): Job {
   const text = (value: string) => safeText(value, options)
-  const optional = (value: string | null) => (value === null ? null : text(value))
+  const optional = (value: null | string) => (value === null ? null : text(value))
   const detail = job.progress_detail
   return {
     ...job,
@@ -28,13 +28,17 @@ export function displayJob(job: Job, options?: SafeTextOptions): Job {
     user_id: text(job.user_id),
     repository: optional(job.repository),
     error_message: optional(job.error_message),
-    progress_detail: {...detail, current_step: optional(detail.current_step), detailed_status: optional(detail.detailed_status)},
+    progress_detail: {
+      ...detail,
+      current_step: optional(detail.current_step),
+      detailed_status: optional(detail.detailed_status),
+    },
   }
 }
 
 export interface StatusStyle {
-  symbol: string
   color: ColorName
+  symbol: string
 }
 
 const STATUS_STYLES: Readonly<Record<string, StatusStyle>> = {
@@ -53,10 +57,10 @@ export function statusStyle(status: string): StatusStyle | undefined {
 }
 
 export interface RenderOptions {
-  /** Colour codes allowed. */
-  color: boolean
   /** Symbols and bars allowed (a colour terminal). */
   bars: boolean
+  /** Colour codes allowed. */
+  color: boolean
 }
 
 /**
@@ -145,19 +149,26 @@ export function shortJobIds(ids: readonly string[]): Map<string, string> {
 }
 
 /** Milliseconds from start to completion (or to `now` while it runs); null when it never started. */
-export function jobDurationMs(job: Pick<Job, 'started_at' | 'completed_at' | 'status'>, now: Date = new Date()): number | null {
+export function jobDurationMs(
+  job: Pick<Job, 'completed_at' | 'started_at' | 'status'>,
+  now: Date = new Date(),
+): null | number {
   if (!job.started_at) return null
   const started = Date.parse(job.started_at)
   let end: number
   if (job.completed_at) end = Date.parse(job.completed_at)
-  else if (TERMINAL_STATUSES.has(job.status)) return null // finished, but the server kept no end time
+  else if (TERMINAL_STATUSES.has(job.status))
+    return null // finished, but the server kept no end time
   else end = now.getTime()
   const ms = end - started
   return Number.isNaN(ms) ? null : Math.max(0, ms)
 }
 
 /** `1h 02m`, `45s`; `-` when the job has not started. */
-export function formatJobDuration(job: Pick<Job, 'started_at' | 'completed_at' | 'status'>, now: Date = new Date()): string {
+export function formatJobDuration(
+  job: Pick<Job, 'completed_at' | 'started_at' | 'status'>,
+  now: Date = new Date(),
+): string {
   const ms = jobDurationMs(job, now)
   return ms === null ? '-' : formatDuration(ms)
 }

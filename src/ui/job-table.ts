@@ -3,16 +3,17 @@
  * fitted to the width. Elsewhere (pipes, CI logs): full IDs, plain text, nothing cut.
  */
 import type {Job} from '../jobs/job.js'
+
+import {formatRelative} from '../support/time.js'
 import {displayJob, formatJobDuration, formatPercent, formatProgress, formatStatus, shortJobIds} from './job-format.js'
 import {type ColumnSpec, renderTable} from './table.js'
 import {painter, type TerminalOptions} from './terminal.js'
-import {formatRelative} from '../support/time.js'
 
 export interface JobTableOptions {
-  terminal: TerminalOptions
+  now?: Date
   /** Adds the USER column (the caller is an admin, or the list holds other people's jobs). */
   showUser: boolean
-  now?: Date
+  terminal: TerminalOptions
 }
 
 /**
@@ -28,7 +29,13 @@ function columns(jobs: readonly Job[], options: JobTableOptions): ColumnSpec<Job
     {header: 'ID', cell: (job) => ids?.get(job.job_id) ?? job.job_id},
     {header: 'TYPE', cell: (job) => job.job_type, minWidth: 15, priority: 60},
     {header: 'STATUS', cell: (job) => formatStatus(job.status, terminal)},
-    {header: 'PROGRESS', cell: (job) => formatProgress(job, terminal), compact: (job) => formatPercent(job.progress), priority: 30, align: 'right'},
+    {
+      header: 'PROGRESS',
+      cell: (job) => formatProgress(job, terminal),
+      compact: (job) => formatPercent(job.progress),
+      priority: 30,
+      align: 'right',
+    },
     {header: 'REPOSITORY', cell: (job) => job.repository ?? '-', minWidth: 10, priority: 50},
     {header: 'CREATED', cell: (job) => formatRelative(job.created_at, now), priority: 20},
     {header: 'DURATION', cell: (job) => formatJobDuration(job, now), priority: 10, align: 'right'},
@@ -48,19 +55,22 @@ export function renderJobTable(jobs: readonly Job[], options: JobTableOptions): 
 }
 
 /** Whether to show whose jobs these are: always for an admin, else when someone else's job is listed. */
-export function shouldShowUser(jobs: readonly Job[], caller: {username: string | null; role: string | null} | undefined): boolean {
+export function shouldShowUser(
+  jobs: readonly Job[],
+  caller: undefined | {role: null | string; username: null | string},
+): boolean {
   if (caller?.role === 'admin') return true
   return jobs.some((job) => job.user_id !== caller?.username)
 }
 
 /** What the listing found, as collectJobs reports it. */
 export interface ListOutcome {
-  shown: number
-  offset: number
   /** Every matching job from `offset` on was fetched. */
   complete: boolean
+  offset: number
   /** A real server's paging defect ended the listing before the jobs ran out. */
   serverStoppedEarly: boolean
+  shown: number
   /** Matching jobs that exist, at least (the offset included). */
   totalAtLeast: number
   /** The count is exact, not only a lower bound. */
@@ -83,11 +93,15 @@ function range(outcome: ListOutcome): string {
  */
 export function listFooter(outcome: ListOutcome): string {
   if (outcome.serverStoppedEarly) {
-    const what = outcome.shown === 0 ? 'No jobs match among those the server would list' : `Showing ${range(outcome)} of at least ${outcome.totalAtLeast} ${jobs(outcome.totalAtLeast)}`
+    const what =
+      outcome.shown === 0
+        ? 'No jobs match among those the server would list'
+        : `Showing ${range(outcome)} of at least ${outcome.totalAtLeast} ${jobs(outcome.totalAtLeast)}`
     return `${what} — the server stopped paging early (a known limit of CIDX servers); narrow with --status or --since.`
   }
 
-  if (outcome.shown === 0) return outcome.offset > 0 ? `No jobs match after the first ${outcome.offset}.` : 'No jobs match.'
+  if (outcome.shown === 0)
+    return outcome.offset > 0 ? `No jobs match after the first ${outcome.offset}.` : 'No jobs match.'
   if (outcome.complete) {
     const total = outcome.offset + outcome.shown
     return `Showing ${range(outcome)} of ${total} ${jobs(total)}.`

@@ -1,5 +1,6 @@
 /** How far a job has got, in the words of `jobs status` and `jobs watch`: its step and its ETA. */
 import type {Job} from '../jobs/job.js'
+
 import {formatDuration} from '../support/time.js'
 
 /** `semantic 210/500`, `index`, or '' when the server says nothing about the step. */

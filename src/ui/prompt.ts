@@ -5,21 +5,25 @@ import {InterruptedError, UsageError} from '../errors.js'
 import {safeText} from './safe-text.js'
 
 /** The input side of a prompt: process.stdin, or a stream a test marks as a TTY. */
-export type PromptInput = NodeJS.ReadableStream & {isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown}
+export type PromptInput = NodeJS.ReadableStream & {
+  isRaw?: boolean
+  isTTY?: boolean
+  setRawMode?: (mode: boolean) => unknown
+}
 
 export interface PromptStreams {
   input: PromptInput
-  /** Where questions go: stderr in commands, so stdout stays clean for output and --json. */
-  output: NodeJS.WritableStream
   /** The UsageError message when stdin is not a terminal; it should name the non-interactive way. */
   noTerminal?: string
+  /** Where questions go: stderr in commands, so stdout stays clean for output and --json. */
+  output: NodeJS.WritableStream
 }
 
 const CTRL_C = '\u0003'
 const CTRL_D = '\u0004'
 const CTRL_U = '\u0015'
-const ESCAPE = '\u001b'
-const BACKSPACES = new Set(['\u007f', '\b'])
+const ESCAPE = '\u001B'
+const BACKSPACES = new Set(['\u007F', '\b'])
 
 function requireTerminal(input: PromptInput, message: string): void {
   // Waiting on a pipe or /dev/null would hang a script, so a prompt without a terminal is refused.
@@ -80,7 +84,7 @@ export async function promptPassword(question: string, streams: PromptStreams): 
 }
 
 /** One readline question; null when the input ends (Ctrl-D), InterruptedError on Ctrl-C. */
-function ask(rl: Interface, question: string): Promise<string | null> {
+function ask(rl: Interface, question: string): Promise<null | string> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       rl.removeListener('SIGINT', onInterrupt)
@@ -152,6 +156,9 @@ export async function confirm(question: string, options: ConfirmOptions): Promis
 /** Reads all of stdin (for --password-stdin), dropping the one trailing newline `echo` adds. */
 export async function readAllStdin(input: NodeJS.ReadableStream = process.stdin): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer))
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  for await (const chunk of input)
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer))
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }

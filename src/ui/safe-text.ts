@@ -6,7 +6,7 @@
  */
 
 /** Controls: C0 (ESC, BEL, newline...). JSON.stringify escapes these already. */
-const C0 = '\\u0000-\\u001f'
+const C0 = String.raw`\u0000-\u001f`
 /**
  * DEL and the C1 controls (CSI U+009B, OSC U+009D, NEL U+0085...); the bidi marks, embeddings,
  * overrides and isolates (U+061C, U+200E/F, U+202A-E, U+2066-9) and the deprecated format
@@ -15,12 +15,12 @@ const C0 = '\\u0000-\\u001f'
  * operators, byte order mark, interlinear annotation marks. The zero-width joiners
  * (U+200C/D) are left alone: emoji and several scripts need them.
  */
-const BEYOND_C0 = '\\u007f-\\u009f\\u061c\\u200b\\u200e\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\ufeff\\ufff9-\\ufffb'
+const BEYOND_C0 = String.raw`\u007f-\u009f\u061c\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb`
 
 const UNSAFE = new RegExp(`[${C0}${BEYOND_C0}]`, 'g')
 const UNSAFE_IN_JSON = new RegExp(`[${BEYOND_C0}]`, 'g')
 
-const NAMED: Readonly<Record<string, string>> = {'\n': '\\n', '\r': '\\r', '\t': '\\t'}
+const NAMED: Readonly<Record<string, string>> = {'\n': String.raw`\n`, '\r': String.raw`\r`, '\t': String.raw`\t`}
 
 function hex(char: string, digits: number): string {
   return char.codePointAt(0)!.toString(16).padStart(digits, '0')
@@ -28,7 +28,7 @@ function hex(char: string, digits: number): string {
 
 /** `\x1b` for a control (C0, DEL, C1), `\u202e` for a formatting character. */
 function visibleEscape(char: string): string {
-  return NAMED[char] ?? (char <= '\u00ff' ? `\\x${hex(char, 2)}` : `\\u${hex(char, 4)}`)
+  return NAMED[char] ?? (char <= '\u00FF' ? `\\x${hex(char, 2)}` : `\\u${hex(char, 4)}`)
 }
 
 export interface SafeTextOptions {
@@ -45,7 +45,7 @@ export interface SafeTextOptions {
  * before colouring: our own colour codes are added after and stay intact.
  */
 export function safeText(text: string, options: SafeTextOptions = {}): string {
-  return text.replace(UNSAFE, (char) => (char === '\n' && options.multiline ? char : visibleEscape(char)))
+  return text.replaceAll(UNSAFE, (char) => (char === '\n' && options.multiline ? char : visibleEscape(char)))
 }
 
 /**
@@ -54,5 +54,5 @@ export function safeText(text: string, options: SafeTextOptions = {}): string {
  * original strings. Those characters can only stand inside strings: JSON's own syntax is ASCII.
  */
 export function safeJson(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, (char) => `\\u${hex(char, 4)}`)
+  return JSON.stringify(value, null, indent).replaceAll(UNSAFE_IN_JSON, (char) => `\\u${hex(char, 4)}`)
 }

@@ -6,32 +6,33 @@
  * emoji take two), so coloured and wide cells line up.
  */
 import type {Paint} from './terminal.js'
+
 import {pad, truncate, visibleWidth} from './text-width.js'
 
 export interface ColumnSpec<Row> {
-  header: string
+  align?: 'left' | 'right'
   cell: (row: Row) => string
-  /** The column may be cut (ending in `…`) down to this many columns; without it, cells are never cut. */
-  minWidth?: number
   /** A narrower rendering (e.g. `42%` instead of a bar), used before the column is dropped. */
   compact?: (row: Row) => string
+  header: string
+  /** The column may be cut (ending in `…`) down to this many columns; without it, cells are never cut. */
+  minWidth?: number
   /** Columns are dropped lowest priority first; a column without a priority is never dropped. */
   priority?: number
-  align?: 'left' | 'right'
 }
 
 export interface TableOptions {
-  /** Visible columns available; Infinity (the default) never cuts or drops anything. */
-  width?: number
   /** Spaces between columns. Default 2. */
   gap?: number
   /** Styles the header line (bold on a colour terminal). */
   paint?: Paint
+  /** Visible columns available; Infinity (the default) never cuts or drops anything. */
+  width?: number
 }
 
 interface ActiveColumn<Row> {
-  spec: ColumnSpec<Row>
   compact: boolean
+  spec: ColumnSpec<Row>
 }
 
 function cellText<Row>(column: ActiveColumn<Row>, row: Row): string {
@@ -39,7 +40,9 @@ function cellText<Row>(column: ActiveColumn<Row>, row: Row): string {
 }
 
 function naturalWidths<Row>(columns: ActiveColumn<Row>[], grid: string[][]): number[] {
-  return columns.map((column, index) => Math.max(visibleWidth(column.spec.header), ...grid.map((cells) => visibleWidth(cells[index]))))
+  return columns.map((column, index) =>
+    Math.max(visibleWidth(column.spec.header), ...grid.map((cells) => visibleWidth(cells[index]))),
+  )
 }
 
 /**
@@ -106,7 +109,8 @@ function layout<Row>(rows: Row[], specs: ColumnSpec<Row>[], width: number, gap: 
     if (widths) return {columns, grid, widths}
     const fewer = dropOnce(columns)
     // Nothing left to give up: print at minimum widths; lines are cut to the width below.
-    if (!fewer) return {columns, grid, widths: natural.map((w, index) => Math.min(w, columns[index].spec.minWidth ?? w))}
+    if (!fewer)
+      return {columns, grid, widths: natural.map((w, index) => Math.min(w, columns[index].spec.minWidth ?? w))}
     columns = fewer
   }
 }
@@ -134,6 +138,9 @@ export function renderTable<Row>(rows: Row[], specs: ColumnSpec<Row>[], options:
     aligns,
     gap,
   )
-  const lines = [options.paint ? options.paint('bold', header) : header, ...grid.map((cells) => renderLine(cells, widths, aligns, gap))]
+  const lines = [
+    options.paint ? options.paint('bold', header) : header,
+    ...grid.map((cells) => renderLine(cells, widths, aligns, gap)),
+  ]
   return lines.map((line) => truncate(line, width))
 }

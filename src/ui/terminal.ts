@@ -5,19 +5,19 @@
  */
 
 export interface OutputStream {
-  isTTY?: boolean
   columns?: number
+  isTTY?: boolean
 }
 
 export interface TerminalOptions {
-  /** The stream is a terminal: short IDs, relative layout, fitting to the width. */
-  tty: boolean
-  /** ANSI colours. */
-  color: boolean
-  /** Block-character progress bars and status symbols: a colour terminal only. */
-  bars: boolean
   /** Redrawing in place (spinners, live task lists): a real terminal that is not `TERM=dumb`. */
   animate: boolean
+  /** Block-character progress bars and status symbols: a colour terminal only. */
+  bars: boolean
+  /** ANSI colours. */
+  color: boolean
+  /** The stream is a terminal: short IDs, relative layout, fitting to the width. */
+  tty: boolean
   /** Visible columns available. */
   width: number
 }
@@ -50,7 +50,10 @@ export function terminalWidth(stream: OutputStream = process.stdout, env: NodeJS
   return positiveInteger(stream.columns) ?? positiveInteger(env.COLUMNS) ?? DEFAULT_WIDTH
 }
 
-export function detectTerminal(stream: OutputStream = process.stdout, env: NodeJS.ProcessEnv = process.env): TerminalOptions {
+export function detectTerminal(
+  stream: OutputStream = process.stdout,
+  env: NodeJS.ProcessEnv = process.env,
+): TerminalOptions {
   const tty = stream.isTTY === true
   const color = colorEnabled(stream, env)
   return {
@@ -62,8 +65,8 @@ export function detectTerminal(stream: OutputStream = process.stdout, env: NodeJ
   }
 }
 
-export type ColorName = 'red' | 'green' | 'yellow' | 'blue' | 'magenta' | 'cyan' | 'gray'
-export type StyleName = ColorName | 'bold' | 'dim'
+export type ColorName = 'blue' | 'cyan' | 'gray' | 'green' | 'magenta' | 'red' | 'yellow'
+export type StyleName = 'bold' | 'dim' | ColorName
 
 const SGR: Readonly<Record<StyleName, [open: number, close: number]>> = {
   red: [31, 39],
@@ -93,5 +96,5 @@ export function painter(color: boolean): Paint {
 export const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)/g
 
 export function stripAnsi(text: string): string {
-  return text.replace(ANSI, '')
+  return text.replaceAll(ANSI, '')
 }

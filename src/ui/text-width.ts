@@ -25,16 +25,19 @@ const ANSI_SPLIT = new RegExp(`(${ANSI.source})`)
  */
 export const ONE_COLUMN_RANGES: ReadonlyArray<readonly [first: number, last: number]> = [
   [0x00, 0xac],
-  [0xae, 0x2ff],
-  [0x2010, 0x2027],
-  [0x2200, 0x22ff],
-  [0x2500, 0x25fc],
-  [0x2714, 0x2714],
-  [0x2716, 0x2716],
+  [0xae, 0x2_ff],
+  [0x20_10, 0x20_27],
+  [0x22_00, 0x22_ff],
+  [0x25_00, 0x25_fc],
+  [0x27_14, 0x27_14],
+  [0x27_16, 0x27_16],
 ]
 
 const hex = (codePoint: number) => `\\u{${codePoint.toString(16)}}`
-const ONE_COLUMN_ONLY = new RegExp(`^[${ONE_COLUMN_RANGES.map(([first, last]) => `${hex(first)}-${hex(last)}`).join('')}]*$`, 'u')
+const ONE_COLUMN_ONLY = new RegExp(
+  `^[${ONE_COLUMN_RANGES.map(([first, last]) => `${hex(first)}-${hex(last)}`).join('')}]*$`,
+  'u',
+)
 
 let graphemes: Intl.Segmenter | undefined
 
@@ -46,7 +49,8 @@ function* clusters(plain: string): Generator<[cluster: string, width: number]> {
   }
 
   graphemes ??= new Intl.Segmenter()
-  for (const {segment} of graphemes.segment(plain)) yield [segment, ONE_COLUMN_ONLY.test(segment) ? segment.length : stringWidth(segment)]
+  for (const {segment} of graphemes.segment(plain))
+    yield [segment, ONE_COLUMN_ONLY.test(segment) ? segment.length : stringWidth(segment)]
 }
 
 /** Columns a string takes on a terminal: escape sequences none, wide CJK characters and emoji two. */

@@ -3,21 +3,23 @@
  * the watch engine feeds a renderer until every job followed has ended; Ctrl-C (exit 130) or the
  * timeout (exit 124) stops it, never the jobs.
  */
-import {NotFoundError} from '../errors.js'
-import {ExitCode, exitCodeForStatus, worstExitCode} from '../exit-codes.js'
+
 import type {Duration} from '../flags.js'
 import type {Job} from '../jobs/job.js'
-import {createStopSignal} from '../support/stop-signal.js'
-import {JobWatcher, type WatchClient, type WatchOptions} from './job-watcher.js'
 import type {WatchRenderer} from './watch-render.js'
 
+import {NotFoundError} from '../errors.js'
+import {ExitCode, exitCodeForStatus, worstExitCode} from '../exit-codes.js'
+import {createStopSignal} from '../support/stop-signal.js'
+import {JobWatcher, type WatchClient, type WatchOptions} from './job-watcher.js'
+
 export interface FollowOptions extends Omit<WatchOptions, 'signal'> {
-  /** Give up after this long (WaitTimeoutError, whose message quotes the duration as written). */
-  timeout?: Duration
-  /** Where the events go; none: followed in silence. */
-  renderer?: WatchRenderer
   /** Called with every job seen, however following ended (to remember them); its failure is not caught. */
   onSeen?: (jobs: Job[]) => Promise<void>
+  /** Where the events go; none: followed in silence. */
+  renderer?: WatchRenderer
+  /** Give up after this long (WaitTimeoutError, whose message quotes the duration as written). */
+  timeout?: Duration
 }
 
 /** What following saw: the last state of every job, and those the server stopped knowing. */
@@ -51,6 +53,8 @@ export async function followJob(client: WatchClient, job: Job, options: Omit<Fol
 
 /** How the followed jobs ended, as one exit code: the worst of them (a job gone counts as not found). */
 export function followedExitCode(followed: Followed): number {
-  const codes = [...followed.jobs.values()].map((job) => (followed.gone.has(job.job_id) ? ExitCode.NOT_FOUND : exitCodeForStatus(job.status)))
+  const codes = [...followed.jobs.values()].map((job) =>
+    followed.gone.has(job.job_id) ? ExitCode.NOT_FOUND : exitCodeForStatus(job.status),
+  )
   return worstExitCode(codes)
 }

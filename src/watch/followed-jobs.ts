@@ -2,9 +2,11 @@
  * The jobs a watch follows: which snapshots to take in, what changed between two of them, and
  * when every followed job has ended. Events go to the queue the watcher's iterator drains.
  */
-import {isTerminal, type Job} from '../jobs/job.js'
+
 import type {EventQueue} from '../support/event-queue.js'
 import type {JobChange, SnapshotSource, WatchEvent, WatchOptions} from './job-watcher.js'
+
+import {isTerminal, type Job} from '../jobs/job.js'
 
 /** What changed between two snapshots of a job. The ETA is left out: it moves with the clock alone. */
 export function jobChanges(previous: Job | null, next: Job): JobChange[] {
@@ -50,13 +52,13 @@ function withKnownOf(previous: Job, next: Job, source: SnapshotSource): Job {
 }
 
 export class FollowedJobs {
-  /** The latest snapshot of every job followed so far. */
-  readonly jobs = new Map<string, Job>()
-  /** Followed jobs the server stopped knowing about. */
-  readonly gone = new Set<string>()
-  readonly givenIds: ReadonlySet<string>
   /** No IDs given: every active job that matches the filters, including new ones. */
   readonly discover: boolean
+  readonly givenIds: ReadonlySet<string>
+  /** Followed jobs the server stopped knowing about. */
+  readonly gone = new Set<string>()
+  /** The latest snapshot of every job followed so far. */
+  readonly jobs = new Map<string, Job>()
   /** When the stream last told us about a job: a poll answer started before that is older news. */
   private readonly pushedAt = new Map<string, number>()
 
@@ -68,22 +70,6 @@ export class FollowedJobs {
   ) {
     this.givenIds = new Set(options.jobIds)
     this.discover = this.givenIds.size === 0
-  }
-
-  finished(): boolean {
-    // Given jobs not fetched yet are not finished (the first ones may already be in).
-    for (const id of this.givenIds) if (!this.jobs.has(id)) return false
-    for (const job of this.jobs.values()) {
-      if (!isTerminal(job.status) && !this.gone.has(job.job_id)) return false
-    }
-
-    return true
-  }
-
-  openJobIds(): string[] {
-    return [...this.jobs.values()]
-      .filter((job) => !isTerminal(job.status) && !this.gone.has(job.job_id))
-      .map((job) => job.job_id)
   }
 
   /** Takes a snapshot in; queues an event when something the user can see changed. */
@@ -105,6 +91,16 @@ export class FollowedJobs {
     if (this.finished()) this.queue.close()
   }
 
+  finished(): boolean {
+    // Given jobs not fetched yet are not finished (the first ones may already be in).
+    for (const id of this.givenIds) if (!this.jobs.has(id)) return false
+    for (const job of this.jobs.values()) {
+      if (!isTerminal(job.status) && !this.gone.has(job.job_id)) return false
+    }
+
+    return true
+  }
+
   markGone(id: string): void {
     const previous = this.jobs.get(id)
     if (!previous || this.gone.has(id)) return
@@ -113,16 +109,16 @@ export class FollowedJobs {
     if (this.finished()) this.queue.close()
   }
 
+  openJobIds(): string[] {
+    return [...this.jobs.values()]
+      .filter((job) => !isTerminal(job.status) && !this.gone.has(job.job_id))
+      .map((job) => job.job_id)
+  }
+
   private matchesFilters(job: Job): boolean {
     const {repositories = [], types = []} = this.options
     if (types.length > 0 && !types.includes(job.job_type)) return false
     return repositories.length === 0 || (job.repository !== null && repositories.includes(job.repository))
-  }
-
-  /** Whether a job not followed yet should be: one of the given IDs, or (discovering) an active job that matches the filters. */
-  private wants(job: Job): boolean {
-    if (!this.discover) return this.givenIds.has(job.job_id)
-    return !isTerminal(job.status) && this.matchesFilters(job)
   }
 
   /**
@@ -131,6 +127,17 @@ export class FollowedJobs {
    * the next poll's server-filtered listing, which is brought forward.
    */
   private maybeOnFilteredRepository(job: Job): boolean {
-    return this.discover && job.repository === null && (this.options.repositories ?? []).length > 0 && !isTerminal(job.status)
+    return (
+      this.discover &&
+      job.repository === null &&
+      (this.options.repositories ?? []).length > 0 &&
+      !isTerminal(job.status)
+    )
+  }
+
+  /** Whether a job not followed yet should be: one of the given IDs, or (discovering) an active job that matches the filters. */
+  private wants(job: Job): boolean {
+    if (!this.discover) return this.givenIds.has(job.job_id)
+    return !isTerminal(job.status) && this.matchesFilters(job)
   }
 }

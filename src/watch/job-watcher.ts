@@ -11,6 +11,7 @@
  */
 import type {JobsClient} from '../client/jobs-client.js'
 import type {Job} from '../jobs/job.js'
+
 import {untilAborted} from '../support/abort.js'
 import {EventQueue} from '../support/event-queue.js'
 import {FollowedJobs} from './followed-jobs.js'
@@ -21,79 +22,79 @@ import {abortError, Outage} from './watch-policy.js'
 /** The part of JobsClient the engine uses. */
 export type WatchClient = Pick<JobsClient, 'getJob' | 'listPage' | 'serverFeatures' | 'streamJobEvents'>
 
-export type JobChange = 'new' | 'status' | 'progress' | 'step' | 'error' | 'timestamps' | 'repository' | 'result'
+export type JobChange = 'error' | 'new' | 'progress' | 'repository' | 'result' | 'status' | 'step' | 'timestamps'
 
 export interface JobChangeEvent {
-  type: 'job'
+  at: Date
+  changes: JobChange[]
   job: Job
   previous: Job | null
-  changes: JobChange[]
-  at: Date
+  type: 'job'
 }
 
 /** A followed job the server no longer knows (cleaned up, or no longer visible to the caller). */
 export interface JobGoneEvent {
-  type: 'gone'
+  at: Date
   jobId: string
   previous: Job
-  at: Date
+  type: 'gone'
 }
 
 export interface ReconnectingEvent {
-  type: 'reconnecting'
-  reason: string
   at: Date
+  reason: string
+  type: 'reconnecting'
 }
 
 export interface ReconnectedEvent {
-  type: 'reconnected'
-  downForMs: number
   at: Date
+  downForMs: number
+  type: 'reconnected'
 }
 
 /** The server turned the event stream away (too many open for the caller): polling from here on. */
 export interface PushRefusedEvent {
-  type: 'push_refused'
-  reason: string
   at: Date
+  reason: string
+  type: 'push_refused'
 }
 
-export type WatchEvent = JobChangeEvent | JobGoneEvent | ReconnectingEvent | ReconnectedEvent | PushRefusedEvent
+export type WatchEvent = JobChangeEvent | JobGoneEvent | PushRefusedEvent | ReconnectedEvent | ReconnectingEvent
 
 export interface WatchOptions {
-  /** Full job IDs to follow. Empty or absent: every active job the caller can see, and new ones as they start. */
-  jobIds?: readonly string[]
-  /** When discovering: only these job types (any when empty). */
-  types?: readonly string[]
-  /** When discovering: only jobs on these repositories (any when empty). */
-  repositories?: readonly string[]
   /** Polling period (start to start), and the ceiling on how stale a change can be when polling. */
   intervalMs?: number
-  /** How long the server may stay unreachable before watching gives up with NetworkError. */
-  reconnectGraceMs?: number
+  /** Full job IDs to follow. Empty or absent: every active job the caller can see, and new ones as they start. */
+  jobIds?: readonly string[]
   /** false forces polling even when the server offers push. */
   push?: boolean
+  /** How long the server may stay unreachable before watching gives up with NetworkError. */
+  reconnectGraceMs?: number
+  /** When discovering: only jobs on these repositories (any when empty). */
+  repositories?: readonly string[]
   /** Aborting stops watching: the iterator throws the reason when it is a CliError, else InterruptedError. */
   signal?: AbortSignal
+  /** When discovering: only these job types (any when empty). */
+  types?: readonly string[]
 }
 
-export type WatchMode = 'push' | 'poll'
+export type WatchMode = 'poll' | 'push'
 
 /** Where a snapshot came from: the event stream, a listing (no phase details), or the job itself. */
-export type SnapshotSource = 'push' | 'list' | 'detail'
+export type SnapshotSource = 'detail' | 'list' | 'push'
 
 export const DEFAULT_INTERVAL_MS = 1000
 export const DEFAULT_RECONNECT_GRACE_MS = 60_000
 
 export class JobWatcher {
-  private readonly queue = new EventQueue<WatchEvent>()
-  private readonly stopper = new AbortController()
   private readonly followed: FollowedJobs
+  private modeValue: WatchMode = 'poll'
   private readonly outage: Outage
   /** Made once the server's features are known. */
   private poller: JobPoller | undefined
+  private readonly queue = new EventQueue<WatchEvent>()
+  private readonly stopper = new AbortController()
   private stream: JobStream | undefined
-  private modeValue: WatchMode = 'poll'
 
   constructor(
     private readonly client: WatchClient,
@@ -103,14 +104,14 @@ export class JobWatcher {
     this.outage = new Outage(options.reconnectGraceMs ?? DEFAULT_RECONNECT_GRACE_MS, (event) => this.queue.push(event))
   }
 
-  /** The latest snapshot of every job followed so far. */
-  get jobs(): Map<string, Job> {
-    return this.followed.jobs
-  }
-
   /** Followed jobs the server stopped knowing about. */
   get gone(): Set<string> {
     return this.followed.gone
+  }
+
+  /** The latest snapshot of every job followed so far. */
+  get jobs(): Map<string, Job> {
+    return this.followed.jobs
   }
 
   /** Push or poll; known once watching has started. */
@@ -138,12 +139,29 @@ export class JobWatcher {
     }
   }
 
+  private background(loop: Promise<void>): void {
+    loop.catch((error: unknown) => {
+      if (!this.stopper.signal.aborted) this.queue.fail(error)
+    })
+  }
+
+  private async fetchGivenJobs(startedAt: number): Promise<void> {
+    const jobs = await Promise.all([...this.followed.givenIds].map((id) => this.client.getJob(id)))
+    for (const job of jobs) this.followed.apply(job, 'detail', startedAt)
+  }
+
   private async start(): Promise<void> {
     const startedAt = Date.now()
     const features = await this.client.serverFeatures()
     const {intervalMs = DEFAULT_INTERVAL_MS, types = [], repositories = []} = this.options
     const pushCovers = () => this.stream?.live === true && !this.outage.ongoing
-    const poller = new JobPoller(this.client, this.followed, this.outage, {intervalMs, types, repositories, features, pushCovers}, this.stopper.signal)
+    const poller = new JobPoller(
+      this.client,
+      this.followed,
+      this.outage,
+      {intervalMs, types, repositories, features, pushCovers},
+      this.stopper.signal,
+    )
     this.poller = poller
     await (this.followed.discover ? poller.pollOnce(startedAt) : this.fetchGivenJobs(startedAt))
     this.modeValue = this.options.push !== false && features.has('job_events') ? 'push' : 'poll'
@@ -165,16 +183,5 @@ export class JobWatcher {
       this.stream = new JobStream(this.client, this.followed, this.outage, listener, this.stopper.signal)
       this.background(this.stream.run())
     }
-  }
-
-  private async fetchGivenJobs(startedAt: number): Promise<void> {
-    const jobs = await Promise.all([...this.followed.givenIds].map((id) => this.client.getJob(id)))
-    for (const job of jobs) this.followed.apply(job, 'detail', startedAt)
-  }
-
-  private background(loop: Promise<void>): void {
-    loop.catch((error: unknown) => {
-      if (!this.stopper.signal.aborted) this.queue.fail(error)
-    })
   }
 }

@@ -4,13 +4,14 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {ForbiddenError, NotFoundError} from '../errors.js'
-import type {Job} from '../jobs/job.js'
 import type {ListQuery} from '../client/jobs-client.js'
-import {serverListsExactly} from '../client/paging.js'
+import type {Job} from '../jobs/job.js'
 import type {FollowedJobs} from './followed-jobs.js'
 import type {WatchClient} from './job-watcher.js'
 import type {Outage} from './watch-policy.js'
+
+import {serverListsExactly} from '../client/paging.js'
+import {ForbiddenError, NotFoundError} from '../errors.js'
 
 /** getJob calls per poll on top of the list calls: this, not the number of jobs, bounds the request rate. */
 export const DETAIL_BUDGET = 4
@@ -22,14 +23,14 @@ const LIST_PAGE_SIZE = 50
 const PUSH_RESYNC_MS = 15_000
 
 export interface PollSettings {
-  intervalMs: number
-  /** When discovering: only these job types / repositories (any when empty). */
-  types: readonly string[]
-  repositories: readonly string[]
   /** What the server says it offers (`job_filters`: listings filtered by repository). */
   features: ReadonlySet<string>
+  intervalMs: number
   /** Whether a live stream delivers the changes, so polling may slow down to a resync. */
   pushCovers: () => boolean
+  repositories: readonly string[]
+  /** When discovering: only these job types / repositories (any when empty). */
+  types: readonly string[]
 }
 
 /** `count` items of `items` starting at `start`, wrapping around: spreads a budget fairly over many polls. */
@@ -52,30 +53,6 @@ export class JobPoller {
     private readonly signal: AbortSignal,
   ) {}
 
-  /** Polls now rather than at the next tick (the stream dropped, or cannot tell what a new job is), within the interval. */
-  wake(): void {
-    this.wakeUp?.()
-  }
-
-  /** Polls every interval (start to start) until the signal aborts; `lastStart` is when the first poll started. */
-  async run(lastStart: number): Promise<void> {
-    const {intervalMs} = this.settings
-    let previousStart = lastStart
-    while (!this.signal.aborted) {
-      await this.sleepUntil(previousStart + this.currentIntervalMs())
-      // Woken early or not, never poll more often than the interval.
-      await sleep(previousStart + intervalMs - Date.now(), undefined, {signal: this.signal}).catch(() => {})
-      if (this.signal.aborted) return
-      previousStart = Date.now()
-      try {
-        await this.pollOnce(previousStart)
-        this.outage.restored()
-      } catch (error) {
-        this.outage.lost(error)
-      }
-    }
-  }
-
   /**
    * One poll. Few jobs: getJob each. Many, or discovering: one list call per active status, then
    * getJob for at most DETAIL_BUDGET jobs (those that left the active lists first: they probably
@@ -97,20 +74,33 @@ export class JobPoller {
     }
   }
 
+  /** Polls every interval (start to start) until the signal aborts; `lastStart` is when the first poll started. */
+  async run(lastStart: number): Promise<void> {
+    const {intervalMs} = this.settings
+    let previousStart = lastStart
+    while (!this.signal.aborted) {
+      await this.sleepUntil(previousStart + this.currentIntervalMs())
+      // Woken early or not, never poll more often than the interval.
+      await sleep(previousStart + intervalMs - Date.now(), undefined, {signal: this.signal}).catch(() => {})
+      if (this.signal.aborted) return
+      previousStart = Date.now()
+      try {
+        await this.pollOnce(previousStart)
+        this.outage.restored()
+      } catch (error) {
+        this.outage.lost(error)
+      }
+    }
+  }
+
+  /** Polls now rather than at the next tick (the stream dropped, or cannot tell what a new job is), within the interval. */
+  wake(): void {
+    this.wakeUp?.()
+  }
+
   private currentIntervalMs(): number {
     const {intervalMs, pushCovers} = this.settings
     return pushCovers() ? Math.max(PUSH_RESYNC_MS, intervalMs) : intervalMs
-  }
-
-  /** Sleeps until `deadline`, or less when woken (polling must take over at once). */
-  private async sleepUntil(deadline: number): Promise<void> {
-    const delay = deadline - Date.now()
-    if (delay <= 0) return
-    const woken = new Promise<void>((resolve) => {
-      this.wakeUp = resolve
-    })
-    await Promise.race([sleep(delay, undefined, {signal: this.signal}).catch(() => {}), woken])
-    this.wakeUp = undefined
   }
 
   /**
@@ -123,13 +113,20 @@ export class JobPoller {
     const serverFilters = repositories.length > 0 && serverListsExactly(this.settings.features)
     const perStatus = serverFilters ? [...repositories] : [undefined]
     const queries: ListQuery[] = ACTIVE_LIST_STATUSES.flatMap((status) =>
-      perStatus.map((repository) => ({statuses: [status], types: types.length > 0 ? [...types] : undefined, repository})),
+      perStatus.map((repository) => ({
+        statuses: [status],
+        types: types.length > 0 ? [...types] : undefined,
+        repository,
+      })),
     )
-    const pages = await Promise.all(queries.map((query) => this.client.listPage(query, {limit: LIST_PAGE_SIZE, offset: 0})))
+    const pages = await Promise.all(
+      queries.map((query) => this.client.listPage(query, {limit: LIST_PAGE_SIZE, offset: 0})),
+    )
     const listed = new Map<string, Job>()
     for (const [index, page] of pages.entries()) {
       const {repository} = queries[index]
-      for (const job of page.jobs) listed.set(job.job_id, job.repository === null && repository ? {...job, repository} : job)
+      for (const job of page.jobs)
+        listed.set(job.job_id, job.repository === null && repository ? {...job, repository} : job)
     }
 
     return listed
@@ -141,5 +138,16 @@ export class JobPoller {
     this.detailCursor += 1
     const picked = rotate(missing, this.detailCursor, DETAIL_BUDGET)
     return [...picked, ...rotate(running, this.detailCursor, DETAIL_BUDGET - picked.length)]
+  }
+
+  /** Sleeps until `deadline`, or less when woken (polling must take over at once). */
+  private async sleepUntil(deadline: number): Promise<void> {
+    const delay = deadline - Date.now()
+    if (delay <= 0) return
+    const woken = new Promise<void>((resolve) => {
+      this.wakeUp = resolve
+    })
+    await Promise.race([sleep(delay, undefined, {signal: this.signal}).catch(() => {}), woken])
+    this.wakeUp = undefined
   }
 }

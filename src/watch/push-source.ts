@@ -5,9 +5,10 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {CliError} from '../errors.js'
 import type {FollowedJobs} from './followed-jobs.js'
 import type {PushRefusedEvent, WatchClient} from './job-watcher.js'
+
+import {CliError} from '../errors.js'
 import {isConnectionError, isPushRefused, isPushUnavailable, type Outage} from './watch-policy.js'
 
 const STREAM_RETRY_MIN_MS = 250

@@ -3,11 +3,13 @@
  * updated in place; each task ends with the symbol of its outcome. listr2 itself is loaded by
  * createRenderer, only for this renderer; here are its types alone.
  */
-import {isTerminal, type Job} from '../jobs/job.js'
-import {displayJob, shortJobId, type RenderOptions} from '../ui/job-format.js'
-import {truncate} from '../ui/text-width.js'
+
 import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
+
+import {isTerminal, type Job} from '../jobs/job.js'
+import {displayJob, type RenderOptions, shortJobId} from '../ui/job-format.js'
+import {truncate} from '../ui/text-width.js'
 import {jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
 type ListrClass = typeof import('listr2').Listr
@@ -15,16 +17,16 @@ type ListrTask = import('listr2').ListrTask
 type Outcome = 'ended' | 'gone' | 'stopped'
 
 interface TaskTitle {
-  title: string
   skip(message?: string): void
+  title: string
 }
 
 interface JobTask {
   job: Job
-  wrapper?: TaskTitle
   outcome?: Outcome
   settle(outcome: Outcome): void
   settled: Promise<Outcome>
+  wrapper?: TaskTitle
 }
 
 /**
@@ -34,14 +36,14 @@ interface JobTask {
  * the same level, so this reads as one flat list).
  */
 export class TtyRenderer implements WatchRenderer {
-  private readonly tasks = new Map<string, JobTask>()
-  private readonly render: RenderOptions
-  private readonly width: number
-  private waiting: string[] = []
-  private wakeBatch: (() => void) | undefined
   private closing = false
   private reconnecting = false
+  private readonly render: RenderOptions
   private readonly running: Promise<unknown>
+  private readonly tasks = new Map<string, JobTask>()
+  private waiting: string[] = []
+  private wakeBatch: (() => void) | undefined
+  private readonly width: number
 
   constructor(
     Listr: ListrClass,
@@ -59,17 +61,6 @@ export class TtyRenderer implements WatchRenderer {
     this.running = root.run()
   }
 
-  handle(event: WatchEvent): void {
-    if (event.type === 'job') this.update(event.job)
-    else if (event.type === 'gone') this.tasks.get(event.jobId)?.settle('gone')
-    // listr2 holds stderr back while it draws, and writes what came after the tasks.
-    else if (event.type === 'push_refused') this.options.err.write(refusalNotice(event))
-    else {
-      this.reconnecting = event.type === 'reconnecting'
-      for (const task of this.tasks.values()) this.retitle(task)
-    }
-  }
-
   async close(stopped?: Error): Promise<void> {
     this.closing = true
     for (const task of this.tasks.values()) task.settle('stopped')
@@ -78,20 +69,51 @@ export class TtyRenderer implements WatchRenderer {
     if (!stopped && this.tasks.size === 0) this.options.out.write(`${summaryLine([], 0)}\n`)
   }
 
-  /** Tasks are found by the job's own ID; what they show is its escaped form. */
-  private update(raw: Job): void {
-    const job = displayJob(raw)
-    let task = this.tasks.get(raw.job_id)
-    if (!task) {
-      task = this.newJobTask(job)
-      this.tasks.set(raw.job_id, task)
-      this.waiting.push(raw.job_id)
-      this.wakeBatch?.()
-    }
+  handle(event: WatchEvent): void {
+    switch (event.type) {
+      case 'gone': {
+        this.tasks.get(event.jobId)?.settle('gone')
+        break
+      }
 
-    task.job = job
-    this.retitle(task)
-    if (isTerminal(raw.status)) task.settle('ended')
+      case 'job': {
+        this.update(event.job)
+        break
+      }
+
+      case 'push_refused': {
+        this.options.err.write(refusalNotice(event))
+        break
+      }
+
+      default: {
+        this.reconnecting = event.type === 'reconnecting'
+        for (const task of this.tasks.values()) this.retitle(task)
+      }
+    }
+  }
+
+  /** Ends the task with its outcome's symbol: ✔ completed (also partial, named in the title), ✖ failed, ↓ the rest. */
+  private finish(task: JobTask, outcome: Outcome, wrapper: TaskTitle): void {
+    const {job} = task
+    if (outcome === 'gone') return wrapper.skip(`${wrapper.title}  (no longer found on the server)`)
+    if (outcome === 'stopped') return wrapper.skip(`${wrapper.title}  (no longer watched; the job goes on)`)
+    if (job.status === 'failed') throw new Error(job.error_message ?? 'The job failed without saying why.')
+    if (job.status === 'cancelled') wrapper.skip(wrapper.title)
+  }
+
+  private jobListrTask(id: string): ListrTask {
+    const task = this.tasks.get(id)!
+    return {
+      title: this.titleOf(task),
+      task: async (_context, wrapper) => {
+        task.wrapper = wrapper
+        this.retitle(task)
+        const outcome = await task.settled
+        this.retitle(task)
+        this.finish(task, outcome, wrapper)
+      },
+    }
   }
 
   private newJobTask(job: Job): JobTask {
@@ -108,16 +130,6 @@ export class TtyRenderer implements WatchRenderer {
       },
     }
     return task
-  }
-
-  private titleOf(task: JobTask): string {
-    const base = jobLine(task.job, shortJobId(task.job.job_id), this.render, false)
-    const suffix = this.reconnecting && task.outcome === undefined ? '  (reconnecting...)' : ''
-    return truncate(base + suffix, Math.max(20, this.width - 4))
-  }
-
-  private retitle(task: JobTask): void {
-    if (task.wrapper) task.wrapper.title = this.titleOf(task)
   }
 
   private async nextBatch(): Promise<string[]> {
@@ -137,31 +149,37 @@ export class TtyRenderer implements WatchRenderer {
       task: async (_context, wrapper) => {
         const ids = await this.nextBatch()
         if (ids.length === 0) return
-        return wrapper.newListr([...ids.map((id) => this.jobListrTask(id)), this.nextBatchTask()], {concurrent: true, exitOnError: false})
+        return wrapper.newListr([...ids.map((id) => this.jobListrTask(id)), this.nextBatchTask()], {
+          concurrent: true,
+          exitOnError: false,
+        })
       },
     }
   }
 
-  private jobListrTask(id: string): ListrTask {
-    const task = this.tasks.get(id)!
-    return {
-      title: this.titleOf(task),
-      task: async (_context, wrapper) => {
-        task.wrapper = wrapper
-        this.retitle(task)
-        const outcome = await task.settled
-        this.retitle(task)
-        this.finish(task, outcome, wrapper)
-      },
-    }
+  private retitle(task: JobTask): void {
+    if (task.wrapper) task.wrapper.title = this.titleOf(task)
   }
 
-  /** Ends the task with its outcome's symbol: ✔ completed (also partial, named in the title), ✖ failed, ↓ the rest. */
-  private finish(task: JobTask, outcome: Outcome, wrapper: TaskTitle): void {
-    const {job} = task
-    if (outcome === 'gone') return wrapper.skip(`${wrapper.title}  (no longer found on the server)`)
-    if (outcome === 'stopped') return wrapper.skip(`${wrapper.title}  (no longer watched; the job goes on)`)
-    if (job.status === 'failed') throw new Error(job.error_message ?? 'The job failed without saying why.')
-    if (job.status === 'cancelled') wrapper.skip(wrapper.title)
+  private titleOf(task: JobTask): string {
+    const base = jobLine(task.job, shortJobId(task.job.job_id), this.render, false)
+    const suffix = this.reconnecting && task.outcome === undefined ? '  (reconnecting...)' : ''
+    return truncate(base + suffix, Math.max(20, this.width - 4))
+  }
+
+  /** Tasks are found by the job's own ID; what they show is its escaped form. */
+  private update(raw: Job): void {
+    const job = displayJob(raw)
+    let task = this.tasks.get(raw.job_id)
+    if (!task) {
+      task = this.newJobTask(job)
+      this.tasks.set(raw.job_id, task)
+      this.waiting.push(raw.job_id)
+      this.wakeBatch?.()
+    }
+
+    task.job = job
+    this.retitle(task)
+    if (isTerminal(raw.status)) task.settle('ended')
   }
 }

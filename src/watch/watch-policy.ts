@@ -2,8 +2,10 @@
  * When watching goes on, falls back or stops: which errors mean "out of reach for now", how long
  * an outage may last, which stream answers mean "poll instead", and what an abort ends with.
  */
-import {CliError, InterruptedError, NetworkError} from '../errors.js'
+
 import type {ReconnectedEvent, ReconnectingEvent} from './job-watcher.js'
+
+import {CliError, InterruptedError, NetworkError} from '../errors.js'
 
 /** Errors that mean "the server is (for now) out of reach", as opposed to answers we must report. */
 export function isConnectionError(error: unknown): boolean {
@@ -31,11 +33,11 @@ export function abortError(signal: AbortSignal): CliError {
  * ends, and gives up with a NetworkError (exit 5) once it has lasted the grace period.
  */
 export class Outage {
-  private since: number | null = null
+  private since: null | number = null
 
   constructor(
     private readonly graceMs: number,
-    private readonly report: (event: ReconnectingEvent | ReconnectedEvent) => void,
+    private readonly report: (event: ReconnectedEvent | ReconnectingEvent) => void,
   ) {}
 
   get ongoing(): boolean {
@@ -53,10 +55,13 @@ export class Outage {
     }
 
     if (now - this.since >= this.graceMs) {
-      throw new NetworkError(`The server has been unreachable for ${Math.round((now - this.since) / 1000)} s; stopped watching.`, {
-        cause: error,
-        hint: 'Check that the server is up, or allow longer with --reconnect-grace.',
-      })
+      throw new NetworkError(
+        `The server has been unreachable for ${Math.round((now - this.since) / 1000)} s; stopped watching.`,
+        {
+          cause: error,
+          hint: 'Check that the server is up, or allow longer with --reconnect-grace.',
+        },
+      )
     }
   }
 

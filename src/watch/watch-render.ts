@@ -6,20 +6,22 @@
  * - json: one normalized job per line per change (NDJSON; json-renderer.ts); notices go to stderr.
  * The server's texts are escaped on the way in (displayJob, safeText); the JSON keeps them as data (safeJson).
  */
+
+import type {WatchEvent} from './job-watcher.js'
+
 import {JsonRenderer} from './json-renderer.js'
 import {PlainRenderer} from './plain-renderer.js'
 import {TtyRenderer} from './tty-renderer.js'
-import type {WatchEvent} from './job-watcher.js'
 
-export type RenderMode = 'tty' | 'plain' | 'json'
+export type RenderMode = 'json' | 'plain' | 'tty'
 
 export interface WatchRenderer {
-  handle(event: WatchEvent): void
   /**
    * After the last event, or when watching stopped early (`stopped`: Ctrl-C, timeout, lost
    * server): finishes the output and leaves the terminal as it was.
    */
   close(stopped?: Error): Promise<void>
+  handle(event: WatchEvent): void
 }
 
 export interface Sink {
@@ -27,18 +29,18 @@ export interface Sink {
 }
 
 export interface RendererOptions {
-  /** Where job output goes (stdout). */
-  out: Sink
-  /** Where notices go that must not mix with NDJSON (stderr). */
-  err: Sink
   /** Colour codes allowed (tty only). */
   color?: boolean
+  /** Where notices go that must not mix with NDJSON (stderr). */
+  err: Sink
+  /** Where job output goes (stdout). */
+  out: Sink
   /** Visible columns (tty only). */
   width?: number
 }
 
 /** The renderer a command should use: json when asked, listr2 on an animating terminal, plain lines otherwise. */
-export function chooseRenderMode(options: {json: boolean; animate: boolean}): RenderMode {
+export function chooseRenderMode(options: {animate: boolean; json: boolean}): RenderMode {
   if (options.json) return 'json'
   return options.animate ? 'tty' : 'plain'
 }

@@ -1,10 +1,12 @@
 /** The words the watch renderers share: a job's line, the summary, and the notices about the connection. */
+
+import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './job-watcher.js'
+
 import {isTerminal, type Job} from '../jobs/job.js'
 import {formatDuration} from '../support/time.js'
 import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from '../ui/job-format.js'
 import {formatEta, formatStep} from '../ui/progress-format.js'
 import {safeText} from '../ui/safe-text.js'
-import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './job-watcher.js'
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
 function outcomeText(job: Job, withError: boolean): string {
@@ -33,7 +35,7 @@ export function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
   return parts.length === 0 ? 'No active jobs to watch.' : `Done: ${parts.join(', ')}.`
 }
 
-export function connectionNotice(event: ReconnectingEvent | ReconnectedEvent): string {
+export function connectionNotice(event: ReconnectedEvent | ReconnectingEvent): string {
   if (event.type === 'reconnecting') return `server unreachable (${safeText(event.reason)}); reconnecting...`
   return `reconnected after ${formatDuration(event.downForMs)}`
 }

@@ -4,8 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {resolveCredentials} from '../../src/auth/credential-chain.js'
-import {AuthError, CliError, NotConfiguredError, UsageError} from '../../src/errors.js'
 import {type Session, tokenCachePath, writeSession} from '../../src/auth/session-store.js'
+import {AuthError, CliError, NotConfiguredError, UsageError} from '../../src/errors.js'
 import {makeProject} from '../helpers/fixtures/cidx-project.js'
 import {rejection} from '../helpers/thrown.js'
 
@@ -86,9 +86,16 @@ describe('credential-chain: resolveCredentials', () => {
         cwd: outside,
         configDir,
       })
-      expect(creds).to.deep.include({serverUrl: 'https://cidx.test/api-prefix', source: 'env', username: 'eve', password: ' spaced pw '})
+      expect(creds).to.deep.include({
+        serverUrl: 'https://cidx.test/api-prefix',
+        source: 'env',
+        username: 'eve',
+        password: ' spaced pw ',
+      })
       await creds.tokenStore!.save({accessToken: 'tok', accessTokenExpiresAt: 5})
-      const cached = JSON.parse(await readFile(tokenCachePath(configDir, 'https://cidx.test/api-prefix', 'eve'), 'utf8'))
+      const cached = JSON.parse(
+        await readFile(tokenCachePath(configDir, 'https://cidx.test/api-prefix', 'eve'), 'utf8'),
+      )
       expect(cached).to.include({server: 'https://cidx.test/api-prefix', username: 'eve', accessToken: 'tok'})
       expect(JSON.stringify(cached)).not.to.include('spaced pw')
     })
@@ -106,7 +113,11 @@ describe('credential-chain: resolveCredentials', () => {
     it('wins over a project and a login session', async () => {
       await makeProject(base, {serverUrl: 'http://project.test'})
       await writeSession(configDir, session('http://session.test'))
-      const creds = await resolveCredentials({env: {CIDX_SERVER_URL: 'http://env.test', CIDX_TOKEN: 't'}, cwd: base, configDir})
+      const creds = await resolveCredentials({
+        env: {CIDX_SERVER_URL: 'http://env.test', CIDX_TOKEN: 't'},
+        cwd: base,
+        configDir,
+      })
       expect(creds).to.deep.include({serverUrl: 'http://env.test', source: 'env', authOrigin: 'env'})
     })
 
@@ -123,7 +134,9 @@ describe('credential-chain: resolveCredentials', () => {
 
     it('does not use a login session made for another server', async () => {
       await writeSession(configDir, session('http://other.test'))
-      const error = await rejection(resolveCredentials({env: {CIDX_SERVER_URL: 'http://env.test'}, cwd: outside, configDir}))
+      const error = await rejection(
+        resolveCredentials({env: {CIDX_SERVER_URL: 'http://env.test'}, cwd: outside, configDir}),
+      )
       expect(error).to.be.instanceOf(NotConfiguredError)
       expect(error.message).to.equal('No credentials for http://env.test')
       expect((error as CliError).hint).to.include('cidx login --server http://env.test')
@@ -137,7 +150,9 @@ describe('credential-chain: resolveCredentials', () => {
     })
 
     it('rejects an invalid CIDX_SERVER_URL with a UsageError naming the variable', async () => {
-      const error = await rejection(resolveCredentials({env: {CIDX_SERVER_URL: 'ftp://x', CIDX_TOKEN: 't'}, cwd: outside, configDir}))
+      const error = await rejection(
+        resolveCredentials({env: {CIDX_SERVER_URL: 'ftp://x', CIDX_TOKEN: 't'}, cwd: outside, configDir}),
+      )
       expect(error).to.be.instanceOf(UsageError)
       expect(error.message).to.include('CIDX_SERVER_URL')
     })
@@ -157,8 +172,18 @@ describe('credential-chain: resolveCredentials', () => {
     })
 
     it('uses env credentials when CIDX_SERVER_URL is unset or names the same server', async () => {
-      const unset = await resolveCredentials({serverFlag: 'http://flag.test', env: {CIDX_TOKEN: 'tok'}, cwd: outside, configDir})
-      expect(unset).to.deep.include({serverUrl: 'http://flag.test', source: 'flags', authOrigin: 'env', staticToken: 'tok'})
+      const unset = await resolveCredentials({
+        serverFlag: 'http://flag.test',
+        env: {CIDX_TOKEN: 'tok'},
+        cwd: outside,
+        configDir,
+      })
+      expect(unset).to.deep.include({
+        serverUrl: 'http://flag.test',
+        source: 'flags',
+        authOrigin: 'env',
+        staticToken: 'tok',
+      })
       const same = await resolveCredentials({
         serverFlag: 'http://flag.test',
         env: {CIDX_SERVER_URL: 'http://FLAG.test/', CIDX_USERNAME: 'u', CIDX_PASSWORD: 'p'},
@@ -172,7 +197,13 @@ describe('credential-chain: resolveCredentials', () => {
       await makeProject(base, {serverUrl: 'http://flag.test', password: 'pw1'})
       await writeSession(configDir, session('http://flag.test'))
       const creds = await resolveCredentials({serverFlag: 'http://flag.test', env: {}, cwd: base, configDir})
-      expect(creds).to.deep.include({source: 'flags', authOrigin: 'project', username: 'pat', password: 'pw1', projectRoot: base})
+      expect(creds).to.deep.include({
+        source: 'flags',
+        authOrigin: 'project',
+        username: 'pat',
+        password: 'pw1',
+        projectRoot: base,
+      })
     })
 
     it('ignores a project for another server and fails when nothing else fits', async () => {
@@ -192,12 +223,19 @@ describe('credential-chain: resolveCredentials', () => {
     it('never reads the project when env credentials apply', async () => {
       await mkdir(join(base, '.code-indexer'))
       await writeFile(join(base, '.code-indexer', '.remote-config'), '{broken')
-      const creds = await resolveCredentials({serverFlag: 'http://flag.test', env: {CIDX_TOKEN: 't'}, cwd: base, configDir})
+      const creds = await resolveCredentials({
+        serverFlag: 'http://flag.test',
+        env: {CIDX_TOKEN: 't'},
+        cwd: base,
+        configDir,
+      })
       expect(creds.staticToken).to.equal('t')
     })
 
     it('rejects an invalid flag with a UsageError naming --server', async () => {
-      const error = await rejection(resolveCredentials({serverFlag: 'localhost:8000', env: {}, cwd: outside, configDir}))
+      const error = await rejection(
+        resolveCredentials({serverFlag: 'localhost:8000', env: {}, cwd: outside, configDir}),
+      )
       expect(error).to.be.instanceOf(UsageError)
       expect(error.message).to.include('--server')
       expect((error as CliError).hint).to.include('http://localhost:8000')
@@ -249,7 +287,12 @@ describe('credential-chain: resolveCredentials', () => {
     it('lets env credentials without CIDX_SERVER_URL beat the project .creds', async () => {
       await makeProject(base, {serverUrl: 'http://project.test'})
       const creds = await resolveCredentials({env: {CIDX_TOKEN: 'ci-token'}, cwd: base, configDir})
-      expect(creds).to.deep.include({serverUrl: 'http://project.test', source: 'project', authOrigin: 'env', staticToken: 'ci-token'})
+      expect(creds).to.deep.include({
+        serverUrl: 'http://project.test',
+        source: 'project',
+        authOrigin: 'env',
+        staticToken: 'ci-token',
+      })
     })
 
     it('falls back to the login session for the same server when the project has no .creds', async () => {
@@ -287,13 +330,21 @@ describe('credential-chain: resolveCredentials', () => {
     it('uses the stored session and its tokens', async () => {
       await writeSession(configDir, session('http://session.test'))
       const creds = await resolveCredentials({env: {}, cwd: outside, configDir})
-      expect(creds).to.deep.include({serverUrl: 'http://session.test', source: 'login', authOrigin: 'login', username: 'sam'})
+      expect(creds).to.deep.include({
+        serverUrl: 'http://session.test',
+        source: 'login',
+        authOrigin: 'login',
+        username: 'sam',
+      })
       expect(creds.password).to.equal(undefined)
       expect((await creds.tokenStore!.load())?.accessToken).to.equal('session-access')
     })
 
     it('asks to log in again when the session has no tokens left', async () => {
-      await writeSession(configDir, session('http://session.test', {accessToken: null, refreshToken: null, accessTokenExpiresAt: null}))
+      await writeSession(
+        configDir,
+        session('http://session.test', {accessToken: null, refreshToken: null, accessTokenExpiresAt: null}),
+      )
       const error = await rejection(resolveCredentials({env: {}, cwd: outside, configDir}))
       expect(error).to.be.instanceOf(AuthError)
       expect(error.message).to.equal('Your login session for http://session.test has expired')
@@ -303,7 +354,9 @@ describe('credential-chain: resolveCredentials', () => {
     it('treats a corrupt session file as no session', async () => {
       await mkdir(configDir, {recursive: true})
       await writeFile(join(configDir, 'session.json'), '{"server": ')
-      expect(await rejection(resolveCredentials({env: {}, cwd: outside, configDir}))).to.be.instanceOf(NotConfiguredError)
+      expect(await rejection(resolveCredentials({env: {}, cwd: outside, configDir}))).to.be.instanceOf(
+        NotConfiguredError,
+      )
     })
   })
 })

@@ -4,7 +4,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {ResolvedCredentials} from '../../src/auth/credential-chain.js'
-import {type Identity, describeIdentity, formatIdentity} from '../../src/auth/identity.js'
+
+import {describeIdentity, formatIdentity, type Identity} from '../../src/auth/identity.js'
 import {cachedTokenStore, sessionTokenStore, writeSession} from '../../src/auth/session-store.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
@@ -20,7 +21,12 @@ describe('identity', () => {
   })
 
   it('describes an API key without user, role or expiry', async () => {
-    const credentials: ResolvedCredentials = {serverUrl: 'http://h', source: 'env', authOrigin: 'env', staticToken: 'cidx_sk_abc'}
+    const credentials: ResolvedCredentials = {
+      serverUrl: 'http://h',
+      source: 'env',
+      authOrigin: 'env',
+      staticToken: 'cidx_sk_abc',
+    }
     expect(await describeIdentity(credentials, configDir)).to.deep.equal({
       server: 'http://h',
       source: 'env',
@@ -35,9 +41,20 @@ describe('identity', () => {
 
   it('describes a static JWT from its claims (exp in float seconds)', async () => {
     const token = fakeJwt({username: 'ci', role: 'power_user', exp: 1_900_000_000.25})
-    const identity = await describeIdentity({serverUrl: 'http://h', source: 'flags', authOrigin: 'env', staticToken: token}, configDir)
-    expect(identity).to.deep.include({method: 'token', username: 'ci', role: 'power_user', accessTokenExpiresAt: 1_900_000_000_250})
-    const opaque = await describeIdentity({serverUrl: 'http://h', source: 'env', authOrigin: 'env', staticToken: 'opaque'}, configDir)
+    const identity = await describeIdentity(
+      {serverUrl: 'http://h', source: 'flags', authOrigin: 'env', staticToken: token},
+      configDir,
+    )
+    expect(identity).to.deep.include({
+      method: 'token',
+      username: 'ci',
+      role: 'power_user',
+      accessTokenExpiresAt: 1_900_000_000_250,
+    })
+    const opaque = await describeIdentity(
+      {serverUrl: 'http://h', source: 'env', authOrigin: 'env', staticToken: 'opaque'},
+      configDir,
+    )
     expect(opaque).to.deep.include({method: 'token', username: null, role: null, accessTokenExpiresAt: null})
     const bySubject = await describeIdentity(
       {serverUrl: 'http://h', source: 'env', authOrigin: 'env', staticToken: fakeJwt({sub: 'subject', exp: 'never'})},
@@ -57,7 +74,12 @@ describe('identity', () => {
       password: 'pw',
       tokenStore: store,
     }
-    expect(await describeIdentity(credentials, configDir)).to.deep.include({method: 'password', username: 'pat', role: null, accessTokenExpiresAt: null})
+    expect(await describeIdentity(credentials, configDir)).to.deep.include({
+      method: 'password',
+      username: 'pat',
+      role: null,
+      accessTokenExpiresAt: null,
+    })
     await store.save({accessToken: fakeJwt({role: 'admin'}), accessTokenExpiresAt: 42})
     expect(await describeIdentity(credentials, configDir)).to.deep.include({
       method: 'password',
@@ -83,7 +105,12 @@ describe('identity', () => {
       username: 'sam',
       tokenStore: sessionTokenStore(configDir, 'http://h', 'sam'),
     }
-    expect(await describeIdentity(credentials, configDir)).to.deep.include({method: 'session', username: 'sam', role: 'normal_user', accessTokenExpiresAt: 7})
+    expect(await describeIdentity(credentials, configDir)).to.deep.include({
+      method: 'session',
+      username: 'sam',
+      role: 'normal_user',
+      accessTokenExpiresAt: 7,
+    })
   })
 
   describe('formatIdentity', () => {
@@ -112,13 +139,27 @@ describe('identity', () => {
     it('says how an expired token gets renewed, and what is unknown', () => {
       const expired = formatIdentity({...identity, accessTokenExpiresAt: now - 60_000}, now)
       expect(expired[4]).to.equal('Token:   expired 2029-12-31T23:59:00.000Z (1 min ago), renewed on next use')
-      const staticToken = formatIdentity({...identity, method: 'token', auth: 'env', source: 'env', accessTokenExpiresAt: now - 1000}, now)
+      const staticToken = formatIdentity(
+        {...identity, method: 'token', auth: 'env', source: 'env', accessTokenExpiresAt: now - 1000},
+        now,
+      )
       expect(staticToken[0]).to.equal('Server:  http://h (from CIDX_SERVER_URL)')
       expect(staticToken[3]).to.equal('Auth:    access token from CIDX_TOKEN')
       expect(staticToken[4]).to.match(/replace CIDX_TOKEN$/)
-      const unknown = formatIdentity({...identity, username: null, role: null, accessTokenExpiresAt: null, source: 'flags'}, now)
-      expect(unknown).to.include.members(['Server:  http://h (from --server)', 'User:    unknown', 'Role:    unknown', 'Token:   expiry unknown'])
-      const project = formatIdentity({...identity, source: 'project', auth: 'project', method: 'password', projectRoot: '/r'}, now)
+      const unknown = formatIdentity(
+        {...identity, username: null, role: null, accessTokenExpiresAt: null, source: 'flags'},
+        now,
+      )
+      expect(unknown).to.include.members([
+        'Server:  http://h (from --server)',
+        'User:    unknown',
+        'Role:    unknown',
+        'Token:   expiry unknown',
+      ])
+      const project = formatIdentity(
+        {...identity, source: 'project', auth: 'project', method: 'password', projectRoot: '/r'},
+        now,
+      )
       expect(project[0]).to.equal('Server:  http://h (from the cidx project in /r)')
       expect(project[3]).to.equal('Auth:    .code-indexer/.creds in /r')
     })

@@ -23,7 +23,11 @@ describe('project-config: findProject', () => {
     await makeProject(base, {serverUrl: 'https://CIDX.example.com/', creds: 'none'})
     const nested = join(base, 'src', 'deep')
     await mkdir(nested, {recursive: true})
-    expect(await findProject(nested)).to.deep.equal({root: base, serverUrl: 'https://CIDX.example.com/', username: 'pat'})
+    expect(await findProject(nested)).to.deep.equal({
+      root: base,
+      serverUrl: 'https://CIDX.example.com/',
+      username: 'pat',
+    })
   })
 
   it('reports a .remote-config that is not JSON or lacks its fields', async () => {

@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {CliError, UsageError} from '../../src/errors.js'
 import {normalizeServerUrl} from '../../src/auth/server-url.js'
+import {CliError, UsageError} from '../../src/errors.js'
 
 describe('server-url: normalizeServerUrl', () => {
   const cases: Array<[string, string]> = [
@@ -25,8 +25,8 @@ describe('server-url: normalizeServerUrl', () => {
     let error: CliError | undefined
     try {
       normalizeServerUrl('cidx.example.com', '--server')
-    } catch (caught) {
-      error = caught as CliError
+    } catch (error_) {
+      error = error_ as CliError
     }
 
     expect(error).to.be.instanceOf(UsageError)
@@ -38,8 +38,8 @@ describe('server-url: normalizeServerUrl', () => {
     let error: CliError | undefined
     try {
       normalizeServerUrl('https://bob:hunter2@example.com', '--server')
-    } catch (caught) {
-      error = caught as CliError
+    } catch (error_) {
+      error = error_ as CliError
     }
 
     expect(error).to.be.instanceOf(UsageError)
@@ -47,7 +47,10 @@ describe('server-url: normalizeServerUrl', () => {
   })
 
   it('redacts credentials when quoting an unparsable URL', () => {
-    expect(() => normalizeServerUrl('http://bob:hunter2@exa mple.com', 'x')).to.throw(UsageError, 'http://***@exa mple.com')
+    expect(() => normalizeServerUrl('http://bob:hunter2@exa mple.com', 'x')).to.throw(
+      UsageError,
+      'http://***@exa mple.com',
+    )
   })
 
   it('refuses a query or a fragment', () => {

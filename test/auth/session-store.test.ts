@@ -3,18 +3,18 @@ import {chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'nod
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {CliError} from '../../src/errors.js'
 import {
-  type Session,
   cachedTokenStore,
   clearSession,
   readSession,
+  type Session,
   sessionLockPath,
   sessionPath,
   sessionTokenStore,
   tokenCachePath,
   writeSession,
 } from '../../src/auth/session-store.js'
+import {CliError} from '../../src/errors.js'
 
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777
 
@@ -86,7 +86,9 @@ describe('session-store', () => {
 
   describe('atomic writes', () => {
     it('keeps the file whole under concurrent writers: it always parses as one of them', async () => {
-      const writers = Array.from({length: 25}, (_, index) => writeSession(configDir, {...session, accessToken: `token-${index}`}))
+      const writers = Array.from({length: 25}, (_, index) =>
+        writeSession(configDir, {...session, accessToken: `token-${index}`}),
+      )
       const readers = Array.from({length: 25}, () => readFile(sessionPath(configDir), 'utf8').catch(() => null))
       await Promise.all([...writers, ...readers])
       for (const content of await Promise.all(readers)) {
@@ -103,8 +105,8 @@ describe('session-store', () => {
       let error: CliError | undefined
       try {
         await writeSession(configDir, session)
-      } catch (caught) {
-        error = caught as CliError
+      } catch (error_) {
+        error = error_ as CliError
       }
 
       expect(error).to.be.instanceOf(CliError)
@@ -119,8 +121,8 @@ describe('session-store', () => {
       let error: unknown
       try {
         await writeSession(configDir, session)
-      } catch (caught) {
-        error = caught
+      } catch (error_) {
+        error = error_
       }
 
       expect(error).to.be.instanceOf(CliError)
@@ -132,9 +134,16 @@ describe('session-store', () => {
     it('forgets the session and the cached tokens of its server only; idempotent', async () => {
       await writeSession(configDir, session)
       await cachedTokenStore(configDir, session.server, 'ci-bot').save({accessToken: 'a', accessTokenExpiresAt: null})
-      await cachedTokenStore(configDir, 'http://other.test', 'ci-bot').save({accessToken: 'b', accessTokenExpiresAt: null})
+      await cachedTokenStore(configDir, 'http://other.test', 'ci-bot').save({
+        accessToken: 'b',
+        accessTokenExpiresAt: null,
+      })
 
-      expect(await clearSession(configDir)).to.deep.equal({server: session.server, sessionRemoved: true, cachedTokensRemoved: 1})
+      expect(await clearSession(configDir)).to.deep.equal({
+        server: session.server,
+        sessionRemoved: true,
+        cachedTokensRemoved: 1,
+      })
       expect(await readSession(configDir)).to.equal(null)
       expect(await cachedTokenStore(configDir, session.server, 'ci-bot').load()).to.equal(null)
       expect(await cachedTokenStore(configDir, 'http://other.test', 'ci-bot').load()).to.deep.equal({
@@ -173,7 +182,11 @@ describe('session-store', () => {
     it('loads the session tokens and saves renewed ones, keeping the rest of the session', async () => {
       await writeSession(configDir, session)
       const store = sessionTokenStore(configDir, session.server, session.username)
-      expect(await store.load()).to.deep.equal({accessToken: 'access-1', accessTokenExpiresAt: 1_800_000_000_000, refreshToken: 'refresh-1'})
+      expect(await store.load()).to.deep.equal({
+        accessToken: 'access-1',
+        accessTokenExpiresAt: 1_800_000_000_000,
+        refreshToken: 'refresh-1',
+      })
       await store.save({accessToken: 'access-2', accessTokenExpiresAt: 1_900_000_000_000, refreshToken: 'refresh-2'})
       expect(await readSession(configDir)).to.deep.equal({
         ...session,
@@ -188,7 +201,12 @@ describe('session-store', () => {
       await writeSession(configDir, session)
       const store = sessionTokenStore(configDir, session.server, session.username)
       await store.save(null)
-      expect(await readSession(configDir)).to.deep.equal({...session, accessToken: null, accessTokenExpiresAt: null, refreshToken: null})
+      expect(await readSession(configDir)).to.deep.equal({
+        ...session,
+        accessToken: null,
+        accessTokenExpiresAt: null,
+        refreshToken: null,
+      })
       expect(await store.load()).to.equal(null)
     })
 
@@ -220,7 +238,7 @@ describe('session-store', () => {
   })
 
   describe('cachedTokenStore', () => {
-    it('keeps tokens in tokens/<sha256(server\\nusername)>.json, 0600, in a 0700 directory', async () => {
+    it(String.raw`keeps tokens in tokens/<sha256(server\nusername)>.json, 0600, in a 0700 directory`, async () => {
       const store = cachedTokenStore(configDir, 'http://cidx.test', 'ci')
       await store.save({accessToken: 'a1', accessTokenExpiresAt: 123, refreshToken: 'r1'})
       const path = tokenCachePath(configDir, 'http://cidx.test', 'ci')
@@ -245,7 +263,16 @@ describe('session-store', () => {
       const store = cachedTokenStore(configDir, 'http://cidx.test', 'ci')
       await writeFile(path, '{"accessToken": 1}')
       expect(await store.load()).to.equal(null)
-      await writeFile(path, JSON.stringify({server: 'http://evil.test', username: 'ci', accessToken: 'x', accessTokenExpiresAt: null, refreshToken: null}))
+      await writeFile(
+        path,
+        JSON.stringify({
+          server: 'http://evil.test',
+          username: 'ci',
+          accessToken: 'x',
+          accessTokenExpiresAt: null,
+          refreshToken: null,
+        }),
+      )
       expect(await store.load()).to.equal(null)
       await store.save({accessToken: 'fresh', accessTokenExpiresAt: null})
       expect((await store.load())?.accessToken).to.equal('fresh')

@@ -1,10 +1,17 @@
 import {expect} from 'chai'
 
 import type {CancelResult} from '../../src/cancel/cancel.js'
-import {createCancelRenderer, formatSelection, outcomeText, summaryLine} from '../../src/cancel/cancel-render.js'
 import type {Job} from '../../src/jobs/job.js'
+
+import {createCancelRenderer, formatSelection, outcomeText, summaryLine} from '../../src/cancel/cancel-render.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
+import {
+  ATTACKS,
+  ESCAPED_TITLE,
+  expectNoRawControls,
+  hostile,
+  withHostileTexts,
+} from '../helpers/fixtures/hostile-text.js'
 
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
   const now = Date.now()
@@ -21,17 +28,30 @@ function job(id: string, status: string, fields: Partial<Job> = {}): Job {
     repository: 'backend',
     error_message: null,
     result: null,
-    progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+    progress_detail: {
+      current_step: null,
+      steps_completed: null,
+      total_steps: null,
+      estimated_remaining: null,
+      detailed_status: null,
+    },
     ...fields,
   }
 }
 
-function result(jobId: string, outcome: CancelResult['outcome'], finalStatus: string | null, message = 'msg', seconds = 0.25): CancelResult {
+function result(
+  jobId: string,
+  outcome: CancelResult['outcome'],
+  finalStatus: null | string,
+  message = 'msg',
+  seconds = 0.25,
+): CancelResult {
   return {job_id: jobId, outcome, final_status: finalStatus, seconds, message}
 }
 
 class Collect {
   text = ''
+
   write(chunk: string): boolean {
     this.text += chunk
     return true
@@ -55,7 +75,11 @@ function hostileResult(id: string): CancelResult {
 describe('lib/cancel-render', () => {
   describe('formatSelection', () => {
     it('shows full IDs and plain statuses for a pipe', () => {
-      const lines = formatSelection([job(A, 'running'), job(C, 'queued', {repository: null, started_at: null})], {tty: false, color: false, width: 80})
+      const lines = formatSelection([job(A, 'running'), job(C, 'queued', {repository: null, started_at: null})], {
+        tty: false,
+        color: false,
+        width: 80,
+      })
       expect(lines[0]).to.equal('2 job(s) to cancel:')
       expect(lines[1]).to.match(/^ID\s+TYPE\s+STATUS\s+REPOSITORY\s+USER\s+CREATED$/)
       expect(lines[2]).to.match(new RegExp(`^${A}  add_golden_repo  running\\s+backend\\s+admin  1m ago$`))
@@ -63,7 +87,11 @@ describe('lib/cancel-render', () => {
     })
 
     it('shows short IDs (lengthened where two would clash), symbols and colour on a terminal, within the width', () => {
-      const lines = formatSelection([job(A, 'running'), job(B, 'queued'), job(C, 'running')], {tty: true, color: true, width: 40})
+      const lines = formatSelection([job(A, 'running'), job(B, 'queued'), job(C, 'running')], {
+        tty: true,
+        color: true,
+        width: 40,
+      })
       const plain = lines.map(stripAnsi)
       expect(plain[2].startsWith('3f0c9a52-8d1')).to.equal(true)
       expect(plain[3].startsWith('3f0c9a52-111')).to.equal(true)
@@ -96,7 +124,11 @@ describe('lib/cancel-render', () => {
     })
 
     it('counts outcomes in the order they first came', () => {
-      const results = [result(A, 'cancelled', 'cancelled'), result(B, 'already_finished', 'failed'), result(C, 'cancelled', 'cancelled')]
+      const results = [
+        result(A, 'cancelled', 'cancelled'),
+        result(B, 'already_finished', 'failed'),
+        result(C, 'cancelled', 'cancelled'),
+      ]
       expect(summaryLine(results)).to.equal('2 cancelled, 1 already finished.')
     })
   })
@@ -104,12 +136,26 @@ describe('lib/cancel-render', () => {
   describe('plain renderer', () => {
     it('prints one line per job as its outcome is known, then the summary; nothing for the steps before', async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([job(A, 'running')], {out, tty: false, color: false, width: 80, animate: false})
+      const renderer = await createCancelRenderer([job(A, 'running')], {
+        out,
+        tty: false,
+        color: false,
+        width: 80,
+        animate: false,
+      })
       renderer.update({job_id: A, stage: 'sending'})
       renderer.update({job_id: A, stage: 'waiting', status: 'running'})
       expect(out.text).to.equal('')
-      renderer.update({job_id: A, stage: 'done', result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.31)})
-      renderer.update({job_id: C, stage: 'done', result: result(C, 'not_found', null, 'Job not found or not authorized')})
+      renderer.update({
+        job_id: A,
+        stage: 'done',
+        result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.31),
+      })
+      renderer.update({
+        job_id: C,
+        stage: 'done',
+        result: result(C, 'not_found', null, 'Job not found or not authorized'),
+      })
       await renderer.close()
       expect(out.text).to.equal(
         [
@@ -123,16 +169,31 @@ describe('lib/cancel-render', () => {
 
     it("escapes the job's fields, the server's status and its words", async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([hostileJob(A)], {out, tty: false, color: false, width: 80, animate: false})
+      const renderer = await createCancelRenderer([hostileJob(A)], {
+        out,
+        tty: false,
+        color: false,
+        width: 80,
+        animate: false,
+      })
       renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
       await renderer.close()
       expectNoRawControls(out.text, 'the outcome line')
-      expect(out.text).to.include(`type${ESCAPED_TITLE}`).and.include(`already finished (final${ESCAPED_TITLE}`).and.include(`Cannot cancel job in final${ESCAPED_TITLE}`)
+      expect(out.text)
+        .to.include(`type${ESCAPED_TITLE}`)
+        .and.include(`already finished (final${ESCAPED_TITLE}`)
+        .and.include(`Cannot cancel job in final${ESCAPED_TITLE}`)
     })
 
     it('prints no summary when nothing finished (interrupted before any outcome)', async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([job(A, 'running')], {out, tty: false, color: false, width: 80, animate: false})
+      const renderer = await createCancelRenderer([job(A, 'running')], {
+        out,
+        tty: false,
+        color: false,
+        width: 80,
+        animate: false,
+      })
       await renderer.close()
       expect(out.text).to.equal('')
     })
@@ -166,10 +227,24 @@ describe('lib/cancel-render', () => {
       renderer.update({job_id: A, stage: 'sending'})
       renderer.update({job_id: A, stage: 'waiting', status: 'running'})
       renderer.update({job_id: 'not-listed', stage: 'sending'})
-      await new Promise((resolve) => setTimeout(resolve, 20))
-      renderer.update({job_id: A, stage: 'done', result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.4)})
-      renderer.update({job_id: B, stage: 'done', result: result(B, 'already_finished', 'completed', 'Cannot cancel job in completed status')})
-      renderer.update({job_id: C, stage: 'done', result: result(C, 'timed_out', 'running', 'Still running after 30 s', 30)})
+      await new Promise((resolve) => {
+        setTimeout(resolve, 20)
+      })
+      renderer.update({
+        job_id: A,
+        stage: 'done',
+        result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.4),
+      })
+      renderer.update({
+        job_id: B,
+        stage: 'done',
+        result: result(B, 'already_finished', 'completed', 'Cannot cancel job in completed status'),
+      })
+      renderer.update({
+        job_id: C,
+        stage: 'done',
+        result: result(C, 'timed_out', 'running', 'Still running after 30 s', 30),
+      })
       await renderer.close()
       const text = stripAnsi(written)
       expect(text).to.match(/3f0c9a52-8d1\S*\s+add_golden_repo\s+backend\s+cancelled in 0\.4 s/)
@@ -185,9 +260,17 @@ describe('lib/cancel-render', () => {
       const was = {isTTY: stdout.isTTY, columns: stdout.columns}
       Object.assign(stdout, {isTTY: true, columns: 1000})
       try {
-        const renderer = await createCancelRenderer([hostileJob(A), hostileJob(C)], {out, tty: true, color: false, width: 1000, animate: true})
+        const renderer = await createCancelRenderer([hostileJob(A), hostileJob(C)], {
+          out,
+          tty: true,
+          color: false,
+          width: 1000,
+          animate: true,
+        })
         renderer.update({job_id: A, stage: 'waiting', status: hostile('waiting')})
-        await new Promise((resolve) => setTimeout(resolve, 150))
+        await new Promise((resolve) => {
+          setTimeout(resolve, 150)
+        })
         renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
         renderer.update({job_id: C, stage: 'done', result: result(C, 'error', null, hostile('server said'))})
         await renderer.close()
@@ -198,12 +281,21 @@ describe('lib/cancel-render', () => {
       expect(written, 'drawn by the terminal renderer (cursor hidden)').to.include('\u001B[?25l')
       // The terminal renderer moves the cursor and clears lines itself: the server's sequences are what must not be there.
       for (const attack of Object.values(ATTACKS)) expect(written).not.to.include(attack)
-      expect(written).to.include(`type${ESCAPED_TITLE}`).and.include(`waiting for it to stop (waiting${ESCAPED_TITLE}`).and.include(`server said${ESCAPED_TITLE}`)
+      expect(written)
+        .to.include(`type${ESCAPED_TITLE}`)
+        .and.include(`waiting for it to stop (waiting${ESCAPED_TITLE}`)
+        .and.include(`server said${ESCAPED_TITLE}`)
     })
 
     it('ends the tasks of jobs still waiting when stopped early, saying the cancel request stands', async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([job(A, 'running')], {out, tty: true, color: false, width: 100, animate: true})
+      const renderer = await createCancelRenderer([job(A, 'running')], {
+        out,
+        tty: true,
+        color: false,
+        width: 100,
+        animate: true,
+      })
       renderer.update({job_id: A, stage: 'sending'})
       await renderer.close()
       expect(stripAnsi(written)).to.include('stopped waiting (the cancel request stands)')

@@ -1,8 +1,17 @@
 import {expect} from 'chai'
 
-import {type CancelClient, type CancelUpdate, cancelJobs} from '../../src/cancel/cancel.js'
-import {CliError, ConflictError, ForbiddenError, InterruptedError, NetworkError, NotFoundError, ServerError} from '../../src/errors.js'
 import type {Job} from '../../src/jobs/job.js'
+
+import {type CancelClient, cancelJobs, type CancelUpdate} from '../../src/cancel/cancel.js'
+import {
+  CliError,
+  ConflictError,
+  ForbiddenError,
+  InterruptedError,
+  NetworkError,
+  NotFoundError,
+  ServerError,
+} from '../../src/errors.js'
 
 /**
  * The engine's edge cases against a scripted client: statuses a real server shows in turn,
@@ -24,7 +33,13 @@ function job(id: string, status: string, fields: Partial<Job> = {}): Job {
     repository: 'backend',
     error_message: null,
     result: null,
-    progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+    progress_detail: {
+      current_step: null,
+      steps_completed: null,
+      total_steps: null,
+      estimated_remaining: null,
+      detailed_status: null,
+    },
     ...fields,
   }
 }
@@ -32,10 +47,10 @@ function job(id: string, status: string, fields: Partial<Job> = {}): Job {
 interface Script {
   /** What the DELETE does: accept, or throw this. */
   cancel?: Error
-  /** What each GET returns in turn (the last one repeats), or throws. */
-  views?: (Job | Error)[]
   /** Milliseconds each request takes. */
   delayMs?: number
+  /** What each GET returns in turn (the last one repeats), or throws. */
+  views?: (Error | Job)[]
 }
 
 class ScriptedClient implements CancelClient {
@@ -70,7 +85,9 @@ class ScriptedClient implements CancelClient {
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
     try {
-      await new Promise((resolve) => setTimeout(resolve, this.scripts[id]?.delayMs ?? 1))
+      await new Promise((resolve) => {
+        setTimeout(resolve, this.scripts[id]?.delayMs ?? 1)
+      })
       return answer()
     } finally {
       this.inFlight--
@@ -87,7 +104,12 @@ describe('lib/cancel: cancelJobs', () => {
     expect(report.exitCode).to.equal(0)
     expect(report.results).to.have.length(1)
     const [result] = report.results
-    expect(result).to.include({job_id: 'a', outcome: 'cancelled', final_status: 'cancelled', message: 'Job cancelled before it started'})
+    expect(result).to.include({
+      job_id: 'a',
+      outcome: 'cancelled',
+      final_status: 'cancelled',
+      message: 'Job cancelled before it started',
+    })
     expect(result.seconds).to.be.a('number').and.at.least(0)
     expect(Object.keys(result)).to.deep.equal(['job_id', 'outcome', 'final_status', 'seconds', 'message'])
     expect(client.calls).to.deep.equal(['DELETE a', 'GET a'])
@@ -100,7 +122,11 @@ describe('lib/cancel: cancelJobs', () => {
     })
     const updates: CancelUpdate[] = []
     const report = await cancelJobs(client, ['a'], {...FAST, onUpdate: (update) => updates.push(update)})
-    expect(report.results[0]).to.include({outcome: 'cancelled', final_status: 'cancelled', message: 'Job cancelled during execution'})
+    expect(report.results[0]).to.include({
+      outcome: 'cancelled',
+      final_status: 'cancelled',
+      message: 'Job cancelled during execution',
+    })
     expect(report.exitCode).to.equal(0)
     expect(client.calls.filter((call) => call === 'GET a')).to.have.length(4)
     expect(updates.map((update) => (update.stage === 'waiting' ? update.status : update.stage))).to.deep.equal([
@@ -115,7 +141,10 @@ describe('lib/cancel: cancelJobs', () => {
 
   it('keeps looking, less often, at a job that takes long to stop', async () => {
     const running = job('a', 'running')
-    const views = [...Array.from({length: 14}, () => running), job('a', 'cancelled', {error_message: 'Job cancelled during execution'})]
+    const views = [
+      ...Array.from({length: 14}, () => running),
+      job('a', 'cancelled', {error_message: 'Job cancelled during execution'}),
+    ]
     const client = new ScriptedClient({a: {views}})
     const report = await cancelJobs(client, ['a'], {pollMs: 2})
     expect(report.results[0]).to.include({outcome: 'cancelled', final_status: 'cancelled'})
@@ -147,15 +176,24 @@ describe('lib/cancel: cancelJobs', () => {
 
   it('reports the server refusal of an ended job as already_finished with its status (exit 6)', async () => {
     const client = new ScriptedClient({
-      a: {cancel: new ConflictError('Cannot cancel job in completed status', {status: 400}), views: [job('a', 'completed')]},
+      a: {
+        cancel: new ConflictError('Cannot cancel job in completed status', {status: 400}),
+        views: [job('a', 'completed')],
+      },
     })
     const report = await cancelJobs(client, ['a'], FAST)
-    expect(report.results[0]).to.include({outcome: 'already_finished', final_status: 'completed', message: 'Cannot cancel job in completed status'})
+    expect(report.results[0]).to.include({
+      outcome: 'already_finished',
+      final_status: 'completed',
+      message: 'Cannot cancel job in completed status',
+    })
     expect(report.exitCode).to.equal(6)
   })
 
   it('still reports already_finished when the ended job cannot be read', async () => {
-    const client = new ScriptedClient({a: {cancel: new ConflictError('Cannot cancel job in failed status', {status: 400})}})
+    const client = new ScriptedClient({
+      a: {cancel: new ConflictError('Cannot cancel job in failed status', {status: 400})},
+    })
     const report = await cancelJobs(client, ['a'], FAST)
     expect(report.results[0]).to.include({outcome: 'already_finished', final_status: null})
   })
@@ -190,7 +228,12 @@ describe('lib/cancel: cancelJobs', () => {
       gone: {cancel: new ForbiddenError('Job not found or not authorized')},
     })
     const report = await cancelJobs(client, ['ok', 'ended', 'slow', 'gone'], {pollMs: 10, waitTimeoutMs: 100})
-    expect(report.results.map((result) => result.outcome)).to.deep.equal(['cancelled', 'already_finished', 'timed_out', 'not_found'])
+    expect(report.results.map((result) => result.outcome)).to.deep.equal([
+      'cancelled',
+      'already_finished',
+      'timed_out',
+      'not_found',
+    ])
     expect(report.exitCode).to.equal(124)
   })
 
@@ -223,7 +266,11 @@ describe('lib/cancel: cancelJobs', () => {
       b: {views: [running, new ServerError('Service unavailable', {status: 503})]},
     })
     const report = await cancelJobs(client, ['a', 'b'], FAST)
-    expect(report.results[0]).to.include({outcome: 'not_found', final_status: null, message: 'The job disappeared while being cancelled: Job not found: a'})
+    expect(report.results[0]).to.include({
+      outcome: 'not_found',
+      final_status: null,
+      message: 'The job disappeared while being cancelled: Job not found: a',
+    })
     expect(report.results[1]).to.include({outcome: 'error', final_status: 'running', message: 'Service unavailable'})
     // an unexplained server error (1) ranks above not found (4) in the table's order
     expect(report.exitCode).to.equal(1)
@@ -255,7 +302,7 @@ describe('lib/cancel: cancelJobs', () => {
       signal: controller.signal,
     })
     const error = await cancelling.then(
-      () => undefined,
+      () => {},
       (error_: unknown) => error_,
     )
     expect(error).to.be.instanceOf(InterruptedError)

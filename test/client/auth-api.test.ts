@@ -3,7 +3,17 @@ import nock from 'nock'
 
 import {CidxClient} from '../../src/client/cidx-client.js'
 import {AuthError, ServerError, UsageError} from '../../src/errors.js'
-import {client, type ErrorClass, loginAnswer, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {
+  client,
+  type ErrorClass,
+  loginAnswer,
+  PASSWORD,
+  rejection,
+  SERVER,
+  tokenExpiringIn,
+  tokenSet,
+  useNock,
+} from '../helpers/fixtures/client-fixtures.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
 describe('AuthApi (through a client, with nock)', () => {
@@ -12,8 +22,13 @@ describe('AuthApi (through a client, with nock)', () => {
   describe('login', () => {
     it('returns the tokens with their expiry and the user from the answer', async () => {
       const token = tokenExpiringIn(600)
-      nock(SERVER).post('/auth/login', {username: 'alice', password: PASSWORD}).reply(200, loginAnswer(token, 'rt-1', 'admin'))
-      const result = await new CidxClient({env: {}, credentials: {serverUrl: `${SERVER}/`, source: 'flags'}}).login('alice', PASSWORD)
+      nock(SERVER)
+        .post('/auth/login', {username: 'alice', password: PASSWORD})
+        .reply(200, loginAnswer(token, 'rt-1', 'admin'))
+      const result = await new CidxClient({env: {}, credentials: {serverUrl: `${SERVER}/`, source: 'flags'}}).login(
+        'alice',
+        PASSWORD,
+      )
       expect(result).to.deep.equal({tokens: tokenSet(token, 'rt-1'), user: {username: 'alice', role: 'admin'}})
     })
 
@@ -21,7 +36,10 @@ describe('AuthApi (through a client, with nock)', () => {
       const token = fakeJwt({username: 'carol', role: 'power_user'})
       nock(SERVER).post('/auth/login').reply(200, {access_token: token})
       const result = await client().login('carol', PASSWORD)
-      expect(result).to.deep.equal({tokens: {accessToken: token, accessTokenExpiresAt: null}, user: {username: 'carol', role: 'power_user'}})
+      expect(result).to.deep.equal({
+        tokens: {accessToken: token, accessTokenExpiresAt: null},
+        user: {username: 'carol', role: 'power_user'},
+      })
     })
 
     it('follows an MFA challenge with the one-time code', async () => {
@@ -65,12 +83,31 @@ describe('AuthApi (through a client, with nock)', () => {
     const refusals: Array<[number, unknown, ErrorClass, number, RegExp]> = [
       [401, {detail: 'Invalid credentials'}, AuthError, 3, /^Invalid credentials$/],
       [403, {detail: 'password_expired: change it in the Web UI'}, AuthError, 3, /password_expired/],
-      [422, {error: 'validation_error', message: 'Request validation failed.', details: {field_errors: [{field: 'body.password', message: 'String should have at least 1 character'}]}}, UsageError, 2, /body\.password: String should/],
-      [429, {detail: 'account_locked: Too many failed attempts. Try again in 60 seconds.'}, ServerError, 1, /account_locked.*\(retry in 60 s\)/],
+      [
+        422,
+        {
+          error: 'validation_error',
+          message: 'Request validation failed.',
+          details: {field_errors: [{field: 'body.password', message: 'String should have at least 1 character'}]},
+        },
+        UsageError,
+        2,
+        /body\.password: String should/,
+      ],
+      [
+        429,
+        {detail: 'account_locked: Too many failed attempts. Try again in 60 seconds.'},
+        ServerError,
+        1,
+        /account_locked.*\(retry in 60 s\)/,
+      ],
     ]
     for (const [status, body, type, exitCode, message] of refusals) {
       it(`a login answered ${status} is a ${type.name} (exit ${exitCode}), not retried`, async () => {
-        nock(SERVER).post('/auth/login').once().reply(status, body as nock.Body, {'retry-after': '60'})
+        nock(SERVER)
+          .post('/auth/login')
+          .once()
+          .reply(status, body as nock.Body, {'retry-after': '60'})
         const error = await rejection(client().login('alice', PASSWORD))
         expect(error).to.be.instanceOf(type)
         expect(error.exitCode).to.equal(exitCode)

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import nock from 'nock'
 import {execFile} from 'node:child_process'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {createServer as createHttpServer, type Server} from 'node:http'
@@ -6,12 +7,29 @@ import {createServer as createHttpsServer} from 'node:https'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
-import nock from 'nock'
 
 import {mapStatus} from '../../src/client/http-errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
-import {AuthError, ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError, ServerError, UsageError} from '../../src/errors.js'
-import {client, type ErrorClass, JOB_ID, JOB_PATH, loopbackServers, rejection, SERVER, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {
+  AuthError,
+  ConflictError,
+  ForbiddenError,
+  NetworkError,
+  NotFoundError,
+  ProtocolError,
+  ServerError,
+  UsageError,
+} from '../../src/errors.js'
+import {
+  client,
+  type ErrorClass,
+  JOB_ID,
+  JOB_PATH,
+  loopbackServers,
+  rejection,
+  SERVER,
+  useNock,
+} from '../helpers/fixtures/client-fixtures.js'
 
 const run = promisify(execFile)
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -21,21 +39,75 @@ describe('HTTP errors', () => {
     useNock()
 
     describe('statuses to typed errors and exit codes', () => {
-      const cases: Array<['GET' | 'DELETE', number, unknown, ErrorClass, number, string]> = [
-        ['DELETE', 400, {detail: 'Cannot cancel job in completed status'}, ConflictError, 6, 'Cannot cancel job in completed status'],
-        ['DELETE', 403, {detail: 'Job not found or not authorized'}, ForbiddenError, 4, 'Job not found or not authorized'],
-        ['GET', 403, {detail: 'Non-SSO accounts are restricted to Web UI access only'}, ForbiddenError, 4, 'Non-SSO accounts are restricted to Web UI access only'],
+      const cases: Array<['DELETE' | 'GET', number, unknown, ErrorClass, number, string]> = [
+        [
+          'DELETE',
+          400,
+          {detail: 'Cannot cancel job in completed status'},
+          ConflictError,
+          6,
+          'Cannot cancel job in completed status',
+        ],
+        [
+          'DELETE',
+          403,
+          {detail: 'Job not found or not authorized'},
+          ForbiddenError,
+          4,
+          'Job not found or not authorized',
+        ],
+        [
+          'GET',
+          403,
+          {detail: 'Non-SSO accounts are restricted to Web UI access only'},
+          ForbiddenError,
+          4,
+          'Non-SSO accounts are restricted to Web UI access only',
+        ],
         ['GET', 404, {detail: `Job not found: ${JOB_ID}`}, NotFoundError, 4, `Job not found: ${JOB_ID}`],
         ['GET', 400, {detail: 'Bad request'}, UsageError, 2, 'Bad request'],
-        ['DELETE', 409, {detail: "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete."}, ConflictError, 6, "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete."],
-        ['DELETE', 500, {detail: "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete."}, ConflictError, 6, "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete."],
-        ['DELETE', 500, {error: 'internal_server_error', message: 'An internal server error occurred.', correlation_id: 'c-1'}, ServerError, 1, 'The server failed: An internal server error occurred. (HTTP 500)'],
+        [
+          'DELETE',
+          409,
+          {
+            detail:
+              "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete.",
+          },
+          ConflictError,
+          6,
+          "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete.",
+        ],
+        [
+          'DELETE',
+          500,
+          {
+            detail:
+              "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete.",
+          },
+          ConflictError,
+          6,
+          "A 'sync_repository' job is already running for repository 'backend' (job_id: 1). Please wait for it to complete.",
+        ],
+        [
+          'DELETE',
+          500,
+          {error: 'internal_server_error', message: 'An internal server error occurred.', correlation_id: 'c-1'},
+          ServerError,
+          1,
+          'The server failed: An internal server error occurred. (HTTP 500)',
+        ],
       ]
       for (const [method, status, body, type, exitCode, message] of cases) {
         it(`${method} answered ${status} → ${type.name}, exit ${exitCode}`, async () => {
           const jobs = client({staticToken: 'tok-1234'})
-          if (method === 'GET') nock(SERVER).get(JOB_PATH).reply(status, body as nock.Body)
-          else nock(SERVER).delete(JOB_PATH).reply(status, body as nock.Body)
+          if (method === 'GET')
+            nock(SERVER)
+              .get(JOB_PATH)
+              .reply(status, body as nock.Body)
+          else
+            nock(SERVER)
+              .delete(JOB_PATH)
+              .reply(status, body as nock.Body)
           const error = await rejection(method === 'GET' ? jobs.getJob(JOB_ID) : jobs.cancelJob(JOB_ID))
           expect(error).to.be.instanceOf(type)
           expect(error.exitCode).to.equal(exitCode)
@@ -44,13 +116,14 @@ describe('HTTP errors', () => {
         })
       }
 
-
       it('mapStatus maps what a request override does not', () => {
         const context = {html: false, retryAfter: null, server: SERVER}
         expect(mapStatus(401, 'Invalid token', context)).to.be.instanceOf(AuthError)
         expect(mapStatus(422, 'query.limit: bad', context)).to.be.instanceOf(UsageError)
         expect(mapStatus(429, 'Too many', {...context, retryAfter: 3}).message).to.equal('Too many (retry in 3 s)')
-        expect(mapStatus(504, 'HTTP 504 Gateway Timeout', context).message).to.equal('The server failed: HTTP 504 Gateway Timeout (HTTP 504)')
+        expect(mapStatus(504, 'HTTP 504 Gateway Timeout', context).message).to.equal(
+          'The server failed: HTTP 504 Gateway Timeout (HTTP 504)',
+        )
         expect(mapStatus(503, 'x', {...context, html: true})).to.be.instanceOf(ServerError)
         expect(mapStatus(401, 'x', {...context, html: true})).to.be.instanceOf(ProtocolError)
       })
@@ -82,8 +155,16 @@ describe('HTTP errors', () => {
     it('connection refused is a network error, exit 5', async () => {
       const refusing = createHttpServer()
       const address = await listen(refusing)
-      await new Promise((resolve) => refusing.close(resolve))
-      const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
+      await new Promise((resolve) => {
+        refusing.close(resolve)
+      })
+      const error = await rejection(
+        new JobsClient({
+          env: {},
+          credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'},
+          retry: {baseDelayMs: 1},
+        }).getJob(JOB_ID),
+      )
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
       expect(error.message).to.equal(`Cannot reach http://${address}: connection refused`)
@@ -100,43 +181,76 @@ describe('HTTP errors', () => {
           setTimeout(() => response.socket?.destroy(), 20)
         }),
       )
-      const jobs = new JobsClient({env: {}, credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}})
+      const jobs = new JobsClient({
+        env: {},
+        credentials: {serverUrl: `http://${address}`, source: 'env', staticToken: 'tok-1234'},
+        retry: {baseDelayMs: 1},
+      })
       const error = await rejection(jobs.getJob(JOB_ID))
       expect(error).to.be.instanceOf(NetworkError)
       expect(error.exitCode).to.equal(5)
-      expect(error.message).to.equal(`The answer from http://${address} was cut off: the connection closed after status 200, before the body was complete`)
+      expect(error.message).to.equal(
+        `The answer from http://${address} was cut off: the connection closed after status 200, before the body was complete`,
+      )
       expect(requests).to.equal(3)
     })
 
     describe('TLS', () => {
       let dir: string
       let certPath: string
-      let tls: {key: Buffer; cert: Buffer}
+      let tls: {cert: Buffer; key: Buffer}
 
       before(async () => {
         dir = await mkdtemp(join(tmpdir(), 'cidx-tls-'))
         certPath = join(dir, 'cert.pem')
         const keyPath = join(dir, 'key.pem')
-        await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-days', '1', '-keyout', keyPath, '-out', certPath])
+        await run('openssl', [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-days',
+          '1',
+          '-keyout',
+          keyPath,
+          '-out',
+          certPath,
+        ])
         tls = {key: await readFile(keyPath), cert: await readFile(certPath)}
       })
+
       after(async () => {
         await rm(dir, {recursive: true, force: true})
       })
 
       async function healthServer(): Promise<string> {
         const server = createHttpsServer(tls, (_request, response) => {
-          response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({status: 'healthy', features: ['job_filters']}))
+          response
+            .writeHead(200, {'content-type': 'application/json'})
+            .end(JSON.stringify({status: 'healthy', features: ['job_filters']}))
         })
         return `https://${await listen(server as unknown as Server)}`
       }
 
       it('a self-signed server certificate is a network error, exit 5, that names the problem', async () => {
         const url = await healthServer()
-        const error = await rejection(new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', staticToken: 'tok-1234'}, retry: {baseDelayMs: 1}}).getJob(JOB_ID))
+        const error = await rejection(
+          new JobsClient({
+            env: {},
+            credentials: {serverUrl: url, source: 'env', staticToken: 'tok-1234'},
+            retry: {baseDelayMs: 1},
+          }).getJob(JOB_ID),
+        )
         expect(error).to.be.instanceOf(NetworkError)
         expect(error.exitCode).to.equal(5)
-        expect(error.message).to.equal(`TLS error talking to ${url}: the server certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)`)
+        expect(error.message).to.equal(
+          `TLS error talking to ${url}: the server certificate is self-signed (DEPTH_ZERO_SELF_SIGNED_CERT)`,
+        )
         expect(error.hint).to.match(/NODE_EXTRA_CA_CERTS/)
       })
 
@@ -149,10 +263,14 @@ describe('HTTP errors', () => {
         ].join('\n')
         // Under c8 the child's coverage goes elsewhere: merged with ours, its copy of src/ spoils the report.
         const coverage = process.env.NODE_V8_COVERAGE ? {NODE_V8_COVERAGE: join(dir, 'child-coverage')} : {}
-        const {stdout} = await run(process.execPath, ['--import', 'tsx', '--conditions=development', '--input-type=module', '-e', script], {
-          cwd: ROOT,
-          env: {...process.env, ...coverage, NODE_EXTRA_CA_CERTS: certPath, URL: url},
-        })
+        const {stdout} = await run(
+          process.execPath,
+          ['--import', 'tsx', '--conditions=development', '--input-type=module', '-e', script],
+          {
+            cwd: ROOT,
+            env: {...process.env, ...coverage, NODE_EXTRA_CA_CERTS: certPath, URL: url},
+          },
+        )
         // serverFeatures() reads /health: the features arrive only over a trusted connection.
         expect(JSON.parse(stdout)).to.deep.equal(['job_filters'])
       })

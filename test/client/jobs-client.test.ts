@@ -6,13 +6,14 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {TokenSet} from '../../src/auth/credentials.js'
-import {ConflictError, ForbiddenError, NotFoundError, ProtocolError} from '../../src/errors.js'
 import type {Job} from '../../src/jobs/job.js'
+
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {collectJobs} from '../../src/client/paging.js'
+import {ConflictError, ForbiddenError, NotFoundError, ProtocolError} from '../../src/errors.js'
 import {client, JOB_ID, JOB_PATH, rejection, SERVER, useNock} from '../helpers/fixtures/client-fixtures.js'
-import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {jobSeries, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 
 const MINUTE = 60_000
 const NEWEST = new Date('2026-11-28T12:00:00Z')
@@ -26,7 +27,11 @@ describe('JobsClient against a fake CIDX server over loopback', () => {
 
   async function serve(options: FakeCidxOptions): Promise<JobsClient> {
     fake = await startFakeCidx(options)
-    return new JobsClient({env: {}, credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}, retry: {baseDelayMs: 1}})
+    return new JobsClient({
+      env: {},
+      credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token},
+      retry: {baseDelayMs: 1},
+    })
   }
 
   afterEach(async () => {
@@ -64,7 +69,9 @@ describe('JobsClient against a fake CIDX server over loopback', () => {
       expect(await client.cancelJob('data-retention-1a2b3c4d')).to.deep.equal({message: 'Job cancelled successfully'})
       expect((await client.getJob('data-retention-1a2b3c4d')).status).to.equal('cancelled')
       const notCancellable = await client.cancelJob('done-1').catch((error: unknown) => error)
-      expect(notCancellable).to.be.instanceOf(ConflictError).and.deep.include({exitCode: 6, message: 'Cannot cancel job in completed status'})
+      expect(notCancellable)
+        .to.be.instanceOf(ConflictError)
+        .and.deep.include({exitCode: 6, message: 'Cannot cancel job in completed status'})
       const missing = await client.cancelJob('nope').catch((error: unknown) => error)
       expect(missing).to.be.instanceOf(ForbiddenError).and.deep.include({exitCode: 4})
       const unknown = await client.getJob('a/b c').catch((error: unknown) => error)
@@ -87,7 +94,11 @@ describe('JobsClient against a fake CIDX server over loopback', () => {
       const url = fake?.url ?? ''
       await fake?.close()
       fake = undefined
-      const offline = new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', staticToken: 'x'}, retry: {baseDelayMs: 1}})
+      const offline = new JobsClient({
+        env: {},
+        credentials: {serverUrl: url, source: 'env', staticToken: 'x'},
+        retry: {baseDelayMs: 1},
+      })
       expect(await offline.serverFeatures()).to.deep.equal(new Set())
     })
   })
@@ -98,7 +109,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
   let server: ServerHandle
   let dataDir: string
   let client: JobsClient
-  const saved: Array<TokenSet | null> = []
+  const saved: Array<null | TokenSet> = []
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-jobs-client-'))
@@ -115,6 +126,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
       retry: {baseDelayMs: 1},
     })
   })
+
   after(async () => {
     await server.close()
     await rm(dataDir, {recursive: true, force: true})
@@ -122,8 +134,19 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
 
   it('logs in with the password, lists, gets and cancels', async () => {
     const now = Date.now()
-    const older = server.testing.insertJob({status: 'completed', operation_type: 'add_golden_repo', created_at: new Date(now - 2 * MINUTE), result: {success: true, alias: 'web'}, progress: 100})
-    const queued = server.testing.insertJob({status: 'pending', operation_type: 'sync_repository', created_at: new Date(now - MINUTE), result: {alias: 'backend'}})
+    const older = server.testing.insertJob({
+      status: 'completed',
+      operation_type: 'add_golden_repo',
+      created_at: new Date(now - 2 * MINUTE),
+      result: {success: true, alias: 'web'},
+      progress: 100,
+    })
+    const queued = server.testing.insertJob({
+      status: 'pending',
+      operation_type: 'sync_repository',
+      created_at: new Date(now - MINUTE),
+      result: {alias: 'backend'},
+    })
 
     const collected = await collectJobs(client, {}, {limit: 'all'})
     expect(ids(collected.jobs)).to.deep.equal([queued.job_id, older.job_id])
@@ -132,7 +155,13 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
     expect(await client.whoami()).to.deep.equal({username: 'admin', role: 'admin'})
 
     const job = await client.getJob(queued.job_id)
-    expect(job).to.deep.include({status: 'queued', job_type: 'sync_repository', repository: 'backend', description: 'Sync repository backend', user_id: 'admin'})
+    expect(job).to.deep.include({
+      status: 'queued',
+      job_type: 'sync_repository',
+      repository: 'backend',
+      description: 'Sync repository backend',
+      user_id: 'admin',
+    })
     expect(job.created_at).to.match(/Z$/)
 
     expect((await client.cancelJob(queued.job_id)).message).to.match(/cancel/i)
@@ -143,12 +172,23 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
   })
 
   it('pushes job changes as events and stops when aborted', async () => {
-    const job = server.testing.insertJob({status: 'running', operation_type: 'reindex', started_at: new Date(), progress: 10, result: {alias: 'backend'}})
+    const job = server.testing.insertJob({
+      status: 'running',
+      operation_type: 'reindex',
+      started_at: new Date(),
+      progress: 10,
+      result: {alias: 'backend'},
+    })
     const stop = new AbortController()
     const seen: Job[] = []
     for await (const event of client.streamJobEvents([job.job_id], stop.signal)) {
       seen.push(event)
-      if (seen.length === 1) server.testing.updateJob(job.job_id, {progress: 55, current_phase: 'semantic', phase_detail: '275/500 files (55%) | 9.1 files/s'})
+      if (seen.length === 1)
+        server.testing.updateJob(job.job_id, {
+          progress: 55,
+          current_phase: 'semantic',
+          phase_detail: '275/500 files (55%) | 9.1 files/s',
+        })
       else stop.abort()
     }
 
@@ -170,7 +210,10 @@ describe('JobsClient with nock', () => {
     ]
     for (const [what, body, message] of listings) {
       it(`a listing with ${what} is a protocol error`, async () => {
-        nock(SERVER).get('/api/jobs').query(true).reply(200, body as nock.Body)
+        nock(SERVER)
+          .get('/api/jobs')
+          .query(true)
+          .reply(200, body as nock.Body)
         const error = await rejection(client({staticToken: 'tok-1234'}).listPage({}))
         expect(error).to.be.instanceOf(ProtocolError)
         expect(error.message).to.match(message)
@@ -179,7 +222,11 @@ describe('JobsClient with nock', () => {
   })
 
   it('a cancelled job answers with the server message', async () => {
-    nock(SERVER).delete(JOB_PATH).reply(200, {success: true, message: 'Job cancelled successfully'}).delete(JOB_PATH).reply(200, '')
+    nock(SERVER)
+      .delete(JOB_PATH)
+      .reply(200, {success: true, message: 'Job cancelled successfully'})
+      .delete(JOB_PATH)
+      .reply(200, '')
     const jobs = client({staticToken: 'tok-1234'})
     expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled successfully'})
     expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled'})
@@ -188,7 +235,15 @@ describe('JobsClient with nock', () => {
   it('sends the filters and paging as query parameters, dropping empty ones', async () => {
     nock(SERVER)
       .get('/api/jobs')
-      .query({limit: '50', offset: '0', status: 'pending', operation_type: 'reindex', repository: 'backend', username: 'bob', since: '2026-11-01T00:00:00.000Z'})
+      .query({
+        limit: '50',
+        offset: '0',
+        status: 'pending',
+        operation_type: 'reindex',
+        repository: 'backend',
+        username: 'bob',
+        since: '2026-11-01T00:00:00.000Z',
+      })
       .reply(200, {jobs: [], total: 0, limit: 50, offset: 0})
     const page = await client({staticToken: 'tok-1234'}).listPage({
       statuses: ['queued'],

@@ -1,6 +1,5 @@
 import {expect} from 'chai'
 
-import {ProtocolError} from '../../src/errors.js'
 import {
   describeJob,
   estimateRemaining,
@@ -10,6 +9,7 @@ import {
   parseSteps,
   wireStatusName,
 } from '../../src/client/normalize.js'
+import {ProtocolError} from '../../src/errors.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 const NOW = Date.parse('2026-11-28T09:20:00Z')
@@ -111,7 +111,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
   })
 
   describe('timestamps', () => {
-    const cases: Array<[string | null, string | null]> = [
+    const cases: Array<[null | string, null | string]> = [
       ['2026-11-20T08:03:00.123456+00:00', '2026-11-20T08:03:00.123Z'],
       ['2026-11-20T08:03:00+00:00', '2026-11-20T08:03:00.000Z'],
       ['2026-11-20T08:03:00.123456', '2026-11-20T08:03:00.123Z'],
@@ -149,7 +149,13 @@ describe('normalize: wire jobs to the normalized shape', () => {
         repository: null,
         error_message: null,
         result: null,
-        progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+        progress_detail: {
+          current_step: null,
+          steps_completed: null,
+          total_steps: null,
+          estimated_remaining: null,
+          detailed_status: null,
+        },
       })
     })
 
@@ -184,7 +190,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
   })
 
   describe('repository', () => {
-    const cases: Array<[Record<string, unknown>, string | null]> = [
+    const cases: Array<[Record<string, unknown>, null | string]> = [
       [{repository: 'direct'}, 'direct'],
       [{repository_alias: 'from-alias-field'}, 'from-alias-field'],
       [{golden_repo_alias: 'golden'}, 'golden'],
@@ -203,11 +209,17 @@ describe('normalize: wire jobs to the normalized shape', () => {
   })
 
   describe('error_message', () => {
-    const cases: Array<[Record<string, unknown>, string | null]> = [
+    const cases: Array<[Record<string, unknown>, null | string]> = [
       [{status: 'failed', error: 'Orphaned by server restart'}, 'Orphaned by server restart'],
-      [{status: 'failed', error: null, progress: 100, result: {success: false, error: 'git clone failed'}}, 'git clone failed'],
+      [
+        {status: 'failed', error: null, progress: 100, result: {success: false, error: 'git clone failed'}},
+        'git clone failed',
+      ],
       [{status: 'failed', error: null, result: {success: false, message: 'disk full'}}, 'disk full'],
-      [{status: 'failed', error: '', result: {success: false, error: '', message: 'only the message'}}, 'only the message'],
+      [
+        {status: 'failed', error: '', result: {success: false, error: '', message: 'only the message'}},
+        'only the message',
+      ],
       [{status: 'failed', error: null, result: {success: true, error: 'not a failure reason'}}, null],
       [{status: 'completed', error: null, result: {success: false, error: 'ignored: not failed'}}, null],
       [{status: 'failed', error: null, result: null}, null],
@@ -221,7 +233,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
   })
 
   describe('progress_detail', () => {
-    const cases: Array<[string | null, {done: number; total: number} | null]> = [
+    const cases: Array<[null | string, null | {done: number; total: number}]> = [
       ['150/500 files (30%) | 12.4 files/s', {done: 150, total: 500}],
       ['150/500 files indexed', {done: 150, total: 500}],
       ['Indexing 3 / 12 batches', {done: 3, total: 12}],
@@ -243,13 +255,28 @@ describe('normalize: wire jobs to the normalized shape', () => {
       const startedAt = '2026-11-28T09:10:00+00:00' // 600 s before NOW
       const running = normalized({status: 'running', started_at: startedAt, progress: 25, phase_detail: null})
       expect(running.progress_detail.estimated_remaining).to.equal(1800)
-      const fromSteps = normalized({status: 'running', started_at: startedAt, progress: 10, phase_detail: '150/500 files (30%)'})
+      const fromSteps = normalized({
+        status: 'running',
+        started_at: startedAt,
+        progress: 10,
+        phase_detail: '150/500 files (30%)',
+      })
       expect(fromSteps.progress_detail.estimated_remaining).to.equal(1400)
-      expect(normalized({status: 'running', started_at: null, progress: 25}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({status: 'pending', started_at: startedAt, progress: 25}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({status: 'completed', started_at: startedAt, progress: 50}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({status: 'running', started_at: startedAt, progress: 0}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({status: 'running', started_at: startedAt, progress: 100}).progress_detail.estimated_remaining).to.equal(null)
+      expect(
+        normalized({status: 'running', started_at: null, progress: 25}).progress_detail.estimated_remaining,
+      ).to.equal(null)
+      expect(
+        normalized({status: 'pending', started_at: startedAt, progress: 25}).progress_detail.estimated_remaining,
+      ).to.equal(null)
+      expect(
+        normalized({status: 'completed', started_at: startedAt, progress: 50}).progress_detail.estimated_remaining,
+      ).to.equal(null)
+      expect(
+        normalized({status: 'running', started_at: startedAt, progress: 0}).progress_detail.estimated_remaining,
+      ).to.equal(null)
+      expect(
+        normalized({status: 'running', started_at: startedAt, progress: 100}).progress_detail.estimated_remaining,
+      ).to.equal(null)
     })
 
     it('makes no estimate outside progress 1..99, even when the phase counts files', () => {
@@ -277,8 +304,16 @@ describe('normalize: wire jobs to the normalized shape', () => {
       ['a blank job_id', {job_id: ' ', created_at: '2026-11-20T08:03:00+00:00'}, /without a job_id/],
       ['no created_at', {job_id: 'a'}, /job a without created_at/],
       ['an unreadable created_at', {job_id: 'a', created_at: 'yesterday'}, /unreadable created_at: "yesterday"/],
-      ['an unreadable started_at', {job_id: 'a', created_at: '2026-11-20T08:03:00', started_at: '2026-13-45T99:00:00'}, /unreadable started_at/],
-      ['a status that is an object', {job_id: 'a', created_at: '2026-11-20T08:03:00', status: {}}, /"status" is not text/],
+      [
+        'an unreadable started_at',
+        {job_id: 'a', created_at: '2026-11-20T08:03:00', started_at: '2026-13-45T99:00:00'},
+        /unreadable started_at/,
+      ],
+      [
+        'a status that is an object',
+        {job_id: 'a', created_at: '2026-11-20T08:03:00', status: {}},
+        /"status" is not text/,
+      ],
     ]
     for (const [what, raw, message] of cases) {
       it(`rejects ${what}`, () => {

@@ -1,10 +1,11 @@
 import {expect} from 'chai'
 
+import type {Job} from '../../src/jobs/job.js'
+
 import {JobsClient, type ListQuery} from '../../src/client/jobs-client.js'
 import {collectJobs, matchesQuery} from '../../src/client/paging.js'
-import type {Job} from '../../src/jobs/job.js'
-import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {jobSeries, makeJob, pythonIso, type WireJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 
 const MINUTE = 60_000
 const NEWEST = new Date('2026-11-28T12:00:00Z')
@@ -32,7 +33,11 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
 
   async function serve(options: FakeCidxOptions): Promise<JobsClient> {
     fake = await startFakeCidx(options)
-    return new JobsClient({env: {}, credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}, retry: {baseDelayMs: 1}})
+    return new JobsClient({
+      env: {},
+      credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token},
+      retry: {baseDelayMs: 1},
+    })
   }
 
   /** The listing requests as `status@offset`. */
@@ -107,7 +112,9 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
 
     it('applies the filters the server ignores on the client, and pages on to fill the limit', async () => {
       const jobs = jobSeries(50, {newest: NEWEST}).map((job, n) =>
-        n % 5 === 0 ? {...job, operation_type: 'reindex', username: 'bob', result: {alias: 'backend'}} : {...job, operation_type: 'sync_repository', result: {alias: 'web'}},
+        n % 5 === 0
+          ? {...job, operation_type: 'reindex', username: 'bob', result: {alias: 'backend'}}
+          : {...job, operation_type: 'sync_repository', result: {alias: 'web'}},
       )
       const client = await serve({paging: 'defect', jobs})
       const query: ListQuery = {
@@ -119,7 +126,16 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
       }
       const collected = await collectJobs(client, query, {limit: 'all'})
       // Jobs 5, 10, ..., 40 are reindex jobs of bob on backend created 5 to 40 minutes ago.
-      expect(ids(collected.jobs)).to.deep.equal(['job-5', 'job-10', 'job-15', 'job-20', 'job-25', 'job-30', 'job-35', 'job-40'])
+      expect(ids(collected.jobs)).to.deep.equal([
+        'job-5',
+        'job-10',
+        'job-15',
+        'job-20',
+        'job-25',
+        'job-30',
+        'job-35',
+        'job-40',
+      ])
       // The filters were sent (a server that knows them would use them).
       const sent = fake?.listings[0]
       expect(sent?.get('operation_type')).to.equal('reindex')
@@ -169,10 +185,21 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
     })
 
     it('fills the limit across pages when the client filters out most jobs', async () => {
-      const jobs = jobSeries(120, {newest: NEWEST}).map((job, n) => (n % 10 === 0 ? {...job, operation_type: 'reindex'} : job))
+      const jobs = jobSeries(120, {newest: NEWEST}).map((job, n) =>
+        n % 10 === 0 ? {...job, operation_type: 'reindex'} : job,
+      )
       const client = await serve({paging: 'correct', jobs})
       const collected = await collectJobs(client, {types: ['reindex']}, {limit: 8})
-      expect(ids(collected.jobs)).to.deep.equal(['job-0', 'job-10', 'job-20', 'job-30', 'job-40', 'job-50', 'job-60', 'job-70'])
+      expect(ids(collected.jobs)).to.deep.equal([
+        'job-0',
+        'job-10',
+        'job-20',
+        'job-30',
+        'job-40',
+        'job-50',
+        'job-60',
+        'job-70',
+      ])
       expect(collected.complete).to.equal(false)
       // Two pages hold the first eight matches; the third is never asked for.
       expect(listingRequests()).to.deep.equal(['*@0', '*@50'])
@@ -218,7 +245,12 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
       const top = await collectJobs(client, {statuses: ['running', 'queued']}, {limit: 2})
       expect(ids(top.jobs)).to.deep.equal(['q1', 'r1'])
       // listJobs goes status by status.
-      expect(ids(await drain(client.listJobs({statuses: ['running', 'queued']})))).to.deep.equal(['r1', 'r2', 'q1', 'q2'])
+      expect(ids(await drain(client.listJobs({statuses: ['running', 'queued']})))).to.deep.equal([
+        'r1',
+        'r2',
+        'q1',
+        'q2',
+      ])
     })
 
     it('listJobs can start at a server offset', async () => {
@@ -251,7 +283,13 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
   })
 
   describe('matchesQuery', () => {
-    const job = makeJob({status: 'running', job_type: 'sync_repository', repository: 'backend', user_id: 'alice', created_at: '2026-11-28T09:00:00.000Z'})
+    const job = makeJob({
+      status: 'running',
+      job_type: 'sync_repository',
+      repository: 'backend',
+      user_id: 'alice',
+      created_at: '2026-11-28T09:00:00.000Z',
+    })
     const cases: Array<[ListQuery, boolean]> = [
       [{}, true],
       [{statuses: []}, true],
@@ -275,4 +313,3 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
     }
   })
 })
-

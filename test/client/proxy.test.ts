@@ -4,25 +4,25 @@ import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {mkdtemp, rm} from 'node:fs/promises'
 import {createServer, request as httpRequest, type IncomingHttpHeaders, type Server} from 'node:http'
-import {connect, type AddressInfo} from 'node:net'
+import {type AddressInfo, connect} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
 
-import {NetworkError, UsageError} from '../../src/errors.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {bypassesProxy, proxyAgentsFor, proxyFor} from '../../src/client/proxy.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {NetworkError, UsageError} from '../../src/errors.js'
 import {jobSeries} from '../helpers/fixtures/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 
 /** What a proxy saw: forwarded requests by absolute URI, and CONNECT tunnels by host:port. */
 interface ProxyLog {
-  forwarded: Array<{url: string; headers: IncomingHttpHeaders}>
-  tunnels: Array<{target: string; headers: IncomingHttpHeaders}>
+  forwarded: Array<{headers: IncomingHttpHeaders; url: string}>
+  tunnels: Array<{headers: IncomingHttpHeaders; target: string}>
 }
 
 /** A small real HTTP proxy on loopback: forwards absolute-URI requests and opens CONNECT tunnels. */
-async function startProxy(): Promise<{url: string; log: ProxyLog; server: Server}> {
+async function startProxy(): Promise<{log: ProxyLog; server: Server; url: string}> {
   const log: ProxyLog = {forwarded: [], tunnels: []}
   const server = createServer((request, response) => {
     log.forwarded.push({url: request.url ?? '', headers: request.headers})
@@ -47,7 +47,9 @@ async function startProxy(): Promise<{url: string; log: ProxyLog; server: Server
     upstream.on('error', () => client.destroy())
     client.on('error', () => upstream.destroy())
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   return {url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, server}
 }
 
@@ -109,13 +111,17 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
   describe('proxyAgentsFor', () => {
     it('makes no agent without a proxy, and refuses a proxy that is not a URL without echoing it', async () => {
       expect(await proxyAgentsFor('http://cidx:8090', {})).to.equal(undefined)
-      const error = await proxyAgentsFor('http://cidx:8090', {HTTP_PROXY: 'http://user:s3cret@[bad'}).catch((caught: unknown) => caught)
+      const error = await proxyAgentsFor('http://cidx:8090', {HTTP_PROXY: 'http://user:s3cret@[bad'}).catch(
+        (error_: unknown) => error_,
+      )
       expect(error).to.be.instanceOf(UsageError)
       expect((error as Error).message).to.not.include('s3cret')
     })
 
     it('refuses a proxy password that is not valid percent-encoding, without echoing it', async () => {
-      const error = await proxyAgentsFor('http://cidx:8090', {HTTP_PROXY: 'http://user:50%zz-s3cret@proxy:3128'}).catch((caught: unknown) => caught)
+      const error = await proxyAgentsFor('http://cidx:8090', {HTTP_PROXY: 'http://user:50%zz-s3cret@proxy:3128'}).catch(
+        (error_: unknown) => error_,
+      )
       expect(error).to.be.instanceOf(UsageError)
       expect((error as UsageError).exitCode).to.equal(2)
       expect((error as Error).message).to.not.include('s3cret')
@@ -130,14 +136,22 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       proxy = await startProxy()
       fake = await startFakeCidx({paging: 'correct', jobs: jobSeries(3), features: ['job_filters']})
     })
+
     afterEach(async () => {
       await fake.close()
       proxy.server.closeAllConnections()
-      await new Promise((resolve) => proxy.server.close(resolve))
+      await new Promise((resolve) => {
+        proxy.server.close(resolve)
+      })
     })
 
     function client(env: NodeJS.ProcessEnv, serverUrl = fake.url, debug?: (line: string) => void): JobsClient {
-      return new JobsClient({credentials: {serverUrl, source: 'env', staticToken: fake.token}, env, retry: {baseDelayMs: 1, limit: 0}, debug})
+      return new JobsClient({
+        credentials: {serverUrl, source: 'env', staticToken: fake.token},
+        env,
+        retry: {baseDelayMs: 1, limit: 0},
+        debug,
+      })
     }
 
     it('sends requests through HTTP_PROXY, by absolute URI, with the server untouched', async () => {
@@ -146,7 +160,10 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       const page = await jobs.listPage({})
       expect(page.jobs).to.have.length(3)
       expect(await jobs.serverFeatures()).to.deep.equal(new Set(['job_filters']))
-      expect(proxy.log.forwarded.map((entry) => entry.url)).to.deep.equal([`${fake.url}/api/jobs?limit=50&offset=0`, `${fake.url}/health`])
+      expect(proxy.log.forwarded.map((entry) => entry.url)).to.deep.equal([
+        `${fake.url}/api/jobs?limit=50&offset=0`,
+        `${fake.url}/health`,
+      ])
       expect(proxy.log.forwarded[0].headers.authorization).to.equal(`Bearer ${fake.token}`)
       expect(proxy.log.forwarded[0].headers.host).to.equal(new URL(fake.url).host)
       expect(proxy.log.tunnels).to.deep.equal([])
@@ -166,7 +183,9 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       const {port} = new URL(proxy.url)
       await client({http_proxy: `pat:p%40ss@127.0.0.1:${port}`}).listPage({})
       expect(proxy.log.forwarded).to.have.length(1)
-      expect(proxy.log.forwarded[0].headers['proxy-authorization']).to.equal(`Basic ${Buffer.from('pat:p@ss').toString('base64')}`)
+      expect(proxy.log.forwarded[0].headers['proxy-authorization']).to.equal(
+        `Basic ${Buffer.from('pat:p@ss').toString('base64')}`,
+      )
     })
 
     it('tunnels https:// servers through HTTPS_PROXY with CONNECT', async () => {
@@ -174,7 +193,7 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       const target = fake.url.replace('http://', 'https://')
       const error = await client({HTTPS_PROXY: proxy.url}, target)
         .listPage({})
-        .catch((caught: unknown) => caught)
+        .catch((error_: unknown) => error_)
       expect(proxy.log.tunnels.map((entry) => entry.target)).to.deep.equal([new URL(fake.url).host])
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as NetworkError).exitCode).to.equal(5)
@@ -185,20 +204,26 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       const {port} = new URL(proxy.url)
       await client({HTTPS_PROXY: `http://pat:p%40ss@127.0.0.1:${port}`}, fake.url.replace('http://', 'https://'))
         .listPage({})
-        .catch(() => undefined)
+        .catch(() => {})
       expect(proxy.log.tunnels).to.have.length(1)
-      expect(proxy.log.tunnels[0].headers['proxy-authorization']).to.equal(`Basic ${Buffer.from('pat:p@ss').toString('base64')}`)
+      expect(proxy.log.tunnels[0].headers['proxy-authorization']).to.equal(
+        `Basic ${Buffer.from('pat:p@ss').toString('base64')}`,
+      )
     })
 
     it('a proxy that cannot be reached is a network error, exit 5', async () => {
       proxy.server.closeAllConnections()
-      await new Promise((resolve) => proxy.server.close(resolve))
+      await new Promise((resolve) => {
+        proxy.server.close(resolve)
+      })
       const error = await client({HTTP_PROXY: proxy.url})
         .listPage({})
-        .catch((caught: unknown) => caught)
+        .catch((error_: unknown) => error_)
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as NetworkError).message).to.match(/connection refused/)
-      await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => {
+        proxy.server.listen(0, '127.0.0.1', resolve)
+      })
     })
   })
 
@@ -219,9 +244,12 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
       server.testing.insertJob({status: 'completed', username: 'admin'})
       proxy = await startProxy()
     })
+
     after(async () => {
       proxy?.server.closeAllConnections()
-      await new Promise((resolve) => proxy?.server.close(resolve))
+      await new Promise((resolve) => {
+        proxy?.server.close(resolve)
+      })
       await server?.close()
       await rm(base, {recursive: true, force: true})
     })
@@ -239,11 +267,19 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
         HTTP_PROXY: `http://pat:${PROXY_PASSWORD}@${host}`,
         DEBUG: '*',
       }
-      const {stdout, stderr} = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})
+      const {stdout, stderr} = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'],
+        {env, cwd: base},
+      )
       expect(JSON.parse(stdout)).to.have.length(1)
-      expect(proxy.log.forwarded.map((entry) => new URL(entry.url).pathname)).to.include.members(['/auth/login', '/api/jobs'])
+      expect(proxy.log.forwarded.map((entry) => new URL(entry.url).pathname)).to.include.members([
+        '/auth/login',
+        '/api/jobs',
+      ])
       expect(stderr, "cidx's own debug lines stay on").to.include(`using a proxy for ${server.url}`)
-      for (const secret of [ADMIN_PASSWORD, PROXY_PASSWORD, Buffer.from(`pat:${PROXY_PASSWORD}`).toString('base64')]) expect(stderr).to.not.include(secret)
+      for (const secret of [ADMIN_PASSWORD, PROXY_PASSWORD, Buffer.from(`pat:${PROXY_PASSWORD}`).toString('base64')])
+        expect(stderr).to.not.include(secret)
       expect(stderr).to.not.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/)
     })
   })

@@ -2,10 +2,11 @@ import {expect} from 'chai'
 import nock from 'nock'
 import {inspect} from 'node:util'
 
-import {CidxClient} from '../../src/client/cidx-client.js'
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
-import {CliError} from '../../src/errors.js'
+
+import {CidxClient} from '../../src/client/cidx-client.js'
 import {redact, redactValue} from '../../src/client/redact.js'
+import {CliError} from '../../src/errors.js'
 import {useNock} from '../helpers/fixtures/client-fixtures.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 
@@ -20,15 +21,27 @@ describe('redact: secrets never reach output', () => {
       ['a JWT', `token ${JWT} expired`, ['token [REDACTED] expired']],
       ['an API key', `Invalid API key ${API_KEY}.`, ['Invalid API key [REDACTED].']],
       ['a Bearer value', 'Authorization: Bearer opaque-token-value, next', ['Authorization: Bearer [REDACTED], next']],
-      ['a password field in JSON', '{"username":"alice","password":"hunter22"}', ['{"username":"alice","password":"[REDACTED]"}']],
+      [
+        'a password field in JSON',
+        '{"username":"alice","password":"hunter22"}',
+        ['{"username":"alice","password":"[REDACTED]"}'],
+      ],
       ['a JSON password with spaces', `{"password": "${PASSWORD}", "x": 1}`, ['{"password": "[REDACTED]", "x": 1}']],
-      ['a JSON password with an escaped quote', '{"password": "a\\"b c"}', ['{"password": "[REDACTED]"}']],
+      ['a JSON password with an escaped quote', String.raw`{"password": "a\"b c"}`, ['{"password": "[REDACTED]"}']],
       ['a refresh_token field', "refresh_token='rt-1234-5678'", ["refresh_token='[REDACTED]'"]],
       ['a form-encoded password', 'username=alice&password=s3cret!&x=1', ['username=alice&password=[REDACTED]&x=1']],
-      ['a totp code', '{"mfa_token":"m-123","totp_code":"123456"}', ['{"mfa_token":"[REDACTED]","totp_code":"[REDACTED]"}']],
+      [
+        'a totp code',
+        '{"mfa_token":"m-123","totp_code":"123456"}',
+        ['{"mfa_token":"[REDACTED]","totp_code":"[REDACTED]"}'],
+      ],
       ['a bare value after a colon', 'password:hunter22 rejected', ['password:[REDACTED] rejected']],
       ['nothing secret', 'Job not found: 3f0c9a52', ['Job not found: 3f0c9a52']],
-      ['nothing in a message that names a secret field', 'refresh_token: Field required', ['refresh_token: Field required']],
+      [
+        'nothing in a message that names a secret field',
+        'refresh_token: Field required',
+        ['refresh_token: Field required'],
+      ],
     ]
     for (const [what, input, [expected]] of cases) {
       it(`hides ${what}`, () => {
@@ -37,8 +50,12 @@ describe('redact: secrets never reach output', () => {
     }
 
     it('hides known secrets wherever they appear, but not very short ones that would garble text', () => {
-      expect(redact(`login as alice with ${PASSWORD} failed`, [PASSWORD])).to.equal('login as alice with [REDACTED] failed')
-      expect(redact('opaque-refresh-xyz was spent', ['opaque-refresh-xyz', undefined, null, ''])).to.equal('[REDACTED] was spent')
+      expect(redact(`login as alice with ${PASSWORD} failed`, [PASSWORD])).to.equal(
+        'login as alice with [REDACTED] failed',
+      )
+      expect(redact('opaque-refresh-xyz was spent', ['opaque-refresh-xyz', undefined, null, ''])).to.equal(
+        '[REDACTED] was spent',
+      )
       expect(redact('abc is a word', ['abc'])).to.equal('abc is a word')
     })
   })
@@ -68,6 +85,7 @@ describe('redact: secrets never reach output', () => {
     let debugLines: string[]
 
     useNock()
+
     beforeEach(() => {
       debugLines = []
     })
@@ -76,7 +94,13 @@ describe('redact: secrets never reach output', () => {
     function expectNoSecret(error: unknown, secrets: string[]): void {
       expect(error).to.be.instanceOf(CliError)
       const cliError = error as CliError
-      const surfaces = [cliError.message, cliError.hint ?? '', JSON.stringify(cliError.toJSON()), inspect(cliError, {depth: 8}), ...debugLines]
+      const surfaces = [
+        cliError.message,
+        cliError.hint ?? '',
+        JSON.stringify(cliError.toJSON()),
+        inspect(cliError, {depth: 8}),
+        ...debugLines,
+      ]
       expect(debugLines).to.not.be.empty
       for (const surface of surfaces) {
         for (const secret of secrets) expect(surface).to.not.include(secret)
@@ -93,7 +117,7 @@ describe('redact: secrets never reach output', () => {
       expect.fail('expected the call to fail')
     }
 
-    function memoryStore(tokens: TokenSet | null): TokenStore {
+    function memoryStore(tokens: null | TokenSet): TokenStore {
       let held = tokens
       return {load: async () => held, save: async (next) => void (held = next)}
     }
@@ -101,8 +125,16 @@ describe('redact: secrets never reach output', () => {
     it('a refused login that echoes the password', async () => {
       nock(SERVER)
         .post('/auth/login', {username: 'alice', password: PASSWORD})
-        .reply(401, {detail: `Invalid credentials for {"username": "alice", "password": "${PASSWORD}"}`}, {'www-authenticate': 'Bearer'})
-      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
+        .reply(
+          401,
+          {detail: `Invalid credentials for {"username": "alice", "password": "${PASSWORD}"}`},
+          {'www-authenticate': 'Bearer'},
+        )
+      const client = new CidxClient({
+        env: {},
+        credentials: {serverUrl: SERVER, source: 'env'},
+        debug: (line) => debugLines.push(line),
+      })
       const error = await failure(client.login('alice', PASSWORD))
       expect((error as CliError).message).to.match(/^Invalid credentials for/)
       expect((error as CliError).exitCode).to.equal(3)
@@ -116,10 +148,19 @@ describe('redact: secrets never reach output', () => {
         .post('/api/auth/refresh', {refresh_token: refreshToken})
         .reply(401, {detail: `Token replay attack detected for ${refreshToken}`})
         .post('/auth/login')
-        .reply(500, {error: 'internal_server_error', message: `boom while checking password=${PASSWORD} and ${refreshToken}`})
+        .reply(500, {
+          error: 'internal_server_error',
+          message: `boom while checking password=${PASSWORD} and ${refreshToken}`,
+        })
       const client = new CidxClient({
         env: {},
-        credentials: {serverUrl: SERVER, source: 'env', username: 'alice', password: PASSWORD, tokenStore: memoryStore({accessToken: expired, accessTokenExpiresAt: 1000, refreshToken})},
+        credentials: {
+          serverUrl: SERVER,
+          source: 'env',
+          username: 'alice',
+          password: PASSWORD,
+          tokenStore: memoryStore({accessToken: expired, accessTokenExpiresAt: 1000, refreshToken}),
+        },
         debug: (line) => debugLines.push(line),
       })
       const error = await failure(client.whoami())
@@ -135,16 +176,31 @@ describe('redact: secrets never reach output', () => {
         .reply(200, {mfa_required: true, mfa_token: mfaToken})
         .post('/auth/mfa/verify', {mfa_token: mfaToken, totp_code: '493817'})
         .reply(401, {detail: `Invalid TOTP code 493817 for ${mfaToken}`})
-      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env'}, debug: (line) => debugLines.push(line)})
+      const client = new CidxClient({
+        env: {},
+        credentials: {serverUrl: SERVER, source: 'env'},
+        debug: (line) => debugLines.push(line),
+      })
       const error = await failure(client.login('alice', PASSWORD, {totp: '493817'}))
       expect((error as CliError).message).to.equal('Invalid TOTP code [REDACTED] for [REDACTED]')
       expectNoSecret(error, [PASSWORD, mfaToken, '493817'])
     })
 
     it('a rejected API call that echoes the static token, an API key', async () => {
-      nock(SERVER).get('/api/jobs/abc').reply(401, {detail: `Invalid API key: ${API_KEY}`})
-      const client = new CidxClient({env: {}, credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY}, debug: (line) => debugLines.push(line)})
-      const error = await failure((client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson('GET', '/api/jobs/abc'))
+      nock(SERVER)
+        .get('/api/jobs/abc')
+        .reply(401, {detail: `Invalid API key: ${API_KEY}`})
+      const client = new CidxClient({
+        env: {},
+        credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY},
+        debug: (line) => debugLines.push(line),
+      })
+      const error = await failure(
+        (client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson(
+          'GET',
+          '/api/jobs/abc',
+        ),
+      )
       expect((error as CliError).message).to.equal('Invalid API key: [REDACTED]')
       expectNoSecret(error, [API_KEY])
     })
@@ -163,7 +219,12 @@ describe('redact: secrets never reach output', () => {
         debug: (line) => debugLines.push(line),
         retry: {baseDelayMs: 1},
       })
-      const error = await failure((client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson('GET', '/api/jobs/abc'))
+      const error = await failure(
+        (client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson(
+          'GET',
+          '/api/jobs/abc',
+        ),
+      )
       expect((error as CliError).exitCode).to.equal(5)
       expectNoSecret(error, [token, PASSWORD])
     })

@@ -1,21 +1,23 @@
+import type {AddressInfo} from 'node:net'
+
 import {expect} from 'chai'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {Credentials} from '../../src/auth/credentials.js'
-import {CliError, NetworkError, NotFoundError, ProtocolError} from '../../src/errors.js'
 import type {Job} from '../../src/jobs/job.js'
+
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {MAX_EVENT_CHARS, parseServerSentEvents, type ServerSentEvent} from '../../src/client/sse.js'
+import {CliError, NetworkError, NotFoundError, ProtocolError} from '../../src/errors.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
-async function* chunksOf(...chunks: Array<string | Buffer>): AsyncGenerator<string | Buffer> {
+async function* chunksOf(...chunks: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
   for (const chunk of chunks) yield chunk
 }
 
-async function parse(...chunks: Array<string | Buffer>): Promise<ServerSentEvent[]> {
+async function parse(...chunks: Array<Buffer | string>): Promise<ServerSentEvent[]> {
   const events: ServerSentEvent[] = []
   for await (const event of parseServerSentEvents(chunksOf(...chunks))) events.push(event)
   return events
@@ -34,16 +36,30 @@ describe('sse: Server-Sent Events', () => {
       const text = 'event: job\ndata: {"phase":"index ✓"}\n\n'
       const bytes = Buffer.from(text)
       const tick = bytes.indexOf(Buffer.from('✓'))
-      const pieces = [bytes.subarray(0, 3), bytes.subarray(3, tick + 1), bytes.subarray(tick + 1, bytes.length - 1), bytes.subarray(bytes.length - 1)]
+      const pieces = [
+        bytes.subarray(0, 3),
+        bytes.subarray(3, tick + 1),
+        bytes.subarray(tick + 1, -1),
+        bytes.subarray(-1),
+      ]
       expect(await parse(...pieces)).to.deep.equal([{event: 'job', data: '{"phase":"index ✓"}'}])
     })
 
     it('skips comments (heartbeats), retry and id fields, and blocks without data', async () => {
-      expect(await parse('retry: 2000\n: connected\n\n', ': heartbeat\n\n', 'id: 7\nevent: job\ndata:x\n\n', 'event: empty\n\n')).to.deep.equal([{event: 'job', data: 'x'}])
+      expect(
+        await parse(
+          'retry: 2000\n: connected\n\n',
+          ': heartbeat\n\n',
+          'id: 7\nevent: job\ndata:x\n\n',
+          'event: empty\n\n',
+        ),
+      ).to.deep.equal([{event: 'job', data: 'x'}])
     })
 
     it('reads CRLF line ends, a field without a colon, and keeps spaces after the first', async () => {
-      expect(await parse('event: job\r\ndata:  two spaces\r\ndata\r\n\r\n')).to.deep.equal([{event: 'job', data: ' two spaces\n'}])
+      expect(await parse('event: job\r\ndata:  two spaces\r\ndata\r\n\r\n')).to.deep.equal([
+        {event: 'job', data: ' two spaces\n'},
+      ])
     })
 
     it('drops an unfinished event when the stream ends', async () => {
@@ -51,7 +67,11 @@ describe('sse: Server-Sent Events', () => {
     })
 
     it('finds a blank line split across chunks in every way', async () => {
-      for (const pieces of [['data: a\r\n\r', '\ndata: b\n\n'], ['data: a\r\n', '\r\ndata: b\n', '\n'], ['data: a\n', '\n', 'data: b\r', '\n\r', '\n']]) {
+      for (const pieces of [
+        ['data: a\r\n\r', '\ndata: b\n\n'],
+        ['data: a\r\n', '\r\ndata: b\n', '\n'],
+        ['data: a\n', '\n', 'data: b\r', '\n\r', '\n'],
+      ]) {
         expect(await parse(...pieces), JSON.stringify(pieces)).to.deep.equal([
           {event: 'message', data: 'a'},
           {event: 'message', data: 'b'},
@@ -84,9 +104,11 @@ describe('sse: Server-Sent Events', () => {
 
       const error = await (async () => {
         for await (const event of parseServerSentEvents(endless())) expect.fail(`unexpected ${event.event}`)
-      })().catch((caught: unknown) => caught)
+      })().catch((error_: unknown) => error_)
       expect(error).to.be.instanceOf(ProtocolError)
-      expect((error as Error).message).to.equal('The server pushed an event larger than 1 MiB: stopped reading the event stream')
+      expect((error as Error).message).to.equal(
+        'The server pushed an event larger than 1 MiB: stopped reading the event stream',
+      )
       // The 16th chunk takes the event past 1 MiB.
       expect(pulled, 'chunks read').to.equal(16)
     })
@@ -96,18 +118,31 @@ describe('sse: Server-Sent Events', () => {
     let server: Server | undefined
     let requests: IncomingMessage[]
 
-    async function serve(handler: (request: IncomingMessage, response: ServerResponse) => void | Promise<void>): Promise<string> {
+    async function serve(
+      handler: (request: IncomingMessage, response: ServerResponse) => Promise<void> | void,
+    ): Promise<string> {
       requests = []
       server = createServer((request, response) => {
         requests.push(request)
         void handler(request, response)
       })
-      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => {
+        server?.listen(0, '127.0.0.1', resolve)
+      })
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     }
 
-    function client(url: string, credentials: Partial<Credentials> = {staticToken: 'tok-1234'}, timeouts?: {responseMs: number}): JobsClient {
-      return new JobsClient({env: {}, credentials: {serverUrl: url, source: 'env', ...credentials}, retry: {baseDelayMs: 1}, timeouts})
+    function client(
+      url: string,
+      credentials: Partial<Credentials> = {staticToken: 'tok-1234'},
+      timeouts?: {responseMs: number},
+    ): JobsClient {
+      return new JobsClient({
+        env: {},
+        credentials: {serverUrl: url, source: 'env', ...credentials},
+        retry: {baseDelayMs: 1},
+        timeouts,
+      })
     }
 
     function streamHead(response: ServerResponse): void {
@@ -116,7 +151,9 @@ describe('sse: Server-Sent Events', () => {
 
     afterEach(async () => {
       server?.closeAllConnections()
-      await new Promise((resolve) => server?.close(resolve))
+      await new Promise((resolve) => {
+        server?.close(resolve)
+      })
       server = undefined
     })
 
@@ -151,7 +188,8 @@ describe('sse: Server-Sent Events', () => {
         streamHead(response)
         response.end()
       })
-      for await (const job of client(url).streamJobEvents([], new AbortController().signal)) expect.fail(`unexpected ${job.job_id}`)
+      for await (const job of client(url).streamJobEvents([], new AbortController().signal))
+        expect.fail(`unexpected ${job.job_id}`)
       expect(requests[0].url).to.equal('/api/jobs/events')
     })
 
@@ -160,8 +198,9 @@ describe('sse: Server-Sent Events', () => {
         response.writeHead(404, {'content-type': 'application/json'}).end('{"detail": "Not Found"}')
       })
       const error = await (async () => {
-        for await (const job of client(url).streamJobEvents(undefined, new AbortController().signal)) expect.fail(`unexpected ${job.job_id}`)
-      })().catch((caught: unknown) => caught)
+        for await (const job of client(url).streamJobEvents(undefined, new AbortController().signal))
+          expect.fail(`unexpected ${job.job_id}`)
+      })().catch((error_: unknown) => error_)
       expect(error).to.be.instanceOf(NotFoundError)
       expect((error as CliError).status).to.equal(404)
     })
@@ -184,15 +223,21 @@ describe('sse: Server-Sent Events', () => {
 
       const early = new AbortController()
       setTimeout(() => early.abort(), 50)
-      for await (const job of client(url).streamJobEvents(['slow'], early.signal)) expect.fail(`unexpected ${job.job_id}`)
-      expect(requests.map((request) => request.url)).to.deep.equal(['/api/jobs/events?job_id=a', '/api/jobs/events?job_id=slow'])
+      for await (const job of client(url).streamJobEvents(['slow'], early.signal))
+        expect.fail(`unexpected ${job.job_id}`)
+      expect(requests.map((request) => request.url)).to.deep.equal([
+        '/api/jobs/events?job_id=a',
+        '/api/jobs/events?job_id=slow',
+      ])
     })
 
     it('renews the token once on a 401 and opens the stream again', async () => {
       const fresh = fakeJwt({username: 'alice', exp: Date.now() / 1000 + 600})
       const url = await serve((request, response) => {
         if (request.url === '/auth/login') {
-          response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({access_token: fresh, user: {username: 'alice', role: 'admin'}}))
+          response
+            .writeHead(200, {'content-type': 'application/json'})
+            .end(JSON.stringify({access_token: fresh, user: {username: 'alice', role: 'admin'}}))
         } else if (request.headers.authorization === `Bearer ${fresh}`) {
           streamHead(response)
           response.end(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a'}))}\n\n`)
@@ -204,12 +249,19 @@ describe('sse: Server-Sent Events', () => {
       const jobs = client(url, {
         username: 'alice',
         password: 'pw-12345',
-        tokenStore: {load: async () => ({accessToken: stale, accessTokenExpiresAt: Date.now() + 600_000}), save: async () => {}},
+        tokenStore: {
+          load: async () => ({accessToken: stale, accessTokenExpiresAt: Date.now() + 600_000}),
+          async save() {},
+        },
       })
       const seen: string[] = []
       for await (const job of jobs.streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
       expect(seen).to.deep.equal(['a'])
-      expect(requests.map((request) => request.url)).to.deep.equal(['/api/jobs/events?job_id=a', '/auth/login', '/api/jobs/events?job_id=a'])
+      expect(requests.map((request) => request.url)).to.deep.equal([
+        '/api/jobs/events?job_id=a',
+        '/auth/login',
+        '/api/jobs/events?job_id=a',
+      ])
     })
 
     it('an event whose data is not JSON is a protocol error', async () => {
@@ -218,8 +270,9 @@ describe('sse: Server-Sent Events', () => {
         response.end('event: job\ndata: {"job_id": \n\n')
       })
       const error = await (async () => {
-        for await (const job of client(url).streamJobEvents(['a'], new AbortController().signal)) expect.fail(`unexpected ${job.job_id}`)
-      })().catch((caught: unknown) => caught)
+        for await (const job of client(url).streamJobEvents(['a'], new AbortController().signal))
+          expect.fail(`unexpected ${job.job_id}`)
+      })().catch((error_: unknown) => error_)
       expect(error).to.be.instanceOf(ProtocolError)
       expect((error as Error).message).to.equal('The server pushed a job event that is not JSON')
     })
@@ -233,7 +286,7 @@ describe('sse: Server-Sent Events', () => {
       const seen: string[] = []
       const error = await (async () => {
         for await (const job of client(url).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
-      })().catch((caught: unknown) => caught)
+      })().catch((error_: unknown) => error_)
       expect(seen).to.deep.equal(['a'])
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as CliError).exitCode).to.equal(5)
@@ -247,11 +300,17 @@ describe('sse: Server-Sent Events', () => {
       })
       const seen: string[] = []
       const error = await (async () => {
-        for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
-      })().catch((caught: unknown) => caught)
+        for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(
+          ['a'],
+          new AbortController().signal,
+        ))
+          seen.push(job.job_id)
+      })().catch((error_: unknown) => error_)
       expect(seen).to.deep.equal(['a'])
       expect(error).to.be.instanceOf(NetworkError)
-      expect((error as Error).message).to.equal(`Timed out talking to ${url}: the event stream was silent for more than 0.3 s`)
+      expect((error as Error).message).to.equal(
+        `Timed out talking to ${url}: the event stream was silent for more than 0.3 s`,
+      )
     })
 
     it('has no total deadline: heartbeats keep the stream open past the request timeout', async () => {
@@ -265,7 +324,11 @@ describe('sse: Server-Sent Events', () => {
         response.end(`event: job\ndata: ${JSON.stringify(wireJob({job_id: 'a'}))}\n\n`)
       })
       const seen: string[] = []
-      for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(['a'], new AbortController().signal)) seen.push(job.job_id)
+      for await (const job of client(url, undefined, {responseMs: 300}).streamJobEvents(
+        ['a'],
+        new AbortController().signal,
+      ))
+        seen.push(job.job_id)
       expect(seen).to.deep.equal(['a'])
     })
 
@@ -274,11 +337,14 @@ describe('sse: Server-Sent Events', () => {
       server?.close()
       server?.closeAllConnections()
       const error = await (async () => {
-        for await (const job of client(url).streamJobEvents(['a'], new AbortController().signal)) expect.fail(`unexpected ${job.job_id}`)
-      })().catch((caught: unknown) => caught)
+        for await (const job of client(url).streamJobEvents(['a'], new AbortController().signal))
+          expect.fail(`unexpected ${job.job_id}`)
+      })().catch((error_: unknown) => error_)
       expect(error).to.be.instanceOf(NetworkError)
       expect((error as Error).message).to.match(/connection refused/)
-      await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => {
+        server?.listen(0, '127.0.0.1', resolve)
+      })
     })
   })
 })

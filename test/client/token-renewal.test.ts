@@ -2,8 +2,21 @@ import {expect} from 'chai'
 import nock from 'nock'
 
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
+
 import {AuthError, ProtocolError} from '../../src/errors.js'
-import {client, JOB_ID, JOB_PATH, loginAnswer, memoryStore, PASSWORD, rejection, SERVER, tokenExpiringIn, tokenSet, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {
+  client,
+  JOB_ID,
+  JOB_PATH,
+  loginAnswer,
+  memoryStore,
+  PASSWORD,
+  rejection,
+  SERVER,
+  tokenExpiringIn,
+  tokenSet,
+  useNock,
+} from '../helpers/fixtures/client-fixtures.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('TokenRenewal (through a JobsClient, with nock)', () => {
@@ -37,7 +50,9 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
         .reply(200, loginAnswer(tokenExpiringIn(600), 'rt-2'))
         .get(JOB_PATH)
         .reply(401, {detail: 'User not found'})
-      const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(600), 'rt-1')).store}).getJob(JOB_ID))
+      const error = await rejection(
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(600), 'rt-1')).store}).getJob(JOB_ID),
+      )
       expect(error).to.be.instanceOf(AuthError)
       expect(error.exitCode).to.equal(3)
       expect(error.status).to.equal(401)
@@ -62,7 +77,9 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
 
     it('a refused refresh with no password to fall back on is an authentication error that says why', async () => {
       nock(SERVER).post('/api/auth/refresh').reply(401, {detail: 'Token replay attack detected'})
-      const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt-spent')).store}).getJob(JOB_ID))
+      const error = await rejection(
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt-spent')).store}).getJob(JOB_ID),
+      )
       expect(error).to.be.instanceOf(AuthError)
       expect(error.exitCode).to.equal(3)
       expect(error.message).to.equal('Your session has expired: Token replay attack detected')
@@ -71,8 +88,14 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
     it('a refresh answered with a 422 envelope is refused like a 401', async () => {
       nock(SERVER)
         .post('/api/auth/refresh')
-        .reply(422, {error: 'validation_error', message: 'Request validation failed.', detail: [{loc: ['body', 'refresh_token'], msg: 'Field required'}]})
-      const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID))
+        .reply(422, {
+          error: 'validation_error',
+          message: 'Request validation failed.',
+          detail: [{loc: ['body', 'refresh_token'], msg: 'Field required'}],
+        })
+      const error = await rejection(
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID),
+      )
       expect(error.message).to.equal('Your session has expired: Refresh refused: refresh_token: Field required')
     })
 
@@ -86,7 +109,9 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
 
     it('a refresh answer without an access token is a protocol error', async () => {
       nock(SERVER).post('/api/auth/refresh').reply(200, {token_type: 'bearer'})
-      const error = await rejection(client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID))
+      const error = await rejection(
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID),
+      )
       expect(error).to.be.instanceOf(ProtocolError)
       expect(error.message).to.match(/refresh answer has no access token/)
     })
@@ -110,7 +135,10 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
       it('takes the tokens another process stored while it waited, and refreshes nothing', async () => {
         const other = tokenExpiringIn(600, {jti: 'other'})
         const shared = sharedStore(tokenSet(tokenExpiringIn(-60), 'rt-1'), tokenSet(other, 'rt-2'))
-        nock(SERVER).get(JOB_PATH).matchHeader('authorization', `Bearer ${other}`).reply(200, wireJob({job_id: JOB_ID}))
+        nock(SERVER)
+          .get(JOB_PATH)
+          .matchHeader('authorization', `Bearer ${other}`)
+          .reply(200, wireJob({job_id: JOB_ID}))
         expect((await client({tokenStore: shared.store}).getJob(JOB_ID)).job_id).to.equal(JOB_ID)
         expect(shared.locked()).to.equal(1)
       })
@@ -197,7 +225,10 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
 
     it('a static token (CIDX_TOKEN) is sent as is and never renewed', async () => {
       const apiKey = 'cidx_sk_0123456789abcdef0123456789abcdef'
-      nock(SERVER).get(JOB_PATH).matchHeader('authorization', `Bearer ${apiKey}`).reply(401, {detail: 'Invalid API key'})
+      nock(SERVER)
+        .get(JOB_PATH)
+        .matchHeader('authorization', `Bearer ${apiKey}`)
+        .reply(401, {detail: 'Invalid API key'})
       // A password is present too: it must not be used to replace the key the user chose.
       const error = await rejection(client({staticToken: apiKey, username: 'alice', password: PASSWORD}).getJob(JOB_ID))
       expect(error).to.be.instanceOf(AuthError)
@@ -207,8 +238,16 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
 
     it('reuses a cached token that is valid for more than 30 s', async () => {
       const cached = tokenExpiringIn(45)
-      nock(SERVER).get(JOB_PATH).times(2).matchHeader('authorization', `Bearer ${cached}`).reply(200, wireJob({job_id: JOB_ID}))
-      const jobs = client({tokenStore: memoryStore(tokenSet(cached, 'rt-1')).store, username: 'alice', password: PASSWORD})
+      nock(SERVER)
+        .get(JOB_PATH)
+        .times(2)
+        .matchHeader('authorization', `Bearer ${cached}`)
+        .reply(200, wireJob({job_id: JOB_ID}))
+      const jobs = client({
+        tokenStore: memoryStore(tokenSet(cached, 'rt-1')).store,
+        username: 'alice',
+        password: PASSWORD,
+      })
       await jobs.getJob(JOB_ID)
       await jobs.getJob(JOB_ID)
     })
@@ -243,9 +282,19 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
     it('a token store that fails to load or save does not stop the client', async () => {
       const token = tokenExpiringIn(600)
       const lines: string[] = []
-      nock(SERVER).post('/auth/login').reply(200, loginAnswer(token)).get(JOB_PATH).reply(200, wireJob({job_id: JOB_ID}))
-      const broken: TokenStore = {load: () => Promise.reject(new Error('EACCES')), save: () => Promise.reject(new Error('disk full'))}
-      await client({tokenStore: broken, username: 'alice', password: PASSWORD}, {debug: (line) => lines.push(line)}).getJob(JOB_ID)
+      nock(SERVER)
+        .post('/auth/login')
+        .reply(200, loginAnswer(token))
+        .get(JOB_PATH)
+        .reply(200, wireJob({job_id: JOB_ID}))
+      const broken: TokenStore = {
+        load: () => Promise.reject(new Error('EACCES')),
+        save: () => Promise.reject(new Error('disk full')),
+      }
+      await client(
+        {tokenStore: broken, username: 'alice', password: PASSWORD},
+        {debug: (line) => lines.push(line)},
+      ).getJob(JOB_ID)
       expect(lines.some((line) => line.includes('could not cache the access token: disk full'))).to.equal(true)
     })
   })

@@ -4,11 +4,19 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
+import type {CancelResult} from '../../src/cancel/cancel.js'
+
 import {startHangingGitServer} from '../../server/test/support/hanging-git-server.js'
 import {isAlive} from '../../server/test/support/processes.js'
-import type {CancelResult} from '../../src/cancel/cancel.js'
 import {replaceStdin} from '../helpers/fake-stdin.js'
-import {ADMIN_PASSWORD, REPO_ROOT, startWatchServer, USER, useCliEnv, type WatchServer} from '../helpers/servers/watch-harness.js'
+import {
+  ADMIN_PASSWORD,
+  REPO_ROOT,
+  startWatchServer,
+  useCliEnv,
+  USER,
+  type WatchServer,
+} from '../helpers/servers/watch-harness.js'
 
 /**
  * `jobs cancel` against the local server over real HTTP, with real jobs: activations that clone
@@ -25,13 +33,19 @@ function exitCodeOf(error: unknown): number {
   return code
 }
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     const value = await check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 25))
+    await new Promise((resolve) => {
+      setTimeout(resolve, 25)
+    })
   }
 }
 
@@ -67,13 +81,17 @@ describe('commands: jobs cancel (against the local server)', function () {
     else delete (process.stdout as {isTTY?: boolean}).isTTY
     restoreEnv()
     // Nothing of one test may keep the single worker busy for the next.
-    const leftovers = watch.server.testing.db.prepare("SELECT job_id FROM jobs WHERE status IN ('pending', 'running')").all() as {job_id: string}[]
+    const leftovers = watch.server.testing.db
+      .prepare("SELECT job_id FROM jobs WHERE status IN ('pending', 'running')")
+      .all() as {job_id: string}[]
     for (const {job_id: jobId} of leftovers) {
       const admin = await adminToken()
       await fetch(`${watch.url}/api/jobs/${jobId}`, {method: 'DELETE', headers: {authorization: `Bearer ${admin}`}})
     }
 
-    await waitFor('the worker to be free', () => (watch.server.testing.childPids().length === 0 && idle() ? true : undefined))
+    await waitFor('the worker to be free', () =>
+      watch.server.testing.childPids().length === 0 && idle() ? true : undefined,
+    )
   })
 
   function idle(): boolean {
@@ -103,13 +121,13 @@ describe('commands: jobs cancel (against the local server)', function () {
     const jobId = await watch.activate(`copy-${++aliasCount}`)
     await waitFor('the index phase', async () => {
       const job = await watch.job(jobId)
-      const detail = job.phase_detail as string | null
+      const detail = job.phase_detail as null | string
       return job.current_phase === 'index' && detail && !detail.startsWith('0/') ? true : undefined
     })
     return jobId
   }
 
-  function leftovers(): {tmp: string[]; staging: string[]} {
+  function leftovers(): {staging: string[]; tmp: string[]} {
     return {
       tmp: readdirSync(join(watch.root, 'data', 'tmp')),
       staging: Object.keys(watch.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
@@ -123,7 +141,9 @@ describe('commands: jobs cancel (against the local server)', function () {
     const {stdout, error} = await cancel('--yes', pending)
     expect(exitCodeOf(error)).to.equal(0)
     expect(stdout).to.include('1 job(s) to cancel:')
-    expect(stdout).to.match(new RegExp(`${pending}  activate_repository  copy-\\d+  cancelled in [\\d.]+ s: Job cancelled before it started`))
+    expect(stdout).to.match(
+      new RegExp(`${pending}  activate_repository  copy-\\d+  cancelled in [\\d.]+ s: Job cancelled before it started`),
+    )
     expect(stdout).to.include('1 cancelled.')
     const job = await watch.job(pending)
     expect(job).to.include({status: 'cancelled', started_at: null})
@@ -145,7 +165,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   /** A golden-repository addition of admin's cloning from a git server that never answers: it runs until cancelled. */
-  async function hangingClone(): Promise<{jobId: string; pids: number[]; close(): Promise<void>}> {
+  async function hangingClone(): Promise<{close(): Promise<void>; jobId: string; pids: number[]}> {
     const hanging = await startHangingGitServer()
     const admin = await adminToken()
     const response = await fetch(`${watch.url}/api/admin/golden-repos`, {
@@ -182,11 +202,22 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('reports a finished job as already finished, with its status, and exits 6', async () => {
-    const jobId = watch.seed({status: 'completed', started_at: new Date(Date.now() - 5000), completed_at: new Date(), progress: 100})
+    const jobId = watch.seed({
+      status: 'completed',
+      started_at: new Date(Date.now() - 5000),
+      completed_at: new Date(),
+      progress: 100,
+    })
     const {stdout, error} = await cancel('--yes', '--json', jobId)
     expect(exitCodeOf(error)).to.equal(6)
     expect(JSON.parse(stdout)).to.deep.equal([
-      {job_id: jobId, outcome: 'already_finished', final_status: 'completed', seconds: (JSON.parse(stdout) as CancelResult[])[0].seconds, message: 'Cannot cancel job in completed status'},
+      {
+        job_id: jobId,
+        outcome: 'already_finished',
+        final_status: 'completed',
+        seconds: (JSON.parse(stdout) as CancelResult[])[0].seconds,
+        message: 'Cannot cancel job in completed status',
+      },
     ])
     expect(await status(jobId)).to.equal('completed')
   })
@@ -196,13 +227,18 @@ describe('commands: jobs cancel (against the local server)', function () {
     const {stderr, error} = await cancel('--yes', jobId)
     expect(exitCodeOf(error)).to.equal(4)
     expect(stderr).to.include(`No job found for "${jobId}"`)
-    expect(watch.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId)).to.deep.equal({status: 'running'})
+    expect(watch.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId)).to.deep.equal({
+      status: 'running',
+    })
   })
 
   it('cancels by filter: only the active jobs that match, the selection shown first', async () => {
     // The alias travels in `result`, as the server reports a repository job's repository.
     const on = (alias: string) => ({result: {alias}})
-    const matching = [watch.seed({status: 'pending', ...on('frontend')}), watch.seed({status: 'running', started_at: new Date(), ...on('frontend')})]
+    const matching = [
+      watch.seed({status: 'pending', ...on('frontend')}),
+      watch.seed({status: 'running', started_at: new Date(), ...on('frontend')}),
+    ]
     const otherRepo = watch.seed({status: 'pending', ...on('backend')})
     const finished = watch.seed({status: 'failed', error: 'boom', ...on('frontend')})
     const {stdout, error} = await cancel('--repository', 'frontend', '--yes')
@@ -210,7 +246,12 @@ describe('commands: jobs cancel (against the local server)', function () {
     const [heading, header, ...rest] = stdout.split('\n')
     expect(heading).to.equal('2 job(s) to cancel:')
     expect(header).to.match(/^ID\s+TYPE\s+STATUS\s+REPOSITORY\s+USER\s+CREATED$/)
-    expect(rest.slice(0, 2).map((line) => line.split(/\s+/)[0]).sort()).to.deep.equal([...matching].sort())
+    expect(
+      rest
+        .slice(0, 2)
+        .map((line) => line.split(/\s+/)[0])
+        .sort(),
+    ).to.deep.equal([...matching].sort())
     expect(stdout).to.include('2 cancelled.')
     for (const jobId of matching) expect(await status(jobId)).to.equal('cancelled')
     expect(await status(otherRepo)).to.equal('pending')
@@ -346,7 +387,13 @@ describe('commands: jobs cancel (against the local server)', function () {
       expect(final, final).to.include('EXIT=0')
       expect(final).to.match(/✔ .*add_golden_repo\s+hanging-\d+\s+cancelled in [\d.]+ s/)
       expect(final).to.include('1 cancelled.')
-      expect(await (await fetch(`${watch.url}/api/jobs/${clone.jobId}`, {headers: {authorization: `Bearer ${await adminToken()}`}})).json()).to.include({
+      expect(
+        await (
+          await fetch(`${watch.url}/api/jobs/${clone.jobId}`, {
+            headers: {authorization: `Bearer ${await adminToken()}`},
+          })
+        ).json(),
+      ).to.include({
         status: 'cancelled',
       })
       expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])

@@ -1,17 +1,18 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {rm, writeFile} from 'node:fs/promises'
-import type {IncomingMessage, ServerResponse} from 'node:http'
 import {join} from 'node:path'
 
 import {ROOT, run, type RunResult} from '../ecosystem/support.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, RAW_CONTROL} from '../helpers/fixtures/hostile-text.js'
 import {pythonIso, type WireJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
-import {type LoopbackProxy, loopbackProxy} from '../helpers/servers/loopback-proxy.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {type LoopbackProxy, loopbackProxy} from '../helpers/servers/loopback-proxy.js'
 
 /**
  * A server that writes terminal control codes (window title, screen clear, cursor moves,
@@ -36,7 +37,16 @@ function hostileJobs(): WireJob[] {
   const at = (minutesAgo: number) => pythonIso(new Date(now - minutesAgo * 60_000))
   const fields = {operation_type: hostile('type'), username: hostile('user'), started_at: at(4)}
   return [
-    wireJob({...fields, job_id: RUNNING, status: 'running', progress: 30, created_at: at(5), result: {alias: hostile('repo')}, current_phase: hostile('phase'), phase_detail: hostile('detail')}),
+    wireJob({
+      ...fields,
+      job_id: RUNNING,
+      status: 'running',
+      progress: 30,
+      created_at: at(5),
+      result: {alias: hostile('repo')},
+      current_phase: hostile('phase'),
+      phase_detail: hostile('detail'),
+    }),
     wireJob({
       ...fields,
       job_id: FAILED,
@@ -47,7 +57,14 @@ function hostileJobs(): WireJob[] {
       error: hostile('error'),
       result: {alias: hostile('repo'), message: hostile('message'), nested: {deep: hostile('nested')}},
     }),
-    wireJob({...fields, job_id: TO_CANCEL, status: 'running', progress: 50, created_at: at(7), result: {alias: hostile('repo')}}),
+    wireJob({
+      ...fields,
+      job_id: TO_CANCEL,
+      status: 'running',
+      progress: 50,
+      created_at: at(7),
+      result: {alias: hostile('repo')},
+    }),
     wireJob({...fields, job_id: ODD, status: hostile('status'), created_at: at(8), result: {alias: hostile('repo')}}),
   ]
 }
@@ -67,12 +84,18 @@ function expectEscaped(result: RunResult, what: string, labels: string[], option
 /** `--json`: no raw control or bidi character, and the server's escapes (\u001b, \u009b, \u202e) in their place. */
 function parseJson(result: RunResult, what: string): unknown {
   expect(RAW_CONTROL.exec(result.stdout), `${what} carries a raw control`).to.equal(null)
-  expect(result.stdout).to.include('\\u001b]0;pwned\\u0007').and.include('\\u009b31m').and.include('\\u202eevil')
+  expect(result.stdout)
+    .to.include(String.raw`\u001b]0;pwned\u0007`)
+    .and.include(String.raw`\u009b31m`)
+    .and.include(String.raw`\u202eevil`)
   return JSON.parse(result.stdout)
 }
 
 function ndjson(text: string): Array<Record<string, unknown>> {
-  return text.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
 }
 
 describe('commands against a server that writes control codes into its texts (built CLI)', function () {
@@ -87,17 +110,27 @@ describe('commands against a server that writes control codes into its texts (bu
   function intercept(request: IncomingMessage, response: ServerResponse): boolean {
     const url = request.url ?? ''
     if (request.method === 'POST' && url === '/auth/login') {
-      return send(response, 200, {access_token: TOKEN, token_type: 'bearer', user: {username: hostile('login-user'), role: hostile('login-role')}, refresh_token: 'refresh-1', refresh_token_expires_in: 604_800})
+      return send(response, 200, {
+        access_token: TOKEN,
+        token_type: 'bearer',
+        user: {username: hostile('login-user'), role: hostile('login-role')},
+        refresh_token: 'refresh-1',
+        refresh_token_expires_in: 604_800,
+      })
     }
 
     const id = /^\/api\/jobs\/([^/?]+)$/.exec(url)?.[1]
     if (id === undefined) return false
     const jobId = decodeURIComponent(id)
-    if (jobId === BROKEN) return send(response, 409, {detail: {error: hostile('conflict'), guidance: hostile('guidance')}})
+    if (jobId === BROKEN)
+      return send(response, 409, {detail: {error: hostile('conflict'), guidance: hostile('guidance')}})
     if (request.method === 'GET') onJobGet?.(jobId)
     // The cancel of a running job is accepted, and it ends cancelled with the server's words.
     if (request.method === 'DELETE' && jobId === TO_CANCEL) {
-      Object.assign(fake.jobs.find((job) => job.job_id === TO_CANCEL)!, {status: 'cancelled', error: hostile('cancelled'), completed_at: pythonIso(new Date())})
+      Object.assign(
+        fake.jobs.find((job) => job.job_id === TO_CANCEL)!,
+        {status: 'cancelled', error: hostile('cancelled'), completed_at: pythonIso(new Date())},
+      )
       return send(response, 200, {success: true, message: 'Job cancelled successfully'})
     }
 
@@ -139,8 +172,17 @@ describe('commands against a server that writes control codes into its texts (bu
     expect(json.code, json.stderr).to.equal(0)
     const jobs = parseJson(json, 'jobs list --json') as Array<Record<string, unknown>>
     const failed = jobs.find((job) => job.job_id === FAILED)!
-    expect(failed).to.include({job_type: hostile('type'), user_id: hostile('user'), repository: hostile('repo'), error_message: hostile('error')})
-    expect(failed.result).to.deep.equal({alias: hostile('repo'), message: hostile('message'), nested: {deep: hostile('nested')}})
+    expect(failed).to.include({
+      job_type: hostile('type'),
+      user_id: hostile('user'),
+      repository: hostile('repo'),
+      error_message: hostile('error'),
+    })
+    expect(failed.result).to.deep.equal({
+      alias: hostile('repo'),
+      message: hostile('message'),
+      nested: {deep: hostile('nested')},
+    })
     expect(jobs.find((job) => job.job_id === ODD)).to.include({status: hostile('status')})
 
     const quiet = await cidx(['jobs', 'list', '-q'])
@@ -174,7 +216,11 @@ describe('commands against a server that writes control codes into its texts (bu
     const results = parseJson(json, 'jobs cancel --json') as Array<Record<string, unknown>>
     expect(results.map((result) => result.job_id)).to.deep.equal([TO_CANCEL, ODD])
     expect(results[0]).to.include({outcome: 'cancelled', message: hostile('cancelled')})
-    expect(results[1]).to.include({outcome: 'already_finished', final_status: hostile('status'), message: `Cannot cancel job in ${hostile('status')} status`})
+    expect(results[1]).to.include({
+      outcome: 'already_finished',
+      final_status: hostile('status'),
+      message: `Cannot cancel job in ${hostile('status')} status`,
+    })
   })
 
   it('jobs watch in a pipe: one escaped line per change; --json one job per line that parses back', async () => {
@@ -182,7 +228,11 @@ describe('commands against a server that writes control codes into its texts (bu
     const failOnThirdGet = () => {
       let gets = 0
       onJobGet = (id) => {
-        if (id === RUNNING && ++gets === 3) Object.assign(fake.jobs.find((job) => job.job_id === RUNNING)!, {status: 'failed', error: hostile('late-error'), completed_at: pythonIso(new Date())})
+        if (id === RUNNING && ++gets === 3)
+          Object.assign(
+            fake.jobs.find((job) => job.job_id === RUNNING)!,
+            {status: 'failed', error: hostile('late-error'), completed_at: pythonIso(new Date())},
+          )
       }
     }
 
@@ -201,21 +251,41 @@ describe('commands against a server that writes control codes into its texts (bu
     expect(changes.map((job) => job.job_type)).to.deep.equal(changes.map(() => hostile('type')))
     const running = changes.find((job) => job.job_id === RUNNING && job.status === 'running')!
     expect(running.progress_detail).to.include({current_step: hostile('phase'), detailed_status: hostile('detail')})
-    expect(changes.find((job) => job.job_id === RUNNING && job.status === 'failed')).to.include({error_message: hostile('late-error')})
+    expect(changes.find((job) => job.job_id === RUNNING && job.status === 'failed')).to.include({
+      error_message: hostile('late-error'),
+    })
   })
 
   it("whoami and login: the server's user name and role escaped; --json parses back", async () => {
     const whoami = await cidx(['whoami'])
     expect(whoami.code, whoami.stderr).to.equal(0)
     expectEscaped(whoami, 'whoami', ['token-user', 'token-role'])
-    expect(parseJson(await cidx(['whoami', '--json']), 'whoami --json')).to.include({username: hostile('token-user'), role: hostile('token-role')})
+    expect(parseJson(await cidx(['whoami', '--json']), 'whoami --json')).to.include({
+      username: hostile('token-user'),
+      role: hostile('token-role'),
+    })
 
     const loginHome = await createSandbox('cidx-hostile-login-', {NO_COLOR: '1'})
     try {
-      const login = await run('sh', ['-c', 'printf %s "$PW" | "$0" "$@"', process.execPath, RUN_JS, 'login', '--server', proxy.url, '--username', 'alice', '--password-stdin'], {
-        env: {...loginHome.env, PW: 'not-a-real-password'},
-        cwd: loginHome.env.HOME,
-      })
+      const login = await run(
+        'sh',
+        [
+          '-c',
+          'printf %s "$PW" | "$0" "$@"',
+          process.execPath,
+          RUN_JS,
+          'login',
+          '--server',
+          proxy.url,
+          '--username',
+          'alice',
+          '--password-stdin',
+        ],
+        {
+          env: {...loginHome.env, PW: 'not-a-real-password'},
+          cwd: loginHome.env.HOME,
+        },
+      )
       expect(login.code, login.stderr).to.equal(0)
       expectEscaped(login, 'login', ['login-user', 'login-role'])
       const session = await run(process.execPath, [RUN_JS, 'whoami'], {env: loginHome.env, cwd: loginHome.env.HOME})
@@ -235,7 +305,11 @@ describe('commands against a server that writes control codes into its texts (bu
     const json = await cidx(['jobs', 'status', BROKEN, '--json'])
     expect(json.code).to.equal(6)
     const {error} = parseJson(json, 'the JSON error') as {error: Record<string, unknown>}
-    expect(error).to.include({kind: 'conflict', message: `${hostile('conflict')} (${hostile('guidance')})`, exit_code: 6})
+    expect(error).to.include({
+      kind: 'conflict',
+      message: `${hostile('conflict')} (${hostile('guidance')})`,
+      exit_code: 6,
+    })
   })
 
   describe('on a real terminal (tmux)', () => {
@@ -254,16 +328,38 @@ describe('commands against a server that writes control codes into its texts (bu
       // A line before the CLI runs: a screen clear would take it away. The shell stays, so that
       // nothing scrolls the screen after the CLI (after() ends it with the tmux server).
       const script = join(home.base, 'run.sh')
-      await writeFile(script, 'echo BEFORE-THE-CLI\n"$@" jobs watch "$WATCHED"\n"$@" jobs status "$WATCHED"\necho "EXIT=$?"\nexec sleep 600\n')
+      await writeFile(
+        script,
+        'echo BEFORE-THE-CLI\n"$@" jobs watch "$WATCHED"\n"$@" jobs status "$WATCHED"\necho "EXIT=$?"\nexec sleep 600\n',
+      )
       const variables = Object.entries({...env, WATCHED: FAILED, TERM: 'xterm-256color'})
         .filter(([name]) => !['NO_COLOR', 'NODE_V8_COVERAGE', 'TMUX'].includes(name))
         .map(([name, value]) => `${name}=${value}`)
-      tmux('new-session', '-d', '-s', 'hostile', '-x', '200', '-y', '50', '--', 'env', '-i', ...variables, 'sh', script, process.execPath, RUN_JS)
+      tmux(
+        'new-session',
+        '-d',
+        '-s',
+        'hostile',
+        '-x',
+        '200',
+        '-y',
+        '50',
+        '--',
+        'env',
+        '-i',
+        ...variables,
+        'sh',
+        script,
+        process.execPath,
+        RUN_JS,
+      )
       const deadline = Date.now() + 30_000
       let screen = ''
       while (!/EXIT=\d+/.test(screen)) {
         if (Date.now() > deadline) throw new Error(`the CLI did not finish in tmux:\n${screen}`)
-        await new Promise((resolve) => setTimeout(resolve, 100))
+        await new Promise((resolve) => {
+          setTimeout(resolve, 100)
+        })
         screen = tmux('capture-pane', '-p', '-J', '-t', 'hostile')
       }
 

@@ -2,14 +2,14 @@ import {type ServerHandle, startServer} from '@cidx/local-server'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
-import {type Server, createServer as createHttpServer} from 'node:http'
+import {createServer as createHttpServer, type Server} from 'node:http'
 import {type AddressInfo, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import {readSession, sessionPath, writeSession} from '../../src/auth/session-store.js'
-import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {replaceStdin} from '../helpers/fake-stdin.js'
+import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -25,9 +25,13 @@ async function allStoredText(dir: string): Promise<string> {
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {
   const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   const {port} = server.address() as {port: number}
-  await new Promise((resolve) => server.close(resolve))
+  await new Promise((resolve) => {
+    server.close(resolve)
+  })
   return port
 }
 
@@ -64,7 +68,7 @@ describe('commands: login (against the local server)', () => {
   })
 
   /** stdin for the command: piped text (not a TTY) or a fake terminal. */
-  function stdin(options: {tty: boolean; text?: string}) {
+  function stdin(options: {text?: string; tty: boolean}) {
     const replaced = replaceStdin({tty: options.tty})
     restoreStdin = replaced.restore
     if (options.text !== undefined) replaced.stdin.end(options.text)
@@ -73,9 +77,12 @@ describe('commands: login (against the local server)', () => {
 
   it('logs in with --password-stdin and stores server, user, role and tokens (0600) but no password', async () => {
     stdin({tty: false, text: `${PASSWORD}\n`})
-    const {stdout, stderr, error} = await runCommand(['login', '--server', `${server.url}/`, '--username', 'alice', '--password-stdin'], {
-      root: ROOT,
-    })
+    const {stdout, stderr, error} = await runCommand(
+      ['login', '--server', `${server.url}/`, '--username', 'alice', '--password-stdin'],
+      {
+        root: ROOT,
+      },
+    )
     expect(error).to.equal(undefined)
     expect(stderr).to.equal('')
     expect(stdout).to.equal(`Logged in to ${server.url} as alice (admin)\n`)
@@ -92,7 +99,10 @@ describe('commands: login (against the local server)', () => {
 
   it('prints {server, username, role} under --json, never a token', async () => {
     stdin({tty: false, text: 'bobs-pw'})
-    const {stdout, error} = await runCommand(['login', '--server', server.url, '-u', 'bob', '--password-stdin', '--json'], {root: ROOT})
+    const {stdout, error} = await runCommand(
+      ['login', '--server', server.url, '-u', 'bob', '--password-stdin', '--json'],
+      {root: ROOT},
+    )
     expect(error).to.equal(undefined)
     expect(JSON.parse(stdout)).to.deep.equal({server: server.url, username: 'bob', role: 'normal_user'})
     const session = await readSession(sandbox.configDir)
@@ -103,7 +113,9 @@ describe('commands: login (against the local server)', () => {
   it('asks for the password without echo on a terminal', async () => {
     const terminal = stdin({tty: true})
     terminal.write(`${PASSWORD}\r`)
-    const {stdout, stderr, error} = await runCommand(['login', '--server', server.url, '--username', 'alice'], {root: ROOT})
+    const {stdout, stderr, error} = await runCommand(['login', '--server', server.url, '--username', 'alice'], {
+      root: ROOT,
+    })
     expect(error).to.equal(undefined)
     expect(stderr).to.equal(`Password for alice at ${server.url}: \n`)
     expect(stdout).to.include('as alice (admin)')
@@ -152,14 +164,23 @@ describe('commands: login (against the local server)', () => {
     await runCommand(['login', '--server', server.url, '--username', 'alice', '--password-stdin'], {root: ROOT})
     const {stdout, error} = await runCommand(['whoami', '--json'], {root: ROOT})
     expect(error).to.equal(undefined)
-    expect(JSON.parse(stdout)).to.include({server: server.url, username: 'alice', role: 'admin', source: 'login', method: 'session'})
+    expect(JSON.parse(stdout)).to.include({
+      server: server.url,
+      username: 'alice',
+      role: 'admin',
+      source: 'login',
+      method: 'session',
+    })
   })
 
   it('exits 3 on a wrong password and stores nothing', async () => {
     stdin({tty: false, text: 'wrong'})
-    const {stdout, stderr, error} = await runCommand(['login', '--server', server.url, '--username', 'alice', '--password-stdin'], {
-      root: ROOT,
-    })
+    const {stdout, stderr, error} = await runCommand(
+      ['login', '--server', server.url, '--username', 'alice', '--password-stdin'],
+      {
+        root: ROOT,
+      },
+    )
     expect(error?.oclif?.exit).to.equal(3)
     expect(stdout).to.equal('')
     expect(stderr.trim().split('\n')).to.have.length(1)
@@ -185,18 +206,25 @@ describe('commands: login (against the local server)', () => {
     expect(noServer.stderr).to.include('No server to log in to')
 
     stdin({tty: false, text: '\n'})
-    const empty = await runCommand(['login', '--server', nowhere, '--username', 'alice', '--password-stdin'], {root: ROOT})
+    const empty = await runCommand(['login', '--server', nowhere, '--username', 'alice', '--password-stdin'], {
+      root: ROOT,
+    })
     expect(empty.error?.oclif?.exit).to.equal(2)
     expect(empty.stderr).to.include('The password is empty')
   })
 
   it('exits 2 on an invalid --server and 5 when the server cannot be reached', async () => {
     stdin({tty: false, text: PASSWORD})
-    const invalid = await runCommand(['login', '--server', 'cidx.example.com', '--username', 'alice', '--password-stdin'], {root: ROOT})
+    const invalid = await runCommand(
+      ['login', '--server', 'cidx.example.com', '--username', 'alice', '--password-stdin'],
+      {root: ROOT},
+    )
     expect(invalid.error?.oclif?.exit).to.equal(2)
 
     stdin({tty: false, text: PASSWORD})
-    const unreachable = await runCommand(['login', '--server', nowhere, '--username', 'alice', '--password-stdin'], {root: ROOT})
+    const unreachable = await runCommand(['login', '--server', nowhere, '--username', 'alice', '--password-stdin'], {
+      root: ROOT,
+    })
     expect(unreachable.error?.oclif?.exit).to.equal(5)
     expect(unreachable.stderr).not.to.include(PASSWORD)
   })
@@ -226,7 +254,8 @@ describe('commands: login (against the local server)', () => {
 
         if (request.url === '/auth/login') return send(200, {mfa_required: true, mfa_token: 'mfa-token-1'})
         codesSeen.push(body.totp_code)
-        if (body.mfa_token !== 'mfa-token-1' || body.totp_code !== '123456') return send(401, {detail: 'Invalid TOTP code'})
+        if (body.mfa_token !== 'mfa-token-1' || body.totp_code !== '123456')
+          return send(401, {detail: 'Invalid TOTP code'})
         send(200, {
           access_token: fakeJwt({username: 'carol', role: 'power_user', exp: Date.now() / 1000 + 600}),
           token_type: 'bearer',
@@ -234,12 +263,16 @@ describe('commands: login (against the local server)', () => {
           refresh_token: 'carol-refresh',
         })
       })
-      await new Promise<void>((resolve) => mfaServer.listen(0, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => {
+        mfaServer.listen(0, '127.0.0.1', resolve)
+      })
       mfaUrl = `http://127.0.0.1:${(mfaServer.address() as AddressInfo).port}`
     })
 
     after(async () => {
-      await new Promise((resolve) => mfaServer.close(resolve))
+      await new Promise((resolve) => {
+        mfaServer.close(resolve)
+      })
     })
 
     beforeEach(() => {
@@ -248,7 +281,10 @@ describe('commands: login (against the local server)', () => {
 
     it('sends --totp to /auth/mfa/verify', async () => {
       stdin({tty: false, text: 'carols-pw'})
-      const {stdout, error} = await runCommand(['login', '--server', mfaUrl, '-u', 'carol', '--password-stdin', '--totp', '123456'], {root: ROOT})
+      const {stdout, error} = await runCommand(
+        ['login', '--server', mfaUrl, '-u', 'carol', '--password-stdin', '--totp', '123456'],
+        {root: ROOT},
+      )
       expect(error).to.equal(undefined)
       expect(codesSeen).to.deep.equal(['123456'])
       expect(stdout).to.equal(`Logged in to ${mfaUrl} as carol (power_user)\n`)
@@ -280,7 +316,10 @@ describe('commands: login (against the local server)', () => {
       expect(noCode.stderr).to.include('no terminal: use --totp CODE')
 
       stdin({tty: false, text: 'carols-pw'})
-      const wrong = await runCommand(['login', '--server', mfaUrl, '-u', 'carol', '--password-stdin', '--totp', '000000'], {root: ROOT})
+      const wrong = await runCommand(
+        ['login', '--server', mfaUrl, '-u', 'carol', '--password-stdin', '--totp', '000000'],
+        {root: ROOT},
+      )
       expect(wrong.error?.oclif?.exit).to.equal(3)
       expect(await readSession(sandbox.configDir)).to.equal(null)
     })

@@ -5,8 +5,8 @@ import {existsSync} from 'node:fs'
 import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/servers/loopback-proxy.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/servers/loopback-proxy.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const RUN_JS = join(ROOT, 'bin', 'run.js')
@@ -20,7 +20,8 @@ async function slowRefreshProxy(target: string, holdMs: number): Promise<Loopbac
   let refreshes = 0
   const proxy = await loopbackProxy(target, {
     relay(request, answer, response) {
-      if (request.method !== 'POST' || request.url !== '/api/auth/refresh') return passThrough(request, answer, response)
+      if (request.method !== 'POST' || request.url !== '/api/auth/refresh')
+        return passThrough(request, answer, response)
       refreshes++
       setTimeout(() => passThrough(request, answer, response), holdMs)
     },
@@ -29,7 +30,11 @@ async function slowRefreshProxy(target: string, holdMs: number): Promise<Loopbac
 }
 
 /** The built CLI (bin/run.js; `npm test` builds first) as a child process: exit code and output. */
-function cidx(args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{code: number; stdout: string; stderr: string}> {
+function cidx(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{code: number; stderr: string; stdout: string}> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, [RUN_JS, ...args], {env, cwd}, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') reject(error)
@@ -46,7 +51,7 @@ describe('a login session shared by CLI processes that renew it at the same mome
   let base: string
   let env: NodeJS.ProcessEnv
 
-  before(async function () {
+  before(async () => {
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
     sandbox = await createSandbox('cidx-refresh-race-')
     base = sandbox.base
@@ -55,9 +60,17 @@ describe('a login session shared by CLI processes that renew it at the same mome
     proxy = await slowRefreshProxy(server.url, 400)
     // The config and cache dirs through the CLI's own variables, which a CI job would set.
     env = {...sandbox.env, CIDX_CONFIG_DIR: join(base, 'config'), CIDX_CACHE_DIR: join(base, 'cache')}
-    const login = spawn(process.execPath, [RUN_JS, 'login', '--server', proxy.url, '--username', 'admin', '--password-stdin'], {env, cwd: base, stdio: ['pipe', 'ignore', 'inherit']})
+    const login = spawn(
+      process.execPath,
+      [RUN_JS, 'login', '--server', proxy.url, '--username', 'admin', '--password-stdin'],
+      {env, cwd: base, stdio: ['pipe', 'ignore', 'inherit']},
+    )
     login.stdin.end('admin-password-1')
-    expect(await new Promise((resolve) => login.on('close', resolve))).to.equal(0)
+    expect(
+      await new Promise((resolve) => {
+        login.on('close', resolve)
+      }),
+    ).to.equal(0)
   })
 
   after(async () => {

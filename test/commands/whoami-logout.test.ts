@@ -126,8 +126,14 @@ describe('commands: whoami and logout', () => {
       const cipher = createCipheriv('aes-256-cbc', key, iv)
       const plaintext = JSON.stringify({username: 'pat', password: 'project-pw', server_url: server, created_at: 1.5})
       await mkdir(join(sandbox.base, '.code-indexer'))
-      await writeFile(join(sandbox.base, '.code-indexer', '.remote-config'), JSON.stringify({mode: 'remote', server_url: server, username: 'pat'}))
-      await writeFile(join(sandbox.base, '.code-indexer', '.creds'), Buffer.concat([salt, iv, cipher.update(plaintext), cipher.final()]))
+      await writeFile(
+        join(sandbox.base, '.code-indexer', '.remote-config'),
+        JSON.stringify({mode: 'remote', server_url: server, username: 'pat'}),
+      )
+      await writeFile(
+        join(sandbox.base, '.code-indexer', '.creds'),
+        Buffer.concat([salt, iv, cipher.update(plaintext), cipher.final()]),
+      )
       const {stdout, error} = await runCommand('whoami', {root: ROOT})
       expect(error).to.equal(undefined)
       expect(stdout).to.include(`Server:  ${server} (from the cidx project in ${sandbox.base})`)
@@ -140,7 +146,10 @@ describe('commands: whoami and logout', () => {
   describe('logout', () => {
     it('forgets the session and the cached tokens for its server, then is idempotent', async () => {
       await loggedIn()
-      await cachedTokenStore(sandbox.configDir, 'http://cidx.test:8000', 'ci').save({accessToken: 'x', accessTokenExpiresAt: null})
+      await cachedTokenStore(sandbox.configDir, 'http://cidx.test:8000', 'ci').save({
+        accessToken: 'x',
+        accessTokenExpiresAt: null,
+      })
       const first = await runCommand('logout', {root: ROOT})
       expect(first.error).to.equal(undefined)
       expect(first.stdout).to.equal('Logged out of http://cidx.test:8000\n')
@@ -157,7 +166,10 @@ describe('commands: whoami and logout', () => {
 
     it('with --server, forgets that server only', async () => {
       await loggedIn()
-      await cachedTokenStore(sandbox.configDir, 'http://other.test', 'ci').save({accessToken: 'x', accessTokenExpiresAt: null})
+      await cachedTokenStore(sandbox.configDir, 'http://other.test', 'ci').save({
+        accessToken: 'x',
+        accessTokenExpiresAt: null,
+      })
       const {stdout, error} = await runCommand(['logout', '--server', 'http://other.test/'], {root: ROOT})
       expect(error).to.equal(undefined)
       expect(stdout).to.equal('Forgot the cached tokens for http://other.test\n')

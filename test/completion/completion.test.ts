@@ -1,4 +1,5 @@
 import type {Interfaces} from '@oclif/core'
+
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
@@ -7,7 +8,8 @@ import {dirname, join} from 'node:path'
 
 import {bashCompletionPath, extendBashCompletion} from '../../src/completion/completion.js'
 
-const PLUGIN_SCRIPT = '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
+const PLUGIN_SCRIPT =
+  '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
 
 function fakeConfig(cacheDir: string, bin = 'acme'): Interfaces.Config {
   const commands = [
@@ -83,7 +85,9 @@ for key in 'jobs:list --status' 'jobs:list -f' 'jobs:list --format' 'jobs:list -
 done
 echo "cancel => $(_acme_jobs_ids jobs:cancel)"
 echo "list => $(_acme_jobs_ids jobs:list)"`
-    const output = execFileSync('bash', ['--norc', '-c', script], {env: {PATH: `${cacheDir}:${process.env.PATH}`}}).toString()
+    const output = execFileSync('bash', ['--norc', '-c', script], {
+      env: {PATH: `${cacheDir}:${process.env.PATH}`},
+    }).toString()
     expect(output).to.match(/^jobs:list --status => 2 \[queued running .* active\]$/m)
     expect(output).to.include("jobs:list -f => 0 [table it's]")
     expect(output).to.include("jobs:list --format => 0 [table it's]")
@@ -100,7 +104,14 @@ describe('completion: the bash extension never evaluates a candidate', () => {
   let output: string
 
   /** Words a shell runs or expands when it evaluates them; `ok-1` is an ordinary one. */
-  const hostile = (at: string) => [`$(touch\${IFS}${at}/pwned-1)`, `\`touch\${IFS}${at}/pwned-2\``, '*', `;touch\${IFS}${at}/pwned-3`, '${PWNED:=x}', 'ok-1']
+  const hostile = (at: string) => [
+    `$(touch\${IFS}${at}/pwned-1)`,
+    `\`touch\${IFS}${at}/pwned-2\``,
+    '*',
+    `;touch\${IFS}${at}/pwned-3`,
+    '${PWNED:=x}',
+    'ok-1',
+  ]
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cidx-completion-hostile-'))
@@ -118,7 +129,9 @@ describe('completion: the bash extension never evaluates a candidate', () => {
     await extendBashCompletion(config)
     // A stand-in CLI whose recent-ids prints what no cache would keep: the script's own defence alone.
     await mkdir(join(dir, 'bin'))
-    await writeFile(join(dir, 'bin', 'acme'), `#!/bin/sh\ncat <<'EOF'\n${hostile(dir).join('\n')}\nEOF\n`, {mode: 0o755})
+    await writeFile(join(dir, 'bin', 'acme'), `#!/bin/sh\ncat <<'EOF'\n${hostile(dir).join('\n')}\nEOF\n`, {
+      mode: 0o755,
+    })
     // What a glob in the working directory would turn into.
     await writeFile(join(dir, 'glob-would-list-me'), '')
     const script = `source ${bashCompletionPath(config)}
@@ -133,7 +146,10 @@ complete_words acme jobs cancel '$('
 complete_words acme jobs cancel '*'
 complete_words acme jobs list --format ''
 complete_words acme jobs list --format '\`'`
-    output = execFileSync('bash', ['--norc', '--noprofile', '-c', script], {cwd: dir, env: {PATH: `${join(dir, 'bin')}:${process.env.PATH}`}}).toString()
+    output = execFileSync('bash', ['--norc', '--noprofile', '-c', script], {
+      cwd: dir,
+      env: {PATH: `${join(dir, 'bin')}:${process.env.PATH}`},
+    }).toString()
   })
 
   after(async () => {

@@ -3,7 +3,13 @@ import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {idCachePath, MAX_CACHED_WORD_LENGTH, MAX_RECENT_JOBS, recentJobs, rememberJobs} from '../../src/completion/id-cache.js'
+import {
+  idCachePath,
+  MAX_CACHED_WORD_LENGTH,
+  MAX_RECENT_JOBS,
+  recentJobs,
+  rememberJobs,
+} from '../../src/completion/id-cache.js'
 
 function job(id: string, status = 'running', type = 'sync_repository') {
   return {job_id: id, job_type: type, status}
@@ -30,7 +36,7 @@ const HOSTILE_WORDS = [
   'job?',
   "it's",
   'say"hi"',
-  'a\\b',
+  String.raw`a\b`,
   'a\nb',
   'a\rb',
   'a\tb',
@@ -104,7 +110,13 @@ describe('id-cache', () => {
 
   it('drops entries of the wrong shape and keeps the good ones', async () => {
     await rememberJobs(configDir, [job('a1')])
-    const entries = [job('good'), {job_id: 42}, null, {job_id: 'has space', job_type: 't', status: 's'}, {job_id: 'x', job_type: 't'}]
+    const entries = [
+      job('good'),
+      {job_id: 42},
+      null,
+      {job_id: 'has space', job_type: 't', status: 's'},
+      {job_id: 'x', job_type: 't'},
+    ]
     await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: entries}))
     expect((await recentJobs(configDir)).map((entry) => entry.job_id)).to.deep.equal(['good'])
     await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: 'nope'}))
@@ -113,7 +125,11 @@ describe('id-cache', () => {
 
   it('keeps only IDs, types and statuses of safe characters and length when writing', async () => {
     const good = GOOD_IDS.map((id) => job(id))
-    const hostile = HOSTILE_WORDS.flatMap((word) => [job(word), job('bad-type', 'running', word), job('bad-status', word)])
+    const hostile = HOSTILE_WORDS.flatMap((word) => [
+      job(word),
+      job('bad-type', 'running', word),
+      job('bad-status', word),
+    ])
     await rememberJobs(configDir, [...hostile.slice(0, 10), ...good, ...hostile.slice(10)])
     expect(await recentJobs(configDir)).to.deep.equal(good)
     const stored = JSON.parse(await readFile(idCachePath(configDir), 'utf8')) as {jobs: unknown[]}
@@ -122,13 +138,19 @@ describe('id-cache', () => {
 
   it('gives back only safe entries of a file written by hand or by an older version', async () => {
     const good = GOOD_IDS.map((id) => job(id, 'queued', 'data_retention_cleanup'))
-    const hostile = HOSTILE_WORDS.flatMap((word) => [job(word), job('bad-type', 'running', word), job('bad-status', word)])
+    const hostile = HOSTILE_WORDS.flatMap((word) => [
+      job(word),
+      job('bad-type', 'running', word),
+      job('bad-status', word),
+    ])
     await mkdir(configDir, {recursive: true})
     await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: [...hostile, ...good]}))
     expect(await recentJobs(configDir)).to.deep.equal(good)
     // The next write keeps the good entries and drops the hostile ones from the file too.
     await rememberJobs(configDir, [job('a1')])
-    expect(await readFile(idCachePath(configDir), 'utf8')).to.equal(`${JSON.stringify({version: 1, jobs: [job('a1'), ...good]})}\n`)
+    expect(await readFile(idCachePath(configDir), 'utf8')).to.equal(
+      `${JSON.stringify({version: 1, jobs: [job('a1'), ...good]})}\n`,
+    )
   })
 
   it('leaves the file alone when the jobs seen are the ones it already holds, first', async () => {

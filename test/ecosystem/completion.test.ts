@@ -6,9 +6,9 @@ import {join} from 'node:path'
 
 import {idCachePath} from '../../src/completion/id-cache.js'
 import {KNOWN_STATUSES} from '../../src/jobs/job.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {installDevCli, ROOT, run, type SeededServer, seededServer} from './support.js'
 
 /**
@@ -83,7 +83,10 @@ function parseCompletions(stdout: string): Map<string, string[]> {
 }
 
 /** What a real bash, with the completion `cidx autocomplete script bash` sets up, offers for each line. */
-async function completeInBash(lines: readonly string[], options: {env: NodeJS.ProcessEnv; cwd: string}): Promise<Map<string, string[]>> {
+async function completeInBash(
+  lines: readonly string[],
+  options: {cwd: string; env: NodeJS.ProcessEnv},
+): Promise<Map<string, string[]>> {
   const script = `${DRIVER}\neval "$(cidx autocomplete script bash)"\n${lines.map((line) => `complete_line '${line}'`).join('\n')}\n`
   const bash = await run('bash', ['--norc', '--noprofile', '-c', script], options)
   expect(bash.code, bash.stderr).to.equal(0)
@@ -110,7 +113,9 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
       connections++
       socket.destroy()
     })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => {
+      server.listen(0, '127.0.0.1', resolve)
+    })
     const {port} = server.address() as {port: number}
     const env = {...home.env, CIDX_SERVER_URL: `http://127.0.0.1:${port}`, CIDX_TOKEN: 'cidx_sk_not_used'}
 
@@ -118,7 +123,10 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
     expect(setup.code, setup.stderr).to.equal(0)
     setupOutput = setup.stdout
     // The user lists the jobs once: that is what fills the cache the completion reads.
-    const list = await run('cidx', ['jobs', 'list', '--quiet'], {env: {...home.env, ...jobsServer.env}, cwd: home.env.HOME})
+    const list = await run('cidx', ['jobs', 'list', '--quiet'], {
+      env: {...home.env, ...jobsServer.env},
+      cwd: home.env.HOME,
+    })
     expect(list.code, list.stderr).to.equal(0)
     prefix = jobsServer.jobIds[1].slice(0, 2)
 
@@ -129,14 +137,20 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   })
 
   after(async () => {
-    if (server) await new Promise((resolve) => server.close(resolve))
+    if (server)
+      await new Promise((resolve) => {
+        server.close(resolve)
+      })
     await jobsServer?.close()
     await rm(home.base, {recursive: true, force: true})
   })
 
   it('is set up by `cidx autocomplete bash`, in the plugin cache under the XDG cache dir', async () => {
     expect(setupOutput).to.include('cidx autocomplete script bash')
-    const script = await readFile(join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+    const script = await readFile(
+      join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'),
+      'utf8',
+    )
     expect(script).to.include('_cidx_autocomplete()')
     expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
   })
@@ -244,7 +258,10 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
     expect(list.code, list.stderr).to.equal(0)
     expect(list.stdout.split('\n')).to.include(GOOD_ID) // the listing saw every job
     expect(await readFile(idCachePath(home.configDir), 'utf8')).to.include(GOOD_ID)
-    const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel ', 'cidx jobs watch '], {env, cwd: work})
+    const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel ', 'cidx jobs watch '], {
+      env,
+      cwd: work,
+    })
     await expectNothingRan()
     expect(completions.get('cidx jobs status ')).to.deep.equal([GOOD_ID])
     expect(completions.get('cidx jobs cancel ')).to.deep.equal([GOOD_ID])

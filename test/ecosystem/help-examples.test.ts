@@ -17,7 +17,7 @@ function shellCommands(line: string): string[][] {
   const commands: string[][] = []
   let words: string[] = []
   let word: string | undefined
-  let quote: '"' | "'" | undefined
+  let quote: "'" | '"' | undefined
   const endWord = () => {
     if (word !== undefined) words.push(word)
     word = undefined
@@ -57,12 +57,14 @@ function shellCommands(line: string): string[][] {
 }
 
 function render(template: string, config: Config, command: Command.Loadable): string {
-  return template.replaceAll(/<%=\s*config\.bin\s*%>/g, config.bin).replaceAll(/<%=\s*command\.id\s*%>/g, command.id.replaceAll(':', config.topicSeparator))
+  return template
+    .replaceAll(/<%=\s*config\.bin\s*%>/g, config.bin)
+    .replaceAll(/<%=\s*command\.id\s*%>/g, command.id.replaceAll(':', config.topicSeparator))
 }
 
 /** The command a bin's words name ("jobs list ..." or "jobs:list ...") and the argv after it. */
-function resolveInvocation(config: Config, words: string[]): {command: Command.Loadable; argv: string[]} | undefined {
-  for (let length = words.length; length > 0; length--) {
+function resolveInvocation(config: Config, words: string[]): undefined | {argv: string[]; command: Command.Loadable} {
+  for (let {length} = words; length > 0; length--) {
     const command = config.findCommand(words.slice(0, length).join(':'))
     if (command) return {command, argv: words.slice(length)}
   }
@@ -73,7 +75,10 @@ function resolveInvocation(config: Config, words: string[]): {command: Command.L
 async function parseWithCommand(config: Config, command: Command.Loadable, argv: string[]): Promise<void> {
   const CommandClass = await command.load()
   // The loaded classes are concrete commands; the type only says Command.Class.
-  const Concrete = CommandClass as unknown as new (argv: string[], config: Config) => {parse(options: object, argv: string[]): Promise<unknown>}
+  const Concrete = CommandClass as unknown as new (
+    argv: string[],
+    config: Config,
+  ) => {parse(options: object, argv: string[]): Promise<unknown>}
   const instance = new Concrete(argv, config)
   await instance.parse(
     {
@@ -107,7 +112,15 @@ describe('ecosystem: help examples that work', function () {
   })
 
   it('finds the cidx commands', () => {
-    expect(commands.map((command) => command.id)).to.include.members(['jobs:list', 'jobs:status', 'jobs:watch', 'jobs:cancel', 'login', 'logout', 'whoami'])
+    expect(commands.map((command) => command.id)).to.include.members([
+      'jobs:list',
+      'jobs:status',
+      'jobs:watch',
+      'jobs:cancel',
+      'login',
+      'logout',
+      'whoami',
+    ])
   })
 
   it('splits example lines the way a shell does', () => {
@@ -115,7 +128,9 @@ describe('ecosystem: help examples that work', function () {
       ['cidx', 'jobs', 'list', '--status', 'queued', '-q'],
       ['xargs', 'cidx', 'jobs', 'cancel', '--yes'],
     ])
-    expect(shellCommands(`cidx jobs list --json | jq -r '.[] | [.job_id] | @tsv' && cidx jobs cancel $(cidx jobs list -q)`)).to.deep.equal([
+    expect(
+      shellCommands(`cidx jobs list --json | jq -r '.[] | [.job_id] | @tsv' && cidx jobs cancel $(cidx jobs list -q)`),
+    ).to.deep.equal([
       ['cidx', 'jobs', 'list', '--json'],
       ['jq', '-r', '.[] | [.job_id] | @tsv'],
       ['cidx', 'jobs', 'list', '-q'],
@@ -134,7 +149,11 @@ describe('ecosystem: help examples that work', function () {
 
   it('refuses what a command does not accept (the check below can fail)', async () => {
     const list = config.findCommand('jobs:list')!
-    const refused = (argv: string[]) => parseWithCommand(config, list, argv).then(() => 'accepted', (error: Error) => error.message)
+    const refused = (argv: string[]) =>
+      parseWithCommand(config, list, argv).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      )
     expect(await refused(['--no-such-flag'])).to.match(/Nonexistent flag/)
     expect(await refused(['--limit', 'many'])).to.match(/Expected an integer/)
     expect(await refused(['--status', 'queued'])).to.equal('accepted')

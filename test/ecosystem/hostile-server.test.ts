@@ -4,8 +4,8 @@ import {existsSync} from 'node:fs'
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
-import {type HostileServer, startHostileServer} from '../helpers/servers/hostile-server.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type HostileServer, startHostileServer} from '../helpers/servers/hostile-server.js'
 import {ROOT} from './support.js'
 
 const RUN_JS = join(ROOT, 'bin', 'run.js')
@@ -14,21 +14,29 @@ const PASSWORD = 'hostile-test-password'
 const MiB = 1024 * 1024
 
 interface CliRun {
-  code: number | null
-  stdout: string
-  stderr: string
+  code: null | number
   elapsedMs: number
+  stderr: string
+  stdout: string
 }
 
 /**
  * The built CLI as a child process, with `input` on stdin; killed after `killAfterMs` (then
  * `code` is null), so a CLI that hangs fails its test instead of the whole run.
  */
-function cidx(args: string[], env: NodeJS.ProcessEnv, options: {input?: string; killAfterMs?: number} = {}): Promise<CliRun> {
+function cidx(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: {input?: string; killAfterMs?: number} = {},
+): Promise<CliRun> {
   const childEnv = {...env}
   delete childEnv.NODE_V8_COVERAGE
   const started = Date.now()
-  const child = spawn(process.execPath, [RUN_JS, ...args], {env: childEnv, cwd: env.HOME, stdio: ['pipe', 'pipe', 'pipe']})
+  const child = spawn(process.execPath, [RUN_JS, ...args], {
+    env: childEnv,
+    cwd: env.HOME,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text))
@@ -67,12 +75,18 @@ describe('ecosystem: the CLI against a hostile server', function () {
 
   describe('a redirect to another origin', () => {
     it('login refuses to send the password there (exit 5, both URLs named) and stores nothing', async () => {
-      const run = await cidx(['login', '--server', `${hostile.url}/redirect-away`, '--username', 'alice', '--password-stdin'], home.env, {input: PASSWORD})
+      const run = await cidx(
+        ['login', '--server', `${hostile.url}/redirect-away`, '--username', 'alice', '--password-stdin'],
+        home.env,
+        {input: PASSWORD},
+      )
       expect(hostile.elsewhere.requests, 'requests that reached the other host').to.deep.equal([])
       expect(run.code, run.stderr).to.equal(5)
       expect(run.stdout).not.to.include('Logged in')
       expect(run.stderr.trim().split('\n')).to.have.length(1)
-      expect(run.stderr).to.include(`${hostile.url}/redirect-away/auth/login`).and.include(`${hostile.elsewhere.url}/auth/login`)
+      expect(run.stderr)
+        .to.include(`${hostile.url}/redirect-away/auth/login`)
+        .and.include(`${hostile.elsewhere.url}/auth/login`)
       expect(run.stderr).not.to.include(PASSWORD)
       expect(existsSync(join(home.configDir, 'session.json')), 'a session was stored').to.equal(false)
     })

@@ -3,11 +3,13 @@ import {readFile, rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../../src/jobs/job.js'
+
 import {createSandbox} from '../helpers/sandbox.js'
 import {packOnce, ROOT, run, seededServer} from './support.js'
 
 /** Paths in the tarball that belong to development, never to users. */
-const NOT_SHIPPED = /^package\/(test|server|bench|src|scripts|coverage|docs|\.ci)\/|^package\/bin\/(dev|demo)\.js$|\.test\.|\.tgz$/
+const NOT_SHIPPED =
+  /^package\/(test|server|bench|src|scripts|coverage|docs|\.ci)\/|^package\/bin\/(dev|demo)\.js$|\.test\.|\.tgz$/
 
 describe('ecosystem: npm pack, global install, run', function () {
   // Builds, packs and installs from the npm cache: slow by nature, so one test does it all.
@@ -29,25 +31,42 @@ describe('ecosystem: npm pack, global install, run', function () {
       ])
       expect(files.filter((file) => NOT_SHIPPED.test(file))).to.deep.equal([])
 
-      const manifest = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/oclif.manifest.json'])).stdout) as {commands: Record<string, unknown>}
-      expect(Object.keys(manifest.commands)).to.include.members(['jobs:list', 'jobs:status', 'jobs:watch', 'jobs:cancel', 'login'])
-      const packageJson = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as {dependencies: Record<string, string>}
+      const manifest = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/oclif.manifest.json'])).stdout) as {
+        commands: Record<string, unknown>
+      }
+      expect(Object.keys(manifest.commands)).to.include.members([
+        'jobs:list',
+        'jobs:status',
+        'jobs:watch',
+        'jobs:cancel',
+        'login',
+      ])
+      const packageJson = JSON.parse((await run('tar', ['-xzOf', tarball, 'package/package.json'])).stdout) as {
+        dependencies: Record<string, string>
+      }
       expect(Object.keys(packageJson.dependencies)).not.to.include('@cidx/local-server')
 
       const prefix = join(home.base, 'prefix')
-      const install = await run('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball], {env: home.env})
+      const install = await run(
+        'npm',
+        ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', tarball],
+        {env: home.env},
+      )
       expect(install.code, install.stderr).to.equal(0)
       const cidx = join(prefix, 'bin', 'cidx')
 
       const version = await run(cidx, ['--version'], {env: home.env, cwd: home.env.HOME})
       expect(version.code, version.stderr).to.equal(0)
       const {version: expected} = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {version: string}
-      expect(version.stdout).to.match(new RegExp(`^cidx-jobs/${expected.replaceAll('.', '\\.')} `))
+      expect(version.stdout).to.match(new RegExp(`^cidx-jobs/${expected.replaceAll('.', String.raw`\.`)} `))
 
       // The shipped hook extends the plugin's completion script (job IDs, flag values).
       const completion = await run(cidx, ['autocomplete', 'bash'], {env: home.env, cwd: home.env.HOME})
       expect(completion.code, completion.stderr).to.equal(0)
-      const script = await readFile(join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+      const script = await readFile(
+        join(home.env.XDG_CACHE_HOME!, 'cidx', 'autocomplete', 'functions', 'bash', 'cidx.bash'),
+        'utf8',
+      )
       expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
 
       const list = await run(cidx, ['jobs', 'list', '--json'], {env: {...home.env, ...server.env}, cwd: home.env.HOME})

@@ -3,6 +3,7 @@ import {mkdir, readFile, rm, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import type {Job} from '../../src/jobs/job.js'
+
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {packOnce, ROOT, run, type SeededServer, seededServer} from './support.js'
 
@@ -30,7 +31,11 @@ async function createHostCli(dir: string): Promise<string> {
   }
   await writeFile(join(dir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`)
   const runJs = join(dir, 'bin', 'run.js')
-  await writeFile(runJs, "#!/usr/bin/env node\nimport {execute} from '@oclif/core'\n\nawait execute({dir: import.meta.url})\n", {mode: 0o755})
+  await writeFile(
+    runJs,
+    "#!/usr/bin/env node\nimport {execute} from '@oclif/core'\n\nawait execute({dir: import.meta.url})\n",
+    {mode: 0o755},
+  )
   return runJs
 }
 
@@ -47,7 +52,13 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     server = await seededServer()
     acme = await createHostCli(join(home.base, 'acme'))
     // plugin-plugins runs npm in the host's data dir; the packages are in the npm cache already.
-    env = {...home.env, ...server.env, npm_config_prefer_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false'}
+    env = {
+      ...home.env,
+      ...server.env,
+      npm_config_prefer_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+    }
     const tarball = await packOnce()
     const install = await run(acme, ['plugins', 'install', `file:${tarball}`], {env, cwd: home.env.HOME})
     expect(install.code, `${install.stdout}\n${install.stderr}`).to.equal(0)
@@ -61,7 +72,9 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
   it('is a user plugin of the host', async () => {
     const plugins = await run(acme, ['plugins', '--core'], {env, cwd: home.env.HOME})
     expect(plugins.stdout).to.match(/cidx-jobs 0\.1\.0/)
-    const userPlugins = JSON.parse(await readFile(join(home.env.XDG_DATA_HOME!, 'acme-host', 'package.json'), 'utf8')) as {oclif: {plugins: Array<{name: string; type: string}>}}
+    const userPlugins = JSON.parse(
+      await readFile(join(home.env.XDG_DATA_HOME!, 'acme-host', 'package.json'), 'utf8'),
+    ) as {oclif: {plugins: Array<{name: string; type: string}>}}
     expect(userPlugins.oclif.plugins.find((plugin) => plugin.name === 'cidx-jobs')?.type).to.equal('user')
   })
 
@@ -76,7 +89,8 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     const help = await run(acme, ['jobs', '--help'], {env, cwd: home.env.HOME})
     expect(help.code, help.stderr).to.equal(0)
     expect(help.stdout).to.include('$ acme jobs COMMAND')
-    for (const command of ['cancel', 'list', 'status', 'watch']) expect(help.stdout).to.match(new RegExp(`^ +jobs ${command} +\\S`, 'm'))
+    for (const command of ['cancel', 'list', 'status', 'watch'])
+      expect(help.stdout).to.match(new RegExp(`^ +jobs ${command} +\\S`, 'm'))
     expect(help.stdout).not.to.include('recent-ids')
   })
 })

@@ -26,8 +26,12 @@ describe('ecosystem: README', function () {
     const generated = await run('npm', ['run', '--silent', 'readme', '--', '--dry-run'])
     expect(generated.code, generated.stderr).to.equal(0)
     const current = await readFile(join(ROOT, 'README.md'), 'utf8')
-    expect(commandReference(current), 'README.md is out of date: run `npm run readme`').to.equal(commandReference(generated.stdout))
-    expect(exitCodeTable(current), 'README.md is out of date: run `npm run readme`').to.equal(exitCodeTable(generated.stdout))
+    expect(commandReference(current), 'README.md is out of date: run `npm run readme`').to.equal(
+      commandReference(generated.stdout),
+    )
+    expect(exitCodeTable(current), 'README.md is out of date: run `npm run readme`').to.equal(
+      exitCodeTable(generated.stdout),
+    )
     for (const command of ['jobs list', 'jobs status JOB_ID', 'jobs watch', 'jobs cancel', 'autocomplete [SHELL]']) {
       expect(current).to.include(`## \`cidx ${command}`)
     }

@@ -14,8 +14,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface RunResult {
   code: number
-  stdout: string
   stderr: string
+  stdout: string
 }
 
 /**
@@ -23,7 +23,11 @@ export interface RunResult {
  * Children get no NODE_V8_COVERAGE: the installed copies and their source maps would be counted
  * as src/ under c8 (coverage comes from the in-process tests).
  */
-export function run(file: string, args: readonly string[], options: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {}): Promise<RunResult> {
+export function run(
+  file: string,
+  args: readonly string[],
+  options: {cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number} = {},
+): Promise<RunResult> {
   const env = {...(options.env ?? process.env)}
   delete env.NODE_V8_COVERAGE
   return new Promise((resolve, reject) => {
@@ -48,7 +52,11 @@ export function run(file: string, args: readonly string[], options: {cwd?: strin
  * test sees the current code without a build, from any working directory.
  */
 export async function installDevCli(home: Sandbox): Promise<string> {
-  const resolved = await run(process.execPath, ['--input-type=module', '--eval', "console.log(import.meta.resolve('tsx'))"])
+  const resolved = await run(process.execPath, [
+    '--input-type=module',
+    '--eval',
+    "console.log(import.meta.resolve('tsx'))",
+  ])
   const tsx = resolved.stdout.trim()
   const path = join(home.binDir, 'cidx')
   const script = `#!/bin/sh\nexec "${process.execPath}" --import ${tsx} --conditions=development --no-warnings=ExperimentalWarning "${join(ROOT, 'bin', 'dev.js')}" "$@"\n`
@@ -58,12 +66,12 @@ export async function installDevCli(home: Sandbox): Promise<string> {
 }
 
 export interface SeededServer {
-  server: ServerHandle
-  /** The seeded job IDs, newest first. */
-  jobIds: string[]
+  close(): Promise<void>
   /** CIDX_* variables that point the CLI at this server as admin. */
   env: NodeJS.ProcessEnv
-  close(): Promise<void>
+  /** The seeded job IDs, newest first. */
+  jobIds: string[]
+  server: ServerHandle
 }
 
 /** The local server with a few jobs of different statuses, as seen by `admin`. */
@@ -91,7 +99,15 @@ export async function seededServer(): Promise<SeededServer> {
 }
 
 /** What a checkout has that is not source: never copied into the packing copy. */
-const NOT_SOURCE = new Set(['node_modules', 'dist', 'coverage', '.git', '.nyc_output', '.cidx-server', 'oclif.manifest.json'])
+const NOT_SOURCE = new Set([
+  'node_modules',
+  'dist',
+  'coverage',
+  '.git',
+  '.nyc_output',
+  '.cidx-server',
+  'oclif.manifest.json',
+])
 let packed: Promise<string> | undefined
 
 /**
@@ -109,7 +125,10 @@ async function pack(): Promise<string> {
   const work = await realpath(await mkdtemp(join(tmpdir(), 'cidx-pack-')))
   process.once('exit', () => rmSync(work, {recursive: true, force: true}))
   const tree = join(work, 'cidx-jobs')
-  await cp(ROOT, tree, {recursive: true, filter: (source) => !NOT_SOURCE.has(basename(source)) && !source.endsWith('.tgz')})
+  await cp(ROOT, tree, {
+    recursive: true,
+    filter: (source) => !NOT_SOURCE.has(basename(source)) && !source.endsWith('.tgz'),
+  })
   await symlink(join(ROOT, 'node_modules'), join(tree, 'node_modules'), 'dir')
   const result = await run('npm', ['pack', '--json', '--pack-destination', work], {cwd: tree, timeoutMs: 300_000})
   if (result.code !== 0) throw new Error(`npm pack failed (${result.code}):\n${result.stderr}`)

@@ -1,9 +1,9 @@
 import {PassThrough} from 'node:stream'
 
-export type FakeStdin = PassThrough & {isTTY?: boolean; isRaw?: boolean; setRawMode?: (mode: boolean) => unknown}
+export type FakeStdin = PassThrough & {isRaw?: boolean; isTTY?: boolean; setRawMode?: (mode: boolean) => unknown}
 
 /** Puts a stream in place of process.stdin until the returned function is called. */
-export function replaceStdin(options: {tty: boolean}): {stdin: FakeStdin; restore: () => void} {
+export function replaceStdin(options: {tty: boolean}): {restore: () => void; stdin: FakeStdin} {
   const original = Object.getOwnPropertyDescriptor(process, 'stdin')!
   const stdin = new PassThrough() as FakeStdin
   if (options.tty) {

@@ -38,7 +38,12 @@ describe('test helper: sandbox', () => {
   it('gives a child an environment with a temp HOME in the XDG layout and none of the outer CIDX_*, XDG_*, colour or NODE_ENV', async () => {
     sandbox = await createSandbox('cidx-sandbox-test-', {NO_COLOR: '1'})
     const {env, base} = sandbox
-    expect(env).to.include({HOME: join(base, 'home'), XDG_CONFIG_HOME: join(base, 'home', '.config'), XDG_CACHE_HOME: join(base, 'home', '.cache'), NO_COLOR: '1'})
+    expect(env).to.include({
+      HOME: join(base, 'home'),
+      XDG_CONFIG_HOME: join(base, 'home', '.config'),
+      XDG_CACHE_HOME: join(base, 'home', '.cache'),
+      NO_COLOR: '1',
+    })
     expect(env.PATH!.split(':')[0]).to.equal(sandbox.binDir)
     expect(Object.keys(env).filter((name) => name.startsWith('CIDX_') || name === 'NODE_ENV')).to.deep.equal([])
     expect(sandbox.configDir).to.equal(join(base, 'home', '.config', 'cidx'))
@@ -52,9 +57,12 @@ describe('test helper: sandbox', () => {
     sandbox.enter({NODE_ENV: 'test'})
     expect(process.cwd()).to.equal(sandbox.base)
     const config = await Config.load({root: ROOT})
-    expect({configDir: config.configDir, cacheDir: config.cacheDir}).to.deep.equal({configDir: sandbox.configDir, cacheDir: sandbox.cacheDir})
+    expect({configDir: config.configDir, cacheDir: config.cacheDir}).to.deep.equal({
+      configDir: sandbox.configDir,
+      cacheDir: sandbox.cacheDir,
+    })
     const {error} = await runCommand(['jobs', 'list'], {root: ROOT})
-    expect((error as {oclif?: {exit?: number}} | undefined)?.oclif?.exit, 'nothing configured').to.equal(3)
+    expect((error as undefined | {oclif?: {exit?: number}})?.oclif?.exit, 'nothing configured').to.equal(3)
   })
 
   it('undoes an enter exactly (environment and working directory), also from remove(), and only once', async () => {

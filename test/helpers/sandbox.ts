@@ -10,24 +10,28 @@ import {join} from 'node:path'
 export interface Sandbox {
   /** The temp dir (its real path) that holds everything below; also the working directory. */
   base: string
-  home: string
-  /** oclif's configDir for `cidx` under this HOME (`$XDG_CONFIG_HOME/cidx`). */
-  configDir: string
-  /** oclif's cacheDir for `cidx` under this HOME (`$XDG_CACHE_HOME/cidx`). */
-  cacheDir: string
   /** First on the PATH of `env`, for a `cidx` the test puts there. */
   binDir: string
-  /** The outer environment less CIDX_*, XDG_*, NODE_ENV, colour and coverage variables, plus HOME, XDG_* and PATH. */
-  env: NodeJS.ProcessEnv
+  /** oclif's cacheDir for `cidx` under this HOME (`$XDG_CACHE_HOME/cidx`). */
+  cacheDir: string
+  /** oclif's configDir for `cidx` under this HOME (`$XDG_CONFIG_HOME/cidx`). */
+  configDir: string
   /** Makes `env` plus `extra` the process environment and `base` the working directory; returns what undoes it. */
   enter(extra?: NodeJS.ProcessEnv): () => void
+  /** The outer environment less CIDX_*, XDG_*, NODE_ENV, colour and coverage variables, plus HOME, XDG_* and PATH. */
+  env: NodeJS.ProcessEnv
+  home: string
   /** Undoes every `enter()` still in force and deletes the temp dir. */
   remove(): Promise<void>
 }
 
 /** Variables the CLI, oclif or a child's coverage read, which a test must not inherit from whoever runs it. */
 function leaksIntoCli(name: string): boolean {
-  return name.startsWith('CIDX_') || name.startsWith('XDG_') || ['NODE_ENV', 'NO_COLOR', 'FORCE_COLOR', 'NODE_V8_COVERAGE'].includes(name)
+  return (
+    name.startsWith('CIDX_') ||
+    name.startsWith('XDG_') ||
+    ['FORCE_COLOR', 'NO_COLOR', 'NODE_ENV', 'NODE_V8_COVERAGE'].includes(name)
+  )
 }
 
 /**

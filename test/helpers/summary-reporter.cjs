@@ -1,8 +1,8 @@
+const Mocha = require('mocha')
 // The spec reporter, plus one closing line in the plain form CI reads:
 // "N passed, N failed". It is also written to .test-summary so that .ci/run
 // can repeat it as its very last line after c8's coverage table.
 const fs = require('node:fs')
-const Mocha = require('mocha')
 
 const {Spec} = Mocha.reporters
 const {EVENT_RUN_END} = Mocha.Runner.constants

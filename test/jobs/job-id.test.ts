@@ -1,10 +1,10 @@
 import {expect} from 'chai'
 
+import {JobsClient} from '../../src/client/jobs-client.js'
 import {CliError, NotFoundError, UsageError} from '../../src/errors.js'
 import {resolveJob, resolveJobId} from '../../src/jobs/job-id.js'
-import {JobsClient} from '../../src/client/jobs-client.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {jobSeries, pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 async function rejection(promise: Promise<unknown>): Promise<CliError> {
@@ -31,7 +31,9 @@ describe('job-id', () => {
 
     before(async () => {
       watch = await startWatchServer()
-      client = new JobsClient({credentials: {serverUrl: watch.url, source: 'env', username: USER, password: USER_PASSWORD}})
+      client = new JobsClient({
+        credentials: {serverUrl: watch.url, source: 'env', username: USER, password: USER_PASSWORD},
+      })
       watch.seed({job_id: ids.unique, status: 'completed', progress: 100})
       watch.seed({job_id: ids.twinA, status: 'running', operation_type: 'sync_repository'})
       watch.seed({job_id: ids.twinB, status: 'failed', operation_type: 'add_golden_repo'})
@@ -90,7 +92,11 @@ describe('job-id', () => {
         jobs: [
           // 60 newer completed jobs push the failed one out of the unfiltered listing's reach.
           ...jobSeries(60, {prefix: 'done', status: 'completed', newest: new Date(now)}),
-          wireJob({job_id: 'feed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa', status: 'failed', created_at: pythonIso(new Date(now - 3_600_000))}),
+          wireJob({
+            job_id: 'feed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+            status: 'failed',
+            created_at: pythonIso(new Date(now - 3_600_000)),
+          }),
         ],
       })
       client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})

@@ -23,7 +23,12 @@ describe('list-query: splitList and parseStatuses', () => {
 
   it('expands active to every not-yet-ended status', () => {
     expect(parseStatuses(['active'])).to.deep.equal(['queued', 'running', 'resolving_prerequisites'])
-    expect(parseStatuses(['failed', 'active,running'])).to.deep.equal(['failed', 'queued', 'running', 'resolving_prerequisites'])
+    expect(parseStatuses(['failed', 'active,running'])).to.deep.equal([
+      'failed',
+      'queued',
+      'running',
+      'resolving_prerequisites',
+    ])
   })
 
   it('refuses an unknown name, listing the valid ones and the escape', () => {
@@ -49,7 +54,17 @@ describe('list-query: buildListQuery', () => {
 
   it('fills every filter', () => {
     expect(
-      buildListQuery({status: [{value: parseStatuses(['active'])!}], type: ['sync_repository,add_golden_repo'], repository: ' backend ', user: 'bob', since: '2h', until: '1h'}, now),
+      buildListQuery(
+        {
+          status: [{value: parseStatuses(['active'])!}],
+          type: ['sync_repository,add_golden_repo'],
+          repository: ' backend ',
+          user: 'bob',
+          since: '2h',
+          until: '1h',
+        },
+        now,
+      ),
     ).to.deep.equal({
       statuses: ['queued', 'running', 'resolving_prerequisites'],
       types: ['sync_repository', 'add_golden_repo'],

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../src/jobs/job.js'
+
 import {parseSort, sortJobs} from '../../src/jobs/sort.js'
 import {thrownUsageError as thrown} from '../helpers/thrown.js'
 
@@ -20,7 +21,13 @@ function job(fields: Partial<Job>): Job {
     repository: null,
     error_message: null,
     result: null,
-    progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+    progress_detail: {
+      current_step: null,
+      steps_completed: null,
+      total_steps: null,
+      estimated_remaining: null,
+      detailed_status: null,
+    },
     ...fields,
   }
 }
@@ -34,10 +41,41 @@ describe('sort: parseSort and sortJobs', () => {
     )
   })
 
-  const oldest = job({created_at: '2026-11-28T08:00:00Z', progress: 10, status: 'running', job_type: 'reindex', repository: 'web', user_id: 'carol', started_at: '2026-11-28T11:00:00Z'})
-  const middle = job({created_at: '2026-11-28T09:00:00Z', progress: 100, status: 'completed', job_type: 'add_golden_repo', repository: null, user_id: 'alice', started_at: '2026-11-28T09:00:00Z', completed_at: '2026-11-28T09:00:30Z'})
-  const newest = job({created_at: '2026-11-28T10:00:00Z', progress: 0, status: 'queued', job_type: 'sync_repository', repository: 'api', user_id: 'bob'})
-  const odd = job({created_at: '2026-11-28T07:00:00Z', progress: 50, status: 'paused', job_type: 'xray_search', repository: 'zeta', user_id: 'dave'})
+  const oldest = job({
+    created_at: '2026-11-28T08:00:00Z',
+    progress: 10,
+    status: 'running',
+    job_type: 'reindex',
+    repository: 'web',
+    user_id: 'carol',
+    started_at: '2026-11-28T11:00:00Z',
+  })
+  const middle = job({
+    created_at: '2026-11-28T09:00:00Z',
+    progress: 100,
+    status: 'completed',
+    job_type: 'add_golden_repo',
+    repository: null,
+    user_id: 'alice',
+    started_at: '2026-11-28T09:00:00Z',
+    completed_at: '2026-11-28T09:00:30Z',
+  })
+  const newest = job({
+    created_at: '2026-11-28T10:00:00Z',
+    progress: 0,
+    status: 'queued',
+    job_type: 'sync_repository',
+    repository: 'api',
+    user_id: 'bob',
+  })
+  const odd = job({
+    created_at: '2026-11-28T07:00:00Z',
+    progress: 50,
+    status: 'paused',
+    job_type: 'xray_search',
+    repository: 'zeta',
+    user_id: 'dave',
+  })
   const jobs = [middle, odd, newest, oldest]
   const now = new Date('2026-11-28T12:00:00Z')
   const ids = (sorted: Job[]) => sorted.map((j) => j.job_id)

@@ -1,20 +1,21 @@
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
-import stringWidth from 'string-width'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {cp, mkdir, mkdtemp, readdir, readFile, symlink, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 import {promisify} from 'node:util'
+import stringWidth from 'string-width'
 
 import type {Job} from '../../src/jobs/job.js'
+
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 
 const run = promisify(execFile)
 
 /** The part of a NODE_V8_COVERAGE report these tests read. */
 interface V8Coverage {
-  result: Array<{url: string; functions: Array<{functionName: string; ranges: Array<{count: number}>}>}>
+  result: Array<{functions: Array<{functionName: string; ranges: Array<{count: number}>}>; url: string}>
 }
 const ROOT = new URL('../..', import.meta.url).pathname
 const DIST = join(ROOT, 'dist')
@@ -27,7 +28,7 @@ describe('scripts/bundle: the built CLI', function () {
   let base: string
   let env: NodeJS.ProcessEnv
 
-  before(async function () {
+  before(async () => {
     expect(existsSync(join(DIST, 'cidx.cjs')), 'dist/cidx.cjs is missing: run `npm run build`').to.equal(true)
     sandbox = await createSandbox('cidx-bundle-')
     base = sandbox.base
@@ -49,11 +50,16 @@ describe('scripts/bundle: the built CLI', function () {
   })
 
   it('makes dist/index.js a loader that takes the CLI from dist/cidx.cjs with the code cache', async () => {
-    expect(await readFile(join(DIST, 'index.js'), 'utf8')).to.include("createRequire(import.meta.url)('./code-cache.cjs')")
+    expect(await readFile(join(DIST, 'index.js'), 'utf8')).to.include(
+      "createRequire(import.meta.url)('./code-cache.cjs')",
+    )
   })
 
   it('runs jobs list from the bundle, fills the code cache, and runs again from it', async () => {
-    const list = async () => JSON.parse((await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})).stdout) as Job[]
+    const list = async () =>
+      JSON.parse(
+        (await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})).stdout,
+      ) as Job[]
     const first = await list()
     expect(first.map((job) => job.status)).to.deep.equal(['running', 'completed'])
     const cached = await readdir(join(base, 'cache', 'code-cache'))
@@ -65,23 +71,43 @@ describe('scripts/bundle: the built CLI', function () {
   it('loads none of the built-in modules a listing does not use (the deferrals of scripts/bundle/patches.js)', async () => {
     const record = join(base, 'modules.json')
     const preload = join(base, 'record-modules.cjs')
-    await writeFile(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.moduleLoadList)))\n`)
-    await run(process.execPath, ['--require', preload, join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {env, cwd: base})
-    const loaded = new Set((JSON.parse(await readFile(record, 'utf8')) as string[]).map((entry) => entry.replace(/^NativeModule /, '')))
+    await writeFile(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(process.moduleLoadList)))\n`,
+    )
+    await run(process.execPath, ['--require', preload, join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--json'], {
+      env,
+      cwd: base,
+    })
+    const loaded = new Set(
+      (JSON.parse(await readFile(record, 'utf8')) as string[]).map((entry) => entry.replace(/^NativeModule /, '')),
+    )
     expect(loaded.has('http'), 'the record lists what was loaded').to.equal(true)
-    for (const unused of ['http2', 'child_process', 'perf_hooks', 'dns', 'tty']) expect(loaded.has(unused), `node:${unused} was loaded`).to.equal(false)
+    for (const unused of ['http2', 'child_process', 'perf_hooks', 'dns', 'tty'])
+      expect(loaded.has(unused), `node:${unused} was loaded`).to.equal(false)
   })
 
   it('lines a table up by terminal columns with wide repository names (string-width, patched to load lazily)', async () => {
     const wide = await startServer({port: 0, dataDir: join(base, 'wide-server'), adminPassword: 'admin-pw'})
     try {
-      for (const alias of ['日本語のリポジトリ', '👨‍👩‍👧-family', 'plain']) wide.testing.insertJob({status: 'completed', username: 'admin', result: {alias}})
-      const wideEnv = {...env, CIDX_SERVER_URL: wide.url, CIDX_TOKEN: await wide.testing.createAccessToken('admin', {ttlSeconds: 600}), COLUMNS: '200'}
-      const {stdout} = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list'], {env: wideEnv, cwd: base})
+      for (const alias of ['日本語のリポジトリ', '👨‍👩‍👧-family', 'plain'])
+        wide.testing.insertJob({status: 'completed', username: 'admin', result: {alias}})
+      const wideEnv = {
+        ...env,
+        CIDX_SERVER_URL: wide.url,
+        CIDX_TOKEN: await wide.testing.createAccessToken('admin', {ttlSeconds: 600}),
+        COLUMNS: '200',
+      }
+      const {stdout} = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list'], {
+        env: wideEnv,
+        cwd: base,
+      })
       const lines = stdout.split('\n').filter((line) => line.startsWith('ID') || line.endsWith('admin'))
       expect(lines).to.have.length(4)
       // Where the USER column starts, in terminal columns: the same on every line.
-      const userAt = lines.map((line) => stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'USER' : 'admin'))))
+      const userAt = lines.map((line) =>
+        stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'USER' : 'admin'))),
+      )
       expect(new Set(userAt).size, stdout).to.equal(1)
     } finally {
       await wide.close()
@@ -91,7 +117,10 @@ describe('scripts/bundle: the built CLI', function () {
   it('shows help and usage errors from the bundle (help class, one-line errors, exit 2)', async () => {
     const help = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--help'], {env, cwd: base})
     expect(help.stdout).to.include('EXIT CODES')
-    const usage = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--status', 'nope'], {env, cwd: base}).catch((error: {code: number; stderr: string}) => error)
+    const usage = await run(process.execPath, [join(ROOT, 'bin', 'run.js'), 'jobs', 'list', '--status', 'nope'], {
+      env,
+      cwd: base,
+    }).catch((error: {code: number; stderr: string}) => error)
     expect(usage).to.include({code: 2})
     expect((usage as {stderr: string}).stderr).to.match(/^Error: Unknown status "nope"/)
   })
@@ -117,23 +146,36 @@ describe('scripts/bundle: the built CLI', function () {
       await run(join(ROOT, 'node_modules', '.bin', 'oclif'), ['manifest'], {env: installedEnv, cwd: installed})
     })
 
-    const cidx = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => run(process.execPath, [join(installed, 'bin', 'run.js'), ...args], {env: {...installedEnv, ...extraEnv}, cwd: base})
+    const cidx = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+      run(process.execPath, [join(installed, 'bin', 'run.js'), ...args], {
+        env: {...installedEnv, ...extraEnv},
+        cwd: base,
+      })
 
     /**
      * The bundle's modules that wait for their first use (`lazy`) and those of them a run evaluated:
      * V8 coverage names each one's function by the module's path (esbuild's `__esm` keys).
      */
-    async function modulesOf(args: string[]): Promise<{lazy: string[]; evaluated: string[]}> {
+    async function modulesOf(args: string[]): Promise<{evaluated: string[]; lazy: string[]}> {
       const coverage = await mkdtemp(join(base, 'coverage-'))
       await cidx(args, {NODE_V8_COVERAGE: coverage})
-      const reports = await Promise.all((await readdir(coverage)).map(async (file) => JSON.parse(await readFile(join(coverage, file), 'utf8')) as V8Coverage))
+      const reports = await Promise.all(
+        (await readdir(coverage)).map(
+          async (file) => JSON.parse(await readFile(join(coverage, file), 'utf8')) as V8Coverage,
+        ),
+      )
       const bundle = reports.flatMap((report) => report.result).find((script) => script.url.endsWith('/dist/cidx.cjs'))
       expect(bundle, 'V8 coverage of dist/cidx.cjs').not.to.equal(undefined)
       const modules = bundle!.functions.filter((fn) => /^(dist|node_modules)\/.+\.[cm]?js$/.test(fn.functionName))
-      return {lazy: modules.map((fn) => fn.functionName), evaluated: modules.filter((fn) => fn.ranges[0].count > 0).map((fn) => fn.functionName)}
+      return {
+        lazy: modules.map((fn) => fn.functionName),
+        evaluated: modules.filter((fn) => fn.ranges[0].count > 0).map((fn) => fn.functionName),
+      }
     }
 
-    const COMMAND_MODULES = ['cancel', 'list', 'recent-ids', 'status', 'watch'].map((name) => `dist/commands/jobs/${name}.js`).concat(['login', 'logout', 'whoami'].map((name) => `dist/commands/${name}.js`))
+    const COMMAND_MODULES = ['cancel', 'list', 'recent-ids', 'status', 'watch']
+      .map((name) => `dist/commands/jobs/${name}.js`)
+      .concat(['login', 'logout', 'whoami'].map((name) => `dist/commands/${name}.js`))
     const GOT = 'node_modules/got/dist/source/index.js'
 
     it('lists, shows help and extends the completion (the hook) from those three files', async () => {
@@ -141,18 +183,29 @@ describe('scripts/bundle: the built CLI', function () {
       expect(jobs.map((job) => job.status)).to.deep.equal(['running', 'completed'])
       expect((await cidx(['jobs', 'list', '--help'])).stdout).to.include('EXIT CODES')
       await cidx(['autocomplete', 'bash'])
-      const script = await readFile(join(base, 'installed-cache', 'autocomplete', 'functions', 'bash', 'cidx.bash'), 'utf8')
+      const script = await readFile(
+        join(base, 'installed-cache', 'autocomplete', 'functions', 'bash', 'cidx.bash'),
+        'utf8',
+      )
       expect(script).to.include('complete -F _cidx_jobs_autocomplete cidx')
     })
 
     it('evaluates only the command a run asks for', async () => {
       const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--json'])
       expect(lazy).to.include.members([...COMMAND_MODULES, GOT])
-      expect(evaluated.filter((module) => COMMAND_MODULES.includes(module))).to.deep.equal(['dist/commands/jobs/list.js'])
+      expect(evaluated.filter((module) => COMMAND_MODULES.includes(module))).to.deep.equal([
+        'dist/commands/jobs/list.js',
+      ])
     })
 
     it('lists with --json without evaluating the table code, string-width, p-limit or the proxy agent', async () => {
-      const unused = ['dist/ui/table.js', 'dist/ui/text-width.js', 'node_modules/string-width/index.js', 'node_modules/p-limit/index.js', 'node_modules/https-proxy-agent/dist/index.js']
+      const unused = [
+        'dist/ui/table.js',
+        'dist/ui/text-width.js',
+        'node_modules/string-width/index.js',
+        'node_modules/p-limit/index.js',
+        'node_modules/https-proxy-agent/dist/index.js',
+      ]
       const {lazy, evaluated} = await modulesOf(['jobs', 'list', '--json'])
       expect(lazy).to.include.members(unused)
       expect(evaluated.filter((module) => unused.includes(module))).to.deep.equal([])

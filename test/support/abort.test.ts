@@ -63,7 +63,9 @@ describe('support/abort: untilAborted', () => {
       controller.abort()
       await rejection(race)
       fail(new Error('too late'))
-      await new Promise((resolve) => setTimeout(resolve, 20))
+      await new Promise((resolve) => {
+        setTimeout(resolve, 20)
+      })
       expect(unhandled).to.deep.equal([])
     } finally {
       process.off('unhandledRejection', onUnhandled)

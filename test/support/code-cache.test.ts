@@ -86,7 +86,10 @@ describe('code-cache: loadWithCodeCache', () => {
   const unwritable = () => join(fixture, 'no-cache-here')
 
   it('registers the module like require does: one instance, found again by require and by a second load', async () => {
-    const first = loadWithCodeCache<{answer: number; filename: string; requireWorks: boolean}>(pathToFileURL(fixture), {key: 'k', cacheDir: unwritable()})
+    const first = loadWithCodeCache<{answer: number; filename: string; requireWorks: boolean}>(pathToFileURL(fixture), {
+      key: 'k',
+      cacheDir: unwritable(),
+    })
     expect(first.compiled).to.equal('from-source')
     expect(first.exports).to.include({answer: 42, filename: fixture, requireWorks: true})
     expect(createRequire(import.meta.url)(fixture)).to.equal(first.exports)

@@ -11,7 +11,9 @@ import {withFileLock} from '../../src/support/file-lock.js'
 /** A pid no process has: a child that has exited. */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '0'])
-  await new Promise((resolve) => child.on('exit', resolve)) // attached at once: it cannot exit before
+  await new Promise((resolve) => {
+    child.on('exit', resolve)
+  }) // attached at once: it cannot exit before
   return child.pid!
 }
 
@@ -32,7 +34,9 @@ describe('file-lock', () => {
     const seen = await withFileLock(lock, async () => readFile(lock, 'utf8'))
     expect(seen).to.equal(`${process.pid}\n`)
     expect(existsSync(lock)).to.equal(false)
-    const failure = await withFileLock(lock, async () => Promise.reject(new Error('refresh failed'))).catch((error: Error) => error)
+    const failure = await withFileLock(lock, async () => {
+      throw new Error('refresh failed')
+    }).catch((error: Error) => error)
     expect(failure).to.be.instanceOf(Error).with.property('message', 'refresh failed')
     expect(existsSync(lock)).to.equal(false)
   })
@@ -61,12 +65,16 @@ describe('file-lock', () => {
     const script = [
       "const fs = require('fs')",
       `fs.writeFileSync(${JSON.stringify(lock)}, process.pid + '\\n', {flag: 'wx'})`,
-      "process.stdout.write('locked\\n')",
+      String.raw`process.stdout.write('locked\n')`,
       `process.stdin.on('end', () => fs.rmSync(${JSON.stringify(lock)})).resume()`,
     ].join('\n')
     const other = spawn(process.execPath, ['-e', script], {stdio: ['pipe', 'pipe', 'inherit']})
-    const exited = new Promise((resolve) => other.on('exit', resolve))
-    await new Promise((resolve) => other.stdout.once('data', resolve))
+    const exited = new Promise((resolve) => {
+      other.on('exit', resolve)
+    })
+    await new Promise((resolve) => {
+      other.stdout.once('data', resolve)
+    })
     let done = false
     const waiting = withFileLock(lock, async () => readFile(lock, 'utf8'), {pollMs: 5}).finally(() => {
       done = true
@@ -81,7 +89,9 @@ describe('file-lock', () => {
   it('takes over a lock whose process is gone, and one held longer than any holder should take', async () => {
     const log: string[] = []
     await writeFile(lock, `${await deadPid()}\n`)
-    expect(await withFileLock(lock, async () => readFile(lock, 'utf8'), {log: (line) => log.push(line)})).to.equal(`${process.pid}\n`)
+    expect(await withFileLock(lock, async () => readFile(lock, 'utf8'), {log: (line) => log.push(line)})).to.equal(
+      `${process.pid}\n`,
+    )
     expect(log[0]).to.match(/taking over the stale lock/)
 
     await writeFile(lock, `${process.ppid}\n`) // alive, but the lock is old
@@ -93,7 +103,9 @@ describe('file-lock', () => {
   it('goes on without the lock when it stays held past the wait, or cannot be created at all', async () => {
     const log: string[] = []
     await writeFile(lock, `${process.ppid}\n`) // a live holder that never lets go
-    expect(await withFileLock(lock, async () => 'ran', {waitMs: 50, pollMs: 5, log: (line) => log.push(line)})).to.equal('ran')
+    expect(
+      await withFileLock(lock, async () => 'ran', {waitMs: 50, pollMs: 5, log: (line) => log.push(line)}),
+    ).to.equal('ran')
     expect(log.at(-1)).to.match(/still held after 50 ms; going on without it/)
     expect(await readFile(lock, 'utf8'), "the other holder's lock is left alone").to.equal(`${process.ppid}\n`)
 

@@ -32,7 +32,11 @@ describe('private-file: writePrivateFileAtomic', () => {
 
   it('creates the file 0600 in directories made 0700, and tightens a directory that was open', async () => {
     await writePrivateFileAtomic(join(configDir, 'fresh'), 'x')
-    expect([await mode(join(configDir, 'fresh')), await mode(configDir), await mode(join(base, 'config'))]).to.deep.equal([0o600, 0o700, 0o700])
+    expect([
+      await mode(join(configDir, 'fresh')),
+      await mode(configDir),
+      await mode(join(base, 'config')),
+    ]).to.deep.equal([0o600, 0o700, 0o700])
     const open = join(base, 'open')
     await mkdir(open, {mode: 0o777})
     await chmod(open, 0o777)

@@ -71,7 +71,9 @@ describe('time: parseIsoDate and parseTimeFlag', () => {
 
   it('reads a date alone as local midnight', () => {
     const date = parseTimeFlag('2026-11-20', 'since', now)
-    expect([date.getFullYear(), date.getMonth(), date.getDate(), date.getHours(), date.getMinutes()]).to.deep.equal([2026, 10, 20, 0, 0])
+    expect([date.getFullYear(), date.getMonth(), date.getDate(), date.getHours(), date.getMinutes()]).to.deep.equal([
+      2026, 10, 20, 0, 0,
+    ])
   })
 
   it('honours Z and offsets, and reads a date-time without one as local time', () => {
@@ -89,7 +91,9 @@ describe('time: parseIsoDate and parseTimeFlag', () => {
   it('a UsageError names the flag and both syntaxes', () => {
     const error = thrown(() => parseTimeFlag('yesterday', 'since', now))
     expect(error).to.be.instanceOf(UsageError)
-    expect(error.message).to.match(/^--since must be a duration such as 90s, .* or an ISO date\/time such as 2026-11-20 .*, not "yesterday"\.$/)
+    expect(error.message).to.match(
+      /^--since must be a duration such as 90s, .* or an ISO date\/time such as 2026-11-20 .*, not "yesterday"\.$/,
+    )
   })
 
   it('defaults now to the current time', () => {

@@ -2,7 +2,13 @@ import {expect} from 'chai'
 
 import {formatJobDetails, formatResult} from '../../src/ui/job-details.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
-import {ATTACKS, ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
+import {
+  ATTACKS,
+  ESCAPED_TITLE,
+  expectNoRawControls,
+  hostile,
+  withHostileTexts,
+} from '../helpers/fixtures/hostile-text.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 const NOW = new Date('2026-11-28T09:17:03.010Z')
@@ -31,14 +37,20 @@ describe('job-details', () => {
     expect(field(lines, 'Error')).to.equal(undefined)
   })
 
-  it('shows a failed job\'s error in full (every line) and its result as key/value lines, without ANSI when plain', () => {
+  it("shows a failed job's error in full (every line) and its result as key/value lines, without ANSI when plain", () => {
     const job = makeJob({
       status: 'failed',
       repository: null,
       completed_at: '2026-11-28T09:14:13.010Z',
       error_message: 'clone failed\nfatal: repository not found',
       result: {success: false, alias: 'backend', stats: {files: 3}, note: 'two\nlines'},
-      progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+      progress_detail: {
+        current_step: null,
+        steps_completed: null,
+        total_steps: null,
+        estimated_remaining: null,
+        detailed_status: null,
+      },
     })
     const lines = formatJobDetails(job, PLAIN, NOW)
     const text = lines.join('\n')
@@ -63,13 +75,25 @@ describe('job-details', () => {
       const lines = formatJobDetails(job, render, NOW)
       const text = lines.join('\n')
       expectNoRawControls(text, `the details (colour: ${render.color})`, {ownColours: render.color})
-      for (const label of ['id', 'type', 'description', 'status', 'repo', 'user', 'error', 'key', 'value', 'phase', 'detail']) {
+      for (const label of [
+        'id',
+        'type',
+        'description',
+        'status',
+        'repo',
+        'user',
+        'error',
+        'key',
+        'value',
+        'phase',
+        'detail',
+      ]) {
         expect(text).to.include(`${label}${ESCAPED_TITLE}`)
       }
 
       expect(stripAnsi(text)).to.include(`\n            second line\\r\\x1b[5A`)
       // Nested values are compact JSON, which writes C0 controls as \u001b itself.
-      expect(text).to.include('nested: {"deep":["deep\\u001b]0;pwned\\u0007')
+      expect(text).to.include(String.raw`nested: {"deep":["deep\u001b]0;pwned\u0007`)
     }
   })
 
@@ -78,6 +102,10 @@ describe('job-details', () => {
   })
 
   it('formats result values of every kind', () => {
-    expect(formatResult({n: 1, nothing: null, list: [1, 2]}, '')).to.deep.equal(['n: 1', 'nothing: null', 'list: [1,2]'])
+    expect(formatResult({n: 1, nothing: null, list: [1, 2]}, '')).to.deep.equal([
+      'n: 1',
+      'nothing: null',
+      'list: [1,2]',
+    ])
   })
 })

@@ -21,19 +21,49 @@ const COLOUR_TERMINAL = {color: true, bars: true}
 const PIPE = {color: false, bars: false}
 
 describe('job-format: displayJob', () => {
-  const raw = {...withHostileTexts(makeJob()), error_message: `${hostile('error')}\nline two`, result: {alias: hostile('alias')}}
+  const raw = {
+    ...withHostileTexts(makeJob()),
+    error_message: `${hostile('error')}\nline two`,
+    result: {alias: hostile('alias')},
+  }
 
   it("escapes every text the server sent, and leaves the client's own numbers and timestamps (and the result) as they are", () => {
     const shown = displayJob(raw)
-    const texts = [shown.job_id, shown.job_type, shown.description, shown.status, shown.user_id, shown.repository, shown.error_message, shown.progress_detail.current_step, shown.progress_detail.detailed_status]
-    for (const [index, label] of ['id', 'type', 'description', 'status', 'user', 'repo', 'error', 'phase', 'detail'].entries()) {
+    const texts = [
+      shown.job_id,
+      shown.job_type,
+      shown.description,
+      shown.status,
+      shown.user_id,
+      shown.repository,
+      shown.error_message,
+      shown.progress_detail.current_step,
+      shown.progress_detail.detailed_status,
+    ]
+    for (const [index, label] of [
+      'id',
+      'type',
+      'description',
+      'status',
+      'user',
+      'repo',
+      'error',
+      'phase',
+      'detail',
+    ].entries()) {
       expectNoRawControls(texts[index]!, label)
       expect(texts[index]).to.include(`${label}${ESCAPED_TITLE}`)
     }
 
     expect(shown.error_message).to.match(/\\nline two$/)
     expect(shown.progress_detail).to.include({steps_completed: 210, total_steps: 500, estimated_remaining: 80})
-    expect(shown).to.include({progress: raw.progress, created_at: raw.created_at, started_at: raw.started_at, completed_at: raw.completed_at, result: raw.result})
+    expect(shown).to.include({
+      progress: raw.progress,
+      created_at: raw.created_at,
+      started_at: raw.started_at,
+      completed_at: raw.completed_at,
+      result: raw.result,
+    })
   })
 
   it('keeps line breaks when asked to (the details view)', () => {
@@ -156,11 +186,20 @@ describe('job-format: duration', () => {
 
   it('has no duration before the start, or for a finished job without an end', () => {
     expect(formatJobDuration({status: 'queued', started_at: null, completed_at: null}, now)).to.equal('-')
-    expect(jobDurationMs({status: 'failed', started_at: '2026-11-28T10:00:00Z', completed_at: null}, now)).to.equal(null)
-    expect(jobDurationMs({status: 'failed', started_at: 'garbage', completed_at: '2026-11-28T10:00:00Z'}, now)).to.equal(null)
+    expect(jobDurationMs({status: 'failed', started_at: '2026-11-28T10:00:00Z', completed_at: null}, now)).to.equal(
+      null,
+    )
+    expect(
+      jobDurationMs({status: 'failed', started_at: 'garbage', completed_at: '2026-11-28T10:00:00Z'}, now),
+    ).to.equal(null)
   })
 
   it('never shows a negative duration from clock skew', () => {
-    expect(jobDurationMs({status: 'completed', started_at: '2026-11-28T10:00:05Z', completed_at: '2026-11-28T10:00:00Z'}, now)).to.equal(0)
+    expect(
+      jobDurationMs(
+        {status: 'completed', started_at: '2026-11-28T10:00:05Z', completed_at: '2026-11-28T10:00:00Z'},
+        now,
+      ),
+    ).to.equal(0)
   })
 })

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../src/jobs/job.js'
+
 import {listFooter, type ListOutcome, renderJobTable, shouldShowUser} from '../../src/ui/job-table.js'
 import {stripAnsi, type TerminalOptions} from '../../src/ui/terminal.js'
 import {visibleWidth} from '../../src/ui/text-width.js'
@@ -24,7 +25,13 @@ function job(fields: Partial<Job>): Job {
     repository: 'backend',
     error_message: null,
     result: null,
-    progress_detail: {current_step: null, steps_completed: null, total_steps: null, estimated_remaining: null, detailed_status: null},
+    progress_detail: {
+      current_step: null,
+      steps_completed: null,
+      total_steps: null,
+      estimated_remaining: null,
+      detailed_status: null,
+    },
     ...fields,
   }
 }
@@ -71,15 +78,31 @@ describe('job-table: renderJobTable', () => {
   })
 
   it('fits a narrow terminal: bars become percents, flexible columns are cut, then columns go', () => {
-    const at = (width: number) => renderJobTable([RUNNING, FAILED], {terminal: {...TERMINAL, width}, showUser: true, now: NOW}).map((line) => stripAnsi(line))
-    expect(at(110)[0]).to.equal('ID                       TYPE                    STATUS     PROGRESS  REPOSITORY  CREATED  DURATION  USER')
-    expect(at(110)[1]).to.equal('3f0c9a52                 add_golden_repo         ● running       45%  backend     3m ago     2m 00s  alice')
-    expect(at(100)[2]).to.equal('data-retention-1a2b3c4d  data_retention…  ✖ failed       100%  -           3h ago     1h 02m  system')
-    expect(at(90)[0]).to.equal('ID                       TYPE             STATUS     PROGRESS  REPOSITORY  CREATED  USER')
+    const at = (width: number) =>
+      renderJobTable([RUNNING, FAILED], {terminal: {...TERMINAL, width}, showUser: true, now: NOW}).map((line) =>
+        stripAnsi(line),
+      )
+    expect(at(110)[0]).to.equal(
+      'ID                       TYPE                    STATUS     PROGRESS  REPOSITORY  CREATED  DURATION  USER',
+    )
+    expect(at(110)[1]).to.equal(
+      '3f0c9a52                 add_golden_repo         ● running       45%  backend     3m ago     2m 00s  alice',
+    )
+    expect(at(100)[2]).to.equal(
+      'data-retention-1a2b3c4d  data_retention…  ✖ failed       100%  -           3h ago     1h 02m  system',
+    )
+    expect(at(90)[0]).to.equal(
+      'ID                       TYPE             STATUS     PROGRESS  REPOSITORY  CREATED  USER',
+    )
     expect(at(80)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY  USER')
     expect(at(70)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY')
-    expect(at(50)).to.deep.equal(['ID                       STATUS', '3f0c9a52                 ● running', 'data-retention-1a2b3c4d  ✖ failed'])
-    for (const width of [110, 100, 90, 80, 70, 60, 50, 40, 30]) expect(Math.max(...at(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
+    expect(at(50)).to.deep.equal([
+      'ID                       STATUS',
+      '3f0c9a52                 ● running',
+      'data-retention-1a2b3c4d  ✖ failed',
+    ])
+    for (const width of [110, 100, 90, 80, 70, 60, 50, 40, 30])
+      expect(Math.max(...at(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
   })
 
   describe('a server that writes control codes into its fields', () => {
@@ -89,7 +112,8 @@ describe('job-table: renderJobTable', () => {
       for (const terminal of [PIPE, {...TERMINAL, width: 1000}]) {
         const lines = renderJobTable([HOSTILE_JOB, RUNNING], {terminal, showUser: true, now: NOW})
         expectNoRawControls(lines.join('\n'), `the table (tty: ${terminal.tty})`, {ownColours: true})
-        for (const label of ['id', 'type', 'status', 'repo', 'user']) expect(lines[1]).to.include(`${label}${ESCAPED_TITLE}`)
+        for (const label of ['id', 'type', 'status', 'repo', 'user'])
+          expect(lines[1]).to.include(`${label}${ESCAPED_TITLE}`)
       }
 
       const coloured = renderJobTable([RUNNING], {terminal: TERMINAL, showUser: true, now: NOW})
@@ -123,29 +147,44 @@ describe('job-table: shouldShowUser', () => {
 })
 
 describe('job-table: listFooter', () => {
-  const base: ListOutcome = {shown: 20, offset: 0, complete: false, serverStoppedEarly: false, totalAtLeast: 57, totalExact: true}
+  const base: ListOutcome = {
+    shown: 20,
+    offset: 0,
+    complete: false,
+    serverStoppedEarly: false,
+    totalAtLeast: 57,
+    totalExact: true,
+  }
 
   it('says how many of how many are shown', () => {
     expect(listFooter(base)).to.equal('Showing 20 of 57 jobs; --limit N or --all for more.')
-    expect(listFooter({...base, totalExact: false, totalAtLeast: 21})).to.equal('Showing 20 of at least 21 jobs; --limit N or --all for more.')
+    expect(listFooter({...base, totalExact: false, totalAtLeast: 21})).to.equal(
+      'Showing 20 of at least 21 jobs; --limit N or --all for more.',
+    )
     expect(listFooter({...base, offset: 20})).to.equal('Showing 21-40 of 57 jobs; --limit N or --all for more.')
   })
 
   it('gives the exact count when everything was fetched', () => {
     expect(listFooter({...base, shown: 3, complete: true, totalAtLeast: 3})).to.equal('Showing 3 of 3 jobs.')
     expect(listFooter({...base, shown: 1, complete: true, totalAtLeast: 1})).to.equal('Showing 1 of 1 job.')
-    expect(listFooter({...base, shown: 7, offset: 50, complete: true, totalAtLeast: 0})).to.equal('Showing 51-57 of 57 jobs.')
+    expect(listFooter({...base, shown: 7, offset: 50, complete: true, totalAtLeast: 0})).to.equal(
+      'Showing 51-57 of 57 jobs.',
+    )
   })
 
   it('warns when the server stopped paging early', () => {
     expect(listFooter({...base, shown: 50, totalAtLeast: 50, totalExact: false, serverStoppedEarly: true})).to.equal(
       'Showing 50 of at least 50 jobs — the server stopped paging early (a known limit of CIDX servers); narrow with --status or --since.',
     )
-    expect(listFooter({...base, shown: 0, totalAtLeast: 50, serverStoppedEarly: true})).to.match(/^No jobs match among those the server would list — the server stopped paging early/)
+    expect(listFooter({...base, shown: 0, totalAtLeast: 50, serverStoppedEarly: true})).to.match(
+      /^No jobs match among those the server would list — the server stopped paging early/,
+    )
   })
 
   it('has a friendly line for an empty listing', () => {
     expect(listFooter({...base, shown: 0, complete: true, totalAtLeast: 0})).to.equal('No jobs match.')
-    expect(listFooter({...base, shown: 0, offset: 40, complete: true, totalAtLeast: 40})).to.equal('No jobs match after the first 40.')
+    expect(listFooter({...base, shown: 0, offset: 40, complete: true, totalAtLeast: 40})).to.equal(
+      'No jobs match after the first 40.',
+    )
   })
 })

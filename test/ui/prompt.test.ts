@@ -2,11 +2,11 @@ import {expect} from 'chai'
 import {PassThrough} from 'node:stream'
 
 import {InterruptedError, UsageError} from '../../src/errors.js'
-import {type PromptInput, confirm, promptPassword, promptText, readAllStdin} from '../../src/ui/prompt.js'
+import {confirm, type PromptInput, promptPassword, promptText, readAllStdin} from '../../src/ui/prompt.js'
 import {ATTACKS, ESCAPED_TITLE, hostile} from '../helpers/fixtures/hostile-text.js'
 
 /** A fake terminal: a PassThrough that says it is a TTY and records raw-mode switches. */
-function fakeTerminal(): PromptInput & PassThrough & {rawModes: boolean[]} {
+function fakeTerminal(): PassThrough & PromptInput & {rawModes: boolean[]} {
   const stream = new PassThrough() as PassThrough & PromptInput & {rawModes: boolean[]}
   stream.isTTY = true
   stream.isRaw = false
@@ -39,7 +39,7 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 /** Types into the fake terminal once the prompt is listening (after the current turn). */
-function typeLater(input: PassThrough, ...chunks: Array<string | Buffer>): void {
+function typeLater(input: PassThrough, ...chunks: Array<Buffer | string>): void {
   setImmediate(() => {
     for (const chunk of chunks) input.write(chunk)
   })
@@ -60,7 +60,17 @@ describe('prompt', () => {
     it('handles backspace, Ctrl-U, arrow keys and UTF-8 split across chunks', async () => {
       const input = fakeTerminal()
       const euro = Buffer.from('€', 'utf8')
-      typeLater(input, 'wrong\u0015', 'pa', '\u001b[D', 'sx\u007f', 's', euro.subarray(0, 1), euro.subarray(1), 'é\bs\n')
+      typeLater(
+        input,
+        'wrong\u0015',
+        'pa',
+        '\u001B[D',
+        'sx\u007F',
+        's',
+        euro.subarray(0, 1),
+        euro.subarray(1),
+        'é\bs\n',
+      )
       expect(await promptPassword('P: ', {input, output: capture()})).to.equal('pass€s')
     })
 
@@ -194,14 +204,16 @@ describe('prompt', () => {
     })
 
     it('refuses without a terminal', async () => {
-      const error = await rejection(promptText('Username: ', {input: new PassThrough(), output: capture(), noTerminal: 'use --username'}))
+      const error = await rejection(
+        promptText('Username: ', {input: new PassThrough(), output: capture(), noTerminal: 'use --username'}),
+      )
       expect(error).to.be.instanceOf(UsageError)
       expect(error.message).to.equal('use --username')
     })
   })
 
   describe('readAllStdin', () => {
-    const cases: Array<[string, Array<string | Buffer>, string]> = [
+    const cases: Array<[string, Array<Buffer | string>, string]> = [
       ['drops one trailing newline', ['pass', 'word\n'], 'password'],
       ['drops one trailing CRLF', ['pw\r\n'], 'pw'],
       ['keeps a second newline', ['pw\n\n'], 'pw\n'],

@@ -7,8 +7,8 @@ import {ATTACKS, expectNoRawControls, HOSTILE, RAW_CONTROL} from '../helpers/fix
 /** Every BMP code point (surrogates aside) with the given Unicode property. */
 function codePointsWith(property: RegExp): string[] {
   const chars: string[] = []
-  for (let code = 0; code <= 0xffff; code++) {
-    if (code >= 0xd800 && code <= 0xdfff) continue
+  for (let code = 0; code <= 0xff_ff; code++) {
+    if (code >= 0xd8_00 && code <= 0xdf_ff) continue
     const char = String.fromCodePoint(code)
     if (property.test(char)) chars.push(char)
   }
@@ -18,22 +18,33 @@ function codePointsWith(property: RegExp): string[] {
 
 describe('lib/safe-text', () => {
   describe('safeText', () => {
-    it('writes C0 controls, DEL and C1 controls out as \\xHH, and newline, CR and tab by name', () => {
-      expect(safeText('a\u001B[2Jb')).to.equal('a\\x1b[2Jb')
-      expect(safeText(ATTACKS.title)).to.equal('\\x1b]0;pwned\\x07')
-      expect(safeText('\u0000\u0008\u007F')).to.equal('\\x00\\x08\\x7f')
-      expect(safeText(ATTACKS.c1Csi)).to.equal('\\x9b31m')
-      expect(safeText('\u0085\u009D\u0090')).to.equal('\\x85\\x9d\\x90')
-      expect(safeText('one\ntwo\r\tthree')).to.equal('one\\ntwo\\r\\tthree')
+    it(String.raw`writes C0 controls, DEL and C1 controls out as \xHH, and newline, CR and tab by name`, () => {
+      expect(safeText('a\u001B[2Jb')).to.equal(String.raw`a\x1b[2Jb`)
+      expect(safeText(ATTACKS.title)).to.equal(String.raw`\x1b]0;pwned\x07`)
+      expect(safeText('\u0000\u0008\u007F')).to.equal(String.raw`\x00\x08\x7f`)
+      expect(safeText(ATTACKS.c1Csi)).to.equal(String.raw`\x9b31m`)
+      expect(safeText('\u0085\u009D\u0090')).to.equal(String.raw`\x85\x9d\x90`)
+      expect(safeText('one\ntwo\r\tthree')).to.equal(String.raw`one\ntwo\r\tthree`)
     })
 
-    it('writes bidi and invisible formatting characters out as \\uHHHH', () => {
-      expect(safeText('\u202Eevil\u202C')).to.equal('\\u202eevil\\u202c')
-      for (const char of ['\u202A', '\u202B', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C']) {
+    it(String.raw`writes bidi and invisible formatting characters out as \uHHHH`, () => {
+      expect(safeText('\u202Eevil\u202C')).to.equal(String.raw`\u202eevil\u202c`)
+      for (const char of [
+        '\u202A',
+        '\u202B',
+        '\u202D',
+        '\u2066',
+        '\u2067',
+        '\u2068',
+        '\u2069',
+        '\u200E',
+        '\u200F',
+        '\u061C',
+      ]) {
         expect(safeText(char)).to.equal(`\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`)
       }
 
-      expect(safeText('a\u200Bb\u2028c\u2029d\u2060e\uFEFF')).to.equal('a\\u200bb\\u2028c\\u2029d\\u2060e\\ufeff')
+      expect(safeText('a\u200Bb\u2028c\u2029d\u2060e\uFEFF')).to.equal(String.raw`a\u200bb\u2028c\u2029d\u2060e\ufeff`)
     })
 
     it('leaves no control and no bidi control of all Unicode raw (by property, not by our list)', () => {
@@ -59,7 +70,7 @@ describe('lib/safe-text', () => {
         '👩‍💻 deploy 🇩🇪 🏴󠁧󠁢󠁳󠁣󠁴󠁿 ✔ ● ░▌█',
         'مرحبا بالعالم',
         'می‌خواهم',
-        'C:\\repos\\backend and a literal \\x1b',
+        String.raw`C:\repos\backend and a literal \x1b`,
         'ID  TYPE  STATUS',
       ]
       for (const text of texts) {
@@ -72,10 +83,10 @@ describe('lib/safe-text', () => {
       const cell = `repo${ATTACKS.clearScreen}${ATTACKS.title}`
       const shown = safeText(cell)
       expect(visibleWidth(shown)).to.equal(shown.length)
-      expect(visibleWidth(shown)).to.equal('repo\\x1b[2J\\x1b]0;pwned\\x07'.length)
+      expect(visibleWidth(shown)).to.equal(String.raw`repo\x1b[2J\x1b]0;pwned\x07`.length)
       // Cutting it to a width leaves no half escape sequence behind: it is plain text.
       expectNoRawControls(truncate(shown, 12), 'a cut cell')
-      expect(truncate(shown, 12)).to.equal('repo\\x1b[2J…')
+      expect(truncate(shown, 12)).to.equal(String.raw`repo\x1b[2J…`)
     })
   })
 
@@ -87,13 +98,19 @@ describe('lib/safe-text', () => {
       none: null,
     }
 
-    it('carries no raw control or bidi character: C0 as JSON.stringify writes it, C1 and bidi as \\uHHHH too', () => {
-      const text = safeJson(value)
-      expectNoRawControls(text, 'the JSON')
-      expect(text).to.contain('\\u001b]0;pwned\\u0007')
-      expect(text).to.contain('\\u009b31m').and.contain('\\u202eevil\\u202c').and.contain('\\u0085\\u2028')
-      expect(text).to.contain('Crème 東京 👩‍💻')
-    })
+    it(
+      String.raw`carries no raw control or bidi character: C0 as JSON.stringify writes it, C1 and bidi as \uHHHH too`,
+      () => {
+        const text = safeJson(value)
+        expectNoRawControls(text, 'the JSON')
+        expect(text).to.contain(String.raw`\u001b]0;pwned\u0007`)
+        expect(text)
+          .to.contain(String.raw`\u009b31m`)
+          .and.contain(String.raw`\u202eevil\u202c`)
+          .and.contain(String.raw`\u0085\u2028`)
+        expect(text).to.contain('Crème 東京 👩‍💻')
+      },
+    )
 
     it('parses back to the original strings, indented or not', () => {
       expect(JSON.parse(safeJson(value))).to.deep.equal(value)

@@ -21,7 +21,13 @@ function columns(): ColumnSpec<Row>[] {
   return [
     {header: 'ID', cell: (row) => row.id},
     {header: 'NAME', cell: (row) => row.name, minWidth: 6, priority: 80},
-    {header: 'DONE', cell: (row) => `[${'#'.repeat(row.percent / 10)}${'.'.repeat(10 - row.percent / 10)}] ${row.percent}%`, compact: (row) => `${row.percent}%`, priority: 50, align: 'right'},
+    {
+      header: 'DONE',
+      cell: (row) => `[${'#'.repeat(row.percent / 10)}${'.'.repeat(10 - row.percent / 10)}] ${row.percent}%`,
+      compact: (row) => `${row.percent}%`,
+      priority: 50,
+      align: 'right',
+    },
     {header: 'NOTE', cell: (row) => row.note, minWidth: 4, priority: 20},
   ]
 }
@@ -55,7 +61,11 @@ describe('table: renderTable', () => {
   })
 
   it('then drops the least important columns first', () => {
-    expect(renderTable(ROWS, columns(), {width: 20})).to.deep.equal(['ID   NAME       DONE', 'a1   backend-…   50%', 'b22  web        100%'])
+    expect(renderTable(ROWS, columns(), {width: 20})).to.deep.equal([
+      'ID   NAME       DONE',
+      'a1   backend-…   50%',
+      'b22  web        100%',
+    ])
     expect(renderTable(ROWS, columns(), {width: 14})).to.deep.equal(['ID   NAME', 'a1   backend-…', 'b22  web'])
   })
 
@@ -90,7 +100,9 @@ describe('table: renderTable', () => {
     for (const width of [Infinity, 22]) {
       const lines = renderTable(wide, spec, {width})
       // Where NOTE starts, in terminal columns (string-width as the measure): the same on every line.
-      const noteAt = lines.map((line) => stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'NOTE' : 'ok'))))
+      const noteAt = lines.map((line) =>
+        stringWidth(line.slice(0, line.lastIndexOf(line.startsWith('ID') ? 'NOTE' : 'ok'))),
+      )
       expect(new Set(noteAt).size, lines.join('\n')).to.equal(1)
       for (const line of lines) expect(stringWidth(line)).to.be.at.most(width)
     }
@@ -98,4 +110,3 @@ describe('table: renderTable', () => {
     expect(renderTable(wide, spec, {width: 22})[1]).to.equal('c3  日本語のリ…   ok')
   })
 })
-

@@ -1,12 +1,6 @@
 import {expect} from 'chai'
 
-import {
-  colorEnabled,
-  DEFAULT_WIDTH,
-  detectTerminal,
-  painter,
-  terminalWidth,
-} from '../../src/ui/terminal.js'
+import {colorEnabled, DEFAULT_WIDTH, detectTerminal, painter, terminalWidth} from '../../src/ui/terminal.js'
 
 const TTY = {isTTY: true, columns: 120}
 const PIPE = {isTTY: false}

@@ -1,29 +1,30 @@
 import {expect} from 'chai'
 
+import type {Job} from '../../src/jobs/job.js'
+import type {WatchEvent} from '../../src/watch/job-watcher.js'
+import type {WatchRenderer} from '../../src/watch/watch-render.js'
+
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {NotFoundError, WaitTimeoutError} from '../../src/errors.js'
 import {ExitCode} from '../../src/exit-codes.js'
 import {durationOf} from '../../src/flags.js'
-import type {Job} from '../../src/jobs/job.js'
 import {followedExitCode, followJob, followJobs} from '../../src/watch/follow.js'
-import type {WatchEvent} from '../../src/watch/job-watcher.js'
-import type {WatchRenderer} from '../../src/watch/watch-render.js'
-import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {makeJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {rejection} from '../helpers/thrown.js'
 
 const RUNNING = 'aaaa0000-0000-4000-8000-000000000001'
 const FAILED = 'bbbb0000-0000-4000-8000-000000000002'
 
 /** A renderer that records what it was given. */
-function recorder(): WatchRenderer & {events: WatchEvent[]; closedWith: (Error | undefined)[]} {
+function recorder(): WatchRenderer & {closedWith: (Error | undefined)[]; events: WatchEvent[]} {
   const events: WatchEvent[] = []
   const closedWith: (Error | undefined)[] = []
   return {
     events,
     closedWith,
     handle: (event) => events.push(event),
-    close: async (stopped) => {
+    async close(stopped) {
       closedWith.push(stopped)
     },
   }
@@ -34,8 +35,15 @@ describe('follow: jobs to their end (against a loopback server)', () => {
   let client: JobsClient
 
   beforeEach(async () => {
-    fake = await startFakeCidx({paging: 'correct', jobs: [wireJob({job_id: RUNNING, status: 'running', progress: 10}), wireJob({job_id: FAILED, status: 'failed'})]})
-    client = new JobsClient({env: {}, credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}, retry: {baseDelayMs: 1}})
+    fake = await startFakeCidx({
+      paging: 'correct',
+      jobs: [wireJob({job_id: RUNNING, status: 'running', progress: 10}), wireJob({job_id: FAILED, status: 'failed'})],
+    })
+    client = new JobsClient({
+      env: {},
+      credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token},
+      retry: {baseDelayMs: 1},
+    })
   })
 
   afterEach(() => fake.close())
@@ -48,7 +56,7 @@ describe('follow: jobs to their end (against a loopback server)', () => {
       jobIds: [RUNNING, FAILED],
       intervalMs: 100,
       renderer,
-      onSeen: async (jobs) => {
+      async onSeen(jobs) {
         seen.push(jobs)
       },
     })
@@ -64,7 +72,10 @@ describe('follow: jobs to their end (against a loopback server)', () => {
 
   it('returns the last state of one job, and NotFoundError when the server loses it', async () => {
     setTimeout(() => Object.assign(fake.jobs[0], {status: 'completed', progress: 100}), 300)
-    expect(await followJob(client, makeJob({job_id: RUNNING}), {intervalMs: 100})).to.include({job_id: RUNNING, status: 'completed'})
+    expect(await followJob(client, makeJob({job_id: RUNNING}), {intervalMs: 100})).to.include({
+      job_id: RUNNING,
+      status: 'completed',
+    })
     fake.jobs[0].status = 'running'
     setTimeout(() => fake.jobs.splice(0, 1), 300)
     const error = await rejection(followJob(client, makeJob({job_id: RUNNING}), {intervalMs: 100}))
@@ -81,7 +92,7 @@ describe('follow: jobs to their end (against a loopback server)', () => {
         intervalMs: 100,
         timeout: durationOf('500ms'),
         renderer,
-        onSeen: async (jobs) => {
+        async onSeen(jobs) {
           seen = jobs
         },
       }),

@@ -8,7 +8,9 @@ describe('watch/followed-jobs: jobChanges', () => {
     const job = makeJob()
     expect(jobChanges(null, job)).to.deep.equal(['new'])
     expect(jobChanges(job, {...job})).to.deep.equal([])
-    expect(jobChanges(job, {...job, progress_detail: {...job.progress_detail, estimated_remaining: 3}})).to.deep.equal([])
+    expect(jobChanges(job, {...job, progress_detail: {...job.progress_detail, estimated_remaining: 3}})).to.deep.equal(
+      [],
+    )
     const ended = {
       ...job,
       status: 'failed',
@@ -19,6 +21,14 @@ describe('watch/followed-jobs: jobChanges', () => {
       result: {success: false},
       progress_detail: {...job.progress_detail, current_step: 'fts'},
     }
-    expect(jobChanges(job, ended)).to.deep.equal(['status', 'progress', 'step', 'error', 'timestamps', 'repository', 'result'])
+    expect(jobChanges(job, ended)).to.deep.equal([
+      'status',
+      'progress',
+      'step',
+      'error',
+      'timestamps',
+      'repository',
+      'result',
+    ])
   })
 })

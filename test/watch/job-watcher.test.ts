@@ -1,10 +1,11 @@
 import {expect} from 'chai'
+
+import {JobsClient} from '../../src/client/jobs-client.js'
 import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '../../src/errors.js'
 import {JobWatcher, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
 import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
-import {JobsClient} from '../../src/client/jobs-client.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
-import {holdEventStream, type HeldEventStream} from '../helpers/servers/held-event-stream.js'
+import {type HeldEventStream, holdEventStream} from '../helpers/servers/held-event-stream.js'
 import {pushlessProxy} from '../helpers/servers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
@@ -23,7 +24,10 @@ function jobEvents(events: WatchEvent[]): JobEvent[] {
 }
 
 /** Runs the watcher to its end; `onEvent` may act on the server as events arrive. */
-async function watchAll(watcher: JobWatcher, onEvent: (event: WatchEvent, events: WatchEvent[]) => unknown = () => {}): Promise<WatchEvent[]> {
+async function watchAll(
+  watcher: JobWatcher,
+  onEvent: (event: WatchEvent, events: WatchEvent[]) => unknown = () => {},
+): Promise<WatchEvent[]> {
   const events: WatchEvent[] = []
   for await (const event of watcher.events()) {
     events.push(event)
@@ -43,7 +47,10 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a rejection')
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+const pause = (ms: number) =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms)
+  })
 
 describe('job-watcher', () => {
   describe('against the local server (real HTTP, real jobs)', function () {
@@ -79,7 +86,12 @@ describe('job-watcher', () => {
         const wanted = watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'alpha'})
         const otherType = watch.seed({operation_type: 'add_golden_repo', status: 'running', repository: 'alpha'})
         const otherRepo = watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'beta'})
-        const watcher = new JobWatcher(clientFor(watch.url), {types: ['sync_repository'], repositories: ['alpha', 'gamma'], push, intervalMs: 200})
+        const watcher = new JobWatcher(clientFor(watch.url), {
+          types: ['sync_repository'],
+          repositories: ['alpha', 'gamma'],
+          push,
+          intervalMs: 200,
+        })
         let late: string | undefined
         const events = await watchAll(watcher, async (event) => {
           if (event.type !== 'job') return
@@ -104,7 +116,8 @@ describe('job-watcher', () => {
       const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [done, running], intervalMs: 150})
       const events = jobEvents(
         await watchAll(watcher, (event) => {
-          if (event.type === 'job' && event.job.job_id === running && event.changes[0] === 'new') watch.update(running, {status: 'failed', error: 'boom'})
+          if (event.type === 'job' && event.job.job_id === running && event.changes[0] === 'new')
+            watch.update(running, {status: 'failed', error: 'boom'})
         }),
       )
       expect(events.map((event) => [event.job.job_id, event.job.status])).to.deep.equal([
@@ -120,7 +133,9 @@ describe('job-watcher', () => {
     })
 
     it('keeps the requests per poll bounded however many jobs it follows', async () => {
-      const ids = Array.from({length: 12}, () => watch.seed({status: 'running', current_phase: 'index', phase_detail: '1/10 files'}))
+      const ids = Array.from({length: 12}, () =>
+        watch.seed({status: 'running', current_phase: 'index', phase_detail: '1/10 files'}),
+      )
       const client = clientFor(watch.url)
       const calls = {getJob: 0, listPage: 0}
       const counting: WatchClient = {
@@ -169,11 +184,20 @@ describe('job-watcher', () => {
       const error = await rejection(watchAll(first, () => interrupted.abort()))
       expect(error).to.be.instanceOf(InterruptedError)
       const timedOut = AbortSignal.timeout(300)
-      const waitError = await rejection(watchAll(new JobWatcher(clientFor(watch.url), {jobIds: [jobId], signal: abortWith(timedOut, new WaitTimeoutError('too slow'))})))
+      const waitError = await rejection(
+        watchAll(
+          new JobWatcher(clientFor(watch.url), {
+            jobIds: [jobId],
+            signal: abortWith(timedOut, new WaitTimeoutError('too slow')),
+          }),
+        ),
+      )
       expect(waitError).to.be.instanceOf(WaitTimeoutError)
       const already = new AbortController()
       already.abort()
-      expect(await rejection(watchAll(new JobWatcher(clientFor(watch.url), {jobIds: [jobId], signal: already.signal})))).to.be.instanceOf(InterruptedError)
+      expect(
+        await rejection(watchAll(new JobWatcher(clientFor(watch.url), {jobIds: [jobId], signal: already.signal}))),
+      ).to.be.instanceOf(InterruptedError)
       // The job itself was left alone.
       expect((await watch.job(jobId)).status).to.equal('running')
       watch.update(jobId, {status: 'completed'})
@@ -288,7 +312,12 @@ describe('job-watcher', () => {
 
     it('gives up with NetworkError (exit 5) after the grace period', async () => {
       const jobId = watch.seed({status: 'running'})
-      const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], push: false, intervalMs: 100, reconnectGraceMs: 1000})
+      const watcher = new JobWatcher(clientFor(watch.url), {
+        jobIds: [jobId],
+        push: false,
+        intervalMs: 100,
+        reconnectGraceMs: 1000,
+      })
       const seen: string[] = []
       const error = await rejection(
         watchAll(watcher, async (event) => {

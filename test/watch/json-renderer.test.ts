@@ -33,11 +33,20 @@ describe('watch/json-renderer', () => {
     renderer.handle({type: 'gone', jobId: hostile('gone'), previous: job, at: new Date()})
     await renderer.close()
     expect(RAW_CONTROL.test(out.text.trimEnd())).to.equal(false)
-    expect(out.text).to.contain('\\u001b]0;pwned\\u0007').and.contain('\\u009b31m').and.contain('\\u202eevil')
-    expect(out.text.trimEnd().split('\n').map((line) => JSON.parse(line))).to.deep.equal([job])
+    expect(out.text)
+      .to.contain(String.raw`\u001b]0;pwned\u0007`)
+      .and.contain(String.raw`\u009b31m`)
+      .and.contain(String.raw`\u202eevil`)
+    expect(
+      out.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).to.deep.equal([job])
     expectNoRawControls(err.text, 'the notices')
     expect(err.text).to.contain(`reason${ESCAPED_TITLE}`).and.contain(`gone${ESCAPED_TITLE}`)
   })
+
   it('says on stderr that the server refused the event stream; stdout stays NDJSON', async () => {
     const out = new Collect()
     const err = new Collect()
@@ -46,7 +55,14 @@ describe('watch/json-renderer', () => {
     renderer.handle(jobEvent(job))
     renderer.handle({type: 'push_refused', reason: 'HTTP 429 Too Many Requests', at: new Date()})
     await renderer.close()
-    expect(out.text.trimEnd().split('\n').map((line) => JSON.parse(line))).to.deep.equal([job])
-    expect(err.text).to.equal('cidx: the server refused an event stream (HTTP 429 Too Many Requests); polling instead\n')
+    expect(
+      out.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).to.deep.equal([job])
+    expect(err.text).to.equal(
+      'cidx: the server refused an event stream (HTTP 429 Too Many Requests); polling instead\n',
+    )
   })
 })

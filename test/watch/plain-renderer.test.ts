@@ -12,8 +12,19 @@ describe('watch/plain-renderer', () => {
     const err = new Collect()
     const renderer = await createRenderer('plain', {out, err})
     const running = makeJob()
-    const done = makeJob({status: 'completed', progress: 100, completed_at: '2026-11-28T09:14:15.010Z', progress_detail: {...running.progress_detail, estimated_remaining: null}})
-    const failed = makeJob({job_id: 'data-retention-1a2b3c4d', job_type: 'data_retention_cleanup', repository: null, status: 'failed', error_message: 'disk full'})
+    const done = makeJob({
+      status: 'completed',
+      progress: 100,
+      completed_at: '2026-11-28T09:14:15.010Z',
+      progress_detail: {...running.progress_detail, estimated_remaining: null},
+    })
+    const failed = makeJob({
+      job_id: 'data-retention-1a2b3c4d',
+      job_type: 'data_retention_cleanup',
+      repository: null,
+      status: 'failed',
+      error_message: 'disk full',
+    })
     renderer.handle(jobEvent(running))
     renderer.handle({type: 'reconnecting', reason: 'connect ECONNREFUSED', at: new Date()})
     renderer.handle({type: 'reconnected', downForMs: 3200, at: new Date()})
@@ -25,7 +36,11 @@ describe('watch/plain-renderer', () => {
     expect(out.text).not.to.match(ANSI)
     expect(lines).to.have.length(7)
     for (const line of lines.slice(0, 6)) expect(line).to.match(ISO_STAMP)
-    expect(lines[0]).to.contain(running.job_id).and.contain('sync_repository').and.contain('backend').and.contain('running')
+    expect(lines[0])
+      .to.contain(running.job_id)
+      .and.contain('sync_repository')
+      .and.contain('backend')
+      .and.contain('running')
     expect(lines[0]).to.contain('42%').and.contain('semantic 210/500').and.contain('ETA 1m 20s')
     expect(lines[1]).to.contain('server unreachable (connect ECONNREFUSED); reconnecting')
     expect(lines[2]).to.contain('reconnected after 3s')
@@ -46,7 +61,8 @@ describe('watch/plain-renderer', () => {
     renderer.handle({type: 'gone', jobId: hostile('gone'), previous: makeJob(), at: new Date()})
     await renderer.close()
     expectNoRawControls(out.text, 'the plain lines')
-    for (const label of ['id', 'type', 'repo', 'phase', 'status', 'error', 'reason', 'gone']) expect(out.text).to.include(`${label}${ESCAPED_TITLE}`)
+    for (const label of ['id', 'type', 'repo', 'phase', 'status', 'error', 'reason', 'gone'])
+      expect(out.text).to.include(`${label}${ESCAPED_TITLE}`)
     expect(out.text.trimEnd().split('\n')).to.have.length(6)
   })
 
@@ -60,6 +76,7 @@ describe('watch/plain-renderer', () => {
     await renderer.close(new NetworkError('gone'))
     expect(stopped.text.trimEnd().split('\n')).to.have.length(1)
   })
+
   it('says on stderr, once per refusal and escaped, that the server refused the event stream; the job lines go on', async () => {
     const out = new Collect()
     const err = new Collect()

@@ -2,6 +2,7 @@ import {captureOutput} from '@oclif/test'
 import {expect} from 'chai'
 
 import type {WatchEvent} from '../../src/watch/job-watcher.js'
+
 import {createRenderer} from '../../src/watch/watch-render.js'
 import {ATTACKS, ESCAPED_TITLE, expectNoRawControls} from '../helpers/fixtures/hostile-text.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
@@ -11,10 +12,19 @@ describe('watch/tty-renderer (listr2)', () => {
   // Not on a terminal here, so listr2 draws with its line-by-line fallback renderer: the tasks,
   // titles and outcomes are ours either way.
   /** `raw`: every byte as written (by default escape sequences are stripped), and titles up to 2000 columns. */
-  async function renderTty(drive: (handle: (event: WatchEvent) => void) => Promise<void>, stopped?: Error, raw = false): Promise<string> {
+  async function renderTty(
+    drive: (handle: (event: WatchEvent) => void) => Promise<void>,
+    stopped?: Error,
+    raw = false,
+  ): Promise<string> {
     const {stdout, stderr, error} = await captureOutput(
       async () => {
-        const renderer = await createRenderer('tty', {out: process.stdout, err: process.stderr, color: false, width: raw ? 2000 : 120})
+        const renderer = await createRenderer('tty', {
+          out: process.stdout,
+          err: process.stderr,
+          color: false,
+          width: raw ? 2000 : 120,
+        })
         await drive((event) => renderer.handle(event))
         await renderer.close(stopped)
       },
@@ -25,10 +35,18 @@ describe('watch/tty-renderer (listr2)', () => {
     return stdout + stderr
   }
 
-  const tick = () => new Promise((resolve) => setTimeout(resolve, 20))
+  const tick = () =>
+    new Promise((resolve) => {
+      setTimeout(resolve, 20)
+    })
 
   it('runs one task per job, adds jobs that appear later, and ends each with its outcome', async () => {
-    const ids = ['11111111-0000-4000-8000-000000000001', '22222222-0000-4000-8000-000000000002', '33333333-0000-4000-8000-000000000003', '44444444-0000-4000-8000-000000000004']
+    const ids = [
+      '11111111-0000-4000-8000-000000000001',
+      '22222222-0000-4000-8000-000000000002',
+      '33333333-0000-4000-8000-000000000003',
+      '44444444-0000-4000-8000-000000000004',
+    ]
     const output = await renderTty(async (handle) => {
       const jobs = ids.map((job_id) => makeJob({job_id}))
       for (const job of jobs.slice(0, 2)) handle(jobEvent(job))
@@ -47,7 +65,9 @@ describe('watch/tty-renderer (listr2)', () => {
     })
     expect(output).to.match(/✔ 11111111 +sync_repository +backend +completed +█+ 100%/)
     // The error shows once, under the task, not in its title as well.
-    expect(output).to.match(/✖ 22222222 +sync_repository +backend +failed +[█░]+ +42% \[FAILED: clone failed: repository not found\]/)
+    expect(output).to.match(
+      /✖ 22222222 +sync_repository +backend +failed +[█░]+ +42% \[FAILED: clone failed: repository not found\]/,
+    )
     expect(output).to.match(/↓ 33333333 .*cancelled.*Job cancelled during execution/)
     expect(output).to.match(/↓ 44444444 .*no longer found on the server/)
   })
@@ -57,12 +77,16 @@ describe('watch/tty-renderer (listr2)', () => {
   })
 
   it("escapes the server's texts in the task titles and in a failure shown under its task", async () => {
-    const output = await renderTty(async (handle) => {
-      handle(jobEvent(hostileJob()))
-      await tick()
-      handle(jobEvent(hostileJob({status: 'failed'})))
-      await tick()
-    }, undefined, true)
+    const output = await renderTty(
+      async (handle) => {
+        handle(jobEvent(hostileJob()))
+        await tick()
+        handle(jobEvent(hostileJob({status: 'failed'})))
+        await tick()
+      },
+      undefined,
+      true,
+    )
     expectNoRawControls(output, 'the tasks')
     for (const label of ['type', 'repo', 'error']) expect(output).to.include(`${label}${ESCAPED_TITLE}`)
     expect(output).to.include(`[FAILED: error${ESCAPED_TITLE}`)
@@ -74,12 +98,18 @@ describe('watch/tty-renderer (listr2)', () => {
     Object.assign(stdout, {isTTY: true, columns: 2000})
     let output: string
     try {
-      output = await renderTty(async (handle) => {
-        handle(jobEvent(hostileJob()))
-        await new Promise((resolve) => setTimeout(resolve, 150))
-        handle(jobEvent(hostileJob({status: 'cancelled'})))
-        await tick()
-      }, undefined, true)
+      output = await renderTty(
+        async (handle) => {
+          handle(jobEvent(hostileJob()))
+          await new Promise((resolve) => {
+            setTimeout(resolve, 150)
+          })
+          handle(jobEvent(hostileJob({status: 'cancelled'})))
+          await tick()
+        },
+        undefined,
+        true,
+      )
     } finally {
       Object.assign(stdout, was)
     }
@@ -97,6 +127,7 @@ describe('watch/tty-renderer (listr2)', () => {
     }, new Error('interrupted'))
     expect(output).to.match(/↓ 3f0c9a52 .*running.*no longer watched; the job goes on/)
   })
+
   it('says on stderr that the server refused the event stream, and the tasks go on', async () => {
     const output = await renderTty(async (handle) => {
       handle(jobEvent(makeJob()))
@@ -105,7 +136,9 @@ describe('watch/tty-renderer (listr2)', () => {
       handle(jobEvent(makeJob({status: 'completed', progress: 100}), makeJob()))
       await tick()
     })
-    expect(output.match(/cidx: the server refused an event stream \(HTTP 429 Too Many Requests\); polling instead/g)).to.have.length(1)
+    expect(
+      output.match(/cidx: the server refused an event stream \(HTTP 429 Too Many Requests\); polling instead/g),
+    ).to.have.length(1)
     expect(output).to.match(/✔ 3f0c9a52 .*completed/)
   })
 })

@@ -1,21 +1,23 @@
-import {errors, jwtVerify, SignJWT, type JWTPayload} from 'jose'
+import {errors, type JWTPayload, jwtVerify, SignJWT} from 'jose'
 import {randomUUID} from 'node:crypto'
+
 import type {Db} from '../db/database.js'
+
 import {unauthorized} from '../http/errors.js'
 import {isFamilyRevoked} from './refresh-tokens.js'
 
 export interface AccessClaims extends JWTPayload {
-  username?: unknown
   role?: unknown
   /** The refresh family (login session) the token was issued under: it dies with the family. */
   sid?: unknown
+  username?: unknown
 }
 
-export type VerifiedClaims = AccessClaims & {username: string; exp: number; jti: string}
+export type VerifiedClaims = AccessClaims & {exp: number; jti: string; username: string}
 
 export interface IssuedAccessToken {
-  token: string
   expiresAt: number
+  token: string
 }
 
 /**
@@ -29,13 +31,25 @@ export class AccessTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  async issue(username: string, role: string, extraClaims: Record<string, unknown> = {}, ttlSeconds = this.ttlSeconds): Promise<IssuedAccessToken> {
+  async issue(
+    username: string,
+    role: string,
+    extraClaims: Record<string, unknown> = {},
+    ttlSeconds = this.ttlSeconds,
+  ): Promise<IssuedAccessToken> {
     const issuedAt = Date.now() / 1000
     const expiresAt = issuedAt + ttlSeconds
     const token = await new SignJWT({username, role, exp: expiresAt, iat: issuedAt, jti: randomUUID(), ...extraClaims})
       .setProtectedHeader({alg: 'HS256', typ: 'JWT'})
       .sign(this.secret)
     return {token, expiresAt}
+  }
+
+  /** Revokes a token until it would have expired anyway. */
+  async revoke(token: string): Promise<void> {
+    const claims = await this.verify(token)
+    const expiresUs = Math.ceil(claims.exp * 1_000_000)
+    this.db.prepare('INSERT OR REPLACE INTO revoked_tokens (jti, expires_us) VALUES (?, ?)').run(claims.jti, expiresUs)
   }
 
   /**
@@ -49,21 +63,17 @@ export class AccessTokens {
     } catch (error) {
       throw unauthorized(error instanceof errors.JWTExpired ? 'Token has expired' : 'Invalid token')
     }
+
     if (typeof claims.jti !== 'string') throw unauthorized('Invalid token')
     // jose compares `exp` with whole seconds; a float `exp` ends to the millisecond, as event streams do.
     if ((claims.exp as number) * 1000 <= Date.now()) throw unauthorized('Token has expired')
-    if (typeof claims.username !== 'string' || claims.username === '') throw unauthorized('Invalid token: missing username')
+    if (typeof claims.username !== 'string' || claims.username === '')
+      throw unauthorized('Invalid token: missing username')
     if (this.isRevoked(claims.jti) || (claims.sid !== undefined && isFamilyRevoked(this.db, String(claims.sid)))) {
       throw unauthorized('Token has been revoked')
     }
-    return claims as VerifiedClaims
-  }
 
-  /** Revokes a token until it would have expired anyway. */
-  async revoke(token: string): Promise<void> {
-    const claims = await this.verify(token)
-    const expiresUs = Math.ceil(claims.exp * 1_000_000)
-    this.db.prepare('INSERT OR REPLACE INTO revoked_tokens (jti, expires_us) VALUES (?, ?)').run(claims.jti, expiresUs)
+    return claims as VerifiedClaims
   }
 
   private isRevoked(jti: string): boolean {

@@ -1,5 +1,7 @@
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
+
 import type {Db} from '../db/database.js'
+
 import {nowMicros, pythonIso} from '../time.js'
 
 export const API_KEY_PREFIX = 'cidx_sk_'
@@ -10,9 +12,9 @@ function hashKey(key: string): string {
 
 export interface CreatedApiKey {
   api_key: string
+  created_at: string
   key_id: string
   name: string
-  created_at: string
 }
 
 /** `cidx_sk_` + 32 hex characters, no expiry; only a hash is kept, the key is shown once. */
@@ -31,7 +33,8 @@ export class ApiKeys {
 
   /** The owner of a key, or undefined for a key this server never issued. */
   ownerOf(apiKey: string): string | undefined {
-    const row = this.db.prepare('SELECT username FROM api_keys WHERE key_hash = ?').get(hashKey(apiKey)) as {username: string} | undefined
+    const row = this.db.prepare('SELECT username FROM api_keys WHERE key_hash = ?').get(hashKey(apiKey)) as
+      undefined | {username: string}
     return row?.username
   }
 }

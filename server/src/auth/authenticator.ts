@@ -1,19 +1,21 @@
 import type {FastifyRequest} from 'fastify'
-import {HttpError, unauthorized} from '../http/errors.js'
+
 import type {AccessTokens} from './access-tokens.js'
-import {API_KEY_PREFIX, type ApiKeys} from './api-keys.js'
 import type {Role, UserStore} from './users.js'
 
+import {HttpError, unauthorized} from '../http/errors.js'
+import {API_KEY_PREFIX, type ApiKeys} from './api-keys.js'
+
 export interface Principal {
-  username: string
-  role: Role
   /** When the credential stops being valid (epoch ms); null for API keys, which do not expire. */
-  expiresAtMs: number | null
+  expiresAtMs: null | number
+  role: Role
+  username: string
 }
 
 export const MISSING_CREDENTIALS = 'Missing authentication credentials'
 
-function bearerToken(request: FastifyRequest): string | null {
+function bearerToken(request: FastifyRequest): null | string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')
   return match ? match[1] : null
 }
@@ -30,7 +32,9 @@ export class Authenticator {
   async authenticate(request: FastifyRequest, missingDetail = MISSING_CREDENTIALS): Promise<Principal> {
     const token = bearerToken(request)
     if (token === null) throw unauthorized(missingDetail)
-    const {username, expiresAtMs} = token.startsWith(API_KEY_PREFIX) ? this.apiKeyOwner(token) : await this.tokenOwner(token)
+    const {username, expiresAtMs} = token.startsWith(API_KEY_PREFIX)
+      ? this.apiKeyOwner(token)
+      : await this.tokenOwner(token)
     const user = this.users.find(username)
     if (!user) throw unauthorized('User not found')
     return {username: user.username, role: user.role, expiresAtMs}
@@ -42,13 +46,13 @@ export class Authenticator {
     return principal
   }
 
-  private apiKeyOwner(key: string): {username: string; expiresAtMs: null} {
+  private apiKeyOwner(key: string): {expiresAtMs: null; username: string} {
     const owner = this.apiKeys.ownerOf(key)
     if (owner === undefined) throw unauthorized('Invalid API key')
     return {username: owner, expiresAtMs: null}
   }
 
-  private async tokenOwner(token: string): Promise<{username: string; expiresAtMs: number}> {
+  private async tokenOwner(token: string): Promise<{expiresAtMs: number; username: string}> {
     const claims = await this.tokens.verify(token)
     return {username: claims.username, expiresAtMs: claims.exp * 1000}
   }

@@ -11,18 +11,6 @@ class FailureWindow {
     private readonly windowMs: number,
   ) {}
 
-  /** Seconds until the key is below its limit again, or 0 when it is. */
-  waitSeconds(key: string, now: number): number {
-    const recent = this.recent(key, now)
-    if (recent.length < this.limit) return 0
-    return Math.max(1, Math.ceil((recent[recent.length - this.limit] + this.windowMs - now) / 1000))
-  }
-
-  record(key: string, now: number): void {
-    this.sweep(now)
-    this.failures.set(key, [...this.recent(key, now), now])
-  }
-
   clear(key: string): void {
     this.failures.delete(key)
   }
@@ -32,6 +20,18 @@ class FailureWindow {
     const failures = this.failures.get(key)
     failures?.pop()
     if (failures?.length === 0) this.failures.delete(key)
+  }
+
+  record(key: string, now: number): void {
+    this.sweep(now)
+    this.failures.set(key, [...this.recent(key, now), now])
+  }
+
+  /** Seconds until the key is below its limit again, or 0 when it is. */
+  waitSeconds(key: string, now: number): number {
+    const recent = this.recent(key, now)
+    if (recent.length < this.limit) return 0
+    return Math.max(1, Math.ceil((recent[recent.length - this.limit] + this.windowMs - now) / 1000))
   }
 
   private recent(key: string, now: number): number[] {
@@ -45,7 +45,7 @@ class FailureWindow {
   private sweep(now: number): void {
     if (now - this.lastSweep < this.windowMs) return
     this.lastSweep = now
-    for (const key of [...this.failures.keys()]) this.recent(key, now)
+    for (const key of this.failures.keys()) this.recent(key, now)
   }
 }
 
@@ -61,23 +61,23 @@ class FailureWindow {
  * attempts are not counted.
  */
 export class LoginLimiter {
-  private readonly byName: FailureWindow
   private readonly byAddress: FailureWindow
+  private readonly byName: FailureWindow
 
   constructor(max: number, windowMs: number) {
     this.byName = new FailureWindow(max, windowMs)
     this.byAddress = new FailureWindow(max * ADDRESS_FACTOR, windowMs)
   }
 
-  /** Seconds the client must wait before trying this name again, or 0 when it may try. */
-  retryAfterSeconds(username: string, address: string, now = Date.now()): number {
-    return Math.max(this.byName.waitSeconds(nameKey(username, address), now), this.byAddress.waitSeconds(address, now))
-  }
-
   /** Counts an attempt as a failure until `succeeded` says otherwise. */
   recordAttempt(username: string, address: string, now = Date.now()): void {
     this.byName.record(nameKey(username, address), now)
     this.byAddress.record(address, now)
+  }
+
+  /** Seconds the client must wait before trying this name again, or 0 when it may try. */
+  retryAfterSeconds(username: string, address: string, now = Date.now()): number {
+    return Math.max(this.byName.waitSeconds(nameKey(username, address), now), this.byAddress.waitSeconds(address, now))
   }
 
   succeeded(username: string, address: string): void {

@@ -1,7 +1,7 @@
-import {randomBytes, scrypt, timingSafeEqual, type ScryptOptions} from 'node:crypto'
+import {randomBytes, scrypt, type ScryptOptions, timingSafeEqual} from 'node:crypto'
 
 /** scrypt at N=2^14 costs tens of milliseconds: dear for a guesser, cheap for one login. */
-const COST = {N: 16384, r: 8, p: 1} as const
+const COST = {N: 16_384, r: 8, p: 1} as const
 const KEY_LENGTH = 32
 const SALT_LENGTH = 16
 
@@ -24,6 +24,10 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [scheme, n, r, p, saltText, keyText] = stored.split('$')
   if (scheme !== 'scrypt' || !saltText || !keyText) return false
   const expected = Buffer.from(keyText, 'base64url')
-  const actual = await deriveKey(password, Buffer.from(saltText, 'base64url'), {N: Number(n), r: Number(r), p: Number(p)})
+  const actual = await deriveKey(password, Buffer.from(saltText, 'base64url'), {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  })
   return actual.length === expected.length && timingSafeEqual(actual, expected)
 }

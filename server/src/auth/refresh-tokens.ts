@@ -1,14 +1,16 @@
 import {createHash, randomBytes, randomUUID} from 'node:crypto'
+
 import type {Db} from '../db/database.js'
+
 import {unauthorized} from '../http/errors.js'
 import {nowMicros} from '../time.js'
 
 interface TokenRow {
-  family_id: string
   expires_us: number
-  spent_us: number | null
+  family_id: string
+  revoked_reason: null | string
+  spent_us: null | number
   username: string
-  revoked_reason: string | null
 }
 
 function hashToken(token: string): string {
@@ -17,7 +19,8 @@ function hashToken(token: string): string {
 
 /** Whether a family was revoked (or never existed): its access tokens are no longer valid either. */
 export function isFamilyRevoked(db: Db, familyId: string): boolean {
-  const row = db.prepare('SELECT revoked_reason FROM refresh_families WHERE family_id = ?').get(familyId) as {revoked_reason: string | null} | undefined
+  const row = db.prepare('SELECT revoked_reason FROM refresh_families WHERE family_id = ?').get(familyId) as
+    undefined | {revoked_reason: null | string}
   return row === undefined || row.revoked_reason !== null
 }
 
@@ -39,18 +42,30 @@ export class RefreshTokens {
     readonly ttlSeconds: number,
   ) {}
 
-  startFamily(username: string): IssuedRefreshToken {
-    const familyId = randomUUID()
-    this.db.prepare('INSERT INTO refresh_families (family_id, username) VALUES (?, ?)').run(familyId, username)
-    return {familyId, token: this.issue(familyId)}
-  }
-
   /** Spends `token` and returns its owner and the next token, or throws the matching 401. */
   rotate(token: string): IssuedRefreshToken & {username: string} {
     // The replay revocation must be committed, so the 401 is thrown after the transaction.
     const outcome = this.db.transaction(() => this.spend(token))()
     if ('error' in outcome) throw unauthorized(outcome.error)
     return outcome
+  }
+
+  startFamily(username: string): IssuedRefreshToken {
+    const familyId = randomUUID()
+    this.db.prepare('INSERT INTO refresh_families (family_id, username) VALUES (?, ?)').run(familyId, username)
+    return {familyId, token: this.issue(familyId)}
+  }
+
+  private issue(familyId: string): string {
+    const token = randomBytes(32).toString('base64url')
+    this.db
+      .prepare('INSERT INTO refresh_tokens (token_hash, family_id, expires_us) VALUES (?, ?, ?)')
+      .run(hashToken(token), familyId, nowMicros() + this.ttlSeconds * 1_000_000)
+    return token
+  }
+
+  private revokeFamily(familyId: string, reason: string): void {
+    this.db.prepare('UPDATE refresh_families SET revoked_reason = ? WHERE family_id = ?').run(reason, familyId)
   }
 
   private spend(token: string): (IssuedRefreshToken & {username: string}) | {error: string} {
@@ -66,20 +81,9 @@ export class RefreshTokens {
       this.revokeFamily(row.family_id, 'replay_attack')
       return {error: 'Token replay attack detected'}
     }
+
     if (row.expires_us <= nowMicros()) return {error: 'Refresh token has expired'}
     this.db.prepare('UPDATE refresh_tokens SET spent_us = ? WHERE token_hash = ?').run(nowMicros(), hashToken(token))
     return {username: row.username, familyId: row.family_id, token: this.issue(row.family_id)}
-  }
-
-  private issue(familyId: string): string {
-    const token = randomBytes(32).toString('base64url')
-    this.db
-      .prepare('INSERT INTO refresh_tokens (token_hash, family_id, expires_us) VALUES (?, ?, ?)')
-      .run(hashToken(token), familyId, nowMicros() + this.ttlSeconds * 1_000_000)
-    return token
-  }
-
-  private revokeFamily(familyId: string, reason: string): void {
-    this.db.prepare('UPDATE refresh_families SET revoked_reason = ? WHERE family_id = ?').run(reason, familyId)
   }
 }

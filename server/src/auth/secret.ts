@@ -17,6 +17,7 @@ export function loadOrCreateJwtSecret(dataDir: string): Uint8Array {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
+
   const secret = randomBytes(64)
   writeFileSync(path, secret, {mode: 0o600, flag: 'wx'})
   return new Uint8Array(secret)

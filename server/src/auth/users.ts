@@ -1,4 +1,5 @@
 import type {Db} from '../db/database.js'
+
 import {nowMicros} from '../time.js'
 import {hashPassword} from './passwords.js'
 
@@ -9,27 +10,29 @@ export type Role = (typeof ROLES)[number]
 export const USERNAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'
 
 export interface StoredUser {
-  username: string
-  role: Role
-  password_hash: string
   created_us: number
+  password_hash: string
+  role: Role
+  username: string
 }
 
 export class UserStore {
   constructor(private readonly db: Db) {}
 
-  find(username: string): StoredUser | undefined {
-    return this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as StoredUser | undefined
-  }
-
   /** Adds a user; returns null when the name is taken. */
-  async create(username: string, password: string, role: Role): Promise<StoredUser | null> {
+  async create(username: string, password: string, role: Role): Promise<null | StoredUser> {
     if (!new RegExp(USERNAME_PATTERN).test(username)) throw new Error(`Invalid username: ${username}`)
     if (!ROLES.includes(role)) throw new Error(`Invalid role: ${role}`)
     const user: StoredUser = {username, role, password_hash: await hashPassword(password), created_us: nowMicros()}
     const inserted = this.db
-      .prepare('INSERT OR IGNORE INTO users (username, password_hash, role, created_us) VALUES (@username, @password_hash, @role, @created_us)')
+      .prepare(
+        'INSERT OR IGNORE INTO users (username, password_hash, role, created_us) VALUES (@username, @password_hash, @role, @created_us)',
+      )
       .run(user)
     return inserted.changes === 1 ? user : null
+  }
+
+  find(username: string): StoredUser | undefined {
+    return this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as StoredUser | undefined
   }
 }

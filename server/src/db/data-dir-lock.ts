@@ -6,7 +6,7 @@ import {join} from 'node:path'
 export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,
-    readonly holderPid: number | null,
+    readonly holderPid: null | number,
   ) {
     super(`Data dir ${dataDir} is in use by another CIDX local server (pid ${holderPid ?? 'unknown'})`)
   }
@@ -16,7 +16,7 @@ export interface DataDirLock {
   release(): void
 }
 
-function readHolderPid(pidFile: string): number | null {
+function readHolderPid(pidFile: string): null | number {
   try {
     const pid = Number(readFileSync(pidFile, 'utf8').trim())
     return Number.isSafeInteger(pid) && pid > 0 ? pid : null
@@ -41,15 +41,18 @@ export function lockDataDir(dataDir: string): DataDirLock {
     lock.exec('BEGIN EXCLUSIVE')
   } catch (error) {
     lock.close()
-    if ((error as {code?: unknown}).code === 'SQLITE_BUSY') throw new DataDirLockedError(dataDir, readHolderPid(pidFile))
+    if ((error as {code?: unknown}).code === 'SQLITE_BUSY')
+      throw new DataDirLockedError(dataDir, readHolderPid(pidFile))
     throw error
   }
+
   // A stale file would name a dead process; a new one that cannot be written (full disk) only
   // leaves a second instance's message without the pid, which is no reason to refuse to start.
   rmSync(pidFile, {force: true})
   try {
     writeFileSync(pidFile, `${process.pid}\n`)
   } catch {}
+
   return {
     release() {
       if (readHolderPid(pidFile) === process.pid) rmSync(pidFile, {force: true})

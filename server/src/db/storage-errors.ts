@@ -31,12 +31,12 @@ export function storageErrnoInText(text: string): string | undefined {
 }
 
 function codeOf(error: unknown): string | undefined {
-  const code = (error as {code?: unknown} | null | undefined)?.code
+  const code = (error as null | undefined | {code?: unknown})?.code
   return typeof code === 'string' ? code : undefined
 }
 
 /** The kind of storage error, or null for anything else. */
-export function storageFault(error: unknown): StorageFault | null {
+export function storageFault(error: unknown): null | StorageFault {
   if (error instanceof StorageError) return error.fault
   const code = codeOf(error)
   if (code === undefined) return null
@@ -60,8 +60,8 @@ const FAULT_NAMES: Record<StorageFault, string> = {busy: 'Storage busy', full: '
 
 /** The one wording of a storage error (`Storage full: ...`), for jobs' errors and health alike; null for other errors. */
 export function storageFailureMessage(error: StorageError): string
-export function storageFailureMessage(error: unknown): string | null
-export function storageFailureMessage(error: unknown): string | null {
+export function storageFailureMessage(error: unknown): null | string
+export function storageFailureMessage(error: unknown): null | string {
   const fault = storageFault(error)
   if (fault === null) return null
   return `${FAULT_NAMES[fault]}: ${error instanceof Error ? error.message : String(error)}`

@@ -1,5 +1,6 @@
 import {rmSync, statfsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+
 import {StorageError, storageErrorSummary, storageFault} from './storage-errors.js'
 
 /**
@@ -23,14 +24,6 @@ export class StorageMonitor {
 
   constructor(private readonly dataDir: string) {}
 
-  /** What is wrong with the data dir's storage now, or null when it can be written. */
-  problem(): StorageError | null {
-    const space = this.spaceProblem()
-    if (space) return space
-    if (this.failure && Date.now() - this.lastProbeMs >= PROBE_INTERVAL_MS) this.probe()
-    return this.failure ?? null
-  }
-
   /** Throws the current problem: for work that would only fail halfway. */
   assertWritable(): void {
     const problem = this.problem()
@@ -45,14 +38,12 @@ export class StorageMonitor {
     this.failure = new StorageError(fault, storageErrorSummary(error))
   }
 
-  private spaceProblem(): StorageError | null {
-    try {
-      const stats = statfsSync(this.dataDir)
-      if (stats.bavail * stats.bsize >= STORAGE_RESERVE_BYTES) return null
-      return new StorageError('full', `less than ${STORAGE_RESERVE_BYTES / (1024 * 1024)} MiB free on the data dir's filesystem`)
-    } catch (error) {
-      return new StorageError('io', `cannot inspect the data dir's filesystem (${storageErrorSummary(error)})`)
-    }
+  /** What is wrong with the data dir's storage now, or null when it can be written. */
+  problem(): null | StorageError {
+    const space = this.spaceProblem()
+    if (space) return space
+    if (this.failure && Date.now() - this.lastProbeMs >= PROBE_INTERVAL_MS) this.probe()
+    return this.failure ?? null
   }
 
   private probe(): void {
@@ -65,6 +56,19 @@ export class StorageMonitor {
     } finally {
       this.lastProbeMs = Date.now()
       rmSync(path, {force: true})
+    }
+  }
+
+  private spaceProblem(): null | StorageError {
+    try {
+      const stats = statfsSync(this.dataDir)
+      if (stats.bavail * stats.bsize >= STORAGE_RESERVE_BYTES) return null
+      return new StorageError(
+        'full',
+        `less than ${STORAGE_RESERVE_BYTES / (1024 * 1024)} MiB free on the data dir's filesystem`,
+      )
+    } catch (error) {
+      return new StorageError('io', `cannot inspect the data dir's filesystem (${storageErrorSummary(error)})`)
     }
   }
 }

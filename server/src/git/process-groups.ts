@@ -1,12 +1,12 @@
 import {readdirSync, readFileSync} from 'node:fs'
 
 interface ProcStat {
+  pgrp: number
   pid: number
   state: string
-  pgrp: number
 }
 
-function readStat(pid: string): ProcStat | null {
+function readStat(pid: string): null | ProcStat {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
     // The command name is in parentheses and may itself contain spaces or parentheses.
@@ -35,6 +35,7 @@ export function livePidsInGroups(pgids: ReadonlySet<number>): number[] {
     const stat = readStat(entry)
     if (stat && pgids.has(stat.pgrp) && stat.state !== 'Z' && stat.state !== 'X') pids.push(stat.pid)
   }
+
   return pids
 }
 

@@ -1,6 +1,8 @@
-import {spawn} from 'node:child_process'
 import type {Readable} from 'node:stream'
+
+import {spawn} from 'node:child_process'
 import {setTimeout as delay} from 'node:timers/promises'
+
 import {storageErrnoInText} from '../db/storage-errors.js'
 import {redactUrls} from '../repos/layout.js'
 import {canInspectProcesses, livePidsInGroups, signalGroup} from './process-groups.js'
@@ -16,7 +18,7 @@ export class GitError extends Error {
 
   constructor(
     message: string,
-    readonly exitCode: number | null,
+    readonly exitCode: null | number,
     output = message,
   ) {
     super(message)
@@ -26,12 +28,12 @@ export class GitError extends Error {
 
 export interface GitRunOptions {
   cwd?: string
-  signal?: AbortSignal
-  /** Each line git writes to stderr (progress lines end in \r, so they are split there too). */
-  onStderrLine?: (line: string) => void
+  onExit?: (pgid: number) => void
   /** Must not throw: abort the signal to stop git instead. */
   onSpawn?: (pgid: number) => void
-  onExit?: (pgid: number) => void
+  /** Each line git writes to stderr (progress lines end in \r, so they are split there too). */
+  onStderrLine?: (line: string) => void
+  signal?: AbortSignal
   /**
    * Stops git and fails when it writes nothing (stdout or stderr) for this long. With
    * `--progress`, a clone or fetch that receives data keeps writing; a silent one is stuck on a
@@ -72,12 +74,16 @@ function abortError(signal: AbortSignal): Error {
 }
 
 interface GitOutput {
-  stdout: string
   stderrTail: string
+  stdout: string
 }
 
 /** Collects stdout and the tail of stderr, hands on each stderr line, and calls `onOutput` for any output. */
-function collectOutput(child: {stdout: Readable; stderr: Readable}, options: GitRunOptions, onOutput: () => void): GitOutput {
+function collectOutput(
+  child: {stderr: Readable; stdout: Readable},
+  options: GitRunOptions,
+  onOutput: () => void,
+): GitOutput {
   const output: GitOutput = {stdout: '', stderrTail: ''}
   let partialLine = ''
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -102,8 +108,13 @@ function collectOutput(child: {stdout: Readable; stderr: Readable}, options: Git
 export async function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
   const {signal, stallTimeoutMs} = options
   if (signal?.aborted) throw abortError(signal)
-  const child = spawn('git', args, {cwd: options.cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: gitEnvironment()})
-  const exited = new Promise<{code: number | null; spawnError?: Error}>((resolve) => {
+  const child = spawn('git', args, {
+    cwd: options.cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: gitEnvironment(),
+  })
+  const exited = new Promise<{code: null | number; spawnError?: Error}>((resolve) => {
     child.once('error', (spawnError) => resolve({code: null, spawnError}))
     child.once('close', (code) => resolve({code}))
   })
@@ -112,8 +123,10 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
   const stop = () => {
     if (pgid !== undefined) termination ??= terminateGroup(pgid, exited)
   }
+
   let stalled = false
-  const stallTimer = stallTimeoutMs === undefined ? undefined : setTimeout(() => ((stalled = true), stop()), stallTimeoutMs)
+  const stallTimer =
+    stallTimeoutMs === undefined ? undefined : setTimeout(() => ((stalled = true), stop()), stallTimeoutMs)
   const output = collectOutput(child, options, () => stallTimer?.refresh())
   // Listening first: onSpawn may abort the signal itself (when its bookkeeping cannot be stored).
   signal?.addEventListener('abort', stop, {once: true})
@@ -124,9 +137,15 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
     if (code !== 0) stop()
     if (termination) await termination
     if (signal?.aborted) throw abortError(signal)
-    if (stalled) throw new GitError(`git ${args[0]} made no progress for ${(stallTimeoutMs ?? 0) / 1000} s and was stopped`, null)
+    if (stalled)
+      throw new GitError(`git ${args[0]} made no progress for ${(stallTimeoutMs ?? 0) / 1000} s and was stopped`, null)
     if (spawnError) throw new GitError(`could not run git: ${spawnError.message}`, null)
-    if (code !== 0) throw new GitError(redactUrls(explanation(output.stderrTail) ?? `git ${args[0]} exited with code ${code}`), code, output.stderrTail)
+    if (code !== 0)
+      throw new GitError(
+        redactUrls(explanation(output.stderrTail) ?? `git ${args[0]} exited with code ${code}`),
+        code,
+        output.stderrTail,
+      )
     return output.stdout
   } finally {
     clearTimeout(stallTimer)
@@ -137,6 +156,13 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
 
 /** git's own explanation: the line naming a storage error, else the last `fatal:`/`error:` line, else the last line. */
 function explanation(stderr: string): string | undefined {
-  const lines = stderr.split(/[\r\n]/).map((line) => line.trim()).filter(Boolean)
-  return lines.find((line) => storageErrnoInText(line)) ?? lines.findLast((line) => /^(fatal|error):/.test(line)) ?? lines.at(-1)
+  const lines = stderr
+    .split(/[\r\n]/)
+    .map((line) => line.trim())
+    .filter(Boolean)
+  return (
+    lines.find((line) => storageErrnoInText(line)) ??
+    lines.findLast((line) => /^(fatal|error):/.test(line)) ??
+    lines.at(-1)
+  )
 }

@@ -1,23 +1,25 @@
 import Fastify, {type FastifyInstance} from 'fastify'
+
 import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import type {Services} from '../services.js'
+
 import {registerAdminJobRoutes} from '../routes/admin-job-routes.js'
 import {registerAuthRoutes} from '../routes/auth-routes.js'
-import {registerEventRoutes, type EventStreams} from '../routes/event-routes.js'
+import {type EventStreams, registerEventRoutes} from '../routes/event-routes.js'
 import {registerGoldenRepoRoutes} from '../routes/golden-repo-routes.js'
 import {registerHealthRoutes} from '../routes/health-routes.js'
 import {registerJobRoutes} from '../routes/job-routes.js'
 import {registerRepoRoutes} from '../routes/repo-routes.js'
-import type {Services} from '../services.js'
 import {handleClientError, handleError, handleFrameworkError, handleNotFound} from './errors.js'
 import {registerHostCheck} from './host-check.js'
 import {registerJsonParser} from './json-body.js'
 import {addExactIntegerKeyword} from './validation.js'
 
 export interface AppParts {
-  services: Services
   deps: RepoJobDeps
-  streams: EventStreams
   dummyPasswordHash: string
+  services: Services
+  streams: EventStreams
 }
 
 export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts): FastifyInstance {

@@ -1,10 +1,11 @@
 import type {FastifyRequest, preValidationAsyncHookHandler} from 'fastify'
+
 import type {Principal} from '../auth/authenticator.js'
 import type {Services} from '../services.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
-    principal: Principal | null
+    principal: null | Principal
   }
 }
 

@@ -1,10 +1,12 @@
 import type {FastifyError, FastifyReply, FastifyRequest} from 'fastify'
-import {randomUUID} from 'node:crypto'
-import {storageFault, type StorageFault} from '../db/storage-errors.js'
-import {STATUS_CODES} from 'node:http'
 import type {Socket} from 'node:net'
+
+import {randomUUID} from 'node:crypto'
+import {STATUS_CODES} from 'node:http'
+
+import {storageFault, type StorageFault} from '../db/storage-errors.js'
 import {isoZ} from '../time.js'
-import {jsonInvalidItem, validationItemsFromAjv, type ValidationItem} from './validation.js'
+import {jsonInvalidItem, type ValidationItem, validationItemsFromAjv} from './validation.js'
 
 /** A handler error answered as `{"detail": ...}` (plus `extra` fields) with its status, like FastAPI's HTTPException. */
 export class HttpError extends Error {
@@ -31,7 +33,12 @@ export function unauthorized(detail: string): HttpError {
 
 /** The contract's admission-control answer: 429 `{"detail", "retry_after_seconds"}` with `Retry-After`. */
 export function atCapacity(detail: string, retryAfterSeconds: number): HttpError {
-  return new HttpError(429, detail, {'retry-after': String(retryAfterSeconds)}, {retry_after_seconds: retryAfterSeconds})
+  return new HttpError(
+    429,
+    detail,
+    {'retry-after': String(retryAfterSeconds)},
+    {retry_after_seconds: retryAfterSeconds},
+  )
 }
 
 export function validationEnvelope(items: ValidationItem[]): Record<string, unknown> {
@@ -74,43 +81,57 @@ const STORAGE_UNAVAILABLE_MESSAGES: Record<StorageFault, string> = {
 /** The contract's 503 for a transient storage error: the body says what, never how (no paths, no SQL). */
 function storageUnavailable(reply: FastifyReply, fault: StorageFault, correlationId: string): void {
   const retryAfter = STORAGE_RETRY_AFTER_SECONDS[fault]
-  void reply
-    .code(503)
-    .header('retry-after', String(retryAfter))
-    .send({error: 'service_unavailable', message: STORAGE_UNAVAILABLE_MESSAGES[fault], correlation_id: correlationId, timestamp: isoZ(), retry_after: retryAfter})
+  void reply.code(503).header('retry-after', String(retryAfter)).send({
+    error: 'service_unavailable',
+    message: STORAGE_UNAVAILABLE_MESSAGES[fault],
+    correlation_id: correlationId,
+    timestamp: isoZ(),
+    retry_after: retryAfter,
+  })
 }
 
 /** Fastify's own 400 for a body that is not JSON becomes FastAPI's 422 `json_invalid`. */
-function bodyParseItems(error: FastifyError): ValidationItem[] | null {
+function bodyParseItems(error: FastifyError): null | ValidationItem[] {
   if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
     return [{loc: ['body'], msg: 'Field required', type: 'missing', input: null}]
   }
+
   if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') return [jsonInvalidItem('Invalid JSON')]
   return null
 }
 
 export function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (error instanceof HttpError) {
-    void reply.code(error.statusCode).headers(error.headers).send({detail: error.detail, ...error.extra})
+    void reply
+      .code(error.statusCode)
+      .headers(error.headers)
+      .send({detail: error.detail, ...error.extra})
     return
   }
+
   if (error instanceof RequestValidationError) {
     void reply.code(422).send(validationEnvelope(error.items))
     return
   }
+
   if (error.validation) {
-    void reply.code(422).send(validationEnvelope(validationItemsFromAjv(error.validation, error.validationContext, request)))
+    void reply
+      .code(422)
+      .send(validationEnvelope(validationItemsFromAjv(error.validation, error.validationContext, request)))
     return
   }
+
   const parseItems = bodyParseItems(error)
   if (parseItems) {
     void reply.code(422).send(validationEnvelope(parseItems))
     return
   }
+
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     void reply.code(error.statusCode).send({detail: error.message})
     return
   }
+
   const correlationId = randomUUID()
   const fault = storageFault(error)
   if (fault) {
@@ -118,6 +139,7 @@ export function handleError(error: FastifyError, request: FastifyRequest, reply:
     storageUnavailable(reply, fault, correlationId)
     return
   }
+
   request.log.error({err: error, correlationId}, 'unhandled error')
   void reply.code(500).send(internalErrorBody(correlationId))
 }
@@ -144,8 +166,11 @@ export function handleClientError(error: NodeJS.ErrnoException, socket: Socket):
   const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
   const body = JSON.stringify({detail: STATUS_CODES[status]})
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`)
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    )
   }
+
   socket.destroy(error)
 }
 

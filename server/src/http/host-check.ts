@@ -1,5 +1,7 @@
 import type {FastifyInstance} from 'fastify'
+
 import {isIP} from 'node:net'
+
 import {HttpError} from './errors.js'
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '::1']
@@ -13,7 +15,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** The lowercased host name of a Host header (`name`, `name:port`, `[v6]:port`); null when it is not one. */
-function hostNameOf(header: string): string | null {
+function hostNameOf(header: string): null | string {
   try {
     const url = new URL(`http://${header}`)
     if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return null
@@ -29,7 +31,10 @@ function hostNameOf(header: string): string | null {
  * operator allowed. A page whose DNS name was rebound to this machine sends its own name and is
  * refused. The port is not compared: a port forward or a local proxy names its own port.
  */
-export function hostMatcher(bindHost: string, allowedHosts: readonly string[]): (header: string | undefined) => boolean {
+export function hostMatcher(
+  bindHost: string,
+  allowedHosts: readonly string[],
+): (header: string | undefined) => boolean {
   const bound = withoutBrackets(bindHost.toLowerCase())
   const names = new Set([bound, ...allowedHosts.map((name) => withoutBrackets(name.toLowerCase()))])
   if (isLoopback(bound)) for (const name of LOOPBACK_NAMES) names.add(name)
@@ -45,6 +50,7 @@ export function hostMatcher(bindHost: string, allowedHosts: readonly string[]): 
 export function registerHostCheck(app: FastifyInstance, bindHost: string, allowedHosts: readonly string[]): void {
   const namesThisServer = hostMatcher(bindHost, allowedHosts)
   app.addHook('onRequest', async (request) => {
-    if (!namesThisServer(request.headers.host)) throw new HttpError(421, 'Misdirected Request: the Host header does not name this server')
+    if (!namesThisServer(request.headers.host))
+      throw new HttpError(421, 'Misdirected Request: the Host header does not name this server')
   })
 }

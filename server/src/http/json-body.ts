@@ -1,4 +1,5 @@
 import type {FastifyInstance} from 'fastify'
+
 import {RequestValidationError} from './errors.js'
 import {jsonInvalidItem} from './validation.js'
 
@@ -14,14 +15,31 @@ export function nestsDeeperThan(text: string, maxDepth: number): boolean {
     if (inString) {
       if (char === '\\') index++
       else if (char === '"') inString = false
-    } else if (char === '"') {
-      inString = true
-    } else if (char === '[' || char === '{') {
-      if (++depth > maxDepth) return true
-    } else if (char === ']' || char === '}') {
-      depth--
-    }
+    } else
+      switch (char) {
+        case '"': {
+          inString = true
+
+          break
+        }
+
+        case '[':
+        case '{': {
+          if (++depth > maxDepth) return true
+
+          break
+        }
+
+        case ']':
+        case '}': {
+          depth--
+
+          break
+        }
+        // No default
+      }
   }
+
   return false
 }
 
@@ -35,7 +53,8 @@ export function registerJsonParser(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', {parseAs: 'string'}, (request, body, done) => {
     const text = body.toString()
     if (text === '') done(null, undefined)
-    else if (nestsDeeperThan(text, MAX_JSON_DEPTH)) done(new RequestValidationError([jsonInvalidItem(`Nested more than ${MAX_JSON_DEPTH} levels deep`)]), undefined)
+    else if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+      done(new RequestValidationError([jsonInvalidItem(`Nested more than ${MAX_JSON_DEPTH} levels deep`)]), undefined)
     else parseJson(request, text, done)
   })
 }

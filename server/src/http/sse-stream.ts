@@ -10,9 +10,9 @@ export interface SseLimits {
 }
 
 interface HeldBackEvent {
-  event: string
-  data: string
   bytes: number
+  data: string
+  event: string
 }
 
 /**
@@ -24,10 +24,10 @@ interface HeldBackEvent {
  * server's memory grow with the events it does not read.
  */
 export class SseStream {
+  private blockedTimer: NodeJS.Timeout | undefined
   private eventId = 0
   private readonly heldBack = new Map<string, HeldBackEvent>()
   private heldBackBytes = 0
-  private blockedTimer: NodeJS.Timeout | undefined
 
   constructor(
     private readonly response: ServerResponse,
@@ -37,34 +37,17 @@ export class SseStream {
     response.once('close', () => clearTimeout(this.blockedTimer))
   }
 
-  /** Sends the headers and tells the client how soon to reconnect after the stream ends. */
-  open(reconnectDelayMs: number): void {
-    this.response.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    })
-    this.write(`retry: ${reconnectDelayMs}\n: connected\n\n`)
+  private get blocked(): boolean {
+    return this.blockedTimer !== undefined
+  }
+
+  private get closed(): boolean {
+    return this.response.writableEnded || this.response.destroyed
   }
 
   /** Bytes the client has not taken yet: in the response's buffers and held back here. */
   get queuedBytes(): number {
     return this.response.writableLength + this.heldBackBytes
-  }
-
-  /** Writes the event, or while the client is blocked keeps it as the latest one for `key`. */
-  send(key: string, event: string, data: string): void {
-    if (this.closed) return
-    if (!this.blocked) {
-      this.writeEvent(event, data)
-      return
-    }
-    this.forget(key)
-    const bytes = Buffer.byteLength(data)
-    this.heldBack.set(key, {event, data, bytes})
-    this.heldBackBytes += bytes
-    if (this.heldBackBytes > this.limits.maxPendingBytes) this.cutOff(`more than ${this.limits.maxPendingBytes} bytes held back`)
   }
 
   /** A comment line (a heartbeat). Skipped while blocked: it would only add to what is not read. */
@@ -81,22 +64,40 @@ export class SseStream {
     this.response.once('close', listener)
   }
 
-  private get blocked(): boolean {
-    return this.blockedTimer !== undefined
+  /** Sends the headers and tells the client how soon to reconnect after the stream ends. */
+  open(reconnectDelayMs: number): void {
+    this.response.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    })
+    this.write(`retry: ${reconnectDelayMs}\n: connected\n\n`)
   }
 
-  private get closed(): boolean {
-    return this.response.writableEnded || this.response.destroyed
+  /** Writes the event, or while the client is blocked keeps it as the latest one for `key`. */
+  send(key: string, event: string, data: string): void {
+    if (this.closed) return
+    if (!this.blocked) {
+      this.writeEvent(event, data)
+      return
+    }
+
+    this.forget(key)
+    const bytes = Buffer.byteLength(data)
+    this.heldBack.set(key, {event, data, bytes})
+    this.heldBackBytes += bytes
+    if (this.heldBackBytes > this.limits.maxPendingBytes)
+      this.cutOff(`more than ${this.limits.maxPendingBytes} bytes held back`)
   }
 
-  private writeEvent(event: string, data: string): void {
-    this.write(`event: ${event}\nid: ${++this.eventId}\ndata: ${data}\n\n`)
-  }
-
-  /** Only called while not blocked; a full socket starts the clock on the client. */
-  private write(text: string): void {
-    if (this.response.write(text)) return
-    this.blockedTimer = setTimeout(() => this.cutOff(`blocked for more than ${this.limits.maxBlockedMs} ms`), this.limits.maxBlockedMs)
+  /** Destroying (not ending) frees the buffers at once: an end would wait behind what is unread. */
+  private cutOff(reason: string): void {
+    if (this.response.destroyed) return
+    this.limits.onCutOff?.(reason)
+    this.heldBack.clear()
+    this.heldBackBytes = 0
+    this.response.destroy()
   }
 
   /** The socket drained: write what was held back, in the order of the latest changes, until it fills up again. */
@@ -117,12 +118,16 @@ export class SseStream {
     this.heldBackBytes -= previous.bytes
   }
 
-  /** Destroying (not ending) frees the buffers at once: an end would wait behind what is unread. */
-  private cutOff(reason: string): void {
-    if (this.response.destroyed) return
-    this.limits.onCutOff?.(reason)
-    this.heldBack.clear()
-    this.heldBackBytes = 0
-    this.response.destroy()
+  /** Only called while not blocked; a full socket starts the clock on the client. */
+  private write(text: string): void {
+    if (this.response.write(text)) return
+    this.blockedTimer = setTimeout(
+      () => this.cutOff(`blocked for more than ${this.limits.maxBlockedMs} ms`),
+      this.limits.maxBlockedMs,
+    )
+  }
+
+  private writeEvent(event: string, data: string): void {
+    this.write(`event: ${event}\nid: ${++this.eventId}\ndata: ${data}\n\n`)
   }
 }

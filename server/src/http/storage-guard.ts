@@ -1,4 +1,5 @@
 import type {FastifyInstance} from 'fastify'
+
 import type {StorageMonitor} from '../db/storage-monitor.js'
 
 /** Requests that only read; every other one writes to SQLite (a login its refresh token, a cancel its job). */

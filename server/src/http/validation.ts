@@ -2,11 +2,11 @@ import type {FastifyRequest, FastifySchemaValidationError, FastifyServerOptions}
 
 /** One entry of FastAPI's validation `detail` list. */
 export interface ValidationItem {
-  loc: (string | number)[]
+  ctx?: Record<string, unknown>
+  input: unknown
+  loc: (number | string)[]
   msg: string
   type: string
-  input: unknown
-  ctx?: Record<string, unknown>
 }
 
 /** FastAPI's item for a body that is not (acceptable) JSON; the body itself is never echoed. */
@@ -14,7 +14,7 @@ export function jsonInvalidItem(reason: string): ValidationItem {
   return {loc: ['body'], msg: 'JSON decode error', type: 'json_invalid', input: {}, ctx: {error: reason}}
 }
 
-type RequestPart = 'body' | 'querystring' | 'params' | 'headers'
+type RequestPart = 'body' | 'headers' | 'params' | 'querystring'
 
 const LOCATION_NAMES: Record<RequestPart, string> = {
   body: 'body',
@@ -23,7 +23,7 @@ const LOCATION_NAMES: Record<RequestPart, string> = {
   headers: 'header',
 }
 
-const TYPE_MESSAGES: Record<string, {type: string; msg: string}> = {
+const TYPE_MESSAGES: Record<string, {msg: string; type: string}> = {
   integer: {type: 'int_parsing', msg: 'Input should be a valid integer, unable to parse string as an integer'},
   number: {type: 'float_parsing', msg: 'Input should be a valid number, unable to parse string as a number'},
   boolean: {type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input'},
@@ -59,7 +59,7 @@ function partOf(context: string | undefined): RequestPart {
   return context === 'querystring' || context === 'params' || context === 'headers' ? context : 'body'
 }
 
-function pathSegments(instancePath: string): (string | number)[] {
+function pathSegments(instancePath: string): (number | string)[] {
   if (instancePath === '') return []
   return instancePath
     .slice(1)
@@ -68,49 +68,90 @@ function pathSegments(instancePath: string): (string | number)[] {
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment))
 }
 
-function valueAt(root: unknown, segments: (string | number)[]): unknown {
+function valueAt(root: unknown, segments: (number | string)[]): unknown {
   let value = root
   for (const segment of segments) {
     if (value === null || typeof value !== 'object') return undefined
-    value = (value as Record<string | number, unknown>)[segment]
+    value = (value as Record<number | string, unknown>)[segment]
   }
+
   return value
 }
 
-function describe(error: FastifySchemaValidationError, input: unknown): Pick<ValidationItem, 'type' | 'msg' | 'ctx'> {
+function describe(error: FastifySchemaValidationError, input: unknown): Pick<ValidationItem, 'ctx' | 'msg' | 'type'> {
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
-    case 'exactInteger':
-      return TYPE_MESSAGES.integer
-    case 'type': {
-      const expected = String(params.type).split(',')[0]
-      if (expected === 'object' && (input === undefined || input === null)) return {type: 'missing', msg: 'Field required'}
-      return TYPE_MESSAGES[expected] ?? {type: `${expected}_type`, msg: `Input should be a valid ${expected}`}
-    }
-    case 'minLength': {
-      const limit = Number(params.limit)
-      return {type: 'string_too_short', msg: `String should have at least ${limit} character${limit === 1 ? '' : 's'}`, ctx: {min_length: limit}}
-    }
-    case 'maxLength': {
-      const limit = Number(params.limit)
-      return {type: 'string_too_long', msg: `String should have at most ${limit} character${limit === 1 ? '' : 's'}`, ctx: {max_length: limit}}
-    }
-    case 'pattern':
-      return {type: 'string_pattern_mismatch', msg: `String should match pattern '${String(params.pattern)}'`, ctx: {pattern: params.pattern}}
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map((value) => `'${String(value)}'`)
       const last = allowed.pop()
       const expected = allowed.length > 0 ? `${allowed.join(', ')} or ${last}` : String(last)
       return {type: 'enum', msg: `Input should be ${expected}`, ctx: {expected}}
     }
-    case 'minimum':
-      return {type: 'greater_than_equal', msg: `Input should be greater than or equal to ${String(params.limit)}`, ctx: {ge: params.limit}}
-    case 'maximum':
-      return {type: 'less_than_equal', msg: `Input should be less than or equal to ${String(params.limit)}`, ctx: {le: params.limit}}
-    case 'maxItems':
-      return {type: 'too_long', msg: `List should have at most ${String(params.limit)} items`, ctx: {max_length: params.limit}}
-    default:
+
+    case 'exactInteger': {
+      return TYPE_MESSAGES.integer
+    }
+
+    case 'maximum': {
+      return {
+        type: 'less_than_equal',
+        msg: `Input should be less than or equal to ${String(params.limit)}`,
+        ctx: {le: params.limit},
+      }
+    }
+
+    case 'maxItems': {
+      return {
+        type: 'too_long',
+        msg: `List should have at most ${String(params.limit)} items`,
+        ctx: {max_length: params.limit},
+      }
+    }
+
+    case 'maxLength': {
+      const limit = Number(params.limit)
+      return {
+        type: 'string_too_long',
+        msg: `String should have at most ${limit} character${limit === 1 ? '' : 's'}`,
+        ctx: {max_length: limit},
+      }
+    }
+
+    case 'minimum': {
+      return {
+        type: 'greater_than_equal',
+        msg: `Input should be greater than or equal to ${String(params.limit)}`,
+        ctx: {ge: params.limit},
+      }
+    }
+
+    case 'minLength': {
+      const limit = Number(params.limit)
+      return {
+        type: 'string_too_short',
+        msg: `String should have at least ${limit} character${limit === 1 ? '' : 's'}`,
+        ctx: {min_length: limit},
+      }
+    }
+
+    case 'pattern': {
+      return {
+        type: 'string_pattern_mismatch',
+        msg: `String should match pattern '${String(params.pattern)}'`,
+        ctx: {pattern: params.pattern},
+      }
+    }
+
+    case 'type': {
+      const expected = String(params.type).split(',')[0]
+      if (expected === 'object' && (input === undefined || input === null))
+        return {type: 'missing', msg: 'Field required'}
+      return TYPE_MESSAGES[expected] ?? {type: `${expected}_type`, msg: `Input should be a valid ${expected}`}
+    }
+
+    default: {
       return {type: 'value_error', msg: `Value error, ${error.message ?? 'invalid value'}`}
+    }
   }
 }
 
@@ -125,6 +166,7 @@ function rawQuery(request: FastifyRequest): Record<string, string | string[]> {
     const values = params.getAll(name)
     query[name] = values.length === 1 ? values[0] : values
   }
+
   return query
 }
 
@@ -138,13 +180,19 @@ export function validationItemsFromAjv(
   const parsed: unknown = part === 'querystring' ? request.query : request[part]
   const sent: unknown = part === 'querystring' ? rawQuery(request) : parsed
   // What was sent where it can be found there, else as parsed (e.g. the list made of a single value).
-  const inputAt = (segments: (string | number)[]) => valueAt(sent, segments) ?? valueAt(parsed, segments)
+  const inputAt = (segments: (number | string)[]) => valueAt(sent, segments) ?? valueAt(parsed, segments)
   return errors.map((error) => {
     const segments = pathSegments(error.instancePath)
     if (error.keyword === 'required') {
       const missing = String((error.params as {missingProperty: string}).missingProperty)
-      return {loc: [LOCATION_NAMES[part], ...segments, missing], msg: 'Field required', type: 'missing', input: inputAt(segments) ?? null}
+      return {
+        loc: [LOCATION_NAMES[part], ...segments, missing],
+        msg: 'Field required',
+        type: 'missing',
+        input: inputAt(segments) ?? null,
+      }
     }
+
     const input = inputAt(segments)
     const {type, msg, ctx} = describe(error, input)
     return {loc: [LOCATION_NAMES[part], ...segments], msg, type, input: input ?? null, ...(ctx ? {ctx} : {})}

@@ -14,34 +14,21 @@ export interface IndexedText {
 export class FileIndex {
   constructor(private readonly db: Db) {}
 
-  /** Writes one batch in one transaction: all of it or none of it. */
-  stage(stagingKey: string, files: IndexedText[]): void {
-    const insertText = this.db.prepare('INSERT INTO file_text (path, content) VALUES (?, ?)')
-    const insertFile = this.db.prepare('INSERT OR REPLACE INTO indexed_files (repo_key, path, sha, text_rowid) VALUES (?, ?, ?, ?)')
-    this.db.transaction(() => {
-      for (const file of files) {
-        const {lastInsertRowid} = insertText.run(file.path, file.text)
-        insertFile.run(stagingKey, file.path, file.sha, lastInsertRowid)
-      }
-    })()
-  }
-
-  shas(repoKey: string): Map<string, string> {
-    const rows = this.db.prepare('SELECT path, sha FROM indexed_files WHERE repo_key = ?').all(repoKey) as {path: string; sha: string}[]
-    return new Map(rows.map((row) => [row.path, row.sha]))
-  }
-
   /** Deletes a repository's (or a staging area's) rows. */
   drop(repoKey: string): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM file_text WHERE rowid IN (SELECT text_rowid FROM indexed_files WHERE repo_key = ?)').run(repoKey)
+      this.db
+        .prepare('DELETE FROM file_text WHERE rowid IN (SELECT text_rowid FROM indexed_files WHERE repo_key = ?)')
+        .run(repoKey)
       this.db.prepare('DELETE FROM indexed_files WHERE repo_key = ?').run(repoKey)
     })()
   }
 
   /** Drops every staging area whose prefix matches (left behind by a crash). */
   dropStagingAreas(prefix: string): void {
-    const keys = this.db.prepare('SELECT DISTINCT repo_key FROM indexed_files WHERE repo_key >= ? AND repo_key < ?').all(prefix, prefix + '\uffff') as {
+    const keys = this.db
+      .prepare('SELECT DISTINCT repo_key FROM indexed_files WHERE repo_key >= ? AND repo_key < ?')
+      .all(prefix, prefix + '\uFFFF') as {
       repo_key: string
     }[]
     for (const {repo_key: key} of keys) this.drop(key)
@@ -56,9 +43,12 @@ export class FileIndex {
     if (replaceAll) {
       this.drop(repoKey)
     } else {
-      const stagedPaths = (this.db.prepare('SELECT path FROM indexed_files WHERE repo_key = ?').all(stagingKey) as {path: string}[]).map((row) => row.path)
+      const stagedPaths = (
+        this.db.prepare('SELECT path FROM indexed_files WHERE repo_key = ?').all(stagingKey) as {path: string}[]
+      ).map((row) => row.path)
       this.deletePaths(repoKey, [...stagedPaths, ...removedPaths])
     }
+
     this.db.prepare('UPDATE indexed_files SET repo_key = ? WHERE repo_key = ?').run(repoKey, stagingKey)
   }
 
@@ -73,12 +63,34 @@ export class FileIndex {
     return rows.map((row) => row.path)
   }
 
+  shas(repoKey: string): Map<string, string> {
+    const rows = this.db.prepare('SELECT path, sha FROM indexed_files WHERE repo_key = ?').all(repoKey) as {
+      path: string
+      sha: string
+    }[]
+    return new Map(rows.map((row) => [row.path, row.sha]))
+  }
+
+  /** Writes one batch in one transaction: all of it or none of it. */
+  stage(stagingKey: string, files: IndexedText[]): void {
+    const insertText = this.db.prepare('INSERT INTO file_text (path, content) VALUES (?, ?)')
+    const insertFile = this.db.prepare(
+      'INSERT OR REPLACE INTO indexed_files (repo_key, path, sha, text_rowid) VALUES (?, ?, ?, ?)',
+    )
+    this.db.transaction(() => {
+      for (const file of files) {
+        const {lastInsertRowid} = insertText.run(file.path, file.text)
+        insertFile.run(stagingKey, file.path, file.sha, lastInsertRowid)
+      }
+    })()
+  }
+
   private deletePaths(repoKey: string, paths: string[]): void {
     const selectRowid = this.db.prepare('SELECT text_rowid FROM indexed_files WHERE repo_key = ? AND path = ?')
     const deleteText = this.db.prepare('DELETE FROM file_text WHERE rowid = ?')
     const deleteFile = this.db.prepare('DELETE FROM indexed_files WHERE repo_key = ? AND path = ?')
     for (const path of paths) {
-      const row = selectRowid.get(repoKey, path) as {text_rowid: number} | undefined
+      const row = selectRowid.get(repoKey, path) as undefined | {text_rowid: number}
       if (!row) continue
       deleteText.run(row.text_rowid)
       deleteFile.run(repoKey, path)

@@ -1,8 +1,10 @@
 import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
+
 import type {JobContext} from '../jobs/job-context.js'
 import type {FileIndex, IndexedText} from './file-index.js'
-import {walkFiles, type WalkedFile} from './walk.js'
+
+import {type WalkedFile, walkFiles} from './walk.js'
 
 /** Files above this size are not worth a full-text index (generated, vendored or data files). */
 export const MAX_INDEXED_FILE_BYTES = 1024 * 1024
@@ -12,18 +14,18 @@ const BINARY_SNIFF_BYTES = 8000
 
 export interface IndexPlan {
   dir: string
-  stagingKey: string
   /** Content hashes of what the repository's index holds now: unchanged files are skipped. */
   previous: ReadonlyMap<string, string>
   /** The share of the job's progress bar this step fills. */
   progressFrom: number
   progressTo: number
+  stagingKey: string
 }
 
 export interface IndexOutcome {
+  changed: number
   /** Text files the repository has now (indexed now or unchanged). */
   files: number
-  changed: number
   removed: string[]
   skipped: number
 }
@@ -64,6 +66,7 @@ export async function indexWorkingCopy(context: JobContext, index: FileIndex, pl
     changed += changedTexts.length
     report(start + batch.length)
   }
+
   const removed = [...plan.previous.keys()].filter((path) => !present.has(path))
   return {files: present.size, changed, removed, skipped}
 }

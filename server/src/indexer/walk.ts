@@ -2,9 +2,9 @@ import {lstat, readdir} from 'node:fs/promises'
 import {join} from 'node:path'
 
 export interface WalkedFile {
+  absolutePath: string
   /** Relative, with `/` separators. */
   path: string
-  absolutePath: string
   size: number
 }
 
@@ -26,5 +26,6 @@ export async function walkFiles(root: string, signal?: AbortSignal): Promise<Wal
       }
     }
   }
+
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }

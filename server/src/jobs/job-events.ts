@@ -1,4 +1,5 @@
 import {EventEmitter} from 'node:events'
+
 import type {WireJob} from './job-row.js'
 
 /** In-process fan-out of job changes to the SSE streams. */

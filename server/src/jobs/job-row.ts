@@ -2,37 +2,37 @@ import {pythonIso, pythonIsoOrNull} from '../time.js'
 
 /** A row of the `jobs` table. Timestamps in microseconds; `result` as JSON text. */
 export interface JobRow {
-  seq: number
+  completed_us: null | number
+  created_us: number
+  current_phase: null | string
+  error: null | string
   job_id: string
   operation_type: string
-  status: string
-  created_us: number
-  started_us: number | null
-  completed_us: number | null
-  updated_us: number
+  phase_detail: null | string
   progress: number
-  result: string | null
-  error: string | null
+  repository: null | string
+  result: null | string
+  seq: number
+  started_us: null | number
+  status: string
+  updated_us: number
   username: string
-  current_phase: string | null
-  phase_detail: string | null
-  repository: string | null
 }
 
 /** The Job object of the wire contract: exactly these 12 keys, in this order. */
 export interface WireJob {
+  completed_at: null | string
+  created_at: string
+  current_phase: null | string
+  error: null | string
   job_id: string
   operation_type: string
-  status: string
-  created_at: string
-  started_at: string | null
-  completed_at: string | null
+  phase_detail: null | string
   progress: number
-  result: Record<string, unknown> | null
-  error: string | null
+  result: null | Record<string, unknown>
+  started_at: null | string
+  status: string
   username: string
-  current_phase: string | null
-  phase_detail: string | null
 }
 
 export const ACTIVE_STATUSES = ['pending', 'running'] as const

@@ -1,43 +1,57 @@
 import type {Statement} from 'better-sqlite3'
+
 import type {Db} from '../db/database.js'
+
 import {nowMicros} from '../time.js'
 import {ACTIVE_STATUSES, FINISHED_STATUSES, type JobRow} from './job-row.js'
 
 export interface NewJob {
+  completed_us?: null | number
+  created_us: number
+  current_phase?: null | string
+  error?: null | string
   job_id: string
   operation_type: string
-  status: string
-  created_us: number
-  started_us?: number | null
-  completed_us?: number | null
-  updated_us?: number
+  phase_detail?: null | string
   progress?: number
-  result?: Record<string, unknown> | null
-  error?: string | null
+  repository?: null | string
+  result?: null | Record<string, unknown>
+  started_us?: null | number
+  status: string
+  updated_us?: number
   username: string
-  current_phase?: string | null
-  phase_detail?: string | null
-  repository?: string | null
 }
 
 export type JobChanges = Partial<Omit<NewJob, 'job_id'>>
 
 export interface ListQuery {
-  /** Set for non-admins: they only ever see their own jobs. */
-  viewer?: string
-  username?: string
-  status?: string
+  limit: number
+  offset: number
   operationType?: string
   repository?: string
   sinceUs?: number
+  status?: string
   untilUs?: number
-  limit: number
-  offset: number
+  username?: string
+  /** Set for non-admins: they only ever see their own jobs. */
+  viewer?: string
 }
 
 const COLUMNS = [
-  'job_id', 'operation_type', 'status', 'created_us', 'started_us', 'completed_us', 'updated_us', 'progress',
-  'result', 'error', 'username', 'current_phase', 'phase_detail', 'repository',
+  'job_id',
+  'operation_type',
+  'status',
+  'created_us',
+  'started_us',
+  'completed_us',
+  'updated_us',
+  'progress',
+  'result',
+  'error',
+  'username',
+  'current_phase',
+  'phase_detail',
+  'repository',
 ] as const
 
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
@@ -56,68 +70,52 @@ export class JobStore {
 
   constructor(private readonly db: Db) {}
 
-  insert(job: NewJob): JobRow {
-    const row = {
-      started_us: null, completed_us: null, progress: 0, result: null, error: null,
-      current_phase: null, phase_detail: null, repository: null, updated_us: job.created_us,
-      ...toColumns(job),
-    }
-    this.statement(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`).run(row)
-    return this.get(job.job_id) as JobRow
-  }
-
-  get(jobId: string): JobRow | undefined {
-    return this.statement('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined
-  }
-
-  update(jobId: string, changes: JobChanges): JobRow | undefined {
-    const values = toColumns(changes)
-    const names = Object.keys(values).filter((name) => (COLUMNS as readonly string[]).includes(name))
-    if (names.length > 0) {
-      this.statement(`UPDATE jobs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE job_id = @job_id`).run({...values, job_id: jobId})
-    }
-    return this.get(jobId)
-  }
-
-  /** One page, newest first, plus the true total. A filter on another user's name finds nothing for a non-admin. */
-  list(query: ListQuery): {rows: JobRow[]; total: number} {
-    if (query.viewer !== undefined && query.username !== undefined && query.viewer !== query.username) return {rows: [], total: 0}
-    const owner = query.viewer ?? query.username
-    const conditions: string[] = []
-    const params: Record<string, unknown> = {limit: query.limit, offset: query.offset}
-    const addCondition = (sql: string, name: string, value: unknown) => {
-      conditions.push(sql)
-      params[name] = value
-    }
-    if (owner !== undefined) addCondition('username = @owner', 'owner', owner)
-    if (query.status !== undefined) addCondition('status = @status', 'status', query.status)
-    if (query.operationType !== undefined) addCondition('operation_type = @operationType', 'operationType', query.operationType)
-    if (query.repository !== undefined) addCondition('repository = @repository', 'repository', query.repository)
-    if (query.sinceUs !== undefined) addCondition('created_us >= @sinceUs', 'sinceUs', query.sinceUs)
-    if (query.untilUs !== undefined) addCondition('created_us <= @untilUs', 'untilUs', query.untilUs)
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''
-    const rows = this.statement(`SELECT * FROM jobs ${where} ORDER BY created_us DESC, seq DESC LIMIT @limit OFFSET @offset`).all(params) as JobRow[]
-    const onlyCountedFilters = query.operationType === undefined && query.repository === undefined && query.sinceUs === undefined && query.untilUs === undefined
-    const total = onlyCountedFilters ? this.countFromTally(owner, query.status) : this.countWhere(where, params)
-    return {rows, total}
-  }
-
   /** Totals from the trigger-kept tally: constant time whatever the table size. */
   countFromTally(username?: string, status?: string): number {
-    const conditions = [username === undefined ? '' : 'username = @username', status === undefined ? '' : 'status = @status'].filter(Boolean)
+    const conditions = [
+      username === undefined ? '' : 'username = @username',
+      status === undefined ? '' : 'status = @status',
+    ].filter(Boolean)
     const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''
-    const row = this.statement(`SELECT COALESCE(SUM(n), 0) AS n FROM job_counts ${where}`).get({username, status}) as {n: number}
+    const row = this.statement(`SELECT COALESCE(SUM(n), 0) AS n FROM job_counts ${where}`).get({username, status}) as {
+      n: number
+    }
     return row.n
   }
 
   countsByStatus(): Record<string, number> {
-    const rows = this.statement('SELECT status, SUM(n) AS n FROM job_counts GROUP BY status HAVING SUM(n) > 0 ORDER BY status').all() as {status: string; n: number}[]
+    const rows = this.statement(
+      'SELECT status, SUM(n) AS n FROM job_counts GROUP BY status HAVING SUM(n) > 0 ORDER BY status',
+    ).all() as {n: number; status: string}[]
     return Object.fromEntries(rows.map((row) => [row.status, row.n]))
   }
 
   countsByType(): Record<string, number> {
-    const rows = this.statement('SELECT operation_type, COUNT(*) AS n FROM jobs GROUP BY operation_type ORDER BY operation_type').all() as {operation_type: string; n: number}[]
+    const rows = this.statement(
+      'SELECT operation_type, COUNT(*) AS n FROM jobs GROUP BY operation_type ORDER BY operation_type',
+    ).all() as {n: number; operation_type: string}[]
     return Object.fromEntries(rows.map((row) => [row.operation_type, row.n]))
+  }
+
+  /** Deletes finished jobs that ended (or, lacking an end, began) before the cutoff. */
+  deleteFinishedBefore(cutoffUs: number): number {
+    return this.db.transaction(() => {
+      const ended = this.statement(`DELETE FROM jobs WHERE completed_us < ? AND status IN (${FINISHED_LIST})`).run(
+        cutoffUs,
+      ).changes
+      const undated = this.statement(
+        `DELETE FROM jobs WHERE completed_us IS NULL AND created_us < ? AND status IN (${FINISHED_LIST})`,
+      ).run(cutoffUs).changes
+      return ended + undated
+    })()
+  }
+
+  failedSince(cutoffUs: number): number {
+    return (
+      this.statement("SELECT COUNT(*) AS n FROM jobs WHERE completed_us >= ? AND status = 'failed'").get(cutoffUs) as {
+        n: number
+      }
+    ).n
   }
 
   /** The pending or running job of this operation on this repository (of this user, for user repositories). */
@@ -128,16 +126,64 @@ export class JobStore {
     ).get({repository, operationType, username}) as JobRow | undefined
   }
 
+  get(jobId: string): JobRow | undefined {
+    return this.statement('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined
+  }
+
+  insert(job: NewJob): JobRow {
+    const row = {
+      started_us: null,
+      completed_us: null,
+      progress: 0,
+      result: null,
+      error: null,
+      current_phase: null,
+      phase_detail: null,
+      repository: null,
+      updated_us: job.created_us,
+      ...toColumns(job),
+    }
+    this.statement(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`).run(
+      row,
+    )
+    return this.get(job.job_id) as JobRow
+  }
+
+  /** One page, newest first, plus the true total. A filter on another user's name finds nothing for a non-admin. */
+  list(query: ListQuery): {rows: JobRow[]; total: number} {
+    if (query.viewer !== undefined && query.username !== undefined && query.viewer !== query.username)
+      return {rows: [], total: 0}
+    const owner = query.viewer ?? query.username
+    const conditions: string[] = []
+    const params: Record<string, unknown> = {limit: query.limit, offset: query.offset}
+    const addCondition = (sql: string, name: string, value: unknown) => {
+      conditions.push(sql)
+      params[name] = value
+    }
+
+    if (owner !== undefined) addCondition('username = @owner', 'owner', owner)
+    if (query.status !== undefined) addCondition('status = @status', 'status', query.status)
+    if (query.operationType !== undefined)
+      addCondition('operation_type = @operationType', 'operationType', query.operationType)
+    if (query.repository !== undefined) addCondition('repository = @repository', 'repository', query.repository)
+    if (query.sinceUs !== undefined) addCondition('created_us >= @sinceUs', 'sinceUs', query.sinceUs)
+    if (query.untilUs !== undefined) addCondition('created_us <= @untilUs', 'untilUs', query.untilUs)
+    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''
+    const rows = this.statement(
+      `SELECT * FROM jobs ${where} ORDER BY created_us DESC, seq DESC LIMIT @limit OFFSET @offset`,
+    ).all(params) as JobRow[]
+    const onlyCountedFilters =
+      query.operationType === undefined &&
+      query.repository === undefined &&
+      query.sinceUs === undefined &&
+      query.untilUs === undefined
+    const total = onlyCountedFilters ? this.countFromTally(owner, query.status) : this.countWhere(where, params)
+    return {rows, total}
+  }
+
   oldestPending(): JobRow | undefined {
-    return this.statement("SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_us LIMIT 1").get() as JobRow | undefined
-  }
-
-  runningSilentSince(cutoffUs: number): JobRow[] {
-    return this.statement("SELECT * FROM jobs WHERE status = 'running' AND updated_us < ? ORDER BY updated_us").all(cutoffUs) as JobRow[]
-  }
-
-  failedSince(cutoffUs: number): number {
-    return (this.statement("SELECT COUNT(*) AS n FROM jobs WHERE completed_us >= ? AND status = 'failed'").get(cutoffUs) as {n: number}).n
+    return this.statement("SELECT * FROM jobs WHERE status = 'pending' ORDER BY created_us LIMIT 1").get() as
+      JobRow | undefined
   }
 
   /** Jobs a crash left unfinished become failed; returns their rows as they were. */
@@ -146,19 +192,35 @@ export class JobStore {
     const now = nowMicros()
     this.db.transaction(() => {
       for (const orphan of orphans) {
-        this.update(orphan.job_id, {status: 'failed', error: reason, completed_us: now, updated_us: now, current_phase: null, phase_detail: null})
+        this.update(orphan.job_id, {
+          status: 'failed',
+          error: reason,
+          completed_us: now,
+          updated_us: now,
+          current_phase: null,
+          phase_detail: null,
+        })
       }
     })()
     return orphans
   }
 
-  /** Deletes finished jobs that ended (or, lacking an end, began) before the cutoff. */
-  deleteFinishedBefore(cutoffUs: number): number {
-    return this.db.transaction(() => {
-      const ended = this.statement(`DELETE FROM jobs WHERE completed_us < ? AND status IN (${FINISHED_LIST})`).run(cutoffUs).changes
-      const undated = this.statement(`DELETE FROM jobs WHERE completed_us IS NULL AND created_us < ? AND status IN (${FINISHED_LIST})`).run(cutoffUs).changes
-      return ended + undated
-    })()
+  runningSilentSince(cutoffUs: number): JobRow[] {
+    return this.statement("SELECT * FROM jobs WHERE status = 'running' AND updated_us < ? ORDER BY updated_us").all(
+      cutoffUs,
+    ) as JobRow[]
+  }
+
+  update(jobId: string, changes: JobChanges): JobRow | undefined {
+    const values = toColumns(changes)
+    const names = Object.keys(values).filter((name) => (COLUMNS as readonly string[]).includes(name))
+    if (names.length > 0) {
+      this.statement(
+        `UPDATE jobs SET ${names.map((name) => `${name} = @${name}`).join(', ')} WHERE job_id = @job_id`,
+      ).run({...values, job_id: jobId})
+    }
+
+    return this.get(jobId)
   }
 
   private countWhere(where: string, params: Record<string, unknown>): number {
@@ -172,6 +234,7 @@ export class JobStore {
       statement = this.db.prepare(sql)
       this.statements.set(sql, statement)
     }
+
     return statement
   }
 }

@@ -1,71 +1,69 @@
 import type {Db} from '../db/database.js'
+
 import {pythonIso, pythonIsoOrNull} from '../time.js'
 import {redactUrls} from './layout.js'
 
 export interface GoldenRepoRow {
   alias: string
-  repo_url: string
-  default_branch: string | null
-  description: string | null
-  head: string | null
-  files_indexed: number
   created_us: number
-  synced_us: number | null
-  sync_base_head: string | null
+  default_branch: null | string
+  description: null | string
+  files_indexed: number
+  head: null | string
+  repo_url: string
+  sync_base_head: null | string
+  synced_us: null | number
 }
 
 export interface ActivatedRepoRow {
-  username: string
-  user_alias: string
-  golden_alias: string
-  branch: string | null
-  head: string | null
-  files_indexed: number
+  branch: null | string
   created_us: number
-  synced_us: number | null
-  sync_base_head: string | null
+  files_indexed: number
+  golden_alias: string
+  head: null | string
+  sync_base_head: null | string
+  synced_us: null | number
+  user_alias: string
+  username: string
 }
 
 /** Golden repositories (admin-managed clones) and activated ones (per-user working copies). */
 export class RepoStore {
   constructor(private readonly db: Db) {}
 
-  golden(alias: string): GoldenRepoRow | undefined {
-    return this.db.prepare('SELECT * FROM golden_repos WHERE alias = ?').get(alias) as GoldenRepoRow | undefined
-  }
-
-  allGolden(): GoldenRepoRow[] {
-    return this.db.prepare('SELECT * FROM golden_repos ORDER BY alias').all() as GoldenRepoRow[]
-  }
-
-  insertGolden(row: Omit<GoldenRepoRow, 'synced_us' | 'sync_base_head'>): void {
-    this.db
-      .prepare(
-        `INSERT INTO golden_repos (alias, repo_url, default_branch, description, head, files_indexed, created_us)
-         VALUES (@alias, @repo_url, @default_branch, @description, @head, @files_indexed, @created_us)`,
-      )
-      .run(row)
-  }
-
-  deleteGolden(alias: string): void {
-    this.db.prepare('DELETE FROM golden_repos WHERE alias = ?').run(alias)
-  }
-
   activated(username: string, userAlias: string): ActivatedRepoRow | undefined {
-    return this.db.prepare('SELECT * FROM activated_repos WHERE username = ? AND user_alias = ?').get(username, userAlias) as
-      | ActivatedRepoRow
-      | undefined
+    return this.db
+      .prepare('SELECT * FROM activated_repos WHERE username = ? AND user_alias = ?')
+      .get(username, userAlias) as ActivatedRepoRow | undefined
   }
 
   activatedOf(username: string): ActivatedRepoRow[] {
-    return this.db.prepare('SELECT * FROM activated_repos WHERE username = ? ORDER BY user_alias').all(username) as ActivatedRepoRow[]
+    return this.db
+      .prepare('SELECT * FROM activated_repos WHERE username = ? ORDER BY user_alias')
+      .all(username) as ActivatedRepoRow[]
   }
 
   allActivated(): ActivatedRepoRow[] {
     return this.db.prepare('SELECT * FROM activated_repos').all() as ActivatedRepoRow[]
   }
 
-  insertActivated(row: Omit<ActivatedRepoRow, 'synced_us' | 'sync_base_head'>): void {
+  allGolden(): GoldenRepoRow[] {
+    return this.db.prepare('SELECT * FROM golden_repos ORDER BY alias').all() as GoldenRepoRow[]
+  }
+
+  deleteActivated(username: string, userAlias: string): void {
+    this.db.prepare('DELETE FROM activated_repos WHERE username = ? AND user_alias = ?').run(username, userAlias)
+  }
+
+  deleteGolden(alias: string): void {
+    this.db.prepare('DELETE FROM golden_repos WHERE alias = ?').run(alias)
+  }
+
+  golden(alias: string): GoldenRepoRow | undefined {
+    return this.db.prepare('SELECT * FROM golden_repos WHERE alias = ?').get(alias) as GoldenRepoRow | undefined
+  }
+
+  insertActivated(row: Omit<ActivatedRepoRow, 'sync_base_head' | 'synced_us'>): void {
     this.db
       .prepare(
         `INSERT INTO activated_repos (username, user_alias, golden_alias, branch, head, files_indexed, created_us)
@@ -74,29 +72,40 @@ export class RepoStore {
       .run(row)
   }
 
-  deleteActivated(username: string, userAlias: string): void {
-    this.db.prepare('DELETE FROM activated_repos WHERE username = ? AND user_alias = ?').run(username, userAlias)
-  }
-
-  /** Records (or clears) the commit a sync started from; see the schema for why. */
-  setGoldenSyncBase(alias: string, head: string | null): void {
-    this.db.prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(head, alias)
-  }
-
-  setActivatedSyncBase(username: string, userAlias: string, head: string | null): void {
-    this.db.prepare('UPDATE activated_repos SET sync_base_head = ? WHERE username = ? AND user_alias = ?').run(head, username, userAlias)
-  }
-
-  markGoldenSynced(alias: string, head: string, filesIndexed: number, syncedUs: number): void {
+  insertGolden(row: Omit<GoldenRepoRow, 'sync_base_head' | 'synced_us'>): void {
     this.db
-      .prepare('UPDATE golden_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE alias = ?')
-      .run(head, filesIndexed, syncedUs, alias)
+      .prepare(
+        `INSERT INTO golden_repos (alias, repo_url, default_branch, description, head, files_indexed, created_us)
+         VALUES (@alias, @repo_url, @default_branch, @description, @head, @files_indexed, @created_us)`,
+      )
+      .run(row)
   }
 
   markActivatedSynced(username: string, userAlias: string, head: string, filesIndexed: number, syncedUs: number): void {
     this.db
-      .prepare('UPDATE activated_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE username = ? AND user_alias = ?')
+      .prepare(
+        'UPDATE activated_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE username = ? AND user_alias = ?',
+      )
       .run(head, filesIndexed, syncedUs, username, userAlias)
+  }
+
+  markGoldenSynced(alias: string, head: string, filesIndexed: number, syncedUs: number): void {
+    this.db
+      .prepare(
+        'UPDATE golden_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE alias = ?',
+      )
+      .run(head, filesIndexed, syncedUs, alias)
+  }
+
+  setActivatedSyncBase(username: string, userAlias: string, head: null | string): void {
+    this.db
+      .prepare('UPDATE activated_repos SET sync_base_head = ? WHERE username = ? AND user_alias = ?')
+      .run(head, username, userAlias)
+  }
+
+  /** Records (or clears) the commit a sync started from; see the schema for why. */
+  setGoldenSyncBase(alias: string, head: null | string): void {
+    this.db.prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(head, alias)
   }
 }
 

@@ -1,8 +1,10 @@
 import type {FastifyInstance} from 'fastify'
+
+import type {Services} from '../services.js'
+
 import {requireAdmin} from '../http/auth-hooks.js'
 import {QUERY_INTEGER} from '../http/validation.js'
 import {cleanupMessage, deleteExpiredJobs} from '../jobs/handlers/retention.js'
-import type {Services} from '../services.js'
 
 const MAX_AGE_HOURS_LIMIT = 8760
 
@@ -11,11 +13,18 @@ const cleanupSchema = {querystring: {type: 'object', properties: {max_age_hours:
 export function registerAdminJobRoutes(app: FastifyInstance, services: Services): void {
   const admin = requireAdmin(services)
 
-  app.delete<{Querystring: {max_age_hours?: number}}>('/api/admin/jobs/cleanup', {schema: cleanupSchema, preValidation: admin}, async (request) => {
-    const maxAgeHours = Math.min(Math.max(request.query.max_age_hours ?? services.options.retentionHours, 1), MAX_AGE_HOURS_LIMIT)
-    const cleaned = deleteExpiredJobs(services.jobs, maxAgeHours)
-    return {cleaned_count: cleaned, message: cleanupMessage(cleaned)}
-  })
+  app.delete<{Querystring: {max_age_hours?: number}}>(
+    '/api/admin/jobs/cleanup',
+    {schema: cleanupSchema, preValidation: admin},
+    async (request) => {
+      const maxAgeHours = Math.min(
+        Math.max(request.query.max_age_hours ?? services.options.retentionHours, 1),
+        MAX_AGE_HOURS_LIMIT,
+      )
+      const cleaned = deleteExpiredJobs(services.jobs, maxAgeHours)
+      return {cleaned_count: cleaned, message: cleanupMessage(cleaned)}
+    },
+  )
 
   app.get('/api/admin/jobs/stats', {preValidation: admin}, async () => {
     const byStatus = services.jobs.countsByStatus()

@@ -1,15 +1,18 @@
 import type {FastifyInstance} from 'fastify'
+
 import {setTimeout as delay} from 'node:timers/promises'
-import {verifyPassword} from '../auth/passwords.js'
-import {ROLES, USERNAME_PATTERN, type Role, type StoredUser} from '../auth/users.js'
-import {requireAdmin, requireUser, principalOf} from '../http/auth-hooks.js'
-import {HttpError, unauthorized} from '../http/errors.js'
+
 import type {Services} from '../services.js'
+
+import {verifyPassword} from '../auth/passwords.js'
+import {type Role, ROLES, type StoredUser, USERNAME_PATTERN} from '../auth/users.js'
+import {principalOf, requireAdmin, requireUser} from '../http/auth-hooks.js'
+import {HttpError, unauthorized} from '../http/errors.js'
 import {pythonIso} from '../time.js'
 
 /** Failed logins take at least this long, whether the user exists or not. */
 const LOGIN_FAILURE_FLOOR_MS = 100
-const NOT_BLANK = '\\S'
+const NOT_BLANK = String.raw`\S`
 
 const loginSchema = {
   body: {
@@ -23,7 +26,11 @@ const loginSchema = {
 }
 
 const refreshSchema = {
-  body: {type: 'object', required: ['refresh_token'], properties: {refresh_token: {type: 'string', minLength: 1, maxLength: 512}}},
+  body: {
+    type: 'object',
+    required: ['refresh_token'],
+    properties: {refresh_token: {type: 'string', minLength: 1, maxLength: 512}},
+  },
 }
 
 const apiKeySchema = {
@@ -49,11 +56,12 @@ function userBody(user: StoredUser): Record<string, unknown> {
 export function registerAuthRoutes(app: FastifyInstance, services: Services, dummyPasswordHash: string): void {
   const {users, accessTokens, refreshTokens, loginLimiter} = services
 
-  app.post<{Body: {username: string; password: string}}>('/auth/login', {schema: loginSchema}, async (request) => {
+  app.post<{Body: {password: string; username: string}}>('/auth/login', {schema: loginSchema}, async (request) => {
     const startedMs = Date.now()
     const {username, password} = request.body
     const retryAfter = loginLimiter.retryAfterSeconds(username, request.ip)
-    if (retryAfter > 0) throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
+    if (retryAfter > 0)
+      throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
     loginLimiter.recordAttempt(username, request.ip)
     const user = users.find(username)
     // An unknown user costs the same scrypt as a wrong password: timing tells nothing.
@@ -62,6 +70,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
       await delay(Math.max(0, LOGIN_FAILURE_FLOOR_MS - (Date.now() - startedMs)))
       throw unauthorized('Invalid credentials')
     }
+
     loginLimiter.succeeded(username, request.ip)
     const session = refreshTokens.startFamily(user.username)
     const access = await accessTokens.issue(user.username, user.role, {sid: session.familyId})
@@ -88,16 +97,21 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
       refresh_token_expires_in: refreshTokens.ttlSeconds,
     }
   }
+
   app.post<{Body: {refresh_token: string}}>('/api/auth/refresh', {schema: refreshSchema}, refresh)
   // The legacy path: on the real server it spends the token and returns none (a defect); here it rotates properly.
   app.post<{Body: {refresh_token: string}}>('/auth/refresh', {schema: refreshSchema}, refresh)
 
-  app.post<{Body: {name: string}}>('/api/keys', {schema: apiKeySchema, preValidation: requireUser(services)}, async (request, reply) => {
-    const created = services.apiKeys.create(principalOf(request).username, request.body.name.trim())
-    return reply.code(201).send(created)
-  })
+  app.post<{Body: {name: string}}>(
+    '/api/keys',
+    {schema: apiKeySchema, preValidation: requireUser(services)},
+    async (request, reply) => {
+      const created = services.apiKeys.create(principalOf(request).username, request.body.name.trim())
+      return reply.code(201).send(created)
+    },
+  )
 
-  app.post<{Body: {username: string; password: string; role: Role}}>(
+  app.post<{Body: {password: string; role: Role; username: string}}>(
     '/api/admin/users',
     {schema: createUserSchema, preValidation: requireAdmin(services)},
     async (request, reply) => {

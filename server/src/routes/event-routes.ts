@@ -1,10 +1,12 @@
 import type {FastifyInstance} from 'fastify'
+
 import type {Principal} from '../auth/authenticator.js'
+import type {Services} from '../services.js'
+
 import {isAdmin, principalOf, requireUser} from '../http/auth-hooks.js'
 import {atCapacity} from '../http/errors.js'
 import {SseStream} from '../http/sse-stream.js'
 import {toWireJob, type WireJob} from '../jobs/job-row.js'
-import type {Services} from '../services.js'
 
 export const HEARTBEAT_INTERVAL_MS = 15_000
 const RECONNECT_DELAY_MS = 2000
@@ -22,9 +24,14 @@ const eventsSchema = {
 }
 
 /** `?job_id=a&job_id=b` and `?job_id=a,b` both name a and b. */
-function watchedIds(values: string[] | undefined): Set<string> | null {
+function watchedIds(values: string[] | undefined): null | Set<string> {
   if (!values || values.length === 0) return null
-  return new Set(values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter(Boolean))
+  return new Set(
+    values
+      .flatMap((value) => value.split(','))
+      .map((id) => id.trim())
+      .filter(Boolean),
+  )
 }
 
 /** Each change is serialized once, however many streams send it (all listeners get the same object). */
@@ -36,12 +43,13 @@ function serialized(job: WireJob): string {
     text = JSON.stringify(job)
     serializedJobs.set(job, text)
   }
+
   return text
 }
 
 interface OpenStream {
-  username: string
   release: () => void
+  username: string
 }
 
 /** Open event streams: counted per user, and ended when the server closes (they would otherwise hold it open). */
@@ -60,15 +68,15 @@ export class EventStreams {
     return count
   }
 
-  list(): {username: string; queuedBytes: number}[] {
-    return [...this.open].map(([stream, {username}]) => ({username, queuedBytes: stream.queuedBytes}))
-  }
-
   endAll(): void {
-    for (const stream of [...this.open.keys()]) {
+    for (const stream of this.open.keys()) {
       this.release(stream)
       stream.end()
     }
+  }
+
+  list(): {queuedBytes: number; username: string}[] {
+    return [...this.open].map(([stream, {username}]) => ({username, queuedBytes: stream.queuedBytes}))
   }
 
   private release(stream: SseStream): void {
@@ -95,6 +103,7 @@ function runAt(atMs: number, action: () => void): () => void {
     if (remainingMs <= 0) action()
     else timer = setTimeout(wait, Math.min(remainingMs, MAX_TIMER_MS))
   }
+
   wait()
   return () => clearTimeout(timer)
 }
@@ -107,32 +116,39 @@ function runAt(atMs: number, action: () => void): () => void {
  * off (see SseStream); each user may hold only so many streams open at once.
  */
 export function registerEventRoutes(app: FastifyInstance, services: Services, streams: EventStreams): void {
-  app.get<{Querystring: {job_id?: string[]}}>('/api/jobs/events', {schema: eventsSchema, preValidation: requireUser(services)}, async (request, reply) => {
-    const principal = principalOf(request)
-    refuseBeyondLimit(services, streams, principal)
-    const ids = watchedIds(request.query.job_id)
-    const visible = (job: WireJob) => (isAdmin(principal) || job.username === principal.username) && (ids === null || ids.has(job.job_id))
-    reply.hijack()
-    const {maxBlockedMs, maxPendingBytes} = services.options.eventStreams
-    const onCutOff = (reason: string) => request.log.warn({username: principal.username}, `event stream cut off: ${reason}`)
-    const stream = new SseStream(reply.raw, {maxBlockedMs, maxPendingBytes, onCutOff})
-    const sendJob = (job: WireJob) => stream.send(job.job_id, 'job', serialized(job))
-    stream.open(RECONNECT_DELAY_MS)
-    for (const id of ids ?? []) {
-      const row = services.jobs.get(id)
-      const job = row && toWireJob(services.engine.liveRow(row), true)
-      if (job && visible(job)) sendJob(job)
-    }
-    const unsubscribe = services.events.subscribe((job) => {
-      if (visible(job)) sendJob(job)
-    })
-    const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_INTERVAL_MS)
-    // A stream must not outlive its token: it ends cleanly then, and the client reconnects with a renewed one.
-    const cancelExpiry = principal.expiresAtMs === null ? () => {} : runAt(principal.expiresAtMs, () => stream.end())
-    streams.add(stream, principal.username, () => {
-      clearInterval(heartbeat)
-      cancelExpiry()
-      unsubscribe()
-    })
-  })
+  app.get<{Querystring: {job_id?: string[]}}>(
+    '/api/jobs/events',
+    {schema: eventsSchema, preValidation: requireUser(services)},
+    async (request, reply) => {
+      const principal = principalOf(request)
+      refuseBeyondLimit(services, streams, principal)
+      const ids = watchedIds(request.query.job_id)
+      const visible = (job: WireJob) =>
+        (isAdmin(principal) || job.username === principal.username) && (ids === null || ids.has(job.job_id))
+      reply.hijack()
+      const {maxBlockedMs, maxPendingBytes} = services.options.eventStreams
+      const onCutOff = (reason: string) =>
+        request.log.warn({username: principal.username}, `event stream cut off: ${reason}`)
+      const stream = new SseStream(reply.raw, {maxBlockedMs, maxPendingBytes, onCutOff})
+      const sendJob = (job: WireJob) => stream.send(job.job_id, 'job', serialized(job))
+      stream.open(RECONNECT_DELAY_MS)
+      for (const id of ids ?? []) {
+        const row = services.jobs.get(id)
+        const job = row && toWireJob(services.engine.liveRow(row), true)
+        if (job && visible(job)) sendJob(job)
+      }
+
+      const unsubscribe = services.events.subscribe((job) => {
+        if (visible(job)) sendJob(job)
+      })
+      const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_INTERVAL_MS)
+      // A stream must not outlive its token: it ends cleanly then, and the client reconnects with a renewed one.
+      const cancelExpiry = principal.expiresAtMs === null ? () => {} : runAt(principal.expiresAtMs, () => stream.end())
+      streams.add(stream, principal.username, () => {
+        clearInterval(heartbeat)
+        cancelExpiry()
+        unsubscribe()
+      })
+    },
+  )
 }

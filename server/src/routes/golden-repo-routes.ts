@@ -1,22 +1,24 @@
 import type {FastifyInstance} from 'fastify'
+
+import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import type {Services} from '../services.js'
+
 import {principalOf, requireAdmin} from '../http/auth-hooks.js'
 import {HttpError} from '../http/errors.js'
 import {submitUnique} from '../http/job-submission.js'
 import {addGoldenRepo} from '../jobs/handlers/add-golden-repo.js'
-import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
 import {removeWorkingCopy} from '../jobs/handlers/remove-working-copy.js'
 import {syncWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
 import {indexKeys} from '../repos/layout.js'
-import {goldenToWire, type GoldenRepoRow} from '../repos/repo-store.js'
-import type {Services} from '../services.js'
+import {type GoldenRepoRow, goldenToWire} from '../repos/repo-store.js'
 import {nowMicros} from '../time.js'
 import {checkRepoFields} from './repo-validation.js'
 
 interface AddBody {
-  repo_url: string
   alias: string
-  default_branch?: string | null
-  description?: string | null
+  default_branch?: null | string
+  description?: null | string
+  repo_url: string
 }
 
 const addSchema = {
@@ -47,70 +49,91 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     return {golden_repositories: rows.map(goldenToWire), total: rows.length}
   })
 
-  app.post<{Body: AddBody}>('/api/admin/golden-repos', {schema: addSchema, preValidation: admin}, async (request, reply) => {
-    const body = request.body
-    checkRepoFields([
-      {field: 'alias', value: body.alias, kind: 'alias'},
-      {field: 'repo_url', value: body.repo_url, kind: 'repo_url'},
-      {field: 'default_branch', value: body.default_branch, kind: 'branch'},
-    ])
-    // While an addition is in flight the row does not exist yet: submitUnique answers that 409.
-    if (repos.golden(body.alias)) throw new HttpError(409, `Golden repository '${body.alias}' already exists`)
-    const params = {alias: body.alias, repoUrl: body.repo_url, defaultBranch: body.default_branch ?? null, description: body.description ?? null}
-    const job = submitUnique(
-      services,
-      principalOf(request),
-      {operationType: 'add_golden_repo', repository: body.alias, run: (context) => addGoldenRepo(context, deps, params)},
-      false,
-    )
-    return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${body.alias}' addition started`})
-  })
+  app.post<{Body: AddBody}>(
+    '/api/admin/golden-repos',
+    {schema: addSchema, preValidation: admin},
+    async (request, reply) => {
+      const {body} = request
+      checkRepoFields([
+        {field: 'alias', value: body.alias, kind: 'alias'},
+        {field: 'repo_url', value: body.repo_url, kind: 'repo_url'},
+        {field: 'default_branch', value: body.default_branch, kind: 'branch'},
+      ])
+      // While an addition is in flight the row does not exist yet: submitUnique answers that 409.
+      if (repos.golden(body.alias)) throw new HttpError(409, `Golden repository '${body.alias}' already exists`)
+      const params = {
+        alias: body.alias,
+        repoUrl: body.repo_url,
+        defaultBranch: body.default_branch ?? null,
+        description: body.description ?? null,
+      }
+      const job = submitUnique(
+        services,
+        principalOf(request),
+        {
+          operationType: 'add_golden_repo',
+          repository: body.alias,
+          run: (context) => addGoldenRepo(context, deps, params),
+        },
+        false,
+      )
+      return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${body.alias}' addition started`})
+    },
+  )
 
-  app.post<{Params: {alias: string}}>('/api/admin/golden-repos/:alias/refresh', {preValidation: admin}, async (request, reply) => {
-    const golden = existingGolden(request.params.alias)
-    const job = submitUnique(
-      services,
-      principalOf(request),
-      {
-        operationType: 'global_repo_refresh',
-        repository: golden.alias,
-        run: (context) =>
-          syncWorkingCopy(
-            context,
-            deps,
-            {
+  app.post<{Params: {alias: string}}>(
+    '/api/admin/golden-repos/:alias/refresh',
+    {preValidation: admin},
+    async (request, reply) => {
+      const golden = existingGolden(request.params.alias)
+      const job = submitUnique(
+        services,
+        principalOf(request),
+        {
+          operationType: 'global_repo_refresh',
+          repository: golden.alias,
+          run: (context) =>
+            syncWorkingCopy(
+              context,
+              deps,
+              {
+                dir: deps.layout.golden(golden.alias),
+                repoKey: indexKeys.golden(golden.alias),
+                recordBase: (head) => repos.setGoldenSyncBase(golden.alias, head),
+                commit: (head, files) => repos.markGoldenSynced(golden.alias, head, files, nowMicros()),
+                message: `Golden repository '${golden.alias}' refreshed`,
+              },
+              {force: true, fullReindex: false},
+            ),
+        },
+        false,
+      )
+      return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${golden.alias}' refresh started`})
+    },
+  )
+
+  app.delete<{Params: {alias: string}}>(
+    '/api/admin/golden-repos/:alias',
+    {preValidation: admin},
+    async (request, reply) => {
+      const golden = existingGolden(request.params.alias)
+      submitUnique(
+        services,
+        principalOf(request),
+        {
+          operationType: 'remove_golden_repo',
+          repository: golden.alias,
+          run: (context) =>
+            removeWorkingCopy(context, deps, {
               dir: deps.layout.golden(golden.alias),
               repoKey: indexKeys.golden(golden.alias),
-              recordBase: (head) => repos.setGoldenSyncBase(golden.alias, head),
-              commit: (head, files) => repos.markGoldenSynced(golden.alias, head, files, nowMicros()),
-              message: `Golden repository '${golden.alias}' refreshed`,
-            },
-            {force: true, fullReindex: false},
-          ),
-      },
-      false,
-    )
-    return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${golden.alias}' refresh started`})
-  })
-
-  app.delete<{Params: {alias: string}}>('/api/admin/golden-repos/:alias', {preValidation: admin}, async (request, reply) => {
-    const golden = existingGolden(request.params.alias)
-    submitUnique(
-      services,
-      principalOf(request),
-      {
-        operationType: 'remove_golden_repo',
-        repository: golden.alias,
-        run: (context) =>
-          removeWorkingCopy(context, deps, {
-            dir: deps.layout.golden(golden.alias),
-            repoKey: indexKeys.golden(golden.alias),
-            forget: () => repos.deleteGolden(golden.alias),
-            message: `Golden repository '${golden.alias}' removed`,
-          }),
-      },
-      false,
-    )
-    return reply.code(204).send()
-  })
+              forget: () => repos.deleteGolden(golden.alias),
+              message: `Golden repository '${golden.alias}' removed`,
+            }),
+        },
+        false,
+      )
+      return reply.code(204).send()
+    },
+  )
 }

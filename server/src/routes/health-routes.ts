@@ -1,10 +1,12 @@
 import type {FastifyInstance} from 'fastify'
-import {storageFailureMessage} from '../db/storage-errors.js'
+
 import type {Principal} from '../auth/authenticator.js'
-import {isAdmin} from '../http/auth-hooks.js'
 import type {JobRow} from '../jobs/job-row.js'
-import {HOUR_US} from '../jobs/handlers/retention.js'
 import type {Services} from '../services.js'
+
+import {storageFailureMessage} from '../db/storage-errors.js'
+import {isAdmin} from '../http/auth-hooks.js'
+import {HOUR_US} from '../jobs/handlers/retention.js'
 import {isoZ, nowMicros} from '../time.js'
 
 /** What this server offers beyond a real CIDX server; clients feature-detect these. */
@@ -14,7 +16,7 @@ function secondsBetween(fromUs: number, toUs: number): number {
   return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))
 }
 
-function databaseStatus(services: Services): 'ok' | 'error' {
+function databaseStatus(services: Services): 'error' | 'ok' {
   try {
     services.db.prepare('SELECT 1').get()
     return 'ok'
@@ -55,9 +57,17 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
   app.get('/health', async (request, reply) => {
     const database = databaseStatus(services)
     if (database === 'error') {
-      return reply.code(503).send({status: 'unhealthy', timestamp: isoZ(), version: services.version, features: FEATURES, database: {status: database}})
+      return reply.code(503).send({
+        status: 'unhealthy',
+        timestamp: isoZ(),
+        version: services.version,
+        features: FEATURES,
+        database: {status: database},
+      })
     }
-    const viewer = request.headers.authorization === undefined ? null : await services.authenticator.authenticate(request)
+
+    const viewer =
+      request.headers.authorization === undefined ? null : await services.authenticator.authenticate(request)
     const nowUs = nowMicros()
     const counts = services.jobs.countsByStatus()
     const oldestPending = services.jobs.oldestPending()
@@ -67,10 +77,12 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     const reasons: string[] = []
     const storageProblem = services.storage.problem()
     if (storageProblem) reasons.push(storageFailureMessage(storageProblem))
-    if (stuck.length > 0) reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
+    if (stuck.length > 0)
+      reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
     if (oldestPendingAge !== null && oldestPendingAge > queueWaitWarningSeconds) {
       reasons.push(`the oldest pending job has waited ${oldestPendingAge} s (more than ${queueWaitWarningSeconds} s)`)
     }
+
     return {
       status: reasons.length > 0 ? 'degraded' : 'healthy',
       timestamp: isoZ(),

@@ -1,9 +1,11 @@
 import type {FastifyInstance} from 'fastify'
+
+import type {Services} from '../services.js'
+
 import {isAdmin, principalOf, requireUser} from '../http/auth-hooks.js'
 import {HttpError, RequestValidationError} from '../http/errors.js'
 import {QUERY_INTEGER, type ValidationItem} from '../http/validation.js'
-import {toWireJob, ACTIVE_STATUSES} from '../jobs/job-row.js'
-import type {Services} from '../services.js'
+import {ACTIVE_STATUSES, toWireJob} from '../jobs/job-row.js'
 import {parseIsoMicros} from '../time.js'
 
 const DEFAULT_LIMIT = 10
@@ -12,12 +14,12 @@ const MAX_LIMIT = 100
 const PAGE_CAP = 50
 
 interface ListQuerystring {
-  status?: string
   limit?: number
   offset?: number
   operation_type?: string
   repository?: string
   since?: string
+  status?: string
   until?: string
   username?: string
 }
@@ -48,11 +50,18 @@ function parseTimeFilters(query: ListQuerystring): {sinceUs?: number; untilUs?: 
     if (value === undefined) return undefined
     const micros = parseIsoMicros(value)
     if (micros === null) {
-      problems.push({loc: ['query', name], msg: 'Input should be a valid datetime or date, invalid datetime format', type: 'datetime_from_date_parsing', input: value})
+      problems.push({
+        loc: ['query', name],
+        msg: 'Input should be a valid datetime or date, invalid datetime format',
+        type: 'datetime_from_date_parsing',
+        input: value,
+      })
       return undefined
     }
+
     return micros
   }
+
   const range = {sinceUs: parse('since'), untilUs: parse('until')}
   if (problems.length > 0) throw new RequestValidationError(problems)
   return range
@@ -61,37 +70,52 @@ function parseTimeFilters(query: ListQuerystring): {sinceUs?: number; untilUs?: 
 export function registerJobRoutes(app: FastifyInstance, services: Services): void {
   const {jobs, engine} = services
 
-  app.get<{Querystring: ListQuerystring}>('/api/jobs', {schema: listSchema, preValidation: requireUser(services)}, async (request) => {
-    const principal = principalOf(request)
-    const query = request.query
-    const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT, PAGE_CAP)
-    const offset = Math.max(query.offset ?? 0, 0)
-    const {rows, total} = jobs.list({
-      viewer: isAdmin(principal) ? undefined : principal.username,
-      username: query.username,
-      status: query.status,
-      operationType: query.operation_type,
-      repository: query.repository,
-      ...parseTimeFilters(query),
-      limit,
-      offset,
-    })
-    return {jobs: rows.map((row) => toWireJob(engine.liveRow(row), false)), total, limit, offset}
-  })
+  app.get<{Querystring: ListQuerystring}>(
+    '/api/jobs',
+    {schema: listSchema, preValidation: requireUser(services)},
+    async (request) => {
+      const principal = principalOf(request)
+      const {query} = request
+      const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT, PAGE_CAP)
+      const offset = Math.max(query.offset ?? 0, 0)
+      const {rows, total} = jobs.list({
+        viewer: isAdmin(principal) ? undefined : principal.username,
+        username: query.username,
+        status: query.status,
+        operationType: query.operation_type,
+        repository: query.repository,
+        ...parseTimeFilters(query),
+        limit,
+        offset,
+      })
+      return {jobs: rows.map((row) => toWireJob(engine.liveRow(row), false)), total, limit, offset}
+    },
+  )
 
-  app.get<{Params: {job_id: string}}>('/api/jobs/:job_id', {preValidation: requireUser(services, 'Authentication required')}, async (request) => {
-    const principal = principalOf(request)
-    const row = jobs.get(request.params.job_id)
-    if (!row || (!isAdmin(principal) && row.username !== principal.username)) throw new HttpError(404, `Job not found: ${request.params.job_id}`)
-    return toWireJob(engine.liveRow(row), true)
-  })
+  app.get<{Params: {job_id: string}}>(
+    '/api/jobs/:job_id',
+    {preValidation: requireUser(services, 'Authentication required')},
+    async (request) => {
+      const principal = principalOf(request)
+      const row = jobs.get(request.params.job_id)
+      if (!row || (!isAdmin(principal) && row.username !== principal.username))
+        throw new HttpError(404, `Job not found: ${request.params.job_id}`)
+      return toWireJob(engine.liveRow(row), true)
+    },
+  )
 
-  app.delete<{Params: {job_id: string}}>('/api/jobs/:job_id', {preValidation: requireUser(services)}, async (request) => {
-    const principal = principalOf(request)
-    const row = jobs.get(request.params.job_id)
-    if (!row || (!isAdmin(principal) && row.username !== principal.username)) throw new HttpError(403, 'Job not found or not authorized')
-    if (!(ACTIVE_STATUSES as readonly string[]).includes(row.status)) throw new HttpError(400, `Cannot cancel job in ${row.status} status`)
-    engine.cancel(row)
-    return {success: true, message: 'Job cancelled successfully'}
-  })
+  app.delete<{Params: {job_id: string}}>(
+    '/api/jobs/:job_id',
+    {preValidation: requireUser(services)},
+    async (request) => {
+      const principal = principalOf(request)
+      const row = jobs.get(request.params.job_id)
+      if (!row || (!isAdmin(principal) && row.username !== principal.username))
+        throw new HttpError(403, 'Job not found or not authorized')
+      if (!(ACTIVE_STATUSES as readonly string[]).includes(row.status))
+        throw new HttpError(400, `Cannot cancel job in ${row.status} status`)
+      engine.cancel(row)
+      return {success: true, message: 'Job cancelled successfully'}
+    },
+  )
 }

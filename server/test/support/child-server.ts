@@ -1,4 +1,4 @@
-import {spawn, type ChildProcess} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 
@@ -9,25 +9,31 @@ const SERVER_DIST = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
 
 export interface ChildServer {
   child: ChildProcess
-  url: string
+  exited: Promise<null | number>
   /** Everything printed on stdout so far. */
   output(): string
-  exited: Promise<number | null>
+  url: string
 }
 
 /** Starts `npm run server`'s code from source in a child process and waits for its URL. */
 export async function startChildServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
   const {CIDX_ADMIN_PASSWORD: _ignored, ...baseEnv} = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=development', RUN_CLI, '--port', '0', ...args], {
-    cwd: REPO_ROOT,
-    env: {...baseEnv, ...env},
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=development', RUN_CLI, '--port', '0', ...args],
+    {
+      cwd: REPO_ROOT,
+      env: {...baseEnv, ...env},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let stdout = ''
   let stderr = ''
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<null | number>((resolve) => {
+    child.once('exit', (code) => resolve(code))
+  })
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000)
     const check = () => {
@@ -37,6 +43,7 @@ export async function startChildServer(args: string[], env: NodeJS.ProcessEnv = 
         resolve(match[1])
       }
     }
+
     child.stdout?.on('data', check)
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${stderr}`)))
   })
@@ -44,7 +51,7 @@ export async function startChildServer(args: string[], env: NodeJS.ProcessEnv = 
 }
 
 /** Runs the built CLI (`npm run server`, from server/dist) to its end, e.g. one that refuses to start. */
-export async function runBuiltServer(args: string[]): Promise<{code: number | null; stdout: string; stderr: string}> {
+export async function runBuiltServer(args: string[]): Promise<{code: null | number; stderr: string; stdout: string}> {
   if (!existsSync(SERVER_DIST)) throw new Error(`${SERVER_DIST} is missing: run \`npm run build\` first`)
   const child = spawn(process.execPath, [SERVER_BIN, ...args], {stdio: ['ignore', 'pipe', 'pipe']})
   let stdout = ''
@@ -52,7 +59,9 @@ export async function runBuiltServer(args: string[]): Promise<{code: number | nu
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
   const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  const code = await new Promise<null | number>((resolve) => {
+    child.once('close', resolve)
+  })
   clearTimeout(timer)
   return {code, stdout, stderr}
 }

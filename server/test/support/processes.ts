@@ -20,10 +20,12 @@ export function processesMentioning(needle: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     try {
-      if (isAlive(Number(entry)) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry))
+      if (isAlive(Number(entry)) && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle))
+        pids.push(Number(entry))
     } catch {
       // the process ended while we looked
     }
   }
+
   return pids
 }

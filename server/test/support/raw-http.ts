@@ -1,19 +1,19 @@
-import {request, type IncomingHttpHeaders} from 'node:http'
+import {type IncomingHttpHeaders, request} from 'node:http'
 import {connect} from 'node:net'
 
 export interface NodeResponse {
-  status: number
-  headers: IncomingHttpHeaders
   body: any
+  headers: IncomingHttpHeaders
+  status: number
   text: string
 }
 
 export interface NodeRequestOptions {
-  method?: string
-  headers?: Record<string, string>
   body?: unknown
+  headers?: Record<string, string>
   /** The client's source address, e.g. 127.0.0.2 to be another loopback client. */
   localAddress?: string
+  method?: string
 }
 
 /** A request through node:http, for what fetch will not do: a Host header of our choosing, a source address. */
@@ -22,14 +22,22 @@ export function nodeRequest(baseUrl: string, path: string, options: NodeRequestO
   const body = options.body === undefined ? undefined : JSON.stringify(options.body)
   const headers = {...(body === undefined ? {} : {'content-type': 'application/json'}), ...options.headers}
   return new Promise((resolve, reject) => {
-    const outgoing = request({host: hostname, port, path, method: options.method ?? 'GET', headers, localAddress: options.localAddress}, (response) => {
-      let text = ''
-      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-      response.on('end', () => {
-        const json = (response.headers['content-type'] ?? '').includes('json') && text !== ''
-        resolve({status: response.statusCode ?? 0, headers: response.headers, body: json ? JSON.parse(text) : text, text})
-      })
-    })
+    const outgoing = request(
+      {host: hostname, port, path, method: options.method ?? 'GET', headers, localAddress: options.localAddress},
+      (response) => {
+        let text = ''
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+        response.on('end', () => {
+          const json = (response.headers['content-type'] ?? '').includes('json') && text !== ''
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: json ? JSON.parse(text) : text,
+            text,
+          })
+        })
+      },
+    )
     outgoing.on('error', reject)
     outgoing.end(body)
   })
@@ -43,7 +51,9 @@ export function rawExchange(baseUrl: string, bytes: string): Promise<string> {
     let received = ''
     socket.setEncoding('utf8').on('data', (chunk: string) => (received += chunk))
     socket.on('close', () => resolve(received))
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' ? resolve(received) : reject(error)))
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' ? resolve(received) : reject(error),
+    )
   })
 }
 

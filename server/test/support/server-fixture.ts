@@ -1,18 +1,19 @@
+import {type ServerHandle, type ServerOptions, startServer} from '@cidx/local-server'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {startServer, type ServerHandle, type ServerOptions} from '@cidx/local-server'
+
 import {Api} from './api.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'
 export const USER_PASSWORD = 'user-test-password'
 
 export interface TestServer {
-  server: ServerHandle
-  api: Api
-  root: string
-  dataDir: string
   adminToken: string
+  api: Api
+  dataDir: string
+  root: string
+  server: ServerHandle
   stop(): Promise<void>
 }
 
@@ -21,7 +22,10 @@ export function tempRoot(prefix: string): string {
 }
 
 /** A server on a free loopback port in a fresh temp dir, with an admin token ready. */
-export async function startTestServer(options: Partial<ServerOptions> = {}, root = tempRoot('server')): Promise<TestServer> {
+export async function startTestServer(
+  options: Partial<ServerOptions> = {},
+  root = tempRoot('server'),
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? join(root, 'data')
   const server = await startServer({port: 0, adminPassword: ADMIN_PASSWORD, ...options, dataDir})
   const api = new Api(server.url)
@@ -46,5 +50,6 @@ export async function usersWithTokens(test: TestServer, ...names: string[]): Pro
     await test.server.testing.createUser(name, USER_PASSWORD, 'normal_user')
     tokens[name] = await test.api.login(name, USER_PASSWORD)
   }
+
   return tokens
 }

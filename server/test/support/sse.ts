@@ -3,37 +3,42 @@ import {connect, type Socket} from 'node:net'
 
 /** A minimal Server-Sent Events reader over fetch, for the tests. */
 export interface SseEvent {
+  data: string
   event: string
   id?: string
-  data: string
 }
 
 export interface EventStream {
-  status: number
-  headers: Headers
-  contentType: string | null
+  close(): void
+  /** Comment lines (`: ...`) received so far. */
+  comments: string[]
+  contentType: null | string
+  /** Resolves when the server ends the stream (not when close() aborts it). */
+  ended: Promise<void>
   /** The parsed body of an answer that is not a stream (an error). */
   errorBody?: unknown
   /** Every event received so far. */
   events: SseEvent[]
-  /** Comment lines (`: ...`) received so far. */
-  comments: string[]
-  /** Resolves when the server ends the stream (not when close() aborts it). */
-  ended: Promise<void>
+  headers: Headers
   /** Resolves with the first event (already received or arriving) that matches. */
   next(matches: (event: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>
-  close(): void
+  status: number
 }
 
 export async function openEventStream(url: string, token?: string): Promise<EventStream> {
   const controller = new AbortController()
-  const response = await fetch(url, {headers: token ? {authorization: `Bearer ${token}`} : {}, signal: controller.signal})
+  const response = await fetch(url, {
+    headers: token ? {authorization: `Bearer ${token}`} : {},
+    signal: controller.signal,
+  })
   const events: SseEvent[] = []
   const comments: string[] = []
   const waiters = new Set<() => void>()
   let markEnded = () => {}
   const stream: EventStream = {
-    ended: new Promise<void>((resolve) => (markEnded = resolve)),
+    ended: new Promise<void>((resolve) => {
+      markEnded = resolve
+    }),
     status: response.status,
     headers: response.headers,
     contentType: response.headers.get('content-type'),
@@ -48,9 +53,12 @@ export async function openEventStream(url: string, token?: string): Promise<Even
           waiters.delete(check)
           resolve(found)
         }
+
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`no matching event within ${timeoutMs} ms; got ${events.map((event) => event.data).join('\n')}`))
+          reject(
+            new Error(`no matching event within ${timeoutMs} ms; got ${events.map((event) => event.data).join('\n')}`),
+          )
         }, timeoutMs)
         waiters.add(check)
         check()
@@ -62,6 +70,7 @@ export async function openEventStream(url: string, token?: string): Promise<Even
     stream.errorBody = await response.json()
     return stream
   }
+
   void (async () => {
     const decoder = new TextDecoder()
     let buffer = ''
@@ -80,18 +89,21 @@ export async function openEventStream(url: string, token?: string): Promise<Even
             else if (line.startsWith('id: ')) event.id = line.slice(4)
             else if (line.startsWith('data: ')) data.push(line.slice(6))
           }
+
           if (data.length > 0) {
             event.data = data.join('\n')
             events.push(event)
-            for (const waiter of [...waiters]) waiter()
+            for (const waiter of waiters) waiter()
           }
         }
       }
+
       markEnded()
     } catch {
       // aborted by close() or by the server going away
     }
   })()
+
   return stream
 }
 
@@ -104,6 +116,8 @@ export async function openStalledStream(serverUrl: string, token: string, query 
   const socket = connect({host: hostname, port: Number(port)})
   await once(socket, 'connect')
   socket.pause()
-  socket.write(`GET /api/jobs/events${query} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`)
+  socket.write(
+    `GET /api/jobs/events${query} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nAuthorization: Bearer ${token}\r\nAccept: text/event-stream\r\n\r\n`,
+  )
   return socket
 }

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../base-command.js'
-import {recentJobs, type RecentJob} from '../../completion/id-cache.js'
+import {type RecentJob, recentJobs} from '../../completion/id-cache.js'
 import {isTerminal} from '../../jobs/job.js'
 import {safeText} from '../../ui/safe-text.js'
 
@@ -12,21 +12,25 @@ import {safeText} from '../../ui/safe-text.js'
  * the file was written.
  */
 export default class JobsRecentIds extends BaseCommand<typeof JobsRecentIds> {
-  static override hidden = true
-  static override summary = 'Print the recently seen job IDs (used by shell completion)'
   static override description =
     'One ID per line, most recently seen first, from the cache that `jobs list` and `jobs watch` keep in the config directory. Reads local state only.'
-
-  static override examples = ['<%= config.bin %> jobs recent-ids', '<%= config.bin %> jobs recent-ids --cancellable --json']
-
+  static override examples = [
+    '<%= config.bin %> jobs recent-ids',
+    '<%= config.bin %> jobs recent-ids --cancellable --json',
+  ]
   static override flags = {
-    cancellable: Flags.boolean({description: 'only jobs that were queued or running when last seen (for `jobs cancel`)'}),
+    cancellable: Flags.boolean({
+      description: 'only jobs that were queued or running when last seen (for `jobs cancel`)',
+    }),
   }
+  static override hidden = true
+  static override summary = 'Print the recently seen job IDs (used by shell completion)'
 
   public async run(): Promise<RecentJob[]> {
     const cached = await recentJobs(this.config.configDir)
     const wanted = this.flags.cancellable ? cached.filter((job) => !isTerminal(job.status)) : cached
-    if (!this.jsonEnabled() && wanted.length > 0) process.stdout.write(`${wanted.map((job) => safeText(job.job_id)).join('\n')}\n`)
+    if (!this.jsonEnabled() && wanted.length > 0)
+      process.stdout.write(`${wanted.map((job) => safeText(job.job_id)).join('\n')}\n`)
     return wanted
   }
 }

@@ -1,37 +1,43 @@
 import {Args, Flags} from '@oclif/core'
 
+import type {Job} from '../../jobs/job.js'
+
 import {JobsCommand} from '../../base-command.js'
 import {ExitCode, exitCodeForStatus} from '../../exit-codes.js'
 import * as cidxFlags from '../../flags.js'
-import type {Job} from '../../jobs/job.js'
-import {formatJobDetails} from '../../ui/job-details.js'
 import {resolveJob} from '../../jobs/job-id.js'
+import {formatJobDetails} from '../../ui/job-details.js'
 import {detectTerminal} from '../../ui/terminal.js'
 import {followJob} from '../../watch/follow.js'
 import {createRenderer} from '../../watch/watch-render.js'
 
 export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
-  static override summary = 'Show everything about one job'
+  static override args = {
+    job_id: Args.string({description: 'job ID, or a unique prefix of at least 4 characters', required: true}),
+  }
   static override description = [
     'Status, progress, current step, ETA, times, user, repository, the error in full and the result. JOB_ID is a full job ID or a unique prefix of at least 4 characters (the short IDs `jobs list` shows); an ambiguous prefix lists the candidates and exits 2.',
     'With --wait it follows the job until it ends, then shows it; the exit code tells how it ended: 0 completed, 10 failed, 11 cancelled, 12 completed_partial, 124 --timeout reached, 130 Ctrl-C (the job goes on).',
   ].join('\n\n')
-
   static override examples = [
     '<%= config.bin %> jobs status 3f0c9a52',
     '<%= config.bin %> jobs status 3f0c9a52 --json | jq .progress',
     '<%= config.bin %> jobs status 3f0c9a52 --wait --timeout 30m && echo done',
   ]
-
-  static override args = {
-    job_id: Args.string({description: 'job ID, or a unique prefix of at least 4 characters', required: true}),
-  }
-
   static override flags = {
     wait: Flags.boolean({description: 'follow the job until it ends, then show it; exit code by outcome'}),
-    timeout: cidxFlags.duration({description: 'with --wait: give up after this long (exit 124), e.g. 90s, 30m', dependsOn: ['wait']}),
-    push: Flags.boolean({allowNo: true, default: true, hidden: true, description: 'use the server push channel when offered'}),
+    timeout: cidxFlags.duration({
+      description: 'with --wait: give up after this long (exit 124), e.g. 90s, 30m',
+      dependsOn: ['wait'],
+    }),
+    push: Flags.boolean({
+      allowNo: true,
+      default: true,
+      hidden: true,
+      description: 'use the server push channel when offered',
+    }),
   }
+  static override summary = 'Show everything about one job'
 
   public async run(): Promise<Job> {
     const client = await this.jobsClient()
@@ -41,7 +47,12 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
       // A live task on a terminal while it waits, silence elsewhere.
       const renderer =
         terminal.animate && !this.jsonEnabled()
-          ? await createRenderer('tty', {out: process.stdout, err: process.stderr, color: terminal.color, width: terminal.width})
+          ? await createRenderer('tty', {
+              out: process.stdout,
+              err: process.stderr,
+              color: terminal.color,
+              width: terminal.width,
+            })
           : undefined
       job = await followJob(client, job, {timeout: this.flags.timeout, push: this.flags.push, renderer})
     }

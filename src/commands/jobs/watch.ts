@@ -1,9 +1,10 @@
 import {Flags} from '@oclif/core'
 
+import type {Job} from '../../jobs/job.js'
+
 import {JobsCommand} from '../../base-command.js'
 import {ExitCode} from '../../exit-codes.js'
 import * as cidxFlags from '../../flags.js'
-import type {Job} from '../../jobs/job.js'
 import {resolveJobId} from '../../jobs/job-id.js'
 import {detectTerminal} from '../../ui/terminal.js'
 import {followedExitCode, followJobs} from '../../watch/follow.js'
@@ -13,31 +14,50 @@ import {chooseRenderMode, createRenderer} from '../../watch/watch-render.js'
 const MIN_INTERVAL = cidxFlags.durationOf('100ms')
 
 export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
-  static override summary = 'Follow jobs live until they end'
   static override description = [
     'Follows the given jobs (IDs or unique prefixes), or with no ID every active job you can see, picking up jobs that start while it watches (--type/--repository narrow that selection).',
     'On a terminal each job is a line updated in place; elsewhere one timestamped line per change; with --json one job object per line per change (NDJSON). Changes come by push when the server offers it, else by polling every --interval at most. Ctrl-C stops watching, never the jobs (exit 130).',
     'Exit codes: 0 watched to the end; with --exit-status how the jobs ended (0 completed, 10 failed, 11 cancelled, 12 completed_partial; the worst wins); 124 --timeout reached; 5 server unreachable for longer than --reconnect-grace.',
   ].join('\n\n')
-
   static override examples = [
     '<%= config.bin %> jobs watch',
     '<%= config.bin %> jobs watch 3f0c9a52 7b1d0e44 --exit-status',
-    '<%= config.bin %> jobs watch --type sync_repository --json | jq -c \'{job_id, status, progress}\'',
+    "<%= config.bin %> jobs watch --type sync_repository --json | jq -c '{job_id, status, progress}'",
   ]
-
+  static override flags = {
+    type: Flags.string({
+      description: 'with no ID: only jobs of this type (repeatable, or comma-separated)',
+      multiple: true,
+      delimiter: ',',
+    }),
+    repository: Flags.string({
+      description: 'with no ID: only jobs on this repository (repeatable, or comma-separated)',
+      multiple: true,
+      delimiter: ',',
+    }),
+    interval: cidxFlags.duration({
+      description: 'poll at most this often when the server has no push channel',
+      default: cidxFlags.durationOf('1s'),
+      min: MIN_INTERVAL,
+    }),
+    timeout: cidxFlags.duration({description: 'give up after this long (exit 124), e.g. 90s, 30m'}),
+    'exit-status': Flags.boolean({
+      description: 'exit with how the jobs ended: 0 completed, 10 failed, 11 cancelled, 12 completed_partial',
+    }),
+    'reconnect-grace': cidxFlags.duration({
+      description: 'how long the server may be unreachable before giving up (exit 5)',
+      default: cidxFlags.durationOf('60s'),
+    }),
+    push: Flags.boolean({
+      allowNo: true,
+      default: true,
+      hidden: true,
+      description: 'use the server push channel when offered',
+    }),
+  }
   // Any number of job IDs.
   static override strict = false
-
-  static override flags = {
-    type: Flags.string({description: 'with no ID: only jobs of this type (repeatable, or comma-separated)', multiple: true, delimiter: ','}),
-    repository: Flags.string({description: 'with no ID: only jobs on this repository (repeatable, or comma-separated)', multiple: true, delimiter: ','}),
-    interval: cidxFlags.duration({description: 'poll at most this often when the server has no push channel', default: cidxFlags.durationOf('1s'), min: MIN_INTERVAL}),
-    timeout: cidxFlags.duration({description: 'give up after this long (exit 124), e.g. 90s, 30m'}),
-    'exit-status': Flags.boolean({description: 'exit with how the jobs ended: 0 completed, 10 failed, 11 cancelled, 12 completed_partial'}),
-    'reconnect-grace': cidxFlags.duration({description: 'how long the server may be unreachable before giving up (exit 5)', default: cidxFlags.durationOf('60s')}),
-    push: Flags.boolean({allowNo: true, default: true, hidden: true, description: 'use the server push channel when offered'}),
-  }
+  static override summary = 'Follow jobs live until they end'
 
   public async run(): Promise<void> {
     const {flags} = this
@@ -47,7 +67,12 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
 
     const terminal = detectTerminal(process.stdout)
     const mode = chooseRenderMode({json: this.jsonEnabled(), animate: terminal.animate})
-    const renderer = await createRenderer(mode, {out: process.stdout, err: process.stderr, color: terminal.color, width: terminal.width})
+    const renderer = await createRenderer(mode, {
+      out: process.stdout,
+      err: process.stderr,
+      color: terminal.color,
+      width: terminal.width,
+    })
     const followed = await followJobs(client, {
       jobIds,
       types: flags.type,

@@ -1,14 +1,16 @@
+import type {AddressInfo} from 'node:net'
+
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
 import {createServer, type Server} from 'node:http'
-import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {idCachePath} from '../../../src/completion/id-cache.js'
 import type {Job} from '../../../src/jobs/job.js'
+
+import {idCachePath} from '../../../src/completion/id-cache.js'
 import {createSandbox, type Sandbox} from '../../helpers/sandbox.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
@@ -30,18 +32,22 @@ const NORMALIZED_KEYS = [
 ]
 
 interface Seeded {
-  job_id: string
-  status: string
-  operation_type: string
-  username: string
-  repository: string | null
   created_at: Date
+  job_id: string
+  operation_type: string
+  repository: null | string
+  status: string
+  username: string
 }
 
 /** The output stream as the command sees it: a pipe unless a test says otherwise, colour variables unset. */
-function outputAs(options: {tty: boolean; columns?: number}): () => void {
+function outputAs(options: {columns?: number; tty: boolean}): () => void {
   const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
-  const saved = {isTTY: stdout.isTTY, columns: stdout.columns, env: {NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM}}
+  const saved = {
+    isTTY: stdout.isTTY,
+    columns: stdout.columns,
+    env: {NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM},
+  }
   stdout.isTTY = options.tty
   if (options.columns !== undefined) stdout.columns = options.columns
   delete process.env.NO_COLOR
@@ -72,9 +78,12 @@ describe('commands: jobs list (against the local server)', () => {
   const now = Date.now()
 
   /** A job `minutesAgo` old, stored as a real server would send it. */
-  function seed(minutesAgo: number, fields: {status: string; operation_type?: string; username?: string; repository?: string | null}): void {
+  function seed(
+    minutesAgo: number,
+    fields: {operation_type?: string; repository?: null | string; status: string; username?: string},
+  ): void {
     const created = new Date(now - minutesAgo * MINUTE)
-    const active = ['pending', 'running', 'resolving_prerequisites'].includes(fields.status)
+    const active = ['pending', 'resolving_prerequisites', 'running'].includes(fields.status)
     const wire = server.testing.insertJob({
       operation_type: fields.operation_type ?? 'sync_repository',
       status: fields.status,
@@ -86,7 +95,14 @@ describe('commands: jobs list (against the local server)', () => {
       result: fields.repository ? {success: true, alias: fields.repository} : null,
       repository: fields.repository ?? null,
     })
-    seeded.push({...fields, job_id: wire.job_id, operation_type: wire.operation_type, username: wire.username, repository: fields.repository ?? null, created_at: created})
+    seeded.push({
+      ...fields,
+      job_id: wire.job_id,
+      operation_type: wire.operation_type,
+      username: wire.username,
+      repository: fields.repository ?? null,
+      created_at: created,
+    })
   }
 
   const visibleTo = (user: string) => seeded.filter((job) => user === 'admin' || job.username === user)
@@ -96,7 +112,15 @@ describe('commands: jobs list (against the local server)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-list-server-'))
     server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
     await server.testing.createUser('bob', 'bobs-pw', 'normal_user')
-    const statuses = ['completed', 'failed', 'running', 'pending', 'cancelled', 'completed_partial', 'resolving_prerequisites']
+    const statuses = [
+      'completed',
+      'failed',
+      'running',
+      'pending',
+      'cancelled',
+      'completed_partial',
+      'resolving_prerequisites',
+    ]
     const types = ['sync_repository', 'add_golden_repo', 'reindex']
     // 35 jobs, one every 10 minutes: the newest is 10 minutes old, the oldest almost 6 hours.
     for (let index = 0; index < 35; index++) {
@@ -152,21 +176,38 @@ describe('commands: jobs list (against the local server)', () => {
     const jobs = await listJson()
     expect(jobs).to.have.length(20)
     for (const job of jobs) expect(Object.keys(job).sort()).to.deep.equal(NORMALIZED_KEYS)
-    expect(jobs.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 20).map((job) => job.job_id))
+    expect(jobs.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded)
+        .slice(0, 20)
+        .map((job) => job.job_id),
+    )
     const queued = jobs.find((job) => job.job_id === seeded[3].job_id)!
-    expect(queued).to.include({status: 'queued', job_type: 'sync_repository', user_id: 'admin', repository: null, started_at: null})
+    expect(queued).to.include({
+      status: 'queued',
+      job_type: 'sync_repository',
+      user_id: 'admin',
+      repository: null,
+      started_at: null,
+    })
   })
 
   it('prints only full IDs under --quiet', async () => {
     const {stdout, stderr, error} = await runCommand(['jobs', 'list', '-q', '--limit', '5'], {root: ROOT})
     expect(error).to.equal(undefined)
     expect(stderr).to.equal('')
-    expect(stdout).to.equal(`${newestFirst(seeded).slice(0, 5).map((job) => job.job_id).join('\n')}\n`)
+    expect(stdout).to.equal(
+      `${newestFirst(seeded)
+        .slice(0, 5)
+        .map((job) => job.job_id)
+        .join('\n')}\n`,
+    )
   })
 
   it('filters by status; pending is queued; several statuses are merged newest first', async () => {
     const failed = await listJson('--status', 'failed')
-    expect(failed.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.status === 'failed')).map((job) => job.job_id))
+    expect(failed.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded.filter((job) => job.status === 'failed')).map((job) => job.job_id),
+    )
     const pending = await listJson('--status', 'pending')
     expect(pending.length).to.equal(seeded.filter((job) => job.status === 'pending').length)
     expect(new Set(pending.map((job) => job.status))).to.deep.equal(new Set(['queued']))
@@ -177,9 +218,11 @@ describe('commands: jobs list (against the local server)', () => {
 
   it('--status active lists queued, running and resolving_prerequisites jobs', async () => {
     const jobs = await listJson('--status', 'active', '--all')
-    const expected = seeded.filter((job) => ['pending', 'running', 'resolving_prerequisites'].includes(job.status))
+    const expected = seeded.filter((job) => ['pending', 'resolving_prerequisites', 'running'].includes(job.status))
     expect(jobs).to.have.length(expected.length)
-    expect(new Set(jobs.map((job) => job.status))).to.deep.equal(new Set(['queued', 'running', 'resolving_prerequisites']))
+    expect(new Set(jobs.map((job) => job.status))).to.deep.equal(
+      new Set(['queued', 'running', 'resolving_prerequisites']),
+    )
   })
 
   it('filters by type, repository, user and creation time', async () => {
@@ -187,9 +230,13 @@ describe('commands: jobs list (against the local server)', () => {
     expect(types).to.have.length(seeded.filter((job) => job.operation_type !== 'sync_repository').length)
     expect(types.every((job) => job.job_type !== 'sync_repository')).to.equal(true)
     const repository = await listJson('--repository', 'repo-1', '--all')
-    expect(repository.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.repository === 'repo-1')).map((job) => job.job_id))
+    expect(repository.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded.filter((job) => job.repository === 'repo-1')).map((job) => job.job_id),
+    )
     const bob = await listJson('--user', 'bob', '--all')
-    expect(bob.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded.filter((job) => job.username === 'bob')).map((job) => job.job_id))
+    expect(bob.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded.filter((job) => job.username === 'bob')).map((job) => job.job_id),
+    )
     // Jobs every 10 minutes from 10 minutes ago: 45m covers four of them, 25m..45m two.
     expect(await listJson('--since', '45m')).to.have.length(4)
     expect(await listJson('--since', '45m', '--until', '25m')).to.have.length(2)
@@ -206,13 +253,24 @@ describe('commands: jobs list (against the local server)', () => {
 
   it('pages with --offset and sorts with --sort', async () => {
     const second = await listJson('--limit', '5', '--offset', '5')
-    expect(second.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(5, 10).map((job) => job.job_id))
+    expect(second.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded)
+        .slice(5, 10)
+        .map((job) => job.job_id),
+    )
     const {stderr} = await runCommand(['jobs', 'list', '--limit', '5', '--offset', '5'], {root: ROOT})
     expect(stderr).to.equal(`Showing 6-10 of ${seeded.length} jobs; --limit N or --all for more.\n`)
     const oldestFirst = await listJson('--sort', 'created', '--limit', '3')
-    expect(oldestFirst.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 3).reverse().map((job) => job.job_id))
+    expect(oldestFirst.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded)
+        .slice(0, 3)
+        .reverse()
+        .map((job) => job.job_id),
+    )
     const byProgress = await listJson('--sort', 'progress', '--all')
-    expect(byProgress.map((job) => job.progress)).to.deep.equal([...byProgress.map((job) => job.progress)].sort((a, b) => a - b))
+    expect(byProgress.map((job) => job.progress)).to.deep.equal(
+      byProgress.map((job) => job.progress).sort((a, b) => a - b),
+    )
   })
 
   it('shows a non-admin only their own jobs, without a USER column', async () => {
@@ -221,12 +279,16 @@ describe('commands: jobs list (against the local server)', () => {
     expect(error).to.equal(undefined)
     const rows = lines(stdout)
     expect(rows[0]).not.to.include('USER')
-    expect(rows.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(newestFirst(visibleTo('bob')).map((job) => job.job_id))
+    expect(rows.slice(1).map((row) => row.split(/\s+/)[0])).to.deep.equal(
+      newestFirst(visibleTo('bob')).map((job) => job.job_id),
+    )
     expect(stderr).to.equal(`Showing ${visibleTo('bob').length} of ${visibleTo('bob').length} jobs.\n`)
   })
 
   it('says so in one friendly line when nothing matches, and exits 0', async () => {
-    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--status', 'failed', '--since', '5m'], {root: ROOT})
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--status', 'failed', '--since', '5m'], {
+      root: ROOT,
+    })
     expect(error).to.equal(undefined)
     expect(stdout).to.equal('')
     expect(stderr).to.equal('No jobs match.\n')
@@ -236,7 +298,11 @@ describe('commands: jobs list (against the local server)', () => {
   it('remembers the listed IDs for shell completion', async () => {
     await listJson('--limit', '3')
     const cache = JSON.parse(await readFile(idCachePath(sandbox.configDir), 'utf8')) as {jobs: {job_id: string}[]}
-    expect(cache.jobs.map((job) => job.job_id)).to.deep.equal(newestFirst(seeded).slice(0, 3).map((job) => job.job_id))
+    expect(cache.jobs.map((job) => job.job_id)).to.deep.equal(
+      newestFirst(seeded)
+        .slice(0, 3)
+        .map((job) => job.job_id),
+    )
   })
 
   it('shows short IDs, symbols, colours and bars on a colour terminal', async () => {
@@ -277,7 +343,11 @@ describe('commands: jobs list (usage and configuration errors)', () => {
   })
 
   const usageCases: [string, string[], RegExp][] = [
-    ['an unknown status', ['--status', 'runing'], /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/],
+    [
+      'an unknown status',
+      ['--status', 'runing'],
+      /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/,
+    ],
     ['an unknown sort key', ['--sort', 'age'], /^Error: Unknown sort key "age"/],
     ['a bad --since', ['--since', 'lately'], /^Error: --since must be a duration such as 90s/],
     ['an empty time range', ['--since', '1h', '--until', '2h'], /^Error: --since \(.*\) is after --until/],
@@ -290,12 +360,12 @@ describe('commands: jobs list (usage and configuration errors)', () => {
     it(`exits 2 with one line for ${what}, before any configuration or request`, async () => {
       const {stdout, stderr, error} = await runCommand(['jobs', 'list', ...flags], {root: ROOT})
       expect(error?.oclif?.exit).to.equal(2)
-      if (!flags.includes('--json')) {
+      if (flags.includes('--json')) {
+        expect(JSON.parse(stdout).error).to.include({kind: 'usage', exit_code: 2})
+      } else {
         expect(stdout).to.equal('')
         expect(lines(stderr)).to.have.length(1)
         expect(stderr.trim()).to.match(message)
-      } else {
-        expect(JSON.parse(stdout).error).to.include({kind: 'usage', exit_code: 2})
       }
     })
   }
@@ -314,7 +384,7 @@ describe('commands: jobs list (usage and configuration errors)', () => {
  * page at any offset of 50 or more (it reads only about `limit` jobs from storage, then slices).
  * No /health extensions.
  */
-function realServerDouble(jobs: object[]): Promise<{url: string; close: () => Promise<void>}> {
+function realServerDouble(jobs: object[]): Promise<{close: () => Promise<void>; url: string}> {
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url!, 'http://localhost')
     if (url.pathname !== '/api/jobs' || request.headers.authorization !== 'Bearer real-token') {
@@ -334,7 +404,13 @@ function realServerDouble(jobs: object[]): Promise<{url: string; close: () => Pr
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const {port} = server.address() as AddressInfo
-      resolve({url: `http://127.0.0.1:${port}`, close: () => new Promise((done) => server.close(() => done()))})
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise((done) => {
+            server.close(() => done())
+          }),
+      })
     })
   })
 }
@@ -342,7 +418,7 @@ function realServerDouble(jobs: object[]): Promise<{url: string; close: () => Pr
 describe('commands: jobs list (against a server with the real paging defect)', () => {
   let sandbox: Sandbox
   let restoreOutput: () => void
-  let double: {url: string; close: () => Promise<void>}
+  let double: {close: () => Promise<void>; url: string}
 
   before(async () => {
     const start = Date.parse('2026-11-28T12:00:00Z')
@@ -381,7 +457,9 @@ describe('commands: jobs list (against a server with the real paging defect)', (
   it('--all stops where the server stops, without looping or duplicating, and says why', async () => {
     const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all'], {root: ROOT})
     expect(error).to.equal(undefined)
-    const ids = lines(stdout).slice(1).map((row) => row.split(/\s+/)[0])
+    const ids = lines(stdout)
+      .slice(1)
+      .map((row) => row.split(/\s+/)[0])
     expect(ids).to.have.length(50)
     expect(new Set(ids).size).to.equal(50)
     expect(stderr).to.equal(

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../../src/jobs/job.js'
+
 import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
 const MINUTE = 60_000
@@ -26,11 +27,20 @@ describe('commands: jobs status (against the local server)', function () {
     await watch.stop()
   })
 
-  const wireStatuses = ['pending', 'running', 'resolving_prerequisites', 'completed', 'completed_partial', 'failed', 'cancelled', 'frobnicating']
+  const wireStatuses = [
+    'pending',
+    'running',
+    'resolving_prerequisites',
+    'completed',
+    'completed_partial',
+    'failed',
+    'cancelled',
+    'frobnicating',
+  ]
   for (const wireStatus of wireStatuses) {
     it(`shows a ${wireStatus} job as it is, and --json prints the normalized job`, async () => {
       const now = Date.now()
-      const ended = ['completed', 'completed_partial', 'failed', 'cancelled'].includes(wireStatus)
+      const ended = ['cancelled', 'completed', 'completed_partial', 'failed'].includes(wireStatus)
       const id = watch.seed({
         status: wireStatus,
         operation_type: 'sync_repository',
@@ -63,18 +73,30 @@ describe('commands: jobs status (against the local server)', function () {
       }
 
       expect(field(human.stdout, 'ETA') !== undefined).to.equal(wireStatus === 'running')
-      if (wireStatus === 'failed') expect(human.stdout).to.contain('Error       git fetch failed\n            fatal: unable to access the remote')
+      if (wireStatus === 'failed')
+        expect(human.stdout).to.contain('Error       git fetch failed\n            fatal: unable to access the remote')
 
       const json = await runCli(['jobs', 'status', id, '--json'])
       expect(json.exitCode).to.equal(0)
       const job = JSON.parse(json.stdout) as Job
-      expect(job).to.include({job_id: id, status: shown, job_type: 'sync_repository', user_id: 'alice', repository: 'backend'})
+      expect(job).to.include({
+        job_id: id,
+        status: shown,
+        job_type: 'sync_repository',
+        user_id: 'alice',
+        repository: 'backend',
+      })
       expect(job.progress_detail.current_step).to.equal(ended ? null : 'semantic')
     })
   }
 
   it('takes the reason of a failed job from its result when the error is empty', async () => {
-    const id = watch.seed({status: 'failed', progress: 100, error: null, result: {success: false, error: 'Repository not found'}})
+    const id = watch.seed({
+      status: 'failed',
+      progress: 100,
+      error: null,
+      result: {success: false, error: 'Repository not found'},
+    })
     const {stdout} = await runCli(['jobs', 'status', id])
     expect(field(stdout, 'Error')).to.equal('Repository not found')
   })

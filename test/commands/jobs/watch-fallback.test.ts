@@ -2,9 +2,19 @@ import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {holdEventStream, type HeldEventStream} from '../../helpers/servers/held-event-stream.js'
+import {type HeldEventStream, holdEventStream} from '../../helpers/servers/held-event-stream.js'
 import {loopbackProxy, passThrough} from '../../helpers/servers/loopback-proxy.js'
-import {type CliChild, REPO_ROOT, runCli, spawnCli, startWatchServer, USER, USER_PASSWORD, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {
+  type CliChild,
+  REPO_ROOT,
+  runCli,
+  spawnCli,
+  startWatchServer,
+  useCliEnv,
+  USER,
+  USER_PASSWORD,
+  type WatchServer,
+} from '../../helpers/servers/watch-harness.js'
 
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 const POLLING_NOTICE = /^cidx: the server refused an event stream \(HTTP 429[^)]*\); polling instead$/
@@ -43,7 +53,9 @@ describe('commands: jobs watch and status --wait when the server refuses an even
     const {code} = await child.exit
     const stdout = child.lines.map((line) => line.text)
     expect(code, child.stderr()).to.equal(0)
-    expect(child.stderr().trimEnd().split('\n')).to.satisfy((lines: string[]) => lines.length === 1 && POLLING_NOTICE.test(lines[0]))
+    expect(child.stderr().trimEnd().split('\n')).to.satisfy(
+      (lines: string[]) => lines.length === 1 && POLLING_NOTICE.test(lines[0]),
+    )
     expect(stdout.slice(0, -1).every((line) => ISO_LINE.test(line))).to.equal(true)
     expect(stdout.at(-2)).to.match(new RegExp(`${id}  sync_repository  completed  100%`))
     expect(stdout.at(-1)).to.equal('Done: 1 completed.')
@@ -56,7 +68,8 @@ describe('commands: jobs watch and status --wait when the server refuses an even
     // The job ends once the server has refused the CLI its stream.
     const proxy = await loopbackProxy(watch.url, {
       relay(request, answer, response) {
-        if (request.url?.startsWith('/api/jobs/events') && answer.statusCode === 429) watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
+        if (request.url?.startsWith('/api/jobs/events') && answer.statusCode === 429)
+          watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
         passThrough(request, answer, response)
       },
     })

@@ -24,7 +24,9 @@ async function eventually<T>(what: string, check: () => T | undefined, timeoutMs
     const value = check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${screen()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => {
+      setTimeout(resolve, 100)
+    })
   }
 }
 
@@ -54,11 +56,32 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
   })
 
   it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
-    const a = watch.seed({status: 'running', started_at: new Date(), progress: 20, current_phase: 'index', phase_detail: '20/100 files', result: {alias: 'alpha'}})
-    const b = watch.seed({status: 'running', started_at: new Date(), progress: 35, operation_type: 'add_golden_repo', result: {alias: 'beta'}})
+    const a = watch.seed({
+      status: 'running',
+      started_at: new Date(),
+      progress: 20,
+      current_phase: 'index',
+      phase_detail: '20/100 files',
+      result: {alias: 'alpha'},
+    })
+    const b = watch.seed({
+      status: 'running',
+      started_at: new Date(),
+      progress: 35,
+      operation_type: 'add_golden_repo',
+      result: {alias: 'beta'},
+    })
     const env = watch.childEnv()
     const rawLog = join(watch.root, 'terminal.log')
-    const variables = ['CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'CIDX_CONFIG_DIR', 'HOME', 'XDG_CONFIG_HOME', 'PATH']
+    const variables = [
+      'CIDX_SERVER_URL',
+      'CIDX_USERNAME',
+      'CIDX_PASSWORD',
+      'CIDX_CONFIG_DIR',
+      'HOME',
+      'XDG_CONFIG_HOME',
+      'PATH',
+    ]
     const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
     // A small shell runs the CLI and prints its exit status; it lets Ctrl-C reach the CLI
     // without dying of it itself. The tmux server has this process's environment: the CLI must
@@ -66,17 +89,54 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const wrapper = join(watch.root, 'run.sh')
     writeFileSync(wrapper, 'trap : INT\n"$@"\necho "EXIT=$?"\n')
     tmux(
-      'start-server', ';',
-      'set-option', '-g', 'remain-on-exit', 'on', ';',
-      'new-session', '-d', '-s', SESSION, '-x', '120', '-y', '20', '--',
-      'sh', wrapper, 'env', '-u', 'NO_COLOR', '-u', 'FORCE_COLOR', '-u', 'NODE_V8_COVERAGE', 'TERM=xterm-256color', ...envArgs,
-      process.execPath, join(REPO_ROOT, 'bin/dev.js'), 'jobs', 'watch', a, b, ';',
+      'start-server',
+      ';',
+      'set-option',
+      '-g',
+      'remain-on-exit',
+      'on',
+      ';',
+      'new-session',
+      '-d',
+      '-s',
+      SESSION,
+      '-x',
+      '120',
+      '-y',
+      '20',
+      '--',
+      'sh',
+      wrapper,
+      'env',
+      '-u',
+      'NO_COLOR',
+      '-u',
+      'FORCE_COLOR',
+      '-u',
+      'NODE_V8_COVERAGE',
+      'TERM=xterm-256color',
+      ...envArgs,
+      process.execPath,
+      join(REPO_ROOT, 'bin/dev.js'),
+      'jobs',
+      'watch',
+      a,
+      b,
+      ';',
       // Every byte the CLI writes to the terminal, to check what it leaves behind.
-      'pipe-pane', '-t', SESSION, `cat >> '${rawLog}'`,
+      'pipe-pane',
+      '-t',
+      SESSION,
+      `cat >> '${rawLog}'`,
     )
 
-    const first = await screenShows('both jobs running', (text) => text.includes(b.slice(0, 8)) && text.includes(a.slice(0, 8)))
-    expect(first).to.match(new RegExp(`${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`))
+    const first = await screenShows(
+      'both jobs running',
+      (text) => text.includes(b.slice(0, 8)) && text.includes(a.slice(0, 8)),
+    )
+    expect(first).to.match(
+      new RegExp(`${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`),
+    )
     expect(first).to.match(new RegExp(`${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
     // Full IDs are for pipes; the terminal shows short ones.
     expect(first).not.to.contain(a)
@@ -84,15 +144,23 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     watch.update(a, {progress: 70, phase_detail: '70/100 files'})
     await screenShows('the title updated in place', (text) => text.includes('70%  index 70/100'))
     // Updated in place: still one line per job.
-    expect(screen().split('\n').filter((line) => line.includes(a.slice(0, 8)))).to.have.length(1)
+    expect(
+      screen()
+        .split('\n')
+        .filter((line) => line.includes(a.slice(0, 8))),
+    ).to.have.length(1)
 
     watch.update(a, {status: 'completed', progress: 100, completed_at: new Date()})
-    await screenShows('the first job done', (text) => new RegExp(`✔ ${a.slice(0, 8)}  sync_repository  alpha  completed  ██████████ 100%  in \\d+s`).test(text))
+    await screenShows('the first job done', (text) =>
+      new RegExp(`✔ ${a.slice(0, 8)}  sync_repository  alpha  completed  ██████████ 100%  in \\d+s`).test(text),
+    )
 
     tmux('send-keys', '-t', SESSION, 'C-c')
     const last = await screenShows('the exit status', (text) => /EXIT=\d+/.test(text))
     expect(last).to.match(/^EXIT=130$/m)
-    expect(last).to.match(new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`))
+    expect(last).to.match(
+      new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`),
+    )
     expect(last).to.contain('Stopped watching (the jobs keep running).')
     // The terminal is left as it was: the cursor shown again after the last time it was hidden,
     // and no spinner left behind.

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
 import type {Job} from '../../../src/jobs/job.js'
+
 import {pushlessProxy} from '../../helpers/servers/loopback-proxy.js'
 import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
@@ -46,13 +47,21 @@ describe('commands: jobs watch (against the local server)', function () {
 
     it('watches jobs to their end: one timestamped plain line per change, then a summary (exit 0)', async () => {
       // The wire names a job's repository in its result only.
-      const a = watch.seed({status: 'running', started_at: new Date(), progress: 20, current_phase: 'index', phase_detail: '20/100 files', result: {alias: 'alpha'}})
+      const a = watch.seed({
+        status: 'running',
+        started_at: new Date(),
+        progress: 20,
+        current_phase: 'index',
+        phase_detail: '20/100 files',
+        result: {alias: 'alpha'},
+      })
       const b = watch.seed({status: 'pending', progress: 0, operation_type: 'add_golden_repo', result: {alias: 'beta'}})
       const steps = [
         () => watch.update(a, {progress: 60, phase_detail: '60/100 files'}),
         () => watch.update(b, {status: 'running', progress: 10, started_at: new Date()}),
         () => watch.update(a, {status: 'completed', progress: 100, completed_at: new Date()}),
-        () => watch.update(b, {status: 'failed', completed_at: new Date(), error: 'clone failed: repository not found'}),
+        () =>
+          watch.update(b, {status: 'failed', completed_at: new Date(), error: 'clone failed: repository not found'}),
       ]
       // Each change is made once the previous one has shown.
       let shown = 0
@@ -72,7 +81,9 @@ describe('commands: jobs watch (against the local server)', function () {
       expect(body[2]).to.match(new RegExp(`^${a}  sync_repository  alpha  running  60%  index 60/100  ETA \\d+s$`))
       expect(body[3]).to.match(new RegExp(`^${b}  add_golden_repo  beta  running  10%`))
       expect(body[4]).to.match(new RegExp(`^${a}  sync_repository  alpha  completed  100%  in \\d+s$`))
-      expect(body[5]).to.match(new RegExp(`^${b}  add_golden_repo  beta  failed  10%  in \\d+s: clone failed: repository not found$`))
+      expect(body[5]).to.match(
+        new RegExp(`^${b}  add_golden_repo  beta  failed  10%  in \\d+s: clone failed: repository not found$`),
+      )
       expect(output[6]).to.equal('Done: 1 completed, 1 failed.')
     })
 
@@ -82,7 +93,22 @@ describe('commands: jobs watch (against the local server)', function () {
       expect(exitCode).to.equal(0)
       const jobs = lines(stdout).map((line) => JSON.parse(line) as Job)
       expect(jobs.length).to.be.at.least(3)
-      for (const job of jobs) expect(job).to.have.all.keys('job_id', 'job_type', 'description', 'status', 'progress', 'created_at', 'started_at', 'completed_at', 'user_id', 'repository', 'error_message', 'result', 'progress_detail')
+      for (const job of jobs)
+        expect(job).to.have.all.keys(
+          'job_id',
+          'job_type',
+          'description',
+          'status',
+          'progress',
+          'created_at',
+          'started_at',
+          'completed_at',
+          'user_id',
+          'repository',
+          'error_message',
+          'result',
+          'progress_detail',
+        )
       expect(new Set(jobs.map((job) => job.job_id))).to.deep.equal(new Set([id]))
       expect(jobs.at(-1)).to.include({status: 'completed', progress: 100, job_type: 'activate_repository'})
       // A real job seen working, not just its end.
@@ -98,14 +124,22 @@ describe('commands: jobs watch (against the local server)', function () {
     for (const [status, code] of single) {
       it(`--exit-status exits ${code} for a job that ended ${status}`, async () => {
         const id = watch.seed({status: 'running', progress: 30})
-        const {exitCode, stdout} = await runCli(['jobs', 'watch', id, '--exit-status'], once((all) => all.includes(id), () => watch.update(id, {status, progress: 100})))
+        const {exitCode, stdout} = await runCli(
+          ['jobs', 'watch', id, '--exit-status'],
+          once(
+            (all) => all.includes(id),
+            () => watch.update(id, {status, progress: 100}),
+          ),
+        )
         expect(exitCode).to.equal(code)
         expect(lines(stdout).at(-1)).to.equal(`Done: 1 ${status}.`)
       })
     }
 
     it('--exit-status: the worst outcome wins; without it, watching to the end exits 0', async () => {
-      const ids = ['completed_partial', 'cancelled', 'failed', 'completed'].map((status) => watch.seed({status, progress: 100}))
+      const ids = ['completed_partial', 'cancelled', 'failed', 'completed'].map((status) =>
+        watch.seed({status, progress: 100}),
+      )
       expect((await runCli(['jobs', 'watch', ...ids, '--exit-status'])).exitCode).to.equal(10)
       expect((await runCli(['jobs', 'watch', ...ids.slice(0, 2), '--exit-status'])).exitCode).to.equal(11)
       expect((await runCli(['jobs', 'watch', ...ids])).exitCode).to.equal(0)
@@ -150,7 +184,13 @@ describe('commands: jobs watch (against the local server)', function () {
       const id = watch.seed({status: 'running'})
       const listeners = process.listenerCount('SIGINT')
       // Delivered in-process as the signal would be: the command's handler must take it (oclif would exit 1).
-      const {stderr, exitCode} = await runCli(['jobs', 'watch', id], once((all) => all.includes(id), () => process.emit('SIGINT', 'SIGINT')))
+      const {stderr, exitCode} = await runCli(
+        ['jobs', 'watch', id],
+        once(
+          (all) => all.includes(id),
+          () => process.emit('SIGINT', 'SIGINT'),
+        ),
+      )
       expect(exitCode).to.equal(130)
       expect(stderr).to.contain('Stopped watching (the jobs keep running).')
       // Its handler is gone with it.
@@ -162,14 +202,20 @@ describe('commands: jobs watch (against the local server)', function () {
     it('polls when the server has no push channel, and with --no-push', async () => {
       const proxy = await pushlessProxy(watch.url, {hideFeature: true})
       try {
-        for (const [serverUrl, args] of [[proxy.url, []], [watch.url, ['--no-push']]] as const) {
+        for (const [serverUrl, args] of [
+          [proxy.url, []],
+          [watch.url, ['--no-push']],
+        ] as const) {
           // Credentials from the environment go with the server URL of the environment.
           process.env.CIDX_SERVER_URL = serverUrl
           const id = watch.seed({status: 'running', progress: 10})
-          const {stdout, exitCode} = await runCli(['jobs', 'watch', id, '--interval', '0.2s', ...args], (_chunk, all) => {
-            if (lines(all).length === 1) watch.update(id, {progress: 55})
-            else if (lines(all).length === 2) watch.update(id, {status: 'completed', progress: 100})
-          })
+          const {stdout, exitCode} = await runCli(
+            ['jobs', 'watch', id, '--interval', '0.2s', ...args],
+            (_chunk, all) => {
+              if (lines(all).length === 1) watch.update(id, {progress: 55})
+              else if (lines(all).length === 2) watch.update(id, {status: 'completed', progress: 100})
+            },
+          )
           expect(exitCode).to.equal(0)
           expect(statusAndProgress(stdout)).to.deep.equal([
             ['running', '10%'],
@@ -221,9 +267,13 @@ describe('commands: jobs watch (against the local server)', function () {
         once(
           (all) => all.includes(id),
           async () => {
-            await new Promise((resolve) => setTimeout(resolve, 3000))
+            await new Promise((resolve) => {
+              setTimeout(resolve, 3000)
+            })
             watch.update(id, {progress: 80})
-            await new Promise((resolve) => setTimeout(resolve, 2500))
+            await new Promise((resolve) => {
+              setTimeout(resolve, 2500)
+            })
             watch.update(id, {status: 'completed', progress: 100})
           },
         ),
@@ -253,10 +303,15 @@ describe('commands: jobs watch (against the local server)', function () {
 
     it('exits 5 when the server stays away longer than --reconnect-grace', async () => {
       const id = watch.seed({status: 'running'})
-      const {stderr, exitCode} = await runCli(['jobs', 'watch', id, '--interval', '0.2s', '--reconnect-grace', '1s'], once((all) => all.includes(id), () => watch.close()))
+      const {stderr, exitCode} = await runCli(
+        ['jobs', 'watch', id, '--interval', '0.2s', '--reconnect-grace', '1s'],
+        once(
+          (all) => all.includes(id),
+          () => watch.close(),
+        ),
+      )
       expect(exitCode).to.equal(5)
       expect(stderr).to.match(/unreachable for \d+ s/)
     })
-
   })
 })

@@ -1,6 +1,7 @@
 import type {WireJob} from '@cidx/local-server'
-import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+
+import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
 import {pythonIso} from '../fixtures/job-fixtures.js'
 
@@ -14,24 +15,24 @@ import {pythonIso} from '../fixtures/job-fixtures.js'
  */
 
 export interface FakeCidxOptions {
-  paging: 'defect' | 'correct'
-  jobs?: WireJob[]
   /** What GET /health advertises; `job_filters` makes a correctly paging server filter by everything. */
   features?: string[]
+  jobs?: WireJob[]
+  paging: 'correct' | 'defect'
   /** The Bearer token every /api call must carry. */
   token?: string
 }
 
 export interface FakeCidx {
-  url: string
-  token: string
+  close(): Promise<void>
+  /** How many times GET /health was asked. */
+  healthChecks: number
   /** The stored jobs; tests may change them between requests. */
   jobs: WireJob[]
   /** Every listing request: its query parameters. */
   listings: URLSearchParams[]
-  /** How many times GET /health was asked. */
-  healthChecks: number
-  close(): Promise<void>
+  token: string
+  url: string
 }
 
 const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
@@ -51,12 +52,15 @@ function validationError(response: ServerResponse, field: string, value: string)
     error: 'validation_error',
     message: 'Request validation failed. Check the request parameters.',
     detail: [{loc: ['query', field], msg: message, type: 'int_parsing', input: value}],
-    details: {field_errors: [{field: `query.${field}`, message, rejected_value: value, error_type: 'int_parsing'}], error_count: 1},
+    details: {
+      field_errors: [{field: `query.${field}`, message, rejected_value: value, error_type: 'int_parsing'}],
+      error_count: 1,
+    },
   })
 }
 
 /** `limit` as a real server reads it: default 10, clamped to 1..100, then capped at 50. */
-function pageLimit(raw: string | null): number | null {
+function pageLimit(raw: null | string): null | number {
   if (raw === null) return 10
   if (!/^-?\d+$/.test(raw)) return null
   return Math.min(50, Math.min(100, Math.max(1, Number(raw))))
@@ -78,7 +82,7 @@ function matchesExtraFilters(job: WireJob, query: URLSearchParams): boolean {
 
 export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx> {
   const token = options.token ?? 'fake-token'
-  const fake: Omit<FakeCidx, 'url' | 'close'> = {jobs: options.jobs ?? [], listings: [], healthChecks: 0, token}
+  const fake: Omit<FakeCidx, 'close' | 'url'> = {jobs: options.jobs ?? [], listings: [], healthChecks: 0, token}
   const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
 
   function list(response: ServerResponse, query: URLSearchParams): void {
@@ -94,12 +98,15 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     // The defect: only `limit` stored jobs plus the active ones are read, then sliced at offset.
     const read =
       options.paging === 'defect'
-        ? [...matching.filter((job) => ACTIVE.has(job.status)), ...matching.filter((job) => !ACTIVE.has(job.status)).slice(0, limit)].sort(newestFirst)
+        ? [
+            ...matching.filter((job) => ACTIVE.has(job.status)),
+            ...matching.filter((job) => !ACTIVE.has(job.status)).slice(0, limit),
+          ].sort(newestFirst)
         : matching
     send(response, 200, {jobs: read.slice(offset, offset + limit), total: read.length, limit, offset})
   }
 
-  function cancel(response: ServerResponse, job: WireJob | undefined): void {
+  function cancel(response: ServerResponse, job: undefined | WireJob): void {
     if (!job) return send(response, 403, {detail: 'Job not found or not authorized'})
     if (!CANCELLABLE.has(job.status)) return send(response, 400, {detail: `Cannot cancel job in ${job.status} status`})
     if (job.status === 'pending') Object.assign(job, {status: 'cancelled', completed_at: pythonIso(new Date())})
@@ -114,10 +121,12 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     }
 
     if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
-    if (request.headers.authorization !== `Bearer ${token}`) return send(response, 401, {detail: 'Missing authentication credentials'})
+    if (request.headers.authorization !== `Bearer ${token}`)
+      return send(response, 401, {detail: 'Missing authentication credentials'})
     if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
     const id = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
-    const job = id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
+    const job =
+      id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
     if (id !== undefined && request.method === 'GET') {
       return job ? send(response, 200, job) : send(response, 404, {detail: `Job not found: ${decodeURIComponent(id)}`})
     }
@@ -130,7 +139,9 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     request.resume()
     request.on('end', () => route(request, response))
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   const {port} = server.address() as AddressInfo
   return Object.assign(fake, {
     url: `http://127.0.0.1:${port}`,

@@ -5,11 +5,18 @@ export interface HeldEventStream {
 
 /** Logs in as `username` and opens `/api/jobs/events`; resolves once the server has accepted the stream. */
 export async function holdEventStream(url: string, username: string, password: string): Promise<HeldEventStream> {
-  const login = await fetch(`${url}/auth/login`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({username, password})})
+  const login = await fetch(`${url}/auth/login`, {
+    method: 'POST',
+    headers: {'content-type': 'application/json'},
+    body: JSON.stringify({username, password}),
+  })
   if (!login.ok) throw new Error(`login as ${username}: HTTP ${login.status}`)
   const {access_token: token} = (await login.json()) as {access_token: string}
   const controller = new AbortController()
-  const response = await fetch(`${url}/api/jobs/events`, {headers: {accept: 'text/event-stream', authorization: `Bearer ${token}`}, signal: controller.signal})
+  const response = await fetch(`${url}/api/jobs/events`, {
+    headers: {accept: 'text/event-stream', authorization: `Bearer ${token}`},
+    signal: controller.signal,
+  })
   if (response.status !== 200) {
     controller.abort()
     throw new Error(`event stream for ${username}: HTTP ${response.status}`)

@@ -1,5 +1,6 @@
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 
 import {wireJob} from '../fixtures/job-fixtures.js'
 
@@ -26,21 +27,21 @@ import {wireJob} from '../fixtures/job-fixtures.js'
  */
 
 export interface RecordedRequest {
+  body: string
+  headers: IncomingMessage['headers']
   method: string
   url: string
-  headers: IncomingMessage['headers']
-  body: string
 }
 
 export interface HostileServer {
-  url: string
+  close(): Promise<void>
   /** The second server that `redirect-away` sends clients to. */
-  elsewhere: {url: string; requests: RecordedRequest[]}
+  elsewhere: {requests: RecordedRequest[]; url: string}
   /** Every request that reached the hostile server. */
   requests: RecordedRequest[]
   /** Bytes of body each pouring route managed to hand to the socket, by route. */
   sent: Record<string, number>
-  close(): Promise<void>
+  url: string
 }
 
 const MiB = 1024 * 1024
@@ -61,10 +62,20 @@ function json(response: ServerResponse, status: number, body: unknown): void {
  * Writes `head`, then `size` bytes of filler (or until the client goes away), then `tail`; counts
  * the filler bytes the socket accepted into `sent[route]`.
  */
-async function pour(response: ServerResponse, route: string, sent: Record<string, number>, parts: {head: string; size: number; tail: string}): Promise<void> {
+async function pour(
+  response: ServerResponse,
+  route: string,
+  sent: Record<string, number>,
+  parts: {head: string; size: number; tail: string},
+): Promise<void> {
   sent[route] = 0
-  const closed = new Promise<void>((resolve) => response.once('close', resolve))
-  const drained = () => new Promise<void>((resolve) => response.once('drain', resolve))
+  const closed = new Promise<void>((resolve) => {
+    response.once('close', resolve)
+  })
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      response.once('drain', resolve)
+    })
   response.write(parts.head)
   while (sent[route] < parts.size && !response.destroyed) {
     sent[route] += CHUNK.length
@@ -90,7 +101,13 @@ function drip(response: ServerResponse, text: string): void {
 
 /** The job listing a real server sends, padded to take minutes when dripped. */
 function paddedListing(): string {
-  return JSON.stringify({jobs: [wireJob({status: 'running'})], total: 1, limit: 50, offset: 0, padding: ' '.repeat(3000)})
+  return JSON.stringify({
+    jobs: [wireJob({status: 'running'})],
+    total: 1,
+    limit: 50,
+    offset: 0,
+    padding: ' '.repeat(3000),
+  })
 }
 
 function endlessEvent(request: IncomingMessage, response: ServerResponse, sent: Record<string, number>): void {
@@ -108,7 +125,9 @@ function endlessEvent(request: IncomingMessage, response: ServerResponse, sent: 
 }
 
 async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 }
 
@@ -136,30 +155,51 @@ export async function startHostileServer(): Promise<HostileServer> {
     const route = url.split(/[/?]/)[1]
     const rest = url.slice(route.length + 1)
     switch (route) {
-      case 'redirect-away':
-        return void response.writeHead(307, {location: `${elsewhereUrl}${rest}`}).end()
-      case 'drip':
+      case 'drip': {
         return drip(response, paddedListing())
-      case 'silent':
-        return // never answers
-      case 'huge-listing':
-        response.writeHead(200, {'content-type': 'application/json'})
-        return pour(response, route, sent, {head: '{"jobs": [], "padding": "', size: 50 * 1000 * 1000, tail: '"}'})
-      case 'huge-detail':
+      }
+
+      case 'endless-event': {
+        return endlessEvent(request, response, sent)
+      }
+
+      case 'huge-detail': {
         response.writeHead(404, {'content-type': 'application/json'})
         return pour(response, route, sent, {head: '{"detail": "', size: 50 * 1000 * 1000, tail: '"}'})
-      case 'long-detail':
+      }
+
+      case 'huge-listing': {
+        response.writeHead(200, {'content-type': 'application/json'})
+        return pour(response, route, sent, {head: '{"jobs": [], "padding": "', size: 50 * 1000 * 1000, tail: '"}'})
+      }
+
+      case 'long-detail': {
         return json(response, 404, {detail: `Job not found: ${'z'.repeat(100_000)}`})
-      case 'endless-event':
-        return endlessEvent(request, response, sent)
-      case 'loop':
+      }
+
+      case 'loop': {
         return void response.writeHead(302, {location: `/loop-back${rest}`}).end()
-      case 'loop-back':
+      }
+
+      case 'loop-back': {
         return void response.writeHead(302, {location: `/loop${rest}`}).end()
-      case 'to-file':
+      }
+
+      case 'redirect-away': {
+        return void response.writeHead(307, {location: `${elsewhereUrl}${rest}`}).end()
+      }
+
+      case 'silent': {
+        return
+      } // never answers
+
+      case 'to-file': {
         return void response.writeHead(302, {location: 'file:///etc/passwd'}).end()
-      default:
+      }
+
+      default: {
         json(response, 404, {detail: `No such route: ${route}`})
+      }
     }
   })
   const url = await listen(server)

@@ -1,5 +1,6 @@
-import {createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+
+import {createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 
 /** How the proxy hands the upstream `answer` to `request`'s client. */
 export type Relay = (request: IncomingMessage, answer: IncomingMessage, response: ServerResponse) => void
@@ -11,8 +12,8 @@ export const passThrough: Relay = (_request, answer, response) => {
 }
 
 export interface LoopbackProxy {
-  url: string
   close(): Promise<void>
+  url: string
 }
 
 /**
@@ -27,15 +28,27 @@ export async function loopbackProxy(
   const relay = options.relay ?? passThrough
   const server: Server = createServer((request, response) => {
     if (options.intercept?.(request, response)) return
-    const forward = httpRequest({host: upstream.hostname, port: upstream.port, path: request.url, method: request.method, headers: request.headers}, (answer) =>
-      relay(request, answer, response),
+    const forward = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: request.url,
+        method: request.method,
+        headers: request.headers,
+      },
+      (answer) => relay(request, answer, response),
     )
     request.pipe(forward)
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -54,7 +67,11 @@ export async function pushlessProxy(target: string, options: {hideFeature: boole
       if (!(options.hideFeature && request.url === '/health')) return passThrough(request, answer, response)
       let body = ''
       answer.setEncoding('utf8').on('data', (chunk) => (body += chunk))
-      answer.on('end', () => response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify({...JSON.parse(body), features: []})))
+      answer.on('end', () =>
+        response
+          .writeHead(200, {'content-type': 'application/json'})
+          .end(JSON.stringify({...JSON.parse(body), features: []})),
+      )
     },
   })
 }

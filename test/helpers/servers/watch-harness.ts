@@ -4,7 +4,7 @@
  * the CLI run in-process (runCommand) or as a real child process.
  */
 import {type SeedJob, type ServerHandle, type ServerOptions, startServer} from '@cidx/local-server'
-import {spawn, type ChildProcess} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, realpathSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -20,25 +20,25 @@ export const USER = 'alice'
 export const USER_PASSWORD = 'alice-watch-password'
 
 export interface WatchServer {
-  server: ServerHandle
-  url: string
-  root: string
-  /** Closes the server and starts it again on the same port and data dir (jobs left running become failed). */
-  restart(): Promise<void>
-  /** Closes the server only (for "server gone" tests); `restart()` brings it back. */
-  close(): Promise<void>
-  stop(): Promise<void>
-  /** A job row as given, owned by alice unless said; returns its ID. */
-  seed(job?: SeedJob): string
-  update(jobId: string, changes: Omit<SeedJob, 'job_id'>): void
   /** A real activation job of alice's (clone + index of the golden repository), started now. */
   activate(userAlias: string): Promise<string>
-  /** The job as the server answers it to alice. */
-  job(jobId: string): Promise<Record<string, unknown>>
   /** Environment for a CLI child process: the server's sandbox (isolated home and config dir), alice's credentials. */
   childEnv(extra?: Record<string, string>): NodeJS.ProcessEnv
+  /** Closes the server only (for "server gone" tests); `restart()` brings it back. */
+  close(): Promise<void>
+  /** The job as the server answers it to alice. */
+  job(jobId: string): Promise<Record<string, unknown>>
+  /** Closes the server and starts it again on the same port and data dir (jobs left running become failed). */
+  restart(): Promise<void>
+  root: string
   /** The CLI user's home and config dir, the same for its child processes and in-process runs. */
   sandbox: Sandbox
+  /** A job row as given, owned by alice unless said; returns its ID. */
+  seed(job?: SeedJob): string
+  server: ServerHandle
+  stop(): Promise<void>
+  update(jobId: string, changes: Omit<SeedJob, 'job_id'>): void
+  url: string
 }
 
 /** The parsed answer to a request that must succeed. */
@@ -52,11 +52,14 @@ async function call(api: Api, method: string, path: string, options: RequestOpti
  * The local server in a temp dir with user alice (normal_user) and, when `goldenFiles` is given,
  * a golden repository `fixture` of that many files, ready for alice to activate.
  */
-export async function startWatchServer(options: Partial<ServerOptions> & {goldenFiles?: number} = {}): Promise<WatchServer> {
+export async function startWatchServer(
+  options: Partial<ServerOptions> & {goldenFiles?: number} = {},
+): Promise<WatchServer> {
   const {goldenFiles, ...serverOptions} = options
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cidx-watch-')))
   const dataDir = join(root, 'data')
-  const start = (port: number) => startServer({workers: 2, ...serverOptions, port, dataDir, adminPassword: ADMIN_PASSWORD})
+  const start = (port: number) =>
+    startServer({workers: 2, ...serverOptions, port, dataDir, adminPassword: ADMIN_PASSWORD})
   let server = await start(0)
   const port = Number(new URL(server.url).port)
   let closed = false
@@ -66,8 +69,16 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
     const repo = join(root, 'golden-source')
     createRepo(repo, numberedFiles(goldenFiles))
     const token = await api.login('admin', ADMIN_PASSWORD)
-    const {job_id: jobId} = await call(api, 'POST', '/api/admin/golden-repos', {token, body: {repo_url: repo, alias: 'fixture'}})
-    await waitFor('the golden repository', async () => ((await call(api, 'GET', `/api/jobs/${jobId}`, {token})).status === 'completed' ? true : undefined), 60_000, 50)
+    const {job_id: jobId} = await call(api, 'POST', '/api/admin/golden-repos', {
+      token,
+      body: {repo_url: repo, alias: 'fixture'},
+    })
+    await waitFor(
+      'the golden repository',
+      async () => ((await call(api, 'GET', `/api/jobs/${jobId}`, {token})).status === 'completed' ? true : undefined),
+      60_000,
+      50,
+    )
   }
 
   const sandbox = await createSandbox('cidx-watch-home-')
@@ -100,7 +111,12 @@ export async function startWatchServer(options: Partial<ServerOptions> & {golden
     },
     async activate(userAlias) {
       const token = await api.login(USER, USER_PASSWORD)
-      return (await call(api, 'POST', '/api/repos/activate', {token, body: {golden_repo_alias: 'fixture', user_alias: userAlias}})).job_id
+      return (
+        await call(api, 'POST', '/api/repos/activate', {
+          token,
+          body: {golden_repo_alias: 'fixture', user_alias: userAlias},
+        })
+      ).job_id
     },
     async job(jobId) {
       return call(api, 'GET', `/api/jobs/${jobId}`, {token: await api.login(USER, USER_PASSWORD)})
@@ -118,26 +134,31 @@ export function useCliEnv(watch: WatchServer, extra: Record<string, string> = {}
 }
 
 export interface CliLine {
-  text: string
   /** performance.now() when the line arrived. */
   at: number
+  text: string
 }
 
 export interface CliChild {
   child: ChildProcess
-  lines: CliLine[]
-  stderr(): string
+  exit: Promise<{code: null | number; signal: NodeJS.Signals | null}>
   /** Resolves with the first stdout line (already received or arriving) that matches. */
   line(matches: (text: string) => boolean, timeoutMs?: number): Promise<CliLine>
-  exit: Promise<{code: number | null; signal: NodeJS.Signals | null}>
+  lines: CliLine[]
+  stderr(): string
 }
 
 /**
  * `node bin/dev.js ...args` (the TypeScript sources, as in development), or `node bin/run.js ...args`
  * (the built CLI: `npm run build` first), with stdout read line by line.
  */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry: 'bin/dev.js' | 'bin/run.js' = 'bin/dev.js'): CliChild {
-  const fromSources = entry === 'bin/dev.js' ? ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning'] : []
+export function spawnCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  entry: 'bin/dev.js' | 'bin/run.js' = 'bin/dev.js',
+): CliChild {
+  const fromSources =
+    entry === 'bin/dev.js' ? ['--import', 'tsx', '--conditions=development', '--no-warnings=ExperimentalWarning'] : []
   const child = spawn(process.execPath, [...fromSources, join(REPO_ROOT, entry), ...args], {
     cwd: REPO_ROOT,
     env,
@@ -158,7 +179,7 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry: 'bin/dev
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk
   })
-  const exit = new Promise<{code: number | null; signal: NodeJS.Signals | null}>((resolve) => {
+  const exit = new Promise<{code: null | number; signal: NodeJS.Signals | null}>((resolve) => {
     child.once('close', (code, signal) => resolve({code, signal}))
   })
   return {
@@ -178,7 +199,11 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry: 'bin/dev
 
         const timer = setTimeout(() => {
           waiters.delete(check)
-          reject(new Error(`no matching line within ${timeoutMs} ms; stdout:\n${lines.map((line) => line.text).join('\n')}\nstderr:\n${stderr}`))
+          reject(
+            new Error(
+              `no matching line within ${timeoutMs} ms; stdout:\n${lines.map((line) => line.text).join('\n')}\nstderr:\n${stderr}`,
+            ),
+          )
         }, timeoutMs)
         waiters.add(check)
         check()
@@ -188,17 +213,20 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, entry: 'bin/dev
 }
 
 export interface CommandRun {
-  stdout: string
-  stderr: string
   /** The process exit code the command asked for (0 when it returned normally). */
   exitCode: number
+  stderr: string
+  stdout: string
 }
 
 /**
  * Runs a command in-process with @oclif/test (so coverage counts it), with stdout as a pipe, and
  * calls `onStdout` with every chunk as it is written, so a test can act on what the command shows.
  */
-export async function runCli(args: string[], onStdout: (chunk: string, all: string) => unknown = () => {}): Promise<CommandRun> {
+export async function runCli(
+  args: string[],
+  onStdout: (chunk: string, all: string) => unknown = () => {},
+): Promise<CommandRun> {
   const {runCommand} = await import('@oclif/test')
   const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
   const wasTTY = stdout.isTTY

@@ -9,12 +9,13 @@ const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 type Oclif = Record<string, unknown>
 
 interface OclifTarget {
-  targetExports(oclif: Oclif): string[]
   checkTargetExports(dist: string, names: string[]): Promise<void>
+  targetExports(oclif: Oclif): string[]
 }
 
 /** The build's own modules are plain JavaScript, without type declarations. */
-const buildModule = <T>(file: string) => import(new URL(`../../../scripts/bundle/${file}`, import.meta.url).href) as Promise<T>
+const buildModule = <T>(file: string) =>
+  import(new URL(`../../../scripts/bundle/${file}`, import.meta.url).href) as Promise<T>
 
 describe('scripts/bundle/oclif-target: everything oclif loads comes from dist/index.js', () => {
   let target: OclifTarget
@@ -27,15 +28,32 @@ describe('scripts/bundle/oclif-target: everything oclif loads comes from dist/in
 
   it("names the exports bin/run.js and package.json's oclif section load", () => {
     expect(target.targetExports(oclif)).to.deep.equal(['execute', 'COMMANDS', 'CidxHelp', 'extendCompletion'])
-    const names = target.targetExports({...oclif, hooks: {init: [{target: './dist/index.js', identifier: 'first'}, {target: './dist/index.js', identifier: 'second'}]}})
+    const names = target.targetExports({
+      ...oclif,
+      hooks: {
+        init: [
+          {target: './dist/index.js', identifier: 'first'},
+          {target: './dist/index.js', identifier: 'second'},
+        ],
+      },
+    })
     expect(names).to.deep.equal(['execute', 'COMMANDS', 'CidxHelp', 'first', 'second'])
   })
 
   it('fails the build when oclif would scan a commands directory or load a module of its own', () => {
-    expect(() => target.targetExports({...oclif, commands: './dist/commands'})).to.throw('package.json oclif.commands must use the "explicit" strategy')
-    expect(() => target.targetExports({...oclif, helpClass: './dist/help.js'})).to.throw('package.json oclif.helpClass must be {"target": "./dist/index.js", "identifier": NAME}')
-    const elsewhere = {...oclif, hooks: {init: [{target: './dist/index.js', identifier: 'first'}, './dist/hooks/init.js']}}
-    expect(() => target.targetExports(elsewhere)).to.throw('package.json oclif.hooks.init must be {"target": "./dist/index.js", "identifier": NAME}')
+    expect(() => target.targetExports({...oclif, commands: './dist/commands'})).to.throw(
+      'package.json oclif.commands must use the "explicit" strategy',
+    )
+    expect(() => target.targetExports({...oclif, helpClass: './dist/help.js'})).to.throw(
+      'package.json oclif.helpClass must be {"target": "./dist/index.js", "identifier": NAME}',
+    )
+    const elsewhere = {
+      ...oclif,
+      hooks: {init: [{target: './dist/index.js', identifier: 'first'}, './dist/hooks/init.js']},
+    }
+    expect(() => target.targetExports(elsewhere)).to.throw(
+      'package.json oclif.hooks.init must be {"target": "./dist/index.js", "identifier": NAME}',
+    )
   })
 
   it('fails the build when src/index.ts lacks an export that is to be loaded', async () => {
@@ -44,8 +62,13 @@ describe('scripts/bundle/oclif-target: everything oclif loads comes from dist/in
       await writeFile(join(dist, 'package.json'), '{"type": "module"}\n')
       await writeFile(join(dist, 'index.js'), 'export const execute = () => {}\nexport const COMMANDS = {}\n')
       await target.checkTargetExports(dist, ['execute', 'COMMANDS'])
-      const error = await target.checkTargetExports(dist, ['execute', 'COMMANDS', 'CidxHelp']).then(() => undefined, (error_: Error) => error_)
-      expect(error?.message).to.equal('src/index.ts does not export CidxHelp, which package.json oclif or bin/run.js load from ./dist/index.js')
+      const error = await target.checkTargetExports(dist, ['execute', 'COMMANDS', 'CidxHelp']).then(
+        () => {},
+        (error_: Error) => error_,
+      )
+      expect(error?.message).to.equal(
+        'src/index.ts does not export CidxHelp, which package.json oclif or bin/run.js load from ./dist/index.js',
+      )
     } finally {
       await rm(dist, {recursive: true, force: true})
     }

@@ -8,10 +8,10 @@ import {fileURLToPath} from 'node:url'
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url))
 
 interface Patch {
-  name: string
-  why: string
   file: string
+  name: string
   replace: string
+  why: string
   with: string
 }
 
@@ -22,7 +22,8 @@ interface ApplyPatches {
 }
 
 /** The build's own modules are plain JavaScript, without type declarations. */
-const buildModule = <T>(file: string) => import(new URL(`../../../scripts/bundle/${file}`, import.meta.url).href) as Promise<T>
+const buildModule = <T>(file: string) =>
+  import(new URL(`../../../scripts/bundle/${file}`, import.meta.url).href) as Promise<T>
 
 const byName = (patches: Patch[], name: string) => patches.find((patch) => patch.name === name)!
 
@@ -52,7 +53,15 @@ describe('scripts/bundle/patches: the dependency patches and their checks', () =
     }
 
     await writeFile(join(base, 'entry.js'), entry)
-    const result = await build({entryPoints: [join(base, 'entry.js')], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent', plugins: [patching.rewriteDependencies(PATCHES)]})
+    const result = await build({
+      entryPoints: [join(base, 'entry.js')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      write: false,
+      logLevel: 'silent',
+      plugins: [patching.rewriteDependencies(PATCHES)],
+    })
     return result.outputFiles[0].text
   }
 
@@ -85,7 +94,8 @@ describe('scripts/bundle/patches: the dependency patches and their checks', () =
         'node_modules/other/package.json': '{"name": "other"}',
         'node_modules/other/index.js': "module.exports = require('@oclif/core/lib/config/plugin.js')\n",
         'node_modules/other/node_modules/@oclif/core/package.json': '{"name": "@oclif/core"}',
-        'node_modules/other/node_modules/@oclif/core/lib/config/plugin.js': "exports.sorted = (commands) => commands.sort((a, b) => a.id.localeCompare(b.id, 'en'));\n",
+        'node_modules/other/node_modules/@oclif/core/lib/config/plugin.js':
+          "exports.sorted = (commands) => commands.sort((a, b) => a.id.localeCompare(b.id, 'en'));\n",
         'node_modules/@oclif/core/package.json': '{"name": "@oclif/core"}',
         'node_modules/@oclif/core/lib/config/plugin.js': `exports.sorted = (commands) => commands${sort}\n`,
       },
@@ -99,18 +109,26 @@ describe('scripts/bundle/patches: the dependency patches and their checks', () =
     const changed = bundleWith(
       {
         'node_modules/@oclif/core/package.json': '{"name": "@oclif/core"}',
-        'node_modules/@oclif/core/lib/config/plugin.js': "exports.sorted = (commands) => commands.sort((a, b) => a.id.localeCompare(b.id, 'en'));\n",
+        'node_modules/@oclif/core/lib/config/plugin.js':
+          "exports.sorted = (commands) => commands.sort((a, b) => a.id.localeCompare(b.id, 'en'));\n",
       },
       "require('@oclif/core/lib/config/plugin.js')\n",
     )
-    const error = await changed.then(() => undefined, (error_: Error) => error_)
-    expect(error?.message).to.match(/node_modules\/@oclif\/core\/lib\/config\/plugin\.js: the patch "@oclif\/core: command IDs sorted without ICU" of scripts\/bundle\/patches\.js no longer finds the text it replaces/)
+    const error = await changed.then(
+      () => {},
+      (error_: Error) => error_,
+    )
+    expect(error?.message).to.match(
+      /node_modules\/@oclif\/core\/lib\/config\/plugin\.js: the patch "@oclif\/core: command IDs sorted without ICU" of scripts\/bundle\/patches\.js no longer finds the text it replaces/,
+    )
   })
 
   it('fail the build when a file uses more of a module than its stand-in provides', async () => {
     const path = join(ROOT, 'node_modules', 'got', 'dist', 'source', 'core', 'options.js')
     const source = `${await readFile(path, 'utf8')}\nexport const proxies = http2wrapper.proxies;\n`
-    expect(() => patching.applyPatches(path, source, PATCHES)).to.throw(/the patch "got: http2-wrapper on first use" .* the file now uses proxies, which the stand-in does not provide/)
+    expect(() => patching.applyPatches(path, source, PATCHES)).to.throw(
+      /the patch "got: http2-wrapper on first use" .* the file now uses proxies, which the stand-in does not provide/,
+    )
   })
 
   it('fail the build when the bundle no longer has a patched file', () => {
@@ -118,6 +136,8 @@ describe('scripts/bundle/patches: the dependency patches and their checks', () =
     const sort = byName(PATCHES, '@oclif/core: command IDs sorted without ICU')
     const inputs = {'node_modules/got/dist/source/core/options.js': {}, 'dist/index.js': {}}
     expect(() => patching.checkEveryPatchUsed({inputs}, [got])).not.to.throw()
-    expect(() => patching.checkEveryPatchUsed({inputs}, [got, sort])).to.throw(/the patch "@oclif\/core: command IDs sorted without ICU" .* no node_modules\/@oclif\/core\/lib\/config\/plugin\.js any more/)
+    expect(() => patching.checkEveryPatchUsed({inputs}, [got, sort])).to.throw(
+      /the patch "@oclif\/core: command IDs sorted without ICU" .* no node_modules\/@oclif\/core\/lib\/config\/plugin\.js any more/,
+    )
   })
 })

@@ -1,19 +1,25 @@
 import {mkdir, rename} from 'node:fs/promises'
 import {dirname} from 'node:path'
+
+import type {JobContext} from '../job-context.js'
+
 import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 import {indexKeys} from '../../repos/layout.js'
 import {nowMicros} from '../../time.js'
-import type {JobContext} from '../job-context.js'
 import {currentBranch, currentCommit, gitProgressReporter, removeDir, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface ActivateParams {
+  branch: null | string
   goldenAlias: string
   userAlias: string
-  branch: string | null
 }
 
 /** A per-user working copy: `git clone --local` of the golden repository, indexed on its own. */
-export async function activateRepo(context: JobContext, deps: RepoJobDeps, params: ActivateParams): Promise<Record<string, unknown>> {
+export async function activateRepo(
+  context: JobContext,
+  deps: RepoJobDeps,
+  params: ActivateParams,
+): Promise<Record<string, unknown>> {
   const cloneDir = deps.layout.tmpFor(context.jobId)
   const stagingKey = indexKeys.staging(context.jobId)
   const finalDir = deps.layout.activated(context.username, params.userAlias)
@@ -21,13 +27,22 @@ export async function activateRepo(context: JobContext, deps: RepoJobDeps, param
   try {
     context.report({progress: 10, phase: 'clone', detail: `Cloning golden repository '${params.goldenAlias}'`})
     const branchArgs = params.branch ? [`--branch=${params.branch}`] : []
-    await context.git(['clone', '--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir], {
-      onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
-      watchForStalls: true,
-    })
+    await context.git(
+      ['clone', '--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir],
+      {
+        onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
+        watchForStalls: true,
+      },
+    )
     const head = await currentCommit(context, cloneDir)
     const branch = await currentBranch(context, cloneDir)
-    const outcome = await indexWorkingCopy(context, deps.index, {dir: cloneDir, stagingKey, previous: new Map(), progressFrom: 30, progressTo: 95})
+    const outcome = await indexWorkingCopy(context, deps.index, {
+      dir: cloneDir,
+      stagingKey,
+      previous: new Map(),
+      progressFrom: 30,
+      progressTo: 95,
+    })
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing working copy'})
     await context.checkpoint()
     await mkdir(dirname(finalDir), {recursive: true})

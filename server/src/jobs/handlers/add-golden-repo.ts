@@ -1,22 +1,28 @@
 import {rename} from 'node:fs/promises'
+
+import type {JobContext} from '../job-context.js'
+
 import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 import {indexKeys, redactUrls} from '../../repos/layout.js'
 import {nowMicros} from '../../time.js'
-import type {JobContext} from '../job-context.js'
 import {currentBranch, currentCommit, gitProgressReporter, removeDir, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface AddGoldenRepoParams {
   alias: string
+  defaultBranch: null | string
+  description: null | string
   repoUrl: string
-  defaultBranch: string | null
-  description: string | null
 }
 
 /**
  * Clones into a temporary directory, indexes into a staging area, then publishes both at once.
  * Anything short of the end (failure, cancellation) removes the clone and the staged index rows.
  */
-export async function addGoldenRepo(context: JobContext, deps: RepoJobDeps, params: AddGoldenRepoParams): Promise<Record<string, unknown>> {
+export async function addGoldenRepo(
+  context: JobContext,
+  deps: RepoJobDeps,
+  params: AddGoldenRepoParams,
+): Promise<Record<string, unknown>> {
   const cloneDir = deps.layout.tmpFor(context.jobId)
   const stagingKey = indexKeys.staging(context.jobId)
   const finalDir = deps.layout.golden(params.alias)
@@ -30,7 +36,13 @@ export async function addGoldenRepo(context: JobContext, deps: RepoJobDeps, para
     })
     const head = await currentCommit(context, cloneDir)
     const branch = await currentBranch(context, cloneDir)
-    const outcome = await indexWorkingCopy(context, deps.index, {dir: cloneDir, stagingKey, previous: new Map(), progressFrom: 30, progressTo: 95})
+    const outcome = await indexWorkingCopy(context, deps.index, {
+      dir: cloneDir,
+      stagingKey,
+      previous: new Map(),
+      progressFrom: 30,
+      progressTo: 95,
+    })
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing repository'})
     await context.checkpoint()
     await rename(cloneDir, finalDir)

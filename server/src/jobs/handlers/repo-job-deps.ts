@@ -1,4 +1,5 @@
 import {rm} from 'node:fs/promises'
+
 import type {Db} from '../../db/database.js'
 import type {FileIndex} from '../../indexer/file-index.js'
 import type {DataLayout} from '../../repos/layout.js'
@@ -8,9 +9,9 @@ import type {JobContext} from '../job-context.js'
 /** What repository jobs work with. */
 export interface RepoJobDeps {
   db: Db
+  index: FileIndex
   layout: DataLayout
   repos: RepoStore
-  index: FileIndex
 }
 
 export async function removeDir(path: string): Promise<void> {
@@ -25,7 +26,12 @@ const CLONE_STAGES: [RegExp, number, number][] = [
 ]
 
 /** Turns git's `--progress` lines into job progress between `from` and `to`, and shows the line. */
-export function gitProgressReporter(context: JobContext, phase: string, from: number, to: number): (line: string) => void {
+export function gitProgressReporter(
+  context: JobContext,
+  phase: string,
+  from: number,
+  to: number,
+): (line: string) => void {
   return (line) => {
     for (const [pattern, start, end] of CLONE_STAGES) {
       const match = pattern.exec(line.trim())
@@ -42,7 +48,7 @@ export async function currentCommit(context: JobContext, dir: string): Promise<s
 }
 
 /** The checked-out branch, or null on a detached HEAD. */
-export async function currentBranch(context: JobContext, dir: string): Promise<string | null> {
+export async function currentBranch(context: JobContext, dir: string): Promise<null | string> {
   const name = (await context.git(['rev-parse', '--abbrev-ref', 'HEAD'], {cwd: dir})).trim()
   return name === 'HEAD' ? null : name
 }

@@ -1,4 +1,5 @@
 import type {JobStore} from '../job-store.js'
+
 import {nowMicros} from '../../time.js'
 
 export const HOUR_US = 3600 * 1_000_000

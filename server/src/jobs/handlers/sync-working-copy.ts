@@ -1,18 +1,20 @@
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
+
+import type {JobContext} from '../job-context.js'
+
 import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 import {indexKeys} from '../../repos/layout.js'
-import type {JobContext} from '../job-context.js'
 import {currentCommit, gitProgressReporter, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface SyncTarget {
-  dir: string
-  repoKey: string
-  /** Persists the commit the sync starts from (null when done), so a crash can be repaired. */
-  recordBase(head: string | null): void
   /** The repository's bookkeeping; runs in the transaction that publishes the new index. */
   commit(head: string, files: number): void
+  dir: string
   message: string
+  /** Persists the commit the sync starts from (null when done), so a crash can be repaired. */
+  recordBase(head: null | string): void
+  repoKey: string
 }
 
 export interface SyncOptions {
@@ -27,7 +29,12 @@ export interface SyncOptions {
  * the final transaction nothing is visible: a failure or cancellation resets the working copy
  * to the commit it started from and drops the staged index rows.
  */
-export async function syncWorkingCopy(context: JobContext, deps: RepoJobDeps, target: SyncTarget, options: SyncOptions): Promise<Record<string, unknown>> {
+export async function syncWorkingCopy(
+  context: JobContext,
+  deps: RepoJobDeps,
+  target: SyncTarget,
+  options: SyncOptions,
+): Promise<Record<string, unknown>> {
   const stagingKey = indexKeys.staging(context.jobId)
   context.report({progress: 10, phase: 'fetch', detail: 'Fetching from origin'})
   await context.git(['fetch', '--prune', '--progress', 'origin'], {
@@ -38,11 +45,24 @@ export async function syncWorkingCopy(context: JobContext, deps: RepoJobDeps, ta
   const before = await currentCommit(context, target.dir)
   target.recordBase(before)
   try {
-    context.report({progress: 25, phase: 'merge', detail: options.force ? 'Resetting to upstream' : 'Fast-forwarding to upstream'})
-    await context.git(options.force ? ['reset', '--hard', '--quiet', '@{upstream}'] : ['merge', '--ff-only', '--quiet', '@{upstream}'], {cwd: target.dir})
+    context.report({
+      progress: 25,
+      phase: 'merge',
+      detail: options.force ? 'Resetting to upstream' : 'Fast-forwarding to upstream',
+    })
+    await context.git(
+      options.force ? ['reset', '--hard', '--quiet', '@{upstream}'] : ['merge', '--ff-only', '--quiet', '@{upstream}'],
+      {cwd: target.dir},
+    )
     const after = await currentCommit(context, target.dir)
     const previous = options.fullReindex ? new Map<string, string>() : deps.index.shas(target.repoKey)
-    const outcome = await indexWorkingCopy(context, deps.index, {dir: target.dir, stagingKey, previous, progressFrom: 30, progressTo: 95})
+    const outcome = await indexWorkingCopy(context, deps.index, {
+      dir: target.dir,
+      stagingKey,
+      previous,
+      progressFrom: 30,
+      progressTo: 95,
+    })
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing index'})
     await context.checkpoint()
     deps.db.transaction(() => {
