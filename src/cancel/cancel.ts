@@ -144,9 +144,11 @@ class CancelRun {
     return this.settle(
       jobId,
       startedMs,
-      'requested',
-      null,
-      'The server accepted the cancel; not waiting for the job to stop.',
+      {
+        outcome: 'requested',
+        finalStatus: null,
+        message: 'The server accepted the cancel; not waiting for the job to stop.',
+      },
       ExitCode.OK,
     )
   }
@@ -157,12 +159,12 @@ class CancelRun {
         job.status === 'cancelled'
           ? (job.error_message ?? (job.started_at ? 'Job cancelled' : 'Job cancelled before it started'))
           : `Stopped; the server reports it as failed: ${job.error_message}`
-      return this.settle(job.job_id, startedMs, 'cancelled', job.status, message, ExitCode.OK)
+      return this.settle(job.job_id, startedMs, {outcome: 'cancelled', finalStatus: job.status, message}, ExitCode.OK)
     }
 
     const reason = job.error_message ? `: ${job.error_message}` : ''
     const message = `The job ended ${job.status} before the cancel took effect${reason}`
-    return this.settle(job.job_id, startedMs, 'failed', job.status, message, ExitCode.CONFLICT)
+    return this.settle(job.job_id, startedMs, {outcome: 'failed', finalStatus: job.status, message}, ExitCode.CONFLICT)
   }
 
   /** A poll failed: the job vanished (cleaned up meanwhile), or the request did. */
@@ -171,14 +173,21 @@ class CancelRun {
       return this.settle(
         jobId,
         startedMs,
-        'not_found',
-        null,
-        `The job disappeared while being cancelled: ${error.message}`,
+        {
+          outcome: 'not_found',
+          finalStatus: null,
+          message: `The job disappeared while being cancelled: ${error.message}`,
+        },
         ExitCode.NOT_FOUND,
       )
     }
 
-    return this.settle(jobId, startedMs, 'error', lastStatus, error.message, error.exitCode)
+    return this.settle(
+      jobId,
+      startedMs,
+      {outcome: 'error', finalStatus: lastStatus, message: error.message},
+      error.exitCode,
+    )
   }
 
   private pauseBefore(look: number): number {
@@ -206,32 +215,53 @@ class CancelRun {
       if (isTerminal(job.status)) return this.ended(job, startedMs)
       if (Date.now() >= this.deadline) {
         const message = `Still ${job.status} after ${this.waitTimeoutMs / 1000} s; the server has the cancel request and may stop it later.`
-        return this.settle(jobId, startedMs, 'timed_out', job.status, message, ExitCode.TIMEOUT)
+        return this.settle(jobId, startedMs, {outcome: 'timed_out', finalStatus: job.status, message}, ExitCode.TIMEOUT)
       }
     }
   }
 
   /** The DELETE was not accepted: say why, and for an ended job, how it ended. */
   private async refused(jobId: string, startedMs: number, error: CliError): Promise<Settled> {
-    if (isMissing(error)) return this.settle(jobId, startedMs, 'not_found', null, error.message, ExitCode.NOT_FOUND)
-    if (error.kind !== 'conflict') return this.settle(jobId, startedMs, 'error', null, error.message, error.exitCode)
+    if (isMissing(error))
+      return this.settle(
+        jobId,
+        startedMs,
+        {outcome: 'not_found', finalStatus: null, message: error.message},
+        ExitCode.NOT_FOUND,
+      )
+    if (error.kind !== 'conflict')
+      return this.settle(
+        jobId,
+        startedMs,
+        {outcome: 'error', finalStatus: null, message: error.message},
+        error.exitCode,
+      )
     const status = await this.limit(() => this.client.getJob(jobId)).then(
       (job) => job.status,
       () => null, // the refusal is the answer; its status is a detail
     )
-    return this.settle(jobId, startedMs, 'already_finished', status, error.message, ExitCode.CONFLICT)
+    return this.settle(
+      jobId,
+      startedMs,
+      {outcome: 'already_finished', finalStatus: status, message: error.message},
+      ExitCode.CONFLICT,
+    )
   }
 
   private settle(
     jobId: string,
     startedMs: number,
-    outcome: CancelOutcome,
-    finalStatus: null | string,
-    message: string,
+    verdict: {finalStatus: null | string; message: string; outcome: CancelOutcome},
     exitCode: number,
   ): Settled {
     return {
-      result: {job_id: jobId, outcome, final_status: finalStatus, seconds: secondsSince(startedMs), message},
+      result: {
+        job_id: jobId,
+        outcome: verdict.outcome,
+        final_status: verdict.finalStatus,
+        seconds: secondsSince(startedMs),
+        message: verdict.message,
+      },
       exitCode,
     }
   }

@@ -37,7 +37,7 @@ export class CidxClient {
     this.credentials = options.credentials
     this.serverUrl = options.credentials.serverUrl.replace(/\/+$/, '')
     this.debug = options.debug
-    const log = (line: string): void => this.log(line)
+    const log = this.log.bind(this)
     this.transport = new Transport(this.serverUrl, options, {log, secrets: () => this.secrets()})
     this.auth = new AuthApi(this.transport, {fallbackUsername: this.credentials.username, log})
     this.tokens = new TokenRenewal(this.credentials, {

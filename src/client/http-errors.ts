@@ -168,9 +168,13 @@ function causeOf(error: unknown, secrets: string[]): Error {
   return Object.assign(new Error(message), {code: (error as {code?: unknown}).code})
 }
 
+/** A limit in milliseconds, as people read it. */
+function seconds(ms: number): string {
+  return `${ms / 1000} s`
+}
+
 /** What timed out, and the limit that it ran into. */
 function timeoutError(error: TimeoutError, cause: Error, context: FailureContext): NetworkError {
-  const seconds = (ms: number) => `${ms / 1000} s`
   if (error.event === 'connect' || error.event === 'secureConnect' || error.event === 'lookup') {
     return new NetworkError(
       `Timed out talking to ${context.server}: no connection within ${seconds(context.connectMs)}`,

@@ -60,7 +60,7 @@ export interface ListFlagValues {
 
 function nonEmpty(value: string | undefined): string | undefined {
   const trimmed = value?.trim()
-  return trimmed ? trimmed : undefined
+  return trimmed || undefined
 }
 
 /** The ListQuery the flags describe. UsageError for a bad time, or --since after --until. */

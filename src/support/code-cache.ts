@@ -79,6 +79,7 @@ function provideDynamicImport(): void {
   global[DYNAMIC_IMPORT] ??= (specifier) => import(specifier)
 }
 
+/* eslint-disable max-params, unicorn/prefer-module -- Node's CommonJS module wrapper: its five parameters and their names are Node's. */
 type ModuleWrapper = (
   exports: unknown,
   require: NodeJS.Require,
@@ -86,6 +87,7 @@ type ModuleWrapper = (
   filename: string,
   dirname: string,
 ) => void
+/* eslint-enable max-params, unicorn/prefer-module */
 
 /**
  * Runs a CommonJS file like `require` does, registered under its path in `require.cache` (so a

@@ -15,6 +15,7 @@ export function createStopSignal(options: {timeoutLabel?: string; timeoutMs?: nu
   const controller = new AbortController()
   const onInterrupt = () => {
     // A second Ctrl-C while we are still tidying up means "now".
+    // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the user asked twice: no more tidying up
     if (controller.signal.aborted) process.exit(130)
     controller.abort(new InterruptedError('Stopped watching (the jobs keep running).'))
   }

@@ -93,6 +93,7 @@ export function painter(color: boolean): Paint {
 }
 
 /** CSI sequences (colours, cursor moves) and OSC sequences (hyperlinks, titles). Global: for replace and split, not test. */
+// eslint-disable-next-line no-control-regex -- matching escape sequences is the point
 export const ANSI = /\u001B\[[0-?]*[ -/]*[@-~]|\u001B\][^\u0007\u001B]*(?:\u0007|\u001B\\)/g
 
 export function stripAnsi(text: string): string {

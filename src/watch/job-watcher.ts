@@ -83,6 +83,14 @@ export type WatchMode = 'poll' | 'push'
 /** Where a snapshot came from: the event stream, a listing (no phase details), or the job itself. */
 export type SnapshotSource = 'detail' | 'list' | 'push'
 
+/** What the poll and push sources of one watch share. */
+export interface WatchParts {
+  client: WatchClient
+  followed: FollowedJobs
+  outage: Outage
+  signal: AbortSignal
+}
+
 export const DEFAULT_INTERVAL_MS = 1000
 export const DEFAULT_RECONNECT_GRACE_MS = 60_000
 
@@ -150,18 +158,28 @@ export class JobWatcher {
     for (const job of jobs) this.followed.apply(job, 'detail', startedAt)
   }
 
+  /** Whether the event stream is live, so the poller may slow down. */
+  private pushCovers(): boolean {
+    return this.stream?.live === true && !this.outage.ongoing
+  }
+
   private async start(): Promise<void> {
     const startedAt = Date.now()
     const features = await this.client.serverFeatures()
     const {intervalMs = DEFAULT_INTERVAL_MS, types = [], repositories = []} = this.options
-    const pushCovers = () => this.stream?.live === true && !this.outage.ongoing
-    const poller = new JobPoller(
-      this.client,
-      this.followed,
-      this.outage,
-      {intervalMs, types, repositories, features, pushCovers},
-      this.stopper.signal,
-    )
+    const parts: WatchParts = {
+      client: this.client,
+      followed: this.followed,
+      outage: this.outage,
+      signal: this.stopper.signal,
+    }
+    const poller = new JobPoller(parts, {
+      intervalMs,
+      types,
+      repositories,
+      features,
+      pushCovers: this.pushCovers.bind(this),
+    })
     this.poller = poller
     await (this.followed.discover ? poller.pollOnce(startedAt) : this.fetchGivenJobs(startedAt))
     this.modeValue = this.options.push !== false && features.has('job_events') ? 'push' : 'poll'
@@ -180,7 +198,7 @@ export class JobWatcher {
           poller.wake()
         },
       }
-      this.stream = new JobStream(this.client, this.followed, this.outage, listener, this.stopper.signal)
+      this.stream = new JobStream(parts, listener)
       this.background(this.stream.run())
     }
   }

@@ -7,7 +7,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {ListQuery} from '../client/jobs-client.js'
 import type {Job} from '../jobs/job.js'
 import type {FollowedJobs} from './followed-jobs.js'
-import type {WatchClient} from './job-watcher.js'
+import type {WatchClient, WatchParts} from './job-watcher.js'
 import type {Outage} from './watch-policy.js'
 
 import {serverListsExactly} from '../client/paging.js'
@@ -42,16 +42,22 @@ function rotate<T>(items: readonly T[], start: number, count: number): T[] {
 const isGone = (reason: unknown) => reason instanceof NotFoundError || reason instanceof ForbiddenError
 
 export class JobPoller {
+  private readonly client: WatchClient
   private detailCursor = 0
+  private readonly followed: FollowedJobs
+  private readonly outage: Outage
+  private readonly signal: AbortSignal
   private wakeUp: (() => void) | undefined
 
   constructor(
-    private readonly client: WatchClient,
-    private readonly followed: FollowedJobs,
-    private readonly outage: Outage,
+    parts: WatchParts,
     private readonly settings: PollSettings,
-    private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.client = parts.client
+    this.followed = parts.followed
+    this.outage = parts.outage
+    this.signal = parts.signal
+  }
 
   /**
    * One poll. Few jobs: getJob each. Many, or discovering: one list call per active status, then

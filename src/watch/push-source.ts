@@ -6,7 +6,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {FollowedJobs} from './followed-jobs.js'
-import type {PushRefusedEvent, WatchClient} from './job-watcher.js'
+import type {PushRefusedEvent, WatchClient, WatchParts} from './job-watcher.js'
 
 import {CliError} from '../errors.js'
 import {isConnectionError, isPushRefused, isPushUnavailable, type Outage} from './watch-policy.js'
@@ -22,15 +22,21 @@ export interface StreamListener {
 }
 
 export class JobStream {
+  private readonly client: WatchClient
+  private readonly followed: FollowedJobs
   private isLive = false
+  private readonly outage: Outage
+  private readonly signal: AbortSignal
 
   constructor(
-    private readonly client: WatchClient,
-    private readonly followed: FollowedJobs,
-    private readonly outage: Outage,
+    parts: WatchParts,
     private readonly listener: StreamListener,
-    private readonly signal: AbortSignal,
-  ) {}
+  ) {
+    this.client = parts.client
+    this.followed = parts.followed
+    this.outage = parts.outage
+    this.signal = parts.signal
+  }
 
   /** Whether events are arriving: the stream has delivered since it last (re)opened. */
   get live(): boolean {
