@@ -6,12 +6,11 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {ListQuery} from '../client/jobs-client.js'
 import type {Job} from '../jobs/job.js'
-import type {FollowedJobs} from './followed-jobs.js'
-import type {WatchClient, WatchParts} from './job-watcher.js'
-import type {Outage} from './watch-policy.js'
+import type {WatchParts} from './job-watcher.js'
 
 import {serverListsExactly} from '../client/paging.js'
 import {ForbiddenError, NotFoundError} from '../errors.js'
+import {WatchSource} from './watch-source.js'
 
 /** getJob calls per poll on top of the list calls: this, not the number of jobs, bounds the request rate. */
 export const DETAIL_BUDGET = 4
@@ -41,22 +40,15 @@ function rotate<T>(items: readonly T[], start: number, count: number): T[] {
 
 const isGone = (reason: unknown) => reason instanceof NotFoundError || reason instanceof ForbiddenError
 
-export class JobPoller {
-  private readonly client: WatchClient
+export class JobPoller extends WatchSource {
   private detailCursor = 0
-  private readonly followed: FollowedJobs
-  private readonly outage: Outage
-  private readonly signal: AbortSignal
   private wakeUp: (() => void) | undefined
 
   constructor(
     parts: WatchParts,
     private readonly settings: PollSettings,
   ) {
-    this.client = parts.client
-    this.followed = parts.followed
-    this.outage = parts.outage
-    this.signal = parts.signal
+    super(parts)
   }
 
   /**

@@ -5,11 +5,11 @@
  */
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {FollowedJobs} from './followed-jobs.js'
-import type {PushRefusedEvent, WatchClient, WatchParts} from './job-watcher.js'
+import type {PushRefusedEvent, WatchParts} from './job-watcher.js'
 
 import {CliError} from '../errors.js'
-import {isConnectionError, isPushRefused, isPushUnavailable, type Outage} from './watch-policy.js'
+import {isConnectionError, isPushRefused, isPushUnavailable} from './watch-policy.js'
+import {WatchSource} from './watch-source.js'
 
 const STREAM_RETRY_MIN_MS = 250
 const STREAM_RETRY_MAX_MS = 5000
@@ -21,21 +21,14 @@ export interface StreamListener {
   gaveUp(refusal?: PushRefusedEvent): void
 }
 
-export class JobStream {
-  private readonly client: WatchClient
-  private readonly followed: FollowedJobs
+export class JobStream extends WatchSource {
   private isLive = false
-  private readonly outage: Outage
-  private readonly signal: AbortSignal
 
   constructor(
     parts: WatchParts,
     private readonly listener: StreamListener,
   ) {
-    this.client = parts.client
-    this.followed = parts.followed
-    this.outage = parts.outage
-    this.signal = parts.signal
+    super(parts)
   }
 
   /** Whether events are arriving: the stream has delivered since it last (re)opened. */
