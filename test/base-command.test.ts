@@ -54,12 +54,13 @@ class ParseProbe extends BaseCommand<typeof ParseProbe> {
   }
 }
 
-describe("base command: oclif's parse errors in one line", () => {
-  async function usageLine(argv: string[]): Promise<{exit: number | undefined; stderr: string}> {
-    const {stderr, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
-    return {stderr, exit: error?.oclif?.exit}
-  }
+/** What ParseProbe prints on stderr for `argv`, and the exit code oclif gives it. */
+async function usageLine(argv: string[]): Promise<{exit: number | undefined; stderr: string}> {
+  const {stderr, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
+  return {stderr, exit: error?.oclif?.exit}
+}
 
+describe("base command: oclif's parse errors in one line", () => {
   it('says what was wrong with an integer flag, not only which flag', async () => {
     expect(await usageLine(['3f0c', '--limit', 'abc'])).to.deep.equal({
       stderr: 'Error: Parsing --limit: Expected an integer but received: abc See --help for usage.\n',

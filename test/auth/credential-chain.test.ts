@@ -9,20 +9,20 @@ import {AuthError, CliError, NotConfiguredError, UsageError} from '../../src/err
 import {makeProject} from '../helpers/fixtures/cidx-project.js'
 import {rejection} from '../helpers/thrown.js'
 
+const session = (server: string, overrides: Partial<Session> = {}): Session => ({
+  server,
+  username: 'sam',
+  role: 'admin',
+  accessToken: 'session-access',
+  accessTokenExpiresAt: 1_900_000_000_000,
+  refreshToken: 'session-refresh',
+  ...overrides,
+})
+
 describe('credential-chain: resolveCredentials', () => {
   let base: string
   let configDir: string
   let outside: string
-
-  const session = (server: string, overrides: Partial<Session> = {}): Session => ({
-    server,
-    username: 'sam',
-    role: 'admin',
-    accessToken: 'session-access',
-    accessTokenExpiresAt: 1_900_000_000_000,
-    refreshToken: 'session-refresh',
-    ...overrides,
-  })
 
   beforeEach(async () => {
     base = await realpath(await mkdtemp(join(tmpdir(), 'cidx-config-')))

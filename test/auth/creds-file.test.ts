@@ -10,11 +10,11 @@ import {AuthError} from '../../src/errors.js'
 import {encryptCreds, makeProject} from '../helpers/fixtures/cidx-project.js'
 import {rejection} from '../helpers/thrown.js'
 
+/** The credentials of the project at `root`, found as the credential chain finds it. */
+const credentialsOf = async (root: string) => readProjectCredentials((await findProject(root))!)
+
 describe('creds-file: readProjectCredentials', () => {
   let base: string
-
-  /** The credentials of the project at `root`, found as the credential chain finds it. */
-  const credentialsOf = async (root: string) => readProjectCredentials((await findProject(root))!)
 
   beforeEach(async () => {
     base = await realpath(await mkdtemp(join(tmpdir(), 'cidx-creds-')))

@@ -18,6 +18,9 @@ import {CliError} from '../../src/errors.js'
 
 const mode = async (path: string): Promise<number> => (await stat(path)).mode & 0o777
 
+/** The file's text, or null while a writer has not yet put it in place. */
+const contentOrNull = async (path: string): Promise<null | string> => readFile(path, 'utf8').catch(() => null)
+
 describe('session-store', () => {
   let base: string
   let configDir: string
@@ -89,7 +92,7 @@ describe('session-store', () => {
       const writers = Array.from({length: 25}, (_, index) =>
         writeSession(configDir, {...session, accessToken: `token-${index}`}),
       )
-      const readers = Array.from({length: 25}, () => readFile(sessionPath(configDir), 'utf8').catch(() => null))
+      const readers = Array.from({length: 25}, () => contentOrNull(sessionPath(configDir)))
       await Promise.all([...writers, ...readers])
       for (const content of await Promise.all(readers)) {
         if (content !== null) expect(JSON.parse(content).accessToken).to.match(/^token-\d+$/)

@@ -43,8 +43,7 @@ function result(
   jobId: string,
   outcome: CancelResult['outcome'],
   finalStatus: null | string,
-  message = 'msg',
-  seconds = 0.25,
+  {message = 'msg', seconds = 0.25}: {message?: string; seconds?: number} = {},
 ): CancelResult {
   return {job_id: jobId, outcome, final_status: finalStatus, seconds, message}
 }
@@ -69,7 +68,7 @@ function hostileJob(id: string): Job {
 
 /** What a hostile server answers to the cancel: its status and its words. */
 function hostileResult(id: string): CancelResult {
-  return result(id, 'already_finished', hostile('final'), `Cannot cancel job in ${hostile('final')} status`)
+  return result(id, 'already_finished', hostile('final'), {message: `Cannot cancel job in ${hostile('final')} status`})
 }
 
 describe('lib/cancel-render', () => {
@@ -92,7 +91,7 @@ describe('lib/cancel-render', () => {
         color: true,
         width: 40,
       })
-      const plain = lines.map(stripAnsi)
+      const plain = lines.map((line) => stripAnsi(line))
       expect(plain[2].startsWith('3f0c9a52-8d1')).to.equal(true)
       expect(plain[3].startsWith('3f0c9a52-111')).to.equal(true)
       expect(plain[4].startsWith('7b1d0e44 ')).to.equal(true)
@@ -112,13 +111,17 @@ describe('lib/cancel-render', () => {
 
   describe('outcomeText and summaryLine', () => {
     it('says how each job ended in a few words', () => {
-      expect(outcomeText(result(A, 'cancelled', 'cancelled', 'x', 0.12))).to.equal('cancelled in 0.12 s')
-      expect(outcomeText(result(A, 'cancelled', 'failed', 'x', 2))).to.equal('cancelled in 2 s (reported as failed)')
+      expect(outcomeText(result(A, 'cancelled', 'cancelled', {seconds: 0.12}))).to.equal('cancelled in 0.12 s')
+      expect(outcomeText(result(A, 'cancelled', 'failed', {seconds: 2}))).to.equal(
+        'cancelled in 2 s (reported as failed)',
+      )
       expect(outcomeText(result(A, 'requested', null))).to.equal('cancel requested')
       expect(outcomeText(result(A, 'already_finished', 'completed'))).to.equal('already finished (completed)')
       expect(outcomeText(result(A, 'already_finished', null))).to.equal('already finished')
       expect(outcomeText(result(A, 'failed', 'completed'))).to.equal('not cancelled (completed)')
-      expect(outcomeText(result(A, 'timed_out', 'running', 'x', 30))).to.equal('timed out (still running after 30 s)')
+      expect(outcomeText(result(A, 'timed_out', 'running', {seconds: 30}))).to.equal(
+        'timed out (still running after 30 s)',
+      )
       expect(outcomeText(result(A, 'not_found', null))).to.equal('not found or not yours')
       expect(outcomeText(result(A, 'error', null))).to.equal('error')
     })
@@ -149,12 +152,12 @@ describe('lib/cancel-render', () => {
       renderer.update({
         job_id: A,
         stage: 'done',
-        result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.31),
+        result: result(A, 'cancelled', 'cancelled', {message: 'Job cancelled during execution', seconds: 0.31}),
       })
       renderer.update({
         job_id: C,
         stage: 'done',
-        result: result(C, 'not_found', null, 'Job not found or not authorized'),
+        result: result(C, 'not_found', null, {message: 'Job not found or not authorized'}),
       })
       await renderer.close()
       expect(out.text).to.equal(
@@ -233,17 +236,17 @@ describe('lib/cancel-render', () => {
       renderer.update({
         job_id: A,
         stage: 'done',
-        result: result(A, 'cancelled', 'cancelled', 'Job cancelled during execution', 0.4),
+        result: result(A, 'cancelled', 'cancelled', {message: 'Job cancelled during execution', seconds: 0.4}),
       })
       renderer.update({
         job_id: B,
         stage: 'done',
-        result: result(B, 'already_finished', 'completed', 'Cannot cancel job in completed status'),
+        result: result(B, 'already_finished', 'completed', {message: 'Cannot cancel job in completed status'}),
       })
       renderer.update({
         job_id: C,
         stage: 'done',
-        result: result(C, 'timed_out', 'running', 'Still running after 30 s', 30),
+        result: result(C, 'timed_out', 'running', {message: 'Still running after 30 s', seconds: 30}),
       })
       await renderer.close()
       const text = stripAnsi(written)
@@ -272,7 +275,7 @@ describe('lib/cancel-render', () => {
           setTimeout(resolve, 150)
         })
         renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
-        renderer.update({job_id: C, stage: 'done', result: result(C, 'error', null, hostile('server said'))})
+        renderer.update({job_id: C, stage: 'done', result: result(C, 'error', null, {message: hostile('server said')})})
         await renderer.close()
       } finally {
         Object.assign(stdout, was)

@@ -121,7 +121,12 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
         source: 'env',
         username: 'admin',
         password: ADMIN_PASSWORD,
-        tokenStore: {load: async () => null, save: async (tokens) => void saved.push(tokens)},
+        tokenStore: {
+          load: async () => null,
+          async save(tokens) {
+            saved.push(tokens)
+          },
+        },
       },
       retry: {baseDelayMs: 1},
     })

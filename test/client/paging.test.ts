@@ -230,7 +230,7 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
 
     it('lists several statuses one by one (wire names) and merges them newest first', async () => {
       const jobs: WireJob[] = [
-        wireJob({job_id: 'q1', status: 'pending', created_at: pythonIso(new Date(NEWEST.getTime() - 1 * MINUTE))}),
+        wireJob({job_id: 'q1', status: 'pending', created_at: pythonIso(new Date(NEWEST.getTime() - MINUTE))}),
         wireJob({job_id: 'r1', status: 'running', created_at: pythonIso(new Date(NEWEST.getTime() - 2 * MINUTE))}),
         wireJob({job_id: 'q2', status: 'pending', created_at: pythonIso(new Date(NEWEST.getTime() - 3 * MINUTE))}),
         wireJob({job_id: 'c1', status: 'completed', created_at: pythonIso(new Date(NEWEST.getTime() - 4 * MINUTE))}),

@@ -27,7 +27,9 @@ async function startProxy(): Promise<{log: ProxyLog; server: Server; url: string
   const server = createServer((request, response) => {
     log.forwarded.push({url: request.url ?? '', headers: request.headers})
     const target = new URL(request.url ?? '')
-    const {'proxy-authorization': _credentials, ...headers} = request.headers
+    // The proxy's own credentials stop here, as a real proxy's do.
+    const headers = {...request.headers}
+    delete headers['proxy-authorization']
     const upstream = httpRequest(target, {method: request.method, headers}, (answer) => {
       response.writeHead(answer.statusCode ?? 502, answer.headers)
       answer.pipe(response)

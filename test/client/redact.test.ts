@@ -2,13 +2,12 @@ import {expect} from 'chai'
 import nock from 'nock'
 import {inspect} from 'node:util'
 
-import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
-
 import {CidxClient} from '../../src/client/cidx-client.js'
 import {redact, redactValue} from '../../src/client/redact.js'
 import {CliError} from '../../src/errors.js'
-import {useNock} from '../helpers/fixtures/client-fixtures.js'
+import {memoryStore, useNock} from '../helpers/fixtures/client-fixtures.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
+import {rejection} from '../helpers/thrown.js'
 
 const SERVER = 'http://cidx.test:8000'
 const PASSWORD = 'correct horse battery staple'
@@ -107,21 +106,6 @@ describe('redact: secrets never reach output', () => {
       }
     }
 
-    async function failure(promise: Promise<unknown>): Promise<unknown> {
-      try {
-        await promise
-      } catch (error) {
-        return error
-      }
-
-      expect.fail('expected the call to fail')
-    }
-
-    function memoryStore(tokens: null | TokenSet): TokenStore {
-      let held = tokens
-      return {load: async () => held, save: async (next) => void (held = next)}
-    }
-
     it('a refused login that echoes the password', async () => {
       nock(SERVER)
         .post('/auth/login', {username: 'alice', password: PASSWORD})
@@ -135,7 +119,7 @@ describe('redact: secrets never reach output', () => {
         credentials: {serverUrl: SERVER, source: 'env'},
         debug: (line) => debugLines.push(line),
       })
-      const error = await failure(client.login('alice', PASSWORD))
+      const error = await rejection(client.login('alice', PASSWORD))
       expect((error as CliError).message).to.match(/^Invalid credentials for/)
       expect((error as CliError).exitCode).to.equal(3)
       expectNoSecret(error, [PASSWORD])
@@ -159,11 +143,11 @@ describe('redact: secrets never reach output', () => {
           source: 'env',
           username: 'alice',
           password: PASSWORD,
-          tokenStore: memoryStore({accessToken: expired, accessTokenExpiresAt: 1000, refreshToken}),
+          tokenStore: memoryStore({accessToken: expired, accessTokenExpiresAt: 1000, refreshToken}).store,
         },
         debug: (line) => debugLines.push(line),
       })
-      const error = await failure(client.whoami())
+      const error = await rejection(client.whoami())
       expect((error as CliError).status).to.equal(500)
       expectNoSecret(error, [PASSWORD, refreshToken, expired])
       expect(debugLines.join('\n')).to.include('refresh refused')
@@ -181,7 +165,7 @@ describe('redact: secrets never reach output', () => {
         credentials: {serverUrl: SERVER, source: 'env'},
         debug: (line) => debugLines.push(line),
       })
-      const error = await failure(client.login('alice', PASSWORD, {totp: '493817'}))
+      const error = await rejection(client.login('alice', PASSWORD, {totp: '493817'}))
       expect((error as CliError).message).to.equal('Invalid TOTP code [REDACTED] for [REDACTED]')
       expectNoSecret(error, [PASSWORD, mfaToken, '493817'])
     })
@@ -195,7 +179,7 @@ describe('redact: secrets never reach output', () => {
         credentials: {serverUrl: SERVER, source: 'env', staticToken: API_KEY},
         debug: (line) => debugLines.push(line),
       })
-      const error = await failure(
+      const error = await rejection(
         (client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson(
           'GET',
           '/api/jobs/abc',
@@ -219,7 +203,7 @@ describe('redact: secrets never reach output', () => {
         debug: (line) => debugLines.push(line),
         retry: {baseDelayMs: 1},
       })
-      const error = await failure(
+      const error = await rejection(
         (client as unknown as {requestJson(method: string, path: string): Promise<unknown>}).requestJson(
           'GET',
           '/api/jobs/abc',

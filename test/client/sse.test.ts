@@ -23,6 +23,28 @@ async function parse(...chunks: Array<Buffer | string>): Promise<ServerSentEvent
   return events
 }
 
+/** The token of the tests that do not care how the client got one. */
+const STATIC_TOKEN: Partial<Credentials> = {staticToken: 'tok-1234'}
+
+/** A client of the loopback server at `url`. */
+function client(
+  url: string,
+  credentials: Partial<Credentials> = STATIC_TOKEN,
+  timeouts?: {responseMs: number},
+): JobsClient {
+  return new JobsClient({
+    env: {},
+    credentials: {serverUrl: url, source: 'env', ...credentials},
+    retry: {baseDelayMs: 1},
+    timeouts,
+  })
+}
+
+/** Starts an event stream's answer. */
+function streamHead(response: ServerResponse): void {
+  response.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache'})
+}
+
 describe('sse: Server-Sent Events', () => {
   describe('parseServerSentEvents', () => {
     it('reads events, defaulting the name to "message" and joining data lines', async () => {
@@ -130,23 +152,6 @@ describe('sse: Server-Sent Events', () => {
         server?.listen(0, '127.0.0.1', resolve)
       })
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    }
-
-    function client(
-      url: string,
-      credentials: Partial<Credentials> = {staticToken: 'tok-1234'},
-      timeouts?: {responseMs: number},
-    ): JobsClient {
-      return new JobsClient({
-        env: {},
-        credentials: {serverUrl: url, source: 'env', ...credentials},
-        retry: {baseDelayMs: 1},
-        timeouts,
-      })
-    }
-
-    function streamHead(response: ServerResponse): void {
-      response.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache'})
     }
 
     afterEach(async () => {

@@ -19,6 +19,21 @@ import {
 } from '../helpers/fixtures/client-fixtures.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
+/** A memory store whose `exclusive` lets another "process" store its renewal first. */
+function sharedStore(initial: TokenSet, renewedByOther?: TokenSet) {
+  const memory = memoryStore(initial)
+  let locked = 0
+  const store: TokenStore = {
+    ...memory.store,
+    async exclusive(renewal) {
+      locked++
+      if (renewedByOther) await memory.store.save(renewedByOther)
+      return renewal()
+    },
+  }
+  return {...memory, locked: () => locked, store}
+}
+
 describe('TokenRenewal (through a JobsClient, with nock)', () => {
   useNock()
 
@@ -117,21 +132,6 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
     })
 
     describe('a store shared with other cidx processes (exclusive renewal)', () => {
-      /** A memory store whose `exclusive` lets another "process" store its renewal first. */
-      function sharedStore(initial: TokenSet, renewedByOther?: TokenSet) {
-        const memory = memoryStore(initial)
-        let locked = 0
-        const store: TokenStore = {
-          ...memory.store,
-          async exclusive(renewal) {
-            locked++
-            if (renewedByOther) await memory.store.save(renewedByOther)
-            return renewal()
-          },
-        }
-        return {...memory, locked: () => locked, store}
-      }
-
       it('takes the tokens another process stored while it waited, and refreshes nothing', async () => {
         const other = tokenExpiringIn(600, {jti: 'other'})
         const shared = sharedStore(tokenSet(tokenExpiringIn(-60), 'rt-1'), tokenSet(other, 'rt-2'))

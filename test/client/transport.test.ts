@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 import nock from 'nock'
 import {createServer as createHttpServer, type ServerResponse} from 'node:http'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import {CidxClient, type ClientOptions} from '../../src/client/cidx-client.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
@@ -29,6 +30,19 @@ import {
 
 const MiB = 1024 * 1024
 
+/** A nock reply that answers `body` and notes in `times` when it was asked for. */
+function answerNoting(times: number[], body: object): () => object {
+  return () => {
+    times.push(Date.now())
+    return body
+  }
+}
+
+/** A loopback server's answer: an empty JSON object. */
+function answerEmpty(_request: RecordedRequest, response: ServerResponse): void {
+  response.end('{}')
+}
+
 describe('Transport', () => {
   describe('with nock', () => {
     useNock()
@@ -38,19 +52,9 @@ describe('Transport', () => {
         const times: number[] = []
         nock(SERVER)
           .get(JOB_PATH)
-          .reply(
-            429,
-            () => {
-              times.push(Date.now())
-              return {detail: 'Server at capacity', retry_after_seconds: 1}
-            },
-            {'retry-after': '1'},
-          )
+          .reply(429, answerNoting(times, {detail: 'Server at capacity', retry_after_seconds: 1}), {'retry-after': '1'})
           .get(JOB_PATH)
-          .reply(200, () => {
-            times.push(Date.now())
-            return wireJob({job_id: JOB_ID})
-          })
+          .reply(200, answerNoting(times, wireJob({job_id: JOB_ID})))
         await client({staticToken: 'tok-1234'}).getJob(JOB_ID)
         expect(times).to.have.length(2)
         // Honoured: the retry waited the second the server asked for (a lower bound, not a timing race).
@@ -242,6 +246,21 @@ describe('Transport', () => {
   describe('over real sockets', () => {
     const {listen} = loopbackServers()
 
+    /** A server that records every request (with its body) and answers each with `answer`. */
+    async function recorder(
+      answer: (request: RecordedRequest, response: ServerResponse) => Promise<void> | void = answerEmpty,
+    ) {
+      const requests: RecordedRequest[] = []
+      const address = await listen(
+        createHttpServer(async (request, response) => {
+          const seen = await recorded(request)
+          requests.push(seen)
+          await answer(seen, response)
+        }),
+      )
+      return {url: `http://${address}`, requests}
+    }
+
     it('a server that does not answer in time is a network error, exit 5, with no retry past the timeout', async () => {
       let requests = 0
       const address = await listen(
@@ -342,27 +361,11 @@ describe('Transport', () => {
     })
 
     describe('redirects of requests with credentials or a body', () => {
-      /** A server that records every request (with its body) and answers each with `answer`. */
-      async function recorder(
-        answer: (request: RecordedRequest, response: ServerResponse) => void = (_request, response) =>
-          response.end('{}'),
-      ) {
-        const requests: RecordedRequest[] = []
-        const address = await listen(
-          createHttpServer(async (request, response) => {
-            const seen = await recorded(request)
-            requests.push(seen)
-            answer(seen, response)
-          }),
-        )
-        return {url: `http://${address}`, requests}
-      }
-
       it('a login redirected within its origin (307) is followed, body and all', async () => {
         const token = tokenExpiringIn(600)
         const server = await recorder((request, response) => {
-          if (request.url === '/auth/login') return void response.writeHead(307, {location: '/v2/auth/login'}).end()
-          response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(loginAnswer(token)))
+          if (request.url === '/auth/login') response.writeHead(307, {location: '/v2/auth/login'}).end()
+          else response.writeHead(200, {'content-type': 'application/json'}).end(JSON.stringify(loginAnswer(token)))
         })
         const result = await new CidxClient({env: {}, credentials: {serverUrl: server.url, source: 'flags'}}).login(
           'alice',
@@ -415,9 +418,9 @@ describe('Transport', () => {
 
       it('a token refresh and a cancel redirected to another origin are refused', async () => {
         const elsewhere = await recorder()
-        const server = await recorder(
-          (_request, response) => void response.writeHead(307, {location: `${elsewhere.url}/x`}).end(),
-        )
+        const server = await recorder((_request, response) => {
+          response.writeHead(307, {location: `${elsewhere.url}/x`}).end()
+        })
         const {store} = memoryStore(tokenSet(tokenExpiringIn(-60), 'rt-secret-1'))
         const refresh = await rejection(
           new JobsClient({env: {}, credentials: {serverUrl: server.url, source: 'login', tokenStore: store}}).getJob(
@@ -453,10 +456,10 @@ describe('Transport', () => {
       })
 
       it('each redirect gets only what is left of the request timeout', async () => {
-        const server = await recorder((request, response) => {
-          if (request.url.startsWith('/slow-hop'))
-            setTimeout(() => response.writeHead(302, {location: '/silent'}).end(), 1500)
-          // /silent never answers
+        const server = await recorder(async (request, response) => {
+          if (!request.url.startsWith('/slow-hop')) return // /silent never answers
+          await sleep(1500)
+          response.writeHead(302, {location: '/silent'}).end()
         })
         const started = Date.now()
         const error = await rejection(

@@ -49,6 +49,17 @@ async function waitFor<T>(
   }
 }
 
+/** Runs `cidx jobs cancel ARGS` in this process. */
+function cancel(...args: string[]) {
+  return runCommand(['jobs', 'cancel', ...args], {root: REPO_ROOT})
+}
+
+/** A seeded job's repository: the alias travels in `result`, as the server reports a repository job's repository. */
+const ofRepository = (alias: string) => ({result: {alias}})
+
+/** Runs tmux (the real terminal of the tty test) and gives its output. */
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
+
 describe('commands: jobs cancel (against the local server)', function () {
   this.timeout(60_000)
   let watch: WatchServer
@@ -105,10 +116,6 @@ describe('commands: jobs cancel (against the local server)', function () {
       body: JSON.stringify({username: 'admin', password: ADMIN_PASSWORD}),
     })
     return ((await response.json()) as {access_token: string}).access_token
-  }
-
-  function cancel(...args: string[]) {
-    return runCommand(['jobs', 'cancel', ...args], {root: REPO_ROOT})
   }
 
   /** The status as the server has it (wire names: `pending`, not `queued`). */
@@ -233,14 +240,12 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('cancels by filter: only the active jobs that match, the selection shown first', async () => {
-    // The alias travels in `result`, as the server reports a repository job's repository.
-    const on = (alias: string) => ({result: {alias}})
     const matching = [
-      watch.seed({status: 'pending', ...on('frontend')}),
-      watch.seed({status: 'running', started_at: new Date(), ...on('frontend')}),
+      watch.seed({status: 'pending', ...ofRepository('frontend')}),
+      watch.seed({status: 'running', started_at: new Date(), ...ofRepository('frontend')}),
     ]
-    const otherRepo = watch.seed({status: 'pending', ...on('backend')})
-    const finished = watch.seed({status: 'failed', error: 'boom', ...on('frontend')})
+    const otherRepo = watch.seed({status: 'pending', ...ofRepository('backend')})
+    const finished = watch.seed({status: 'failed', error: 'boom', ...ofRepository('frontend')})
     const {stdout, error} = await cancel('--repository', 'frontend', '--yes')
     expect(exitCodeOf(error)).to.equal(0)
     const [heading, header, ...rest] = stdout.split('\n')
@@ -372,7 +377,6 @@ describe('commands: jobs cancel (against the local server)', function () {
         `node --import tsx --conditions=development --no-warnings=ExperimentalWarning bin/dev.js jobs cancel ${clone.jobId.slice(0, 8)}\n` +
         'echo "EXIT=$?"\nsleep 60\n',
     )
-    const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
     tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '20', `sh ${script}`)
     try {
       const screen = () => tmux('capture-pane', '-p', '-t', session)

@@ -165,6 +165,7 @@ describe('commands against a server that writes control codes into its texts (bu
     expect(plain.code, plain.stderr).to.equal(0)
     expectEscaped(plain, 'jobs list', ['odd-id', 'type', 'status', 'repo', 'user'])
     const coloured = await cidx(['jobs', 'list'], {NO_COLOR: '', FORCE_COLOR: '1'})
+    // eslint-disable-next-line no-control-regex -- the colour escapes are what this checks for
     expect(coloured.stdout).to.match(/\u001B\[\d+m/)
     expectEscaped(coloured, 'jobs list in colour', ['type', 'repo'], {ownColours: true})
 
@@ -198,7 +199,7 @@ describe('commands against a server that writes control codes into its texts (bu
     expectEscaped(failed, 'jobs status (failed)', ['error', 'message', 'repo'])
 
     const json = await cidx(['jobs', 'status', RUNNING, '--json'])
-    const job = parseJson(json, 'jobs status --json') as Record<string, any>
+    const job = parseJson(json, 'jobs status --json') as Record<string, unknown>
     expect(job).to.include({job_type: hostile('type'), user_id: hostile('user'), repository: hostile('repo')})
     expect(job.progress_detail).to.include({current_step: hostile('phase'), detailed_status: hostile('detail')})
   })

@@ -40,7 +40,7 @@ describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
 
   it('prints only the safe IDs of a cache file written by hand, with --cancellable too', async () => {
     const entries = [
-      {job_id: '$(touch${IFS}pwned)', job_type: 'sync_repository', status: 'running'},
+      {job_id: `$(touch\${IFS}pwned)`, job_type: 'sync_repository', status: 'running'},
       {job_id: 'job-ok', job_type: 'sync_repository', status: 'running'},
       {job_id: '`id`', job_type: 'sync_repository', status: 'queued'},
       {job_id: 'job-odd-status', job_type: 'sync_repository', status: 'running;id'},

@@ -99,19 +99,19 @@ echo "list => $(_acme_jobs_ids jobs:list)"`
   })
 })
 
+/** Words a shell runs or expands when it evaluates them; `ok-1` is an ordinary one. */
+const hostile = (at: string) => [
+  `$(touch\${IFS}${at}/pwned-1)`,
+  `\`touch\${IFS}${at}/pwned-2\``,
+  '*',
+  `;touch\${IFS}${at}/pwned-3`,
+  `\${PWNED:=x}`,
+  'ok-1',
+]
+
 describe('completion: the bash extension never evaluates a candidate', () => {
   let dir: string
   let output: string
-
-  /** Words a shell runs or expands when it evaluates them; `ok-1` is an ordinary one. */
-  const hostile = (at: string) => [
-    `$(touch\${IFS}${at}/pwned-1)`,
-    `\`touch\${IFS}${at}/pwned-2\``,
-    '*',
-    `;touch\${IFS}${at}/pwned-3`,
-    '${PWNED:=x}',
-    'ok-1',
-  ]
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cidx-completion-hostile-'))

@@ -26,10 +26,10 @@ const GOOD_IDS = [
 
 /** Words a shell would run, expand or split, or a user would misread, if completion offered them. */
 const HOSTILE_WORDS = [
-  '$(touch${IFS}/tmp/pwned)',
-  '`touch${IFS}/tmp/pwned`',
-  '${HOME}',
-  ';touch${IFS}x',
+  `$(touch\${IFS}/tmp/pwned)`,
+  `\`touch\${IFS}/tmp/pwned\``,
+  `\${HOME}`,
+  `;touch\${IFS}x`,
   'a|b',
   'a&b',
   '*',

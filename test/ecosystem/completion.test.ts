@@ -230,7 +230,9 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
     await writeFile(join(work, 'glob-would-list-me'), '')
 
     const created = pythonIso(new Date())
-    const jobs = [...hostileIds(), GOOD_ID].map((job_id) => wireJob({job_id, status: 'running', created_at: created}))
+    const jobs = [...hostileIds(), GOOD_ID].map((jobId) =>
+      wireJob({job_id: jobId, status: 'running', created_at: created}),
+    )
     fake = await startFakeCidx({paging: 'correct', jobs})
     env = {...home.env, CIDX_SERVER_URL: fake.url, CIDX_TOKEN: fake.token}
     const setup = await run('cidx', ['autocomplete', 'bash'], {env, cwd: home.env.HOME})
@@ -269,7 +271,7 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
   })
 
   it('runs nothing and offers nothing hostile from a cache file written by hand', async () => {
-    const hostile = hostileIds().map((job_id) => ({job_id, job_type: 'sync_repository', status: 'running'}))
+    const hostile = hostileIds().map((jobId) => ({job_id: jobId, job_type: 'sync_repository', status: 'running'}))
     const entries = [...hostile, {job_id: GOOD_ID, job_type: 'sync_repository', status: 'running'}]
     await writeFile(idCachePath(home.configDir), JSON.stringify({version: 1, jobs: entries}))
     const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel '], {env, cwd: work})

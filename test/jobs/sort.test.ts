@@ -32,6 +32,9 @@ function job(fields: Partial<Job>): Job {
   }
 }
 
+/** The IDs of `sorted`, in order. */
+const ids = (sorted: Job[]) => sorted.map((j) => j.job_id)
+
 describe('sort: parseSort and sortJobs', () => {
   it('reads keys with an optional leading minus', () => {
     expect(parseSort('-created')).to.deep.equal({key: 'created', descending: true})
@@ -78,7 +81,6 @@ describe('sort: parseSort and sortJobs', () => {
   })
   const jobs = [middle, odd, newest, oldest]
   const now = new Date('2026-11-28T12:00:00Z')
-  const ids = (sorted: Job[]) => sorted.map((j) => j.job_id)
   const sorted = (value: string) => ids(sortJobs(jobs, parseSort(value), now))
 
   it('sorts by creation time, newest first by default', () => {

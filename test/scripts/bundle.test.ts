@@ -173,9 +173,10 @@ describe('scripts/bundle: the built CLI', function () {
       }
     }
 
-    const COMMAND_MODULES = ['cancel', 'list', 'recent-ids', 'status', 'watch']
-      .map((name) => `dist/commands/jobs/${name}.js`)
-      .concat(['login', 'logout', 'whoami'].map((name) => `dist/commands/${name}.js`))
+    const COMMAND_MODULES = [
+      ...['cancel', 'list', 'recent-ids', 'status', 'watch'].map((name) => `dist/commands/jobs/${name}.js`),
+      ...['login', 'logout', 'whoami'].map((name) => `dist/commands/${name}.js`),
+    ]
     const GOT = 'node_modules/got/dist/source/index.js'
 
     it('lists, shows help and extends the completion (the hook) from those three files', async () => {

@@ -16,13 +16,14 @@ const PLAIN = {color: false, bars: false}
 const COLOUR = {color: true, bars: true}
 
 function field(lines: string[], label: string): string | undefined {
-  const line = lines.map(stripAnsi).find((text) => text.startsWith(`${label} `))
+  const line = lines.map((line) => stripAnsi(line)).find((text) => text.startsWith(`${label} `))
   return line?.slice(12)
 }
 
 describe('job-details', () => {
   it('shows a running job: status, bar and percent, step with counts, detail, ETA, times and duration', () => {
     const lines = formatJobDetails(makeJob(), COLOUR, NOW)
+    // eslint-disable-next-line no-control-regex -- the colour escapes are what this checks for
     expect(lines.join('\n')).to.match(/\u001B\[/)
     expect(field(lines, 'Status')).to.equal('● running')
     expect(field(lines, 'Progress')).to.equal('████░░░░░░  42%')
@@ -54,6 +55,7 @@ describe('job-details', () => {
     })
     const lines = formatJobDetails(job, PLAIN, NOW)
     const text = lines.join('\n')
+    // eslint-disable-next-line no-control-regex -- plain output carries no escape sequence: the ESC byte is what this checks for
     expect(text).not.to.match(/\u001B\[/)
     expect(field(lines, 'Status')).to.equal('failed')
     expect(field(lines, 'Progress')).to.equal('42%')

@@ -49,6 +49,12 @@ const FAILED = job({
   repository: null,
 })
 
+/** The table of RUNNING and FAILED on a colour terminal `width` columns wide, without its colours. */
+const rowsAt = (width: number) =>
+  renderJobTable([RUNNING, FAILED], {terminal: {...TERMINAL, width}, showUser: true, now: NOW}).map((line) =>
+    stripAnsi(line),
+  )
+
 describe('job-table: renderJobTable', () => {
   it('prints full IDs and plain text when not on a terminal, and cuts nothing', () => {
     const lines = renderJobTable([RUNNING, FAILED], {terminal: PIPE, showUser: false, now: NOW})
@@ -68,6 +74,7 @@ describe('job-table: renderJobTable', () => {
 
   it('shows short IDs, symbols, colours and bars on a colour terminal', () => {
     const lines = renderJobTable([RUNNING, FAILED], {terminal: TERMINAL, showUser: true, now: NOW})
+    // eslint-disable-next-line no-control-regex -- the bold escape is what this checks for
     expect(lines[0]).to.match(/^\u001B\[1mID/)
     expect(lines[1]).to.include('\u001B[34m● running\u001B[39m')
     expect(lines.map((line) => stripAnsi(line))).to.deep.equal([
@@ -78,31 +85,27 @@ describe('job-table: renderJobTable', () => {
   })
 
   it('fits a narrow terminal: bars become percents, flexible columns are cut, then columns go', () => {
-    const at = (width: number) =>
-      renderJobTable([RUNNING, FAILED], {terminal: {...TERMINAL, width}, showUser: true, now: NOW}).map((line) =>
-        stripAnsi(line),
-      )
-    expect(at(110)[0]).to.equal(
+    expect(rowsAt(110)[0]).to.equal(
       'ID                       TYPE                    STATUS     PROGRESS  REPOSITORY  CREATED  DURATION  USER',
     )
-    expect(at(110)[1]).to.equal(
+    expect(rowsAt(110)[1]).to.equal(
       '3f0c9a52                 add_golden_repo         ● running       45%  backend     3m ago     2m 00s  alice',
     )
-    expect(at(100)[2]).to.equal(
+    expect(rowsAt(100)[2]).to.equal(
       'data-retention-1a2b3c4d  data_retention…  ✖ failed       100%  -           3h ago     1h 02m  system',
     )
-    expect(at(90)[0]).to.equal(
+    expect(rowsAt(90)[0]).to.equal(
       'ID                       TYPE             STATUS     PROGRESS  REPOSITORY  CREATED  USER',
     )
-    expect(at(80)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY  USER')
-    expect(at(70)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY')
-    expect(at(50)).to.deep.equal([
+    expect(rowsAt(80)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY  USER')
+    expect(rowsAt(70)[0]).to.equal('ID                       TYPE                    STATUS     REPOSITORY')
+    expect(rowsAt(50)).to.deep.equal([
       'ID                       STATUS',
       '3f0c9a52                 ● running',
       'data-retention-1a2b3c4d  ✖ failed',
     ])
     for (const width of [110, 100, 90, 80, 70, 60, 50, 40, 30])
-      expect(Math.max(...at(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
+      expect(Math.max(...rowsAt(width).map((line) => visibleWidth(line)))).to.be.at.most(width)
   })
 
   describe('a server that writes control codes into its fields', () => {

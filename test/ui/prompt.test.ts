@@ -136,7 +136,7 @@ describe('prompt', () => {
       typeLater(input, 'maybe\r')
       // The second answer only once the question is asked again (readline drops lines nobody asked for).
       output.on('data', (chunk: Buffer) => {
-        if (chunk.toString().includes('Please answer')) setImmediate(() => input.write(' YES \r'))
+        if (chunk.toString().includes('Please answer')) typeLater(input, ' YES \r')
       })
       expect(await confirm('Go?', {input, output})).to.equal(true)
       expect(output.text()).to.include('Please answer y or n.')

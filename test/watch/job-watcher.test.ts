@@ -4,7 +4,6 @@ import {JobsClient} from '../../src/client/jobs-client.js'
 import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '../../src/errors.js'
 import {JobWatcher, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
 import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
-import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 import {type HeldEventStream, holdEventStream} from '../helpers/servers/held-event-stream.js'
 import {pushlessProxy} from '../helpers/servers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
@@ -139,8 +138,14 @@ describe('job-watcher', () => {
       const client = clientFor(watch.url)
       const calls = {getJob: 0, listPage: 0}
       const counting: WatchClient = {
-        getJob: (id) => (calls.getJob++, client.getJob(id)),
-        listPage: (query, page) => (calls.listPage++, client.listPage(query, page)),
+        getJob(id) {
+          calls.getJob++
+          return client.getJob(id)
+        },
+        listPage(query, page) {
+          calls.listPage++
+          return client.listPage(query, page)
+        },
         serverFeatures: () => client.serverFeatures(),
         streamJobEvents: (jobIds, signal) => client.streamJobEvents(jobIds, signal),
       }

@@ -8,38 +8,39 @@ import {ATTACKS, ESCAPED_TITLE, expectNoRawControls} from '../helpers/fixtures/h
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 import {hostileJob, jobEvent} from '../helpers/fixtures/render-fixtures.js'
 
+// Not on a terminal here, so listr2 draws with its line-by-line fallback renderer: the tasks,
+// titles and outcomes are ours either way.
+/** `raw`: every byte as written (by default escape sequences are stripped), and titles up to 2000 columns. */
+async function renderTty(
+  drive: (handle: (event: WatchEvent) => void) => Promise<void>,
+  stopped?: Error,
+  raw = false,
+): Promise<string> {
+  const {stdout, stderr, error} = await captureOutput(
+    async () => {
+      const renderer = await createRenderer('tty', {
+        out: process.stdout,
+        err: process.stderr,
+        color: false,
+        width: raw ? 2000 : 120,
+      })
+      await drive((event) => renderer.handle(event))
+      await renderer.close(stopped)
+    },
+    {stripAnsi: !raw},
+  )
+  if (error) throw error
+  // The fallback renderer writes failures to stderr; a terminal shows them all in place.
+  return stdout + stderr
+}
+
+/** Lets listr2 draw a frame. */
+const tick = () =>
+  new Promise((resolve) => {
+    setTimeout(resolve, 20)
+  })
+
 describe('watch/tty-renderer (listr2)', () => {
-  // Not on a terminal here, so listr2 draws with its line-by-line fallback renderer: the tasks,
-  // titles and outcomes are ours either way.
-  /** `raw`: every byte as written (by default escape sequences are stripped), and titles up to 2000 columns. */
-  async function renderTty(
-    drive: (handle: (event: WatchEvent) => void) => Promise<void>,
-    stopped?: Error,
-    raw = false,
-  ): Promise<string> {
-    const {stdout, stderr, error} = await captureOutput(
-      async () => {
-        const renderer = await createRenderer('tty', {
-          out: process.stdout,
-          err: process.stderr,
-          color: false,
-          width: raw ? 2000 : 120,
-        })
-        await drive((event) => renderer.handle(event))
-        await renderer.close(stopped)
-      },
-      {stripAnsi: !raw},
-    )
-    if (error) throw error
-    // The fallback renderer writes failures to stderr; a terminal shows them all in place.
-    return stdout + stderr
-  }
-
-  const tick = () =>
-    new Promise((resolve) => {
-      setTimeout(resolve, 20)
-    })
-
   it('runs one task per job, adds jobs that appear later, and ends each with its outcome', async () => {
     const ids = [
       '11111111-0000-4000-8000-000000000001',
@@ -48,7 +49,7 @@ describe('watch/tty-renderer (listr2)', () => {
       '44444444-0000-4000-8000-000000000004',
     ]
     const output = await renderTty(async (handle) => {
-      const jobs = ids.map((job_id) => makeJob({job_id}))
+      const jobs = ids.map((jobId) => makeJob({job_id: jobId}))
       for (const job of jobs.slice(0, 2)) handle(jobEvent(job))
       await tick()
       handle({type: 'reconnecting', reason: 'down', at: new Date()})

@@ -67,6 +67,14 @@ function lines(text: string): string[] {
   return text.split('\n').filter((line) => line !== '')
 }
 
+/** The jobs `cidx jobs list --json FLAGS` prints; fails the test if it errs or writes to stderr. */
+async function listJson(...flags: string[]): Promise<Job[]> {
+  const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--json', ...flags], {root: ROOT})
+  expect(error).to.equal(undefined)
+  expect(stderr).to.equal('')
+  return JSON.parse(stdout) as Job[]
+}
+
 describe('commands: jobs list (against the local server)', () => {
   let server: ServerHandle
   let dataDir: string
@@ -151,13 +159,6 @@ describe('commands: jobs list (against the local server)', () => {
     restoreOutput()
     await sandbox.remove()
   })
-
-  async function listJson(...flags: string[]): Promise<Job[]> {
-    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--json', ...flags], {root: ROOT})
-    expect(error).to.equal(undefined)
-    expect(stderr).to.equal('')
-    return JSON.parse(stdout) as Job[]
-  }
 
   it('prints a plain table with full IDs for a pipe, the footer on stderr', async () => {
     const {stdout, stderr, error} = await runCommand(['jobs', 'list'], {root: ROOT}, {stripAnsi: false})

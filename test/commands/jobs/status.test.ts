@@ -56,6 +56,7 @@ describe('commands: jobs status (against the local server)', function () {
       const shown = wireStatus === 'pending' ? 'queued' : wireStatus
       const human = await runCli(['jobs', 'status', id])
       expect(human.exitCode).to.equal(0)
+      // eslint-disable-next-line no-control-regex -- no escape sequence may reach a pipe: the ESC byte is what this checks for
       expect(human.stdout).not.to.match(/\u001B\[/)
       expect(field(human.stdout, 'Job')).to.equal(id)
       expect(field(human.stdout, 'Status')).to.equal(shown)

@@ -71,6 +71,7 @@ describe('commands: jobs watch (against the local server)', function () {
       })
       expect(exitCode).to.equal(0)
       expect(stderr).to.equal('')
+      // eslint-disable-next-line no-control-regex -- no escape sequence may reach a pipe: the ESC byte is what this checks for
       expect(stdout).not.to.match(/\u001B\[/)
       const output = lines(stdout)
       expect(output).to.have.length(7)

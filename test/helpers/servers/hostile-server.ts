@@ -178,15 +178,18 @@ export async function startHostileServer(): Promise<HostileServer> {
       }
 
       case 'loop': {
-        return void response.writeHead(302, {location: `/loop-back${rest}`}).end()
+        response.writeHead(302, {location: `/loop-back${rest}`}).end()
+        return
       }
 
       case 'loop-back': {
-        return void response.writeHead(302, {location: `/loop${rest}`}).end()
+        response.writeHead(302, {location: `/loop${rest}`}).end()
+        return
       }
 
       case 'redirect-away': {
-        return void response.writeHead(307, {location: `${elsewhereUrl}${rest}`}).end()
+        response.writeHead(307, {location: `${elsewhereUrl}${rest}`}).end()
+        return
       }
 
       case 'silent': {
@@ -194,7 +197,8 @@ export async function startHostileServer(): Promise<HostileServer> {
       } // never answers
 
       case 'to-file': {
-        return void response.writeHead(302, {location: 'file:///etc/passwd'}).end()
+        response.writeHead(302, {location: 'file:///etc/passwd'}).end()
+        return
       }
 
       default: {

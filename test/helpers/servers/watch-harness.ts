@@ -41,9 +41,14 @@ export interface WatchServer {
   url: string
 }
 
-/** The parsed answer to a request that must succeed. */
-async function call(api: Api, method: string, path: string, options: RequestOptions = {}): Promise<any> {
-  const response = await api.request(method, path, options)
+/** The parsed answer to a request that must succeed (a JSON object of the shape `T` the caller expects). */
+async function call<T = Record<string, unknown>>(
+  api: Api,
+  method: string,
+  path: string,
+  options: RequestOptions = {},
+): Promise<T> {
+  const response = await api.request<T>(method, path, options)
   if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${response.text}`)
   return response.body
 }
@@ -69,7 +74,7 @@ export async function startWatchServer(
     const repo = join(root, 'golden-source')
     createRepo(repo, numberedFiles(goldenFiles))
     const token = await api.login('admin', ADMIN_PASSWORD)
-    const {job_id: jobId} = await call(api, 'POST', '/api/admin/golden-repos', {
+    const {job_id: jobId} = await call<{job_id: string}>(api, 'POST', '/api/admin/golden-repos', {
       token,
       body: {repo_url: repo, alias: 'fixture'},
     })
@@ -112,7 +117,7 @@ export async function startWatchServer(
     async activate(userAlias) {
       const token = await api.login(USER, USER_PASSWORD)
       return (
-        await call(api, 'POST', '/api/repos/activate', {
+        await call<{job_id: string}>(api, 'POST', '/api/repos/activate', {
           token,
           body: {golden_repo_alias: 'fixture', user_alias: userAlias},
         })
