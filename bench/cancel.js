@@ -16,6 +16,7 @@
  * Options: `--jobs 24` (half indexing, half cloning), `--checkout`. Writes bench/reports/cancel.md.
  */
 
+/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {startServer} from '@cidx/local-server'
 import {execFileSync, spawn} from 'node:child_process'
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
@@ -137,7 +138,7 @@ function cidx(bin, args, env) {
 }
 
 class Bench {
-  constructor(server, env, source, hanging, bin) {
+  constructor({server, env, source, hanging, bin}) {
     Object.assign(this, {server, env, source, hanging, bin, count: 0})
   }
 
@@ -152,7 +153,7 @@ class Bench {
   }
 
   checkNoSurvivors(pids) {
-    const survivors = pids.filter(isAlive)
+    const survivors = pids.filter((pid) => isAlive(pid))
     if (survivors.length > 0) throw new Error(`child processes still alive after the cancel: ${survivors.join(', ')}`)
   }
 
@@ -218,8 +219,9 @@ class Bench {
   }
 }
 
+const fixed = (ms) => ms.toFixed(0)
+
 function report(samples, alone, checkout) {
-  const fixed = (ms) => ms.toFixed(0)
   const row = (label, list) => {
     const effective = summarize(list.map((sample) => sample.effectiveMs))
     const command = summarize(list.map((sample) => sample.commandMs))
@@ -314,7 +316,7 @@ async function main() {
   }
   delete env.CIDX_TOKEN
   const bin = values.checkout ? join(REPO_ROOT, 'bin/run.js') : installedCli(root)
-  const bench = new Bench(server, env, source, hanging, bin)
+  const bench = new Bench({server, env, source, hanging, bin})
   try {
     // Warm-up, not counted: logs in once (the token is then cached) and warms the OS file cache.
     await bench.measure('index')

@@ -14,13 +14,14 @@ const BENCH_DIR = join(ROOT, 'bench')
 /** Start-up first (the quietest machine), then the rest by name. */
 const FIRST = ['startup']
 
+/** Where a file runs: its place in FIRST, else after all of those. */
+function rank(name) {
+  const index = FIRST.indexOf(name.replace(/\.(js|ts)$/, ''))
+  return index === -1 ? FIRST.length : index
+}
+
 function benchmarkFiles() {
   const files = readdirSync(BENCH_DIR).filter((name) => /\.(js|ts)$/.test(name) && name !== 'run-all.js')
-  const rank = (name) => {
-    const index = FIRST.indexOf(name.replace(/\.(js|ts)$/, ''))
-    return index === -1 ? FIRST.length : index
-  }
-
   return files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
 }
 
@@ -38,7 +39,11 @@ function run(command, args) {
 }
 
 function main() {
-  if (run('npm', ['run', 'build']) !== 0) process.exit(1)
+  if (run('npm', ['run', 'build']) !== 0) {
+    process.exitCode = 1
+    return
+  }
+
   const {scripts} = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   const failed = []
   for (const file of benchmarkFiles()) {
@@ -50,7 +55,7 @@ function main() {
   console.log(
     failed.length === 0 ? '\nAll benchmarks done; reports in bench/reports/.' : `\nFailed: ${failed.join(', ')}`,
   )
-  process.exit(failed.length === 0 ? 0 : 1)
+  process.exitCode = failed.length === 0 ? 0 : 1
 }
 
 main()

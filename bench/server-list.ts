@@ -10,6 +10,7 @@
 
 import type {AddressInfo, Socket} from 'node:net'
 
+/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run with --conditions=development, the local server is its source (server/src), a condition the linter's resolver does not apply */
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'
@@ -279,6 +280,13 @@ async function until<T>(check: () => Promise<T | undefined> | T | undefined, tim
   }
 }
 
+/** What the cancellation bench reads of the server's answers: a submission's job_id, a job's state. */
+interface JobAnswer {
+  current_phase: null | string
+  job_id: string
+  status: string
+}
+
 /**
  * DELETE of a running job until the job reads `cancelled` and no process of it is left, for a
  * job inside `git clone` (git + git-remote-http killed) and for one inside the index phase.
@@ -302,7 +310,7 @@ async function benchCancellation(): Promise<{phase: string; timings: number[]}[]
         headers: {authorization: `Bearer ${token}`, ...(body ? {'content-type': 'application/json'} : {})},
         body: body ? JSON.stringify(body) : undefined,
       })
-      return (await response.json()) as Record<string, any>
+      return (await response.json()) as JobAnswer
     }
 
     const results: {phase: string; timings: number[]}[] = []

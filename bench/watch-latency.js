@@ -14,6 +14,7 @@
  * Writes bench/reports/watch-latency.md.
  */
 
+/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {startServer} from '@cidx/local-server'
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -132,8 +133,9 @@ function summarize(latencies) {
   return {count: sorted.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted.at(-1), mean}
 }
 
+const fixed = (ms) => ms.toFixed(1)
+
 function report(results, {changes, cli}) {
-  const fixed = (ms) => ms.toFixed(1)
   const rows = results.map(
     ({mode, stats}) =>
       `| ${mode} | ${stats.count} | ${fixed(stats.p50)} | ${fixed(stats.p95)} | ${fixed(stats.max)} | ${fixed(stats.mean)} |`,

@@ -3,6 +3,7 @@
 // in a temporary data dir, makes real git repositories, starts real jobs through the HTTP API,
 // runs the real CLI (`jobs watch`, `jobs cancel`, `jobs list`), and cleans everything up, also
 // on Ctrl-C. Needs the build (`npm ci` runs it through `prepare`; else `npm run build`).
+/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
@@ -25,12 +26,13 @@ const sleep = (ms) =>
     setTimeout(resolve, ms)
   })
 
-function requireBuild() {
-  if (existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'server', 'dist', 'index.js'))) return
+/** True when the CLI and the server are built; else says how to build them. */
+function isBuilt() {
+  if (existsSync(join(ROOT, 'dist', 'commands')) && existsSync(join(ROOT, 'server', 'dist', 'index.js'))) return true
   process.stderr.write(
     'The demo runs the built CLI and server: run `npm run build` first (`npm ci` does it for you).\n',
   )
-  process.exit(1)
+  return false
 }
 
 // ---- git repositories -------------------------------------------------------------------------
@@ -59,27 +61,30 @@ function makeRepository(path, count, name) {
 
 // ---- the HTTP API -----------------------------------------------------------------------------
 
-async function api(server, method, path, token, body) {
-  const response = await fetch(server.url + path, {
-    method,
-    headers: {
-      ...(token ? {authorization: `Bearer ${token}`} : {}),
-      ...(body ? {'content-type': 'application/json'} : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  })
-  const text = await response.text()
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
-  return text ? JSON.parse(text) : {}
+/** The server's API as the holder of `token` calls it (no token: anonymously, to log in). */
+function apiAs(server, token) {
+  return async (method, path, body) => {
+    const response = await fetch(server.url + path, {
+      method,
+      headers: {
+        ...(token ? {authorization: `Bearer ${token}`} : {}),
+        ...(body ? {'content-type': 'application/json'} : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+    const text = await response.text()
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`)
+    return text ? JSON.parse(text) : {}
+  }
 }
 
 async function login(server, username, password) {
-  return (await api(server, 'POST', '/auth/login', undefined, {username, password})).access_token
+  return (await apiAs(server)('POST', '/auth/login', {username, password})).access_token
 }
 
-async function waitForEnd(server, token, jobId) {
+async function waitForEnd(api, jobId) {
   for (;;) {
-    const job = await api(server, 'GET', `/api/jobs/${jobId}`, token)
+    const job = await api('GET', `/api/jobs/${jobId}`)
     if (['cancelled', 'completed', 'completed_partial', 'failed'].includes(job.status)) return job
     await sleep(100)
   }
@@ -141,17 +146,17 @@ async function demo(state) {
   const {server} = state
   say(`• Local server: ${server.url} (data in ${join(root, 'data')})`)
   await server.testing.createUser('alice', ALICE_PASSWORD, 'normal_user')
-  const admin = await login(server, 'admin', adminPassword)
-  const alice = await login(server, 'alice', ALICE_PASSWORD)
+  const admin = apiAs(server, await login(server, 'admin', adminPassword))
+  const alice = apiAs(server, await login(server, 'alice', ALICE_PASSWORD))
   const env = cliEnv(server, join(root, 'home'), adminPassword)
 
-  const addApp = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: appRepo, alias: 'demo-app'})
-  const addMonorepo = await api(server, 'POST', '/api/admin/golden-repos', admin, {
+  const addApp = await admin('POST', '/api/admin/golden-repos', {repo_url: appRepo, alias: 'demo-app'})
+  const addMonorepo = await admin('POST', '/api/admin/golden-repos', {
     repo_url: monorepo,
     alias: 'monorepo',
   })
   const noSuchRepo = join(root, 'repos', 'no-such-repo')
-  const broken = await api(server, 'POST', '/api/admin/golden-repos', admin, {repo_url: noSuchRepo, alias: 'broken'})
+  const broken = await admin('POST', '/api/admin/golden-repos', {repo_url: noSuchRepo, alias: 'broken'})
   say('• Jobs started through the HTTP API:')
   say(`    add golden repo demo-app   ${addApp.job_id}`)
   say(`    add golden repo monorepo   ${addMonorepo.job_id}   (to be cancelled with \`cidx jobs cancel\`)`)
@@ -162,14 +167,14 @@ async function demo(state) {
   say(bold('$ cidx jobs watch'))
   const watching = cidx(env, ['jobs', 'watch'])
 
-  await waitForEnd(server, admin, addApp.job_id)
-  const activation = await api(server, 'POST', '/api/repos/activate', alice, {golden_repo_alias: 'demo-app'})
-  await waitForEnd(server, alice, activation.job_id)
-  const sync = await api(server, 'POST', '/api/repos/sync', alice, {repository_alias: 'demo-app', full_reindex: true})
+  await waitForEnd(admin, addApp.job_id)
+  const activation = await alice('POST', '/api/repos/activate', {golden_repo_alias: 'demo-app'})
+  await waitForEnd(alice, activation.job_id)
+  const sync = await alice('POST', '/api/repos/sync', {repository_alias: 'demo-app', full_reindex: true})
   const cancelArgs = ['jobs', 'cancel', '--yes', addMonorepo.job_id.slice(0, 8)]
   const cancelling = await cidx(env, cancelArgs, {capture: true})
-  await waitForEnd(server, alice, sync.job_id)
-  await waitForEnd(server, admin, broken.job_id)
+  await waitForEnd(alice, sync.job_id)
+  await waitForEnd(admin, broken.job_id)
   const watched = await watching
   if (state.interrupted) return
 
@@ -191,7 +196,11 @@ async function cleanUp(state) {
 }
 
 async function main() {
-  requireBuild()
+  if (!isBuilt()) {
+    process.exitCode = 1
+    return
+  }
+
   const state = {root: mkdtempSync(join(tmpdir(), 'cidx-demo-')), server: undefined, interrupted: false}
   let cleaning
   const stop = (signal) => {
@@ -199,6 +208,7 @@ async function main() {
     // The terminal sends Ctrl-C to the CLI as well; it stops on its own (exit 130).
     cleaning ??= cleanUp(state).finally(() => {
       say(`\nDemo stopped (${signal}): server closed, temporary files removed.`)
+      // eslint-disable-next-line n/no-process-exit -- Ctrl-C ends the demo with 130, as a shell expects; main() is still waiting on the jobs it started
       process.exit(130)
     })
   }

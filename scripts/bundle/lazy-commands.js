@@ -36,9 +36,11 @@ export async function checkedCommandIds(dist) {
       )
   }
 
-  const unlisted = files.filter((file) => !ids.map(moduleOf).includes(file))
+  const unlisted = files.filter((file) => !ids.map((id) => moduleOf(id)).includes(file))
   if (unlisted.length > 0)
-    throw new Error(`${unlisted.map(sourceOf).join(', ')}: not in COMMANDS of src/commands.ts, so not a command`)
+    throw new Error(
+      `${unlisted.map((file) => sourceOf(file)).join(', ')}: not in COMMANDS of src/commands.ts, so not a command`,
+    )
   return ids
 }
 

@@ -137,9 +137,11 @@ export const PATCHES = [
     name: "@oclif/core: plugins from the CLI's own node_modules",
     why: "finds each plugin's directory by resolving its main module through the package's `exports` and walking up to its package.json (some 3 ms): a plugin in the CLI's own node_modules, where that resolution looks first, is taken from there",
     file: '@oclif/core/lib/util/find-root.js',
+    // eslint-disable-next-line no-template-curly-in-string -- @oclif/core's code, a template literal, as it reads
     replace: '    if (name) {\n        debug(name)(`Finding root using ${root}`);',
     with: [
       '    if (name) {',
+      // eslint-disable-next-line no-template-curly-in-string -- the same line of @oclif/core's code, kept as it reads
       '        debug(name)(`Finding root using ${root}`);',
       '        try {',
       "            const fs = require('node:fs');",

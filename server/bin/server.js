@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Runs the built server (server/dist); `npm run build` at the root builds it.
+/* eslint import/no-unresolved: ['error', {ignore: ['^\\.\\./dist/']}] -- dist/ is the build's output, there once `npm run build` has run */
 import {main} from '../dist/cli.js'
 
-main(process.argv.slice(2)).catch((error) => {
+try {
+  await main(process.argv.slice(2))
+} catch (error) {
   console.error(error instanceof Error ? error.message : String(error))
+  // eslint-disable-next-line n/no-process-exit -- the command's exit status is its interface, and a failed start may leave handles open
   process.exit(1)
-})
+}

@@ -69,12 +69,14 @@ export async function main(argv: string[]): Promise<void> {
     starting
       .then((server) => server.close())
       .then(
-        () => process.exit(0),
+        () => 0,
         (error: unknown) => {
           console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
-          process.exit(1)
+          return 1
         },
       )
+      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the server's command line: a signal ends it, and its exit status says whether it stopped cleanly
+      .then((code) => process.exit(code))
   }
 
   process.once('SIGINT', stop)

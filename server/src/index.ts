@@ -62,7 +62,7 @@ function buildServices(options: ResolvedOptions, db: Db): Services {
     authenticator: new Authenticator(users, accessTokens, apiKeys),
     loginLimiter: new LoginLimiter(options.loginRateLimit.max, options.loginRateLimit.windowMs),
     jobs,
-    engine: new JobEngine(db, jobs, events, storage, engineOptions),
+    engine: new JobEngine({db, store: jobs, events, storage, options: engineOptions}),
     events,
     repos: new RepoStore(db),
     index: new FileIndex(db),
@@ -78,7 +78,7 @@ async function ensureAdmin(
   users: UserStore,
   password: string | undefined,
 ): Promise<{generated: boolean; password: string}> {
-  if (users.find('admin')) return {password: password ?? '', generated: false}
+  if (users.get('admin')) return {password: password ?? '', generated: false}
   const chosen = password ?? randomBytes(18).toString('base64url')
   await users.create('admin', chosen, 'admin')
   return {password: chosen, generated: password === undefined}

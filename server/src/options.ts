@@ -61,6 +61,27 @@ export type ResolvedOptions = Required<
   health: {queueWaitWarningSeconds: number; stuckAfterSeconds: number}
 }
 
+// The groups of options are filled in field by field: a group given in part keeps the other defaults.
+
+function resolveHealth(health: ServerOptions['health'] = {}): ResolvedOptions['health'] {
+  return {
+    stuckAfterSeconds: health.stuckAfterSeconds ?? 300,
+    queueWaitWarningSeconds: health.queueWaitWarningSeconds ?? 300,
+  }
+}
+
+function resolveActiveJobLimit(limit: ServerOptions['activeJobLimit'] = {}): ResolvedOptions['activeJobLimit'] {
+  return {user: limit.user ?? 10, admin: limit.admin ?? 50}
+}
+
+function resolveEventStreams(streams: ServerOptions['eventStreams'] = {}): ResolvedOptions['eventStreams'] {
+  return {
+    perUser: streams.perUser ?? 8,
+    maxBlockedMs: streams.maxBlockedMs ?? 30_000,
+    maxPendingBytes: streams.maxPendingBytes ?? 1024 * 1024,
+  }
+}
+
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   return {
     port: options.port ?? 0,
@@ -75,18 +96,11 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     loginRateLimit: options.loginRateLimit ?? {max: 10, windowMs: 60_000},
     logger: options.logger ?? false,
     jobThrottleMs: options.jobThrottleMs ?? 0,
-    health: {
-      stuckAfterSeconds: options.health?.stuckAfterSeconds ?? 300,
-      queueWaitWarningSeconds: options.health?.queueWaitWarningSeconds ?? 300,
-    },
+    health: resolveHealth(options.health),
     bodyLimitBytes: options.bodyLimitBytes ?? 64 * 1024,
     gitStallTimeoutSeconds: Math.max(0, options.gitStallTimeoutSeconds ?? 300),
-    activeJobLimit: {user: options.activeJobLimit?.user ?? 10, admin: options.activeJobLimit?.admin ?? 50},
-    eventStreams: {
-      perUser: options.eventStreams?.perUser ?? 8,
-      maxBlockedMs: options.eventStreams?.maxBlockedMs ?? 30_000,
-      maxPendingBytes: options.eventStreams?.maxPendingBytes ?? 1024 * 1024,
-    },
+    activeJobLimit: resolveActiveJobLimit(options.activeJobLimit),
+    eventStreams: resolveEventStreams(options.eventStreams),
     allowedHosts: options.allowedHosts ?? [],
   }
 }

@@ -98,7 +98,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
     countJobs: (filter = {}) => jobs.countFromTally(filter.username, filter.status),
 
     async createAccessToken(username, options = {}) {
-      const role = users.find(username)?.role ?? 'normal_user'
+      const role = users.get(username)?.role ?? 'normal_user'
       return (await accessTokens.issue(username, role, options.claims, options.ttlSeconds)).token
     },
 

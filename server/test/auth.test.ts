@@ -3,7 +3,7 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {Api} from './support/api.js'
+import {Api, type ValidationErrorBody} from './support/api.js'
 import {nodeRequest} from './support/raw-http.js'
 import {
   ADMIN_PASSWORD,
@@ -60,10 +60,10 @@ describe('server: authentication', () => {
     })
 
     it('answers 422 in the envelope for a missing or blank field', async () => {
-      const response = await api.post('/auth/login', {username: '   '})
+      const response = await api.post<ValidationErrorBody>('/auth/login', {username: '   '})
       expect(response.status).to.equal(422)
       expect(response.body.error).to.equal('validation_error')
-      const locations = response.body.detail.map((item: {loc: string[]}) => item.loc.join('.'))
+      const locations = response.body.detail.map((item) => item.loc.join('.'))
       expect(locations).to.have.members(['body.username', 'body.password'])
       expect(response.body.details.error_count).to.equal(2)
     })
@@ -277,7 +277,7 @@ describe('server: authentication', () => {
       )
       expect(duplicate.status).to.equal(409)
       expect(duplicate.body).to.deep.equal({detail: "User 'alice' already exists"})
-      const invalid = await api.post(
+      const invalid = await api.post<ValidationErrorBody>(
         '/api/admin/users',
         {username: '../evil', password: 'long-enough', role: 'emperor'},
         test.adminToken,

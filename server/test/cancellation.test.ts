@@ -2,6 +2,8 @@ import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
+import type {WireJob} from '../src/jobs/job-row.js'
+
 import {Api, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
@@ -39,7 +41,7 @@ describe('server: cancellation', () => {
   }
 
   /** DELETE, then the time until the job is seen in a terminal state. */
-  async function cancelAndWait(jobId: string): Promise<{elapsedMs: number; job: any}> {
+  async function cancelAndWait(jobId: string): Promise<{elapsedMs: number; job: WireJob}> {
     const started = Date.now()
     const response = await api.delete(`/api/jobs/${jobId}`, test.adminToken)
     expect(response.status).to.equal(200)
@@ -71,7 +73,7 @@ describe('server: cancellation', () => {
       expect(elapsedMs).to.be.below(CANCEL_BOUND_MS)
       expect(job).to.include({status: 'cancelled', error: 'Job cancelled during execution'})
       expect(test.server.testing.childPids(jobId)).to.deep.equal([])
-      expect(pids.filter(isAlive)).to.deep.equal([])
+      expect(pids.filter((pid) => isAlive(pid))).to.deep.equal([])
       expect(leftovers()).to.deep.equal({tmp: [], staging: []})
       expect(existsSync(join(test.dataDir, 'golden', 'hanging'))).to.equal(false)
     } finally {
@@ -83,7 +85,9 @@ describe('server: cancellation', () => {
     const jobId = await startAdd('indexing')
     await waitFor('the index phase', async () => {
       const job = (await api.get(`/api/jobs/${jobId}`, test.adminToken)).body
-      return job.current_phase === 'index' && !job.phase_detail.startsWith('0/') ? job : undefined
+      return job.current_phase === 'index' && job.phase_detail !== null && !job.phase_detail.startsWith('0/')
+        ? job
+        : undefined
     })
     expect(Object.keys(test.server.testing.indexKeys())).to.include(`staging/${jobId}`)
     const {job, elapsedMs} = await cancelAndWait(jobId)
@@ -138,7 +142,7 @@ describe('server: cancellation', () => {
         return live.length > 0 ? live : undefined
       })
       await own.server.close()
-      expect(pids.filter(isAlive)).to.deep.equal([])
+      expect(pids.filter((pid) => isAlive(pid))).to.deep.equal([])
       const reopened = await startTestServer({dataDir: own.dataDir}, own.root)
       const job = (await reopened.api.get(`/api/jobs/${jobId}`, reopened.adminToken)).body
       expect(job).to.include({status: 'cancelled', error: 'Cancelled by server shutdown'})

@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {Api, waitFor} from './support/api.js'
+import {Api, type ValidationErrorBody, waitFor} from './support/api.js'
 import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 function hoursAgo(hours: number): Date {
@@ -70,7 +70,7 @@ describe('server: job cleanup and stats', () => {
       1,
     )
     expect(await remaining(ids)).to.deep.equal(['runningAncient', 'weirdOld', 'completedNew'])
-    const invalid = await api.delete('/api/admin/jobs/cleanup?max_age_hours=soon', test.adminToken)
+    const invalid = await api.delete<ValidationErrorBody>('/api/admin/jobs/cleanup?max_age_hours=soon', test.adminToken)
     expect(invalid.status).to.equal(422)
     expect(invalid.body.detail[0].loc).to.deep.equal(['query', 'max_age_hours'])
   })
@@ -100,7 +100,7 @@ describe('server: job cleanup and stats', () => {
     const old = test.server.testing.insertJob({username: 'alice', status: 'completed', completed_at: hoursAgo(2)})
     const retention = await waitFor('a finished retention job', async () => {
       const {jobs} = (await api.get('/api/jobs?username=system&status=completed', test.adminToken)).body
-      return jobs.find((job: {result: {cleaned_count: number}}) => job.result.cleaned_count >= 1)
+      return jobs.find((job) => (job.result as {cleaned_count: number}).cleaned_count >= 1)
     })
     expect(retention.job_id).to.match(/^data-retention-[0-9a-f]{8}$/)
     expect(retention).to.include({operation_type: 'data_retention_cleanup', username: 'system'})

@@ -1,8 +1,8 @@
-import {DataDirLockedError, startServer} from '@cidx/local-server'
 import {expect} from 'chai'
 import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
+import {DataDirLockedError, startServer} from '../src/index.js'
 import {Api, waitFor} from './support/api.js'
 import {type ChildServer, runBuiltServer, startChildServer} from './support/child-server.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'

@@ -1,7 +1,9 @@
 import {expect} from 'chai'
 import {join} from 'node:path'
 
-import {Api, waitForJobEnd} from './support/api.js'
+import type {WireJob} from '../src/jobs/job-row.js'
+
+import {Api, type HealthBody, waitForJobEnd} from './support/api.js'
 import {createRepo, numberedFiles} from './support/git-fixtures.js'
 import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 import {type EventStream, openEventStream, type SseEvent} from './support/sse.js'
@@ -23,8 +25,8 @@ const WIRE_KEYS = [
 /** Generous: the target is ~100 ms, the bound only catches a channel that does not push at all. */
 const PUSH_BOUND_MS = 2000
 
-function job(event: SseEvent): any {
-  return JSON.parse(event.data)
+function job(event: SseEvent): WireJob {
+  return JSON.parse(event.data) as WireJob
 }
 
 describe('server: job events (SSE)', () => {
@@ -110,13 +112,13 @@ describe('server: job events (SSE)', () => {
     const response = await api.post('/api/admin/golden-repos', {repo_url: source, alias: 'streamed'}, test.adminToken)
     const jobId = response.body.job_id
     await stream.next((event) => job(event).job_id === jobId && job(event).status === 'completed', 10_000)
-    const mine = stream.events.map(job).filter((event) => event.job_id === jobId)
+    const mine = stream.events.map((event) => job(event)).filter((event) => event.job_id === jobId)
     expect(mine[0].status).to.equal('pending')
     expect(
       mine.some((event) => event.status === 'running' && /^\d+\/70 files indexed$/.test(event.phase_detail ?? '')),
     ).to.equal(true)
     expect(mine.filter((event) => event.status === 'completed')).to.have.length(1)
-    expect(mine.at(-1).status).to.equal('completed')
+    expect(mine.at(-1)?.status).to.equal('completed')
     expect(await waitForJobEnd(api, test.adminToken, jobId)).to.deep.equal(mine.at(-1))
   })
 })
@@ -154,7 +156,7 @@ describe('server: health', () => {
   after(() => test.stop())
 
   it('answers without authentication, advertises the extensions and reports the jobs', async () => {
-    const response = await test.api.get('/health')
+    const response = await test.api.get<HealthBody>('/health')
     expect(response.status).to.equal(200)
     expect(response.body.status).to.equal('healthy')
     expect(response.body.features).to.deep.equal(['job_filters', 'job_events'])
@@ -176,7 +178,7 @@ describe('server: health', () => {
     testing.insertJob({username: 'alice', status: 'pending', created_at: hourAgo})
     testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date()})
     testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3_600_000)})
-    const {body} = await test.api.get('/health', test.adminToken)
+    const {body} = await test.api.get<HealthBody>('/health', test.adminToken)
     expect(body.status).to.equal('degraded')
     expect(body.reasons).to.have.length(2)
     expect(body.jobs).to.include({pending: 1, running: 2, failed_last_hour: 1, stuck_count: 1})
@@ -197,9 +199,9 @@ describe('server: health', () => {
     const anonymous = (await test.api.get('/health')).body
     expect(anonymous.jobs).to.include({stuck_count: 2}).and.not.have.property('stuck')
     expect(JSON.stringify(anonymous)).to.not.include(carols.job_id).and.not.include('carol')
-    const carol = (await test.api.get('/health', tokens.carol)).body
+    const carol = (await test.api.get<HealthBody>('/health', tokens.carol)).body
     expect(carol.jobs.stuck.map((entry: {username: string}) => entry.username)).to.deep.equal(['carol'])
-    const admin = (await test.api.get('/health', test.adminToken)).body
+    const admin = (await test.api.get<HealthBody>('/health', test.adminToken)).body
     expect(admin.jobs.stuck.map((entry: {username: string}) => entry.username)).to.have.members(['carol', 'dave'])
     const invalid = await test.api.get('/health', 'not-a-token')
     expect(invalid.status).to.equal(401)

@@ -56,7 +56,7 @@ describe('server: a git remote that never answers', () => {
       error: `git clone made no progress for ${STALL_SECONDS} s and was stopped`,
     })
     expect(test.server.testing.childPids(stalled)).to.deep.equal([])
-    expect(pids.filter(isAlive)).to.deep.equal([])
+    expect(pids.filter((pid) => isAlive(pid))).to.deep.equal([])
     expect(existsSync(join(test.dataDir, 'tmp', stalled)), 'the temporary clone').to.equal(false)
     expect((await waitForJobEnd(test.api, test.adminToken, next)).status).to.equal('completed')
   }

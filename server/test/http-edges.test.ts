@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {Api} from './support/api.js'
+import {Api, type ValidationErrorBody} from './support/api.js'
 import {nodeRequest, rawBody, rawExchange} from './support/raw-http.js'
 import {startTestServer, type TestServer} from './support/server-fixture.js'
 
@@ -26,7 +26,10 @@ describe('server: the edges of HTTP', () => {
   describe('integer query parameters', () => {
     for (const value of ['1e20', 'Infinity', '-Infinity', '9223372036854775808', '9007199254740993', '1.5']) {
       it(`answers offset=${value} 422 in the validation envelope, echoing what was sent`, async () => {
-        const response = await api.get(`/api/jobs?offset=${encodeURIComponent(value)}`, test.adminToken)
+        const response = await api.get<ValidationErrorBody>(
+          `/api/jobs?offset=${encodeURIComponent(value)}`,
+          test.adminToken,
+        )
         expect(response.status).to.equal(422)
         expect(Object.keys(response.body)).to.have.members(ENVELOPE_KEYS)
         expect(response.body.detail).to.have.length(1)
@@ -36,18 +39,21 @@ describe('server: the edges of HTTP', () => {
     }
 
     it('refuses the same values for limit and max_age_hours', async () => {
-      expect((await api.get('/api/jobs?limit=1e20', test.adminToken)).body.detail[0]).to.include({
+      expect((await api.get<ValidationErrorBody>('/api/jobs?limit=1e20', test.adminToken)).body.detail[0]).to.include({
         input: '1e20',
         type: 'int_parsing',
       })
-      const cleanup = await api.delete('/api/admin/jobs/cleanup?max_age_hours=Infinity', test.adminToken)
+      const cleanup = await api.delete<ValidationErrorBody>(
+        '/api/admin/jobs/cleanup?max_age_hours=Infinity',
+        test.adminToken,
+      )
       expect(cleanup.status).to.equal(422)
       expect(cleanup.body.detail[0].loc).to.deep.equal(['query', 'max_age_hours'])
     })
 
     it('echoes a single value the schema made a list (job_id) as sent', async () => {
       const id = 'a'.repeat(2001)
-      const response = await api.get(`/api/jobs/events?job_id=${id}`, test.adminToken)
+      const response = await api.get<ValidationErrorBody>(`/api/jobs/events?job_id=${id}`, test.adminToken)
       expect(response.status).to.equal(422)
       expect(response.body.detail[0]).to.include({type: 'string_too_long', input: id})
       expect(response.body.detail[0].loc).to.deep.equal(['query', 'job_id', 0])

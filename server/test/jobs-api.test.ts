@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import {expect} from 'chai'
 import {join} from 'node:path'
 
-import {Api} from './support/api.js'
+import {Api, type ValidationErrorBody} from './support/api.js'
 import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
 
 const WIRE_KEYS = [
@@ -142,9 +142,7 @@ describe('server: jobs API', () => {
       expect(byType.body.total).to.equal(60)
       const byRepo = await api.get('/api/jobs?repository=repo-1&status=failed', tokens.alice)
       expect(
-        byRepo.body.jobs.every(
-          (job: {result: {alias: string}; status: string}) => job.result.alias === 'repo-1' && job.status === 'failed',
-        ),
+        byRepo.body.jobs.every((job) => (job.result as {alias: string}).alias === 'repo-1' && job.status === 'failed'),
       ).to.equal(true)
       expect(byRepo.body.total).to.equal(aliceJobIds.filter((_, n) => n % 3 === 1 && n % 6 === 1).length)
       const since = encodeURIComponent(minutesAgo(1000 - 110 - 0.5).toISOString())
@@ -160,7 +158,10 @@ describe('server: jobs API', () => {
     })
 
     it('answers 422 in the envelope for a non-integer limit/offset or an invalid date', async () => {
-      const response = await api.get('/api/jobs?limit=abc&offset=1.5&since=yesterday', tokens.alice)
+      const response = await api.get<ValidationErrorBody>(
+        '/api/jobs?limit=abc&offset=1.5&since=yesterday',
+        tokens.alice,
+      )
       expect(response.status).to.equal(422)
       expect(Object.keys(response.body)).to.have.members([
         'error',
@@ -184,7 +185,7 @@ describe('server: jobs API', () => {
         rejected_value: '1.5',
         error_type: 'int_parsing',
       })
-      const dates = await api.get('/api/jobs?since=yesterday', tokens.alice)
+      const dates = await api.get<ValidationErrorBody>('/api/jobs?since=yesterday', tokens.alice)
       expect(dates.body.detail[0]).to.include({type: 'datetime_from_date_parsing', input: 'yesterday'})
     })
 
@@ -284,7 +285,10 @@ describe('server: jobs API', () => {
     })
 
     it('answers a body that is not JSON with a 422 json_invalid envelope', async () => {
-      const response = await api.request('POST', '/api/keys', {token: tokens.alice, rawBody: '{"name": '})
+      const response = await api.request<ValidationErrorBody>('POST', '/api/keys', {
+        token: tokens.alice,
+        rawBody: '{"name": ',
+      })
       expect(response.status).to.equal(422)
       expect(response.body.detail[0]).to.include({type: 'json_invalid'})
     })

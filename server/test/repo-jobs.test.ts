@@ -3,7 +3,9 @@ import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {Api, waitFor, waitForJobEnd} from './support/api.js'
+import type {WireJob} from '../src/jobs/job-row.js'
+
+import {Api, type ValidationErrorBody, waitFor, waitForJobEnd} from './support/api.js'
 import {commitFiles, createRepo, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
@@ -29,7 +31,7 @@ describe('server: repository jobs (real git)', () => {
 
   after(() => test.stop())
 
-  async function addGolden(alias: string, repoUrl = sourceRepo): Promise<any> {
+  async function addGolden(alias: string, repoUrl = sourceRepo): Promise<WireJob> {
     const response = await api.post('/api/admin/golden-repos', {repo_url: repoUrl, alias}, test.adminToken)
     expect(response.status, response.text).to.equal(202)
     return waitForJobEnd(api, test.adminToken, response.body.job_id)
@@ -161,12 +163,12 @@ describe('server: repository jobs (real git)', () => {
         {repo_url: sourceRepo, alias: 'branchy', default_branch: 'a/../../b'},
       ]
       for (const body of bad) {
-        const response = await api.post('/api/admin/golden-repos', body, test.adminToken)
+        const response = await api.post<ValidationErrorBody>('/api/admin/golden-repos', body, test.adminToken)
         expect(response.status, JSON.stringify(body)).to.equal(422)
         expect(response.body.detail[0].type).to.equal('value_error')
       }
 
-      const missing = await api.post('/api/admin/golden-repos', {alias: 'x'}, test.adminToken)
+      const missing = await api.post<ValidationErrorBody>('/api/admin/golden-repos', {alias: 'x'}, test.adminToken)
       expect(missing.body.detail[0]).to.include({type: 'missing', msg: 'Field required'})
       expect(missing.body.detail[0].loc).to.deep.equal(['body', 'repo_url'])
       const forbidden = await api.post('/api/admin/golden-repos', {repo_url: sourceRepo, alias: 'mine'}, tokens.alice)
@@ -209,7 +211,7 @@ describe('server: repository jobs (real git)', () => {
       expect(again.body.job_id).to.equal(first.body.job_id)
       const job = await waitForJobEnd(api, tokens.alice, first.body.job_id)
       expect(job).to.include({status: 'completed', operation_type: 'activate_repository', username: 'alice'})
-      expect(job.result.alias).to.equal('mine')
+      expect(job.result?.alias).to.equal('mine')
       const done = await api.post(
         '/api/repos/activate',
         {golden_repo_alias: 'shared', user_alias: 'mine'},

@@ -4,7 +4,7 @@ import {randomBytes} from 'node:crypto'
 import {appendFileSync, mkdirSync, readdirSync, rmSync, statfsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {Api, type ApiResponse, waitFor, waitForJobEnd} from './support/api.js'
+import {Api, type ApiResponse, type HealthBody, waitFor, waitForJobEnd} from './support/api.js'
 import {type ChildServer, startChildServer} from './support/child-server.js'
 import {createRepo, numberedFiles} from './support/git-fixtures.js'
 import {processesMentioning} from './support/processes.js'
@@ -132,7 +132,7 @@ describe('server: a full data dir', function () {
 
     // The job's rollback gave its clone's room back: the disk is filled once more.
     fill(mount, filler)
-    const health = await api.get('/health')
+    const health = await api.get<HealthBody>('/health')
     expect(health.status).to.equal(200)
     expect(health.body.status).to.equal('degraded')
     expect(health.body.storage).to.deep.equal({status: 'full'})
@@ -151,7 +151,7 @@ describe('server: a full data dir', function () {
       10_000,
       100,
     )
-    expect((await api.get('/health')).body.storage).to.deep.equal({status: 'ok'})
+    expect((await api.get<HealthBody>('/health')).body.storage).to.deep.equal({status: 'ok'})
     const small = join(root, 'small-source')
     createRepo(small, numberedFiles(3))
     const after = await addGolden('after', small)

@@ -35,7 +35,7 @@ export class Authenticator {
     const {username, expiresAtMs} = token.startsWith(API_KEY_PREFIX)
       ? this.apiKeyOwner(token)
       : await this.tokenOwner(token)
-    const user = this.users.find(username)
+    const user = this.users.get(username)
     if (!user) throw unauthorized('User not found')
     return {username: user.username, role: user.role, expiresAtMs}
   }

@@ -32,7 +32,8 @@ export class UserStore {
     return inserted.changes === 1 ? user : null
   }
 
-  find(username: string): StoredUser | undefined {
+  /** The user of that name, if there is one. */
+  get(username: string): StoredUser | undefined {
     return this.db.prepare('SELECT * FROM users WHERE username = ?').get(username) as StoredUser | undefined
   }
 }

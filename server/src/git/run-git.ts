@@ -5,7 +5,7 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import {storageErrnoInText} from '../db/storage-errors.js'
 import {redactUrls} from '../repos/layout.js'
-import {canInspectProcesses, livePidsInGroups, signalGroup} from './process-groups.js'
+import {livePidsInGroups, signalGroup} from './process-groups.js'
 
 /** Grace between SIGTERM and SIGKILL for a cancelled git. */
 export const KILL_GRACE_MS = 2000
@@ -63,7 +63,8 @@ async function terminateGroup(pgid: number, leaderExited: Promise<unknown>): Pro
   const killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), KILL_GRACE_MS)
   try {
     await leaderExited
-    while (canInspectProcesses && livePidsInGroups(new Set([pgid])).length > 0) await delay(GROUP_POLL_MS)
+    // Without /proc, livePidsInGroups finds none: the leader's exit is all there is to wait for.
+    while (livePidsInGroups(new Set([pgid])).length > 0) await delay(GROUP_POLL_MS)
   } finally {
     clearTimeout(killTimer)
   }
@@ -126,7 +127,12 @@ export async function runGit(args: string[], options: GitRunOptions = {}): Promi
 
   let stalled = false
   const stallTimer =
-    stallTimeoutMs === undefined ? undefined : setTimeout(() => ((stalled = true), stop()), stallTimeoutMs)
+    stallTimeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          stalled = true
+          stop()
+        }, stallTimeoutMs)
   const output = collectOutput(child, options, () => stallTimer?.refresh())
   // Listening first: onSpawn may abort the signal itself (when its bookkeeping cannot be stored).
   signal?.addEventListener('abort', stop, {once: true})

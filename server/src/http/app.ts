@@ -1,4 +1,4 @@
-import Fastify, {type FastifyInstance} from 'fastify'
+import fastify, {type FastifyInstance} from 'fastify'
 
 import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
 import type {Services} from '../services.js'
@@ -23,7 +23,7 @@ export interface AppParts {
 }
 
 export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts): FastifyInstance {
-  const app = Fastify({
+  const app = fastify({
     logger: services.options.logger,
     bodyLimit: services.options.bodyLimitBytes,
     // close() means stop: a client's lingering keep-alive socket must not hold it for seconds.

@@ -57,7 +57,9 @@ export async function indexWorkingCopy(context: JobContext, index: FileIndex, pl
   report(0)
   for (let start = 0; start < total; start += INDEX_BATCH_SIZE) {
     const batch = walked.slice(start, start + INDEX_BATCH_SIZE)
-    const texts = (await Promise.all(batch.map(readIndexable))).filter((text): text is IndexedText => text !== null)
+    const texts = (await Promise.all(batch.map((file) => readIndexable(file)))).filter(
+      (text): text is IndexedText => text !== null,
+    )
     skipped += batch.length - texts.length
     for (const text of texts) present.add(text.path)
     const changedTexts = texts.filter((text) => plan.previous.get(text.path) !== text.sha)

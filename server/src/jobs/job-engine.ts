@@ -107,6 +107,15 @@ export interface EngineOptions {
   workers: number
 }
 
+/** What the engine works with: the database, its job rows, the event fan-out, the storage watch. */
+export interface EngineParts {
+  db: Db
+  events: JobEvents
+  options: EngineOptions
+  storage: StorageMonitor
+  store: JobStore
+}
+
 /**
  * A bounded pool of job slots. Jobs wait `pending` in a FIFO queue until a slot frees, then run
  * `running` and end in exactly one terminal state. Everything runs in this process: the heavy
@@ -114,21 +123,26 @@ export interface EngineOptions {
  * a job's own bookkeeping fails that job, never the process.
  */
 export class JobEngine {
+  private readonly db: Db
+  private readonly events: JobEvents
   private lastCreatedUs = 0
+  private readonly options: EngineOptions
   private readonly queue: QueuedJob[] = []
   private retryTimer: NodeJS.Timeout | undefined
   private readonly running = new Map<string, RunningJob>()
   private stopping = false
+  private readonly storage: StorageMonitor
+  private readonly store: JobStore
   /** Terminal states storage refused, by job: shown to readers and written again until it works. */
   private readonly unwritten = new Map<string, {changes: JobChanges; row: JobRow}>()
 
-  constructor(
-    private readonly db: Db,
-    private readonly store: JobStore,
-    private readonly events: JobEvents,
-    private readonly storage: StorageMonitor,
-    private readonly options: EngineOptions,
-  ) {}
+  constructor({db, store, events, storage, options}: EngineParts) {
+    this.db = db
+    this.store = store
+    this.events = events
+    this.storage = storage
+    this.options = options
+  }
 
   /**
    * Cancels a pending or running job. A queued one ends at once; a running one is signalled and

@@ -4,6 +4,7 @@ import type {WireJob} from './job-row.js'
 
 /** In-process fan-out of job changes to the SSE streams. */
 export class JobEvents {
+  // eslint-disable-next-line unicorn/prefer-event-target -- a listener's error must reach publish()'s caller: EventTarget makes it an uncaught exception
   private readonly emitter = new EventEmitter()
 
   constructor() {

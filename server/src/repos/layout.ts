@@ -12,6 +12,7 @@ const REPO_URL_PREFIXES = /^(https?:\/\/|git@|file:\/\/|\/)/
 /** Why a repository URL is refused, or null when git may be given it (always after `--`). */
 export function repoUrlProblem(url: string): null | string {
   if (url.startsWith('-')) return 'Repository URL must not start with "-"'
+  // eslint-disable-next-line no-control-regex -- control characters are what this check refuses
   if (/[\s\u0000-\u001F]/.test(url)) return 'Repository URL must not contain whitespace or control characters'
   if (!REPO_URL_PREFIXES.test(url))
     return 'Repository URL must start with http://, https://, git@, file:// or be an absolute path'

@@ -27,6 +27,13 @@ export interface ActivatedRepoRow {
   username: string
 }
 
+/** Where a finished sync left a repository: the commit checked out, the files indexed, when. */
+export interface SyncedState {
+  filesIndexed: number
+  head: string
+  syncedUs: number
+}
+
 /** Golden repositories (admin-managed clones) and activated ones (per-user working copies). */
 export class RepoStore {
   constructor(private readonly db: Db) {}
@@ -81,7 +88,7 @@ export class RepoStore {
       .run(row)
   }
 
-  markActivatedSynced(username: string, userAlias: string, head: string, filesIndexed: number, syncedUs: number): void {
+  markActivatedSynced(username: string, userAlias: string, {head, filesIndexed, syncedUs}: SyncedState): void {
     this.db
       .prepare(
         'UPDATE activated_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE username = ? AND user_alias = ?',
@@ -89,7 +96,7 @@ export class RepoStore {
       .run(head, filesIndexed, syncedUs, username, userAlias)
   }
 
-  markGoldenSynced(alias: string, head: string, filesIndexed: number, syncedUs: number): void {
+  markGoldenSynced(alias: string, {head, filesIndexed, syncedUs}: SyncedState): void {
     this.db
       .prepare(
         'UPDATE golden_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE alias = ?',

@@ -63,7 +63,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     if (retryAfter > 0)
       throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
     loginLimiter.recordAttempt(username, request.ip)
-    const user = users.find(username)
+    const user = users.get(username)
     // An unknown user costs the same scrypt as a wrong password: timing tells nothing.
     const passwordMatches = await verifyPassword(password, user?.password_hash ?? dummyPasswordHash)
     if (!user || !passwordMatches) {
@@ -85,7 +85,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
 
   const refresh = async (request: {body: {refresh_token: string}}) => {
     const rotated = refreshTokens.rotate(request.body.refresh_token)
-    const user = users.find(rotated.username)
+    const user = users.get(rotated.username)
     if (!user) throw unauthorized('User not found')
     const access = await accessTokens.issue(user.username, user.role, {sid: rotated.familyId})
     return {

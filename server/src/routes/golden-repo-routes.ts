@@ -46,7 +46,7 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
 
   app.get('/api/admin/golden-repos', {preValidation: admin}, async () => {
     const rows = repos.allGolden()
-    return {golden_repositories: rows.map(goldenToWire), total: rows.length}
+    return {golden_repositories: rows.map((row) => goldenToWire(row)), total: rows.length}
   })
 
   app.post<{Body: AddBody}>(
@@ -100,7 +100,8 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
                 dir: deps.layout.golden(golden.alias),
                 repoKey: indexKeys.golden(golden.alias),
                 recordBase: (head) => repos.setGoldenSyncBase(golden.alias, head),
-                commit: (head, files) => repos.markGoldenSynced(golden.alias, head, files, nowMicros()),
+                commit: (head, files) =>
+                  repos.markGoldenSynced(golden.alias, {head, filesIndexed: files, syncedUs: nowMicros()}),
                 message: `Golden repository '${golden.alias}' refreshed`,
               },
               {force: true, fullReindex: false},

@@ -64,7 +64,7 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
 
   app.get('/api/repos', {preValidation: user}, async (request) => {
     const rows = repos.activatedOf(principalOf(request).username)
-    return {repositories: rows.map(activatedToWire), total: rows.length}
+    return {repositories: rows.map((row) => activatedToWire(row)), total: rows.length}
   })
 
   app.post<{Body: ActivateBody}>(
@@ -153,7 +153,8 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
               dir: deps.layout.activated(username, alias),
               repoKey: indexKeys.activated(username, alias),
               recordBase: (head) => repos.setActivatedSyncBase(username, alias, head),
-              commit: (head, files) => repos.markActivatedSynced(username, alias, head, files, nowMicros()),
+              commit: (head, files) =>
+                repos.markActivatedSynced(username, alias, {head, filesIndexed: files, syncedUs: nowMicros()}),
               message: `Repository '${alias}' synced`,
             },
             {force: options.force, fullReindex: options.full_reindex || !options.incremental},

@@ -1,5 +1,61 @@
+import type {WireJob} from '../../src/jobs/job-row.js'
+
+/** One complaint of a 422 answer, in FastAPI's words. */
+export interface ValidationIssue {
+  input?: unknown
+  loc: (number | string)[]
+  msg: string
+  type: string
+}
+
+/**
+ * The fields of the server's JSON answers that the tests read, as the contract types them. An
+ * answer carries only its endpoint's fields: a test reads those of the endpoint it called. The
+ * answers whose fields clash with these have their own types (a 422's, the health report).
+ */
+export interface WireBody extends WireJob {
+  access_token: string
+  api_key: string
+  by_status: Record<string, number>
+  by_type: Record<string, number>
+  cleaned_count: number
+  detail: string
+  golden_repositories: {alias: string}[]
+  jobs: WireJob[]
+  key_id: string
+  limit: number
+  message: string
+  offset: number
+  options: Record<string, boolean>
+  refresh_token: string
+  repositories: {user_alias: string}[]
+  retry_after: number
+  timestamp: string
+  total: number
+  total_jobs: number
+  user: {role: string; username: string}
+}
+
+/** A 422: every invalid field at once, as FastAPI reports them, in the contract's envelope. */
+export interface ValidationErrorBody {
+  correlation_id: string
+  detail: ValidationIssue[]
+  details: {error_count: number; field_errors: unknown}
+  error: string
+  timestamp: string
+}
+
+/** `GET /health`: its `jobs` is a summary, not a list. */
+export interface HealthBody {
+  features: string[]
+  jobs: {oldest_pending_age_seconds: number; stuck: {job_id: string; username: string}[]}
+  reasons: string[]
+  status: string
+  storage: {status: string}
+}
+
 /** A small HTTP client for the tests: real requests over loopback. */
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = WireBody> {
   body: T
   headers: Headers
   status: number
@@ -17,11 +73,11 @@ export interface RequestOptions {
 export class Api {
   constructor(readonly baseUrl: string) {}
 
-  delete<T = any>(path: string, token?: string) {
+  delete<T = WireBody>(path: string, token?: string) {
     return this.request<T>('DELETE', path, {token})
   }
 
-  get<T = any>(path: string, token?: string) {
+  get<T = WireBody>(path: string, token?: string) {
     return this.request<T>('GET', path, {token})
   }
 
@@ -31,11 +87,11 @@ export class Api {
     return response.body.access_token as string
   }
 
-  post<T = any>(path: string, body: unknown, token?: string) {
+  post<T = WireBody>(path: string, body: unknown, token?: string) {
     return this.request<T>('POST', path, {token, body})
   }
 
-  async request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
+  async request<T = WireBody>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
     const headers: Record<string, string> = {...options.headers}
     if (options.token) headers.authorization = `Bearer ${options.token}`
     let body: string | undefined
@@ -73,7 +129,7 @@ export async function waitFor<T>(
 export const TERMINAL = new Set(['completed', 'completed_partial', 'failed', 'cancelled'])
 
 /** Waits for a job to reach a terminal status and returns it. */
-export async function waitForJobEnd(api: Api, token: string, jobId: string, timeoutMs = 15_000): Promise<any> {
+export async function waitForJobEnd(api: Api, token: string, jobId: string, timeoutMs = 15_000): Promise<WireJob> {
   return waitFor(
     `job ${jobId} to end`,
     async () => {

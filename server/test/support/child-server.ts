@@ -17,7 +17,9 @@ export interface ChildServer {
 
 /** Starts `npm run server`'s code from source in a child process and waits for its URL. */
 export async function startChildServer(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildServer> {
-  const {CIDX_ADMIN_PASSWORD: _ignored, ...baseEnv} = process.env
+  // The child makes its admin as the test says, never from the password of the shell around it.
+  const baseEnv = {...process.env}
+  delete baseEnv.CIDX_ADMIN_PASSWORD
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', '--conditions=development', RUN_CLI, '--port', '0', ...args],

@@ -1,8 +1,10 @@
 import {type IncomingHttpHeaders, request} from 'node:http'
 import {connect} from 'node:net'
 
+import type {WireBody} from './api.js'
+
 export interface NodeResponse {
-  body: any
+  body: WireBody
   headers: IncomingHttpHeaders
   status: number
   text: string

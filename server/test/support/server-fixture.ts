@@ -1,8 +1,8 @@
-import {type ServerHandle, type ServerOptions, startServer} from '@cidx/local-server'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
+import {type ServerHandle, type ServerOptions, startServer} from '../../src/index.js'
 import {Api} from './api.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'

@@ -25,6 +25,22 @@ export interface EventStream {
   status: number
 }
 
+/** One block of the stream: its comment lines go to `comments`; its event, when it carries data. */
+function parseBlock(block: string, comments: string[]): SseEvent | undefined {
+  const event: SseEvent = {event: 'message', data: ''}
+  const data: string[] = []
+  for (const line of block.split('\n')) {
+    if (line.startsWith(':')) comments.push(line.slice(1).trim())
+    else if (line.startsWith('event: ')) event.event = line.slice(7)
+    else if (line.startsWith('id: ')) event.id = line.slice(4)
+    else if (line.startsWith('data: ')) data.push(line.slice(6))
+  }
+
+  if (data.length === 0) return undefined
+  event.data = data.join('\n')
+  return event
+}
+
 export async function openEventStream(url: string, token?: string): Promise<EventStream> {
   const controller = new AbortController()
   const response = await fetch(url, {
@@ -34,7 +50,7 @@ export async function openEventStream(url: string, token?: string): Promise<Even
   const events: SseEvent[] = []
   const comments: string[] = []
   const waiters = new Set<() => void>()
-  let markEnded = () => {}
+  let markEnded!: () => void
   const stream: EventStream = {
     ended: new Promise<void>((resolve) => {
       markEnded = resolve
@@ -47,7 +63,7 @@ export async function openEventStream(url: string, token?: string): Promise<Even
     next(matches, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const found = events.find(matches)
+          const found = events.find((event) => matches(event))
           if (!found) return
           clearTimeout(timer)
           waiters.delete(check)
@@ -71,6 +87,11 @@ export async function openEventStream(url: string, token?: string): Promise<Even
     return stream
   }
 
+  const received = (event: SseEvent) => {
+    events.push(event)
+    for (const waiter of waiters) waiter()
+  }
+
   void (async () => {
     const decoder = new TextDecoder()
     let buffer = ''
@@ -79,22 +100,9 @@ export async function openEventStream(url: string, token?: string): Promise<Even
         buffer += decoder.decode(chunk, {stream: true})
         let end: number
         while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end)
+          const event = parseBlock(buffer.slice(0, end), comments)
           buffer = buffer.slice(end + 2)
-          const event: SseEvent = {event: 'message', data: ''}
-          const data: string[] = []
-          for (const line of block.split('\n')) {
-            if (line.startsWith(':')) comments.push(line.slice(1).trim())
-            else if (line.startsWith('event: ')) event.event = line.slice(7)
-            else if (line.startsWith('id: ')) event.id = line.slice(4)
-            else if (line.startsWith('data: ')) data.push(line.slice(6))
-          }
-
-          if (data.length > 0) {
-            event.data = data.join('\n')
-            events.push(event)
-            for (const waiter of waiters) waiter()
-          }
+          if (event) received(event)
         }
       }
 
