@@ -43,6 +43,9 @@ export default [
       'no-return-assign': ['error', 'except-parens'],
       // `void promise` marks a promise that is deliberately not awaited.
       'no-void': ['error', {allowAsStatement: true}],
+      // Build outputs (dist/, and the local server's server/dist behind @cidx/local-server) exist only
+      // after `npm run build`, which npm test runs after the linter.
+      'import/no-unresolved': ['error', {ignore: [String.raw`^@cidx/local-server$`, String.raw`^\.\./dist/`]}],
       // File modes and flags are bit fields.
       'no-bitwise': 'off',
       // What a generator yields is said in its doc comment's prose.

@@ -16,7 +16,6 @@
  * Options: `--jobs 24` (half indexing, half cloning), `--checkout`. Writes bench/reports/cancel.md.
  */
 
-/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {startServer} from '@cidx/local-server'
 import {execFileSync, spawn} from 'node:child_process'
 import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'

@@ -10,7 +10,6 @@
 
 import type {AddressInfo, Socket} from 'node:net'
 
-/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run with --conditions=development, the local server is its source (server/src), a condition the linter's resolver does not apply */
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {spawnSync} from 'node:child_process'
 import {randomUUID} from 'node:crypto'

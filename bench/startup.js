@@ -96,7 +96,6 @@ function stageInstalledCli(dir, {bundled}) {
   return join(dir, 'bin', 'run.js')
 }
 
-/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 async function startLocalServer(dataDir) {
   const {startServer} = await import('@cidx/local-server')
   const server = await startServer({port: 0, dataDir, adminPassword: 'bench-admin-password'})

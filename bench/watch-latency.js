@@ -14,7 +14,6 @@
  * Writes bench/reports/watch-latency.md.
  */
 
-/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {startServer} from '@cidx/local-server'
 import {spawn} from 'node:child_process'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'

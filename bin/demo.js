@@ -3,7 +3,6 @@
 // in a temporary data dir, makes real git repositories, starts real jobs through the HTTP API,
 // runs the real CLI (`jobs watch`, `jobs cancel`, `jobs list`), and cleans everything up, also
 // on Ctrl-C. Needs the build (`npm ci` runs it through `prepare`; else `npm run build`).
-/* eslint import/no-unresolved: ['error', {ignore: ['^@cidx/local-server$']}] -- run by plain node, the local server is its build (server/dist), there once `npm run build` has run */
 import {execFileSync, spawn} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // Runs the built server (server/dist); `npm run build` at the root builds it.
-/* eslint import/no-unresolved: ['error', {ignore: ['^\\.\\./dist/']}] -- dist/ is the build's output, there once `npm run build` has run */
 import {main} from '../dist/cli.js'
 
 try {
