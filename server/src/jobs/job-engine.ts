@@ -3,24 +3,17 @@ import {setTimeout as delay} from 'node:timers/promises'
 
 import type {Db} from '../db/database.js'
 import type {StorageMonitor} from '../db/storage-monitor.js'
-import type {GitCallOptions, JobContext, JobRun, ProgressUpdate} from './job-context.js'
+import type {GitCallOptions, JobContext, JobRun} from './job-context.js'
 import type {JobEvents} from './job-events.js'
-import type {JobChanges, JobStore} from './job-store.js'
+import type {JobStore} from './job-store.js'
 
-import {storageFailureMessage} from '../db/storage-errors.js'
 import {livePidsInGroups} from '../git/process-groups.js'
 import {runGit} from '../git/run-git.js'
-import {redactUrls} from '../repos/layout.js'
 import {nowMicros} from '../time.js'
+import {EndingWriter} from './ending-writer.js'
+import {CancelRequest, unsuccessfulEnding} from './job-ending.js'
 import {type JobRow, toWireJob} from './job-row.js'
-
-/** A running job starts at 10 %, as on the real server. */
-export const RUNNING_START_PROGRESS = 10
-const PROGRESS_WRITE_INTERVAL_MS = 1000
-/** Progress events are coalesced to at most one per job per this interval (well under 100 ms). */
-const PROGRESS_EVENT_INTERVAL_MS = 40
-/** How often a terminal state that storage refused is written again. */
-const UNWRITTEN_RETRY_MS = 1000
+import {RUNNING_START_PROGRESS, RunningJob} from './running-job.js'
 
 export const CANCELLED_DURING_EXECUTION = 'Job cancelled during execution'
 export const CANCELLED_BY_SHUTDOWN = 'Cancelled by server shutdown'
@@ -40,64 +33,6 @@ interface QueuedJob {
   /** The row as submitted (pending). */
   row: JobRow
   run: JobRun
-}
-
-/** A cancel asked for by a user or by shutdown: the job ends `cancelled` with this message. */
-class CancelRequest extends Error {}
-
-interface Ending {
-  error: null | string
-  progress: number
-  result?: Record<string, unknown>
-  status: string
-}
-
-/** The columns a terminal state sets. */
-function endingChanges(ending: Ending, atUs: number): JobChanges {
-  return {...ending, completed_us: atUs, updated_us: atUs, current_phase: null, phase_detail: null}
-}
-
-/** The row as it is once the ending is written: what readers see while storage refuses it. */
-function endedRow(row: JobRow, ending: Ending, atUs: number): JobRow {
-  const result = ending.result === undefined ? row.result : JSON.stringify(ending.result)
-  return {
-    ...row,
-    status: ending.status,
-    error: ending.error,
-    progress: ending.progress,
-    result,
-    completed_us: atUs,
-    updated_us: atUs,
-    current_phase: null,
-    phase_detail: null,
-  }
-}
-
-/** State of one job while it runs; the source of truth for its progress until it ends. */
-class RunningJob {
-  readonly controller = new AbortController()
-  detail: null | string = null
-  eventTimer: NodeJS.Timeout | undefined
-  finished: Promise<void> = Promise.resolve()
-  lastChangeUs = nowMicros()
-  lastWriteMs = Date.now()
-  phase: null | string = null
-  readonly processGroups = new Set<number>()
-  progress = RUNNING_START_PROGRESS
-  writeTimer: NodeJS.Timeout | undefined
-
-  constructor(
-    readonly jobId: string,
-    /** The row as last stored (with its status); progress columns are this object's. */
-    public row: JobRow,
-  ) {}
-
-  clearTimers(): void {
-    clearTimeout(this.writeTimer)
-    clearTimeout(this.eventTimer)
-    this.writeTimer = undefined
-    this.eventTimer = undefined
-  }
 }
 
 export interface EngineOptions {
@@ -124,17 +59,15 @@ export interface EngineParts {
  */
 export class JobEngine {
   private readonly db: Db
+  private readonly endings: EndingWriter
   private readonly events: JobEvents
   private lastCreatedUs = 0
   private readonly options: EngineOptions
   private readonly queue: QueuedJob[] = []
-  private retryTimer: NodeJS.Timeout | undefined
   private readonly running = new Map<string, RunningJob>()
   private stopping = false
   private readonly storage: StorageMonitor
   private readonly store: JobStore
-  /** Terminal states storage refused, by job: shown to readers and written again until it works. */
-  private readonly unwritten = new Map<string, {changes: JobChanges; row: JobRow}>()
 
   constructor({db, store, events, storage, options}: EngineParts) {
     this.db = db
@@ -142,6 +75,7 @@ export class JobEngine {
     this.events = events
     this.storage = storage
     this.options = options
+    this.endings = new EndingWriter({store, events, storage})
   }
 
   /**
@@ -151,11 +85,11 @@ export class JobEngine {
    */
   cancel(row: JobRow): void {
     // Ended already; only storage has not taken its terminal state yet.
-    if (this.unwritten.has(row.job_id)) return
+    if (this.endings.unwrittenRow(row.job_id)) return
     const queuedAt = this.queue.findIndex((job) => job.row.job_id === row.job_id)
     if (queuedAt !== -1) {
       // Written first: if storage refuses, the job stays queued and the caller gets the error.
-      this.finish(row.job_id, {status: 'cancelled', error: null, progress: row.progress})
+      this.endings.finish(row.job_id, {status: 'cancelled', error: null, progress: row.progress})
       this.queue.splice(queuedAt, 1)
       return
     }
@@ -166,7 +100,7 @@ export class JobEngine {
       return
     }
 
-    this.finish(row.job_id, {
+    this.endings.finish(row.job_id, {
       status: 'cancelled',
       error: row.status === 'running' ? CANCELLED_DURING_EXECUTION : null,
       progress: row.progress,
@@ -185,17 +119,11 @@ export class JobEngine {
 
   /** The row with the job's live progress while it runs here (or its unwritten end); other rows as they are. */
   liveRow(row: JobRow): JobRow {
-    const unwritten = this.unwritten.get(row.job_id)
-    if (unwritten) return unwritten.row
+    const unwritten = this.endings.unwrittenRow(row.job_id)
+    if (unwritten) return unwritten
     const running = this.running.get(row.job_id)
     if (!running || row.status !== 'running') return row
-    return {
-      ...row,
-      progress: running.progress,
-      current_phase: running.phase,
-      phase_detail: running.detail,
-      updated_us: running.lastChangeUs,
-    }
+    return running.live(row)
   }
 
   /**
@@ -205,12 +133,15 @@ export class JobEngine {
   async shutdown(): Promise<void> {
     this.stopping = true
     for (const queued of this.queue.splice(0))
-      this.settle(queued.row, {status: 'cancelled', error: CANCELLED_BY_SHUTDOWN, progress: queued.row.progress})
+      this.endings.settle(queued.row, {
+        status: 'cancelled',
+        error: CANCELLED_BY_SHUTDOWN,
+        progress: queued.row.progress,
+      })
     const running = [...this.running.values()]
     for (const job of running) job.controller.abort(new CancelRequest(CANCELLED_BY_SHUTDOWN))
     await Promise.all(running.map((job) => job.finished))
-    this.writeUnwritten()
-    clearInterval(this.retryTimer)
+    this.endings.stop()
   }
 
   /** Records the job as pending and starts it when a slot is free. */
@@ -250,7 +181,7 @@ export class JobEngine {
       jobId: job.jobId,
       username,
       signal: job.controller.signal,
-      report: (update) => this.report(job, update),
+      report: (update) => job.report(update),
       checkpoint: () => this.checkpoint(job),
       git: (args, options) => this.runJobGit(job, args, options),
     }
@@ -261,14 +192,15 @@ export class JobEngine {
     try {
       this.markRunning(job)
       const result = await queued.run(this.contextFor(job, queued.row.username))
-      this.settle(job.row, {
+      this.endings.settle(job.row, {
         status: 'completed',
         progress: 100,
         result: {...queued.initialResult, ...result},
         error: null,
       })
     } catch (error) {
-      this.settle(job.row, this.unsuccessfulEnding(job, queued, error))
+      const stop = {signal: job.controller.signal, progress: job.progress, initialResult: queued.initialResult, error}
+      this.endings.settle(job.row, unsuccessfulEnding(stop, this.storage))
     } finally {
       job.clearTimers()
       this.running.delete(job.jobId)
@@ -280,12 +212,6 @@ export class JobEngine {
   private failJob(job: RunningJob, error: unknown): void {
     this.storage.noteFailure(error)
     if (!job.controller.signal.aborted) job.controller.abort(error)
-  }
-
-  /** Terminal states are written and announced at once; a storage error goes to the caller. */
-  private finish(jobId: string, ending: Ending): void {
-    const row = this.store.update(jobId, endingChanges(ending, nowMicros()))
-    if (row) this.events.publish(toWireJob(row, true))
   }
 
   private markRunning(job: RunningJob): void {
@@ -300,32 +226,18 @@ export class JobEngine {
     this.events.publish(toWireJob(started, true))
   }
 
-  private publishProgress(job: RunningJob): void {
-    job.eventTimer = undefined
-    if (this.running.has(job.jobId)) this.events.publish(toWireJob(this.liveRow(job.row), true))
-  }
-
   private pump(): void {
     while (!this.stopping && this.running.size < this.options.workers && this.queue.length > 0) {
       const next = this.queue.shift() as QueuedJob
-      const running = new RunningJob(next.row.job_id, next.row)
+      const running = new RunningJob(next.row.job_id, next.row, {
+        announce: (job) => {
+          if (this.running.has(job.jobId)) this.events.publish(toWireJob(this.liveRow(job.row), true))
+        },
+        write: (job) => this.writeForJob(job, () => this.store.update(job.jobId, job.progressColumns())),
+      })
       this.running.set(running.jobId, running)
       running.finished = this.execute(next, running)
     }
-  }
-
-  private report(job: RunningJob, update: ProgressUpdate): void {
-    if (job.controller.signal.aborted) return
-    const progress =
-      update.progress === undefined ? job.progress : Math.max(0, Math.min(100, Math.round(update.progress)))
-    const phase = update.phase === undefined ? job.phase : update.phase
-    const detail = update.detail === undefined ? job.detail : update.detail
-    if (progress === job.progress && phase === job.phase && detail === job.detail) return
-    Object.assign(job, {progress, phase, detail, lastChangeUs: nowMicros()})
-    job.eventTimer ??= setTimeout(() => this.publishProgress(job), PROGRESS_EVENT_INTERVAL_MS)
-    const sinceWriteMs = Date.now() - job.lastWriteMs
-    if (sinceWriteMs >= PROGRESS_WRITE_INTERVAL_MS) this.writeProgress(job)
-    else job.writeTimer ??= setTimeout(() => this.writeProgress(job), PROGRESS_WRITE_INTERVAL_MS - sinceWriteMs)
   }
 
   private async runJobGit(job: RunningJob, args: string[], options: GitCallOptions = {}): Promise<string> {
@@ -348,44 +260,10 @@ export class JobEngine {
     })
   }
 
-  /** Like finish, but never throws: a terminal state storage refuses is announced, kept and written again later. */
-  private settle(row: JobRow, ending: Ending): void {
-    const atUs = nowMicros()
-    const changes = endingChanges(ending, atUs)
-    try {
-      const stored = this.store.update(row.job_id, changes)
-      if (stored) this.events.publish(toWireJob(stored, true))
-    } catch (error) {
-      this.storage.noteFailure(error)
-      const ended = endedRow(row, ending, atUs)
-      this.unwritten.set(row.job_id, {row: ended, changes})
-      this.events.publish(toWireJob(ended, true))
-      this.retryTimer ??= setInterval(() => this.writeUnwritten(), UNWRITTEN_RETRY_MS).unref()
-    }
-  }
-
   /** Creation times are unique and increasing, so "newest first" is the submission order. */
   private uniqueCreationTime(): number {
     this.lastCreatedUs = Math.max(nowMicros(), this.lastCreatedUs + 1)
     return this.lastCreatedUs
-  }
-
-  /** Cancelled when asked to; failed otherwise, with the error that stopped the job (a storage error named as such). */
-  private unsuccessfulEnding(job: RunningJob, queued: QueuedJob, error: unknown): Ending {
-    const {signal} = job.controller
-    if (signal.reason instanceof CancelRequest)
-      return {status: 'cancelled', progress: job.progress, error: signal.reason.message}
-    const failure: unknown = signal.aborted ? signal.reason : error
-    this.storage.noteFailure(failure)
-    const message = redactUrls(
-      storageFailureMessage(failure) ?? (failure instanceof Error ? failure.message : String(failure)),
-    )
-    return {
-      status: 'failed',
-      progress: job.progress,
-      error: message,
-      result: {...queued.initialResult, success: false, error: message},
-    }
   }
 
   /** One of a running job's own writes (progress, process groups): a failure fails the job, it never throws. */
@@ -395,35 +273,5 @@ export class JobEngine {
     } catch (error) {
       this.failJob(job, error)
     }
-  }
-
-  private writeProgress(job: RunningJob): void {
-    clearTimeout(job.writeTimer)
-    job.writeTimer = undefined
-    job.lastWriteMs = Date.now()
-    this.writeForJob(job, () =>
-      this.store.update(job.jobId, {
-        progress: job.progress,
-        current_phase: job.phase,
-        phase_detail: job.detail,
-        updated_us: job.lastChangeUs,
-      }),
-    )
-  }
-
-  private writeUnwritten(): void {
-    for (const [jobId, {changes}] of this.unwritten) {
-      try {
-        this.store.update(jobId, changes)
-      } catch (error) {
-        this.storage.noteFailure(error)
-        return
-      }
-
-      this.unwritten.delete(jobId)
-    }
-
-    clearInterval(this.retryTimer)
-    this.retryTimer = undefined
   }
 }
