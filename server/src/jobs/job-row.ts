@@ -19,7 +19,7 @@ export interface JobRow {
   username: string
 }
 
-/** The Job object of the wire contract: exactly these 12 keys, in this order. */
+/** The Job object of the wire contract: exactly these 12 keys (`toWireJob` writes them in the contract's order). */
 export interface WireJob {
   completed_at: null | string
   created_at: string

@@ -3,10 +3,9 @@ import {dirname} from 'node:path'
 
 import type {JobContext} from '../job-context.js'
 
-import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 import {indexKeys} from '../../repos/layout.js'
 import {nowMicros} from '../../time.js'
-import {currentBranch, currentCommit, gitProgressReporter, removeDir, type RepoJobDeps} from './repo-job-deps.js'
+import {cloneAndIndex, removeDir, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface ActivateParams {
   branch: null | string
@@ -27,22 +26,8 @@ export async function activateRepo(
   try {
     context.report({progress: 10, phase: 'clone', detail: `Cloning golden repository '${params.goldenAlias}'`})
     const branchArgs = params.branch ? [`--branch=${params.branch}`] : []
-    await context.git(
-      ['clone', '--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir],
-      {
-        onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
-        watchForStalls: true,
-      },
-    )
-    const head = await currentCommit(context, cloneDir)
-    const branch = await currentBranch(context, cloneDir)
-    const outcome = await indexWorkingCopy(context, deps.index, {
-      dir: cloneDir,
-      stagingKey,
-      previous: new Map(),
-      progressFrom: 30,
-      progressTo: 95,
-    })
+    const cloneArgs = ['--local', '--progress', ...branchArgs, '--', deps.layout.golden(params.goldenAlias), cloneDir]
+    const {branch, head, outcome} = await cloneAndIndex(context, deps, {cloneArgs, cloneDir, stagingKey})
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing working copy'})
     await context.checkpoint()
     await mkdir(dirname(finalDir), {recursive: true})

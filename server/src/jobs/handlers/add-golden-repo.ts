@@ -2,10 +2,9 @@ import {rename} from 'node:fs/promises'
 
 import type {JobContext} from '../job-context.js'
 
-import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 import {indexKeys, redactUrls} from '../../repos/layout.js'
 import {nowMicros} from '../../time.js'
-import {currentBranch, currentCommit, gitProgressReporter, removeDir, type RepoJobDeps} from './repo-job-deps.js'
+import {cloneAndIndex, removeDir, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface AddGoldenRepoParams {
   alias: string
@@ -30,19 +29,8 @@ export async function addGoldenRepo(
   try {
     context.report({progress: 10, phase: 'clone', detail: `Cloning ${redactUrls(params.repoUrl)}`})
     const branchArgs = params.defaultBranch ? [`--branch=${params.defaultBranch}`] : []
-    await context.git(['clone', '--progress', ...branchArgs, '--', params.repoUrl, cloneDir], {
-      onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
-      watchForStalls: true,
-    })
-    const head = await currentCommit(context, cloneDir)
-    const branch = await currentBranch(context, cloneDir)
-    const outcome = await indexWorkingCopy(context, deps.index, {
-      dir: cloneDir,
-      stagingKey,
-      previous: new Map(),
-      progressFrom: 30,
-      progressTo: 95,
-    })
+    const cloneArgs = ['--progress', ...branchArgs, '--', params.repoUrl, cloneDir]
+    const {branch, head, outcome} = await cloneAndIndex(context, deps, {cloneArgs, cloneDir, stagingKey})
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing repository'})
     await context.checkpoint()
     await rename(cloneDir, finalDir)

@@ -2,9 +2,12 @@ import {rm} from 'node:fs/promises'
 
 import type {Db} from '../../db/database.js'
 import type {FileIndex} from '../../indexer/file-index.js'
+import type {IndexOutcome} from '../../indexer/index-working-copy.js'
 import type {DataLayout} from '../../repos/layout.js'
 import type {RepoStore} from '../../repos/repo-store.js'
 import type {JobContext} from '../job-context.js'
+
+import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 
 /** What repository jobs work with. */
 export interface RepoJobDeps {
@@ -51,4 +54,37 @@ export async function currentCommit(context: JobContext, dir: string): Promise<s
 export async function currentBranch(context: JobContext, dir: string): Promise<null | string> {
   const name = (await context.git(['rev-parse', '--abbrev-ref', 'HEAD'], {cwd: dir})).trim()
   return name === 'HEAD' ? null : name
+}
+
+/** What a fresh clone holds once indexed: its commit, its branch, and the index's counts. */
+export interface IndexedClone {
+  branch: null | string
+  head: string
+  outcome: IndexOutcome
+}
+
+/**
+ * The first half of a job that makes a repository: `git clone <cloneArgs>` into `cloneDir` (git's
+ * progress as 10-30 %), then the whole tree indexed under `stagingKey` (30-95 %). Publishing is
+ * the caller's: where the clone goes and what the database records differ by job.
+ */
+export async function cloneAndIndex(
+  context: JobContext,
+  deps: RepoJobDeps,
+  clone: {cloneArgs: string[]; cloneDir: string; stagingKey: string},
+): Promise<IndexedClone> {
+  await context.git(['clone', ...clone.cloneArgs], {
+    onStderrLine: gitProgressReporter(context, 'clone', 10, 30),
+    watchForStalls: true,
+  })
+  const head = await currentCommit(context, clone.cloneDir)
+  const branch = await currentBranch(context, clone.cloneDir)
+  const outcome = await indexWorkingCopy(context, deps.index, {
+    dir: clone.cloneDir,
+    stagingKey: clone.stagingKey,
+    previous: new Map(),
+    progressFrom: 30,
+    progressTo: 95,
+  })
+  return {branch, head, outcome}
 }
