@@ -1,149 +1,35 @@
-import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
-import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 
 import type {CancelResult} from '../../src/cancel/cancel.js'
 
-import {startHangingGitServer} from '../../server/test/support/hanging-git-server.js'
+import {TERMINAL} from '../../server/test/support/api.js'
 import {isAlive} from '../../server/test/support/processes.js'
-import {replaceStdin} from '../helpers/fake-stdin.js'
-import {
-  ADMIN_PASSWORD,
-  REPO_ROOT,
-  startWatchServer,
-  useCliEnv,
-  USER,
-  type WatchServer,
-} from '../helpers/servers/watch-harness.js'
+import {cancel, exitCodeOf, useCancelServer, waitFor} from '../helpers/servers/cancel-harness.js'
+import {ADMIN_PASSWORD, useCliEnv, USER, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 /**
- * `jobs cancel` against the local server over real HTTP, with real jobs: activations that clone
- * and index a real git repository (throttled, so they are still running when cancelled), clones
- * from a git server that never answers, and seeded rows for the statuses a test needs.
+ * `jobs cancel` against the local server over real HTTP, with real jobs: what it cancels (by ID,
+ * prefix or filter), how long it waits, and what it reports for each job (text, --json, exit code).
  */
-
-const TERMINAL = new Set(['completed', 'completed_partial', 'failed', 'cancelled'])
-
-function exitCodeOf(error: unknown): number {
-  if (error === undefined) return 0
-  const code = (error as {oclif?: {exit?: number}}).oclif?.exit
-  if (code === undefined) throw error
-  return code
-}
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => {
-      setTimeout(resolve, 25)
-    })
-  }
-}
-
-/** Runs `cidx jobs cancel ARGS` in this process. */
-function cancel(...args: string[]) {
-  return runCommand(['jobs', 'cancel', ...args], {root: REPO_ROOT})
-}
 
 /** A seeded job's repository: the alias travels in `result`, as the server reports a repository job's repository. */
 const ofRepository = (alias: string) => ({result: {alias}})
 
-/** Runs tmux (the real terminal of the tty test) and gives its output. */
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'})
-
 describe('commands: jobs cancel (against the local server)', function () {
   this.timeout(60_000)
+  const cancelServer = useCancelServer()
+  const {hangingClone, indexingActivation, leftovers, nextAlias, status} = cancelServer
   let watch: WatchServer
-  let restoreEnv: () => void
-  let restoreStdin: (() => void) | undefined
-  let stdoutTty: PropertyDescriptor | undefined
-  let aliasCount = 0
 
-  before(async () => {
-    // 400 files in batches of 20, 250 ms apart: an activation indexes for about 5 s, time enough
-    // for the CLI to start and cancel it while it runs, even on a busy machine.
-    watch = await startWatchServer({goldenFiles: 400, jobThrottleMs: 250, workers: 1})
+  before(() => {
+    watch = cancelServer.watch
   })
-
-  after(async () => {
-    await watch.stop()
-  })
-
-  beforeEach(() => {
-    restoreEnv = useCliEnv(watch)
-    // The command output is read as a pipe would see it, whatever runs the tests.
-    stdoutTty = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY')
-    Object.defineProperty(process.stdout, 'isTTY', {configurable: true, value: false})
-  })
-
-  afterEach(async () => {
-    restoreStdin?.()
-    restoreStdin = undefined
-    if (stdoutTty) Object.defineProperty(process.stdout, 'isTTY', stdoutTty)
-    else delete (process.stdout as {isTTY?: boolean}).isTTY
-    restoreEnv()
-    // Nothing of one test may keep the single worker busy for the next.
-    const leftovers = watch.server.testing.db
-      .prepare("SELECT job_id FROM jobs WHERE status IN ('pending', 'running')")
-      .all() as {job_id: string}[]
-    for (const {job_id: jobId} of leftovers) {
-      const admin = await adminToken()
-      await fetch(`${watch.url}/api/jobs/${jobId}`, {method: 'DELETE', headers: {authorization: `Bearer ${admin}`}})
-    }
-
-    await waitFor('the worker to be free', () =>
-      watch.server.testing.childPids().length === 0 && idle() ? true : undefined,
-    )
-  })
-
-  function idle(): boolean {
-    return watch.server.testing.countJobs({status: 'running'}) === 0
-  }
-
-  async function adminToken(): Promise<string> {
-    const response = await fetch(`${watch.url}/auth/login`, {
-      method: 'POST',
-      headers: {'content-type': 'application/json'},
-      body: JSON.stringify({username: 'admin', password: ADMIN_PASSWORD}),
-    })
-    return ((await response.json()) as {access_token: string}).access_token
-  }
-
-  /** The status as the server has it (wire names: `pending`, not `queued`). */
-  async function status(jobId: string): Promise<string> {
-    return (await watch.job(jobId)).status as string
-  }
-
-  /** A real activation of alice's, once it is indexing (after its clone: no git process left by then). */
-  async function indexingActivation(): Promise<string> {
-    const jobId = await watch.activate(`copy-${++aliasCount}`)
-    await waitFor('the index phase', async () => {
-      const job = await watch.job(jobId)
-      const detail = job.phase_detail as null | string
-      return job.current_phase === 'index' && detail && !detail.startsWith('0/') ? true : undefined
-    })
-    return jobId
-  }
-
-  function leftovers(): {staging: string[]; tmp: string[]} {
-    return {
-      tmp: readdirSync(join(watch.root, 'data', 'tmp')),
-      staging: Object.keys(watch.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
-    }
-  }
 
   it('cancels a pending job: it ends cancelled at once, never started', async () => {
     const running = await indexingActivation()
-    const pending = await watch.activate(`copy-${++aliasCount}`)
+    const pending = await watch.activate(nextAlias('copy'))
     expect(await status(pending)).to.equal('pending')
     const {stdout, error} = await cancel('--yes', pending)
     expect(exitCodeOf(error)).to.equal(0)
@@ -158,8 +44,8 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('cancels a running index: it waits until the job has ended cancelled, and nothing is left behind', async () => {
-    const jobId = await indexingActivation()
-    const alias = `copy-${aliasCount}`
+    const alias = nextAlias('copy')
+    const jobId = await indexingActivation(alias)
     const {stdout, error} = await cancel('--yes', jobId)
     expect(exitCodeOf(error)).to.equal(0)
     expect(stdout).to.include('cancelled in')
@@ -170,23 +56,6 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(leftovers()).to.deep.equal({tmp: [], staging: []})
     expect(existsSync(join(watch.root, 'data', 'activated', USER, alias))).to.equal(false)
   })
-
-  /** A golden-repository addition of admin's cloning from a git server that never answers: it runs until cancelled. */
-  async function hangingClone(): Promise<{close(): Promise<void>; jobId: string; pids: number[]}> {
-    const hanging = await startHangingGitServer()
-    const admin = await adminToken()
-    const response = await fetch(`${watch.url}/api/admin/golden-repos`, {
-      method: 'POST',
-      headers: {authorization: `Bearer ${admin}`, 'content-type': 'application/json'},
-      body: JSON.stringify({repo_url: hanging.url, alias: `hanging-${++aliasCount}`}),
-    })
-    const {job_id: jobId} = (await response.json()) as {job_id: string}
-    const pids = await waitFor('git to be connected', () => {
-      const live = watch.server.testing.childPids(jobId)
-      return live.length > 0 && hanging.requests() > 0 ? live : undefined
-    })
-    return {jobId, pids, close: () => hanging.close()}
-  }
 
   it('cancels a running clone within 5 s: git and its helpers are gone, no partial clone is left', async () => {
     const clone = await hangingClone()
@@ -201,7 +70,7 @@ describe('commands: jobs cancel (against the local server)', function () {
       expect(watch.server.testing.childPids(clone.jobId)).to.deep.equal([])
       expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])
       expect(leftovers().tmp).to.deep.equal([])
-      expect(existsSync(join(watch.root, 'data', 'golden', `hanging-${aliasCount}`))).to.equal(false)
+      expect(existsSync(join(watch.root, 'data', 'golden', clone.alias))).to.equal(false)
     } finally {
       restoreAlice()
       await clone.close()
@@ -272,49 +141,6 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(JSON.parse(json.stdout)).to.deep.equal([])
   })
 
-  it('refuses without a terminal and without --yes: exit 2, nothing cancelled, no request made', async () => {
-    const jobId = watch.seed({status: 'pending'})
-    restoreStdin = replaceStdin({tty: false}).restore
-    const {stderr, error} = await cancel(jobId)
-    expect(exitCodeOf(error)).to.equal(2)
-    expect(stderr).to.include('Refusing to cancel without confirmation: stdin is not a terminal.')
-    expect(stderr).to.include('--yes')
-    expect(await status(jobId)).to.equal('pending')
-  })
-
-  it('asks on a terminal: "n" cancels nothing, "y" cancels', async () => {
-    const jobId = watch.seed({status: 'pending'})
-    const no = replaceStdin({tty: true})
-    restoreStdin = no.restore
-    const declined = cancel(jobId)
-    await waitFor('the question', () => (no.stdin.listenerCount('data') > 0 ? true : undefined))
-    no.stdin.write('n\n')
-    const first = await declined
-    expect(exitCodeOf(first.error)).to.equal(0)
-    expect(first.stderr).to.include('Cancel 1 job(s)? (y/N)')
-    expect(first.stdout).to.include('Nothing cancelled.')
-    expect(await status(jobId)).to.equal('pending')
-    no.restore()
-
-    const yes = replaceStdin({tty: true})
-    restoreStdin = yes.restore
-    const accepted = cancel(jobId)
-    await waitFor('the question', () => (yes.stdin.listenerCount('data') > 0 ? true : undefined))
-    yes.stdin.write('y\n')
-    const second = await accepted
-    expect(exitCodeOf(second.error)).to.equal(0)
-    expect(second.stdout).to.include('1 cancelled.')
-    expect(await status(jobId)).to.equal('cancelled')
-  })
-
-  it('--force is --yes under its original cidx name', async () => {
-    const jobId = watch.seed({status: 'pending'})
-    restoreStdin = replaceStdin({tty: false}).restore
-    const {error} = await cancel('--force', jobId)
-    expect(exitCodeOf(error)).to.equal(0)
-    expect(await status(jobId)).to.equal('cancelled')
-  })
-
   it('--no-wait returns once the server accepted; the running job then stops on its own', async () => {
     const jobId = await indexingActivation()
     const {stdout, error} = await cancel('--yes', '--no-wait', '--json', jobId)
@@ -360,50 +186,5 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(both.stderr).to.include('not both')
     const badTimeout = await cancel('--yes', '--wait-timeout', 'soon', 'abcd1234')
     expect(exitCodeOf(badTimeout.error)).to.equal(2)
-  })
-
-  it('on a real terminal (tmux): shows the selection, asks, and on "y" renders the cancel live', async () => {
-    // A clone that never ends by itself: the job is still running however slowly the CLI starts.
-    const clone = await hangingClone()
-    const session = `cidx-cancel-${process.pid}`
-    const script = join(watch.root, 'tty-cancel.sh')
-    const env = watch.childEnv({CIDX_USERNAME: 'admin', CIDX_PASSWORD: ADMIN_PASSWORD})
-    const exports = ['HOME', 'XDG_CONFIG_HOME', 'CIDX_SERVER_URL', 'CIDX_USERNAME', 'CIDX_PASSWORD', 'PATH']
-      .map((name) => `export ${name}='${env[name]}'`)
-      .join('\n')
-    writeFileSync(
-      script,
-      `${exports}\nunset NO_COLOR FORCE_COLOR CI\ncd '${REPO_ROOT}'\n` +
-        `node --import tsx --conditions=development --no-warnings=ExperimentalWarning bin/dev.js jobs cancel ${clone.jobId.slice(0, 8)}\n` +
-        'echo "EXIT=$?"\nsleep 60\n',
-    )
-    tmux('new-session', '-d', '-s', session, '-x', '150', '-y', '20', `sh ${script}`)
-    try {
-      const screen = () => tmux('capture-pane', '-p', '-t', session)
-      await waitFor('the question', () => (screen().includes('Cancel 1 job(s)? (y/N)') ? true : undefined), 30_000)
-      expect(screen()).to.include('1 job(s) to cancel:')
-      expect(screen()).to.match(/● running\s+hanging-\d+\s+admin/)
-      tmux('send-keys', '-t', session, 'y', 'Enter')
-      const final = await waitFor('the command to end', () => {
-        const text = screen()
-        return text.includes('EXIT=') ? text : undefined
-      })
-      expect(final, final).to.include('EXIT=0')
-      expect(final).to.match(/✔ .*add_golden_repo\s+hanging-\d+\s+cancelled in [\d.]+ s/)
-      expect(final).to.include('1 cancelled.')
-      expect(
-        await (
-          await fetch(`${watch.url}/api/jobs/${clone.jobId}`, {
-            headers: {authorization: `Bearer ${await adminToken()}`},
-          })
-        ).json(),
-      ).to.include({
-        status: 'cancelled',
-      })
-      expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])
-    } finally {
-      tmux('kill-session', '-t', session)
-      await clone.close()
-    }
   })
 })

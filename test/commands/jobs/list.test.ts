@@ -1,17 +1,14 @@
-import type {AddressInfo} from 'node:net'
-
 import {type ServerHandle, startServer} from '@cidx/local-server'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
-import {createServer, type Server} from 'node:http'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 import type {Job} from '../../../src/jobs/job.js'
 
 import {idCachePath} from '../../../src/completion/id-cache.js'
-import {createSandbox, type Sandbox} from '../../helpers/sandbox.js'
+import {lines, useCliSession} from '../../helpers/cli-session.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
 const MINUTE = 60_000
@@ -40,33 +37,6 @@ interface Seeded {
   username: string
 }
 
-/** The output stream as the command sees it: a pipe unless a test says otherwise, colour variables unset. */
-function outputAs(options: {columns?: number; tty: boolean}): () => void {
-  const stdout = process.stdout as NodeJS.WriteStream & {isTTY?: boolean}
-  const saved = {
-    isTTY: stdout.isTTY,
-    columns: stdout.columns,
-    env: {NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR, TERM: process.env.TERM},
-  }
-  stdout.isTTY = options.tty
-  if (options.columns !== undefined) stdout.columns = options.columns
-  delete process.env.NO_COLOR
-  delete process.env.FORCE_COLOR
-  process.env.TERM = 'xterm-256color'
-  return () => {
-    stdout.isTTY = saved.isTTY
-    stdout.columns = saved.columns
-    for (const [name, value] of Object.entries(saved.env)) {
-      if (value === undefined) delete process.env[name]
-      else process.env[name] = value
-    }
-  }
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').filter((line) => line !== '')
-}
-
 /** The jobs `cidx jobs list --json FLAGS` prints; fails the test if it errs or writes to stderr. */
 async function listJson(...flags: string[]): Promise<Job[]> {
   const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--json', ...flags], {root: ROOT})
@@ -80,10 +50,9 @@ describe('commands: jobs list (against the local server)', () => {
   let dataDir: string
   let adminToken: string
   let bobToken: string
-  let sandbox: Sandbox
-  let restoreOutput: () => void
   const seeded: Seeded[] = []
   const now = Date.now()
+  const session = useCliSession(() => ({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken}))
 
   /** A job `minutesAgo` old, stored as a real server would send it. */
   function seed(
@@ -147,17 +116,6 @@ describe('commands: jobs list (against the local server)', () => {
   after(async () => {
     await server.close()
     await rm(dataDir, {recursive: true, force: true})
-  })
-
-  beforeEach(async () => {
-    sandbox = await createSandbox('cidx-cmd-')
-    sandbox.enter({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken})
-    restoreOutput = outputAs({tty: false})
-  })
-
-  afterEach(async () => {
-    restoreOutput()
-    await sandbox.remove()
   })
 
   it('prints a plain table with full IDs for a pipe, the footer on stderr', async () => {
@@ -298,7 +256,9 @@ describe('commands: jobs list (against the local server)', () => {
 
   it('remembers the listed IDs for shell completion', async () => {
     await listJson('--limit', '3')
-    const cache = JSON.parse(await readFile(idCachePath(sandbox.configDir), 'utf8')) as {jobs: {job_id: string}[]}
+    const cache = JSON.parse(await readFile(idCachePath(session.sandbox.configDir), 'utf8')) as {
+      jobs: {job_id: string}[]
+    }
     expect(cache.jobs.map((job) => job.job_id)).to.deep.equal(
       newestFirst(seeded)
         .slice(0, 3)
@@ -307,8 +267,7 @@ describe('commands: jobs list (against the local server)', () => {
   })
 
   it('shows short IDs, symbols, colours and bars on a colour terminal', async () => {
-    restoreOutput()
-    restoreOutput = outputAs({tty: true, columns: 200})
+    session.asTerminal(200)
     const {stdout, error} = await runCommand(['jobs', 'list', '--limit', '3'], {root: ROOT}, {stripAnsi: false})
     expect(error).to.equal(undefined)
     const rows = lines(stdout)
@@ -318,159 +277,11 @@ describe('commands: jobs list (against the local server)', () => {
   })
 
   it('keeps a terminal plain under NO_COLOR', async () => {
-    restoreOutput()
-    restoreOutput = outputAs({tty: true, columns: 200})
+    session.asTerminal(200)
     process.env.NO_COLOR = '1'
     const {stdout, error} = await runCommand(['jobs', 'list', '--limit', '3'], {root: ROOT}, {stripAnsi: false})
     expect(error).to.equal(undefined)
     expect(stdout).not.to.include('\u001B')
     expect(stdout).not.to.include('█')
-  })
-})
-
-describe('commands: jobs list (usage and configuration errors)', () => {
-  let sandbox: Sandbox
-  let restoreOutput: () => void
-
-  beforeEach(async () => {
-    sandbox = await createSandbox('cidx-cmd-')
-    sandbox.enter()
-    restoreOutput = outputAs({tty: false})
-  })
-
-  afterEach(async () => {
-    restoreOutput()
-    await sandbox.remove()
-  })
-
-  const usageCases: [string, string[], RegExp][] = [
-    [
-      'an unknown status',
-      ['--status', 'runing'],
-      /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/,
-    ],
-    ['an unknown sort key', ['--sort', 'age'], /^Error: Unknown sort key "age"/],
-    ['a bad --since', ['--since', 'lately'], /^Error: --since must be a duration such as 90s/],
-    ['an empty time range', ['--since', '1h', '--until', '2h'], /^Error: --since \(.*\) is after --until/],
-    ['--limit 0', ['--limit', '0'], /^Error: .*limit.*See --help for usage\.$/],
-    ['--quiet with --json', ['-q', '--json'], /--json|--quiet/],
-    ['an unknown flag', ['--colour'], /^Error: .*--colour.*See --help for usage\.$/],
-  ]
-
-  for (const [what, flags, message] of usageCases) {
-    it(`exits 2 with one line for ${what}, before any configuration or request`, async () => {
-      const {stdout, stderr, error} = await runCommand(['jobs', 'list', ...flags], {root: ROOT})
-      expect(error?.oclif?.exit).to.equal(2)
-      if (flags.includes('--json')) {
-        expect(JSON.parse(stdout).error).to.include({kind: 'usage', exit_code: 2})
-      } else {
-        expect(stdout).to.equal('')
-        expect(lines(stderr)).to.have.length(1)
-        expect(stderr.trim()).to.match(message)
-      }
-    })
-  }
-
-  it('exits 3 with one line when nothing is configured', async () => {
-    const {stdout, stderr, error} = await runCommand(['jobs', 'list'], {root: ROOT})
-    expect(error?.oclif?.exit).to.equal(3)
-    expect(stdout).to.equal('')
-    expect(lines(stderr)).to.have.length(1)
-    expect(stderr).to.match(/^Error: .*(login|CIDX_SERVER_URL)/)
-  })
-})
-
-/**
- * A real CIDX server's listing, defect included: newest first, at most 50 per page, and an empty
- * page at any offset of 50 or more (it reads only about `limit` jobs from storage, then slices).
- * No /health extensions.
- */
-function realServerDouble(jobs: object[]): Promise<{close: () => Promise<void>; url: string}> {
-  const server: Server = createServer((request, response) => {
-    const url = new URL(request.url!, 'http://localhost')
-    if (url.pathname !== '/api/jobs' || request.headers.authorization !== 'Bearer real-token') {
-      response.writeHead(url.pathname === '/api/jobs' ? 401 : 404, {'content-type': 'application/json'})
-      response.end(JSON.stringify({detail: url.pathname === '/api/jobs' ? 'Invalid token' : 'Not Found'}))
-      return
-    }
-
-    const status = url.searchParams.get('status')
-    const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 10), 1), 50)
-    const offset = Math.max(Number(url.searchParams.get('offset') ?? 0), 0)
-    const matching = jobs.filter((job) => !status || (job as {status: string}).status === status)
-    const page = offset >= limit ? [] : matching.slice(0, limit).slice(offset)
-    response.writeHead(200, {'content-type': 'application/json'})
-    response.end(JSON.stringify({jobs: page, total: matching.length, limit, offset}))
-  })
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const {port} = server.address() as AddressInfo
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise((done) => {
-            server.close(() => done())
-          }),
-      })
-    })
-  })
-}
-
-describe('commands: jobs list (against a server with the real paging defect)', () => {
-  let sandbox: Sandbox
-  let restoreOutput: () => void
-  let double: {close: () => Promise<void>; url: string}
-
-  before(async () => {
-    const start = Date.parse('2026-11-28T12:00:00Z')
-    const jobs = Array.from({length: 120}, (_, index) => ({
-      job_id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
-      operation_type: 'sync_repository',
-      status: 'completed',
-      created_at: new Date(start - index * MINUTE).toISOString().replace('Z', '+00:00'),
-      started_at: null,
-      completed_at: null,
-      progress: 100,
-      result: null,
-      error: null,
-      username: 'admin',
-      current_phase: null,
-      phase_detail: null,
-    }))
-    double = await realServerDouble(jobs)
-  })
-
-  after(async () => {
-    await double.close()
-  })
-
-  beforeEach(async () => {
-    sandbox = await createSandbox('cidx-cmd-')
-    sandbox.enter({CIDX_SERVER_URL: double.url, CIDX_TOKEN: 'real-token'})
-    restoreOutput = outputAs({tty: false})
-  })
-
-  afterEach(async () => {
-    restoreOutput()
-    await sandbox.remove()
-  })
-
-  it('--all stops where the server stops, without looping or duplicating, and says why', async () => {
-    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all'], {root: ROOT})
-    expect(error).to.equal(undefined)
-    const ids = lines(stdout)
-      .slice(1)
-      .map((row) => row.split(/\s+/)[0])
-    expect(ids).to.have.length(50)
-    expect(new Set(ids).size).to.equal(50)
-    expect(stderr).to.equal(
-      'Showing 50 of at least 50 jobs — the server stopped paging early (a known limit of CIDX servers); narrow with --status or --since.\n',
-    )
-  })
-
-  it('a page within the first 50 needs no warning, and the count says "at least"', async () => {
-    const {stderr, error} = await runCommand(['jobs', 'list', '--limit', '10'], {root: ROOT})
-    expect(error).to.equal(undefined)
-    expect(stderr).to.equal('Showing 10 of at least 50 jobs; --limit N or --all for more.\n')
   })
 })
