@@ -3,8 +3,8 @@ import type {Method} from 'got'
 import type {Credentials} from '../auth/credentials.js'
 
 import {jwtClaims} from '../auth/jwt.js'
+import {redact} from '../support/redact.js'
 import {AuthApi, type LoginOptions, type LoginResult} from './auth-api.js'
-import {redact} from './redact.js'
 import {TokenRenewal} from './token-renewal.js'
 import {type RequestOptions, Transport, type TransportOptions} from './transport.js'
 

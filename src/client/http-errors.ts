@@ -16,8 +16,8 @@ import {
   ServerError,
   UsageError,
 } from '../errors.js'
+import {redact} from '../support/redact.js'
 import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
-import {redact} from './redact.js'
 import {redirectProblem} from './redirects.js'
 
 /** Per-status overrides of the default mapping (e.g. cancel's 400 is a conflict). */

@@ -1,7 +1,7 @@
 import type {NormalizedOptions, PlainResponse, RequestError} from 'got'
 
 import {NetworkError} from '../errors.js'
-import {redact} from './redact.js'
+import {redact} from '../support/redact.js'
 
 /**
  * What the client does with the redirects a server answers (untrusted, like everything it sends):
