@@ -3,12 +3,12 @@ import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import type {WireJob} from '../src/jobs/job-row.js'
+import type {WireJob} from '../../src/jobs/job-row.js'
 
-import {Api, type ValidationErrorBody, waitFor, waitForJobEnd} from './support/api.js'
-import {commitFiles, createRepo, numberedFiles} from './support/git-fixtures.js'
-import {startHangingGitServer} from './support/hanging-git-server.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {Api, type ValidationErrorBody, waitFor, waitForJobEnd} from '../support/api.js'
+import {commitFiles, createRepo, numberedFiles} from '../support/git-fixtures.js'
+import {startHangingGitServer} from '../support/hanging-git-server.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 describe('server: repository jobs (real git)', () => {
   let test: TestServer

@@ -1,12 +1,12 @@
 import {expect} from 'chai'
 import {join} from 'node:path'
 
-import type {WireJob} from '../src/jobs/job-row.js'
+import type {WireJob} from '../../src/jobs/job-row.js'
 
-import {Api, type HealthBody, waitForJobEnd} from './support/api.js'
-import {createRepo, numberedFiles} from './support/git-fixtures.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
-import {type EventStream, openEventStream, type SseEvent} from './support/sse.js'
+import {Api, type HealthBody, waitForJobEnd} from '../support/api.js'
+import {createRepo, numberedFiles} from '../support/git-fixtures.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {type EventStream, openEventStream, type SseEvent} from '../support/sse.js'
 
 const WIRE_KEYS = [
   'job_id',

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3'
 import {expect} from 'chai'
 
-import {storageErrnoInText, StorageError, storageFailureMessage, storageFault} from '../src/db/storage-errors.js'
-import {GitError} from '../src/git/run-git.js'
+import {storageErrnoInText, StorageError, storageFailureMessage, storageFault} from '../../src/db/storage-errors.js'
+import {GitError} from '../../src/git/run-git.js'
 
 function errnoError(code: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`${code}: failed, open '/data/dir/file'`), {code})

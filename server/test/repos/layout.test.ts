@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {redactUrls} from '../src/repos/layout.js'
+import {redactUrls} from '../../src/repos/layout.js'
 
 describe('server: redactUrls', () => {
   it('hides the whole userinfo, up to the last @ before the host', () => {

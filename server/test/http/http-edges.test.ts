@@ -1,8 +1,8 @@
 import {expect} from 'chai'
 
-import {Api, type ValidationErrorBody} from './support/api.js'
-import {nodeRequest, rawBody, rawExchange} from './support/raw-http.js'
-import {startTestServer, type TestServer} from './support/server-fixture.js'
+import {Api, type ValidationErrorBody} from '../support/api.js'
+import {nodeRequest, rawBody, rawExchange} from '../support/raw-http.js'
+import {startTestServer, type TestServer} from '../support/server-fixture.js'
 
 const ENVELOPE_KEYS = ['error', 'message', 'detail', 'correlation_id', 'timestamp', 'details']
 

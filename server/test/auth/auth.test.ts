@@ -3,15 +3,15 @@ import {statSync} from 'node:fs'
 import {join} from 'node:path'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {Api, type ValidationErrorBody} from './support/api.js'
-import {nodeRequest} from './support/raw-http.js'
+import {Api, type ValidationErrorBody} from '../support/api.js'
+import {nodeRequest} from '../support/raw-http.js'
 import {
   ADMIN_PASSWORD,
   startTestServer,
   type TestServer,
   USER_PASSWORD,
   usersWithTokens,
-} from './support/server-fixture.js'
+} from '../support/server-fixture.js'
 
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>

@@ -2,12 +2,12 @@ import {expect} from 'chai'
 import {chmodSync, existsSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {Api, waitFor, waitForJobEnd} from './support/api.js'
-import {type ChildServer, runBuiltServer, startChildServer} from './support/child-server.js'
-import {createRepo, git, numberedFiles} from './support/git-fixtures.js'
-import {startHangingGitServer} from './support/hanging-git-server.js'
-import {isAlive, processesMentioning} from './support/processes.js'
-import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from './support/server-fixture.js'
+import {Api, waitFor, waitForJobEnd} from '../support/api.js'
+import {type ChildServer, runBuiltServer, startChildServer} from '../support/child-server.js'
+import {createRepo, git, numberedFiles} from '../support/git-fixtures.js'
+import {startHangingGitServer} from '../support/hanging-git-server.js'
+import {isAlive, processesMentioning} from '../support/processes.js'
+import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from '../support/server-fixture.js'
 
 const STALL_SECONDS = 1
 /** Generous: the stall timeout, plus the kill grace of a git that ignores SIGTERM, plus slack. */

@@ -4,11 +4,11 @@ import {randomBytes} from 'node:crypto'
 import {appendFileSync, mkdirSync, readdirSync, rmSync, statfsSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {Api, type ApiResponse, type HealthBody, waitFor, waitForJobEnd} from './support/api.js'
-import {type ChildServer, startChildServer} from './support/child-server.js'
-import {createRepo, numberedFiles} from './support/git-fixtures.js'
-import {processesMentioning} from './support/processes.js'
-import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from './support/server-fixture.js'
+import {Api, type ApiResponse, type HealthBody, waitFor, waitForJobEnd} from '../support/api.js'
+import {type ChildServer, startChildServer} from '../support/child-server.js'
+import {createRepo, numberedFiles} from '../support/git-fixtures.js'
+import {processesMentioning} from '../support/processes.js'
+import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from '../support/server-fixture.js'
 
 /** Room for the database and a few small clones; filled at will by the tests. */
 const FILESYSTEM_SIZE = '16m'

@@ -2,13 +2,13 @@ import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {WireJob} from '../src/jobs/job-row.js'
+import type {WireJob} from '../../src/jobs/job-row.js'
 
-import {Api, waitFor, waitForJobEnd} from './support/api.js'
-import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
-import {startHangingGitServer} from './support/hanging-git-server.js'
-import {isAlive} from './support/processes.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {Api, waitFor, waitForJobEnd} from '../support/api.js'
+import {commitFiles, createRepo, git, numberedFiles} from '../support/git-fixtures.js'
+import {startHangingGitServer} from '../support/hanging-git-server.js'
+import {isAlive} from '../support/processes.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 /** The requirement: a cancelled running job ends within 5 s (the target is 1 s). */
 const CANCEL_BOUND_MS = 5000

@@ -2,8 +2,8 @@ import Database from 'better-sqlite3'
 import {expect} from 'chai'
 import {join} from 'node:path'
 
-import {Api, type ValidationErrorBody} from './support/api.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {Api, type ValidationErrorBody} from '../support/api.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 const WIRE_KEYS = [
   'job_id',

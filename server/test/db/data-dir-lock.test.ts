@@ -2,12 +2,12 @@ import {expect} from 'chai'
 import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {DataDirLockedError, startServer} from '../src/index.js'
-import {Api, waitFor} from './support/api.js'
-import {type ChildServer, runBuiltServer, startChildServer} from './support/child-server.js'
-import {startHangingGitServer} from './support/hanging-git-server.js'
-import {processesMentioning} from './support/processes.js'
-import {ADMIN_PASSWORD, startTestServer, tempRoot} from './support/server-fixture.js'
+import {DataDirLockedError, startServer} from '../../src/index.js'
+import {Api, waitFor} from '../support/api.js'
+import {type ChildServer, runBuiltServer, startChildServer} from '../support/child-server.js'
+import {startHangingGitServer} from '../support/hanging-git-server.js'
+import {processesMentioning} from '../support/processes.js'
+import {ADMIN_PASSWORD, startTestServer, tempRoot} from '../support/server-fixture.js'
 
 describe('server: one server per data dir', () => {
   const children: ChildServer[] = []

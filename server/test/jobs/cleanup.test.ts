@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
-import {Api, type ValidationErrorBody, waitFor} from './support/api.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {Api, type ValidationErrorBody, waitFor} from '../support/api.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 function hoursAgo(hours: number): Date {
   return new Date(Date.now() - hours * 3_600_000)

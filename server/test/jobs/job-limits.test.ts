@@ -2,9 +2,9 @@ import {expect} from 'chai'
 import {existsSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {Api, type ApiResponse, waitForJobEnd} from './support/api.js'
-import {createRepo, numberedFiles} from './support/git-fixtures.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
+import {Api, type ApiResponse, waitForJobEnd} from '../support/api.js'
+import {createRepo, numberedFiles} from '../support/git-fixtures.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 function expectAtCapacity(response: ApiResponse, username: string, active: number, limit: number): void {
   expect(response.status).to.equal(429)

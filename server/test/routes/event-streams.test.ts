@@ -4,10 +4,15 @@ import type {Socket} from 'node:net'
 import {expect} from 'chai'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import {type CliChild, spawnCli, startWatchServer, type WatchServer} from '../../test/helpers/servers/watch-harness.js'
-import {waitFor} from './support/api.js'
-import {startTestServer, type TestServer, usersWithTokens} from './support/server-fixture.js'
-import {type EventStream, openEventStream, openStalledStream} from './support/sse.js'
+import {
+  type CliChild,
+  spawnCli,
+  startWatchServer,
+  type WatchServer,
+} from '../../../test/helpers/servers/watch-harness.js'
+import {waitFor} from '../support/api.js'
+import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {type EventStream, openEventStream, openStalledStream} from '../support/sse.js'
 
 /** What one stream may hold for a client that does not read: the socket's buffer, one event being written, one held back. */
 const QUEUED_BOUND_BYTES = 128 * 1024
