@@ -7,6 +7,7 @@
 import JobsCancel from './commands/jobs/cancel.js'
 import JobsList from './commands/jobs/list.js'
 import JobsRecentIds from './commands/jobs/recent-ids.js'
+import JobsStats from './commands/jobs/stats.js'
 import JobsStatus from './commands/jobs/status.js'
 import JobsWatch from './commands/jobs/watch.js'
 import Login from './commands/login.js'
@@ -17,6 +18,7 @@ export const COMMANDS = {
   'jobs:cancel': JobsCancel,
   'jobs:list': JobsList,
   'jobs:recent-ids': JobsRecentIds,
+  'jobs:stats': JobsStats,
   'jobs:status': JobsStatus,
   'jobs:watch': JobsWatch,
   login: Login,
