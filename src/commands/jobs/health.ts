@@ -11,7 +11,7 @@ export default class JobsHealth extends JobsCommand<typeof JobsHealth> {
   static override examples = [
     '<%= config.bin %> jobs health',
     '<%= config.bin %> jobs health --json | jq .job_queue',
-    '<%= config.bin %> jobs health >/dev/null || echo "CIDX needs a look (exit $?)"',
+    '<%= config.bin %> jobs health || echo "CIDX needs a look (exit $?)"',
   ]
   static override summary = 'Show whether the server and its job system are healthy'
 

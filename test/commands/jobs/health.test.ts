@@ -74,10 +74,10 @@ describe("commands: jobs health (against a real server's shape)", () => {
   })
 
   it('takes a 503 without a health answer (a proxy page) as a server error: exit 1', async () => {
-    fake.health = {status: 503, body: 'Service Unavailable'}
+    fake.health = {status: 503, body: '<html><body>Service Unavailable</body></html>'}
     const run = await runCli(['jobs', 'health'])
     expect(run.exitCode).to.equal(1)
-    expect(run.stderr).to.match(/^Error: The server failed: .*HTTP 503/)
+    expect(run.stderr).to.match(/^Error: The server at \S+ answered 503 with an HTML page instead of JSON/)
   })
 
   it('--json prints one normalized object, exit code as for people', async () => {

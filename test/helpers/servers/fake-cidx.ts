@@ -26,6 +26,7 @@ export interface FakeCidxOptions {
 }
 
 export interface FakeHealth {
+  /** Sent as JSON; a string is sent as it is, as an HTML page (a proxy's error page). */
   body: unknown
   status: number
 }
@@ -135,7 +136,10 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
       fake.healthChecks++
       if (fake.health) {
         if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
-        return send(response, fake.health.status, fake.health.body)
+        const {body, status} = fake.health
+        if (typeof body !== 'string') return send(response, status, body)
+        response.writeHead(status, {'content-type': 'text/html'}).end(body)
+        return
       }
 
       return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
