@@ -14,6 +14,8 @@ const EXIT_CODE_TABLE = {
   JOB_FAILED: [10, 'the job failed (commands that wait: --exit-status, status --wait)'],
   JOB_CANCELLED: [11, 'the job was cancelled (commands that wait)'],
   JOB_PARTIAL: [12, 'the job completed partially (commands that wait)'],
+  DEGRADED: [13, 'the server reports itself degraded (jobs health)'],
+  UNHEALTHY: [14, 'the server reports itself unhealthy, or any status but healthy and degraded (jobs health)'],
   TIMEOUT: [124, 'waiting timed out (--timeout)'],
   INTERRUPTED: [130, 'interrupted (Ctrl-C)'],
 } as const
@@ -69,6 +71,8 @@ const SEVERITY: readonly number[] = [
   ExitCode.JOB_PARTIAL,
   ExitCode.JOB_CANCELLED,
   ExitCode.JOB_FAILED,
+  ExitCode.DEGRADED,
+  ExitCode.UNHEALTHY,
   ExitCode.CONFLICT,
   ExitCode.NOT_FOUND,
   ExitCode.TIMEOUT,

@@ -18,6 +18,8 @@ describe('exit codes: one table', () => {
       JOB_FAILED: 10,
       JOB_CANCELLED: 11,
       JOB_PARTIAL: 12,
+      DEGRADED: 13,
+      UNHEALTHY: 14,
       TIMEOUT: 124,
       INTERRUPTED: 130,
     })

@@ -1,6 +1,7 @@
 import type {Job} from '../jobs/job.js'
 
 import {ConflictError, ProtocolError} from '../errors.js'
+import {normalizeHealth, type ServerHealth} from '../health/server-health.js'
 import {isRecord} from '../support/json.js'
 import {CidxClient} from './cidx-client.js'
 import {normalizeJob, wireStatusName} from './normalize.js'
@@ -48,6 +49,14 @@ export class JobsClient extends CidxClient {
 
   async getJob(jobId: string): Promise<Job> {
     return normalizeJob(await this.requestJson('GET', `/api/jobs/${encodeURIComponent(jobId)}`))
+  }
+
+  /**
+   * GET /health with the caller's token (a real server requires one). A 503 with a body is the
+   * server's answer "unhealthy", not a failure; not retried: a probe reports what it sees now.
+   */
+  async health(): Promise<ServerHealth> {
+    return normalizeHealth(await this.requestJson('GET', '/health', {answerStatuses: [503], idempotent: false}))
   }
 
   /**

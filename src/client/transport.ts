@@ -9,6 +9,7 @@ import type {ClientRequest} from 'node:http'
 import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, type Options} from 'got'
 
 import {CliError, ProtocolError} from '../errors.js'
+import {isRecord} from '../support/json.js'
 import {
   errorOfFailure,
   errorOfStatus,
@@ -49,6 +50,8 @@ export interface TransportOwner {
 export interface RequestOptions {
   /** Send no Authorization header (login, refresh). */
   anonymous?: boolean
+  /** Error statuses whose JSON body is the answer (GET /health's 503 "unhealthy"), returned like a 2xx body. */
+  answerStatuses?: readonly number[]
   /** Per-status overrides of the default error mapping (e.g. cancel's 400 is a conflict). */
   errors?: StatusOverrides
   /** Safe to repeat: retried on connection errors, 429 and 502/503/504. */
@@ -137,6 +140,8 @@ export class Transport {
     } catch (error) {
       if (error instanceof HTTPError) {
         this.owner.log(`${method} ${url} → ${error.response.statusCode} (${Date.now() - started} ms)`)
+        const answer = this.answerOfErrorStatus(error, options.answerStatuses)
+        if (answer !== undefined) return answer
         throw errorOfStatus(error, options.errors, this.failureContext())
       }
 
@@ -179,6 +184,18 @@ export class Transport {
         reject(mapStatus(response.statusCode, message, {html: false, retryAfter: null, server: this.serverUrl}))
       })
     })
+  }
+
+  /** The JSON object an error status carries when the caller takes that status as an answer; undefined otherwise. */
+  private answerOfErrorStatus(error: HTTPError, answerStatuses: readonly number[] | undefined): unknown {
+    if (!answerStatuses?.includes(error.response.statusCode)) return undefined
+    try {
+      const body: unknown = JSON.parse(String(error.response.body ?? ''))
+      // Anything but an object (an HTML page of a proxy, an empty body) is the usual server error.
+      return isRecord(body) ? body : undefined
+    } catch {
+      return undefined
+    }
   }
 
   /** Stops reading an answer (success or error) at MAX_BODY_BYTES: no download of the rest, one clear error. */

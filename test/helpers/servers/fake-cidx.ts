@@ -17,14 +17,24 @@ import {pythonIso} from '../fixtures/job-fixtures.js'
 export interface FakeCidxOptions {
   /** What GET /health advertises; `job_filters` makes a correctly paging server filter by everything. */
   features?: string[]
+  /** GET /health as a real server answers it: behind the token, with this status and body. */
+  health?: FakeHealth
   jobs?: WireJob[]
   paging: 'correct' | 'defect'
   /** The Bearer token every /api call must carry. */
   token?: string
 }
 
+export interface FakeHealth {
+  /** Sent as JSON; a string is sent as it is, as an HTML page (a proxy's error page). */
+  body: unknown
+  status: number
+}
+
 export interface FakeCidx {
   close(): Promise<void>
+  /** The real server's GET /health, when given; tests may change it between requests. */
+  health?: FakeHealth
   /** How many times GET /health was asked. */
   healthChecks: number
   /** The stored jobs; tests may change them between requests. */
@@ -82,7 +92,13 @@ function matchesExtraFilters(job: WireJob, query: URLSearchParams): boolean {
 
 export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx> {
   const token = options.token ?? 'fake-token'
-  const fake: Omit<FakeCidx, 'close' | 'url'> = {jobs: options.jobs ?? [], listings: [], healthChecks: 0, token}
+  const fake: Omit<FakeCidx, 'close' | 'url'> = {
+    jobs: options.jobs ?? [],
+    listings: [],
+    healthChecks: 0,
+    health: options.health,
+    token,
+  }
   const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
 
   function list(response: ServerResponse, query: URLSearchParams): void {
@@ -115,14 +131,22 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
 
   function route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake')
+    const authorized = request.headers.authorization === `Bearer ${token}`
     if (url.pathname === '/health') {
       fake.healthChecks++
+      if (fake.health) {
+        if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
+        const {body, status} = fake.health
+        if (typeof body !== 'string') return send(response, status, body)
+        response.writeHead(status, {'content-type': 'text/html'}).end(body)
+        return
+      }
+
       return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
     }
 
     if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
-    if (request.headers.authorization !== `Bearer ${token}`)
-      return send(response, 401, {detail: 'Missing authentication credentials'})
+    if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
     if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
     const id = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
     const job =
