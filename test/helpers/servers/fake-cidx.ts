@@ -24,6 +24,8 @@ export interface FakeCidxOptions {
 }
 
 export interface FakeCidx {
+  /** Every DELETE /api/admin/jobs/cleanup: its query parameters. */
+  cleanups: URLSearchParams[]
   close(): Promise<void>
   /** How many times GET /health was asked. */
   healthChecks: number
@@ -37,6 +39,7 @@ export interface FakeCidx {
 
 const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
 const CANCELLABLE = new Set(['pending', 'running'])
+const FINISHED = new Set(['completed', 'completed_partial', 'failed', 'cancelled'])
 
 function newestFirst(a: WireJob, b: WireJob): number {
   return Date.parse(b.created_at) - Date.parse(a.created_at)
@@ -82,7 +85,13 @@ function matchesExtraFilters(job: WireJob, query: URLSearchParams): boolean {
 
 export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx> {
   const token = options.token ?? 'fake-token'
-  const fake: Omit<FakeCidx, 'close' | 'url'> = {jobs: options.jobs ?? [], listings: [], healthChecks: 0, token}
+  const fake: Omit<FakeCidx, 'close' | 'url'> = {
+    jobs: options.jobs ?? [],
+    listings: [],
+    cleanups: [],
+    healthChecks: 0,
+    token,
+  }
   const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
 
   function list(response: ServerResponse, query: URLSearchParams): void {
@@ -113,6 +122,19 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     send(response, 200, {success: true, message: 'Job cancelled successfully'})
   }
 
+  /** As a real server: removes at once, reads only `max_age_hours` (default 720); there is no dry run. */
+  function cleanup(response: ServerResponse, query: URLSearchParams): void {
+    fake.cleanups.push(query)
+    const hours = Math.min(Math.max(Number(query.get('max_age_hours') ?? 720), 1), 8760)
+    const cutoff = Date.now() - hours * 3_600_000
+    const expired = (job: WireJob) =>
+      FINISHED.has(job.status) && Date.parse(job.completed_at ?? job.created_at) < cutoff
+    const kept = fake.jobs.filter((job) => !expired(job))
+    const cleaned = fake.jobs.length - kept.length
+    fake.jobs.splice(0, fake.jobs.length, ...kept)
+    send(response, 200, {cleaned_count: cleaned, message: `Cleaned up ${cleaned} old background jobs`})
+  }
+
   function route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake')
     if (url.pathname === '/health') {
@@ -124,6 +146,8 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     if (request.headers.authorization !== `Bearer ${token}`)
       return send(response, 401, {detail: 'Missing authentication credentials'})
     if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
+    if (url.pathname === '/api/admin/jobs/cleanup' && request.method === 'DELETE')
+      return cleanup(response, url.searchParams)
     const id = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
     const job =
       id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
