@@ -5,6 +5,7 @@
  * to evaluate only the command a run asks for (docs/build.md), and the build checks it.
  */
 import JobsCancel from './commands/jobs/cancel.js'
+import JobsCleanup from './commands/jobs/cleanup.js'
 import JobsHealth from './commands/jobs/health.js'
 import JobsList from './commands/jobs/list.js'
 import JobsRecentIds from './commands/jobs/recent-ids.js'
@@ -17,6 +18,7 @@ import Whoami from './commands/whoami.js'
 
 export const COMMANDS = {
   'jobs:cancel': JobsCancel,
+  'jobs:cleanup': JobsCleanup,
   'jobs:health': JobsHealth,
   'jobs:list': JobsList,
   'jobs:recent-ids': JobsRecentIds,

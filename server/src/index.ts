@@ -100,9 +100,9 @@ function scheduleRetention(services: Services): NodeJS.Timeout {
         context.report({
           progress: 50,
           phase: 'cleanup',
-          detail: `Deleting jobs finished more than ${services.options.retentionHours} h ago`,
+          detail: `Archiving and deleting jobs finished more than ${services.options.retentionHours} h ago`,
         })
-        const cleaned = deleteExpiredJobs(services.jobs, services.options.retentionHours)
+        const cleaned = deleteExpiredJobs(services, services.options.retentionHours)
         return {success: true, cleaned_count: cleaned, message: cleanupMessage(cleaned)}
       },
     }).job_id

@@ -25,6 +25,24 @@ export interface JobsPage {
   total: number
 }
 
+/** What a cleanup would remove: the local server's `cleanup_preview`, or what a listing shows. */
+export interface CleanupPreview {
+  by_status: Record<string, number>
+  count: number
+  /** ISO end time (or, lacking one, creation time) of the newest and oldest such job; null when none. */
+  newest: null | string
+  oldest: null | string
+}
+
+function countOf(value: unknown, what: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value
+  throw new ProtocolError(`The server answered the cleanup with a ${what} that is not a count`)
+}
+
+function timeOrNull(value: unknown): null | string {
+  return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null
+}
+
 function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
   const value = body[key]
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback
@@ -45,6 +63,35 @@ export class JobsClient extends CidxClient {
     })
     const message = isRecord(body) && typeof body.message === 'string' ? body.message : 'Job cancelled'
     return {message}
+  }
+
+  /**
+   * DELETE /api/admin/jobs/cleanup?max_age_hours=N (admins): the server removes its finished jobs
+   * older than N hours at once. There is no dry run on a real server: see `cleanupPreview`.
+   */
+  async cleanupJobs(maxAgeHours: number): Promise<{cleaned_count: number}> {
+    const body = await this.requestJson('DELETE', '/api/admin/jobs/cleanup', {
+      searchParams: {max_age_hours: maxAgeHours},
+      idempotent: false,
+    })
+    return {cleaned_count: countOf(isRecord(body) ? body.cleaned_count : undefined, '"cleaned_count"')}
+  }
+
+  /** The local server's `cleanup_preview` extension: exactly what `cleanupJobs` would remove, removing nothing. */
+  async cleanupPreview(maxAgeHours: number): Promise<CleanupPreview> {
+    const body = await this.requestJson('GET', '/api/admin/jobs/cleanup/preview', {
+      searchParams: {max_age_hours: maxAgeHours},
+    })
+    if (!isRecord(body)) throw new ProtocolError('The server answered the cleanup preview with something not an object')
+    const byStatus = isRecord(body.by_status) ? body.by_status : {}
+    return {
+      count: countOf(body.count, '"count"'),
+      by_status: Object.fromEntries(
+        Object.entries(byStatus).map(([status, count]) => [status, countOf(count, 'status count')]),
+      ),
+      oldest: timeOrNull(body.oldest),
+      newest: timeOrNull(body.newest),
+    }
   }
 
   async getJob(jobId: string): Promise<Job> {

@@ -259,4 +259,37 @@ describe('JobsClient with nock', () => {
     })
     expect(page).to.deep.equal({jobs: [], total: 0, limit: 50, offset: 0})
   })
+
+  describe('cleanup answers', () => {
+    it('a cleaned_count that is not a count is a protocol error', async () => {
+      nock(SERVER).delete('/api/admin/jobs/cleanup').query({max_age_hours: 720}).reply(200, {cleaned_count: -1})
+      const error = await rejection(client({staticToken: 'tok-1234'}).cleanupJobs(720))
+      expect(error).to.be.instanceOf(ProtocolError)
+      expect(error.message).to.contain('"cleaned_count" that is not a count')
+    })
+
+    it('a preview keeps only counts and real times', async () => {
+      nock(SERVER)
+        .get('/api/admin/jobs/cleanup/preview')
+        .query({max_age_hours: 24})
+        .reply(200, {count: 2, by_status: 'x', oldest: 'yesterday', newest: '2026-11-20T08:00:00+00:00'})
+        .get('/api/admin/jobs/cleanup/preview')
+        .query(true)
+        .reply(200, {count: 1, by_status: {failed: 1.5}})
+        .get('/api/admin/jobs/cleanup/preview')
+        .query(true)
+        .reply(200, '[]')
+      const jobs = client({staticToken: 'tok-1234'})
+      expect(await jobs.cleanupPreview(24)).to.deep.equal({
+        count: 2,
+        by_status: {},
+        oldest: null,
+        newest: '2026-11-20T08:00:00.000Z',
+      })
+      expect((await rejection(jobs.cleanupPreview(24))).message).to.contain('status count that is not a count')
+      expect((await rejection(jobs.cleanupPreview(24))).message).to.contain(
+        'cleanup preview with something not an object',
+      )
+    })
+  })
 })

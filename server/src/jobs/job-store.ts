@@ -22,6 +22,14 @@ export interface NewJob {
   username: string
 }
 
+/** Finished jobs of one status before a cutoff: their count and the end times (µs) of the oldest and newest. */
+export interface FinishedSummary {
+  count: number
+  newest_us: number
+  oldest_us: number
+  status: string
+}
+
 export type JobChanges = Partial<Omit<NewJob, 'job_id'>>
 
 export interface ListQuery {
@@ -56,6 +64,7 @@ const COLUMNS = [
 
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
 const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')
+const FINISHED_BEFORE = `status IN (${FINISHED_LIST}) AND (completed_us < @cutoffUs OR (completed_us IS NULL AND created_us < @cutoffUs))`
 
 /** Column values for SQL: `result` as JSON text, fields left undefined dropped (not nulled). */
 function toColumns(fields: JobChanges): Record<string, unknown> {
@@ -97,19 +106,6 @@ export class JobStore {
     return Object.fromEntries(rows.map((row) => [row.operation_type, row.n]))
   }
 
-  /** Deletes finished jobs that ended (or, lacking an end, began) before the cutoff. */
-  deleteFinishedBefore(cutoffUs: number): number {
-    return this.db.transaction(() => {
-      const ended = this.statement(`DELETE FROM jobs WHERE completed_us < ? AND status IN (${FINISHED_LIST})`).run(
-        cutoffUs,
-      ).changes
-      const undated = this.statement(
-        `DELETE FROM jobs WHERE completed_us IS NULL AND created_us < ? AND status IN (${FINISHED_LIST})`,
-      ).run(cutoffUs).changes
-      return ended + undated
-    })()
-  }
-
   failedSince(cutoffUs: number): number {
     return (
       this.statement("SELECT COUNT(*) AS n FROM jobs WHERE completed_us >= ? AND status = 'failed'").get(cutoffUs) as {
@@ -124,6 +120,24 @@ export class JobStore {
     return this.statement(
       `SELECT * FROM jobs WHERE repository = @repository AND operation_type = @operationType AND status IN (${ACTIVE_LIST}) ${byUser} ORDER BY created_us LIMIT 1`,
     ).get({repository, operationType, username}) as JobRow | undefined
+  }
+
+  /** Up to `limit` finished jobs that ended (or, lacking an end, began) before the cutoff; each half by its index. */
+  finishedBefore(cutoffUs: number, limit: number): JobRow[] {
+    return this.statement(
+      `SELECT * FROM jobs WHERE completed_us < @cutoffUs AND status IN (${FINISHED_LIST})
+        UNION ALL SELECT * FROM jobs WHERE completed_us IS NULL AND created_us < @cutoffUs AND status IN (${FINISHED_LIST})
+        LIMIT @limit`,
+    ).all({cutoffUs, limit}) as JobRow[]
+  }
+
+  /** How many jobs `finishedBefore` holds, by status, with the oldest and newest of each status. */
+  finishedBeforeByStatus(cutoffUs: number): FinishedSummary[] {
+    return this.statement(
+      `SELECT status, COUNT(*) AS count, MIN(COALESCE(completed_us, created_us)) AS oldest_us,
+        MAX(COALESCE(completed_us, created_us)) AS newest_us FROM jobs WHERE ${FINISHED_BEFORE}
+        GROUP BY status ORDER BY status`,
+    ).all({cutoffUs}) as FinishedSummary[]
   }
 
   get(jobId: string): JobRow | undefined {

@@ -4,26 +4,33 @@ import type {Services} from '../services.js'
 
 import {requireAdmin} from '../http/auth-hooks.js'
 import {QUERY_INTEGER} from '../http/validation.js'
-import {cleanupMessage, deleteExpiredJobs} from '../jobs/handlers/retention.js'
+import {cleanupMessage, deleteExpiredJobs, previewExpiredJobs} from '../jobs/handlers/retention.js'
 
 const MAX_AGE_HOURS_LIMIT = 8760
 
 const cleanupSchema = {querystring: {type: 'object', properties: {max_age_hours: QUERY_INTEGER}}}
 
+type CleanupQuery = {Querystring: {max_age_hours?: number}}
+
 export function registerAdminJobRoutes(app: FastifyInstance, services: Services): void {
   const admin = requireAdmin(services)
+  const maxAgeHours = (query: CleanupQuery['Querystring']) =>
+    Math.min(Math.max(query.max_age_hours ?? services.options.retentionHours, 1), MAX_AGE_HOURS_LIMIT)
 
-  app.delete<{Querystring: {max_age_hours?: number}}>(
+  app.delete<CleanupQuery>(
     '/api/admin/jobs/cleanup',
     {schema: cleanupSchema, preValidation: admin},
     async (request) => {
-      const maxAgeHours = Math.min(
-        Math.max(request.query.max_age_hours ?? services.options.retentionHours, 1),
-        MAX_AGE_HOURS_LIMIT,
-      )
-      const cleaned = deleteExpiredJobs(services.jobs, maxAgeHours)
+      const cleaned = deleteExpiredJobs(services, maxAgeHours(request.query))
       return {cleaned_count: cleaned, message: cleanupMessage(cleaned)}
     },
+  )
+
+  // The `cleanup_preview` extension: what the DELETE above would remove, removing nothing.
+  app.get<CleanupQuery>(
+    '/api/admin/jobs/cleanup/preview',
+    {schema: cleanupSchema, preValidation: admin},
+    async (request) => previewExpiredJobs(services, maxAgeHours(request.query)),
   )
 
   app.get('/api/admin/jobs/stats', {preValidation: admin}, async () => {

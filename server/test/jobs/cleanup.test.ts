@@ -1,4 +1,7 @@
 import {expect} from 'chai'
+import {readdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
 
 import {Api, type ValidationErrorBody, waitFor} from '../support/api.js'
 import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
@@ -61,6 +64,34 @@ describe('server: job cleanup and stats', () => {
     ])
   })
 
+  it('previews exactly what the cleanup would remove, removing nothing, and archives what it removes', async () => {
+    const ids = seedAges()
+    const preview = await api.get<{newest: string; oldest: string}>(
+      '/api/admin/jobs/cleanup/preview?max_age_hours=50',
+      test.adminToken,
+    )
+    expect(preview.body).to.deep.include({
+      max_age_hours: 50,
+      count: 3,
+      by_status: {cancelled: 1, completed: 1, failed: 1},
+    })
+    expect(Date.parse(preview.body.oldest)).to.be.closeTo(hoursAgo(1001).getTime(), 60_000)
+    expect(Date.parse(preview.body.newest)).to.be.closeTo(hoursAgo(100).getTime(), 60_000)
+    expect(await remaining(ids)).to.have.length(7)
+    expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=50', test.adminToken)).body.cleaned_count).to.equal(
+      3,
+    )
+    const archive = join(test.dataDir, 'archive', readdirSync(join(test.dataDir, 'archive'))[0])
+    const archived = gunzipSync(readFileSync(archive))
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).job_id)
+    expect(archived.sort()).to.deep.equal([ids.completedOld, ids.failedMiddle, ids.cancelledUndatedOld].sort())
+    const empty = await api.get('/api/admin/jobs/cleanup/preview', test.adminToken)
+    expect(empty.body).to.deep.equal({max_age_hours: 720, count: 0, by_status: {}, oldest: null, newest: null})
+  })
+
   it('takes max_age_hours, clamped to 1..8760, and answers 422 for a non-integer', async () => {
     const ids = seedAges()
     expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=50', test.adminToken)).body.cleaned_count).to.equal(
@@ -79,6 +110,7 @@ describe('server: job cleanup and stats', () => {
     const {alice} = await usersWithTokens(test, 'alice')
     expect((await api.delete('/api/admin/jobs/cleanup', alice)).body).to.deep.equal({detail: 'Admin access required'})
     expect((await api.get('/api/admin/jobs/stats', alice)).status).to.equal(403)
+    expect((await api.get('/api/admin/jobs/cleanup/preview', alice)).status).to.equal(403)
     seedAges()
     const stats = (await api.get('/api/admin/jobs/stats', test.adminToken)).body
     expect(stats.total_jobs).to.equal(7)

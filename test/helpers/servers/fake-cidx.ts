@@ -32,6 +32,8 @@ export interface FakeHealth {
 }
 
 export interface FakeCidx {
+  /** Every DELETE /api/admin/jobs/cleanup: its query parameters. */
+  cleanups: URLSearchParams[]
   close(): Promise<void>
   /** The real server's GET /health, when given; tests may change it between requests. */
   health?: FakeHealth
@@ -47,6 +49,7 @@ export interface FakeCidx {
 
 const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
 const CANCELLABLE = new Set(['pending', 'running'])
+const FINISHED = new Set(['completed', 'completed_partial', 'failed', 'cancelled'])
 
 function newestFirst(a: WireJob, b: WireJob): number {
   return Date.parse(b.created_at) - Date.parse(a.created_at)
@@ -95,6 +98,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
   const fake: Omit<FakeCidx, 'close' | 'url'> = {
     jobs: options.jobs ?? [],
     listings: [],
+    cleanups: [],
     healthChecks: 0,
     health: options.health,
     token,
@@ -129,6 +133,19 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     send(response, 200, {success: true, message: 'Job cancelled successfully'})
   }
 
+  /** As a real server: removes at once, reads only `max_age_hours` (default 720); there is no dry run. */
+  function cleanup(response: ServerResponse, query: URLSearchParams): void {
+    fake.cleanups.push(query)
+    const hours = Math.min(Math.max(Number(query.get('max_age_hours') ?? 720), 1), 8760)
+    const cutoff = Date.now() - hours * 3_600_000
+    const expired = (job: WireJob) =>
+      FINISHED.has(job.status) && Date.parse(job.completed_at ?? job.created_at) < cutoff
+    const kept = fake.jobs.filter((job) => !expired(job))
+    const cleaned = fake.jobs.length - kept.length
+    fake.jobs.splice(0, fake.jobs.length, ...kept)
+    send(response, 200, {cleaned_count: cleaned, message: `Cleaned up ${cleaned} old background jobs`})
+  }
+
   function route(request: IncomingMessage, response: ServerResponse): void {
     const url = new URL(request.url ?? '/', 'http://fake')
     const authorized = request.headers.authorization === `Bearer ${token}`
@@ -148,6 +165,8 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
     if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
     if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
+    if (url.pathname === '/api/admin/jobs/cleanup' && request.method === 'DELETE')
+      return cleanup(response, url.searchParams)
     const id = /^\/api\/jobs\/([^/]+)$/.exec(url.pathname)?.[1]
     const job =
       id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))

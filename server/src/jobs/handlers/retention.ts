@@ -1,12 +1,49 @@
-import type {JobStore} from '../job-store.js'
+import {join} from 'node:path'
 
-import {nowMicros} from '../../time.js'
+import type {Services} from '../../services.js'
+
+import {isoZ, nowMicros} from '../../time.js'
+import {JobArchive} from '../job-archive.js'
 
 export const HOUR_US = 3600 * 1_000_000
 
-/** Deletes finished jobs older than the retention; returns how many went. */
-export function deleteExpiredJobs(store: JobStore, maxAgeHours: number): number {
-  return store.deleteFinishedBefore(nowMicros() - maxAgeHours * HOUR_US)
+/** What a cleanup with this age limit would remove, exactly (the `cleanup_preview` extension). */
+export interface CleanupPreview {
+  by_status: Record<string, number>
+  count: number
+  max_age_hours: number
+  /** End time (or, lacking one, start) of the oldest and newest job that would go; null when none. */
+  newest: null | string
+  oldest: null | string
+}
+
+function cutoffUs(maxAgeHours: number): number {
+  return nowMicros() - maxAgeHours * HOUR_US
+}
+
+/** The data dir's `archive/` folder, where removed jobs are kept (`server/README.md`). */
+export function archiveDir(services: Services): string {
+  return join(services.options.dataDir, 'archive')
+}
+
+/** Archives, then deletes, finished jobs older than the age limit; returns how many went. */
+export function deleteExpiredJobs(services: Services, maxAgeHours: number): number {
+  const cutoff = cutoffUs(maxAgeHours)
+  const archive = new JobArchive(services.db, archiveDir(services))
+  return archive.sweep((limit) => services.jobs.finishedBefore(cutoff, limit))
+}
+
+export function previewExpiredJobs(services: Services, maxAgeHours: number): CleanupPreview {
+  const groups = services.jobs.finishedBeforeByStatus(cutoffUs(maxAgeHours))
+  const when = (pick: (times: number[]) => number, key: 'newest_us' | 'oldest_us') =>
+    groups.length === 0 ? null : isoZ(new Date(pick(groups.map((group) => group[key])) / 1000))
+  return {
+    max_age_hours: maxAgeHours,
+    count: groups.reduce((sum, group) => sum + group.count, 0),
+    by_status: Object.fromEntries(groups.map((group) => [group.status, group.count])),
+    oldest: when((times) => Math.min(...times), 'oldest_us'),
+    newest: when((times) => Math.max(...times), 'newest_us'),
+  }
 }
 
 export function cleanupMessage(count: number): string {
