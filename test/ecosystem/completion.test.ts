@@ -157,7 +157,15 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
 
   it('completes the topic and its commands (hidden ones stay hidden)', () => {
     expect(completions.get('cidx jo')).to.deep.equal(['jobs'])
-    expect(completions.get('cidx jobs ')).to.deep.equal(['cancel', 'cleanup', 'health', 'list', 'stats', 'status', 'watch'])
+    expect(completions.get('cidx jobs ')).to.deep.equal([
+      'cancel',
+      'cleanup',
+      'health',
+      'list',
+      'stats',
+      'status',
+      'watch',
+    ])
   })
 
   it('completes flag names, also after a flag value', () => {
