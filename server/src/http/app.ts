@@ -10,6 +10,7 @@ import {registerGoldenRepoRoutes} from '../routes/golden-repo-routes.js'
 import {registerHealthRoutes} from '../routes/health-routes.js'
 import {registerJobRoutes} from '../routes/job-routes.js'
 import {registerRepoRoutes} from '../routes/repo-routes.js'
+import {registerStatsRoutes} from '../routes/stats-routes.js'
 import {handleClientError, handleError, handleFrameworkError, handleNotFound} from './errors.js'
 import {registerHostCheck} from './host-check.js'
 import {registerJsonParser} from './json-body.js'
@@ -42,6 +43,7 @@ export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts)
   registerHealthRoutes(app, services)
   registerAuthRoutes(app, services, dummyPasswordHash)
   registerEventRoutes(app, services, streams)
+  registerStatsRoutes(app, services)
   registerJobRoutes(app, services)
   registerAdminJobRoutes(app, services)
   registerGoldenRepoRoutes(app, services, deps)

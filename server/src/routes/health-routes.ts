@@ -10,7 +10,7 @@ import {HOUR_US} from '../jobs/handlers/retention.js'
 import {isoZ, nowMicros} from '../time.js'
 
 /** What this server offers beyond a real CIDX server; clients feature-detect these. */
-export const FEATURES = ['job_filters', 'job_events', 'cleanup_preview'] as const
+export const FEATURES = ['job_filters', 'job_events', 'cleanup_preview', 'job_stats'] as const
 
 function secondsBetween(fromUs: number, toUs: number): number {
   return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))

@@ -13,7 +13,7 @@ const MAX_LIMIT = 100
 /** The real server clamps to 1..100 and then serves at most 50. */
 const PAGE_CAP = 50
 
-interface ListQuerystring {
+export interface ListQuerystring {
   limit?: number
   offset?: number
   operation_type?: string
@@ -43,7 +43,7 @@ const listSchema = {
 }
 
 /** `since`/`until` accept ISO dates and date-times; anything else is a 422 like FastAPI's. */
-function parseTimeFilters(query: ListQuerystring): {sinceUs?: number; untilUs?: number} {
+export function parseTimeFilters(query: ListQuerystring): {sinceUs?: number; untilUs?: number} {
   const problems: ValidationItem[] = []
   const parse = (name: 'since' | 'until'): number | undefined => {
     const value = query[name]

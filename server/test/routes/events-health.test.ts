@@ -159,7 +159,7 @@ describe('server: health', () => {
     const response = await test.api.get<HealthBody>('/health')
     expect(response.status).to.equal(200)
     expect(response.body.status).to.equal('healthy')
-    expect(response.body.features).to.deep.equal(['job_filters', 'job_events', 'cleanup_preview'])
+    expect(response.body.features).to.deep.equal(['job_filters', 'job_events', 'cleanup_preview', 'job_stats'])
     expect(response.body.jobs).to.include({
       workers: 2,
       pending: 0,

@@ -1,0 +1,240 @@
+/**
+ * `jobs stats` computed in SQL over the whole history: the same figures the CLI computes from a
+ * listing (its `--json` shape), so the CLI can pass them through. Times are compared in whole
+ * milliseconds, as the CLI reads the wire's timestamps; percentiles are nearest-rank (the
+ * smallest value with at least p % of the values at or below it).
+ */
+
+import type {Db} from '../db/database.js'
+
+import {type ErrorGroup, type ErrorText, topErrorShapes} from './error-shapes.js'
+
+export interface StatsFilter {
+  operationType?: string
+  repository?: string
+  sinceUs: number
+  untilUs: number
+  username?: string
+  /** Set for non-admins: they only ever see their own jobs. */
+  viewer?: string
+}
+
+type Seconds = null | number
+type Outcome = 'cancelled' | 'completed' | 'failed' | 'other'
+type BucketUnit = 'day' | 'hour' | 'week'
+type TimelineBucket = Record<Outcome, number> & {start: string}
+
+export interface TypeStats {
+  count: number
+  duration_p50_s: Seconds
+  duration_p95_s: Seconds
+  failed: number
+  success_rate: Seconds
+}
+
+export interface JobStatsBody {
+  by_status: Record<string, number>
+  by_type: Record<string, TypeStats>
+  complete: true
+  duration: {max_s: Seconds; p50_s: Seconds; p95_s: Seconds}
+  queue_wait: {p50_s: Seconds; p95_s: Seconds}
+  sample: number
+  since: string
+  success_rate: Seconds
+  timeline: TimelineBucket[]
+  timeline_unit: BucketUnit
+  top_errors: ErrorGroup[]
+  until: string
+}
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+const UNIT_MS: Readonly<Record<BucketUnit, number>> = {hour: HOUR, day: DAY, week: 7 * DAY}
+/** 1970-01-01 was a Thursday: weeks start on Monday, 4 days later modulo a week. */
+const MONDAY_OFFSET = 4 * DAY
+
+const OUTCOME_SQL = `CASE WHEN status IN ('completed', 'completed_partial') THEN 'completed'
+  WHEN status IN ('failed', 'cancelled') THEN status ELSE 'other' END`
+/** The error text the CLI shows: the error column, else a failed result's `error` or `message`. */
+const ERROR_TEXT_SQL = `CASE WHEN TRIM(COALESCE(error, '')) <> '' THEN error
+  WHEN json_type(result, '$.success') = 'false' AND json_type(result, '$.error') = 'text'
+    AND TRIM(json_extract(result, '$.error')) <> '' THEN json_extract(result, '$.error')
+  WHEN json_type(result, '$.success') = 'false' AND json_type(result, '$.message') = 'text'
+    AND TRIM(json_extract(result, '$.message')) <> '' THEN json_extract(result, '$.message') END`
+const DURATION_MS_SQL = 'completed_us / 1000 - started_us / 1000'
+const WAIT_MS_SQL = 'started_us / 1000 - created_us / 1000'
+
+/** The SQL ceiling of a double, as `Math.ceil` gives it (SQLite may lack `ceil`). */
+const rankSql = (p: number): string =>
+  `MIN(MAX(CAST((${p} / 100.0) * n AS INTEGER) + ((${p} / 100.0) * n > CAST((${p} / 100.0) * n AS INTEGER)), 1), n)`
+
+function outcomeOf(status: string): Outcome {
+  if (status === 'completed' || status === 'completed_partial') return 'completed'
+  if (status === 'failed' || status === 'cancelled') return status
+  return 'other'
+}
+
+function bucketUnit(sinceMs: number, untilMs: number): BucketUnit {
+  const span = untilMs - sinceMs
+  if (span <= 2 * DAY) return 'hour'
+  if (span <= 90 * DAY) return 'day'
+  return 'week'
+}
+
+function bucketStart(timeMs: number, unit: BucketUnit): number {
+  const offset = unit === 'week' ? MONDAY_OFFSET : 0
+  return Math.floor((timeMs - offset) / UNIT_MS[unit]) * UNIT_MS[unit] + offset
+}
+
+function sortedRecord<V>(entries: Iterable<[string, V]>): Record<string, V> {
+  return Object.fromEntries([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+function successRate(completed: number, failed: number): Seconds {
+  return completed + failed === 0 ? null : completed / (completed + failed)
+}
+
+/** The window's conditions; null when a non-admin filters on another user's name (nothing to see). */
+function windowWhere(filter: StatsFilter): null | {params: Record<string, unknown>; where: string} {
+  if (filter.viewer !== undefined && filter.username !== undefined && filter.viewer !== filter.username) return null
+  const owner = filter.viewer ?? filter.username
+  const conditions = ['created_us >= @sinceUs', 'created_us <= @untilUs']
+  if (owner !== undefined) conditions.push('username = @owner')
+  if (filter.operationType !== undefined) conditions.push('operation_type = @operationType')
+  if (filter.repository !== undefined) conditions.push('repository = @repository')
+  const params = {
+    sinceUs: filter.sinceUs,
+    untilUs: filter.untilUs,
+    owner,
+    operationType: filter.operationType,
+    repository: filter.repository,
+  }
+  return {
+    where: conditions.join(' AND '),
+    params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)),
+  }
+}
+
+/** The jobs of the window: the database and the conditions that select them. */
+interface Scope {
+  db: Db
+  params: Record<string, unknown>
+  where: string
+}
+
+interface Percentiles {
+  group: string
+  max_ms: number
+  p50_ms: number
+  p95_ms: number
+}
+
+/** Nearest-rank p50, p95 and max of `valueSql` (ms) per `groupSql`, over rows where it is defined and not negative. */
+function percentiles({db, where, params}: Scope, valueSql: string, groupSql: string): Map<string, Percentiles> {
+  const rows = db
+    .prepare(
+      `WITH v AS (SELECT ${groupSql} AS grp, ${valueSql} AS ms FROM jobs WHERE ${where}
+          AND started_us IS NOT NULL AND ${valueSql} >= 0),
+        r AS (SELECT grp, ms, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY ms) AS rn,
+          COUNT(*) OVER (PARTITION BY grp) AS n FROM v)
+       SELECT grp AS "group", MAX(CASE WHEN rn = ${rankSql(50)} THEN ms END) AS p50_ms,
+         MAX(CASE WHEN rn = ${rankSql(95)} THEN ms END) AS p95_ms, MAX(ms) AS max_ms FROM r GROUP BY grp`,
+    )
+    .all(params) as Percentiles[]
+  return new Map(rows.map((row) => [row.group, row]))
+}
+
+const seconds = (ms: number | undefined): Seconds => (ms === undefined ? null : ms / 1000)
+
+function timeline({db, where, params}: Scope, sinceMs: number, untilMs: number, unit: BucketUnit): TimelineBucket[] {
+  const size = UNIT_MS[unit]
+  const first = bucketStart(sinceMs, unit)
+  const buckets: TimelineBucket[] = []
+  for (let start = first; start <= bucketStart(untilMs, unit); start += size) {
+    buckets.push({start: new Date(start).toISOString(), completed: 0, failed: 0, cancelled: 0, other: 0})
+  }
+
+  const offset = unit === 'week' ? MONDAY_OFFSET : 0
+  const rows = db
+    .prepare(
+      `SELECT (created_us / 1000 - ${offset}) / ${size} AS slot, ${OUTCOME_SQL} AS outcome, COUNT(*) AS n
+       FROM jobs WHERE ${where} GROUP BY slot, outcome`,
+    )
+    .all(params) as {n: number; outcome: Outcome; slot: number}[]
+  for (const row of rows) {
+    const bucket = buckets[(row.slot * size + offset - first) / size]
+    if (bucket) bucket[row.outcome] += row.n
+  }
+
+  return buckets
+}
+
+function errorTexts({db, where, params}: Scope): ErrorText[] {
+  return db
+    .prepare(
+      `SELECT error, count, newest_job_id, newest_created_us, newest_seq FROM (
+         SELECT ${ERROR_TEXT_SQL} AS error, job_id AS newest_job_id, created_us AS newest_created_us, seq AS newest_seq,
+           COUNT(*) OVER (PARTITION BY ${ERROR_TEXT_SQL}) AS count,
+           ROW_NUMBER() OVER (PARTITION BY ${ERROR_TEXT_SQL} ORDER BY created_us DESC, seq DESC) AS rn
+         FROM jobs WHERE ${where} AND status = 'failed')
+       WHERE rn = 1`,
+    )
+    .all(params) as ErrorText[]
+}
+
+/** The `jobs stats --json` figures of the jobs in the window. */
+export function queryJobStats(db: Db, filter: StatsFilter): JobStatsBody {
+  const sinceMs = Math.floor(filter.sinceUs / 1000)
+  const untilMs = Math.floor(filter.untilUs / 1000)
+  const unit = bucketUnit(sinceMs, untilMs)
+  const scope: Scope = {db, ...(windowWhere(filter) ?? {where: '0', params: {}})}
+  const {where, params} = scope
+  const counts = db
+    .prepare(`SELECT operation_type AS type, status, COUNT(*) AS n FROM jobs WHERE ${where} GROUP BY type, status`)
+    .all(params) as {n: number; status: string; type: string}[]
+  const durations = percentiles(scope, DURATION_MS_SQL, 'operation_type')
+  const overall = percentiles(scope, DURATION_MS_SQL, "''").get('')
+  const waits = percentiles(scope, WAIT_MS_SQL, "''").get('')
+  const byStatus = new Map<string, number>()
+  const byType = new Map<string, {completed: number; count: number; failed: number}>()
+  let completed = 0
+  let failed = 0
+  for (const row of counts) {
+    const status = row.status === 'pending' ? 'queued' : row.status
+    byStatus.set(status, (byStatus.get(status) ?? 0) + row.n)
+    const type = byType.get(row.type) ?? {count: 0, completed: 0, failed: 0}
+    byType.set(row.type, type)
+    type.count += row.n
+    const outcome = outcomeOf(row.status)
+    if (outcome === 'completed') type.completed += row.n
+    if (row.status === 'failed') type.failed += row.n
+    if (outcome === 'completed') completed += row.n
+    if (outcome === 'failed') failed += row.n
+  }
+
+  return {
+    sample: counts.reduce((sum, row) => sum + row.n, 0),
+    complete: true,
+    since: new Date(sinceMs).toISOString(),
+    until: new Date(untilMs).toISOString(),
+    by_status: sortedRecord(byStatus),
+    by_type: sortedRecord(
+      [...byType].map(([type, figures]): [string, TypeStats] => [
+        type,
+        {
+          count: figures.count,
+          failed: figures.failed,
+          success_rate: successRate(figures.completed, figures.failed),
+          duration_p50_s: seconds(durations.get(type)?.p50_ms),
+          duration_p95_s: seconds(durations.get(type)?.p95_ms),
+        },
+      ]),
+    ),
+    success_rate: successRate(completed, failed),
+    duration: {p50_s: seconds(overall?.p50_ms), p95_s: seconds(overall?.p95_ms), max_s: seconds(overall?.max_ms)},
+    queue_wait: {p50_s: seconds(waits?.p50_ms), p95_s: seconds(waits?.p95_ms)},
+    top_errors: topErrorShapes(errorTexts(scope)),
+    timeline: timeline(scope, sinceMs, untilMs, unit),
+    timeline_unit: unit,
+  }
+}
