@@ -1,7 +1,9 @@
 import type {Job} from '../jobs/job.js'
+import type {JobStats, StatsWindow} from '../stats/job-stats.js'
 
 import {ConflictError, ProtocolError} from '../errors.js'
 import {normalizeHealth, type ServerHealth} from '../health/server-health.js'
+import {normalizeServerStats} from '../stats/server-stats.js'
 import {isRecord} from '../support/json.js'
 import {CidxClient} from './cidx-client.js'
 import {normalizeJob, wireStatusName} from './normalize.js'
@@ -106,6 +108,21 @@ export class JobsClient extends CidxClient {
     return normalizeHealth(await this.requestJson('GET', '/health', {answerStatuses: [503], idempotent: false}))
   }
 
+  /** One page as the server sends it (normalized, not filtered on the client). */
+  /** GET /api/jobs/stats: the local server's figures over its whole history (feature `job_stats`), one type at most. */
+  async jobStats(query: ListQuery, window: StatsWindow): Promise<JobStats> {
+    const body = await this.requestJson('GET', '/api/jobs/stats', {
+      searchParams: {
+        operation_type: query.types?.[0],
+        repository: query.repository,
+        since: window.since.toISOString(),
+        until: window.until.toISOString(),
+        username: query.user,
+      },
+    })
+    return normalizeServerStats(body)
+  }
+
   /**
    * Every job matching the query, page after page, newest first within each status. It asks for
    * `pageSize` jobs a page (default 50, a real server's cap) from `startOffset` of each listing.
@@ -114,7 +131,6 @@ export class JobsClient extends CidxClient {
     return walkJobs(this, query, options)
   }
 
-  /** One page as the server sends it (normalized, not filtered on the client). */
   async listPage(query: ListQuery, page: {limit?: number; offset?: number} = {}): Promise<JobsPage> {
     const single = <T>(values: T[] | undefined): T | undefined => (values?.length === 1 ? values[0] : undefined)
     const status = single(query.statuses)

@@ -44,8 +44,8 @@ export default class JobsStats extends JobsCommand<typeof JobsStats> {
     const query = buildListQuery(this.flags, now)
     const window = {since: query.since ?? now, until: query.until ?? now}
     const client = await this.jobsClient()
-    const {statsFromListing} = await import('../../stats/collect-stats.js')
-    const stats = await statsFromListing(client, query, window)
+    const {collectStats} = await import('../../stats/collect-stats.js')
+    const stats = await collectStats(client, query, window)
     // On stderr in every mode, --json included: a script must learn that the figures are partial.
     if (!stats.complete) process.stderr.write(`Based on ${stats.sample} jobs; the server hides older ones.\n`)
     if (!this.jsonEnabled()) {
