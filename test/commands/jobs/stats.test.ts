@@ -6,6 +6,7 @@ import {visibleWidth} from '../../../src/ui/text-width.js'
 import {lines, useCliSession} from '../../helpers/cli-session.js'
 import {jobSeries, pythonIso} from '../../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, startFakeCidx} from '../../helpers/servers/fake-cidx.js'
+import {spawnCli, startWatchServer, USER, type WatchServer} from '../../helpers/servers/watch-harness.js'
 import {KNOWN_FIGURES, knownJobs} from '../../stats/known-jobs.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
@@ -91,5 +92,31 @@ describe('commands: jobs stats (against a server with the real paging defect)', 
     const {error} = await runCommand(['jobs', 'stats', '--since', '1d', '--until', '2d'], {root: ROOT})
     expect(error?.oclif?.exit).to.equal(2)
     expect(fake.listings).to.have.length(0)
+  })
+})
+
+describe('commands: jobs stats (the built CLI against the local server, which computes them)', () => {
+  let watch: WatchServer
+
+  before(async () => {
+    watch = await startWatchServer()
+    for (const job of knownJobs(new Date())) watch.seed({...job, username: USER})
+    // Beyond the ~50 a listing of one status reaches: only the server's own figures count them all.
+    for (const job of jobSeries(60, {prefix: 'recent', status: 'completed', newest: new Date(Date.now() - 60_000)}))
+      watch.seed({...job, username: USER})
+  })
+
+  after(async () => {
+    await watch?.stop()
+  })
+
+  it('--json passes the figures over the whole window through, complete', async () => {
+    const cli = spawnCli(['jobs', 'stats', '--json'], watch.childEnv(), 'bin/run.js')
+    const {code} = await cli.exit
+    expect(code, cli.stderr()).to.equal(0)
+    const stats = JSON.parse(cli.lines.map((line) => line.text).join('\n'))
+    expect(stats).to.deep.include({sample: 67, complete: true, by_status: {cancelled: 1, completed: 64, failed: 2}})
+    expect(stats.top_errors).to.deep.equal(KNOWN_FIGURES.top_errors)
+    expect(cli.stderr()).to.equal('')
   })
 })
