@@ -53,8 +53,6 @@ const UNIT_MS: Readonly<Record<BucketUnit, number>> = {hour: HOUR, day: DAY, wee
 /** 1970-01-01 was a Thursday: weeks start on Monday, 4 days later modulo a week. */
 const MONDAY_OFFSET = 4 * DAY
 
-const OUTCOME_SQL = `CASE WHEN status IN ('completed', 'completed_partial') THEN 'completed'
-  WHEN status IN ('failed', 'cancelled') THEN status ELSE 'other' END`
 /** The error text the CLI shows: the error column, else a failed result's `error` or `message`. */
 const ERROR_TEXT_SQL = `CASE WHEN TRIM(COALESCE(error, '')) <> '' THEN error
   WHEN json_type(result, '$.success') = 'false' AND json_type(result, '$.error') = 'text'
@@ -63,10 +61,6 @@ const ERROR_TEXT_SQL = `CASE WHEN TRIM(COALESCE(error, '')) <> '' THEN error
     AND TRIM(json_extract(result, '$.message')) <> '' THEN json_extract(result, '$.message') END`
 const DURATION_MS_SQL = 'completed_us / 1000 - started_us / 1000'
 const WAIT_MS_SQL = 'started_us / 1000 - created_us / 1000'
-
-/** The SQL ceiling of a double, as `Math.ceil` gives it (SQLite may lack `ceil`). */
-const rankSql = (p: number): string =>
-  `MIN(MAX(CAST((${p} / 100.0) * n AS INTEGER) + ((${p} / 100.0) * n > CAST((${p} / 100.0) * n AS INTEGER)), 1), n)`
 
 function outcomeOf(status: string): Outcome {
   if (status === 'completed' || status === 'completed_partial') return 'completed'
@@ -122,48 +116,77 @@ interface Scope {
   where: string
 }
 
-interface Percentiles {
-  group: string
-  max_ms: number
-  p50_ms: number
-  p95_ms: number
-}
+/** How many jobs had each value (whole ms), ascending: the values sorted, run-length encoded. */
+type Histogram = Array<{ms: number; n: number}>
 
-/** Nearest-rank p50, p95 and max of `valueSql` (ms) per `groupSql`, over rows where it is defined and not negative. */
-function percentiles({db, where, params}: Scope, valueSql: string, groupSql: string): Map<string, Percentiles> {
+/** Histograms of `valueSql` (ms) per `groupSql`, over the jobs where it is defined and not negative. */
+function histograms({db, where, params}: Scope, valueSql: string, groupSql: string): Map<string, Histogram> {
   const rows = db
     .prepare(
-      `WITH v AS (SELECT ${groupSql} AS grp, ${valueSql} AS ms FROM jobs WHERE ${where}
-          AND started_us IS NOT NULL AND ${valueSql} >= 0),
-        r AS (SELECT grp, ms, ROW_NUMBER() OVER (PARTITION BY grp ORDER BY ms) AS rn,
-          COUNT(*) OVER (PARTITION BY grp) AS n FROM v)
-       SELECT grp AS "group", MAX(CASE WHEN rn = ${rankSql(50)} THEN ms END) AS p50_ms,
-         MAX(CASE WHEN rn = ${rankSql(95)} THEN ms END) AS p95_ms, MAX(ms) AS max_ms FROM r GROUP BY grp`,
+      `SELECT grp, ms, COUNT(*) AS n FROM (SELECT ${groupSql} AS grp, ${valueSql} AS ms FROM jobs
+         WHERE ${where} AND started_us IS NOT NULL) WHERE ms >= 0 GROUP BY grp, ms ORDER BY grp, ms`,
     )
-    .all(params) as Percentiles[]
-  return new Map(rows.map((row) => [row.group, row]))
+    .all(params) as {grp: string; ms: number; n: number}[]
+  const byGroup = new Map<string, Histogram>()
+  for (const {grp, ms, n} of rows) {
+    const histogram = byGroup.get(grp) ?? []
+    byGroup.set(grp, histogram)
+    histogram.push({ms, n})
+  }
+
+  return byGroup
 }
 
-const seconds = (ms: number | undefined): Seconds => (ms === undefined ? null : ms / 1000)
+function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
+  const counts = new Map<number, number>()
+  for (const histogram of histograms) for (const {ms, n} of histogram) counts.set(ms, (counts.get(ms) ?? 0) + n)
+  return [...counts].map(([ms, n]) => ({ms, n})).sort((a, b) => a.ms - b.ms)
+}
 
-function timeline({db, where, params}: Scope, sinceMs: number, untilMs: number, unit: BucketUnit): TimelineBucket[] {
+/** Nearest-rank percentile in seconds, with the rank computed as the CLI computes it; null for none. */
+function percentile(histogram: Histogram | undefined, p: number): Seconds {
+  const total = (histogram ?? []).reduce((sum, {n}) => sum + n, 0)
+  if (total === 0 || !histogram) return null
+  const rank = Math.min(Math.max(Math.ceil((p / 100) * total), 1), total)
+  let seen = 0
+  for (const {ms, n} of histogram) {
+    seen += n
+    if (seen >= rank) return ms / 1000
+  }
+
+  return null
+}
+
+/** Jobs per type, status and timeline slot: the counts and the timeline come from this one scan. */
+interface Tally {
+  n: number
+  slot: number
+  status: string
+  type: string
+}
+
+function tallies({db, where, params}: Scope, unit: BucketUnit): Tally[] {
+  const offset = unit === 'week' ? MONDAY_OFFSET : 0
+  return db
+    .prepare(
+      `SELECT operation_type AS type, status, (created_us / 1000 - ${offset}) / ${UNIT_MS[unit]} AS slot, COUNT(*) AS n
+       FROM jobs WHERE ${where} GROUP BY type, status, slot`,
+    )
+    .all(params) as Tally[]
+}
+
+function timeline(rows: readonly Tally[], sinceMs: number, untilMs: number, unit: BucketUnit): TimelineBucket[] {
   const size = UNIT_MS[unit]
+  const offset = unit === 'week' ? MONDAY_OFFSET : 0
   const first = bucketStart(sinceMs, unit)
   const buckets: TimelineBucket[] = []
   for (let start = first; start <= bucketStart(untilMs, unit); start += size) {
     buckets.push({start: new Date(start).toISOString(), completed: 0, failed: 0, cancelled: 0, other: 0})
   }
 
-  const offset = unit === 'week' ? MONDAY_OFFSET : 0
-  const rows = db
-    .prepare(
-      `SELECT (created_us / 1000 - ${offset}) / ${size} AS slot, ${OUTCOME_SQL} AS outcome, COUNT(*) AS n
-       FROM jobs WHERE ${where} GROUP BY slot, outcome`,
-    )
-    .all(params) as {n: number; outcome: Outcome; slot: number}[]
   for (const row of rows) {
     const bucket = buckets[(row.slot * size + offset - first) / size]
-    if (bucket) bucket[row.outcome] += row.n
+    if (bucket) bucket[outcomeOf(row.status)] += row.n
   }
 
   return buckets
@@ -188,13 +211,10 @@ export function queryJobStats(db: Db, filter: StatsFilter): JobStatsBody {
   const untilMs = Math.floor(filter.untilUs / 1000)
   const unit = bucketUnit(sinceMs, untilMs)
   const scope: Scope = {db, ...(windowWhere(filter) ?? {where: '0', params: {}})}
-  const {where, params} = scope
-  const counts = db
-    .prepare(`SELECT operation_type AS type, status, COUNT(*) AS n FROM jobs WHERE ${where} GROUP BY type, status`)
-    .all(params) as {n: number; status: string; type: string}[]
-  const durations = percentiles(scope, DURATION_MS_SQL, 'operation_type')
-  const overall = percentiles(scope, DURATION_MS_SQL, "''").get('')
-  const waits = percentiles(scope, WAIT_MS_SQL, "''").get('')
+  const counts = tallies(scope, unit)
+  const durations = histograms(scope, DURATION_MS_SQL, 'operation_type')
+  const overall = mergeHistograms(durations.values())
+  const waits = histograms(scope, WAIT_MS_SQL, "''").get('')
   const byStatus = new Map<string, number>()
   const byType = new Map<string, {completed: number; count: number; failed: number}>()
   let completed = 0
@@ -225,16 +245,20 @@ export function queryJobStats(db: Db, filter: StatsFilter): JobStatsBody {
           count: figures.count,
           failed: figures.failed,
           success_rate: successRate(figures.completed, figures.failed),
-          duration_p50_s: seconds(durations.get(type)?.p50_ms),
-          duration_p95_s: seconds(durations.get(type)?.p95_ms),
+          duration_p50_s: percentile(durations.get(type), 50),
+          duration_p95_s: percentile(durations.get(type), 95),
         },
       ]),
     ),
     success_rate: successRate(completed, failed),
-    duration: {p50_s: seconds(overall?.p50_ms), p95_s: seconds(overall?.p95_ms), max_s: seconds(overall?.max_ms)},
-    queue_wait: {p50_s: seconds(waits?.p50_ms), p95_s: seconds(waits?.p95_ms)},
+    duration: {
+      p50_s: percentile(overall, 50),
+      p95_s: percentile(overall, 95),
+      max_s: overall.length === 0 ? null : (overall.at(-1) as {ms: number}).ms / 1000,
+    },
+    queue_wait: {p50_s: percentile(waits, 50), p95_s: percentile(waits, 95)},
     top_errors: topErrorShapes(errorTexts(scope)),
-    timeline: timeline(scope, sinceMs, untilMs, unit),
+    timeline: timeline(counts, sinceMs, untilMs, unit),
     timeline_unit: unit,
   }
 }
