@@ -1,6 +1,7 @@
 /**
- * `npm run bench:server`: how fast the local server answers the first page of `GET /api/jobs`
- * with 10 k, 100 k and 1 M jobs stored, and how fast a running job is cancelled.
+ * `npm run bench:server`: how fast the local server answers the first page of `GET /api/jobs` and
+ * the 7-day statistics of `GET /api/jobs/stats` with 10 k, 100 k and 1 M jobs stored, and how fast
+ * a running job is cancelled.
  *
  * Everything goes over real HTTP on loopback (keep-alive fetch, client and server in this
  * process), so the figures are round trips: an upper bound of the server-side time.

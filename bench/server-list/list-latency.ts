@@ -16,6 +16,10 @@ interface Scenario {
   who: 'admin' | 'heavy' | 'light'
 }
 
+const WEEK_MS = 7 * 24 * 3_600_000
+/** `GET /api/jobs/stats` over the last 7 days (the fill spreads the jobs over 30). */
+const STATS_WEEK = `/api/jobs/stats?since=${new Date(Date.now() - WEEK_MS).toISOString()}`
+
 const SCENARIOS: Scenario[] = [
   {name: 'user (10 % of jobs), no filter', path: '/api/jobs?limit=50', who: 'heavy'},
   {name: 'user (10 % of jobs), status=completed', path: '/api/jobs?limit=50&status=completed', who: 'heavy'},
@@ -28,6 +32,8 @@ const SCENARIOS: Scenario[] = [
     path: '/api/jobs?limit=50&repository=repo-7&since=2000-01-01',
     who: 'heavy',
   },
+  {name: 'stats: user (10 % of jobs), last 7 days', path: STATS_WEEK, who: 'heavy'},
+  {name: 'stats: admin (all jobs), last 7 days', path: STATS_WEEK, who: 'admin'},
 ]
 
 /** One scenario's first-page latencies at one size. */
@@ -50,6 +56,17 @@ export interface Memory {
   size: number
 }
 
+/** A listing (its jobs and true total) or statistics (how many jobs they counted). */
+interface Answer {
+  jobs?: unknown[]
+  sample?: number
+  total?: number
+}
+
+function jobsCounted(body: Answer): number | undefined {
+  return Array.isArray(body.jobs) ? body.total : body.sample
+}
+
 function rssMb(): number {
   return Math.round(process.memoryUsage().rss / 1024 / 1024)
 }
@@ -59,9 +76,10 @@ async function timeRequests(url: string, token: string, count: number): Promise<
   for (let n = 0; n < count; n++) {
     const started = performance.now()
     const response = await fetch(url, {headers: {authorization: `Bearer ${token}`}})
-    const body = (await response.json()) as {jobs: unknown[]}
+    const body = (await response.json()) as Answer
     const elapsed = performance.now() - started
-    if (response.status !== 200 || !Array.isArray(body.jobs)) throw new Error(`unexpected answer ${response.status}`)
+    if (response.status !== 200 || jobsCounted(body) === undefined)
+      throw new Error(`unexpected answer ${response.status}`)
     timings.push(elapsed)
   }
 
@@ -92,18 +110,16 @@ export async function benchSize(size: number, requests: number): Promise<{memory
       const url = server.url + scenario.path
       await timeRequests(url, tokens[scenario.who], WARMUP_REQUESTS)
       const timings = await timeRequests(url, tokens[scenario.who], requests)
-      const {total} = (await (
+      const answer = (await (
         await fetch(url, {headers: {authorization: `Bearer ${tokens[scenario.who]}`}})
-      ).json()) as {
-        total: number
-      }
+      ).json()) as Answer
       rows.push({
         size,
         scenario: scenario.name,
         p50: percentile(timings, 0.5),
         p95: percentile(timings, 0.95),
         max: timings.at(-1) as number,
-        total,
+        total: jobsCounted(answer) as number,
       })
     }
 

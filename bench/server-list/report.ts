@@ -19,7 +19,7 @@ const fmt = (ms: number) => ms.toFixed(2)
 /** The Markdown report: how it was measured, then the latency, memory and cancellation tables. */
 export function renderReport({rows, memory, cancellation, requests}: Measurements): string {
   const lines = [
-    '# Local server: first page of `GET /api/jobs` and cancellation',
+    '# Local server: first page of `GET /api/jobs`, `GET /api/jobs/stats` and cancellation',
     '',
     `Command: \`npm run bench:server\` (bench/server-list.ts). Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}),`,
     `${new Date().toISOString().slice(0, 10)}. Each figure is a full HTTP round trip over loopback (keep-alive fetch, client and`,
@@ -27,9 +27,9 @@ export function renderReport({rows, memory, cancellation, requests}: Measurement
     `requests; page size 50. Jobs: the "heavy" user owns 10 %, 99 other users share the rest; statuses 70 % completed,`,
     '10 % failed, 10 % completed_partial, 6 % cancelled, 3 % pending, 1 % running.',
     '',
-    '## First page latency (ms)',
+    '## First page and statistics latency (ms; a stats row counts the jobs of its window)',
     '',
-    '| jobs stored | request | p50 | p95 | max | total in answer |',
+    '| jobs stored | request | p50 | p95 | max | total (stats: jobs counted) |',
     '|---:|---|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
