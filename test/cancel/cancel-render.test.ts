@@ -12,10 +12,11 @@ import {
   hostile,
   withHostileTexts,
 } from '../helpers/fixtures/hostile-text.js'
+import {makeJob, noProgressDetail} from '../helpers/fixtures/job-fixtures.js'
 
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
   const now = Date.now()
-  return {
+  return makeJob({
     job_id: id,
     job_type: 'add_golden_repo',
     description: 'Add golden repository backend',
@@ -23,20 +24,10 @@ function job(id: string, status: string, fields: Partial<Job> = {}): Job {
     progress: 40,
     created_at: new Date(now - 90_000).toISOString(),
     started_at: new Date(now - 80_000).toISOString(),
-    completed_at: null,
     user_id: 'admin',
-    repository: 'backend',
-    error_message: null,
-    result: null,
-    progress_detail: {
-      current_step: null,
-      steps_completed: null,
-      total_steps: null,
-      estimated_remaining: null,
-      detailed_status: null,
-    },
+    progress_detail: noProgressDetail(),
     ...fields,
-  }
+  })
 }
 
 function result(

@@ -12,6 +12,7 @@ import {
   NotFoundError,
   ServerError,
 } from '../../src/errors.js'
+import {makeJob, noProgressDetail} from '../helpers/fixtures/job-fixtures.js'
 
 /**
  * The engine's edge cases against a scripted client: statuses a real server shows in turn,
@@ -20,28 +21,14 @@ import {
  */
 
 function job(id: string, status: string, fields: Partial<Job> = {}): Job {
-  return {
+  return makeJob({
     job_id: id,
-    job_type: 'sync_repository',
-    description: 'Sync repository backend',
     status,
     progress: 10,
-    created_at: '2026-11-28T09:14:02.481Z',
     started_at: status === 'queued' ? null : '2026-11-28T09:14:03.010Z',
-    completed_at: null,
-    user_id: 'alice',
-    repository: 'backend',
-    error_message: null,
-    result: null,
-    progress_detail: {
-      current_step: null,
-      steps_completed: null,
-      total_steps: null,
-      estimated_remaining: null,
-      detailed_status: null,
-    },
+    progress_detail: noProgressDetail(),
     ...fields,
-  }
+  })
 }
 
 interface Script {

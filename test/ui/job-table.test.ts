@@ -6,34 +6,22 @@ import {listFooter, type ListOutcome, renderJobTable, shouldShowUser} from '../.
 import {stripAnsi, type TerminalOptions} from '../../src/ui/terminal.js'
 import {visibleWidth} from '../../src/ui/text-width.js'
 import {ESCAPED_TITLE, expectNoRawControls, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
+import {makeJob, noProgressDetail} from '../helpers/fixtures/job-fixtures.js'
 
 const NOW = new Date('2026-11-28T12:00:00Z')
 const PIPE: TerminalOptions = {tty: false, color: false, bars: false, animate: false, width: 80}
 const TERMINAL: TerminalOptions = {tty: true, color: true, bars: true, animate: true, width: 120}
 
 function job(fields: Partial<Job>): Job {
-  return {
-    job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
+  return makeJob({
     job_type: 'add_golden_repo',
     description: 'Add golden repository backend',
-    status: 'running',
     progress: 45,
     created_at: '2026-11-28T11:57:00.000Z',
     started_at: '2026-11-28T11:58:00.000Z',
-    completed_at: null,
-    user_id: 'alice',
-    repository: 'backend',
-    error_message: null,
-    result: null,
-    progress_detail: {
-      current_step: null,
-      steps_completed: null,
-      total_steps: null,
-      estimated_remaining: null,
-      detailed_status: null,
-    },
+    progress_detail: noProgressDetail(),
     ...fields,
-  }
+  })
 }
 
 const RUNNING = job({})

@@ -5,23 +5,9 @@ import type {WireJob} from '../../src/jobs/job-row.js'
 
 import {Api, type HealthBody, waitForJobEnd} from '../support/api.js'
 import {createRepo, numberedFiles} from '../support/git-fixtures.js'
-import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens, WIRE_KEYS} from '../support/server-fixture.js'
 import {type EventStream, openEventStream, type SseEvent} from '../support/sse.js'
 
-const WIRE_KEYS = [
-  'job_id',
-  'operation_type',
-  'status',
-  'created_at',
-  'started_at',
-  'completed_at',
-  'progress',
-  'result',
-  'error',
-  'username',
-  'current_phase',
-  'phase_detail',
-]
 /** Generous: the target is ~100 ms, the bound only catches a channel that does not push at all. */
 const PUSH_BOUND_MS = 2000
 

@@ -3,22 +3,8 @@ import {expect} from 'chai'
 import {join} from 'node:path'
 
 import {Api, type ValidationErrorBody} from '../support/api.js'
-import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {startTestServer, type TestServer, usersWithTokens, WIRE_KEYS} from '../support/server-fixture.js'
 
-const WIRE_KEYS = [
-  'job_id',
-  'operation_type',
-  'status',
-  'created_at',
-  'started_at',
-  'completed_at',
-  'progress',
-  'result',
-  'error',
-  'username',
-  'current_phase',
-  'phase_detail',
-]
 const PYTHON_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$/
 
 /** A timestamp `minutesAgo` minutes before now. */

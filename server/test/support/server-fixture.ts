@@ -53,3 +53,19 @@ export async function usersWithTokens(test: TestServer, ...names: string[]): Pro
 
   return tokens
 }
+
+/** The Job object's keys on the wire, in the contract's order. */
+export const WIRE_KEYS = [
+  'job_id',
+  'operation_type',
+  'status',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'progress',
+  'result',
+  'error',
+  'username',
+  'current_phase',
+  'phase_detail',
+]
