@@ -11,7 +11,15 @@ import type {Job} from '../../src/jobs/job.js'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {collectJobs} from '../../src/client/paging.js'
 import {ConflictError, ForbiddenError, NotFoundError, ProtocolError} from '../../src/errors.js'
-import {client, JOB_ID, JOB_PATH, rejection, SERVER, useNock} from '../helpers/fixtures/client-fixtures.js'
+import {
+  client,
+  clientOfFake,
+  JOB_ID,
+  JOB_PATH,
+  rejection,
+  SERVER,
+  useNock,
+} from '../helpers/fixtures/client-fixtures.js'
 import {jobSeries, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 
@@ -27,11 +35,7 @@ describe('JobsClient against a fake CIDX server over loopback', () => {
 
   async function serve(options: FakeCidxOptions): Promise<JobsClient> {
     fake = await startFakeCidx(options)
-    return new JobsClient({
-      env: {},
-      credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token},
-      retry: {baseDelayMs: 1},
-    })
+    return clientOfFake(fake)
   }
 
   afterEach(async () => {

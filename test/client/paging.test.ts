@@ -4,6 +4,7 @@ import type {Job} from '../../src/jobs/job.js'
 
 import {JobsClient, type ListQuery} from '../../src/client/jobs-client.js'
 import {collectJobs, matchesQuery} from '../../src/client/paging.js'
+import {clientOfFake} from '../helpers/fixtures/client-fixtures.js'
 import {jobSeries, makeJob, pythonIso, type WireJob, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 
@@ -33,11 +34,7 @@ describe('paging and filters (against a fake CIDX server over loopback)', () => 
 
   async function serve(options: FakeCidxOptions): Promise<JobsClient> {
     fake = await startFakeCidx(options)
-    return new JobsClient({
-      env: {},
-      credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token},
-      retry: {baseDelayMs: 1},
-    })
+    return clientOfFake(fake)
   }
 
   /** The listing requests as `status@offset`. */
