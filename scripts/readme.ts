@@ -1,8 +1,9 @@
 /**
- * `npm run readme`: the README's generated parts. `oclif readme` writes the command reference
- * (between `<!-- commands -->` and `<!-- commandsstop -->`); this writes the exit-code table
- * (between `<!-- exitcodes -->` and `<!-- exitcodesstop -->`) from src/exit-codes.ts, the table the
- * commands use. With --dry-run it prints the README it would write and leaves the file alone.
+ * `npm run readme`: the generated parts of the documentation. `oclif readme` writes the command
+ * reference into docs/commands.md (between `<!-- commands -->` and `<!-- commandsstop -->`); this
+ * writes the README's exit-code table (between `<!-- exitcodes -->` and `<!-- exitcodesstop -->`)
+ * from src/exit-codes.ts, the table the commands use. With --dry-run it prints the docs/commands.md
+ * it would write and leaves both files alone.
  */
 import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
@@ -12,6 +13,8 @@ import {fileURLToPath} from 'node:url'
 import {EXIT_CODES} from '../src/exit-codes.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
+/** Where `oclif readme` writes the command reference, relative to the root. */
+export const COMMANDS_DOC = 'docs/commands.md'
 const EXIT_CODES_SECTION = /^<!-- exitcodes -->$[\s\S]*?^<!-- exitcodesstop -->$/m
 
 /** The exit-code table in Markdown, with its markers. */
@@ -29,18 +32,17 @@ export function withExitCodes(readme: string): string {
 
 function main(argv: string[]): void {
   const oclif = join(ROOT, 'node_modules', '.bin', 'oclif')
-  const readmePath = join(ROOT, 'README.md')
+  const oclifReadme = ['readme', '--readme-path', COMMANDS_DOC]
   if (argv.includes('--dry-run')) {
-    // What oclif readme would write (after its own progress line), with the table regenerated too.
+    // What oclif readme would write (after its own progress line).
     process.stdout.write(
-      withExitCodes(
-        execFileSync(oclif, ['readme', '--dry-run'], {cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}),
-      ),
+      execFileSync(oclif, [...oclifReadme, '--dry-run'], {cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024}),
     )
     return
   }
 
-  execFileSync(oclif, ['readme'], {cwd: ROOT, stdio: 'inherit'})
+  execFileSync(oclif, oclifReadme, {cwd: ROOT, stdio: 'inherit'})
+  const readmePath = join(ROOT, 'README.md')
   writeFileSync(readmePath, withExitCodes(readFileSync(readmePath, 'utf8')))
 }
 

@@ -2,12 +2,14 @@ import {type Command, Config} from '@oclif/core'
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
+import {documentationFiles, exampleCommandLines} from '../helpers/markdown.js'
 import {ROOT} from './support.js'
 
 /**
- * `--help` of every cidx command shows examples, and every example is a command line the CLI
- * accepts: each invocation of the bin in it (also after `|`, `&&`, in `$(...)`, after `xargs`) goes
- * through that command's own flag and argument parser. Parsing runs nothing: no config, no network.
+ * `--help` of every cidx command shows examples, and every example, there and in the README and
+ * docs/, is a command line the CLI accepts: each invocation of the bin in it (also after `|`, `&&`,
+ * in `$(...)`, after `xargs`) goes through that command's own flag and argument parser. Parsing
+ * runs nothing: no config, no network.
  */
 
 type Example = string | {command: string; description: string}
@@ -92,6 +94,31 @@ async function parseWithCommand(config: Config, command: Command.Loadable, argv:
   )
 }
 
+const BIN_FLAGS = new Set(['--help', '--version'])
+
+/** Why the cidx invocations of one command line do not parse; empty when they all do. */
+async function invocationProblems(config: Config, line: string): Promise<string[]> {
+  const problems: string[] = []
+  for (const words of shellCommands(line).filter((command) => command.includes(config.bin))) {
+    const argv = words.slice(words.indexOf(config.bin) + 1)
+    // The bin's own flags, which oclif answers before looking for a command.
+    if (argv.length === 1 && BIN_FLAGS.has(argv[0])) continue
+    const resolved = resolveInvocation(config, argv)
+    if (!resolved) {
+      problems.push(`"${line}" names no command`)
+      continue
+    }
+
+    try {
+      await parseWithCommand(config, resolved.command, resolved.argv)
+    } catch (error) {
+      problems.push(`"${line}": ${(error as Error).message.split('\n')[0]}`)
+    }
+  }
+
+  return problems
+}
+
 describe('ecosystem: help examples that work', function () {
   this.timeout(60_000)
   let config: Config
@@ -166,26 +193,30 @@ describe('ecosystem: help examples that work', function () {
       for (const example of (command.examples ?? []) as Example[]) {
         const line = render(typeof example === 'string' ? example : example.command, config, command)
         expect(line, `${command.id}: an example template the test cannot render`).not.to.include('<%')
-        const invocations = shellCommands(line).filter((words) => words.includes(config.bin))
-        if (invocations.length === 0) failures.push(`${command.id}: "${line}" does not run ${config.bin}`)
-        for (const words of invocations) {
-          const resolved = resolveInvocation(config, words.slice(words.indexOf(config.bin) + 1))
-          if (!resolved) {
-            failures.push(`${command.id}: "${line}" names no command`)
-            continue
-          }
-
-          try {
-            await parseWithCommand(config, resolved.command, resolved.argv)
-            checked++
-          } catch (error) {
-            failures.push(`${command.id}: "${line}": ${(error as Error).message.split('\n')[0]}`)
-          }
-        }
+        if (!shellCommands(line).some((words) => words.includes(config.bin)))
+          failures.push(`${command.id}: "${line}" does not run ${config.bin}`)
+        failures.push(...(await invocationProblems(config, line)).map((problem) => `${command.id}: ${problem}`))
+        checked++
       }
     }
 
     expect(failures).to.deep.equal([])
     expect(checked).to.be.greaterThan(commands.length)
+  })
+
+  it('accepts every cidx command line of the README and docs/', async () => {
+    const failures: string[] = []
+    let checked = 0
+    for (const file of await documentationFiles(ROOT)) {
+      for (const line of exampleCommandLines(file.text)) {
+        if (!shellCommands(line).some((words) => words.includes(config.bin))) continue
+        failures.push(...(await invocationProblems(config, line)).map((problem) => `${file.path}: ${problem}`))
+        checked++
+      }
+    }
+
+    expect(failures).to.deep.equal([])
+    // The README alone shows some 30 of them.
+    expect(checked).to.be.greaterThan(30)
   })
 })
