@@ -53,8 +53,11 @@ interface OclifParse {
   output?: {raw?: {flag?: string; input: string; type: string}[]}
 }
 
-/** oclif's parse errors (unknown flag, missing arg, flags that conflict) carry what the parser saw. */
-type OclifParseError = Errors.CLIError & {args?: {name: string}[]; flags?: string[]; parse?: OclifParse}
+/**
+ * oclif's parse errors carry what the parser saw: the missing arguments' definitions (objects) or
+ * the unexpected arguments (text), the unknown flags, the input and output of the parse.
+ */
+type OclifParseError = Errors.CLIError & {args?: (string | {name: string})[]; flags?: string[]; parse?: OclifParse}
 
 /** The command whose arguments were parsed, named in the messages and in the hint. */
 export interface UsageContext {
@@ -71,6 +74,13 @@ function isOclifUsageError(error: unknown): error is OclifParseError {
 /** The usage hint every parse error shares. */
 function helpHint(context: undefined | UsageContext): string {
   return `See ${context ? `${context.command} --help` : '--help'} for usage.`
+}
+
+/** Words after a command that takes no more arguments (`cidx jobs status ID extra`, `cidx jobs list extra`). */
+export function unexpectedArguments(args: string[], context?: UsageContext): UsageError {
+  return new UsageError(`Unexpected argument${args.length === 1 ? '' : 's'}: ${args.join(' ')}`, {
+    hint: helpHint(context),
+  })
 }
 
 /** A flag as the user wrote it: `-q` when typed so (a boolean's token is what was typed), else `--name`. */
@@ -121,9 +131,13 @@ function oclifReasonInOneLine(error: OclifParseError): string {
 /** The reason of an oclif parse error in our words, from the fields it carries where it has them. */
 function usageErrorOf(error: OclifParseError, context: undefined | UsageContext): UsageError {
   const hint = helpHint(context)
-  if (error.args?.length && context) {
-    const usage = error.args.map(({name}) => name.toUpperCase()).join(' ')
-    const nouns = error.args.map(({name}) => argumentNoun(name)).join(' and ')
+  const args = error.args ?? []
+  const unexpected = args.filter((arg) => typeof arg === 'string')
+  if (unexpected.length > 0) return unexpectedArguments(unexpected, context)
+  const missing = args.filter((arg) => typeof arg === 'object')
+  if (missing.length > 0 && context) {
+    const usage = missing.map(({name}) => name.toUpperCase()).join(' ')
+    const nouns = missing.map(({name}) => argumentNoun(name)).join(' and ')
     return new UsageError(`Missing ${nouns}: ${context.command} ${usage}`, {hint})
   }
 

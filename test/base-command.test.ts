@@ -74,6 +74,13 @@ describe("base command: oclif's parse errors keep their reason", () => {
     })
   })
 
+  it('names the arguments it did not expect', async () => {
+    expect(await usageLine(['3f0c', 'extra'])).to.deep.equal({
+      stderr: 'Error: Unexpected argument: extra.\nSee cidx parseprobe --help for usage.\n',
+      exit: ExitCode.USAGE,
+    })
+  })
+
   it('names an unknown flag and the nearest known one', async () => {
     expect(await usageLine(['3f0c', '--stauts', 'x'])).to.deep.equal({
       stderr: 'Error: Unknown flag --stauts.\nDid you mean --status? See cidx parseprobe --help for usage.\n',

@@ -1,6 +1,7 @@
-import type {Hook} from '@oclif/core'
+import type {Hook, Interfaces} from '@oclif/core'
 
-import {errorText, UsageError} from '../errors.js'
+import {unexpectedArguments} from '../base-command.js'
+import {type CliError, errorText, UsageError} from '../errors.js'
 import {closestMatch} from '../support/closest-match.js'
 import {safeJson, safeText} from '../ui/safe-text.js'
 
@@ -10,15 +11,31 @@ function typed(bin: string, id: string): string {
 }
 
 /**
+ * What is wrong with `id`: words after a command that takes no arguments (oclif joins them into
+ * the ID: `jobs:list:extra`), or a mistyped command, with the nearest one as the hint.
+ */
+function notACommand(config: Interfaces.Config, id: string): CliError {
+  const words = id.split(':')
+  for (let length = words.length - 1; length > 0; length--) {
+    const command = words.slice(0, length).join(':')
+    if (config.findCommand(command)) {
+      return unexpectedArguments(words.slice(length), {command: typed(config.bin, command)})
+    }
+  }
+
+  const visible = config.commands.filter((command) => !command.hidden).map((command) => command.id)
+  const nearest = closestMatch(id, visible)
+  return new UsageError(`There is no command ${typed(config.bin, id)}`, {
+    hint: nearest ? `Did you mean ${typed(config.bin, nearest)}?` : `See ${config.bin} --help for the commands.`,
+  })
+}
+
+/**
  * A mistyped command (`cidx jobs lst`) is a usage error like any other (exit 2, the same
  * `Error:` line, or a JSON error under --json), with the nearest command as the hint.
  */
 const hook: Hook.CommandNotFound = async function ({argv, config, id}) {
-  const visible = config.commands.filter((command) => !command.hidden).map((command) => command.id)
-  const nearest = closestMatch(id, visible)
-  const error = new UsageError(`There is no command ${typed(config.bin, id)}`, {
-    hint: nearest ? `Did you mean ${typed(config.bin, nearest)}?` : `See ${config.bin} --help for the commands.`,
-  })
+  const error = notACommand(config, id)
   if (argv?.includes('--json')) process.stdout.write(`${safeJson(error.toJSON(), 2)}\n`)
   else process.stderr.write(`${safeText(errorText(error), {multiline: true})}\n`)
   this.exit(error.exitCode)

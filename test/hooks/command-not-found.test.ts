@@ -15,6 +15,12 @@ describe('hooks: a mistyped command', () => {
     expect(stderr).to.equal('Error: There is no command cidx jobs lst.\nDid you mean cidx jobs list?\n')
   })
 
+  it('words after a command that takes no arguments are unexpected arguments of that command', async () => {
+    const {stderr, error} = await runCommand(['jobs', 'list', 'extra', 'words'], {root: ROOT})
+    expect(error?.oclif?.exit).to.equal(2)
+    expect(stderr).to.equal('Error: Unexpected arguments: extra words.\nSee cidx jobs list --help for usage.\n')
+  })
+
   it('points at --help when nothing is near', async () => {
     const {stderr, error} = await runCommand(['frobnicate'], {root: ROOT})
     expect(error?.oclif?.exit).to.equal(2)
