@@ -10,7 +10,7 @@ import type {Transport} from './transport.js'
 import {expiryOfClaims, jwtClaims} from '../auth/jwt.js'
 import {AuthError, ProtocolError, UsageError} from '../errors.js'
 import {isRecord} from '../support/json.js'
-import {notCidxApiError} from './http-errors.js'
+import {notCidxApiOn404} from './http-errors.js'
 
 export interface LoginResult {
   tokens: TokenSet
@@ -48,7 +48,7 @@ export class AuthApi {
       // Every CIDX server has the login: a 404 means the URL is wrong, not the account.
       errors: {
         ...loginErrors,
-        404: (_message, server) => notCidxApiError(server, 'POST /auth/login', '404 Not Found', 404),
+        404: notCidxApiOn404('POST /auth/login'),
       },
       json: {password, username},
     })

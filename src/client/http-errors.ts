@@ -20,8 +20,15 @@ import {redact} from '../support/redact.js'
 import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
 import {redirectProblem} from './redirects.js'
 
-/** Per-status overrides of the default mapping (e.g. cancel's 400 is a conflict), given the server's words and URL. */
-export type StatusOverrides = Partial<Record<number, (message: string, server: string) => CliError>>
+/** What an override is told besides the message: the server's URL, and whether the message is the server's own words. */
+export interface StatusAnswer {
+  server: string
+  /** False when the body had no words (empty, an HTML page): the message is then `HTTP 404 Not Found`. */
+  words: boolean
+}
+
+/** Per-status overrides of the default mapping (e.g. cancel's 400 is a conflict). */
+export type StatusOverrides = Partial<Record<number, (message: string, answer: StatusAnswer) => CliError>>
 
 /** What an error message names and must not name: the server, the limits in force, the secrets held. */
 export interface FailureContext {
@@ -72,7 +79,7 @@ export function errorOfStatus(
     redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), context.secrets),
   )
   const override = overrides?.[status]
-  if (override) return override(message, context.server)
+  if (override) return override(message, {server: context.server, words: serverWords !== null})
   return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: context.server})
 }
 
@@ -191,6 +198,11 @@ export function notCidxApiError(server: string, request: string, answer: string,
     hint: 'Check --server / CIDX_SERVER_URL: it is the address the CIDX API answers at, e.g. http://localhost:8000.',
     ...(status === undefined ? {} : {status}),
   })
+}
+
+/** A status override for an endpoint every CIDX server has: its 404 means there is no CIDX server API at that URL. */
+export function notCidxApiOn404(request: string): NonNullable<StatusOverrides[number]> {
+  return (message, {server, words}) => notCidxApiError(server, request, words ? `404: ${message}` : message, 404)
 }
 
 /** What our errors keep as their cause: got's error carries the request (Authorization header, login body). */

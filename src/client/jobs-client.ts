@@ -6,7 +6,7 @@ import {normalizeHealth, type ServerHealth} from '../health/server-health.js'
 import {normalizeServerStats} from '../stats/server-stats.js'
 import {isRecord} from '../support/json.js'
 import {CidxClient} from './cidx-client.js'
-import {notCidxApiError} from './http-errors.js'
+import {notCidxApiError, notCidxApiOn404} from './http-errors.js'
 import {normalizeJob, wireStatusName} from './normalize.js'
 import {PAGE_SIZE, walkJobs} from './paging.js'
 import {parseServerSentEvents} from './sse.js'
@@ -138,11 +138,9 @@ export class JobsClient extends CidxClient {
   async listPage(query: ListQuery, page: {limit?: number; offset?: number} = {}): Promise<JobsPage> {
     const single = <T>(values: T[] | undefined): T | undefined => (values?.length === 1 ? values[0] : undefined)
     const status = single(query.statuses)
-    const notCidx = (answer: string, status?: number) =>
-      notCidxApiError(this.serverUrl, `GET ${LIST_PATH}`, answer, status)
     const body = await this.requestJson('GET', LIST_PATH, {
-      // The listing always exists on a CIDX server: a 404 or a body that is not JSON means the URL is wrong.
-      errors: {404: () => notCidx('404 Not Found', 404)},
+      // The listing always exists on a CIDX server: a 404, or an answer without a "jobs" list, means the URL is wrong.
+      errors: {404: notCidxApiOn404(`GET ${LIST_PATH}`)},
       searchParams: {
         limit: page.limit ?? PAGE_SIZE,
         offset: page.offset ?? 0,
@@ -153,11 +151,10 @@ export class JobsClient extends CidxClient {
         until: query.until?.toISOString(),
         username: query.user,
       },
-    }).catch((error: unknown) => {
-      if (!(error instanceof ProtocolError)) throw error
-      throw notCidx(`something that is not a CIDX answer${error.status ? ` (HTTP ${error.status})` : ''}`, error.status)
     })
-    if (!isRecord(body) || !Array.isArray(body.jobs)) throw notCidx('with no "jobs" list')
+    if (!isRecord(body) || !Array.isArray(body.jobs)) {
+      throw notCidxApiError(this.serverUrl, `GET ${LIST_PATH}`, 'with no "jobs" list')
+    }
 
     const jobs = body.jobs.map((raw) => normalizeJob(raw))
     return {

@@ -35,7 +35,7 @@ describe('AuthApi (through a client, with nock)', () => {
     it('a login answered 404 means there is no CIDX server API at that URL (exit 5), not a missing account', async () => {
       nock(SERVER).post('/auth/login').reply(404, {detail: 'Not Found'})
       expect(await rejection(client().login('alice', PASSWORD))).to.include({
-        message: `This is not a CIDX server API at ${SERVER}: POST ${SERVER}/auth/login answered 404 Not Found`,
+        message: `This is not a CIDX server API at ${SERVER}: POST ${SERVER}/auth/login answered 404: Not Found`,
         exitCode: 5,
         status: 404,
       })

@@ -229,24 +229,24 @@ describe('JobsClient with nock', () => {
       })
     }
 
-    it('a listing answered 404 or with an HTML page is no CIDX server API either; a 404 of one job is no such job', async () => {
+    it('a listing answered 404 (JSON or a web page) is no CIDX server API either; a 404 of one job is no such job', async () => {
       nock(SERVER)
         .get('/api/jobs')
         .query(true)
         .reply(404, {detail: 'Not Found'})
         .get('/api/jobs')
         .query(true)
-        .reply(200, '<html><body>Welcome</body></html>', {'content-type': 'text/html'})
+        .reply(404, '<html><body>Nothing here</body></html>', {'content-type': 'text/html'})
         .get(JOB_PATH)
         .reply(404, {detail: 'Not Found'})
       const jobs = client({staticToken: 'tok-1234'})
       expect(await rejection(jobs.listPage({}))).to.include({
-        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered 404 Not Found`,
+        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered 404: Not Found`,
         exitCode: ExitCode.NETWORK,
         status: 404,
       })
       expect(await rejection(jobs.listPage({}))).to.include({
-        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered something that is not a CIDX answer (HTTP 200)`,
+        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered HTTP 404 Not Found`,
         exitCode: ExitCode.NETWORK,
       })
       const missing = await rejection(jobs.getJob(JOB_ID))

@@ -67,13 +67,13 @@ describe('commands: the messages of the first five minutes (built CLI)', functio
     const wrong = `http://${address}/wrongpath`
     expect(await cidx(['jobs', 'list'], {CIDX_SERVER_URL: wrong, CIDX_TOKEN: 'tok-secret-1234'})).to.deep.equal({
       code: 5,
-      stderr: `Error: This is not a CIDX server API at ${wrong}: GET ${wrong}/api/jobs answered 404 Not Found.\n${hint}\n`,
+      stderr: `Error: This is not a CIDX server API at ${wrong}: GET ${wrong}/api/jobs answered 404: Not Found.\n${hint}\n`,
     })
     expect(
       await cidx(['jobs', 'list'], {CIDX_SERVER_URL: wrong, CIDX_USERNAME: 'alice', CIDX_PASSWORD: 'pw-secret-1234'}),
     ).to.deep.equal({
       code: 5,
-      stderr: `Error: This is not a CIDX server API at ${wrong}: POST ${wrong}/auth/login answered 404 Not Found.\n${hint}\n`,
+      stderr: `Error: This is not a CIDX server API at ${wrong}: POST ${wrong}/auth/login answered 404: Not Found.\n${hint}\n`,
     })
     const other = `http://${address}/other`
     expect(await cidx(['jobs', 'list'], {CIDX_SERVER_URL: other, CIDX_TOKEN: 'tok-secret-1234'})).to.deep.equal({
