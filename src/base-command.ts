@@ -163,6 +163,16 @@ export function toCliError(error: unknown, context?: UsageContext): CliError {
 }
 
 /**
+ * The one place an error reaches the user: under --json the JSON error on stdout, else on stderr
+ * what `errorText` makes of it. The message may quote the server: escaped, line breaks kept (some
+ * messages list candidates, one a line).
+ */
+export function reportError(error: CliError, options: {json: boolean}): void {
+  if (options.json) ux.stdout(safeJson(error.toJSON(), 2))
+  else process.stderr.write(`${safeText(errorText(error), {multiline: true})}\n`)
+}
+
+/**
  * Base of every command: shared flags, `--json`, and the one place where errors become what a
  * person reads (`errorText`: the message, the hint below it) or a JSON error under `--json`, and
  * the exit code of the table.
@@ -195,14 +205,9 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     if (error instanceof Errors.ExitError) throw error
     const command = this.id ? [this.config.bin, ...this.id.split(':')].join(' ') : undefined
     const cliError = toCliError(error, command ? {command} : undefined)
-    if (this.jsonEnabled()) {
-      this.logJson(cliError.toJSON())
-    } else {
-      // The message may quote the server: escaped, line breaks kept (some messages list candidates, one a line).
-      process.stderr.write(`${safeText(errorText(cliError), {multiline: true})}\n`)
-      if (debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
-    }
-
+    const json = this.jsonEnabled()
+    reportError(cliError, {json})
+    if (!json && debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
     return this.exit(cliError.exitCode) as never
   }
 

@@ -1,9 +1,8 @@
 import type {Hook, Interfaces} from '@oclif/core'
 
-import {unexpectedArguments} from '../base-command.js'
-import {type CliError, errorText, UsageError} from '../errors.js'
+import {reportError, unexpectedArguments} from '../base-command.js'
+import {type CliError, UsageError} from '../errors.js'
 import {closestMatch} from '../support/closest-match.js'
-import {safeJson, safeText} from '../ui/safe-text.js'
 
 /** A command ID (`jobs:list`) as people type it: `cidx jobs list`. */
 function typed(bin: string, id: string): string {
@@ -36,8 +35,7 @@ function notACommand(config: Interfaces.Config, id: string): CliError {
  */
 const hook: Hook.CommandNotFound = async function ({argv, config, id}) {
   const error = notACommand(config, id)
-  if (argv?.includes('--json')) process.stdout.write(`${safeJson(error.toJSON(), 2)}\n`)
-  else process.stderr.write(`${safeText(errorText(error), {multiline: true})}\n`)
+  reportError(error, {json: argv?.includes('--json') ?? false})
   this.exit(error.exitCode)
 }
 
