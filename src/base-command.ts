@@ -1,11 +1,13 @@
 import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
+import {stripVTControlCharacters} from 'node:util'
 
 import type {Credentials} from './auth/credentials.js'
 import type {JobsClient} from './client/jobs-client.js'
 
-import {CliError, InternalError, UsageError} from './errors.js'
+import {CliError, errorText, InternalError, UsageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
 import {FlagValueError} from './flags.js'
+import {closestMatch} from './support/closest-match.js'
 import {safeJson, safeText} from './ui/safe-text.js'
 
 export type InferredFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -45,39 +47,135 @@ function secondsFromEnv(name: string, fallbackSeconds: number, env: NodeJS.Proce
   return seconds * 1000
 }
 
-/** oclif's own parse errors (unknown flag, missing arg, bad option value) are usage errors: exit 2. */
-function isOclifUsageError(error: unknown): error is Error {
-  if (!(error instanceof Errors.CLIError)) return false
-  const {name} = error.constructor
-  return /Parse|Flag|Arg|Validation|Options/.test(name) || error.oclif?.exit === 2
+/** What oclif's parser hands over with its errors: the input it was given (flags, args) and what it read. */
+interface OclifParse {
+  input?: {flags?: Record<string, {dependsOn?: string[]; exclusive?: string[]}>}
+  output?: {raw?: {flag?: string; input: string; type: string}[]}
 }
 
 /**
- * oclif words a parse error over several lines ("Parsing --limit", then "Expected an integer but
- * received: abc"; "Missing 1 required arg:", then the argument): the first line alone says
- * nothing. Joined into one line, without oclif's own "See more help" pointer (our hint says it).
+ * oclif's parse errors carry what the parser saw: the missing arguments' definitions (objects) or
+ * the unexpected arguments (text), the unknown flags, the input and output of the parse.
  */
-function oclifReasonInOneLine(message: string): string {
-  const lines = message
+type OclifParseError = Errors.CLIError & {args?: (string | {name: string})[]; flags?: string[]; parse?: OclifParse}
+
+/** The command whose arguments were parsed, named in the messages and in the hint. */
+export interface UsageContext {
+  /** `cidx jobs status`, as a person types it. */
+  command: string
+}
+
+/** oclif's own parse errors (unknown flag, missing arg, bad option value; exit 2 unless said otherwise) are usage errors. */
+function isOclifUsageError(error: unknown): error is OclifParseError {
+  if (!(error instanceof Errors.CLIError)) return false
+  return 'parse' in error || error.oclif?.exit === 2
+}
+
+/** The usage hint every parse error shares. */
+function helpHint(context: undefined | UsageContext): string {
+  return `See ${context ? `${context.command} --help` : '--help'} for usage.`
+}
+
+/** Words after a command that takes no more arguments (`cidx jobs status ID extra`, `cidx jobs list extra`). */
+export function unexpectedArguments(args: string[], context?: UsageContext): UsageError {
+  return new UsageError(`Unexpected argument${args.length === 1 ? '' : 's'}: ${args.join(' ')}`, {
+    hint: helpHint(context),
+  })
+}
+
+/** A flag as the user wrote it: `-q` when typed so (a boolean's token is what was typed), else `--name`. */
+function writtenFlag(name: string, parse: OclifParse): string {
+  const token = parse.output?.raw?.find((raw) => raw.type === 'flag' && raw.flag === name)
+  return token && /^-[^-]$/.test(token.input) ? token.input : `--${name}`
+}
+
+/** `job_id` as people say it: "the job ID". */
+function argumentNoun(name: string): string {
+  return `the ${name
+    .split('_')
+    .map((word) => (word === 'id' ? 'ID' : word))
+    .join(' ')}`
+}
+
+/** Which flags given together break the command's rules (`exclusive`, `dependsOn`), from what the parser read. */
+function flagConflict(parse: OclifParse): string | undefined {
+  const definitions = parse.input?.flags ?? {}
+  const given = new Set(parse.output?.raw?.flatMap((raw) => (raw.type === 'flag' && raw.flag ? [raw.flag] : [])))
+  for (const name of given) {
+    const {dependsOn = [], exclusive = []} = definitions[name] ?? {}
+    const rival = exclusive.find((other) => given.has(other))
+    if (rival) return `${writtenFlag(name, parse)} and ${writtenFlag(rival, parse)} cannot be used together`
+    const missing = dependsOn.filter((other) => !given.has(other))
+    if (missing.length > 0) {
+      return `${writtenFlag(name, parse)} works only with ${missing.map((other) => `--${other}`).join(' and ')}`
+    }
+  }
+
+  return undefined
+}
+
+/**
+ * oclif words the errors that carry no typed reason over several lines ("The following error
+ * occurred:" or "Parsing --NAME", then the reason, then "See more help with --help"): the reason, one line.
+ */
+function oclifReasonInOneLine(error: OclifParseError): string {
+  const lines = stripVTControlCharacters(error.message)
     .split('\n')
     .map((line) => line.trim().replaceAll(/\s{2,}/g, ' '))
     .filter((line) => line !== '' && !/^see more help/i.test(line))
+  // A parse error with several lines heads its reasons with a line of its own ("The following error occurred:").
+  if (error.parse && lines.length > 1) lines.shift()
   return lines.map((line, index) => (index < lines.length - 1 && !/[:.]$/.test(line) ? `${line}:` : line)).join(' ')
 }
 
-/** Turns whatever was thrown into one of our typed errors. */
-export function toCliError(error: unknown): CliError {
-  if (error instanceof CliError) return error
-  if (isOclifUsageError(error))
-    return new UsageError(oclifReasonInOneLine(error.message), {hint: 'See --help for usage.'})
+/** The reason of an oclif parse error in our words, from the fields it carries where it has them. */
+function usageErrorOf(error: OclifParseError, context: undefined | UsageContext): UsageError {
+  const hint = helpHint(context)
+  const args = error.args ?? []
+  const unexpected = args.filter((arg) => typeof arg === 'string')
+  if (unexpected.length > 0) return unexpectedArguments(unexpected, context)
+  const missing = args.filter((arg) => typeof arg === 'object')
+  if (missing.length > 0 && context) {
+    const usage = missing.map(({name}) => name.toUpperCase()).join(' ')
+    const nouns = missing.map(({name}) => argumentNoun(name)).join(' and ')
+    return new UsageError(`Missing ${nouns}: ${context.command} ${usage}`, {hint})
+  }
 
+  if (error.flags?.length) {
+    const known = Object.keys(error.parse?.input?.flags ?? {}).map((name) => `--${name}`)
+    const [first] = error.flags
+    const suggestion = closestMatch(first.split('=')[0], known)
+    return new UsageError(`Unknown flag${error.flags.length === 1 ? '' : 's'} ${error.flags.join(', ')}`, {
+      hint: suggestion ? `Did you mean ${suggestion}? ${hint}` : hint,
+    })
+  }
+
+  const conflict = error.parse && flagConflict(error.parse)
+  return new UsageError(conflict ?? oclifReasonInOneLine(error), {hint})
+}
+
+/** Turns whatever was thrown into one of our typed errors; `context` names the command in usage messages. */
+export function toCliError(error: unknown, context?: UsageContext): CliError {
+  if (error instanceof CliError) return error
+  if (isOclifUsageError(error)) return usageErrorOf(error, context)
   const message = error instanceof Error ? error.message : String(error)
   return new InternalError(message, {cause: error})
 }
 
 /**
- * Base of every command: shared flags, `--json`, and the one place where errors become a
- * one-line message (or a JSON error under `--json`) and the exit code of the table.
+ * The one place an error reaches the user: under --json the JSON error on stdout, else on stderr
+ * what `errorText` makes of it. The message may quote the server: escaped, line breaks kept (some
+ * messages list candidates, one a line).
+ */
+export function reportError(error: CliError, options: {json: boolean}): void {
+  if (options.json) ux.stdout(safeJson(error.toJSON(), 2))
+  else process.stderr.write(`${safeText(errorText(error), {multiline: true})}\n`)
+}
+
+/**
+ * Base of every command: shared flags, `--json`, and the one place where errors become what a
+ * person reads (`errorText`: the message, the hint below it) or a JSON error under `--json`, and
+ * the exit code of the table.
  */
 export abstract class BaseCommand<T extends typeof Command = typeof Command> extends Command {
   static override baseFlags = {
@@ -105,16 +203,11 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
   public override async catch(error: Error & {exitCode?: number}): Promise<never> {
     // this.exit() inside run() is not a failure: let oclif finish with that code.
     if (error instanceof Errors.ExitError) throw error
-    const cliError = toCliError(error)
-    if (this.jsonEnabled()) {
-      this.logJson(cliError.toJSON())
-    } else {
-      // The message may quote the server: escaped, line breaks kept (some messages list candidates, one a line).
-      const hint = cliError.hint ? ` ${cliError.hint}` : ''
-      process.stderr.write(`${safeText(`Error: ${cliError.message}${hint}`, {multiline: true})}\n`)
-      if (debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
-    }
-
+    const command = this.id ? [this.config.bin, ...this.id.split(':')].join(' ') : undefined
+    const cliError = toCliError(error, command ? {command} : undefined)
+    const json = this.jsonEnabled()
+    reportError(cliError, {json})
+    if (!json && debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
     return this.exit(cliError.exitCode) as never
   }
 

@@ -2,7 +2,7 @@ import {ExitCode} from './exit-codes.js'
 
 /**
  * Typed errors. Every failure a command can meet is one of these; the base command's
- * catch() turns them into one line (message + hint) and the exit code they carry.
+ * catch() turns them into what a person reads (`errorText`) and the exit code they carry.
  */
 export type CliErrorKind =
   | 'auth'
@@ -20,7 +20,7 @@ export type CliErrorKind =
 
 export interface CliErrorOptions {
   cause?: unknown
-  /** What the user can do about it, shown after the message. */
+  /** What the user can do about it, a sentence of its own, shown on the line after the message. */
   hint?: string
   /** HTTP status, when the error came from a response. */
   status?: number
@@ -118,8 +118,9 @@ export class WaitTimeoutError extends CliError {
   }
 }
 
+/** Ctrl-C: the user stopped it, which is no error (errorText prints no `Error:` prefix); exit 130. */
 export class InterruptedError extends CliError {
-  constructor(message = 'Interrupted', options?: CliErrorOptions) {
+  constructor(message = 'Interrupted.', options?: CliErrorOptions) {
     super('interrupted', ExitCode.INTERRUPTED, message, options)
   }
 }
@@ -129,4 +130,22 @@ export class InternalError extends CliError {
   constructor(message: string, options?: CliErrorOptions) {
     super('internal', ExitCode.ERROR, `Internal error: ${message} (a bug in cidx; DEBUG=cidx shows the stack)`, options)
   }
+}
+
+/** A one-line message as a sentence: its full stop added when it has no closing punctuation. Lists (several lines) stay as they are. */
+export function asSentence(message: string): string {
+  const trimmed = message.trimEnd()
+  if (trimmed.includes('\n') || /[.!?:]$/.test(trimmed)) return trimmed
+  return `${trimmed}.`
+}
+
+/**
+ * What a person reads for an error, in every command the same way: `Error: ` and the message as a
+ * sentence, then the hint on a line of its own. A Ctrl-C is not an error: its message stands alone.
+ */
+export function errorText(error: CliError): string {
+  const message = asSentence(error.message)
+  const lines = [error.kind === 'interrupted' ? message : `Error: ${message}`]
+  if (error.hint) lines.push(asSentence(error.hint))
+  return lines.join('\n')
 }

@@ -9,7 +9,7 @@ const EXIT_CODE_TABLE = {
   USAGE: [2, 'usage error: unknown flag, bad value, an ID prefix too short or ambiguous, a question nobody can answer'],
   AUTH: [3, 'authentication: nothing configured, credentials rejected, session expired beyond renewal'],
   NOT_FOUND: [4, 'job not found, or not yours'],
-  NETWORK: [5, 'network: server unreachable, timeout, TLS'],
+  NETWORK: [5, 'network: server unreachable, timeout, TLS, or no CIDX server API at that URL (wrong path or port)'],
   CONFLICT: [6, 'conflict: the job cannot be cancelled (already finished), a duplicate job'],
   JOB_FAILED: [10, 'the job failed (commands that wait: --exit-status, status --wait)'],
   JOB_CANCELLED: [11, 'the job was cancelled (commands that wait)'],

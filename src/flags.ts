@@ -80,6 +80,23 @@ export const duration = Flags.custom<Duration, {min?: Duration}>({
   },
 })
 
+/** A whole number, as people write one: digits, an optional minus sign. */
+const INTEGER = /^-?\d+$/
+
+/** `--limit 20` and the like: a whole number of at least `min`; anything else names the flag and what it takes. */
+export const integer = Flags.custom<number, {min: number}>({
+  async parse(input, _context, {min, name}) {
+    return parsing(() => {
+      const value = Number(input.trim())
+      if (!INTEGER.test(input.trim()) || !Number.isSafeInteger(value) || value < min) {
+        throw new UsageError(`--${name} must be an integer of at least ${min} (got ${input})`)
+      }
+
+      return value
+    })
+  },
+})
+
 /**
  * `--status`: any case, `pending` for `queued`, `active` for every status of a job that has not
  * ended, `=NAME` passed unchecked, comma lists. Each value given becomes the statuses it stands for.

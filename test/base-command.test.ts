@@ -44,36 +44,78 @@ describe('base command: results, exit codes and warnings', () => {
   })
 })
 
-/** A command with an integer flag and a required argument, to see how oclif's own parse errors read. */
+/** A command with oclif's own integer flag, a required argument and two flags that exclude each other. */
 class ParseProbe extends BaseCommand<typeof ParseProbe> {
   static override args = {job_id: Args.string({description: 'the job', required: true})}
-  static override flags = {limit: Flags.integer({min: 1, description: 'at most this many'})}
+  static override flags = {
+    count: Flags.integer({description: "oclif's integer flag, whose reason has no typed field"}),
+    quiet: Flags.boolean({char: 'q', exclusive: ['json']}),
+    status: Flags.string({description: 'a flag to mistype'}),
+    wait: Flags.boolean(),
+    timeout: Flags.string({dependsOn: ['wait']}),
+  }
 
   public async run(): Promise<string> {
     return this.args.job_id
   }
 }
 
-/** What ParseProbe prints on stderr for `argv`, and the exit code oclif gives it. */
-async function usageLine(argv: string[]): Promise<{exit: number | undefined; stderr: string}> {
-  const {stderr, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
-  return {stderr, exit: error?.oclif?.exit}
+/** What ParseProbe prints on stderr (and stdout, for --json) for `argv`, and the exit code oclif gives it. */
+async function usageLine(argv: string[]): Promise<{exit: number | undefined; stderr: string; stdout?: string}> {
+  const {stderr, stdout, error} = await captureOutput(() => ParseProbe.run(argv, ROOT))
+  return {stderr, exit: error?.oclif?.exit, ...(stdout ? {stdout} : {})}
 }
 
-describe("base command: oclif's parse errors in one line", () => {
-  it('says what was wrong with an integer flag, not only which flag', async () => {
-    expect(await usageLine(['3f0c', '--limit', 'abc'])).to.deep.equal({
-      stderr: 'Error: Parsing --limit: Expected an integer but received: abc See --help for usage.\n',
+describe("base command: oclif's parse errors keep their reason", () => {
+  it('names the missing argument and the usage, the hint on a line of its own', async () => {
+    expect(await usageLine([])).to.deep.equal({
+      stderr: 'Error: Missing the job ID: cidx parseprobe JOB_ID.\nSee cidx parseprobe --help for usage.\n',
       exit: ExitCode.USAGE,
     })
-    expect((await usageLine(['3f0c', '--limit', '0'])).stderr).to.include(
-      'Expected an integer greater than or equal to 1 but received: 0',
+  })
+
+  it('names the arguments it did not expect', async () => {
+    expect(await usageLine(['3f0c', 'extra'])).to.deep.equal({
+      stderr: 'Error: Unexpected argument: extra.\nSee cidx parseprobe --help for usage.\n',
+      exit: ExitCode.USAGE,
+    })
+  })
+
+  it('names an unknown flag and the nearest known one', async () => {
+    expect(await usageLine(['3f0c', '--stauts', 'x'])).to.deep.equal({
+      stderr: 'Error: Unknown flag --stauts.\nDid you mean --status? See cidx parseprobe --help for usage.\n',
+      exit: ExitCode.USAGE,
+    })
+    expect((await usageLine(['3f0c', '--zzzzzz'])).stderr).to.equal(
+      'Error: Unknown flag --zzzzzz.\nSee cidx parseprobe --help for usage.\n',
     )
   })
 
-  it('names the missing argument, on one line', async () => {
-    const {stderr, exit} = await usageLine([])
-    expect(exit).to.equal(ExitCode.USAGE)
-    expect(stderr).to.equal('Error: Missing 1 required arg: job_id the job See --help for usage.\n')
+  it('names the flags that cannot go together as they were typed, in --json too', async () => {
+    expect((await usageLine(['3f0c', '-q', '--status', 'x', '--json'])).stdout).to.equal(
+      `${JSON.stringify(
+        {
+          error: {
+            kind: 'usage',
+            message: '-q and --json cannot be used together',
+            hint: 'See cidx parseprobe --help for usage.',
+            exit_code: 2,
+          },
+        },
+        null,
+        2,
+      )}\n`,
+    )
+    expect((await usageLine(['3f0c', '--quiet', '--json'])).stdout).to.include('"--quiet and --json cannot be used')
+    expect((await usageLine(['3f0c', '--timeout', '3s'])).stderr).to.equal(
+      'Error: --timeout works only with --wait.\nSee cidx parseprobe --help for usage.\n',
+    )
+  })
+
+  it("keeps the reason of an error with no typed field, without oclif's framing", async () => {
+    expect(await usageLine(['3f0c', '--count', 'abc'])).to.deep.equal({
+      stderr: 'Error: Parsing --count: Expected an integer but received: abc.\nSee cidx parseprobe --help for usage.\n',
+      exit: ExitCode.USAGE,
+    })
   })
 })

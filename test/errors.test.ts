@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 
 import {toCliError} from '../src/base-command.js'
-import {InternalError, NotFoundError, UsageError} from '../src/errors.js'
+import {asSentence, errorText, InternalError, InterruptedError, NotFoundError, UsageError} from '../src/errors.js'
 
 describe('errors', () => {
   describe("the CLI's own bugs: kind internal", () => {
@@ -31,6 +31,28 @@ describe('errors', () => {
       const notFound = new NotFoundError('Job not found: x', {status: 404})
       expect(toCliError(notFound)).to.equal(notFound)
       expect(toCliError(new UsageError('bad')).kind).to.equal('usage')
+    })
+  })
+
+  describe('what a person reads', () => {
+    it('the message ends as a sentence after "Error: ", the hint on a line of its own', () => {
+      expect(errorText(new UsageError('No server to log in to', {hint: 'Use `cidx login --server URL`'}))).to.equal(
+        'Error: No server to log in to.\nUse `cidx login --server URL`.',
+      )
+      expect(errorText(new NotFoundError('No job found for "x".'))).to.equal('Error: No job found for "x".')
+    })
+
+    it('Ctrl-C is no error: its message stands alone', () => {
+      expect(errorText(new InterruptedError())).to.equal('Interrupted.')
+      expect(errorText(new InterruptedError('Stopped watching (the jobs keep running).'))).to.equal(
+        'Stopped watching (the jobs keep running).',
+      )
+    })
+
+    it('a sentence keeps its own punctuation, and a list of several lines stays as it is', () => {
+      expect(asSentence('Are you sure?')).to.equal('Are you sure?')
+      expect(asSentence('The server failed (HTTP 500)')).to.equal('The server failed (HTTP 500).')
+      expect(asSentence('"ab" matches 2 jobs:\n  ab01\n  ab02\n')).to.equal('"ab" matches 2 jobs:\n  ab01\n  ab02')
     })
   })
 })

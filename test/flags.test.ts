@@ -2,7 +2,7 @@ import {captureOutput, runCommand} from '@oclif/test'
 import {expect} from 'chai'
 
 import {BaseCommand} from '../src/base-command.js'
-import {duration, durationOf, sort, status, WrittenValue} from '../src/flags.js'
+import {duration, durationOf, integer, sort, status, WrittenValue} from '../src/flags.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
 
@@ -17,6 +17,7 @@ class FlagProbe extends BaseCommand<typeof FlagProbe> {
     }),
     status: status({delimiter: ','}),
     sort: sort(),
+    limit: integer({min: 1}),
   }
 
   public async run() {
@@ -37,12 +38,12 @@ function probe(...argv: string[]) {
   return captureOutput<FlagProbe['flags']>(() => FlagProbe.run(argv, ROOT))
 }
 
-/** A refused value: exit 2 and one line on stderr, nothing on stdout. */
+/** A refused value: exit 2, the message on stderr (its hint, if any, on the next line), nothing on stdout. */
 async function refusal(...argv: string[]): Promise<string> {
   const {stdout, stderr, error} = await probe(...argv)
   expect(error?.oclif?.exit, stderr).to.equal(2)
   expect(stdout).to.equal('')
-  expect(stderr.trimEnd().split('\n'), stderr).to.have.length(1)
+  expect(stderr.trimEnd().split('\n').length, stderr).to.be.within(1, 2)
   return stderr.trimEnd()
 }
 
@@ -83,15 +84,25 @@ describe('flags: the typed flags the commands share', () => {
 
   it("refuses a bad value in one line with the reason of our parser, not oclif's framing (exit 2)", async () => {
     expect(await refusal('--timeout', 'soon')).to.equal(
-      'Error: --timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
+      'Error: --timeout must be a duration such as 500ms, 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
     )
     expect(await refusal('--interval', '10ms')).to.equal('Error: --interval must be at least 100ms, not "10ms".')
     expect(await refusal('--status', 'queued,runing')).to.match(
-      /^Error: Unknown status "runing"\. Valid: queued, .* write --status =runing\.$/,
+      /^Error: Unknown status "runing"\. Valid: queued, [^\n]*\.\nFor a status this CLI does not know yet, write --status =runing\.$/,
     )
     expect(await refusal('--sort', '-age')).to.equal(
       'Error: Unknown sort key "-age". Valid: created, progress, status, type, duration, repository, user (a leading - sorts descending).',
     )
+  })
+
+  it('refuses an integer below the minimum, or not an integer, saying what it takes and what it got', async () => {
+    for (const value of ['0', '-3', 'abc', '1.5']) {
+      expect(await refusal('--limit', value)).to.equal(
+        `Error: --limit must be an integer of at least 1 (got ${value}).`,
+      )
+    }
+
+    expect((await probe('--limit', '7')).result!.limit).to.equal(7)
   })
 
   it('refuses a bad value under --json with the same reason as a JSON error', async () => {
@@ -100,7 +111,7 @@ describe('flags: the typed flags the commands share', () => {
     expect(JSON.parse(stdout)).to.deep.equal({
       error: {
         kind: 'usage',
-        message: '--timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
+        message: '--timeout must be a duration such as 500ms, 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
         exit_code: 2,
       },
     })

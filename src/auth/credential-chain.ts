@@ -152,8 +152,20 @@ async function credentialsFor(
     (await fromProject(server, source, sources)) ??
     (await fromSession(server, source, sources))
   if (found) return found
-  throw new NotConfiguredError(`No credentials for ${server}`, {
-    hint: `Run \`cidx login --server ${server}\`, or set CIDX_TOKEN (or CIDX_USERNAME and CIDX_PASSWORD).`,
+  throw await noCredentials(server, sources)
+}
+
+/**
+ * None for this server. When the login is for another one, a mistyped --server (another port) is
+ * the likelier mistake than a missing login: the message names the server the login is for.
+ */
+async function noCredentials(server: string, sources: Sources): Promise<NotConfiguredError> {
+  const login = `\`cidx login --server ${server}\`, or set CIDX_TOKEN (or CIDX_USERNAME and CIDX_PASSWORD)`
+  const session = await sources.readSession()
+  if (!session || session.server === server)
+    return new NotConfiguredError(`No credentials for ${server}`, {hint: `Run ${login}.`})
+  return new NotConfiguredError(`No credentials for ${server}; you are logged in to ${session.server}`, {
+    hint: `Check the server URL (--server, CIDX_SERVER_URL); to use ${server}, run ${login}.`,
   })
 }
 

@@ -10,6 +10,7 @@ import type {Transport} from './transport.js'
 import {expiryOfClaims, jwtClaims} from '../auth/jwt.js'
 import {AuthError, ProtocolError, UsageError} from '../errors.js'
 import {isRecord} from '../support/json.js'
+import {notCidxApiOn404} from './http-errors.js'
 
 export interface LoginResult {
   tokens: TokenSet
@@ -44,7 +45,11 @@ export class AuthApi {
     }
     let body = await this.transport.exchange('POST', '/auth/login', {
       anonymous: true,
-      errors: loginErrors,
+      // Every CIDX server has the login: a 404 means the URL is wrong, not the account.
+      errors: {
+        ...loginErrors,
+        404: notCidxApiOn404('POST /auth/login'),
+      },
       json: {password, username},
     })
     if (isRecord(body) && body.mfa_required === true) {

@@ -20,8 +20,15 @@ import {redact} from '../support/redact.js'
 import {errorMessageFromBody, retryAfterFromBody, shortenForPeople} from './error-body.js'
 import {redirectProblem} from './redirects.js'
 
+/** What an override is told besides the message: the server's URL, and whether the message is the server's own words. */
+export interface StatusAnswer {
+  server: string
+  /** False when the body had no words (empty, an HTML page): the message is then `HTTP 404 Not Found`. */
+  words: boolean
+}
+
 /** Per-status overrides of the default mapping (e.g. cancel's 400 is a conflict). */
-export type StatusOverrides = Partial<Record<number, (message: string) => CliError>>
+export type StatusOverrides = Partial<Record<number, (message: string, answer: StatusAnswer) => CliError>>
 
 /** What an error message names and must not name: the server, the limits in force, the secrets held. */
 export interface FailureContext {
@@ -72,7 +79,7 @@ export function errorOfStatus(
     redact(serverWords ?? `HTTP ${status} ${error.response.statusMessage ?? ''}`.trim(), context.secrets),
   )
   const override = overrides?.[status]
-  if (override) return override(message)
+  if (override) return override(message, {server: context.server, words: serverWords !== null})
   return mapStatus(status, message, {html, retryAfter: retryAfterOf(error, body), server: context.server})
 }
 
@@ -135,6 +142,7 @@ export function errorOfFailure(error: unknown, context: FailureContext): CliErro
   const redirect = error instanceof RequestError ? redirectProblem(error, server, context.secrets) : null
   if (redirect) return redirect
   const code = (error as RequestError).code ?? ''
+  if (speaksNoTls(code, cause)) return noTlsError(server, cause)
   if (TLS_PROBLEMS[code] || /certificate|TLS|SSL/i.test(cause.message)) {
     const problem = TLS_PROBLEMS[code] ?? cause.message
     return new NetworkError(`TLS error talking to ${server}: ${problem} (${code || 'TLS'})`, {
@@ -160,6 +168,41 @@ export function errorOfFailure(error: unknown, context: FailureContext): CliErro
     cause,
     hint: 'Is the server running and the URL right? Check --server / CIDX_SERVER_URL and any proxy settings.',
   })
+}
+
+/**
+ * An https:// URL for a port that answers plain HTTP: OpenSSL reads the HTTP answer as a TLS
+ * record of an unknown version (EPROTO, "wrong version number", its reason for exactly that).
+ */
+function speaksNoTls(code: string, cause: Error): boolean {
+  return code === 'EPROTO' && cause.message.includes('wrong version number')
+}
+
+function noTlsError(server: string, cause: Error): NetworkError {
+  const plain = server.replace(/^https:/, 'http:')
+  return new NetworkError(`The server at ${server} does not speak TLS on that port`, {
+    cause,
+    hint: `Try ${plain} (with --server or CIDX_SERVER_URL), or the port where it serves HTTPS.`,
+  })
+}
+
+/**
+ * An endpoint every CIDX server has (the listing, the login) answered 404, or something not in the
+ * contract's shape: there is no CIDX server API at that URL (a wrong path or port, another web
+ * server). Exit 5, as for a server that cannot be reached: the URL is what is wrong, not a job.
+ * `request` is `GET /api/jobs` and the like; `answer` says what came back.
+ */
+export function notCidxApiError(server: string, request: string, answer: string, status?: number): NetworkError {
+  const [method, path] = request.split(' ')
+  return new NetworkError(`This is not a CIDX server API at ${server}: ${method} ${server}${path} answered ${answer}`, {
+    hint: 'Check --server / CIDX_SERVER_URL: it is the address the CIDX API answers at, e.g. http://localhost:8000.',
+    ...(status === undefined ? {} : {status}),
+  })
+}
+
+/** A status override for an endpoint every CIDX server has: its 404 means there is no CIDX server API at that URL. */
+export function notCidxApiOn404(request: string): NonNullable<StatusOverrides[number]> {
+  return (message, {server, words}) => notCidxApiError(server, request, words ? `404: ${message}` : message, 404)
 }
 
 /** What our errors keep as their cause: got's error carries the request (Authorization header, login body). */

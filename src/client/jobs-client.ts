@@ -6,6 +6,7 @@ import {normalizeHealth, type ServerHealth} from '../health/server-health.js'
 import {normalizeServerStats} from '../stats/server-stats.js'
 import {isRecord} from '../support/json.js'
 import {CidxClient} from './cidx-client.js'
+import {notCidxApiError, notCidxApiOn404} from './http-errors.js'
 import {normalizeJob, wireStatusName} from './normalize.js'
 import {PAGE_SIZE, walkJobs} from './paging.js'
 import {parseServerSentEvents} from './sse.js'
@@ -35,6 +36,9 @@ export interface CleanupPreview {
   newest: null | string
   oldest: null | string
 }
+
+/** The listing: every CIDX server has it, so it tells a CIDX server from a wrong URL. */
+const LIST_PATH = '/api/jobs'
 
 function countOf(value: unknown, what: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value
@@ -134,7 +138,9 @@ export class JobsClient extends CidxClient {
   async listPage(query: ListQuery, page: {limit?: number; offset?: number} = {}): Promise<JobsPage> {
     const single = <T>(values: T[] | undefined): T | undefined => (values?.length === 1 ? values[0] : undefined)
     const status = single(query.statuses)
-    const body = await this.requestJson('GET', '/api/jobs', {
+    const body = await this.requestJson('GET', LIST_PATH, {
+      // The listing always exists on a CIDX server: a 404, or an answer without a "jobs" list, means the URL is wrong.
+      errors: {404: notCidxApiOn404(`GET ${LIST_PATH}`)},
       searchParams: {
         limit: page.limit ?? PAGE_SIZE,
         offset: page.offset ?? 0,
@@ -147,7 +153,7 @@ export class JobsClient extends CidxClient {
       },
     })
     if (!isRecord(body) || !Array.isArray(body.jobs)) {
-      throw new ProtocolError('The server answered the job listing without a "jobs" list')
+      throw notCidxApiError(this.serverUrl, `GET ${LIST_PATH}`, 'with no "jobs" list')
     }
 
     const jobs = body.jobs.map((raw) => normalizeJob(raw))

@@ -20,7 +20,7 @@ const DURATION_PART = /(\d+(?:\.\d+)?)\s*(ms|[smhdw])/gi
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i
 
-export const DURATION_SYNTAX = 'a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m'
+export const DURATION_SYNTAX = 'a duration such as 500ms, 90s, 45m, 2h, 7d, 1w or 1h30m'
 export const TIME_SYNTAX = `${DURATION_SYNTAX} (that long ago), or an ISO date/time such as 2026-11-20 or 2026-11-20T08:00Z`
 
 /** Milliseconds of a duration like `90m` or `1h30m`; undefined when the text is not one. */
@@ -142,10 +142,19 @@ function formatLocalDate(date: Date): string {
   return `${date.getFullYear()}-${pad2(date.getMonth() + 1)}-${pad2(date.getDate())}`
 }
 
-/** Local wall-clock time, `2026-11-28 10:14:02`; '-' for a missing or unreadable value. */
+/** The local zone's offset from UTC at that date: `+01:00`, `-05:30`, or `UTC`. */
+function formatUtcOffset(date: Date): string {
+  const minutes = -date.getTimezoneOffset()
+  if (minutes === 0) return 'UTC'
+  const sign = minutes > 0 ? '+' : '-'
+  return `${sign}${pad2(Math.floor(Math.abs(minutes) / 60))}:${pad2(Math.abs(minutes) % 60)}`
+}
+
+/** Local wall-clock time with its zone, `2026-11-28 10:14:02 +01:00`; '-' for a missing or unreadable value. */
 export function formatTimestamp(value: Date | null | string | undefined): string {
   if (value === null || value === undefined) return '-'
   const date = toDate(value)
   if (Number.isNaN(date.getTime())) return '-'
-  return `${formatLocalDate(date)} ${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`
+  const time = `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`
+  return `${formatLocalDate(date)} ${time} ${formatUtcOffset(date)}`
 }

@@ -83,8 +83,11 @@ export async function promptPassword(question: string, streams: PromptStreams): 
   }
 }
 
-/** One readline question; null when the input ends (Ctrl-D), InterruptedError on Ctrl-C. */
-function ask(rl: Interface, question: string): Promise<null | string> {
+/**
+ * One readline question; null when the input ends (Ctrl-D), InterruptedError on Ctrl-C (after ending
+ * the question's line, so that what the command says next starts a line of its own).
+ */
+function ask(rl: Interface, question: string, output: NodeJS.WritableStream): Promise<null | string> {
   return new Promise((resolve, reject) => {
     const cleanup = (): void => {
       rl.removeListener('SIGINT', onInterrupt)
@@ -93,6 +96,7 @@ function ask(rl: Interface, question: string): Promise<null | string> {
 
     const onInterrupt = (): void => {
       cleanup()
+      output.write('\n')
       reject(new InterruptedError())
     }
 
@@ -122,7 +126,7 @@ async function withReadline<T>(streams: PromptStreams, use: (rl: Interface) => P
 /** Asks for a line of text, echoed (e.g. a user name). Refuses when stdin is not a terminal. */
 export async function promptText(question: string, streams: PromptStreams): Promise<string> {
   requireTerminal(streams.input, streams.noTerminal ?? 'no terminal to answer the question')
-  const answer = await withReadline(streams, (rl) => ask(rl, safeText(question)))
+  const answer = await withReadline(streams, (rl) => ask(rl, safeText(question), streams.output))
   if (answer === null) throw new InterruptedError()
   return answer.trim()
 }
@@ -142,7 +146,7 @@ export async function confirm(question: string, options: ConfirmOptions): Promis
   const prompt = `${safeText(question)} ${defaultNo ? '(y/N)' : '(Y/n)'} `
   return withReadline(options, async (rl) => {
     for (;;) {
-      const answer = await ask(rl, prompt)
+      const answer = await ask(rl, prompt, options.output)
       if (answer === null) return false
       const normalized = answer.trim().toLowerCase()
       if (normalized === '') return !defaultNo

@@ -132,14 +132,16 @@ describe('credential-chain: resolveCredentials', () => {
       })
     })
 
-    it('does not use a login session made for another server', async () => {
+    it('does not use a login session made for another server, and names that server', async () => {
       await writeSession(configDir, session('http://other.test'))
       const error = await rejection(
         resolveCredentials({env: {CIDX_SERVER_URL: 'http://env.test'}, cwd: outside, configDir}),
       )
       expect(error).to.be.instanceOf(NotConfiguredError)
-      expect(error.message).to.equal('No credentials for http://env.test')
-      expect((error as CliError).hint).to.include('cidx login --server http://env.test')
+      expect(error.message).to.equal('No credentials for http://env.test; you are logged in to http://other.test')
+      expect((error as CliError).hint).to.equal(
+        'Check the server URL (--server, CIDX_SERVER_URL); to use http://env.test, run `cidx login --server http://env.test`, or set CIDX_TOKEN (or CIDX_USERNAME and CIDX_PASSWORD).',
+      )
     })
 
     it('ignores a half-set CIDX_USERNAME without CIDX_PASSWORD', async () => {

@@ -32,6 +32,15 @@ describe('AuthApi (through a client, with nock)', () => {
       expect(result).to.deep.equal({tokens: tokenSet(token, 'rt-1'), user: {username: 'alice', role: 'admin'}})
     })
 
+    it('a login answered 404 means there is no CIDX server API at that URL (exit 5), not a missing account', async () => {
+      nock(SERVER).post('/auth/login').reply(404, {detail: 'Not Found'})
+      expect(await rejection(client().login('alice', PASSWORD))).to.include({
+        message: `This is not a CIDX server API at ${SERVER}: POST ${SERVER}/auth/login answered 404: Not Found`,
+        exitCode: 5,
+        status: 404,
+      })
+    })
+
     it('reads the user from the token claims when the answer has no user', async () => {
       const token = fakeJwt({username: 'carol', role: 'power_user'})
       nock(SERVER).post('/auth/login').reply(200, {access_token: token})

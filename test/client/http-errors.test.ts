@@ -171,6 +171,24 @@ describe('HTTP errors', () => {
       expect(error.hint).to.match(/--server/)
     })
 
+    it('https:// against a port that speaks plain HTTP says so and names the http:// URL, no OpenSSL internals', async () => {
+      const plain = createHttpServer((_request, response) => response.end('{}'))
+      const address = await listen(plain)
+      const error = await rejection(
+        new JobsClient({
+          env: {},
+          credentials: {serverUrl: `https://${address}`, source: 'env', staticToken: 'tok-1234'},
+          retry: {baseDelayMs: 1},
+        }).getJob(JOB_ID),
+      )
+      expect(error).to.be.instanceOf(NetworkError)
+      expect(error).to.include({
+        exitCode: 5,
+        message: `The server at https://${address} does not speak TLS on that port`,
+        hint: `Try http://${address} (with --server or CIDX_SERVER_URL), or the port where it serves HTTPS.`,
+      })
+    })
+
     it('an answer cut off mid-body is a network error that says so, after bounded retries', async () => {
       let requests = 0
       const address = await listen(

@@ -10,7 +10,8 @@ import type {Job} from '../../src/jobs/job.js'
 
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {collectJobs} from '../../src/client/paging.js'
-import {ConflictError, ForbiddenError, NotFoundError, ProtocolError} from '../../src/errors.js'
+import {ConflictError, ForbiddenError, NetworkError, NotFoundError, ProtocolError} from '../../src/errors.js'
+import {ExitCode} from '../../src/exit-codes.js'
 import {
   client,
   clientOfFake,
@@ -210,10 +211,52 @@ describe('JobsClient with nock', () => {
   useNock()
 
   describe('listings that break the contract', () => {
+    const notCidx = `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered with no "jobs" list`
+    const listings: Array<[string, unknown, string]> = [
+      ['"jobs" that is not a list', {jobs: {a: 1}, total: 1}, notCidx],
+      ['a list instead of an object', [wireJob()], notCidx],
+      ['an empty body', '', notCidx],
+    ]
+    for (const [what, body, message] of listings) {
+      it(`a listing with ${what} means there is no CIDX server API at that URL (exit 5)`, async () => {
+        nock(SERVER)
+          .get('/api/jobs')
+          .query(true)
+          .reply(200, body as nock.Body)
+        const error = await rejection(client({staticToken: 'tok-1234'}).listPage({}))
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error).to.include({message, exitCode: ExitCode.NETWORK})
+      })
+    }
+
+    it('a listing answered 404 (JSON or a web page) is no CIDX server API either; a 404 of one job is no such job', async () => {
+      nock(SERVER)
+        .get('/api/jobs')
+        .query(true)
+        .reply(404, {detail: 'Not Found'})
+        .get('/api/jobs')
+        .query(true)
+        .reply(404, '<html><body>Nothing here</body></html>', {'content-type': 'text/html'})
+        .get(JOB_PATH)
+        .reply(404, {detail: 'Not Found'})
+      const jobs = client({staticToken: 'tok-1234'})
+      expect(await rejection(jobs.listPage({}))).to.include({
+        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered 404: Not Found`,
+        exitCode: ExitCode.NETWORK,
+        status: 404,
+      })
+      expect(await rejection(jobs.listPage({}))).to.include({
+        message: `This is not a CIDX server API at ${SERVER}: GET ${SERVER}/api/jobs answered HTTP 404 Not Found`,
+        exitCode: ExitCode.NETWORK,
+      })
+      const missing = await rejection(jobs.getJob(JOB_ID))
+      expect(missing).to.be.instanceOf(NotFoundError)
+      expect(missing.exitCode).to.equal(ExitCode.NOT_FOUND)
+    })
+  })
+
+  describe('listings with a job that breaks the contract', () => {
     const listings: Array<[string, unknown, RegExp]> = [
-      ['"jobs" that is not a list', {jobs: {a: 1}, total: 1}, /without a "jobs" list/],
-      ['a list instead of an object', [wireJob()], /without a "jobs" list/],
-      ['an empty body', '', /without a "jobs" list/],
       ['a job without created_at', {jobs: [{job_id: 'x', status: 'running'}]}, /job x without created_at/],
       ['a job_id that is an object', {jobs: [{job_id: {}, created_at: '2026-11-20T08:03:00'}]}, /"job_id" is not text/],
     ]

@@ -43,6 +43,20 @@ describe('commands: jobs cancel (against the local server)', function () {
     expect(await status(jobId)).to.equal('pending')
   })
 
+  it('takes Ctrl-C at the question as a stop, not an error: exit 130, no "Error:", nothing cancelled', async () => {
+    const jobId = watch.seed({status: 'pending'})
+    const terminal = replaceStdin({tty: true})
+    restoreStdin = terminal.restore
+    const asked = cancel(jobId)
+    await waitFor('the question', () => (terminal.stdin.listenerCount('data') > 0 ? true : undefined))
+    terminal.stdin.write('\u0003')
+    const {stderr, error} = await asked
+    expect(exitCodeOf(error)).to.equal(130)
+    expect(stderr.split('\n').at(-2)).to.equal('Interrupted.')
+    expect(stderr).not.to.include('Error')
+    expect(await status(jobId)).to.equal('pending')
+  })
+
   it('asks on a terminal: "n" cancels nothing, "y" cancels', async () => {
     const jobId = watch.seed({status: 'pending'})
     const no = replaceStdin({tty: true})

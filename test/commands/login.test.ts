@@ -183,7 +183,7 @@ describe('commands: login (against the local server)', () => {
     )
     expect(error?.oclif?.exit).to.equal(3)
     expect(stdout).to.equal('')
-    expect(stderr.trim().split('\n')).to.have.length(1)
+    expect(stderr).to.equal('Error: Invalid credentials.\nCheck the username and password.\n')
     expect(stderr).not.to.include('wrong')
     expect(await readSession(sandbox.configDir)).to.equal(null)
   })

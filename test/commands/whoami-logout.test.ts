@@ -83,13 +83,14 @@ describe('commands: whoami and logout', () => {
       expect(stdout).to.include('User:    alice')
     })
 
-    it('exits 3 with one line and the ways to fix it when nothing is configured', async () => {
+    it('exits 3 with the message and, on the next line, the ways to fix it when nothing is configured', async () => {
       const {stdout, stderr, error} = await runCommand('whoami', {root: ROOT})
       expect(error?.oclif?.exit).to.equal(3)
       expect(stdout).to.equal('')
-      expect(stderr.trim().split('\n')).to.have.length(1)
-      expect(stderr).to.include('No CIDX server configured')
-      expect(stderr).to.include('cidx login --server URL')
+      const [message, hint, ...rest] = stderr.trim().split('\n')
+      expect(message).to.equal('Error: No CIDX server configured.')
+      expect(hint).to.include('cidx login --server URL')
+      expect(rest).to.deep.equal([])
     })
 
     it('reports the error as JSON under --json', async () => {

@@ -182,7 +182,7 @@ describe('ecosystem: help examples that work', function () {
         (error: Error) => error.message,
       )
     expect(await refused(['--no-such-flag'])).to.match(/Nonexistent flag/)
-    expect(await refused(['--limit', 'many'])).to.match(/Expected an integer/)
+    expect(await refused(['--limit', 'many'])).to.match(/--limit must be an integer of at least 1/)
     expect(await refused(['--status', 'queued'])).to.equal('accepted')
   })
 

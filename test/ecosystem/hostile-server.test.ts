@@ -83,7 +83,8 @@ describe('ecosystem: the CLI against a hostile server', function () {
       expect(hostile.elsewhere.requests, 'requests that reached the other host').to.deep.equal([])
       expect(run.code, run.stderr).to.equal(5)
       expect(run.stdout).not.to.include('Logged in')
-      expect(run.stderr.trim().split('\n')).to.have.length(1)
+      // The message, then the hint on a line of its own.
+      expect(run.stderr.trim().split('\n')).to.have.length(2)
       expect(run.stderr)
         .to.include(`${hostile.url}/redirect-away/auth/login`)
         .and.include(`${hostile.elsewhere.url}/auth/login`)
@@ -129,10 +130,11 @@ describe('ecosystem: the CLI against a hostile server', function () {
     })
 
     it('a 100,000-character error detail is shown cut to its first 1000 characters', async () => {
+      // A listing answered 404: no CIDX server API at that URL (exit 5), the server's words cut.
       const run = await cidx(['jobs', 'list', '-q'], at('long-detail'))
-      expect(run.code, run.stderr).to.equal(4)
-      expect(run.stderr).to.match(/^Error: Job not found: z{985}… \(99015 characters cut\)/)
-      expect(run.stderr.length).to.be.below(1200)
+      expect(run.code, run.stderr).to.equal(5)
+      expect(run.stderr).to.match(/ answered 404: Job not found: z{985}… \(99015 characters cut\)\.\n/)
+      expect(run.stderr.length).to.be.below(1400)
     })
 
     it('an SSE event that never ends: watch stops reading at the 1 MiB event cap', async () => {

@@ -56,7 +56,9 @@ describe('time: parseDuration', () => {
     expect(parseDurationFlag('5m', 'timeout')).to.equal(5 * MINUTE)
     const error = thrown(() => parseDurationFlag('soon', 'timeout'))
     expect(error).to.be.instanceOf(UsageError)
-    expect(error.message).to.equal('--timeout must be a duration such as 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".')
+    expect(error.message).to.equal(
+      '--timeout must be a duration such as 500ms, 90s, 45m, 2h, 7d, 1w or 1h30m, not "soon".',
+    )
   })
 })
 
@@ -92,7 +94,7 @@ describe('time: parseIsoDate and parseTimeFlag', () => {
     const error = thrown(() => parseTimeFlag('yesterday', 'since', now))
     expect(error).to.be.instanceOf(UsageError)
     expect(error.message).to.match(
-      /^--since must be a duration such as 90s, .* or an ISO date\/time such as 2026-11-20 .*, not "yesterday"\.$/,
+      /^--since must be a duration such as 500ms, 90s, .* or an ISO date\/time such as 2026-11-20 .*, not "yesterday"\.$/,
     )
   })
 
@@ -152,6 +154,18 @@ describe('time: formatRelativeUnbounded', () => {
   })
 })
 
+/** Runs `check` with the process in time zone `zone` (Node reads TZ again when it changes). */
+function inZone(zone: string, check: () => void): void {
+  const saved = process.env.TZ
+  process.env.TZ = zone
+  try {
+    check()
+  } finally {
+    if (saved === undefined) delete process.env.TZ
+    else process.env.TZ = saved
+  }
+}
+
 describe('time: formatDuration and formatTimestamp', () => {
   it('shows at most two units, the second zero-padded', () => {
     expect(formatDuration(0)).to.equal('0s')
@@ -166,10 +180,19 @@ describe('time: formatDuration and formatTimestamp', () => {
     expect(formatDuration(Number.NaN)).to.equal('0s')
   })
 
-  it('formats local wall-clock time, "-" when missing or unreadable', () => {
-    const date = new Date(2026, 10, 28, 9, 4, 5)
-    expect(formatTimestamp(date)).to.equal('2026-11-28 09:04:05')
-    expect(formatTimestamp(date.toISOString())).to.equal('2026-11-28 09:04:05')
+  it('formats local wall-clock time with its zone, "-" when missing or unreadable', () => {
+    inZone('UTC', () => {
+      const date = new Date(Date.UTC(2026, 10, 28, 9, 4, 5))
+      expect(formatTimestamp(date)).to.equal('2026-11-28 09:04:05 UTC')
+      expect(formatTimestamp(date.toISOString())).to.equal('2026-11-28 09:04:05 UTC')
+    })
+    inZone('Europe/Berlin', () => {
+      expect(formatTimestamp('2026-11-28T09:04:05Z')).to.equal('2026-11-28 10:04:05 +01:00')
+      expect(formatTimestamp('2026-07-01T09:04:05Z')).to.equal('2026-07-01 11:04:05 +02:00')
+    })
+    inZone('America/St_Johns', () => {
+      expect(formatTimestamp('2026-11-28T09:04:05Z')).to.equal('2026-11-28 05:34:05 -03:30')
+    })
     expect(formatTimestamp(null)).to.equal('-')
     expect(formatTimestamp(undefined)).to.equal('-')
     expect(formatTimestamp('garbage')).to.equal('-')

@@ -30,7 +30,7 @@ describe('job-details', () => {
     expect(field(lines, 'Step')).to.equal('semantic 210/500')
     expect(field(lines, 'Detail')).to.equal('210/500 files (42%)')
     expect(field(lines, 'ETA')).to.equal('1m 20s')
-    expect(field(lines, 'Created')).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \(3m ago\)$/)
+    expect(field(lines, 'Created')).to.match(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} (UTC|[+-]\d{2}:\d{2}) \(3m ago\)$/)
     expect(field(lines, 'Completed')).to.equal('-')
     expect(field(lines, 'Duration')).to.equal('3m 00s')
     expect(field(lines, 'User')).to.equal('alice')

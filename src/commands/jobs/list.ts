@@ -55,8 +55,8 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
       helpValue: 'WHEN',
     }),
     until: Flags.string({description: 'only jobs created before then (same forms as --since)', helpValue: 'WHEN'}),
-    limit: Flags.integer({default: 20, min: 1, description: 'show at most this many jobs'}),
-    offset: Flags.integer({default: 0, min: 0, description: 'skip this many matching jobs first'}),
+    limit: cidxFlags.integer({default: 20, min: 1, description: 'show at most this many jobs'}),
+    offset: cidxFlags.integer({default: 0, min: 0, description: 'skip this many matching jobs first'}),
     all: Flags.boolean({description: 'show every matching job (pages through the server; ignores --limit)'}),
     sort: cidxFlags.sort({
       summary: 'sort by created, progress, status, type, duration, repository or user; -KEY descending',

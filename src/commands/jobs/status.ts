@@ -1,12 +1,15 @@
 import {Args, Flags} from '@oclif/core'
 
+import type {JobsClient} from '../../client/jobs-client.js'
 import type {Job} from '../../jobs/job.js'
 
 import {JobsCommand} from '../../base-command.js'
+import {WaitTimeoutError} from '../../errors.js'
 import {ExitCode, exitCodeForStatus} from '../../exit-codes.js'
 import * as cidxFlags from '../../flags.js'
 import {resolveJob} from '../../jobs/job-id.js'
 import {formatJobDetails} from '../../ui/job-details.js'
+import {formatPercent} from '../../ui/job-format.js'
 import {detectTerminal} from '../../ui/terminal.js'
 import {followJob} from '../../watch/follow.js'
 import {createRenderer} from '../../watch/watch-render.js'
@@ -54,10 +57,24 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
               width: terminal.width,
             })
           : undefined
-      job = await followJob(client, job, {timeout: this.flags.timeout, push: this.flags.push, renderer})
+      const waited = job
+      job = await followJob(client, job, {timeout: this.flags.timeout, push: this.flags.push, renderer}).catch(
+        (error: unknown) => this.giveUp(client, waited, error),
+      )
     }
 
     if (!this.jsonEnabled()) this.log(formatJobDetails(job, terminal).join('\n'))
     return this.finishWith(job, this.flags.wait ? exitCodeForStatus(job.status) : ExitCode.OK)
+  }
+
+  /**
+   * The --timeout ran out (exit 124): the job as it is at that moment, shown in full, and its
+   * status in the message, so that the one line on stderr says what was left waiting. Other errors pass.
+   */
+  private async giveUp(client: JobsClient, waited: Job, error: unknown): Promise<never> {
+    if (!(error instanceof WaitTimeoutError)) throw error
+    const job = await client.getJob(waited.job_id).catch(() => waited)
+    if (!this.jsonEnabled()) this.log(formatJobDetails(job, detectTerminal(process.stdout)).join('\n'))
+    throw new WaitTimeoutError(`${error.message} The job is ${job.status} (${formatPercent(job.progress).trim()}).`)
   }
 }

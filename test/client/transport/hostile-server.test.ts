@@ -58,7 +58,7 @@ describe('Transport over real sockets', () => {
     }
 
     it('a long error text is cut to 1000 characters, saying how many were cut', async () => {
-      const error = await rejection(at('long-detail').listPage({}))
+      const error = await rejection(at('long-detail').getJob(JOB_ID))
       expect(error).to.be.instanceOf(NotFoundError)
       expect(error.message).to.equal(`Job not found: ${'z'.repeat(985)}… (99015 characters cut)`)
     })

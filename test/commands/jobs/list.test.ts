@@ -51,7 +51,8 @@ describe('commands: jobs list (against the local server)', () => {
   let adminToken: string
   let bobToken: string
   const seeded: Seeded[] = []
-  const now = Date.now()
+  // Set when the jobs are seeded, not when the file loads: a long suite runs this file minutes later.
+  let now: number
   const session = useCliSession(() => ({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken}))
 
   /** A job `minutesAgo` old, stored as a real server would send it. */
@@ -86,6 +87,7 @@ describe('commands: jobs list (against the local server)', () => {
   const newestFirst = (jobs: Seeded[]) => [...jobs].sort((a, b) => b.created_at.getTime() - a.created_at.getTime())
 
   before(async () => {
+    now = Date.now()
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-list-server-'))
     server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
     await server.testing.createUser('bob', 'bobs-pw', 'normal_user')

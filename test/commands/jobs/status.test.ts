@@ -158,12 +158,27 @@ describe('commands: jobs status (against the local server)', function () {
       })
     }
 
-    it('gives up after --timeout with exit 124 and leaves the job running', async () => {
+    it('gives up after --timeout with exit 124, showing the job as it is then, and leaves it running', async () => {
       const id = watch.seed({status: 'running', progress: 50})
-      const {stderr, exitCode} = await runCli(['jobs', 'status', id, '--wait', '--timeout', '1s'])
+      const {stdout, stderr, exitCode} = await runCli(['jobs', 'status', id, '--wait', '--timeout', '1s'])
       expect(exitCode).to.equal(124)
-      expect(stderr).to.contain('Gave up waiting after 1s')
+      expect(stderr).to.equal('Error: Gave up waiting after 1s. The job is running (50%).\n')
+      expect(field(stdout, 'Status')).to.equal('running')
+      expect(field(stdout, 'Progress')).to.equal('50%')
       expect((await watch.job(id)).status).to.equal('running')
+      const json = await runCli(['jobs', 'status', id, '--wait', '--timeout', '1s', '--json'])
+      expect(JSON.parse(json.stdout).error).to.include({
+        kind: 'timeout',
+        message: 'Gave up waiting after 1s. The job is running (50%).',
+      })
+    })
+
+    it('names the missing job ID and the usage (exit 2)', async () => {
+      const {stderr, exitCode} = await runCli(['jobs', 'status'])
+      expect(exitCode).to.equal(2)
+      expect(stderr).to.equal(
+        'Error: Missing the job ID: cidx jobs status JOB_ID.\nSee cidx jobs status --help for usage.\n',
+      )
     })
 
     it('refuses --timeout without --wait, and a timeout that is not a duration (exit 2)', async () => {

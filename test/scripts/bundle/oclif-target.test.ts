@@ -27,7 +27,13 @@ describe('scripts/bundle/oclif-target: everything oclif loads comes from dist/in
   })
 
   it("names the exports bin/run.js and package.json's oclif section load", () => {
-    expect(target.targetExports(oclif)).to.deep.equal(['execute', 'COMMANDS', 'CidxHelp', 'extendCompletion'])
+    expect(target.targetExports(oclif)).to.deep.equal([
+      'execute',
+      'COMMANDS',
+      'CidxHelp',
+      'commandNotFound',
+      'extendCompletion',
+    ])
     const names = target.targetExports({
       ...oclif,
       hooks: {
