@@ -173,6 +173,15 @@ export function reportError(error: CliError, options: {json: boolean}): void {
 }
 
 /**
+ * Ends the run with `code` and nothing more printed. As a plugin, cidx runs under the host CLI's
+ * copy of oclif, whose `instanceof ExitError` does not know this bundle's class and would print
+ * "EEXIT: 3" after our own message: the flag tells every copy of oclif to leave it alone.
+ */
+export function exitQuietly(code: number): never {
+  throw Object.assign(new Errors.ExitError(code), {skipOclifErrorHandling: true})
+}
+
+/**
  * Base of every command: shared flags, `--json`, and the one place where errors become what a
  * person reads (`errorText`: the message, the hint below it) or a JSON error under `--json`, and
  * the exit code of the table.
@@ -195,20 +204,20 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
 
   public override async _run<R>(): Promise<R> {
     const result = await super._run<R>()
-    // oclif has printed the result under --json by now; this.exit() ends without a message.
-    if (this.resultExitCode !== ExitCode.OK) this.exit(this.resultExitCode)
+    // oclif has printed the result under --json by now: end with the code, and no message.
+    if (this.resultExitCode !== ExitCode.OK) exitQuietly(this.resultExitCode)
     return result
   }
 
   public override async catch(error: Error & {exitCode?: number}): Promise<never> {
-    // this.exit() inside run() is not a failure: let oclif finish with that code.
+    // An exit inside run() is not a failure: let oclif finish with that code.
     if (error instanceof Errors.ExitError) throw error
     const command = this.id ? [this.config.bin, ...this.id.split(':')].join(' ') : undefined
     const cliError = toCliError(error, command ? {command} : undefined)
     const json = this.jsonEnabled()
     reportError(cliError, {json})
     if (!json && debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
-    return this.exit(cliError.exitCode) as never
+    return exitQuietly(cliError.exitCode)
   }
 
   /** The one way to build a client: the same timeouts, debug output and user agent for every command. */

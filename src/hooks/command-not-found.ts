@@ -1,6 +1,6 @@
 import type {Hook, Interfaces} from '@oclif/core'
 
-import {reportError, unexpectedArguments} from '../base-command.js'
+import {exitQuietly, reportError, unexpectedArguments} from '../base-command.js'
 import {type CliError, UsageError} from '../errors.js'
 import {closestMatch} from '../support/closest-match.js'
 
@@ -36,7 +36,7 @@ function notACommand(config: Interfaces.Config, id: string): CliError {
 const hook: Hook.CommandNotFound = async function ({argv, config, id}) {
   const error = notACommand(config, id)
   reportError(error, {json: argv?.includes('--json') ?? false})
-  this.exit(error.exitCode)
+  exitQuietly(error.exitCode)
 }
 
 export default hook

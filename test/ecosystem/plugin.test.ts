@@ -85,6 +85,20 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     expect(jobs.map((job) => job.job_id)).to.deep.equal(server.jobIds)
   })
 
+  it('ends a failure with its own message and exit code, and the host adds nothing', async () => {
+    const status = await run(acme, ['jobs', 'status', '00000000-0000-0000-0000-000000000000'], {
+      env,
+      cwd: home.env.HOME,
+    })
+    expect(status.code, status.stderr).to.equal(4)
+    expect(status.stderr).to.match(/^Error: No job found for "0{8}-/)
+    expect(status.stderr).not.to.include('EEXIT')
+    const usage = await run(acme, ['jobs', 'list', '--limit', '0'], {env, cwd: home.env.HOME})
+    expect(usage.code, usage.stderr).to.equal(2)
+    expect(usage.stderr.trim().split('\n')[0]).to.equal('Error: --limit must be an integer of at least 1 (got 0).')
+    expect(usage.stderr).not.to.include('EEXIT')
+  })
+
   it('lists the jobs commands in `acme jobs --help`, under the host binary', async () => {
     const help = await run(acme, ['jobs', '--help'], {env, cwd: home.env.HOME})
     expect(help.code, help.stderr).to.equal(0)
