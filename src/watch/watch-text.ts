@@ -4,9 +4,10 @@ import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './job-
 
 import {isTerminal, type Job} from '../jobs/job.js'
 import {formatDuration} from '../support/time.js'
-import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from '../ui/job-format.js'
+import {formatJobDuration, formatProgress, type RenderOptions} from '../ui/job-format.js'
 import {formatEta, formatStep} from '../ui/progress-format.js'
 import {safeText} from '../ui/safe-text.js'
+import {formatStatus} from '../ui/status-style.js'
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
 function outcomeText(job: Job, withError: boolean): string {
