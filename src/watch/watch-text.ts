@@ -17,7 +17,7 @@ function outcomeText(job: Job, withError: boolean): string {
   return showError ? [duration, job.error_message ?? ''].filter(Boolean).join(': ') : duration
 }
 
-/** `withError: false` when a failure's error shows elsewhere (listr2 prints it under the task). */
+/** `withError: false` when a failure's error shows elsewhere (the terminal view prints it under the job). */
 export function jobLine(job: Job, id: string, render: RenderOptions, withError = true): string {
   // A task's icon already carries the outcome's symbol: the status word goes without one.
   const status = formatStatus(job.status, {...render, bars: false})
@@ -28,6 +28,7 @@ export function jobLine(job: Job, id: string, render: RenderOptions, withError =
     .join('  ')
 }
 
+/** `Done: 1 failed, 1 cancelled, 3 completed.`: how the watched jobs ended, for every renderer that ends with a summary. */
 export function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
   const counts = new Map<string, number>()
   for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1)

@@ -8,7 +8,7 @@ import {formatStatus, statusMark, statusStyle} from '../../src/ui/status-style.j
 import {painter} from '../../src/ui/terminal.js'
 import {createRenderer} from '../../src/watch/watch-render.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
-import {Collect, jobEvent} from '../helpers/fixtures/render-fixtures.js'
+import {Collect, jobEvent, Screen} from '../helpers/fixtures/render-fixtures.js'
 
 const COLOUR_TERMINAL = {color: true, bars: true}
 const PIPE = {color: false, bars: false}
@@ -53,12 +53,17 @@ describe('status-style: every view takes its look from the one table', () => {
     const {symbol, color} = statusStyle(status)!
     const job = makeJob({status})
 
-    it(`${status}: ${symbol} in ${color} in the list and cancel tables and the details; its word in a pipe`, async () => {
+    it(`${status}: ${symbol} in ${color} in the list and cancel tables, the details and the live watch; its word in a pipe`, async () => {
       const look = paint(color, `${symbol} ${status}`)
       const terminal = {tty: true, color: true, bars: true, animate: true, width: 200}
       expect(renderJobTable([job], {showUser: false, terminal}).join('\n'), 'jobs list').to.include(look)
       expect(formatJobDetails(job, terminal).join('\n'), 'jobs status').to.include(look)
       expect(formatSelection([job], {tty: true, color: true, width: 200}).join('\n'), 'jobs cancel').to.include(look)
+      const screen = new Screen()
+      const live = await createRenderer('tty', {out: screen, err: new Collect(), color: true, width: 200})
+      live.handle(jobEvent(job))
+      await live.close(new Error('stopped'))
+      expect(screen.raw, 'jobs watch on a terminal').to.include(`${paint(color, symbol)} 3f0c9a52`)
       const piped = new Collect()
       const plain = await createRenderer('plain', {out: piped, err: new Collect()})
       plain.handle(jobEvent(job))

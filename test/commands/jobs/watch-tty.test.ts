@@ -134,10 +134,11 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
       'both jobs running',
       (text) => text.includes(b.slice(0, 8)) && text.includes(a.slice(0, 8)),
     )
+    // The running mark from the first frame on, the same as in every other view.
     expect(first).to.match(
-      new RegExp(`${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`),
+      new RegExp(`● ${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`),
     )
-    expect(first).to.match(new RegExp(`${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
+    expect(first).to.match(new RegExp(`● ${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
     // Full IDs are for pipes; the terminal shows short ones.
     expect(first).not.to.contain(a)
 
@@ -159,7 +160,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const last = await screenShows('the exit status', (text) => /EXIT=\d+/.test(text))
     expect(last).to.match(/^EXIT=130$/m)
     expect(last).to.match(
-      new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`),
+      new RegExp(`● ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`),
     )
     expect(last).to.contain('Stopped watching (the jobs keep running).')
     // The terminal is left as it was: the cursor shown again after the last time it was hidden,
