@@ -5,7 +5,7 @@ import type {RendererOptions, WatchRenderer} from './watch-render.js'
 
 import {displayJob, type RenderOptions} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
-import {connectionNotice, jobLine, refusalNotice, summaryLine} from './watch-text.js'
+import {connectionNotice, IDLE_TEXT, jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
 const PLAIN: RenderOptions = {color: false, bars: false}
 
@@ -26,6 +26,12 @@ export class PlainRenderer implements WatchRenderer {
         this.goneCount++
         this.last.delete(event.jobId)
         this.options.out.write(`${stamp}  ${safeText(event.jobId)}  no longer found on the server\n`)
+
+        break
+      }
+
+      case 'idle': {
+        this.options.out.write(`${stamp}  ${IDLE_TEXT}\n`)
 
         break
       }

@@ -13,17 +13,18 @@ import {displayJob, type RenderOptions, shortJobId, shortJobIds} from '../ui/job
 import {LiveBlock} from '../ui/live-block.js'
 import {statusMark} from '../ui/status-style.js'
 import {painter} from '../ui/terminal.js'
-import {jobLine, refusalNotice, summaryLine} from './watch-text.js'
+import {IDLE_TEXT, jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
 const GONE_NOTE = '  (no longer found on the server)'
 const STOPPED_NOTE = '  (no longer watched; the job goes on)'
 
-/** The live lines stay as few as the active jobs, however long it follows. */
+/** The live lines stay as few as the active jobs, however long it follows (--follow). */
 export class TtyRenderer implements WatchRenderer {
   private readonly block: LiveBlock
   /** The jobs that ended, as shown, for the summary. */
   private readonly ended: Job[] = []
   private goneCount = 0
+  private idle = false
   /** The active jobs by their own ID; what they show is their escaped form. */
   private readonly open = new Map<string, Job>()
   private reconnecting = false
@@ -35,6 +36,7 @@ export class TtyRenderer implements WatchRenderer {
   }
 
   async close(stopped?: Error): Promise<void> {
+    this.idle = false
     this.block.end(this.liveLines(stopped ? STOPPED_NOTE : ''))
     if (!stopped) this.options.out.write(`${summaryLine(this.ended, this.goneCount)}\n`)
   }
@@ -50,8 +52,14 @@ export class TtyRenderer implements WatchRenderer {
         return
       }
 
+      case 'idle': {
+        this.idle = true
+        break
+      }
+
       case 'job': {
         const job = displayJob(event.job)
+        this.idle = false
         if (!isTerminal(job.status)) {
           this.open.set(event.job.job_id, job)
           break
@@ -85,12 +93,13 @@ export class TtyRenderer implements WatchRenderer {
     return lines
   }
 
-  /** The active jobs, with `note`, or "reconnecting" while the server is away. */
+  /** The active jobs (with `note`, or "reconnecting" while the server is away), then the note that watching waits for new jobs. */
   private liveLines(note = ''): string[] {
     const jobs = [...this.open.values()]
     const ids = shortJobIds(jobs.map((job) => job.job_id))
     const suffix = note || (this.reconnecting ? '  (reconnecting...)' : '')
     const lines = jobs.flatMap((job) => this.jobLines(job, ids.get(job.job_id)!, suffix))
+    if (this.idle) lines.push(painter(this.render.color)('dim', IDLE_TEXT))
     return lines
   }
 

@@ -28,6 +28,9 @@ export function jobLine(job: Job, id: string, render: RenderOptions, withError =
     .join('  ')
 }
 
+/** Following (`--follow`) while no watched job is active. */
+export const IDLE_TEXT = 'No active jobs; waiting for new ones (Ctrl-C to stop)...'
+
 /** `Done: 1 failed, 1 cancelled, 3 completed.`: how the watched jobs ended, for every renderer that ends with a summary. */
 export function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
   const counts = new Map<string, number>()

@@ -92,4 +92,11 @@ describe('watch/plain-renderer', () => {
     expect(out.text).not.to.contain('refused')
     expect(out.text.trimEnd().split('\n')).to.have.length(3)
   })
+
+  it('says, when following, that it waits for new jobs', async () => {
+    const out = new Collect()
+    const renderer = await createRenderer('plain', {out, err: new Collect()})
+    renderer.handle({type: 'idle', at: new Date('2026-11-28T09:15:00.000Z')})
+    expect(out.text).to.equal('2026-11-28T09:15:00.000Z  No active jobs; waiting for new ones (Ctrl-C to stop)...\n')
+  })
 })

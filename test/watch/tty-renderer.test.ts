@@ -104,6 +104,22 @@ describe('watch/tty-renderer', () => {
     expect((await renderTty(() => {})).screen.lines).to.deep.equal(['No active jobs to watch.'])
   })
 
+  it('while following with nothing active, says it waits for new jobs; the note goes when one starts', async () => {
+    let waiting: string[] = []
+    const {screen} = await renderTty(
+      async (handle, live) => {
+        handle({type: 'idle', at: new Date()})
+        await pause()
+        waiting = live.lines
+        handle(jobEvent(makeJob()))
+      },
+      {stopped: new Error('interrupted'), width: 200},
+    )
+    expect(waiting).to.deep.equal(['No active jobs; waiting for new ones (Ctrl-C to stop)...'])
+    expect(screen.lines).to.have.length(1)
+    expect(screen.lines[0]).to.match(/^● 3f0c9a52 .*running.*\(no longer watched; the job goes on\)$/)
+  })
+
   it('redraws at most every few tens of milliseconds, however fast the changes come, and shows the last one', async () => {
     const {screen} = await renderTty((handle) => {
       for (let progress = 1; progress <= 100; progress++)
