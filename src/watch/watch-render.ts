@@ -8,6 +8,7 @@
  * The server's texts are escaped on the way in (displayJob, safeText); the JSON keeps them as data (safeJson).
  */
 
+import type {ProgressEvery} from '../flags.js'
 import type {WatchEvent} from './job-watcher.js'
 
 import {JsonRenderer} from './json-renderer.js'
@@ -36,6 +37,8 @@ export interface RendererOptions {
   err: Sink
   /** Where job output goes (stdout). */
   out: Sink
+  /** How often progress alone earns a line (plain only; by default every change does). */
+  progressEvery?: ProgressEvery
   /** Visible columns (tty only). */
   width?: number
 }

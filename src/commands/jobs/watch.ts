@@ -18,13 +18,14 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
   static override description = [
     'Follows the given jobs (IDs or unique prefixes), or with no ID every active job you can see, picking up jobs that start while it watches (--type/--repository narrow that selection).',
     'With no active job it says so and exits, unless --follow: then it waits for jobs to start and follows them as they come, until Ctrl-C or --timeout.',
-    'On a terminal each job is a line updated in place; elsewhere one timestamped line per change; with --json one job object per line per change (NDJSON). Changes come by push when the server offers it, else by polling every --interval at most. Ctrl-C stops watching, never the jobs (exit 130).',
+    'On a terminal each job is a line updated in place; elsewhere one timestamped line per change (progress alone at most every --progress-every); with --json one job object per line per change (NDJSON). Changes come by push when the server offers it, else by polling every --interval at most. Ctrl-C stops watching, never the jobs (exit 130).',
     'Exit codes: 0 watched to the end; with --exit-status how the jobs ended (0 completed, 10 failed, 11 cancelled, 12 completed_partial; the worst wins); 124 --timeout reached; 5 server unreachable for longer than --reconnect-grace.',
   ].join('\n\n')
   static override examples = [
     '<%= config.bin %> jobs watch',
     '<%= config.bin %> jobs watch --follow',
     '<%= config.bin %> jobs watch 3f0c9a52 7b1d0e44 --exit-status',
+    '<%= config.bin %> jobs watch --progress-every 25%,1m | tee watch.log',
     "<%= config.bin %> jobs watch --type sync_repository --json | jq -c '{job_id, status, progress}'",
   ]
   static override flags = {
@@ -46,6 +47,10 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
     follow: Flags.boolean({
       char: 'f',
       description: 'with no ID: keep watching for jobs that start, also when none is active, until Ctrl-C or --timeout',
+    }),
+    'progress-every': cidxFlags.progressEvery({
+      description:
+        'in a pipe: a line for progress alone once it has moved this much or this long after the last one (10%, 30s, both, or 0 for every change)',
     }),
     timeout: cidxFlags.duration({description: 'give up after this long (exit 124), e.g. 90s, 30m'}),
     'exit-status': Flags.boolean({
@@ -85,6 +90,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       err: process.stderr,
       color: terminal.color,
       width: terminal.width,
+      progressEvery: flags['progress-every'].value,
     })
     const followed = await followJobs(client, {
       jobIds,

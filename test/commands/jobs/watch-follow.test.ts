@@ -18,7 +18,12 @@ function jobLines(stdout: string, id: string): string[] {
     .filter((line) => line.startsWith(`${id}  `))
 }
 
-describe('commands: jobs watch --follow (against the local server, real jobs)', function () {
+/** `running  40%` → 40: the percent of a plain job line (`<id>  <type>  <repo>  <status>  <percent>...`). */
+function percentOf(line: string): number {
+  return Number(/ {2}(\d+)%/.exec(line)![1])
+}
+
+describe('commands: jobs watch --follow and --progress-every (against the local server, real jobs)', function () {
   this.timeout(120_000)
   let watch: WatchServer
   let restoreEnv: () => void
@@ -95,5 +100,33 @@ describe('commands: jobs watch --follow (against the local server, real jobs)', 
     const {stderr, exitCode} = await runCli(['jobs', 'watch', '--follow', '3f0c9a52'])
     expect(exitCode).to.equal(2)
     expect(stderr).to.contain('--follow watches for jobs as they start: give no job ID with it.')
+  })
+
+  it('in a pipe, prints progress at most every 10 % by default, every status change, and the last line; --json keeps every event', async () => {
+    const id = await watch.activate('throttled')
+    const plain = await runCli(['jobs', 'watch', id])
+    // One run at a time (each captures this process's output): a twin job for NDJSON.
+    const every = await runCli(['jobs', 'watch', await watch.activate('throttled-json'), '--json'])
+    expect(plain.exitCode).to.equal(0)
+    const shown = jobLines(plain.stdout, id)
+    const running = shown.filter((line) => line.includes('  running  '))
+    // The job took well under 10 s: only the percent rule lets a progress line through.
+    for (const [index, line] of running.entries())
+      if (index > 0) expect(percentOf(line) - percentOf(running[index - 1]), line).to.be.at.least(10)
+    expect(shown.at(-1)).to.match(/ {2}completed {2}100% {2}in \d+s$/)
+    expect(lines(plain.stdout).at(-1)).to.equal('Done: 1 completed.')
+    const events = lines(every.stdout).map((line) => JSON.parse(line) as Job)
+    expect(events.length, 'NDJSON: every event').to.be.above(shown.length + 5)
+    expect(shown.length, 'a handful of lines, not one per report').to.be.at.most(14)
+  })
+
+  it('--progress-every 0 prints every change; a bad value is refused (exit 2)', async () => {
+    const id = await watch.activate('every-change')
+    const all = await runCli(['jobs', 'watch', id, '--progress-every', '0'])
+    const percents = jobLines(all.stdout, id).map((line) => percentOf(line))
+    expect(new Set(percents).size, 'many distinct percents').to.be.above(12)
+    const bad = await runCli(['jobs', 'watch', id, '--progress-every', '10'])
+    expect(bad.exitCode).to.equal(2)
+    expect(bad.stderr).to.contain('--progress-every takes a percentage of at most 100%')
   })
 })
