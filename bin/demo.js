@@ -41,9 +41,12 @@ function git(cwd, ...args) {
   return execFileSync('git', [...identity, ...args], {cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})
 }
 
-/** A repository of `count` small source files in a few folders, one commit on `main`. */
+/**
+ * A repository of `count` files, the number its indexing reports (`n/count files indexed`): a
+ * README and `count - 1` small source files in a few folders, one commit on `main`.
+ */
 function makeRepository(path, count, name) {
-  for (let n = 0; n < count; n++) {
+  for (let n = 0; n < count - 1; n++) {
     const file = join(path, 'src', `area-${n % 10}`, `module-${n}.js`)
     mkdirSync(dirname(file), {recursive: true})
     writeFileSync(

@@ -8,7 +8,7 @@ import {Flags} from '@oclif/core'
 import {UsageError} from './errors.js'
 import {parseStatuses, STATUS_HELP} from './jobs/list-query.js'
 import {DEFAULT_SORT, type JobSort, parseSort, SORT_HELP} from './jobs/sort.js'
-import {parseDuration, parseDurationFlag} from './support/time.js'
+import {DURATION_SYNTAX, parseDuration, parseDurationFlag} from './support/time.js'
 
 /**
  * A flag value with the text it was written as (`30s`, `-created`): messages quote that text, and
@@ -117,5 +117,45 @@ export const sort = Flags.custom<WrittenValue<JobSort>>({
   default: new WrittenValue(parseSort(DEFAULT_SORT), DEFAULT_SORT),
   async parse(input) {
     return parsing(() => new WrittenValue(parseSort(input), input))
+  },
+})
+
+/** How often progress alone earns a line of `jobs watch` in a pipe: once it has moved `percent` points, or `ms` after the last line. */
+export interface ProgressEvery {
+  ms: number
+  percent: number
+}
+
+const DEFAULT_PROGRESS_EVERY = '10%,10s'
+
+/** `10%,10s`, `25%`, `1m`, `0` (every change): a percentage, a duration or both; a part left out never applies. */
+export function parseProgressEvery(text: string): ProgressEvery {
+  const every: ProgressEvery = {ms: Infinity, percent: Infinity}
+  for (const part of text.split(',').map((item) => item.trim())) {
+    const percent = /^(\d+(?:\.\d+)?)%$/.exec(part)
+    if (percent && Number(percent[1]) <= 100) {
+      every.percent = Number(percent[1])
+      continue
+    }
+
+    const ms = part === '0' ? 0 : percent ? undefined : parseDuration(part)
+    if (ms === undefined) {
+      throw new UsageError(
+        `--progress-every takes a percentage of at most 100%, ${DURATION_SYNTAX}, or both (e.g. ${DEFAULT_PROGRESS_EVERY}; 0 for every change), not "${text}".`,
+      )
+    }
+
+    every.ms = ms
+  }
+
+  return every
+}
+
+/** `jobs watch --progress-every 10%,10s`: how often progress alone earns a plain line. */
+export const progressEvery = Flags.custom<WrittenValue<ProgressEvery>>({
+  helpValue: 'PERCENT,DURATION',
+  default: new WrittenValue(parseProgressEvery(DEFAULT_PROGRESS_EVERY), DEFAULT_PROGRESS_EVERY),
+  async parse(input) {
+    return parsing(() => new WrittenValue(parseProgressEvery(input), input))
   },
 })

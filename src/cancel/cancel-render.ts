@@ -2,7 +2,8 @@
  * How `jobs cancel` shows what it does:
  * - the selection, as a small table, before anything happens;
  * - tty: listr2, one task per job, its title moving from "cancelling" to "waiting (running)"
- *   to the outcome; listr2 is imported only here, and only on a terminal;
+ *   to the outcome, led by the mark of the job's status from the one status table (listr2's own
+ *   icons and spinner are off); listr2 is imported only here, and only on a terminal;
  * - plain: one line per job when its outcome is known (CI logs, pipes), no ANSI codes;
  * - then one summary line. Under --json the command prints the results instead.
  * The server's texts (job fields, its answers to the cancel) are escaped on the way in.
@@ -12,8 +13,9 @@ import type {Job} from '../jobs/job.js'
 import type {CancelOutcome, CancelResult, CancelUpdate} from './cancel.js'
 
 import {formatRelative} from '../support/time.js'
-import {displayJob, formatStatus, type RenderOptions, shortJobIds} from '../ui/job-format.js'
+import {displayJob, type RenderOptions, shortJobIds} from '../ui/job-format.js'
 import {safeText} from '../ui/safe-text.js'
+import {formatStatus, statusMark} from '../ui/status-style.js'
 import {renderTable} from '../ui/table.js'
 import {painter} from '../ui/terminal.js'
 import {truncate} from '../ui/text-width.js'
@@ -147,7 +149,7 @@ class PlainRenderer implements CancelRenderer {
 
 // ---- tty (listr2) -------------------------------------------------------------------------
 
-type ListrClass = typeof import('listr2').Listr
+type Listr2 = typeof import('listr2')
 
 interface TaskHandle {
   skip(message?: string): void
@@ -160,7 +162,14 @@ interface JobTask {
   id: string
   job: Job
   state: string
+  /** The job's status as last heard: its mark leads the title. */
+  status: string
   wrapper?: TaskHandle
+}
+
+/** listr2's icons, every one blank: a task's title starts with the mark of its job's status instead. */
+function noIcons(levels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.values(levels).map((level) => [level, '']))
 }
 
 class TtyRenderer implements CancelRenderer {
@@ -169,7 +178,7 @@ class TtyRenderer implements CancelRenderer {
   private readonly tasks = new Map<string, JobTask>()
 
   constructor(
-    Listr: ListrClass,
+    {Listr, ListrDefaultRendererLogLevels, ListrLogLevels}: Listr2,
     jobs: readonly Job[],
     private readonly options: CancelRenderOptions,
   ) {
@@ -191,7 +200,15 @@ class TtyRenderer implements CancelRenderer {
         exitOnError: false,
         // Ctrl-C is the command's: listr2's own handler would exit with the tasks half drawn.
         registerSignalListeners: false,
-        rendererOptions: {collapseErrors: false, showErrorMessage: true, formatOutput: 'truncate'},
+        // lazy: no spinner; the title redraws as it changes.
+        rendererOptions: {
+          collapseErrors: false,
+          showErrorMessage: true,
+          formatOutput: 'truncate',
+          lazy: true,
+          icon: noIcons(ListrDefaultRendererLogLevels),
+        },
+        fallbackRendererOptions: {icon: noIcons(ListrLogLevels)},
       },
     )
     this.running = list.run()
@@ -207,10 +224,13 @@ class TtyRenderer implements CancelRenderer {
     const task = this.tasks.get(update.job_id)
     if (!task) return
     if (update.stage === 'sending') task.state = 'cancelling...'
-    else if (update.stage === 'waiting') task.state = `waiting for it to stop (${safeText(update.status)})...`
-    else {
+    else if (update.stage === 'waiting') {
+      task.status = safeText(update.status)
+      task.state = `waiting for it to stop (${task.status})...`
+    } else {
       const result = displayResult(update.result)
       this.results.push(result)
+      task.status = result.final_status ?? task.status
       task.finish(result)
       return
     }
@@ -228,6 +248,7 @@ class TtyRenderer implements CancelRenderer {
       job,
       id,
       state: 'queued',
+      status: job.status,
       done,
       finish(result) {
         if (finished) return
@@ -241,7 +262,7 @@ class TtyRenderer implements CancelRenderer {
     if (task.wrapper) task.wrapper.title = this.titleOf(task)
   }
 
-  /** ✔ cancelled or accepted, ↓ already finished or no longer waited for, ✖ with the message otherwise. */
+  /** Led by the mark of the status the job ended in (or was last seen in); a failure's message shown under it. */
   private settle(task: JobTask, wrapper: TaskHandle, result: CancelResult | undefined): void {
     if (!result) return wrapper.skip(this.titleOf(task, 'stopped waiting (the cancel request stands)'))
     wrapper.title = this.titleOf(task, outcomeText(result))
@@ -251,7 +272,8 @@ class TtyRenderer implements CancelRenderer {
   }
 
   private titleOf(task: JobTask, state = task.state): string {
-    return truncate(`${jobLabel(task.job, task.id)}  ${state}`, Math.max(20, this.options.width - 4))
+    const mark = statusMark(task.status, this.options.color)
+    return truncate(`${mark} ${jobLabel(task.job, task.id)}  ${state}`, Math.max(20, this.options.width - 4))
   }
 }
 
@@ -261,6 +283,5 @@ export async function createCancelRenderer(
   options: CancelRenderOptions & {animate: boolean},
 ): Promise<CancelRenderer> {
   if (!options.animate) return new PlainRenderer(jobs, options)
-  const {Listr} = await import('listr2')
-  return new TtyRenderer(Listr, jobs, options)
+  return new TtyRenderer(await import('listr2'), jobs, options)
 }

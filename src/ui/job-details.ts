@@ -5,9 +5,10 @@
 import type {Job} from '../jobs/job.js'
 
 import {formatRelative, formatTimestamp} from '../support/time.js'
-import {displayJob, formatJobDuration, formatProgress, formatStatus, type RenderOptions} from './job-format.js'
+import {displayJob, formatJobDuration, formatProgress, type RenderOptions} from './job-format.js'
 import {formatEta, formatStep} from './progress-format.js'
 import {safeText} from './safe-text.js'
+import {formatStatus} from './status-style.js'
 import {type Paint, painter} from './terminal.js'
 
 const LABEL_WIDTH = 12

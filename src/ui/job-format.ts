@@ -1,13 +1,14 @@
 /**
- * How a job's parts read on screen: status with symbol and colour, progress bar, short ID and
- * duration. Every function takes the terminal options instead of looking at the process, so the
+ * How a job's parts read on screen: progress bar, short ID and duration (a status's own look is in
+ * status-style.ts). Every function takes the terminal options instead of looking at the process, so the
  * same code renders for a terminal, a pipe, and tests. The views that show jobs take them in
  * through `displayJob`, so no server text reaches a formatter unescaped.
  */
 import {type Job, TERMINAL_STATUSES} from '../jobs/job.js'
 import {formatDuration} from '../support/time.js'
 import {safeText, type SafeTextOptions} from './safe-text.js'
-import {type ColorName, type Paint, painter} from './terminal.js'
+import {statusStyle} from './status-style.js'
+import {type Paint, painter} from './terminal.js'
 
 /**
  * The job as people are shown it: every text the server sent escaped by safeText, before any
@@ -36,42 +37,11 @@ export function displayJob(job: Job, options?: SafeTextOptions): Job {
   }
 }
 
-export interface StatusStyle {
-  color: ColorName
-  symbol: string
-}
-
-const STATUS_STYLES: Readonly<Record<string, StatusStyle>> = {
-  queued: {symbol: '○', color: 'gray'},
-  running: {symbol: '●', color: 'blue'},
-  resolving_prerequisites: {symbol: '◌', color: 'cyan'},
-  completed: {symbol: '✔', color: 'green'},
-  completed_partial: {symbol: '◑', color: 'yellow'},
-  failed: {symbol: '✖', color: 'red'},
-  cancelled: {symbol: '⊘', color: 'magenta'},
-}
-
-/** Symbol and colour of a known status; undefined for a status this CLI does not know (shown plainly). */
-export function statusStyle(status: string): StatusStyle | undefined {
-  return Object.hasOwn(STATUS_STYLES, status) ? STATUS_STYLES[status] : undefined
-}
-
 export interface RenderOptions {
   /** Symbols and bars allowed (a colour terminal). */
   bars: boolean
   /** Colour codes allowed. */
   color: boolean
-}
-
-/**
- * `✔ completed` in green on a colour terminal; the bare status (coloured only when colour is
- * forced) elsewhere. An unknown status keeps its text, uncoloured, behind a blank in place of the
- * symbol so the column still lines up.
- */
-export function formatStatus(status: string, options: RenderOptions): string {
-  const style = statusStyle(status)
-  if (!style) return options.bars ? `  ${status}` : status
-  return painter(options.color)(style.color, options.bars ? `${style.symbol} ${status}` : status)
 }
 
 export const BAR_WIDTH = 10

@@ -5,7 +5,8 @@
 import type {Job} from '../jobs/job.js'
 
 import {formatRelative} from '../support/time.js'
-import {displayJob, formatJobDuration, formatPercent, formatProgress, formatStatus, shortJobIds} from './job-format.js'
+import {displayJob, formatJobDuration, formatPercent, formatProgress, shortJobIds} from './job-format.js'
+import {formatStatus} from './status-style.js'
 import {type ColumnSpec, renderTable} from './table.js'
 import {painter, type TerminalOptions} from './terminal.js'
 

@@ -54,6 +54,8 @@ function withKnownOf(previous: Job, next: Job, source: SnapshotSource): Job {
 export class FollowedJobs {
   /** No IDs given: every active job that matches the filters, including new ones. */
   readonly discover: boolean
+  /** Discovering, and on after the jobs end: never finished, idle whenever no followed job is active. */
+  readonly follow: boolean
   readonly givenIds: ReadonlySet<string>
   /** Followed jobs the server stopped knowing about. */
   readonly gone = new Set<string>()
@@ -63,13 +65,14 @@ export class FollowedJobs {
   private readonly pushedAt = new Map<string, number>()
 
   constructor(
-    private readonly options: Pick<WatchOptions, 'jobIds' | 'repositories' | 'types'>,
+    private readonly options: Pick<WatchOptions, 'follow' | 'jobIds' | 'repositories' | 'types'>,
     private readonly queue: EventQueue<WatchEvent>,
     /** Asks for the next poll now (see maybeOnFilteredRepository). */
     private readonly pollSoon: () => void,
   ) {
     this.givenIds = new Set(options.jobIds)
     this.discover = this.givenIds.size === 0
+    this.follow = this.discover && options.follow === true
   }
 
   /** Takes a snapshot in; queues an event when something the user can see changed. */
@@ -88,10 +91,11 @@ export class FollowedJobs {
     const changes = jobChanges(previous, next)
     this.jobs.set(id, next)
     if (changes.length > 0) this.queue.push({type: 'job', job: next, previous, changes, at: new Date()})
-    if (this.finished()) this.queue.close()
+    if (isTerminal(next.status)) this.settled()
   }
 
   finished(): boolean {
+    if (this.follow) return false
     // Given jobs not fetched yet are not finished (the first ones may already be in).
     for (const id of this.givenIds) if (!this.jobs.has(id)) return false
     for (const job of this.jobs.values()) {
@@ -106,13 +110,19 @@ export class FollowedJobs {
     if (!previous || this.gone.has(id)) return
     this.gone.add(id)
     this.queue.push({type: 'gone', jobId: id, previous, at: new Date()})
-    if (this.finished()) this.queue.close()
+    this.settled()
   }
 
   openJobIds(): string[] {
     return [...this.jobs.values()]
       .filter((job) => !isTerminal(job.status) && !this.gone.has(job.job_id))
       .map((job) => job.job_id)
+  }
+
+  /** A followed job ended or went: the watch is over when it was the last one, or (following) idle. */
+  settled(): void {
+    if (this.finished()) this.queue.close()
+    else if (this.follow && this.openJobIds().length === 0) this.queue.push({type: 'idle', at: new Date()})
   }
 
   private matchesFilters(job: Job): boolean {

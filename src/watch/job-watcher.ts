@@ -59,9 +59,21 @@ export interface PushRefusedEvent {
   type: 'push_refused'
 }
 
-export type WatchEvent = JobChangeEvent | JobGoneEvent | PushRefusedEvent | ReconnectedEvent | ReconnectingEvent
+/** Following (`follow`): no followed job is active any more, and watching goes on for new ones. */
+export interface IdleEvent {
+  at: Date
+  type: 'idle'
+}
+
+export type WatchEvent =
+  IdleEvent | JobChangeEvent | JobGoneEvent | PushRefusedEvent | ReconnectedEvent | ReconnectingEvent
 
 export interface WatchOptions {
+  /**
+   * When discovering: watch on for new jobs after the followed ones have ended (or when none is
+   * active), until the signal aborts; an `idle` event says when no followed job is active.
+   */
+  follow?: boolean
   /** Polling period (start to start), and the ceiling on how stale a change can be when polling. */
   intervalMs?: number
   /** Full job IDs to follow. Empty or absent: every active job the caller can see, and new ones as they start. */
@@ -183,10 +195,8 @@ export class JobWatcher {
     this.poller = poller
     await (this.followed.discover ? poller.pollOnce(startedAt) : this.fetchGivenJobs(startedAt))
     this.modeValue = this.options.push !== false && features.has('job_events') ? 'push' : 'poll'
-    if (this.followed.finished()) {
-      this.queue.close()
-      return
-    }
+    this.followed.settled()
+    if (this.followed.finished()) return
 
     this.background(poller.run(startedAt))
     if (this.modeValue === 'push') {

@@ -4,7 +4,7 @@ import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
 
 import {safeJson, safeText} from '../ui/safe-text.js'
-import {connectionNotice, refusalNotice} from './watch-text.js'
+import {connectionNotice, IDLE_TEXT, refusalNotice} from './watch-text.js'
 
 export class JsonRenderer implements WatchRenderer {
   constructor(private readonly options: RendererOptions) {}
@@ -15,6 +15,11 @@ export class JsonRenderer implements WatchRenderer {
     switch (event.type) {
       case 'gone': {
         this.options.err.write(`cidx: job ${safeText(event.jobId)} is no longer found on the server\n`)
+        break
+      }
+
+      case 'idle': {
+        this.options.err.write(`cidx: ${IDLE_TEXT}\n`)
         break
       }
 

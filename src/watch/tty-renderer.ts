@@ -1,185 +1,110 @@
 /**
- * `jobs watch` (and `jobs status --wait`) on a terminal: listr2, one task per job whose title is
- * updated in place; each task ends with the symbol of its outcome. listr2 itself is loaded by
- * createRenderer, only for this renderer; here are its types alone.
+ * `jobs watch` (and `jobs status --wait`) on a terminal: a line per active job, redrawn in place
+ * (ui/live-block.ts); a job that ends is printed above them for good, a failure's error under it.
+ * Each line starts with its status's mark from the one status table. When watching ends, the
+ * same summary as in a pipe.
  */
 
 import type {WatchEvent} from './job-watcher.js'
 import type {RendererOptions, WatchRenderer} from './watch-render.js'
 
 import {isTerminal, type Job} from '../jobs/job.js'
-import {displayJob, type RenderOptions, shortJobId} from '../ui/job-format.js'
-import {truncate} from '../ui/text-width.js'
-import {jobLine, refusalNotice, summaryLine} from './watch-text.js'
+import {displayJob, type RenderOptions, shortJobId, shortJobIds} from '../ui/job-format.js'
+import {LiveBlock} from '../ui/live-block.js'
+import {statusMark} from '../ui/status-style.js'
+import {painter} from '../ui/terminal.js'
+import {IDLE_TEXT, jobLine, refusalNotice, summaryLine} from './watch-text.js'
 
-type ListrClass = typeof import('listr2').Listr
-type ListrTask = import('listr2').ListrTask
-type Outcome = 'ended' | 'gone' | 'stopped'
+const GONE_NOTE = '  (no longer found on the server)'
+const STOPPED_NOTE = '  (no longer watched; the job goes on)'
 
-interface TaskTitle {
-  skip(message?: string): void
-  title: string
-}
-
-interface JobTask {
-  job: Job
-  outcome?: Outcome
-  settle(outcome: Outcome): void
-  settled: Promise<Outcome>
-  wrapper?: TaskTitle
-}
-
-/**
- * One listr2 task per job. Jobs can appear while listr2 runs (watching all active jobs), but a
- * running Listr takes no new tasks; so the list ends in an untitled task that waits for the next
- * jobs and returns them, with a new such task, as subtasks (untitled tasks' subtasks render at
- * the same level, so this reads as one flat list).
- */
+/** The live lines stay as few as the active jobs, however long it follows (--follow). */
 export class TtyRenderer implements WatchRenderer {
-  private closing = false
+  private readonly block: LiveBlock
+  /** The jobs that ended, as shown, for the summary. */
+  private readonly ended: Job[] = []
+  private goneCount = 0
+  private idle = false
+  /** The active jobs by their own ID; what they show is their escaped form. */
+  private readonly open = new Map<string, Job>()
   private reconnecting = false
   private readonly render: RenderOptions
-  private readonly running: Promise<unknown>
-  private readonly tasks = new Map<string, JobTask>()
-  private waiting: string[] = []
-  private wakeBatch: (() => void) | undefined
-  private readonly width: number
 
-  constructor(
-    Listr: ListrClass,
-    private readonly options: RendererOptions,
-  ) {
+  constructor(private readonly options: RendererOptions) {
     this.render = {color: options.color ?? false, bars: true}
-    this.width = options.width ?? 80
-    const root = new Listr([this.nextBatchTask()], {
-      concurrent: true,
-      exitOnError: false,
-      // Ctrl-C is the command's: listr2's own handler would exit 127 with the jobs' tasks half drawn.
-      registerSignalListeners: false,
-      rendererOptions: {collapseErrors: false, showErrorMessage: true, formatOutput: 'truncate'},
-    })
-    this.running = root.run()
+    this.block = new LiveBlock(options.out, options.width ?? 80)
   }
 
   async close(stopped?: Error): Promise<void> {
-    this.closing = true
-    for (const task of this.tasks.values()) task.settle('stopped')
-    this.wakeBatch?.()
-    await this.running
-    if (!stopped && this.tasks.size === 0) this.options.out.write(`${summaryLine([], 0)}\n`)
+    this.idle = false
+    this.block.end(this.liveLines(stopped ? STOPPED_NOTE : ''))
+    if (!stopped) this.options.out.write(`${summaryLine(this.ended, this.goneCount)}\n`)
   }
 
   handle(event: WatchEvent): void {
     switch (event.type) {
       case 'gone': {
-        this.tasks.get(event.jobId)?.settle('gone')
+        const job = this.open.get(event.jobId)
+        if (!job) return
+        this.open.delete(event.jobId)
+        this.goneCount++
+        this.printAbove(this.jobLines(job, shortJobId(job.job_id), GONE_NOTE))
+        return
+      }
+
+      case 'idle': {
+        this.idle = true
         break
       }
 
       case 'job': {
-        this.update(event.job)
-        break
+        const job = displayJob(event.job)
+        this.idle = false
+        if (!isTerminal(job.status)) {
+          this.open.set(event.job.job_id, job)
+          break
+        }
+
+        this.open.delete(event.job.job_id)
+        this.ended.push(job)
+        this.printAbove(this.jobLines(job, shortJobId(job.job_id)))
+        return
       }
 
       case 'push_refused': {
-        this.options.err.write(refusalNotice(event))
-        break
+        this.block.above(() => this.options.err.write(refusalNotice(event)))
+        return
       }
 
       default: {
         this.reconnecting = event.type === 'reconnecting'
-        for (const task of this.tasks.values()) this.retitle(task)
       }
     }
+
+    this.block.show(this.liveLines())
   }
 
-  /** Ends the task with its outcome's symbol: ✔ completed (also partial, named in the title), ✖ failed, ↓ the rest. */
-  private finish(task: JobTask, outcome: Outcome, wrapper: TaskTitle): void {
-    const {job} = task
-    if (outcome === 'gone') return wrapper.skip(`${wrapper.title}  (no longer found on the server)`)
-    if (outcome === 'stopped') return wrapper.skip(`${wrapper.title}  (no longer watched; the job goes on)`)
-    if (job.status === 'failed') throw new Error(job.error_message ?? 'The job failed without saying why.')
-    if (job.status === 'cancelled') wrapper.skip(wrapper.title)
+  /** A job's line, led by its status's mark, and a failure's error on the line under it. */
+  private jobLines(job: Job, id: string, note = ''): string[] {
+    const mark = statusMark(job.status, this.render.color)
+    const lines = [`${mark} ${jobLine(job, id, this.render, false)}${note}`]
+    const error = job.error_message ?? 'The job failed without saying why.'
+    if (job.status === 'failed') lines.push(painter(this.render.color)('red', `  ${error}`))
+    return lines
   }
 
-  private jobListrTask(id: string): ListrTask {
-    const task = this.tasks.get(id)!
-    return {
-      title: this.titleOf(task),
-      task: async (_context, wrapper) => {
-        task.wrapper = wrapper
-        this.retitle(task)
-        const outcome = await task.settled
-        this.retitle(task)
-        this.finish(task, outcome, wrapper)
-      },
-    }
+  /** The active jobs (with `note`, or "reconnecting" while the server is away), then the note that watching waits for new jobs. */
+  private liveLines(note = ''): string[] {
+    const jobs = [...this.open.values()]
+    const ids = shortJobIds(jobs.map((job) => job.job_id))
+    const suffix = note || (this.reconnecting ? '  (reconnecting...)' : '')
+    const lines = jobs.flatMap((job) => this.jobLines(job, ids.get(job.job_id)!, suffix))
+    if (this.idle) lines.push(painter(this.render.color)('dim', IDLE_TEXT))
+    return lines
   }
 
-  private newJobTask(job: Job): JobTask {
-    let settle!: (outcome: Outcome) => void
-    const settled = new Promise<Outcome>((resolve) => {
-      settle = resolve
-    })
-    const task: JobTask = {
-      job,
-      settled,
-      settle(outcome) {
-        task.outcome ??= outcome
-        settle(task.outcome)
-      },
-    }
-    return task
-  }
-
-  private async nextBatch(): Promise<string[]> {
-    while (this.waiting.length === 0 && !this.closing) {
-      await new Promise<void>((resolve) => {
-        this.wakeBatch = resolve
-      })
-    }
-
-    const batch = this.waiting
-    this.waiting = []
-    return batch
-  }
-
-  private nextBatchTask(): ListrTask {
-    return {
-      task: async (_context, wrapper) => {
-        const ids = await this.nextBatch()
-        if (ids.length === 0) return
-        return wrapper.newListr([...ids.map((id) => this.jobListrTask(id)), this.nextBatchTask()], {
-          concurrent: true,
-          exitOnError: false,
-        })
-      },
-    }
-  }
-
-  private retitle(task: JobTask): void {
-    if (task.wrapper) task.wrapper.title = this.titleOf(task)
-  }
-
-  private titleOf(task: JobTask): string {
-    const base = jobLine(task.job, shortJobId(task.job.job_id), this.render, false)
-    const suffix = this.reconnecting && task.outcome === undefined ? '  (reconnecting...)' : ''
-    return truncate(base + suffix, Math.max(20, this.width - 4))
-  }
-
-  /** Tasks are found by the job's own ID; what they show is its escaped form. */
-  private update(raw: Job): void {
-    const job = displayJob(raw)
-    let task = this.tasks.get(raw.job_id)
-    if (!task) {
-      task = this.newJobTask(job)
-      this.tasks.set(raw.job_id, task)
-      this.waiting.push(raw.job_id)
-      this.wakeBatch?.()
-    }
-
-    task.job = job
-    this.retitle(task)
-    if (isTerminal(raw.status)) task.settle('ended')
+  /** Printed once, not redrawn: a long line may wrap, so a long error shows in full. */
+  private printAbove(lines: string[]): void {
+    this.block.above(() => this.options.out.write(lines.map((line) => `${line}\n`).join('')), this.liveLines())
   }
 }

@@ -1,12 +1,14 @@
 /**
  * How `jobs watch` (and `jobs status --wait` on a terminal) show the watch engine's events:
- * - tty: listr2, one task per job updated in place (tty-renderer.ts); listr2 is imported only
- *   here, and only for this renderer.
- * - plain: one line per change with an ISO timestamp, no ANSI codes (CI logs, pipes; plain-renderer.ts).
+ * - tty: a line per active job redrawn in place, each job that ends printed above them for good,
+ *   then the summary (tty-renderer.ts).
+ * - plain: one line per change with an ISO timestamp, no ANSI codes, then the summary (CI logs,
+ *   pipes; plain-renderer.ts).
  * - json: one normalized job per line per change (NDJSON; json-renderer.ts); notices go to stderr.
  * The server's texts are escaped on the way in (displayJob, safeText); the JSON keeps them as data (safeJson).
  */
 
+import type {ProgressEvery} from '../flags.js'
 import type {WatchEvent} from './job-watcher.js'
 
 import {JsonRenderer} from './json-renderer.js'
@@ -35,11 +37,13 @@ export interface RendererOptions {
   err: Sink
   /** Where job output goes (stdout). */
   out: Sink
+  /** How often progress alone earns a line (plain only; by default every change does). */
+  progressEvery?: ProgressEvery
   /** Visible columns (tty only). */
   width?: number
 }
 
-/** The renderer a command should use: json when asked, listr2 on an animating terminal, plain lines otherwise. */
+/** The renderer a command should use: json when asked, the live lines on an animating terminal, plain lines otherwise. */
 export function chooseRenderMode(options: {animate: boolean; json: boolean}): RenderMode {
   if (options.json) return 'json'
   return options.animate ? 'tty' : 'plain'
@@ -48,6 +52,5 @@ export function chooseRenderMode(options: {animate: boolean; json: boolean}): Re
 export async function createRenderer(mode: RenderMode, options: RendererOptions): Promise<WatchRenderer> {
   if (mode === 'json') return new JsonRenderer(options)
   if (mode === 'plain') return new PlainRenderer(options)
-  const {Listr} = await import('listr2')
-  return new TtyRenderer(Listr, options)
+  return new TtyRenderer(options)
 }

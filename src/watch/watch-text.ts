@@ -4,9 +4,10 @@ import type {PushRefusedEvent, ReconnectedEvent, ReconnectingEvent} from './job-
 
 import {isTerminal, type Job} from '../jobs/job.js'
 import {formatDuration} from '../support/time.js'
-import {formatJobDuration, formatProgress, formatStatus, type RenderOptions} from '../ui/job-format.js'
+import {formatJobDuration, formatProgress, type RenderOptions} from '../ui/job-format.js'
 import {formatEta, formatStep} from '../ui/progress-format.js'
 import {safeText} from '../ui/safe-text.js'
+import {formatStatus} from '../ui/status-style.js'
 
 /** What ended a job, in a few words: `in 12s`, the error, the cancellation. */
 function outcomeText(job: Job, withError: boolean): string {
@@ -16,7 +17,7 @@ function outcomeText(job: Job, withError: boolean): string {
   return showError ? [duration, job.error_message ?? ''].filter(Boolean).join(': ') : duration
 }
 
-/** `withError: false` when a failure's error shows elsewhere (listr2 prints it under the task). */
+/** `withError: false` when a failure's error shows elsewhere (the terminal view prints it under the job). */
 export function jobLine(job: Job, id: string, render: RenderOptions, withError = true): string {
   // A task's icon already carries the outcome's symbol: the status word goes without one.
   const status = formatStatus(job.status, {...render, bars: false})
@@ -27,6 +28,10 @@ export function jobLine(job: Job, id: string, render: RenderOptions, withError =
     .join('  ')
 }
 
+/** Following (`--follow`) while no watched job is active. */
+export const IDLE_TEXT = 'No active jobs; waiting for new ones (Ctrl-C to stop)...'
+
+/** `Done: 1 failed, 1 cancelled, 3 completed.`: how the watched jobs ended, for every renderer that ends with a summary. */
 export function summaryLine(jobs: Iterable<Job>, goneCount: number): string {
   const counts = new Map<string, number>()
   for (const job of jobs) counts.set(job.status, (counts.get(job.status) ?? 0) + 1)

@@ -117,7 +117,7 @@ describe('commands: jobs cancel (against the local server)', function () {
         return text.includes('EXIT=') ? text : undefined
       })
       expect(final, final).to.include('EXIT=0')
-      expect(final).to.match(/✔ .*add_golden_repo\s+hanging-\d+\s+cancelled in [\d.]+ s/)
+      expect(final).to.match(/⊘ .*add_golden_repo\s+hanging-\d+\s+cancelled in [\d.]+ s/)
       expect(final).to.include('1 cancelled.')
       expect(
         await (

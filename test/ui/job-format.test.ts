@@ -1,17 +1,14 @@
 import {expect} from 'chai'
 
-import {KNOWN_STATUSES} from '../../src/jobs/job.js'
 import {
   displayJob,
   formatJobDuration,
   formatPercent,
   formatProgress,
-  formatStatus,
   jobDurationMs,
   progressBar,
   shortJobId,
   shortJobIds,
-  statusStyle,
 } from '../../src/ui/job-format.js'
 import {stripAnsi} from '../../src/ui/terminal.js'
 import {ESCAPED_TITLE, expectNoRawControls, hostile, withHostileTexts} from '../helpers/fixtures/hostile-text.js'
@@ -68,34 +65,6 @@ describe('job-format: displayJob', () => {
 
   it('keeps line breaks when asked to (the details view)', () => {
     expect(displayJob(raw, {multiline: true}).error_message).to.match(/\nline two$/)
-  })
-})
-
-describe('job-format: status', () => {
-  it('gives every known status its own symbol and a colour', () => {
-    const symbols = KNOWN_STATUSES.map((status) => statusStyle(status)?.symbol)
-    expect(symbols.every((symbol) => typeof symbol === 'string' && symbol.length === 1)).to.equal(true)
-    expect(new Set(symbols).size).to.equal(KNOWN_STATUSES.length)
-  })
-
-  it('renders symbol and colour on a colour terminal', () => {
-    expect(formatStatus('completed', COLOUR_TERMINAL)).to.equal('\u001B[32m✔ completed\u001B[39m')
-    expect(formatStatus('failed', COLOUR_TERMINAL)).to.equal('\u001B[31m✖ failed\u001B[39m')
-  })
-
-  it('renders the bare status when not on a terminal', () => {
-    for (const status of KNOWN_STATUSES) expect(formatStatus(status, PIPE)).to.equal(status)
-  })
-
-  it('colours the bare status when colour is forced into a pipe', () => {
-    expect(formatStatus('running', {color: true, bars: false})).to.equal('\u001B[34mrunning\u001B[39m')
-  })
-
-  it('shows an unknown status plainly, aligned behind a blank symbol', () => {
-    expect(statusStyle('paused')).to.equal(undefined)
-    expect(statusStyle('constructor')).to.equal(undefined)
-    expect(formatStatus('paused', COLOUR_TERMINAL)).to.equal('  paused')
-    expect(formatStatus('paused', PIPE)).to.equal('paused')
   })
 })
 

@@ -1,6 +1,9 @@
 import {expect} from 'chai'
 
-import {jobChanges} from '../../src/watch/followed-jobs.js'
+import type {WatchEvent} from '../../src/watch/job-watcher.js'
+
+import {EventQueue} from '../../src/support/event-queue.js'
+import {FollowedJobs, jobChanges} from '../../src/watch/followed-jobs.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('watch/followed-jobs: jobChanges', () => {
@@ -30,5 +33,62 @@ describe('watch/followed-jobs: jobChanges', () => {
       'repository',
       'result',
     ])
+  })
+})
+
+describe('watch/followed-jobs: following (follow)', () => {
+  /** A queue that keeps a record of what was pushed and whether it was closed. */
+  class RecordingQueue extends EventQueue<WatchEvent> {
+    readonly events: WatchEvent[] = []
+    wasClosed = false
+
+    override close(): void {
+      this.wasClosed = true
+      super.close()
+    }
+
+    override push(event: WatchEvent): void {
+      this.events.push(event)
+      super.push(event)
+    }
+  }
+
+  function following(follow: boolean) {
+    const queue = new RecordingQueue()
+    return {followed: new FollowedJobs({follow}, queue, () => {}), events: queue.events, closed: () => queue.wasClosed}
+  }
+
+  const started = Date.now()
+
+  it('never finishes, and says it is idle each time the last active job has ended', () => {
+    const {followed, events, closed} = following(true)
+    followed.settled()
+    followed.apply(makeJob({job_id: 'a'}), 'push', started)
+    followed.apply(makeJob({job_id: 'b'}), 'push', started)
+    followed.apply(makeJob({job_id: 'a', status: 'completed'}), 'push', started)
+    followed.apply(makeJob({job_id: 'b', status: 'cancelled'}), 'push', started)
+    followed.apply(makeJob({job_id: 'c'}), 'push', started)
+    followed.markGone('c')
+    expect(events.map((event) => event.type)).to.deep.equal([
+      'idle',
+      'job',
+      'job',
+      'job',
+      'job',
+      'idle',
+      'job',
+      'gone',
+      'idle',
+    ])
+    expect(followed.finished()).to.equal(false)
+    expect(closed()).to.equal(false)
+  })
+
+  it('without it, the watch ends with the last job, never idle', () => {
+    const {followed, events, closed} = following(false)
+    followed.apply(makeJob({job_id: 'a'}), 'push', started)
+    followed.apply(makeJob({job_id: 'a', status: 'completed'}), 'push', started)
+    expect(events.map((event) => event.type)).to.deep.equal(['job', 'job'])
+    expect(closed()).to.equal(true)
   })
 })

@@ -65,4 +65,13 @@ describe('watch/json-renderer', () => {
       'cidx: the server refused an event stream (HTTP 429 Too Many Requests); polling instead\n',
     )
   })
+
+  it('says on stderr, when following, that it waits for new jobs: stdout stays NDJSON', async () => {
+    const out = new Collect()
+    const err = new Collect()
+    const renderer = await createRenderer('json', {out, err})
+    renderer.handle({type: 'idle', at: new Date()})
+    expect(out.text).to.equal('')
+    expect(err.text).to.equal('cidx: No active jobs; waiting for new ones (Ctrl-C to stop)...\n')
+  })
 })

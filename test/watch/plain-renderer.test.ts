@@ -1,6 +1,10 @@
 import {expect} from 'chai'
 
+import type {Job} from '../../src/jobs/job.js'
+import type {JobChange, WatchEvent} from '../../src/watch/job-watcher.js'
+
 import {NetworkError} from '../../src/errors.js'
+import {parseProgressEvery} from '../../src/flags.js'
 import {createRenderer} from '../../src/watch/watch-render.js'
 import {ESCAPED_TITLE, expectNoRawControls, hostile} from '../helpers/fixtures/hostile-text.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
@@ -91,5 +95,89 @@ describe('watch/plain-renderer', () => {
     expect(err.text).to.include(`refusal${ESCAPED_TITLE}`)
     expect(out.text).not.to.contain('refused')
     expect(out.text.trimEnd().split('\n')).to.have.length(3)
+  })
+
+  describe('--progress-every', () => {
+    const start = Date.parse('2026-11-28T09:15:00.000Z')
+    /** A change of `job` at `seconds` after the start. */
+    function change(job: Job, previous: Job, seconds: number, changes: JobChange[] = ['progress', 'step']): WatchEvent {
+      return {type: 'job', job, previous, changes, at: new Date(start + seconds * 1000)}
+    }
+
+    /** The percents of the job lines written, for progress reports at the given [seconds, percent]. */
+    async function written(every: string, reports: [number, number][]): Promise<string[]> {
+      const out = new Collect()
+      const renderer = await createRenderer('plain', {
+        out,
+        err: new Collect(),
+        progressEvery: parseProgressEvery(every),
+      })
+      let previous = makeJob({progress: 0})
+      renderer.handle(change(previous, previous, 0, ['new']))
+      for (const [seconds, progress] of reports) {
+        const next = makeJob({progress})
+        renderer.handle(change(next, previous, seconds))
+        previous = next
+      }
+
+      return out.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => / (\d+%)/.exec(line)![1])
+    }
+
+    const everySecond: [number, number][] = Array.from({length: 30}, (_, index) => [index + 1, index + 1])
+
+    it('10%,10s by default of the command: a line once progress has moved 10 points, or 10 s after the last', async () => {
+      expect(await written('10%,10s', everySecond)).to.deep.equal(['0%', '10%', '20%', '30%'])
+      // Slow progress: the clock lets a line through.
+      const slow: [number, number][] = Array.from({length: 25}, (_, index) => [index + 1, Math.floor((index + 1) / 5)])
+      expect(await written('10%,10s', slow)).to.deep.equal(['0%', '2%', '4%'])
+    })
+
+    it('a percentage or a duration alone, and 0 for every change', async () => {
+      expect(await written('25%', everySecond)).to.deep.equal(['0%', '25%'])
+      expect(await written('5s', everySecond)).to.deep.equal(['0%', '5%', '10%', '15%', '20%', '25%', '30%'])
+      expect(await written('0', everySecond)).to.have.length(31)
+      expect(await written('0%', everySecond)).to.have.length(31)
+    })
+
+    it('always writes a new status, a new phase and the last line', async () => {
+      const out = new Collect()
+      const renderer = await createRenderer('plain', {
+        out,
+        err: new Collect(),
+        progressEvery: parseProgressEvery('50%'),
+      })
+      const queued = makeJob({status: 'queued', progress: 0})
+      const running = makeJob({progress: 1})
+      const nextPhase = makeJob({progress: 2, progress_detail: {...running.progress_detail, current_step: 'fts'}})
+      const quiet = makeJob({...nextPhase, progress: 3})
+      const done = makeJob({...quiet, status: 'completed', progress: 4})
+      renderer.handle(change(queued, queued, 0, ['new']))
+      renderer.handle(change(running, queued, 1, ['status', 'progress']))
+      renderer.handle(change(nextPhase, running, 2))
+      renderer.handle(change(quiet, nextPhase, 3))
+      renderer.handle(change(done, quiet, 4, ['progress']))
+      await renderer.close()
+      const lines = out.text.trimEnd().split('\n')
+      expect(lines.map((line) => / (\d+%)/.exec(line)?.[1])).to.deep.equal(['0%', '1%', '2%', '4%', undefined])
+      expect(lines.at(-1)).to.equal('Done: 1 completed.')
+    })
+
+    it('is refused unless a percentage of at most 100 %, a duration, both, or 0', () => {
+      expect(parseProgressEvery('10%,10s')).to.deep.equal({percent: 10, ms: 10_000})
+      expect(parseProgressEvery(' 1m , 2.5% ')).to.deep.equal({percent: 2.5, ms: 60_000})
+      expect(parseProgressEvery('30s')).to.deep.equal({percent: Infinity, ms: 30_000})
+      for (const bad of ['10', '110%', '-5%', 'often', '10%,', ''])
+        expect(() => parseProgressEvery(bad), bad).to.throw(`--progress-every takes a percentage of at most 100%`)
+    })
+  })
+
+  it('says, when following, that it waits for new jobs', async () => {
+    const out = new Collect()
+    const renderer = await createRenderer('plain', {out, err: new Collect()})
+    renderer.handle({type: 'idle', at: new Date('2026-11-28T09:15:00.000Z')})
+    expect(out.text).to.equal('2026-11-28T09:15:00.000Z  No active jobs; waiting for new ones (Ctrl-C to stop)...\n')
   })
 })

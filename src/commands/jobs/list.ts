@@ -32,7 +32,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     },
     {
       description: 'IDs only, for xargs',
-      command: '<%= config.bin %> <%= command.id %> --status queued -q | xargs <%= config.bin %> jobs cancel --yes',
+      command: '<%= config.bin %> <%= command.id %> --status queued -q | xargs -r <%= config.bin %> jobs cancel --yes',
     },
     {
       description: 'For scripts',

@@ -13,8 +13,8 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
 }
 
-function screen(): string {
-  return tmux('capture-pane', '-p', '-t', SESSION)
+function screen(session = SESSION): string {
+  return tmux('capture-pane', '-p', '-t', session)
 }
 
 /** Polls `check` until it returns something. */
@@ -30,9 +30,9 @@ async function eventually<T>(what: string, check: () => T | undefined, timeoutMs
   }
 }
 
-function screenShows(what: string, matches: (text: string) => boolean): Promise<string> {
+function screenShows(what: string, matches: (text: string) => boolean, session = SESSION): Promise<string> {
   return eventually(`the screen to show ${what}`, () => {
-    const text = screen()
+    const text = screen(session)
     return matches(text) ? text : undefined
   })
 }
@@ -42,7 +42,8 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
   let watch: WatchServer
 
   before(async () => {
-    watch = await startWatchServer()
+    // A golden repository, for a real job to follow.
+    watch = await startWatchServer({goldenFiles: 200, jobThrottleMs: 20})
   })
 
   after(async () => {
@@ -55,24 +56,10 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     await watch.stop()
   })
 
-  it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
-    const a = watch.seed({
-      status: 'running',
-      started_at: new Date(),
-      progress: 20,
-      current_phase: 'index',
-      phase_detail: '20/100 files',
-      result: {alias: 'alpha'},
-    })
-    const b = watch.seed({
-      status: 'running',
-      started_at: new Date(),
-      progress: 35,
-      operation_type: 'add_golden_repo',
-      result: {alias: 'beta'},
-    })
+  /** Runs `cidx ARGS` in a new tmux session of 120 x 20; returns the file that logs every byte it writes. */
+  function launch(session: string, args: string[]): string {
     const env = watch.childEnv()
-    const rawLog = join(watch.root, 'terminal.log')
+    const rawLog = join(watch.root, `${session}.log`)
     const variables = [
       'CIDX_SERVER_URL',
       'CIDX_USERNAME',
@@ -99,7 +86,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
       'new-session',
       '-d',
       '-s',
-      SESSION,
+      session,
       '-x',
       '120',
       '-y',
@@ -118,26 +105,44 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
       ...envArgs,
       process.execPath,
       join(REPO_ROOT, 'bin/dev.js'),
-      'jobs',
-      'watch',
-      a,
-      b,
+      ...args,
       ';',
       // Every byte the CLI writes to the terminal, to check what it leaves behind.
       'pipe-pane',
       '-t',
-      SESSION,
+      session,
       `cat >> '${rawLog}'`,
     )
+    return rawLog
+  }
+
+  it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
+    const a = watch.seed({
+      status: 'running',
+      started_at: new Date(),
+      progress: 20,
+      current_phase: 'index',
+      phase_detail: '20/100 files',
+      result: {alias: 'alpha'},
+    })
+    const b = watch.seed({
+      status: 'running',
+      started_at: new Date(),
+      progress: 35,
+      operation_type: 'add_golden_repo',
+      result: {alias: 'beta'},
+    })
+    const rawLog = launch(SESSION, ['jobs', 'watch', a, b])
 
     const first = await screenShows(
       'both jobs running',
       (text) => text.includes(b.slice(0, 8)) && text.includes(a.slice(0, 8)),
     )
+    // The running mark from the first frame on, the same as in every other view.
     expect(first).to.match(
-      new RegExp(`${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`),
+      new RegExp(`● ${a.slice(0, 8)}  sync_repository  alpha  running  [█▌░]{10}  20%  index 20/100`),
     )
-    expect(first).to.match(new RegExp(`${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
+    expect(first).to.match(new RegExp(`● ${b.slice(0, 8)}  add_golden_repo  beta  running  [█▌░]{10}  35%`))
     // Full IDs are for pipes; the terminal shows short ones.
     expect(first).not.to.contain(a)
 
@@ -159,7 +164,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     const last = await screenShows('the exit status', (text) => /EXIT=\d+/.test(text))
     expect(last).to.match(/^EXIT=130$/m)
     expect(last).to.match(
-      new RegExp(`↓ ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`),
+      new RegExp(`● ${b.slice(0, 8)}  add_golden_repo  beta  running .*no longer watched; the job goes on`),
     )
     expect(last).to.contain('Stopped watching (the jobs keep running).')
     // The terminal is left as it was: the cursor shown again after the last time it was hidden,
@@ -173,5 +178,24 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     expect(last).not.to.match(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/)
     // Ctrl-C stopped the watching, not the job.
     expect((await watch.job(b)).status).to.equal('running')
+    watch.update(b, {status: 'completed'})
+  })
+
+  it('--follow with nothing active says it waits, draws a job started meanwhile to its end, then waits again', async () => {
+    const session = 'follow'
+    launch(session, ['jobs', 'watch', '--follow'])
+    const idle = 'No active jobs; waiting for new ones (Ctrl-C to stop)...'
+    await screenShows('the waiting note', (text) => text.includes(idle), session)
+    const id = (await watch.activate('tty-follow')).slice(0, 8)
+    const done = await screenShows(
+      'the job ended, and the note again',
+      (text) => text.includes(`✔ ${id}  activate_repository`) && text.trimEnd().endsWith(idle),
+      session,
+    )
+    expect(done).to.match(new RegExp(`✔ ${id}  activate_repository  tty-follow  completed  ██████████ 100%  in \\d+s`))
+    tmux('send-keys', '-t', session, 'C-c')
+    const last = await screenShows('the exit status', (text) => /EXIT=\d+/.test(text), session)
+    expect(last).to.match(/^EXIT=130$/m)
+    expect(last).not.to.contain(idle)
   })
 })
