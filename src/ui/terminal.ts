@@ -7,6 +7,7 @@
 export interface OutputStream {
   columns?: number
   isTTY?: boolean
+  rows?: number
 }
 
 export interface TerminalOptions {
@@ -16,6 +17,8 @@ export interface TerminalOptions {
   bars: boolean
   /** ANSI colours. */
   color: boolean
+  /** Rows of the terminal, when it says (a live view must not grow taller). */
+  height?: number
   /** The stream is a terminal: short IDs, relative layout, fitting to the width. */
   tty: boolean
   /** Visible columns available. */
@@ -62,6 +65,7 @@ export function detectTerminal(
     bars: tty && color,
     animate: tty && env.TERM !== 'dumb',
     width: terminalWidth(stream, env),
+    ...(tty && positiveInteger(stream.rows) ? {height: positiveInteger(stream.rows)} : {}),
   }
 }
 

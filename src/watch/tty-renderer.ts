@@ -38,7 +38,8 @@ export class TtyRenderer implements WatchRenderer {
   async close(stopped?: Error): Promise<void> {
     this.idle = false
     this.block.end(this.liveLines(stopped ? STOPPED_NOTE : ''))
-    if (!stopped) this.options.out.write(`${summaryLine(this.ended, this.goneCount)}\n`)
+    if (!stopped && this.options.summary !== false)
+      this.options.out.write(`${summaryLine(this.ended, this.goneCount)}\n`)
   }
 
   handle(event: WatchEvent): void {
@@ -84,6 +85,16 @@ export class TtyRenderer implements WatchRenderer {
     this.block.show(this.liveLines())
   }
 
+  /**
+   * The active jobs that fit: a block taller than the terminal cannot be redrawn in place (the
+   * cursor stops at the top row), so it keeps one row for the cursor and one for "... and N more".
+   */
+  private fittingJobs(jobs: Job[]): Job[] {
+    const rows = this.options.height
+    if (rows === undefined || jobs.length <= rows - 1) return jobs
+    return jobs.slice(0, Math.max(1, rows - 2))
+  }
+
   /** A job's line, led by its status's mark, and a failure's error on the line under it. */
   private jobLines(job: Job, id: string, note = ''): string[] {
     const mark = statusMark(job.status, this.render.color)
@@ -98,8 +109,12 @@ export class TtyRenderer implements WatchRenderer {
     const jobs = [...this.open.values()]
     const ids = shortJobIds(jobs.map((job) => job.job_id))
     const suffix = note || (this.reconnecting ? '  (reconnecting...)' : '')
-    const lines = jobs.flatMap((job) => this.jobLines(job, ids.get(job.job_id)!, suffix))
-    if (this.idle) lines.push(painter(this.render.color)('dim', IDLE_TEXT))
+    const shown = this.fittingJobs(jobs)
+    const lines = shown.flatMap((job) => this.jobLines(job, ids.get(job.job_id)!, suffix))
+    const paint = painter(this.render.color)
+    if (shown.length < jobs.length)
+      lines.push(paint('dim', `... and ${jobs.length - shown.length} more active jobs (a taller terminal shows them)`))
+    if (this.idle) lines.push(paint('dim', IDLE_TEXT))
     return lines
   }
 

@@ -35,10 +35,14 @@ export interface RendererOptions {
   color?: boolean
   /** Where notices go that must not mix with NDJSON (stderr). */
   err: Sink
+  /** Terminal rows (tty only): the live lines never take more. */
+  height?: number
   /** Where job output goes (stdout). */
   out: Sink
   /** How often progress alone earns a line (plain only; by default every change does). */
   progressEvery?: ProgressEvery
+  /** Print the `Done: ...` summary when watching ends (default true; `status --wait` shows the job instead). */
+  summary?: boolean
   /** Visible columns (tty only). */
   width?: number
 }

@@ -53,6 +53,8 @@ describe('terminal: width and detection', () => {
     expect(detectTerminal(TTY, {NO_COLOR: '1'})).to.include({tty: true, color: false, bars: false, animate: true})
     expect(detectTerminal(TTY, {TERM: 'dumb'})).to.include({color: false, bars: false, animate: false})
     expect(detectTerminal(PIPE, {FORCE_COLOR: '1'})).to.include({tty: false, color: true, bars: false, animate: false})
+    expect(detectTerminal({...TTY, rows: 40}, {}).height).to.equal(40)
+    expect(detectTerminal({...PIPE, rows: 40}, {})).not.to.have.property('height')
   })
 
   it('defaults to the process streams', () => {

@@ -15,7 +15,7 @@ interface Rendered {
 /** Drives the terminal renderer into a fake screen; `width` as the terminal's. */
 async function renderTty(
   drive: (handle: (event: WatchEvent) => void, screen: Screen) => Promise<void> | void,
-  options: {color?: boolean; stopped?: Error; width?: number} = {},
+  options: {color?: boolean; height?: number; stopped?: Error; summary?: boolean; width?: number} = {},
 ): Promise<Rendered> {
   const screen = new Screen()
   const err = new Collect()
@@ -24,6 +24,8 @@ async function renderTty(
     err,
     color: options.color ?? false,
     width: options.width ?? 120,
+    ...(options.height ? {height: options.height} : {}),
+    ...(options.summary === undefined ? {} : {summary: options.summary}),
   })
   await drive((event) => renderer.handle(event), screen)
   await renderer.close(options.stopped)
@@ -44,6 +46,42 @@ const ids = [
 ]
 
 describe('watch/tty-renderer', () => {
+  it('never draws more live lines than the terminal has rows: the rest are counted', async () => {
+    const many = Array.from({length: 10}, (_, index) =>
+      makeJob({job_id: `${String(index).padStart(8, '0')}-0000-4000-8000-000000000000`}),
+    )
+    const frames: string[][] = []
+    await renderTty(
+      async (handle, live) => {
+        for (const job of many) handle(jobEvent(job))
+        await pause()
+        frames.push(live.lines)
+      },
+      {height: 6, stopped: new Error('stopped')},
+    )
+    expect(frames[0]).to.have.length(5)
+    expect(frames[0].slice(0, 4).map((line) => line.slice(2, 10))).to.deep.equal([
+      '00000000',
+      '00000001',
+      '00000002',
+      '00000003',
+    ])
+    expect(frames[0][4]).to.equal('... and 6 more active jobs (a taller terminal shows them)')
+  })
+
+  it('leaves the summary out when asked (status --wait shows the job instead)', async () => {
+    const job = makeJob({job_id: ids[0]})
+    const {screen} = await renderTty(
+      (handle) => {
+        handle(jobEvent(job))
+        handle(jobEvent({...job, status: 'completed', progress: 100}, job))
+      },
+      {summary: false},
+    )
+    expect(screen.lines).to.have.length(1)
+    expect(screen.lines[0]).to.match(/^✔ 11111111 .*completed/)
+  })
+
   it('shows one line per job, updated in place, each marked by its status, and ends with the summary', async () => {
     const frames: string[][] = []
     const {screen} = await renderTty(async (handle, live) => {

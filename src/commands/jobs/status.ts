@@ -55,6 +55,8 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
               err: process.stderr,
               color: terminal.color,
               width: terminal.width,
+              ...(terminal.height ? {height: terminal.height} : {}),
+              summary: false,
             })
           : undefined
       const waited = job

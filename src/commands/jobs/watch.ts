@@ -90,6 +90,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       err: process.stderr,
       color: terminal.color,
       width: terminal.width,
+      ...(terminal.height ? {height: terminal.height} : {}),
       progressEvery: flags['progress-every'].value,
     })
     const followed = await followJobs(client, {
