@@ -36,8 +36,11 @@ export class TopModel {
     this.sortValue = options.sort ?? parseSort(DEFAULT_SORT)
   }
 
+  /** The selected job; before anything was selected, the row the selection starts on. */
   get selectedJob(): Job | undefined {
-    return this.selected === undefined ? undefined : this.jobs.get(this.selected)
+    if (this.selected !== undefined) return this.jobs.get(this.selected)
+    const rows = this.rows()
+    return rows[Math.min(this.selectedIndex, rows.length - 1)]
   }
 
   get showAll(): boolean {

@@ -1,23 +1,8 @@
 import {expect} from 'chai'
 
-import type {Job} from '../../src/jobs/job.js'
-
 import {parseFilter} from '../../src/top/top-filter.js'
 import {ENDED_JOBS_KEPT, TopModel} from '../../src/top/top-model.js'
-import {makeJob} from '../helpers/fixtures/job-fixtures.js'
-
-/** Job `n`: a distinct ID, created `n` minutes after the first (so a higher n is newer). */
-function job(n: number, overrides: Partial<Job> = {}): Job {
-  const minute = String(n % 60).padStart(2, '0')
-  const hour = String(10 + Math.floor(n / 60)).padStart(2, '0')
-  return makeJob({
-    job_id: `${String(n).padStart(8, '0')}-0000-4000-8000-000000000000`,
-    created_at: `2026-11-28T${hour}:${minute}:00.000Z`,
-    ...overrides,
-  })
-}
-
-const ids = (jobs: Job[]) => jobs.map((one) => Number(one.job_id.slice(0, 8)))
+import {numbers as ids, numberedJob as job} from './top-fixtures.js'
 
 describe('top: the view model', () => {
   it('shows the active jobs newest first, and the ended ones too after the active/all toggle', () => {
