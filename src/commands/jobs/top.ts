@@ -18,6 +18,8 @@ export default class JobsTop extends JobsCommand<typeof JobsTop> {
     'Keys: ↑/↓ or j/k move, PgUp/PgDn, Enter details of the selected job (Esc back), c cancel it (y/N, then waits until it has stopped), / filter (type:, repo:, user:, status:, id: or an ID prefix), s sort, a active/all, r refresh, ? help, q quit (exit 0), Ctrl-C (exit 130).',
     'It needs a terminal: elsewhere it refuses (exit 2); follow jobs with `jobs watch` and read them with `jobs list --json` instead.',
   ].join('\n\n')
+  // A screen for people: there is no result to print as JSON.
+  static override enableJsonFlag = false
   static override examples = [
     '<%= config.bin %> jobs top',
     '<%= config.bin %> jobs top --status running --repository backend',
