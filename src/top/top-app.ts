@@ -195,6 +195,10 @@ class TopApp {
         state.status.mode = mode
       },
       failed: (error) => this.close(ExitCode.OK, error),
+      notice: (text) => {
+        state.message = text
+        this.throttle.request()
+      },
       connection: (notice) => {
         state.status.connection = notice
         this.throttle.request()

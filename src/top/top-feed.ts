@@ -23,7 +23,7 @@ export const REFRESH_MS = 10_000
 export const RECENT_JOBS = 50
 
 export interface TopFeedListener {
-  /** A notice about the connection; null once it is well again. */
+  /** A notice about the connection that holds until it is well again (null). */
   connection(notice: null | string): void
   /** Following broke on something other than the server (a bug): the view must end with it. */
   failed(error: unknown): void
@@ -32,6 +32,8 @@ export interface TopFeedListener {
   job(job: Job): void
   listing(jobs: Job[]): void
   mode(mode: WatchMode): void
+  /** Something worth saying once (push given up for polling). */
+  notice(text: string): void
 }
 
 export interface TopFeedOptions {
@@ -89,7 +91,7 @@ export class TopFeed {
 
       case 'push_refused': {
         this.listener.mode('poll')
-        this.listener.connection(`Polling: ${event.reason}`)
+        this.listener.notice(`Polling instead of push: ${event.reason}`)
         break
       }
 
@@ -108,7 +110,11 @@ export class TopFeed {
   private async readRecent(): Promise<void> {
     await Promise.all([
       this.client.listPage({}, {limit: RECENT_JOBS, offset: 0}).then(
-        (page) => this.listener.listing(page.jobs),
+        (page) => {
+          // The server answered: whatever was said about reaching it no longer holds.
+          this.listener.connection(null)
+          this.listener.listing(page.jobs)
+        },
         (error: unknown) => this.listener.connection(`Could not list the recent jobs: ${messageOf(error)}`),
       ),
       this.client.health().then(

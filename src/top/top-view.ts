@@ -24,7 +24,7 @@ export type TopPrompt = {job: Job; kind: 'confirm'} | {kind: 'filter'; text: str
 
 /** What the feed knows about the server and the connection. */
 export interface TopStatus {
-  /** A notice about the connection (reconnecting, polling instead of push), or null while all is well. */
+  /** A notice about the connection (reconnecting, a listing that failed), or null while all is well. */
   connection: null | string
   /** The last queue health, or why it could not be read. */
   health: null | ServerHealth | string
@@ -80,14 +80,16 @@ export const HELP_LINES = [
 
 const MODE_TEXT = {connecting: 'connecting', poll: 'polling', push: 'push'} as const
 
+/** Who and where, how changes arrive, and when the last one did (or what is wrong with the connection). */
 function titleLine(status: TopStatus, paint: ReturnType<typeof painter>): string {
   const updated = status.updatedAt ? `updated ${formatTimestamp(status.updatedAt).slice(11)}` : 'waiting'
+  const last = status.connection === null ? updated : paint('yellow', safeText(status.connection))
   return [
     paint('bold', 'cidx jobs top'),
     safeText(status.server),
     safeText(status.user),
     MODE_TEXT[status.mode],
-    updated,
+    last,
   ].join('  ')
 }
 
@@ -165,7 +167,7 @@ function promptLine(state: TopViewState): string {
     return `Cancel job ${safeText(shortJobId(job.job_id))} (${safeText(job.job_type)}${where}, ${safeText(job.status)})? y/N`
   }
 
-  return safeText(state.status.connection ?? state.message)
+  return safeText(state.message)
 }
 
 /** The whole frame: `size.rows` lines, each cut to `size.columns`. */

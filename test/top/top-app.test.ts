@@ -86,8 +86,13 @@ describe('top: the view against the local server', function () {
   it('follows the jobs live, cancels the selected one as jobs cancel does, and quits with exit 0', async () => {
     const job = watch.seed({status: 'running', started_at: new Date(), progress: 20, result: {alias: 'alpha'}})
     open = openTop(clientFor(watch.url))
-    const first = await open.shows('the job', (text) => text.includes(job.slice(0, 8)) && / health healthy/.test(text))
-    expect(first).to.match(new RegExp(`^cidx jobs top  ${watch.url}  alice  push  updated`, 'm'))
+    // The header fills in as the answers arrive: who is asking, the health, the first snapshot.
+    await open.shows('the header and the job', (text) =>
+      new RegExp(
+        `^cidx jobs top  ${watch.url}  alice  push  updated[^]* health healthy[^]*${job.slice(0, 8)}`,
+        'm',
+      ).test(text),
+    )
     watch.update(job, {progress: 60})
     await open.shows('its progress', (text) => new RegExp(`${job.slice(0, 8)} .*running +60%`).test(text))
     open.type('c')
@@ -114,6 +119,25 @@ describe('top: the view against the local server', function () {
     await open.shows('the new job', (text) => new RegExp(`${job.slice(0, 8)} .*queued`).test(text))
     open.type('\u0003')
     expect(await open.run.result).to.equal(130)
+  })
+
+  it('says in its title when the server is unreachable, and carries on once it is back', async () => {
+    // A server of its own: a restart fails the jobs left running.
+    const lonely = await startWatchServer()
+    try {
+      const job = lonely.seed({status: 'running', started_at: new Date(), result: {alias: 'outage'}})
+      open = openTop(clientFor(lonely.url))
+      await open.shows('the job', (text) => text.includes(job.slice(0, 8)))
+      await lonely.close()
+      await open.shows('the outage', (text) => /^cidx jobs top .* (server unreachable|Cannot reach)/m.test(text))
+      await lonely.restart()
+      open.type('r')
+      await open.shows('the connection back', (text) => /^cidx jobs top .* updated \d\d:\d\d:\d\d$/m.test(text))
+      open.type('q')
+      expect(await open.run.result).to.equal(0)
+    } finally {
+      await lonely.stop()
+    }
   })
 
   it('ends with the error, the terminal restored, when following breaks on something other than the server', async () => {

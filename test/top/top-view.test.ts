@@ -71,7 +71,7 @@ describe('top: the frame', () => {
     )
     state.model.toggleAll()
     state.model.setFilter(parseFilter('repo:frontend'))
-    const lines = renderTop(state, {columns: 100, rows: 10}, PLAIN, NOW)
+    const lines = renderTop(state, {columns: 120, rows: 10}, PLAIN, NOW)
     expect(lines[2]).to.equal('all 0   sort -created   filter repo:frontend   health healthy')
     expect(lines[3]).to.equal('No jobs match the filter.  a shows active jobs.')
   })
@@ -93,7 +93,7 @@ describe('top: the frame', () => {
     )
   })
 
-  it('shows the prompt being answered, and a connection notice over the last message', () => {
+  it('shows the prompt being answered or the last message, and a connection notice in the title', () => {
     const target = job(1)
     const state = healthyView([target], {prompt: {kind: 'confirm', job: target}})
     expect(at(renderTop(state, {columns: 100, rows: 10}, PLAIN, NOW))).to.equal(
@@ -103,9 +103,11 @@ describe('top: the frame', () => {
     expect(at(renderTop(state, {columns: 100, rows: 10}, PLAIN, NOW))).to.equal('/type:sync█   Enter apply  Esc clear')
     state.prompt = undefined
     state.status.connection = 'Reconnecting to the server (connect ECONNREFUSED)…'
-    expect(at(renderTop(state, {columns: 100, rows: 10}, PLAIN, NOW))).to.equal(
-      'Reconnecting to the server (connect ECONNREFUSED)…',
+    const lines = renderTop(state, {columns: 120, rows: 10}, PLAIN, NOW)
+    expect(lines[0]).to.equal(
+      'cidx jobs top  https://cidx.example.com  alice  push  Reconnecting to the server (connect ECONNREFUSED)…',
     )
+    expect(at(lines)).to.equal('Press ? for help.')
   })
 
   it('shows what the health says is wrong, and why it could not be read', () => {
