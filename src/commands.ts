@@ -11,6 +11,7 @@ import JobsList from './commands/jobs/list.js'
 import JobsRecentIds from './commands/jobs/recent-ids.js'
 import JobsStats from './commands/jobs/stats.js'
 import JobsStatus from './commands/jobs/status.js'
+import JobsTop from './commands/jobs/top.js'
 import JobsWatch from './commands/jobs/watch.js'
 import Login from './commands/login.js'
 import Logout from './commands/logout.js'
@@ -24,6 +25,7 @@ export const COMMANDS = {
   'jobs:recent-ids': JobsRecentIds,
   'jobs:stats': JobsStats,
   'jobs:status': JobsStatus,
+  'jobs:top': JobsTop,
   'jobs:watch': JobsWatch,
   login: Login,
   logout: Logout,

@@ -27,7 +27,7 @@ function seconds(value: number): string {
 }
 
 /** `✔ healthy` in green, `▲ degraded` in yellow, anything else in red; the server's word escaped. */
-function formatHealthStatus(status: string, options: HealthRenderOptions): string {
+export function formatHealthStatus(status: string, options: HealthRenderOptions): string {
   const look = Object.hasOwn(STATUS_LOOK, status) ? STATUS_LOOK[status] : UNHEALTHY_LOOK
   const text = safeText(status)
   return painter(options.color)(look.color, options.bars ? `${look.symbol} ${text}` : text)

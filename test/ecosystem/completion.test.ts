@@ -164,6 +164,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
       'list',
       'stats',
       'status',
+      'top',
       'watch',
     ])
   })
