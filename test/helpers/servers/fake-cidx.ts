@@ -1,8 +1,11 @@
 import type {WireJob} from '@cidx/local-server'
 import type {AddressInfo} from 'node:net'
 
+import {randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
+import {isRecord} from '../../../src/support/json.js'
+import {fakeJwt} from '../fixtures/fake-jwt.js'
 import {pythonIso} from '../fixtures/job-fixtures.js'
 
 /**
@@ -15,14 +18,18 @@ import {pythonIso} from '../fixtures/job-fixtures.js'
  */
 
 export interface FakeCidxOptions {
-  /** What GET /health advertises; `job_filters` makes a correctly paging server filter by everything. */
+  /** What GET /health advertises (to a caller with a token); `job_filters` makes a correctly paging server filter by everything. */
   features?: string[]
   /** GET /health as a real server answers it: behind the token, with this status and body. */
   health?: FakeHealth
   jobs?: WireJob[]
   paging: 'correct' | 'defect'
-  /** The Bearer token every /api call must carry. */
+  /** A real server's refresh defect: POST /api/auth/refresh spends the token, then answers 500. */
+  refreshFails?: boolean
+  /** The Bearer token every /api call must carry (or one the fake issued). */
   token?: string
+  /** Who may log in (POST /auth/login), by name: the password. */
+  users?: Record<string, string>
 }
 
 export interface FakeHealth {
@@ -43,6 +50,14 @@ export interface FakeCidx {
   jobs: WireJob[]
   /** Every listing request: its query parameters. */
   listings: URLSearchParams[]
+  /** How many times POST /auth/login succeeded. */
+  logins: number
+  /** Issues a pair as a login would (a JWT valid `seconds`, a refresh token), for a test to store. */
+  mint(username: string, seconds: number): {accessToken: string; refreshToken: string}
+  /** How many times POST /api/auth/refresh was asked. */
+  refreshes: number
+  /** Every request, in order: method and path. */
+  requests: string[]
   token: string
   url: string
 }
@@ -99,10 +114,64 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     jobs: options.jobs ?? [],
     listings: [],
     cleanups: [],
+    logins: 0,
+    refreshes: 0,
+    requests: [],
+    mint: () => ({accessToken: '', refreshToken: ''}),
     healthChecks: 0,
     health: options.health,
     token,
   }
+  /** Access tokens issued by login or refresh, and refresh tokens: whose, and whether spent. */
+  const issued = new Set<string>()
+  const refreshTokens = new Map<string, {spent: boolean; username: string}>()
+  fake.mint = (username, seconds) => {
+    const now = Date.now() / 1000
+    const accessToken = fakeJwt({username, role: 'admin', iat: now, exp: now + seconds, jti: randomUUID()})
+    const refreshToken = `rt-${randomUUID()}`
+    issued.add(accessToken)
+    refreshTokens.set(refreshToken, {spent: false, username})
+    return {accessToken, refreshToken}
+  }
+
+  function tokenAnswer(response: ServerResponse, username: string): void {
+    const {accessToken, refreshToken} = fake.mint(username, 600)
+    send(response, 200, {
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      token_type: 'bearer',
+      user: {username, role: 'admin'},
+    })
+  }
+
+  function logIn(response: ServerResponse, body: Record<string, unknown>): void {
+    const {password, username} = body
+    if (typeof username !== 'string' || options.users?.[username] !== password) {
+      return send(response, 401, {detail: 'Invalid credentials'})
+    }
+
+    fake.logins++
+    tokenAnswer(response, username)
+  }
+
+  /** Rotation as a real server does it: the token presented is spent, a spent one is a replay. */
+  function refresh(response: ServerResponse, body: Record<string, unknown>): void {
+    fake.refreshes++
+    const presented = typeof body.refresh_token === 'string' ? refreshTokens.get(body.refresh_token) : undefined
+    if (!presented) return send(response, 401, {detail: 'Invalid refresh token'})
+    if (presented.spent) return send(response, 401, {detail: 'Token replay attack detected'})
+    presented.spent = true
+    if (options.refreshFails) {
+      return send(response, 500, {
+        error: 'internal_server_error',
+        message: 'An internal server error occurred. Please try again later.',
+        correlation_id: randomUUID(),
+      })
+    }
+
+    tokenAnswer(response, presented.username)
+  }
+
   const filtersEverything = options.paging === 'correct' && (options.features ?? []).includes('job_filters')
 
   function list(response: ServerResponse, query: URLSearchParams): void {
@@ -146,24 +215,18 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     send(response, 200, {cleaned_count: cleaned, message: `Cleaned up ${cleaned} old background jobs`})
   }
 
-  function route(request: IncomingMessage, response: ServerResponse): void {
-    const url = new URL(request.url ?? '/', 'http://fake')
-    const authorized = request.headers.authorization === `Bearer ${token}`
-    if (url.pathname === '/health') {
-      fake.healthChecks++
-      if (fake.health) {
-        if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
-        const {body, status} = fake.health
-        if (typeof body !== 'string') return send(response, status, body)
-        response.writeHead(status, {'content-type': 'text/html'}).end(body)
-        return
-      }
-
+  /** GET /health: the real server's (`health`) behind the token, else open, with the features. */
+  function health(response: ServerResponse, authorized: boolean): void {
+    fake.healthChecks++
+    if (!fake.health)
       return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
-    }
-
-    if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
     if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
+    const {body, status} = fake.health
+    if (typeof body !== 'string') return send(response, status, body)
+    response.writeHead(status, {'content-type': 'text/html'}).end(body)
+  }
+
+  function api(request: IncomingMessage, response: ServerResponse, url: URL): void {
     if (url.pathname === '/api/jobs' && request.method === 'GET') return list(response, url.searchParams)
     if (url.pathname === '/api/admin/jobs/cleanup' && request.method === 'DELETE')
       return cleanup(response, url.searchParams)
@@ -178,9 +241,30 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     send(response, 405, {detail: 'Method Not Allowed'})
   }
 
+  function route(request: IncomingMessage, response: ServerResponse, body: Record<string, unknown>): void {
+    const url = new URL(request.url ?? '/', 'http://fake')
+    fake.requests.push(`${request.method} ${url.pathname}`)
+    const bearer = request.headers.authorization?.replace(/^Bearer /, '')
+    const authorized = bearer === token || (bearer !== undefined && issued.has(bearer))
+    if (url.pathname === '/auth/login' && request.method === 'POST') return logIn(response, body)
+    if (url.pathname === '/api/auth/refresh' && request.method === 'POST') return refresh(response, body)
+    if (url.pathname === '/health') return health(response, authorized)
+    if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
+    if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
+    api(request, response, url)
+  }
+
   const server = createServer((request, response) => {
-    request.resume()
-    request.on('end', () => route(request, response))
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      let body: unknown
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString())
+      } catch {}
+
+      route(request, response, isRecord(body) ? body : {})
+    })
   })
   await new Promise<void>((resolve) => {
     server.listen(0, '127.0.0.1', resolve)
