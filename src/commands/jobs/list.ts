@@ -73,7 +73,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const {collectJobs} = await import('../../client/paging.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
     const [collected, caller] = await Promise.all([
-      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
+      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset}),
       forPeople ? this.caller(client) : undefined,
     ])
     const jobs = sortJobs(collected.jobs, flags.sort.value)

@@ -1,6 +1,6 @@
-import type {WireJob} from '@cidx/local-server'
 import type {AddressInfo} from 'node:net'
 
+import {FEATURES_HEADER, type WireJob} from '@cidx/local-server'
 import {randomUUID} from 'node:crypto'
 import {createServer, type IncomingMessage, type ServerResponse} from 'node:http'
 
@@ -18,7 +18,10 @@ import {pythonIso} from '../fixtures/job-fixtures.js'
  */
 
 export interface FakeCidxOptions {
-  /** What GET /health advertises (to a caller with a token); `job_filters` makes a correctly paging server filter by everything. */
+  /**
+   * The local server's extensions, named in GET /health and in a header of every API answer;
+   * `job_filters` makes a correctly paging server filter by everything. None: a real server.
+   */
   features?: string[]
   /** GET /health as a real server answers it: behind the token, with this status and body. */
   health?: FakeHealth
@@ -215,12 +218,12 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     send(response, 200, {cleaned_count: cleaned, message: `Cleaned up ${cleaned} old background jobs`})
   }
 
-  /** GET /health: the real server's (`health`) behind the token, else open, with the features. */
+  /** GET /health, behind the token as on a real server: `health` as given, else healthy (with the features). */
   function health(response: ServerResponse, authorized: boolean): void {
     fake.healthChecks++
+    if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
     if (!fake.health)
       return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
-    if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
     const {body, status} = fake.health
     if (typeof body !== 'string') return send(response, status, body)
     response.writeHead(status, {'content-type': 'text/html'}).end(body)
@@ -251,6 +254,8 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     if (url.pathname === '/health') return health(response, authorized)
     if (!url.pathname.startsWith('/api/')) return send(response, 404, {detail: 'Not Found'})
     if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
+    // As the local server does: its extensions named on every API answer.
+    if (options.features) response.setHeader(FEATURES_HEADER, options.features.join(', '))
     api(request, response, url)
   }
 
