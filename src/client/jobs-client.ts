@@ -67,7 +67,7 @@ export class JobsClient extends CidxClient {
   private featuresPromise?: Promise<Set<string>>
 
   /** DELETE /api/jobs/{id}. A 400 (already finished) is a conflict; 403 means missing or not yours. */
-  async cancelJob(jobId: string): Promise<{message: string}> {
+  async cancelJob(jobId: string): Promise<{message: null | string}> {
     const body = await this.requestJson('DELETE', `/api/jobs/${encodeURIComponent(jobId)}`, {
       errors: {
         400: (message) =>
@@ -75,7 +75,8 @@ export class JobsClient extends CidxClient {
       },
       idempotent: false,
     })
-    const message = isRecord(body) && typeof body.message === 'string' ? body.message : 'Job cancelled'
+    // The server's words, or none: the CLI does not make up an answer for it.
+    const message = isRecord(body) && typeof body.message === 'string' ? body.message : null
     return {message}
   }
 

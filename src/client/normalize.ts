@@ -132,6 +132,17 @@ export function estimateRemaining(
   return Math.round((elapsedSeconds * (1 - fraction)) / fraction)
 }
 
+/**
+ * `pending` is `queued`, and `completed` with `result.partial: true` is `completed_partial` (a
+ * real server's final write of a partial job): the same outcome, shown and exited on alike. Every
+ * other status, known or not, is kept exactly as the server sent it.
+ */
+function statusOf(wireStatus: string, result: null | Raw): string {
+  if (wireStatus === 'pending') return 'queued'
+  if (wireStatus === 'completed' && result?.partial === true) return 'completed_partial'
+  return wireStatus
+}
+
 function resultOf(raw: Raw): null | Raw {
   const value = raw.result
   if (value === undefined || value === null) return null
@@ -147,10 +158,8 @@ export function normalizeJob(raw: unknown, now = Date.now()): Job {
   if (createdAt === null) throw new ProtocolError(`The server sent job ${jobId} without created_at`)
 
   const type = nonEmpty(text(raw, 'operation_type') ?? text(raw, 'job_type')) ?? 'unknown'
-  // Only `pending` is renamed: every other status, known or not, is shown exactly as the server sent it.
-  const wireStatus = nonEmpty(text(raw, 'status')) ?? 'unknown'
-  const status = wireStatus === 'pending' ? 'queued' : wireStatus
   const result = resultOf(raw)
+  const status = statusOf(nonEmpty(text(raw, 'status')) ?? 'unknown', result)
   const repository = repositoryOf(raw, result)
   const phaseDetail = nonEmpty(text(raw, 'phase_detail'))
   const steps = parseSteps(phaseDetail)

@@ -105,9 +105,18 @@ class PageCursor {
   }
 }
 
+/**
+ * The statuses to ask a server for: a real server files a partial job under `completed` (with
+ * `result.partial`), so `completed_partial` is looked for there too (the client filter keeps
+ * only the partial ones unless `completed` was asked for as well).
+ */
+function wireStatuses(statuses: readonly string[]): string[] {
+  return statuses.includes('completed_partial') ? [...new Set([...statuses, 'completed'])] : [...statuses]
+}
+
 /** One cursor per asked-for status (a server filters on one status at a time), or one for all. */
 function cursorsFor(client: PageSource, query: ListQuery, options: CursorOptions = {}): PageCursor[] {
-  const statuses = query.statuses?.length ? query.statuses : [undefined]
+  const statuses = query.statuses?.length ? wireStatuses(query.statuses) : [undefined]
   return statuses.map((status) => new PageCursor(client, {...query, statuses: status ? [status] : undefined}, options))
 }
 

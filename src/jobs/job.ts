@@ -31,7 +31,10 @@ export interface Job {
   repository: null | string
   result: null | Record<string, unknown>
   started_at: null | string
-  /** `pending` becomes `queued`; any other value, known or not, is kept as sent. */
+  /**
+   * `pending` becomes `queued`, and `completed` with `result.partial: true` (how a real server ends
+   * a partial job) becomes `completed_partial`; any other value, known or not, is kept as sent.
+   */
   status: string
   /** From `username` (`system` for scheduler jobs). */
   user_id: string

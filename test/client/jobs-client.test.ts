@@ -245,7 +245,7 @@ describe('JobsClient with nock', () => {
     }
   })
 
-  it('a cancelled job answers with the server message', async () => {
+  it('a cancelled job answers with the server message, and with none when the server gave none', async () => {
     nock(SERVER)
       .delete(JOB_PATH)
       .reply(200, {success: true, message: 'Job cancelled successfully'})
@@ -253,7 +253,7 @@ describe('JobsClient with nock', () => {
       .reply(200, '')
     const jobs = client({staticToken: 'tok-1234'})
     expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled successfully'})
-    expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled'})
+    expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: null})
   })
 
   it('sends the filters and paging as query parameters, dropping empty ones', async () => {

@@ -81,6 +81,22 @@ describe('normalize: wire jobs to the normalized shape', () => {
       })
     }
 
+    describe('a partial result, as a real server ends it: completed with result.partial', () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{status: 'completed', result: {success: true, partial: true, message: '3 of 4 repos'}}, 'completed_partial'],
+        [{status: 'completed', result: {success: true, partial: false}}, 'completed'],
+        [{status: 'completed', result: {partial: 'yes'}}, 'completed'],
+        [{status: 'failed', result: {partial: true}}, 'failed'],
+      ]
+      for (const [fields, expected] of cases) {
+        it(`${JSON.stringify(fields)} → ${expected}`, () => {
+          const job = normalized(fields)
+          expect(job.status).to.equal(expected)
+          expect(job.result).to.deep.equal(fields.result)
+        })
+      }
+    })
+
     it('reads user-typed names in the CLI vocabulary and turns them back into wire names', () => {
       expect(normalizeStatusName(' Pending ')).to.equal('queued')
       expect(normalizeStatusName('RUNNING')).to.equal('running')
@@ -211,6 +227,14 @@ describe('normalize: wire jobs to the normalized shape', () => {
   describe('error_message', () => {
     const cases: Array<[Record<string, unknown>, null | string]> = [
       [{status: 'failed', error: 'Orphaned by server restart'}, 'Orphaned by server restart'],
+      // What a running real server writes: the error, progress reset to 0, no result.
+      [{status: 'failed', error: 'git clone failed', progress: 0, result: null}, 'git clone failed'],
+      [
+        {status: 'failed', error: 'Job interrupted by server restart', progress: 0},
+        'Job interrupted by server restart',
+      ],
+      // Cancelled while running, as a real server ends it: no words at all.
+      [{status: 'cancelled', error: null, progress: 0}, null],
       [
         {status: 'failed', error: null, progress: 100, result: {success: false, error: 'git clone failed'}},
         'git clone failed',

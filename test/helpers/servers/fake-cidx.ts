@@ -45,6 +45,11 @@ export interface FakeCidx {
   /** Every DELETE /api/admin/jobs/cleanup: its query parameters. */
   cleanups: URLSearchParams[]
   close(): Promise<void>
+  /**
+   * Ends a job as a real server's job tracker writes it: `failed` with the error, progress 0 and
+   * no result; a partial result as `completed` with `result.partial: true`; or completed.
+   */
+  finish(jobId: string, how: 'completed' | 'partial' | {error: string}): void
   /** The real server's GET /health, when given; tests may change it between requests. */
   health?: FakeHealth
   /** How many times GET /health was asked. */
@@ -61,6 +66,8 @@ export interface FakeCidx {
   refreshes: number
   /** Every request, in order: method and path. */
   requests: string[]
+  /** What a real server's restart leaves: every pending or running job failed, "Job interrupted by server restart". */
+  restart(): void
   token: string
   url: string
 }
@@ -120,15 +127,19 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     logins: 0,
     refreshes: 0,
     requests: [],
-    mint: () => ({accessToken: '', refreshToken: ''}),
+    mint,
+    finish,
+    restart,
     healthChecks: 0,
     health: options.health,
     token,
   }
+  /** Running jobs asked to cancel, which end at their next read. */
+  const stopping = new Set<string>()
   /** Access tokens issued by login or refresh, and refresh tokens: whose, and whether spent. */
   const issued = new Set<string>()
   const refreshTokens = new Map<string, {spent: boolean; username: string}>()
-  fake.mint = (username, seconds) => {
+  function mint(username: string, seconds: number): {accessToken: string; refreshToken: string} {
     const now = Date.now() / 1000
     const accessToken = fakeJwt({username, role: 'admin', iat: now, exp: now + seconds, jti: randomUUID()})
     const refreshToken = `rt-${randomUUID()}`
@@ -138,7 +149,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
   }
 
   function tokenAnswer(response: ServerResponse, username: string): void {
-    const {accessToken, refreshToken} = fake.mint(username, 600)
+    const {accessToken, refreshToken} = mint(username, 600)
     send(response, 200, {
       access_token: accessToken,
       refresh_token: refreshToken,
@@ -201,8 +212,38 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
   function cancel(response: ServerResponse, job: undefined | WireJob): void {
     if (!job) return send(response, 403, {detail: 'Job not found or not authorized'})
     if (!CANCELLABLE.has(job.status)) return send(response, 400, {detail: `Cannot cancel job in ${job.status} status`})
-    if (job.status === 'pending') Object.assign(job, {status: 'cancelled', completed_at: pythonIso(new Date())})
+    // A running job stops when its worker notices: here, by the next time it is read.
+    if (job.status === 'running') stopping.add(job.job_id)
+    else Object.assign(job, {status: 'cancelled', completed_at: pythonIso(new Date())})
     send(response, 200, {success: true, message: 'Job cancelled successfully'})
+  }
+
+  /** A job as GET /api/jobs/{id} reads it: a running job told to stop has ended cancelled, with no error and progress 0. */
+  function read(job: WireJob): WireJob {
+    if (stopping.delete(job.job_id)) {
+      Object.assign(job, {status: 'cancelled', error: null, progress: 0, completed_at: pythonIso(new Date())})
+    }
+
+    return job
+  }
+
+  function finish(jobId: string, how: 'completed' | 'partial' | {error: string}): void {
+    const job = fake.jobs.find((candidate) => candidate.job_id === jobId)
+    if (!job) throw new Error(`the fake has no job ${jobId}`)
+    const ended = {completed_at: pythonIso(new Date()), current_phase: null, phase_detail: null}
+    if (typeof how === 'object')
+      Object.assign(job, {...ended, status: 'failed', error: how.error, progress: 0, result: null})
+    else {
+      const result =
+        how === 'partial' ? {success: true, partial: true, message: 'Some repositories failed'} : {success: true}
+      Object.assign(job, {...ended, status: 'completed', error: null, progress: 100, result})
+    }
+  }
+
+  function restart(): void {
+    for (const job of fake.jobs.filter((candidate) => ACTIVE.has(candidate.status))) {
+      finish(job.job_id, {error: 'Job interrupted by server restart'})
+    }
   }
 
   /** As a real server: removes at once, reads only `max_age_hours` (default 720); there is no dry run. */
@@ -237,7 +278,9 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     const job =
       id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
     if (id !== undefined && request.method === 'GET') {
-      return job ? send(response, 200, job) : send(response, 404, {detail: `Job not found: ${decodeURIComponent(id)}`})
+      return job
+        ? send(response, 200, read(job))
+        : send(response, 404, {detail: `Job not found: ${decodeURIComponent(id)}`})
     }
 
     if (id !== undefined && request.method === 'DELETE') return cancel(response, job)
