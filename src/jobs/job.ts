@@ -7,7 +7,10 @@ export interface ProgressDetail {
   current_step: null | string
   /** The raw `phase_detail` text, else null. */
   detailed_status: null | string
-  /** Seconds, when it can be estimated (running, started_at known, some progress), else null. */
+  /**
+   * Seconds left, estimated by a watch from the progress it saw the job make over time
+   * (watch/eta.ts); null in a single snapshot, and until enough progress was seen.
+   */
   estimated_remaining: null | number
   /** From `phase_detail` like "150/500 files indexed": 150. */
   steps_completed: null | number

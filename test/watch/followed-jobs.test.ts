@@ -1,6 +1,9 @@
 import {expect} from 'chai'
 
-import {jobChanges} from '../../src/watch/followed-jobs.js'
+import type {WatchEvent} from '../../src/watch/job-watcher.js'
+
+import {EventQueue} from '../../src/support/event-queue.js'
+import {FollowedJobs, jobChanges} from '../../src/watch/followed-jobs.js'
 import {makeJob} from '../helpers/fixtures/job-fixtures.js'
 
 describe('watch/followed-jobs: jobChanges', () => {
@@ -30,5 +33,33 @@ describe('watch/followed-jobs: jobChanges', () => {
       'repository',
       'result',
     ])
+  })
+})
+
+describe('watch/followed-jobs: FollowedJobs', () => {
+  const realNow = Date.now
+
+  afterEach(() => {
+    Date.now = realNow
+  })
+
+  it('gives each running job an ETA only from the progress it saw the job make', () => {
+    const queue = new EventQueue<WatchEvent>()
+    const followed = new FollowedJobs({jobIds: []}, queue, () => {})
+    const etas: Array<null | number> = []
+    const noEta = {...makeJob().progress_detail, estimated_remaining: null}
+    // The server's starting 10, then 10 points every 10 s.
+    for (const [seconds, progress] of [
+      [0, 10],
+      [10, 20],
+      [20, 30],
+      [30, 40],
+    ]) {
+      Date.now = () => 1_000_000 + seconds * 1000
+      followed.apply(makeJob({progress, progress_detail: noEta}), 'detail', Date.now())
+      etas.push(followed.jobs.get(makeJob().job_id)?.progress_detail.estimated_remaining ?? null)
+    }
+
+    expect(etas).to.deep.equal([null, null, null, 60])
   })
 })
