@@ -9,12 +9,16 @@ import {fakeJwt} from '../fixtures/fake-jwt.js'
 import {pythonIso} from '../fixtures/job-fixtures.js'
 
 /**
- * A small CIDX server on loopback for the client's paging tests. With `paging: 'defect'` its job
- * listing behaves like a REAL CIDX server: it reads only `limit` + active
- * jobs from storage and slices that at `offset`, so nothing past the newest ~50 jobs of a status
- * is reachable and `total` is not the true count; it filters by status only. With
- * `paging: 'correct'` it pages the whole listing and, when it advertises `job_filters`, applies
- * the other filters too, as the local server does.
+ * A small CIDX server on loopback that does what a running real CIDX server was seen to do. With
+ * `paging: 'defect'` its job listing reads only `limit` + active jobs from storage and slices
+ * that at `offset`, so nothing past the newest ~50 jobs of each status filter is reachable and
+ * `total` is not the true count; it filters by status only. With `paging: 'correct'` it pages the
+ * whole listing and, when it has `features` (named in /health and in a header of every API
+ * answer, as the local server does), applies the other filters too. Besides: GET /health behind
+ * the token; logins and rotating refresh tokens, a spent one being a replay, and with
+ * `refreshFails` a 500 after spending; a running job cancelled ends `cancelled` with no error and
+ * progress 0; `finish` and `restart` end jobs as the real job tracker writes them (failed with
+ * progress 0 and no result, partial as `completed` with `result.partial`).
  */
 
 export interface FakeCidxOptions {
@@ -70,6 +74,18 @@ export interface FakeCidx {
   restart(): void
   token: string
   url: string
+}
+
+/** GET /health as a running real server answered it (to a caller with a token). */
+const OBSERVED_HEALTH = {
+  status: 'healthy',
+  message: 'CIDX Server is running',
+  uptime: 90,
+  active_jobs: 0,
+  job_queue: {active_jobs: 0, pending_jobs: 0, failed_jobs: 0},
+  maintenance_mode: false,
+  version: '11.79.0',
+  database: {users_db: 'healthy', jobs_db: 'healthy'},
 }
 
 const ACTIVE = new Set(['pending', 'running', 'resolving_prerequisites'])
@@ -264,7 +280,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     fake.healthChecks++
     if (!authorized) return send(response, 401, {detail: 'Missing authentication credentials'})
     if (!fake.health)
-      return send(response, 200, {status: 'healthy', ...(options.features ? {features: options.features} : {})})
+      return send(response, 200, {...OBSERVED_HEALTH, ...(options.features ? {features: options.features} : {})})
     const {body, status} = fake.health
     if (typeof body !== 'string') return send(response, status, body)
     response.writeHead(status, {'content-type': 'text/html'}).end(body)
