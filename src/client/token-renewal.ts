@@ -113,7 +113,8 @@ export class TokenRenewal {
   /**
    * A refresh can fail in any way (a real server may answer 500 after spending the refresh
    * token), and none of them ends the session while something else works: the password held logs
-   * in again; without one, an access token that has not yet expired is kept until it does.
+   * in again; without one, an access token that has not yet expired is kept until it does. Only
+   * then is it over (exit 3), unless the server could not be reached at all (that error, exit 5).
    */
   private async refreshOrLogIn(): Promise<TokenSet> {
     const refreshToken = this.tokens?.refreshToken
@@ -128,9 +129,9 @@ export class TokenRenewal {
         refreshFailure = requireCliError(error)
         this.failedRefreshToken = refreshToken
         this.refreshFailure = refreshFailure
-        this.means.log(
-          `refresh failed (${refreshFailure.message}); ${username && password ? 'logging in again' : 'no password to log in with'}`,
-        )
+        const what = refreshFailure instanceof AuthError ? 'refused' : 'failed'
+        const next = username && password ? 'logging in again' : 'no password to log in with'
+        this.means.log(`refresh ${what} (${refreshFailure.message}); ${next}`)
       }
     }
 
@@ -140,6 +141,8 @@ export class TokenRenewal {
       return current
     }
 
+    // Unreachable, or refused by the transport's rules (a redirect elsewhere): not the session's end.
+    if (refreshFailure?.kind === 'network') throw refreshFailure
     throw sessionEnded(refreshFailure)
   }
 

@@ -3,7 +3,7 @@ import nock from 'nock'
 
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 
-import {AuthError} from '../../src/errors.js'
+import {AuthError, NetworkError} from '../../src/errors.js'
 import {
   client,
   JOB_ID,
@@ -142,9 +142,7 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
       })
 
       it('without a live token either, is an authentication error (exit 3) that says what to do', async () => {
-        nock(SERVER)
-          .post('/api/auth/refresh')
-          .replyWithError(Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'}))
+        nock(SERVER).post('/api/auth/refresh').reply(503, {error: 'service_unavailable', message: 'rt-secret-1 busy'})
         const error = await rejection(
           client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt-secret-1')).store}).getJob(JOB_ID),
         )
@@ -153,6 +151,17 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
         expect(error.message).to.match(/^Your session could not be renewed: /)
         expect(error.hint).to.match(/Run `cidx login` again/)
         expect(`${error.message} ${error.hint}`).not.to.include('rt-secret-1')
+      })
+
+      it('a server that cannot be reached is that network error (exit 5), not the end of the session', async () => {
+        nock(SERVER)
+          .post('/api/auth/refresh')
+          .replyWithError(Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'}))
+        const error = await rejection(
+          client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt-1')).store}).getJob(JOB_ID),
+        )
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.exitCode).to.equal(5)
       })
 
       it('an answer without an access token counts as a failed refresh too', async () => {
