@@ -36,7 +36,7 @@ export type {Role} from './auth/users.js'
 export {DataDirLockedError} from './db/data-dir-lock.js'
 export type {WireJob} from './jobs/job-row.js'
 export type {SeedJob, ServerHandle, ServerOptions, ServerTesting} from './options.js'
-export {FEATURES} from './routes/health-routes.js'
+export {FEATURES, FEATURES_HEADER} from './routes/health-routes.js'
 
 const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}
 

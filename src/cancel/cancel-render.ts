@@ -108,7 +108,8 @@ export function summaryLine(results: readonly CancelResult[]): string {
 /** A result as people are shown it: the server's status and words escaped. */
 function displayResult(result: CancelResult): CancelResult {
   const finalStatus = result.final_status === null ? null : safeText(result.final_status)
-  return {...result, job_id: safeText(result.job_id), final_status: finalStatus, message: safeText(result.message)}
+  const message = result.message === null ? null : safeText(result.message)
+  return {...result, job_id: safeText(result.job_id), final_status: finalStatus, message}
 }
 
 /** Jobs by their own ID, each in the form people are shown. */
@@ -143,7 +144,8 @@ class PlainRenderer implements CancelRenderer {
     const result = displayResult(update.result)
     this.results.push(result)
     const label = job ? jobLabel(job, job.job_id) : result.job_id
-    this.options.out.write(`${label}  ${outcomeText(result)}: ${result.message}\n`)
+    const words = result.message === null ? '' : `: ${result.message}`
+    this.options.out.write(`${label}  ${outcomeText(result)}${words}\n`)
   }
 }
 
@@ -268,7 +270,7 @@ class TtyRenderer implements CancelRenderer {
     wrapper.title = this.titleOf(task, outcomeText(result))
     if (result.outcome === 'cancelled' || result.outcome === 'requested') return
     if (result.outcome === 'already_finished') return wrapper.skip(wrapper.title)
-    throw new Error(result.message)
+    throw new Error(result.message ?? outcomeText(result))
   }
 
   private titleOf(task: JobTask, state = task.state): string {

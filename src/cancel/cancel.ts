@@ -50,7 +50,8 @@ export interface CancelResult {
   /** The last status seen, normalized (`queued`, `running`, `cancelled`...); null when the job could not be read. */
   final_status: null | string
   job_id: string
-  message: string
+  /** The server's words about the end, or what the CLI explains; null when the outcome says it all. */
+  message: null | string
   outcome: CancelOutcome
   /** From the DELETE going out to the outcome being known. */
   seconds: number
@@ -155,9 +156,10 @@ class CancelRun {
 
   private ended(job: Job, startedMs: number): Settled {
     if (endedByCancel(job)) {
+      // Only the server's words: a real server ends a cancelled job with no error text at all.
       const message =
         job.status === 'cancelled'
-          ? (job.error_message ?? (job.started_at ? 'Job cancelled' : 'Job cancelled before it started'))
+          ? job.error_message
           : `Stopped; the server reports it as failed: ${job.error_message}`
       return this.settle(job.job_id, startedMs, {outcome: 'cancelled', finalStatus: job.status, message}, ExitCode.OK)
     }
@@ -251,7 +253,7 @@ class CancelRun {
   private settle(
     jobId: string,
     startedMs: number,
-    verdict: {finalStatus: null | string; message: string; outcome: CancelOutcome},
+    verdict: {finalStatus: null | string; message: null | string; outcome: CancelOutcome},
     exitCode: number,
   ): Settled {
     return {

@@ -1,3 +1,5 @@
+import type {IncomingHttpHeaders} from 'node:http'
+
 import type {Job} from '../jobs/job.js'
 import type {JobStats, StatsWindow} from '../stats/job-stats.js'
 
@@ -49,6 +51,16 @@ function timeOrNull(value: unknown): null | string {
   return typeof value === 'string' && !Number.isNaN(Date.parse(value)) ? new Date(value).toISOString() : null
 }
 
+/** The header in which the local server names its extensions, e.g. `job_filters, job_events`. */
+export const FEATURES_HEADER = 'x-cidx-features'
+
+/** Feature names from a list a server sent: plain names only, anything else ignored. */
+function featuresOfList(value: unknown): Set<string> {
+  if (!Array.isArray(value)) return new Set()
+  const names = value.map((name: unknown) => (typeof name === 'string' ? name.trim() : ''))
+  return new Set(names.filter((name) => /^[a-z][a-z\d_]{0,63}$/.test(name)))
+}
+
 function numberField(body: Record<string, unknown>, key: string, fallback: number): number {
   const value = body[key]
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback
@@ -59,7 +71,7 @@ export class JobsClient extends CidxClient {
   private featuresPromise?: Promise<Set<string>>
 
   /** DELETE /api/jobs/{id}. A 400 (already finished) is a conflict; 403 means missing or not yours. */
-  async cancelJob(jobId: string): Promise<{message: string}> {
+  async cancelJob(jobId: string): Promise<{message: null | string}> {
     const body = await this.requestJson('DELETE', `/api/jobs/${encodeURIComponent(jobId)}`, {
       errors: {
         400: (message) =>
@@ -67,7 +79,8 @@ export class JobsClient extends CidxClient {
       },
       idempotent: false,
     })
-    const message = isRecord(body) && typeof body.message === 'string' ? body.message : 'Job cancelled'
+    // The server's words, or none: the CLI does not make up an answer for it.
+    const message = isRecord(body) && typeof body.message === 'string' ? body.message : null
     return {message}
   }
 
@@ -101,7 +114,11 @@ export class JobsClient extends CidxClient {
   }
 
   async getJob(jobId: string): Promise<Job> {
-    return normalizeJob(await this.requestJson('GET', `/api/jobs/${encodeURIComponent(jobId)}`))
+    return normalizeJob(
+      await this.requestJson('GET', `/api/jobs/${encodeURIComponent(jobId)}`, {
+        onHeaders: (headers) => this.learnFeatures(headers),
+      }),
+    )
   }
 
   /**
@@ -151,6 +168,7 @@ export class JobsClient extends CidxClient {
         until: query.until?.toISOString(),
         username: query.user,
       },
+      onHeaders: (headers) => this.learnFeatures(headers),
     })
     if (!isRecord(body) || !Array.isArray(body.jobs)) {
       throw notCidxApiError(this.serverUrl, `GET ${LIST_PATH}`, 'with no "jobs" list')
@@ -165,17 +183,15 @@ export class JobsClient extends CidxClient {
     }
   }
 
-  /** Extensions the server advertises in GET /health (`job_filters`, `job_events`); none for a real server. */
+  /**
+   * Extensions the server offers (`job_filters`, `job_events`, ...); none for a real server. Read
+   * from the header the local server adds to its jobs answers, so that a client which has had one
+   * asks nothing more; before any, from GET /health with the caller's token (a real server
+   * refuses it without one). Anything unreadable counts as a real server.
+   */
   serverFeatures(): Promise<Set<string>> {
-    this.featuresPromise ??= this.requestJson('GET', '/health', {anonymous: true, idempotent: false})
-      .then(
-        (body) =>
-          new Set(
-            isRecord(body) && Array.isArray(body.features)
-              ? body.features.filter((f): f is string => typeof f === 'string')
-              : [],
-          ),
-      )
+    this.featuresPromise ??= this.requestJson('GET', '/health', {idempotent: false})
+      .then((body) => featuresOfList(isRecord(body) ? body.features : undefined))
       .catch(() => new Set<string>())
     return this.featuresPromise
   }
@@ -208,5 +224,11 @@ export class JobsClient extends CidxClient {
 
       yield normalizeJob(raw)
     }
+  }
+
+  /** The features a jobs answer names in its header, kept for serverFeatures(). */
+  private learnFeatures(headers: IncomingHttpHeaders): void {
+    const header = headers[FEATURES_HEADER]
+    this.featuresPromise ??= Promise.resolve(featuresOfList(typeof header === 'string' ? header.split(',') : []))
   }
 }

@@ -115,21 +115,14 @@ export function parseSteps(detail: null | string): null | {done: number; total: 
 }
 
 /**
- * Seconds left, from the pace so far: only for a running job that has started and whose progress
- * is between 1 and 99 (at 0 there is no pace yet; at 100 it is finishing, whatever its phase says).
- * The phase's own counts (150/500 files) give the finer fraction when the server sends them.
+ * `pending` is `queued`, and `completed` with `result.partial: true` is `completed_partial` (a
+ * real server's final write of a partial job): the same outcome, shown and exited on alike. Every
+ * other status, known or not, is kept exactly as the server sent it.
  */
-export function estimateRemaining(
-  job: Pick<Job, 'progress' | 'started_at' | 'status'>,
-  steps: null | {done: number; total: number},
-  now = Date.now(),
-): null | number {
-  if (job.status !== 'running' || !job.started_at || job.progress < 1 || job.progress > 99) return null
-  const fraction = steps && steps.total > 0 && steps.done > 0 ? steps.done / steps.total : job.progress / 100
-  if (fraction <= 0 || fraction >= 1) return null
-  const elapsedSeconds = (now - Date.parse(job.started_at)) / 1000
-  if (elapsedSeconds <= 0) return null
-  return Math.round((elapsedSeconds * (1 - fraction)) / fraction)
+function statusOf(wireStatus: string, result: null | Raw): string {
+  if (wireStatus === 'pending') return 'queued'
+  if (wireStatus === 'completed' && result?.partial === true) return 'completed_partial'
+  return wireStatus
 }
 
 function resultOf(raw: Raw): null | Raw {
@@ -139,7 +132,7 @@ function resultOf(raw: Raw): null | Raw {
 }
 
 /** One wire job (see the contract's 12 keys; extra keys ignored) to the normalized `Job`. */
-export function normalizeJob(raw: unknown, now = Date.now()): Job {
+export function normalizeJob(raw: unknown): Job {
   if (!isRecord(raw)) throw new ProtocolError('The server sent a job that is not a JSON object')
   const jobId = text(raw, 'job_id')
   if (!nonEmpty(jobId)) throw new ProtocolError('The server sent a job without a job_id')
@@ -147,10 +140,8 @@ export function normalizeJob(raw: unknown, now = Date.now()): Job {
   if (createdAt === null) throw new ProtocolError(`The server sent job ${jobId} without created_at`)
 
   const type = nonEmpty(text(raw, 'operation_type') ?? text(raw, 'job_type')) ?? 'unknown'
-  // Only `pending` is renamed: every other status, known or not, is shown exactly as the server sent it.
-  const wireStatus = nonEmpty(text(raw, 'status')) ?? 'unknown'
-  const status = wireStatus === 'pending' ? 'queued' : wireStatus
   const result = resultOf(raw)
+  const status = statusOf(nonEmpty(text(raw, 'status')) ?? 'unknown', result)
   const repository = repositoryOf(raw, result)
   const phaseDetail = nonEmpty(text(raw, 'phase_detail'))
   const steps = parseSteps(phaseDetail)
@@ -173,7 +164,8 @@ export function normalizeJob(raw: unknown, now = Date.now()): Job {
     current_step: nonEmpty(text(raw, 'current_phase')),
     steps_completed: steps?.done ?? null,
     total_steps: steps?.total ?? null,
-    estimated_remaining: estimateRemaining(job, steps, now),
+    // One snapshot says nothing about pace: a watch estimates from what it sees (watch/eta.ts).
+    estimated_remaining: null,
     detailed_status: phaseDetail,
   }
   return job

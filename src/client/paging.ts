@@ -27,7 +27,7 @@ export interface CollectedJobs {
 export const PAGE_SIZE = 50
 
 /**
- * A server that advertises `job_filters` in GET /health (the local one) filters on every field it
+ * A server that advertises `job_filters` (the local one, see JobsClient.serverFeatures) filters on every field it
  * is sent, pages past its newest jobs and counts its `total` correctly; a real server advertises
  * nothing, filters only by status and stops early.
  */
@@ -105,9 +105,18 @@ class PageCursor {
   }
 }
 
+/**
+ * The statuses to ask a server for: a real server files a partial job under `completed` (with
+ * `result.partial`), so `completed_partial` is looked for there too (the client filter keeps
+ * only the partial ones unless `completed` was asked for as well).
+ */
+function wireStatuses(statuses: readonly string[]): string[] {
+  return statuses.includes('completed_partial') ? [...new Set([...statuses, 'completed'])] : [...statuses]
+}
+
 /** One cursor per asked-for status (a server filters on one status at a time), or one for all. */
 function cursorsFor(client: PageSource, query: ListQuery, options: CursorOptions = {}): PageCursor[] {
-  const statuses = query.statuses?.length ? query.statuses : [undefined]
+  const statuses = query.statuses?.length ? wireStatuses(query.statuses) : [undefined]
   return statuses.map((status) => new PageCursor(client, {...query, statuses: status ? [status] : undefined}, options))
 }
 
@@ -134,12 +143,6 @@ export async function* walkJobs(
 
 /** Options of collectJobs. */
 export interface CollectOptions {
-  /**
-   * The caller shows `totalAtLeast` (the table's footer): ask the server at once, alongside the
-   * first page, whether its totals can be trusted. Without it, GET /health is sent only when the
-   * listing ran past a full page, so a one-page `--json` or `-q` listing makes a single request.
-   */
-  countTotal?: boolean
   limit: 'all' | number
   offset?: number
 }
@@ -156,9 +159,9 @@ export async function collectJobs(
 ): Promise<CollectedJobs> {
   const offset = options.offset ?? 0
   const wanted = options.limit === 'all' ? Number.POSITIVE_INFINITY : offset + options.limit
+  // Asked only once a page has come: the answer names the server's features, so asking costs nothing.
   let features: Promise<boolean> | undefined
   const listsExactly = (): Promise<boolean> => (features ??= client.serverFeatures().then(serverListsExactly))
-  if (options.countTotal) void listsExactly()
   const cursors = cursorsFor(client, query, {pagesCorrectly: listsExactly})
   const matched = new Map<string, Job>()
   await Promise.all(
@@ -177,9 +180,8 @@ export async function collectJobs(
   const serverStoppedEarly = cursors.some((cursor) => cursor.endedAfterFullPage) && !(await listsExactly())
   const complete = !serverStoppedEarly && cursors.every((cursor) => cursor.done) && all.length <= wanted
   const serverTotal = cursors.reduce((sum, cursor) => sum + cursor.serverTotal, 0)
-  // Past what was fetched, only a server known to count correctly says how many more there are
-  // (known only if it was asked: at once with countTotal, or past a full page).
-  const countsCorrectly = !complete && features !== undefined && (await listsExactly())
+  // Past what was fetched, only a server known to count correctly says how many more there are.
+  const countsCorrectly = !complete && (await listsExactly())
   return {
     complete,
     jobs: all.slice(offset, wanted),

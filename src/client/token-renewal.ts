@@ -6,10 +6,35 @@
  */
 import type {Credentials, TokenSet} from '../auth/credentials.js'
 
-import {AuthError, type CliError} from '../errors.js'
+import {AuthError, CliError} from '../errors.js'
 
 /** Tokens are renewed this long before they expire, so a request never leaves with a dying token. */
 const EXPIRY_MARGIN_MS = 30_000
+
+/** Not expired yet, though perhaps within the renewal margin. */
+function unexpired(tokens: TokenSet, now = Date.now()): boolean {
+  return tokens.accessTokenExpiresAt === null || tokens.accessTokenExpiresAt > now
+}
+
+/** Not one of ours: a bug, which no fallback should hide. */
+function requireCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error
+  throw error
+}
+
+/** Nothing left to renew with: what to do about it, in one line. */
+function sessionEnded(refreshFailure: CliError | undefined): AuthError {
+  const reason =
+    refreshFailure === undefined
+      ? 'Your session has expired, or you are not logged in'
+      : refreshFailure instanceof AuthError
+        ? `Your session has expired: ${refreshFailure.message}`
+        : `Your session could not be renewed: ${refreshFailure.message}`
+  return new AuthError(reason, {
+    hint: 'Run `cidx login` again, or set CIDX_TOKEN / CIDX_USERNAME and CIDX_PASSWORD.',
+    status: 401,
+  })
+}
 
 function usable(tokens: null | TokenSet, now = Date.now()): tokens is TokenSet {
   if (!tokens?.accessToken) return false
@@ -24,6 +49,9 @@ export interface RenewalMeans {
 }
 
 export class TokenRenewal {
+  /** The refresh token whose refresh failed, and how: what a later renewal in this process skips and reports. */
+  private failedRefreshToken?: string
+  private refreshFailure?: CliError
   private renewing?: Promise<TokenSet>
   private tokens: null | TokenSet = null
   /** Loading the cached tokens, once: requests that start together all wait for it. */
@@ -82,30 +110,40 @@ export class TokenRenewal {
     )
   }
 
+  /**
+   * A refresh can fail in any way (a real server may answer 500 after spending the refresh
+   * token), and none of them ends the session while something else works: the password held logs
+   * in again; without one, an access token that has not yet expired is kept until it does. Only
+   * then is it over (exit 3), unless the server could not be reached at all (that error, exit 5).
+   */
   private async refreshOrLogIn(): Promise<TokenSet> {
     const refreshToken = this.tokens?.refreshToken
     const {password, username} = this.credentials
-    let refreshFailure: CliError | undefined
-    if (refreshToken) {
+    const current = this.tokens
+    let {refreshFailure} = this
+    // A refresh token that failed once is not presented again by this process (it may be spent).
+    if (refreshToken && refreshToken !== this.failedRefreshToken) {
       try {
         return await this.store(await this.means.refresh(refreshToken))
       } catch (error) {
-        if (!(error instanceof AuthError)) throw error
-        refreshFailure = error
-        this.means.log(`refresh refused (${error.message}); ${username && password ? 'logging in again' : 'giving up'}`)
+        refreshFailure = requireCliError(error)
+        this.failedRefreshToken = refreshToken
+        this.refreshFailure = refreshFailure
+        const what = refreshFailure instanceof AuthError ? 'refused' : 'failed'
+        const next = username && password ? 'logging in again' : 'no password to log in with'
+        this.means.log(`refresh ${what} (${refreshFailure.message}); ${next}`)
       }
     }
 
     if (username && password) return this.store(await this.means.logIn(username, password))
-    throw new AuthError(
-      refreshFailure
-        ? `Your session has expired: ${refreshFailure.message}`
-        : 'Your session has expired, or you are not logged in',
-      {
-        hint: 'Run `cidx login` again, or set CIDX_TOKEN / CIDX_USERNAME and CIDX_PASSWORD.',
-        status: 401,
-      },
-    )
+    if (current && unexpired(current)) {
+      this.means.log('keeping the access token until it expires')
+      return current
+    }
+
+    // Unreachable, or refused by the transport's rules (a redirect elsewhere): not the session's end.
+    if (refreshFailure?.kind === 'network') throw refreshFailure
+    throw sessionEnded(refreshFailure)
   }
 
   /** One renewal at a time: refresh tokens rotate, and a second concurrent refresh would look like a replay. */

@@ -4,7 +4,7 @@
  * (http-errors.ts) for whatever goes wrong. It knows nothing of tokens: the caller hands one over.
  */
 
-import type {ClientRequest} from 'node:http'
+import type {ClientRequest, IncomingHttpHeaders} from 'node:http'
 
 import got, {type Agents, type CancelableRequest, type Got, HTTPError, type Method, type Options} from 'got'
 
@@ -57,6 +57,8 @@ export interface RequestOptions {
   /** Safe to repeat: retried on connection errors, 429 and 502/503/504. */
   idempotent?: boolean
   json?: unknown
+  /** Receives the headers of a 2xx answer (the local server names its extensions in one). */
+  onHeaders?: (headers: IncomingHttpHeaders) => void
   searchParams?: Record<string, number | string | undefined>
 }
 
@@ -136,6 +138,7 @@ export class Transport {
       this.capBody(request)
       const response = await request
       this.owner.log(`${method} ${response.url} → ${response.statusCode} (${Date.now() - started} ms)`)
+      options.onHeaders?.(response.headers)
       return this.parseBody(response.body, response.statusCode, response.headers['content-type'])
     } catch (error) {
       if (error instanceof HTTPError) {

@@ -7,7 +7,10 @@ export interface ProgressDetail {
   current_step: null | string
   /** The raw `phase_detail` text, else null. */
   detailed_status: null | string
-  /** Seconds, when it can be estimated (running, started_at known, some progress), else null. */
+  /**
+   * Seconds left, estimated by a watch from the progress it saw the job make over time
+   * (watch/eta.ts); null in a single snapshot, and until enough progress was seen.
+   */
   estimated_remaining: null | number
   /** From `phase_detail` like "150/500 files indexed": 150. */
   steps_completed: null | number
@@ -31,7 +34,10 @@ export interface Job {
   repository: null | string
   result: null | Record<string, unknown>
   started_at: null | string
-  /** `pending` becomes `queued`; any other value, known or not, is kept as sent. */
+  /**
+   * `pending` becomes `queued`, and `completed` with `result.partial: true` (how a real server ends
+   * a partial job) becomes `completed_partial`; any other value, known or not, is kept as sent.
+   */
   status: string
   /** From `username` (`system` for scheduler jobs). */
   user_id: string

@@ -131,7 +131,9 @@ class TopApp {
     try {
       const {results} = await cancelJobs(this.client, [jobId], {waitTimeoutMs: this.options.waitTimeoutMs})
       const [result] = results
-      this.state.message = `Job ${name}: ${outcomeText(result)}. ${safeText(result.message)}`
+      // The server's words when it gave any; otherwise the outcome stands alone.
+      const words = result.message === null ? '' : ` ${safeText(result.message)}`
+      this.state.message = `Job ${name}: ${outcomeText(result)}.${words}`
     } catch (error) {
       this.state.message = `Job ${name}: ${safeText(error instanceof Error ? error.message : String(error))}`
     }

@@ -78,17 +78,20 @@ export function formatProgress(job: Pick<Job, 'progress' | 'status'>, options: R
 }
 
 const UUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i
+/** A UUID without its dashes, as some jobs of a real server have (`bbbf86ac03d04df481ef48b1ce20ed8f`). */
+const DASHLESS_UUID = /^[\da-f]{32}$/i
 /** System jobs: a readable name, then a hex tail (`data-retention-1a2b3c4d`). */
 const NAMED_ID = /^([a-z][a-z_]*(?:-[a-z_]+)*-)([\da-f]+)$/i
 const SHORT_HEX = 8
 
 /**
- * The ID as a table shows it on a terminal: the first 8 characters of a UUID; a system ID keeps
+ * The ID as a table shows it on a terminal: the first 8 characters of a UUID (with or without its
+ * dashes); a system ID keeps
  * its name and the first 8 characters of its hex tail. Always a prefix of the full ID, so it can
  * be pasted into `cidx jobs status`. Other IDs are opaque and kept whole.
  */
 export function shortJobId(id: string, hexLength: number = SHORT_HEX): string {
-  if (UUID.test(id)) return id.slice(0, hexLength)
+  if (UUID.test(id) || DASHLESS_UUID.test(id)) return id.slice(0, hexLength)
   const named = NAMED_ID.exec(id)
   if (named) return named[1] + named[2].slice(0, hexLength)
   return id

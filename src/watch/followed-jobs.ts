@@ -7,6 +7,7 @@ import type {EventQueue} from '../support/event-queue.js'
 import type {JobChange, SnapshotSource, WatchEvent, WatchOptions} from './job-watcher.js'
 
 import {isTerminal, type Job} from '../jobs/job.js'
+import {EtaEstimator} from './eta.js'
 
 /** What changed between two snapshots of a job. The ETA is left out: it moves with the clock alone. */
 export function jobChanges(previous: Job | null, next: Job): JobChange[] {
@@ -61,6 +62,8 @@ export class FollowedJobs {
   readonly gone = new Set<string>()
   /** The latest snapshot of every job followed so far. */
   readonly jobs = new Map<string, Job>()
+  /** The time left of each running job, from the progress seen of it. */
+  private readonly eta = new EtaEstimator()
   /** When the stream last told us about a job: a poll answer started before that is older news. */
   private readonly pushedAt = new Map<string, number>()
 
@@ -87,7 +90,7 @@ export class FollowedJobs {
     if (previous && (isTerminal(previous.status) || this.gone.has(id))) return
     if (source === 'push') this.pushedAt.set(id, Date.now())
     else if ((this.pushedAt.get(id) ?? -1) >= requestedAt) return
-    const next = previous ? withKnownOf(previous, job, source) : job
+    const next = this.eta.estimate(previous ? withKnownOf(previous, job, source) : job)
     const changes = jobChanges(previous, next)
     this.jobs.set(id, next)
     if (changes.length > 0) this.queue.push({type: 'job', job: next, previous, changes, at: new Date()})

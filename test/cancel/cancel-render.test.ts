@@ -34,7 +34,7 @@ function result(
   jobId: string,
   outcome: CancelResult['outcome'],
   finalStatus: null | string,
-  {message = 'msg', seconds = 0.25}: {message?: string; seconds?: number} = {},
+  {message = 'msg', seconds = 0.25}: {message?: null | string; seconds?: number} = {},
 ): CancelResult {
   return {job_id: jobId, outcome, final_status: finalStatus, seconds, message}
 }
@@ -128,15 +128,11 @@ describe('lib/cancel-render', () => {
   })
 
   describe('plain renderer', () => {
+    const PLAIN = {tty: false, color: false, width: 80, animate: false}
+
     it('prints one line per job as its outcome is known, then the summary; nothing for the steps before', async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([job(A, 'running')], {
-        out,
-        tty: false,
-        color: false,
-        width: 80,
-        animate: false,
-      })
+      const renderer = await createCancelRenderer([job(A, 'running')], {out, ...PLAIN})
       renderer.update({job_id: A, stage: 'sending'})
       renderer.update({job_id: A, stage: 'waiting', status: 'running'})
       expect(out.text).to.equal('')
@@ -161,15 +157,21 @@ describe('lib/cancel-render', () => {
       )
     })
 
+    it('lets the outcome stand alone when the server gave no words for the cancel', async () => {
+      const out = new Collect()
+      const renderer = await createCancelRenderer([job(A, 'running')], {out, ...PLAIN})
+      renderer.update({
+        job_id: A,
+        stage: 'done',
+        result: result(A, 'cancelled', 'cancelled', {message: null, seconds: 0.9}),
+      })
+      await renderer.close()
+      expect(out.text.split('\n')[0]).to.equal(`${A}  add_golden_repo  backend  cancelled in 0.9 s`)
+    })
+
     it("escapes the job's fields, the server's status and its words", async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([hostileJob(A)], {
-        out,
-        tty: false,
-        color: false,
-        width: 80,
-        animate: false,
-      })
+      const renderer = await createCancelRenderer([hostileJob(A)], {out, ...PLAIN})
       renderer.update({job_id: A, stage: 'done', result: hostileResult(A)})
       await renderer.close()
       expectNoRawControls(out.text, 'the outcome line')
@@ -181,13 +183,7 @@ describe('lib/cancel-render', () => {
 
     it('prints no summary when nothing finished (interrupted before any outcome)', async () => {
       const out = new Collect()
-      const renderer = await createCancelRenderer([job(A, 'running')], {
-        out,
-        tty: false,
-        color: false,
-        width: 80,
-        animate: false,
-      })
+      const renderer = await createCancelRenderer([job(A, 'running')], {out, ...PLAIN})
       await renderer.close()
       expect(out.text).to.equal('')
     })

@@ -95,7 +95,8 @@ describe('lib/cancel: cancelJobs', () => {
       job_id: 'a',
       outcome: 'cancelled',
       final_status: 'cancelled',
-      message: 'Job cancelled before it started',
+      // The server said nothing about it: neither does the CLI in its name.
+      message: null,
     })
     expect(result.seconds).to.be.a('number').and.at.least(0)
     expect(Object.keys(result)).to.deep.equal(['job_id', 'outcome', 'final_status', 'seconds', 'message'])
@@ -124,6 +125,16 @@ describe('lib/cancel: cancelJobs', () => {
       'cancelled',
       'done',
     ])
+  })
+
+  it('reports a job a real server ended cancelled while running (no error, progress 0) with no words of its own', async () => {
+    const running = job('a', 'running')
+    const client = new ScriptedClient({
+      a: {views: [running, job('a', 'cancelled', {error_message: null, progress: 0})]},
+    })
+    const report = await cancelJobs(client, ['a'], FAST)
+    expect(report.results[0]).to.include({outcome: 'cancelled', final_status: 'cancelled', message: null})
+    expect(report.exitCode).to.equal(0)
   })
 
   it('keeps looking, less often, at a job that takes long to stop', async () => {

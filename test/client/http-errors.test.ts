@@ -276,7 +276,7 @@ describe('HTTP errors', () => {
         const url = await healthServer()
         const script = [
           "const {JobsClient} = await import('./src/client/jobs-client.ts')",
-          'const client = new JobsClient({env: {}, credentials: {serverUrl: process.env.URL, source: "env"}})',
+          'const client = new JobsClient({env: {}, credentials: {serverUrl: process.env.URL, source: "env", staticToken: "tok-1234"}})',
           'console.log(JSON.stringify([...await client.serverFeatures()]))',
         ].join('\n')
         // Under c8 the child's coverage goes elsewhere: merged with ours, its copy of src/ spoils the report.

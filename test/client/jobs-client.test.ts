@@ -85,12 +85,27 @@ describe('JobsClient against a fake CIDX server over loopback', () => {
   })
 
   describe('server features', () => {
-    it('reads what /health advertises, once', async () => {
+    it('reads them from the header of a jobs answer it already has, with no request of its own', async () => {
+      const client = await serve({paging: 'correct', features: ['job_filters', 'job_events', 'Bad Name!']})
+      await client.listPage({})
+      expect([...(await client.serverFeatures())]).to.deep.equal(['job_filters', 'job_events'])
+      expect(fake?.requests).to.deep.equal(['GET /api/jobs'])
+    })
+
+    it('before any jobs answer, asks GET /health with its token, once', async () => {
       const client = await serve({paging: 'correct', features: ['job_filters', 'job_events', 42] as string[]})
       expect([...(await client.serverFeatures())]).to.deep.equal(['job_filters', 'job_events'])
-      await fake?.close()
-      fake = undefined
+      await client.listPage({})
       expect([...(await client.serverFeatures())]).to.deep.equal(['job_filters', 'job_events'])
+      // The fake's /health refuses a caller without the token, as a real server does.
+      expect(fake?.requests).to.deep.equal(['GET /health', 'GET /api/jobs'])
+    })
+
+    it('a real server names none in its jobs answers', async () => {
+      const client = await serve({paging: 'defect', jobs: [wireJob({job_id: JOB_ID})]})
+      await client.getJob(JOB_ID)
+      expect(await client.serverFeatures()).to.deep.equal(new Set())
+      expect(fake?.requests).to.deep.equal([`GET ${JOB_PATH}`])
     })
 
     it('a real server advertises nothing, and an unreachable one counts as a real one', async () => {
@@ -273,7 +288,7 @@ describe('JobsClient with nock', () => {
     }
   })
 
-  it('a cancelled job answers with the server message', async () => {
+  it('a cancelled job answers with the server message, and with none when the server gave none', async () => {
     nock(SERVER)
       .delete(JOB_PATH)
       .reply(200, {success: true, message: 'Job cancelled successfully'})
@@ -281,7 +296,7 @@ describe('JobsClient with nock', () => {
       .reply(200, '')
     const jobs = client({staticToken: 'tok-1234'})
     expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled successfully'})
-    expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: 'Job cancelled'})
+    expect(await jobs.cancelJob(JOB_ID)).to.deep.equal({message: null})
   })
 
   it('sends the filters and paging as query parameters, dropping empty ones', async () => {

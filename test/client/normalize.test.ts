@@ -2,7 +2,6 @@ import {expect} from 'chai'
 
 import {
   describeJob,
-  estimateRemaining,
   normalizeJob,
   normalizeStatusName,
   normalizeTimestamp,
@@ -12,33 +11,28 @@ import {
 import {ProtocolError} from '../../src/errors.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
-const NOW = Date.parse('2026-11-28T09:20:00Z')
-
 /** Normalizes one wire job built from the contract's example plus `fields`. */
 function normalized(fields: Record<string, unknown>) {
-  return normalizeJob({...wireJob(), ...fields}, NOW)
+  return normalizeJob({...wireJob(), ...fields})
 }
 
 describe('normalize: wire jobs to the normalized shape', () => {
   it('maps the contract example of a running job field by field', () => {
-    const job = normalizeJob(
-      {
-        job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
-        operation_type: 'add_golden_repo',
-        status: 'running',
-        created_at: '2026-11-28T09:14:02.481223+00:00',
-        started_at: '2026-11-28T09:14:03.010871+00:00',
-        completed_at: null,
-        progress: 42,
-        result: null,
-        error: null,
-        username: 'alice',
-        current_phase: 'semantic',
-        phase_detail: '210/500 files (42%) | 31.0 files/s',
-        an_unknown_field: {ignored: true},
-      },
-      NOW,
-    )
+    const job = normalizeJob({
+      job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
+      operation_type: 'add_golden_repo',
+      status: 'running',
+      created_at: '2026-11-28T09:14:02.481223+00:00',
+      started_at: '2026-11-28T09:14:03.010871+00:00',
+      completed_at: null,
+      progress: 42,
+      result: null,
+      error: null,
+      username: 'alice',
+      current_phase: 'semantic',
+      phase_detail: '210/500 files (42%) | 31.0 files/s',
+      an_unknown_field: {ignored: true},
+    })
     expect(job).to.deep.equal({
       job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
       job_type: 'add_golden_repo',
@@ -56,8 +50,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
         current_step: 'semantic',
         steps_completed: 210,
         total_steps: 500,
-        // 357 s elapsed for 210 of 500 files: 290 files to go at the same pace.
-        estimated_remaining: Math.round((357 - 0.01) * (290 / 210)),
+        estimated_remaining: null,
         detailed_status: '210/500 files (42%) | 31.0 files/s',
       },
     })
@@ -80,6 +73,22 @@ describe('normalize: wire jobs to the normalized shape', () => {
         expect(normalized({status: wire}).status).to.equal(expected)
       })
     }
+
+    describe('a partial result, as a real server ends it: completed with result.partial', () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{status: 'completed', result: {success: true, partial: true, message: '3 of 4 repos'}}, 'completed_partial'],
+        [{status: 'completed', result: {success: true, partial: false}}, 'completed'],
+        [{status: 'completed', result: {partial: 'yes'}}, 'completed'],
+        [{status: 'failed', result: {partial: true}}, 'failed'],
+      ]
+      for (const [fields, expected] of cases) {
+        it(`${JSON.stringify(fields)} → ${expected}`, () => {
+          const job = normalized(fields)
+          expect(job.status).to.equal(expected)
+          expect(job.result).to.deep.equal(fields.result)
+        })
+      }
+    })
 
     it('reads user-typed names in the CLI vocabulary and turns them back into wire names', () => {
       expect(normalizeStatusName(' Pending ')).to.equal('queued')
@@ -135,7 +144,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
 
   describe('missing optional fields', () => {
     it('a job with only job_id and created_at gets defaults, not undefined', () => {
-      const job = normalizeJob({job_id: 'data-retention-1a2b3c4d', created_at: '2026-11-20T08:03:00+00:00'}, NOW)
+      const job = normalizeJob({job_id: 'data-retention-1a2b3c4d', created_at: '2026-11-20T08:03:00+00:00'})
       expect(job).to.deep.equal({
         job_id: 'data-retention-1a2b3c4d',
         job_type: 'unknown',
@@ -211,6 +220,14 @@ describe('normalize: wire jobs to the normalized shape', () => {
   describe('error_message', () => {
     const cases: Array<[Record<string, unknown>, null | string]> = [
       [{status: 'failed', error: 'Orphaned by server restart'}, 'Orphaned by server restart'],
+      // What a running real server writes: the error, progress reset to 0, no result.
+      [{status: 'failed', error: 'git clone failed', progress: 0, result: null}, 'git clone failed'],
+      [
+        {status: 'failed', error: 'Job interrupted by server restart', progress: 0},
+        'Job interrupted by server restart',
+      ],
+      // Cancelled while running, as a real server ends it: no words at all.
+      [{status: 'cancelled', error: null, progress: 0}, null],
       [
         {status: 'failed', error: null, progress: 100, result: {success: false, error: 'git clone failed'}},
         'git clone failed',
@@ -251,47 +268,14 @@ describe('normalize: wire jobs to the normalized shape', () => {
       })
     }
 
-    it('estimates the time left only for a running job that has started', () => {
-      const startedAt = '2026-11-28T09:10:00+00:00' // 600 s before NOW
-      const running = normalized({status: 'running', started_at: startedAt, progress: 25, phase_detail: null})
-      expect(running.progress_detail.estimated_remaining).to.equal(1800)
-      const fromSteps = normalized({
-        status: 'running',
-        started_at: startedAt,
-        progress: 10,
-        phase_detail: '150/500 files (30%)',
-      })
-      expect(fromSteps.progress_detail.estimated_remaining).to.equal(1400)
-      expect(
-        normalized({status: 'running', started_at: null, progress: 25}).progress_detail.estimated_remaining,
-      ).to.equal(null)
-      expect(
-        normalized({status: 'pending', started_at: startedAt, progress: 25}).progress_detail.estimated_remaining,
-      ).to.equal(null)
-      expect(
-        normalized({status: 'completed', started_at: startedAt, progress: 50}).progress_detail.estimated_remaining,
-      ).to.equal(null)
-      expect(
-        normalized({status: 'running', started_at: startedAt, progress: 0}).progress_detail.estimated_remaining,
-      ).to.equal(null)
-      expect(
-        normalized({status: 'running', started_at: startedAt, progress: 100}).progress_detail.estimated_remaining,
-      ).to.equal(null)
-    })
-
-    it('makes no estimate outside progress 1..99, even when the phase counts files', () => {
-      const startedAt = '2026-11-28T09:10:00+00:00'
-      const counting = {status: 'running', started_at: startedAt, phase_detail: '150/500 files (30%)'}
-      expect(normalized({...counting, progress: 0}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({...counting, progress: 0.5}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({...counting, progress: 99.5}).progress_detail.estimated_remaining).to.equal(null)
-      expect(normalized({...counting, progress: 1}).progress_detail.estimated_remaining).to.equal(1400)
-      expect(normalized({...counting, progress: 99}).progress_detail.estimated_remaining).to.equal(1400)
-    })
-
-    it('makes no estimate for a job whose start lies in the future (clock skew)', () => {
-      const job = {status: 'running', started_at: '2026-11-28T09:30:00.000Z', progress: 50}
-      expect(estimateRemaining(job, null, NOW)).to.equal(null)
+    it('makes no estimate from one snapshot: a running job starts at 10 by decree, whatever its pace', () => {
+      const startedAt = new Date(Date.now() - 600_000).toISOString()
+      for (const fields of [
+        {status: 'running', started_at: startedAt, progress: 10, phase_detail: null},
+        {status: 'running', started_at: startedAt, progress: 42, phase_detail: '150/500 files (30%)'},
+      ]) {
+        expect(normalized(fields).progress_detail.estimated_remaining).to.equal(null)
+      }
     })
   })
 

@@ -3,7 +3,7 @@ import nock from 'nock'
 
 import type {TokenSet, TokenStore} from '../../src/auth/credentials.js'
 
-import {AuthError, ProtocolError} from '../../src/errors.js'
+import {AuthError, NetworkError} from '../../src/errors.js'
 import {
   client,
   JOB_ID,
@@ -75,25 +75,32 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
       expect(error.hint).to.match(/cidx login/)
     })
 
-    it('a refused refresh (replay) falls back to logging in with the password', async () => {
-      const fromLogin = tokenExpiringIn(600, {jti: 'login'})
-      const {saved, store} = memoryStore(tokenSet(tokenExpiringIn(-10), 'rt-spent'))
-      nock(SERVER)
-        .post('/api/auth/refresh', {refresh_token: 'rt-spent'})
-        .reply(401, {detail: 'Token replay attack detected'})
-        .post('/auth/login', {username: 'alice', password: PASSWORD})
-        .reply(200, loginAnswer(fromLogin, 'rt-new'))
-        .get(JOB_PATH)
-        .matchHeader('authorization', `Bearer ${fromLogin}`)
-        .reply(200, wireJob({job_id: JOB_ID}))
-      await client({tokenStore: store, username: 'alice', password: PASSWORD}).getJob(JOB_ID)
-      expect(saved).to.deep.equal([tokenSet(fromLogin, 'rt-new')])
-    })
+    const failedRefreshes = [
+      {why: 'refused (a replay)', status: 401, body: {detail: 'Token replay attack detected'}},
+      // A real server may answer 500 after it has spent the refresh token.
+      {why: 'failed (a 500)', status: 500, body: {error: 'internal_server_error', message: 'An internal error.'}},
+    ]
+    for (const {body, status, why} of failedRefreshes) {
+      it(`a ${why} refresh falls back to logging in with the password`, async () => {
+        const fromLogin = tokenExpiringIn(600, {jti: 'login'})
+        const {saved, store} = memoryStore(tokenSet(tokenExpiringIn(5), 'rt-spent'))
+        nock(SERVER)
+          .post('/api/auth/refresh', {refresh_token: 'rt-spent'})
+          .reply(status, body)
+          .post('/auth/login', {username: 'alice', password: PASSWORD})
+          .reply(200, loginAnswer(fromLogin, 'rt-new'))
+          .get(JOB_PATH)
+          .matchHeader('authorization', `Bearer ${fromLogin}`)
+          .reply(200, wireJob({job_id: JOB_ID}))
+        await client({tokenStore: store, username: 'alice', password: PASSWORD}).getJob(JOB_ID)
+        expect(saved).to.deep.equal([tokenSet(fromLogin, 'rt-new')])
+      })
+    }
 
     it('a refused refresh with no password to fall back on is an authentication error that says why', async () => {
       nock(SERVER).post('/api/auth/refresh').reply(401, {detail: 'Token replay attack detected'})
       const error = await rejection(
-        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt-spent')).store}).getJob(JOB_ID),
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt-spent')).store}).getJob(JOB_ID),
       )
       expect(error).to.be.instanceOf(AuthError)
       expect(error.exitCode).to.equal(3)
@@ -109,26 +116,62 @@ describe('TokenRenewal (through a JobsClient, with nock)', () => {
           detail: [{loc: ['body', 'refresh_token'], msg: 'Field required'}],
         })
       const error = await rejection(
-        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID),
+        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt')).store}).getJob(JOB_ID),
       )
       expect(error.message).to.equal('Your session has expired: Refresh refused: refresh_token: Field required')
     })
 
-    it('with nothing to renew with, says so and exits 3', async () => {
-      const error = await rejection(client({tokenStore: memoryStore(null).store}).getJob(JOB_ID))
-      expect(error).to.be.instanceOf(AuthError)
-      expect(error.exitCode).to.equal(3)
-      expect(error.message).to.equal('Your session has expired, or you are not logged in')
-      expect(error.hint).to.match(/Run `cidx login`/)
-    })
+    describe('a refresh that fails for another reason, with no password to log in with', () => {
+      const internalError = {error: 'internal_server_error', message: 'An internal server error occurred.'}
 
-    it('a refresh answer without an access token is a protocol error', async () => {
-      nock(SERVER).post('/api/auth/refresh').reply(200, {token_type: 'bearer'})
-      const error = await rejection(
-        client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(5), 'rt')).store}).getJob(JOB_ID),
-      )
-      expect(error).to.be.instanceOf(ProtocolError)
-      expect(error.message).to.match(/refresh answer has no access token/)
+      it('keeps using the access token while it has not expired, and tries that refresh token only once', async () => {
+        const dying = tokenExpiringIn(5)
+        const {saved, store} = memoryStore(tokenSet(dying, 'rt-1'))
+        nock(SERVER)
+          .post('/api/auth/refresh')
+          .once()
+          .reply(500, internalError)
+          .get(JOB_PATH)
+          .times(2)
+          .matchHeader('authorization', `Bearer ${dying}`)
+          .reply(200, wireJob({job_id: JOB_ID}))
+        const jobs = client({tokenStore: store})
+        expect((await jobs.getJob(JOB_ID)).job_id).to.equal(JOB_ID)
+        expect((await jobs.getJob(JOB_ID)).job_id).to.equal(JOB_ID)
+        expect(saved).to.deep.equal([])
+      })
+
+      it('without a live token either, is an authentication error (exit 3) that says what to do', async () => {
+        nock(SERVER).post('/api/auth/refresh').reply(503, {error: 'service_unavailable', message: 'rt-secret-1 busy'})
+        const error = await rejection(
+          client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt-secret-1')).store}).getJob(JOB_ID),
+        )
+        expect(error).to.be.instanceOf(AuthError)
+        expect(error.exitCode).to.equal(3)
+        expect(error.message).to.match(/^Your session could not be renewed: /)
+        expect(error.hint).to.match(/Run `cidx login` again/)
+        expect(`${error.message} ${error.hint}`).not.to.include('rt-secret-1')
+      })
+
+      it('a server that cannot be reached is that network error (exit 5), not the end of the session', async () => {
+        nock(SERVER)
+          .post('/api/auth/refresh')
+          .replyWithError(Object.assign(new Error('socket hang up'), {code: 'ECONNRESET'}))
+        const error = await rejection(
+          client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt-1')).store}).getJob(JOB_ID),
+        )
+        expect(error).to.be.instanceOf(NetworkError)
+        expect(error.exitCode).to.equal(5)
+      })
+
+      it('an answer without an access token counts as a failed refresh too', async () => {
+        nock(SERVER).post('/api/auth/refresh').reply(200, {token_type: 'bearer'})
+        const error = await rejection(
+          client({tokenStore: memoryStore(tokenSet(tokenExpiringIn(-5), 'rt')).store}).getJob(JOB_ID),
+        )
+        expect(error).to.be.instanceOf(AuthError)
+        expect(error.message).to.match(/refresh answer has no access token/)
+      })
     })
 
     describe('a store shared with other cidx processes (exclusive renewal)', () => {

@@ -107,6 +107,18 @@ describe('job-format: IDs', () => {
     expect(shortJobId(uuid.toUpperCase())).to.equal('3F0C9A52')
   })
 
+  it('shortens 32 hex digits without dashes (a real server has such jobs) like a UUID, and lengthens them on a clash', () => {
+    const dashless = 'bbbf86ac03d04df481ef48b1ce20ed8f'
+    const twin = 'bbbf86ac99d04df481ef48b1ce20ed8f'
+    expect(shortJobId(dashless)).to.equal('bbbf86ac')
+    const shorts = shortJobIds([dashless, twin, uuid])
+    expect([shorts.get(dashless), shorts.get(twin), shorts.get(uuid)]).to.deep.equal([
+      'bbbf86ac03d0',
+      'bbbf86ac99d0',
+      '3f0c9a52',
+    ])
+  })
+
   it('keeps system IDs recognisable and a prefix of the full ID', () => {
     expect(shortJobId('data-retention-1a2b3c4d')).to.equal('data-retention-1a2b3c4d')
     expect(shortJobId('data-retention-1a2b3c4d5e6f7a8b')).to.equal('data-retention-1a2b3c4d')

@@ -92,3 +92,31 @@ describe('watch/followed-jobs: following (follow)', () => {
     expect(closed()).to.equal(true)
   })
 })
+
+describe('watch/followed-jobs: FollowedJobs', () => {
+  const realNow = Date.now
+
+  afterEach(() => {
+    Date.now = realNow
+  })
+
+  it('gives each running job an ETA only from the progress it saw the job make', () => {
+    const queue = new EventQueue<WatchEvent>()
+    const followed = new FollowedJobs({jobIds: []}, queue, () => {})
+    const etas: Array<null | number> = []
+    const noEta = {...makeJob().progress_detail, estimated_remaining: null}
+    // The server's starting 10, then 10 points every 10 s.
+    for (const [seconds, progress] of [
+      [0, 10],
+      [10, 20],
+      [20, 30],
+      [30, 40],
+    ]) {
+      Date.now = () => 1_000_000 + seconds * 1000
+      followed.apply(makeJob({progress, progress_detail: noEta}), 'detail', Date.now())
+      etas.push(followed.jobs.get(makeJob().job_id)?.progress_detail.estimated_remaining ?? null)
+    }
+
+    expect(etas).to.deep.equal([null, null, null, 60])
+  })
+})

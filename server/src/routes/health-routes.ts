@@ -12,6 +12,12 @@ import {isoZ, nowMicros} from '../time.js'
 /** What this server offers beyond a real CIDX server; clients feature-detect these. */
 export const FEATURES = ['job_filters', 'job_events', 'cleanup_preview', 'job_stats'] as const
 
+/**
+ * The header that names FEATURES on every API answer, so that a client learns them from the
+ * answers it gets anyway: a real server has no such header (and its GET /health needs a token).
+ */
+export const FEATURES_HEADER = 'x-cidx-features'
+
 function secondsBetween(fromUs: number, toUs: number): number {
   return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))
 }
@@ -54,6 +60,9 @@ function stuckDetails(stuck: JobRow[], viewer: Principal, nowUs: number): Record
  * the caller may see. A token that is sent must be valid.
  */
 export function registerHealthRoutes(app: FastifyInstance, services: Services): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/api/')) reply.header(FEATURES_HEADER, FEATURES.join(', '))
+  })
   app.get('/health', async (request, reply) => {
     const database = databaseStatus(services)
     if (database === 'error') {

@@ -3,6 +3,7 @@ import {join} from 'node:path'
 
 import type {WireJob} from '../../src/jobs/job-row.js'
 
+import {FEATURES_HEADER} from '../../src/routes/health-routes.js'
 import {Api, type HealthBody, waitForJobEnd} from '../support/api.js'
 import {createRepo, numberedFiles} from '../support/git-fixtures.js'
 import {startTestServer, type TestServer, usersWithTokens, WIRE_KEYS} from '../support/server-fixture.js'
@@ -141,11 +142,22 @@ describe('server: health', () => {
 
   after(() => test.stop())
 
+  it('names the extensions in a header of every API answer, refusals included', async () => {
+    const listing = await test.api.get('/api/jobs', test.adminToken)
+    const missing = await test.api.get('/api/jobs/no-such-job', test.adminToken)
+    const refused = await test.api.get('/api/jobs')
+    expect([listing.status, missing.status, refused.status]).to.deep.equal([200, 404, 401])
+    for (const answer of [listing, missing, refused]) {
+      expect(answer.headers.get(FEATURES_HEADER)).to.equal('job_filters, job_events, cleanup_preview, job_stats')
+    }
+  })
+
   it('answers without authentication, advertises the extensions and reports the jobs', async () => {
     const response = await test.api.get<HealthBody>('/health')
     expect(response.status).to.equal(200)
     expect(response.body.status).to.equal('healthy')
     expect(response.body.features).to.deep.equal(['job_filters', 'job_events', 'cleanup_preview', 'job_stats'])
+    expect(response.headers.get(FEATURES_HEADER), 'the header is for API answers').to.equal(null)
     expect(response.body.jobs).to.include({
       workers: 2,
       pending: 0,

@@ -73,10 +73,12 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     const {collectJobs} = await import('../../client/paging.js')
     const forPeople = !this.jsonEnabled() && !flags.quiet
     const [collected, caller] = await Promise.all([
-      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset, countTotal: forPeople}),
+      collectJobs(client, query, {limit: flags.all ? 'all' : flags.limit, offset: flags.offset}),
       forPeople ? this.caller(client) : undefined,
     ])
     const jobs = sortJobs(collected.jobs, flags.sort.value)
+    // stdout stays pure for scripts, but a listing cut short by the server is never silent.
+    if (!forPeople && collected.serverStoppedEarly) this.warn(await this.footer(client, jobs, collected))
     if (flags.quiet) {
       // One ID a line: an ID with a line break in it must not become two for xargs.
       if (jobs.length > 0) process.stdout.write(`${jobs.map((job) => safeText(job.job_id)).join('\n')}\n`)
@@ -98,28 +100,32 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
     }
   }
 
+  /** "Showing N of M jobs", or that the server stopped paging early. */
+  private async footer(client: JobsClient, jobs: Job[], collected: CollectedJobs): Promise<string> {
+    const {listFooter} = await import('../../ui/job-table.js')
+    return listFooter({
+      shown: jobs.length,
+      offset: this.flags.offset,
+      complete: collected.complete,
+      serverStoppedEarly: collected.serverStoppedEarly,
+      totalAtLeast: collected.totalAtLeast,
+      // Past what was fetched, only a server that filters and pages correctly (it says so) counts exactly.
+      totalExact: collected.complete || serverListsExactly(await client.serverFeatures()),
+    })
+  }
+
   private async printTable(
     client: JobsClient,
     jobs: Job[],
     collected: CollectedJobs,
     caller: Caller | undefined,
   ): Promise<void> {
-    const [{listFooter, renderJobTable, shouldShowUser}, {detectTerminal}] = await Promise.all([
+    const [{renderJobTable, shouldShowUser}, {detectTerminal}] = await Promise.all([
       import('../../ui/job-table.js'),
       import('../../ui/terminal.js'),
     ])
     const terminal = detectTerminal(process.stdout)
     if (jobs.length > 0) this.log(renderJobTable(jobs, {terminal, showUser: shouldShowUser(jobs, caller)}).join('\n'))
-    this.logToStderr(
-      listFooter({
-        shown: jobs.length,
-        offset: this.flags.offset,
-        complete: collected.complete,
-        serverStoppedEarly: collected.serverStoppedEarly,
-        totalAtLeast: collected.totalAtLeast,
-        // Past what was fetched, only a server that filters and pages correctly (it says so) counts exactly.
-        totalExact: collected.complete || serverListsExactly(await client.serverFeatures()),
-      }),
-    )
+    this.logToStderr(await this.footer(client, jobs, collected))
   }
 }

@@ -85,6 +85,31 @@ describe('commands: jobs list (against a server with the real paging defect)', (
     )
   })
 
+  const warning =
+    'Warning: Showing 50 of at least 50 jobs — the server stopped paging early (a known limit of CIDX servers); narrow with --status or --since.\n'
+
+  it('--json keeps stdout to the jobs and says on stderr that the server stopped paging early', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--all', '--json'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(JSON.parse(stdout)).to.have.length(50)
+    expect(stderr).to.equal(warning)
+  })
+
+  it('-q prints only IDs on stdout and the same warning on stderr', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--limit', '80', '-q'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(lines(stdout)).to.have.length(50)
+    expect(lines(stdout).every((line) => /^[\da-f-]{36}$/.test(line))).to.equal(true)
+    expect(stderr).to.equal(warning)
+  })
+
+  it('--json within what the server lists says nothing on stderr', async () => {
+    const {stdout, stderr, error} = await runCommand(['jobs', 'list', '--limit', '10', '--json'], {root: ROOT})
+    expect(error).to.equal(undefined)
+    expect(JSON.parse(stdout)).to.have.length(10)
+    expect(stderr).to.equal('')
+  })
+
   it('a page within the first 50 needs no warning, and the count says "at least"', async () => {
     const {stderr, error} = await runCommand(['jobs', 'list', '--limit', '10'], {root: ROOT})
     expect(error).to.equal(undefined)

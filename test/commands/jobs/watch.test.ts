@@ -77,9 +77,10 @@ describe('commands: jobs watch (against the local server)', function () {
       expect(output).to.have.length(7)
       for (const line of output.slice(0, 6)) expect(line).to.match(ISO_LINE)
       const body = output.map((line) => line.replace(ISO_LINE, ''))
-      expect(body[0]).to.match(new RegExp(`^${a}  sync_repository  alpha  running  20%  index 20/100  ETA \\d+s$`))
+      // No ETA yet: the CLI has not seen the job make progress over time.
+      expect(body[0]).to.equal(`${a}  sync_repository  alpha  running  20%  index 20/100`)
       expect(body[1]).to.equal(`${b}  add_golden_repo  beta  queued  0%`)
-      expect(body[2]).to.match(new RegExp(`^${a}  sync_repository  alpha  running  60%  index 60/100  ETA \\d+s$`))
+      expect(body[2]).to.equal(`${a}  sync_repository  alpha  running  60%  index 60/100`)
       expect(body[3]).to.match(new RegExp(`^${b}  add_golden_repo  beta  running  10%`))
       expect(body[4]).to.match(new RegExp(`^${a}  sync_repository  alpha  completed  100%  in \\d+s$`))
       expect(body[5]).to.match(

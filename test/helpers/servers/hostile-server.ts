@@ -1,5 +1,6 @@
 import type {AddressInfo} from 'node:net'
 
+import {FEATURES_HEADER} from '@cidx/local-server'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 
 import {wireJob} from '../fixtures/job-fixtures.js'
@@ -17,8 +18,9 @@ import {wireJob} from '../fixtures/job-fixtures.js'
  * - `huge-listing`: a 200 job listing of 50 MB (sent chunked: no Content-Length to go by).
  * - `huge-detail`: a 404 whose JSON `detail` is 50 MB.
  * - `long-detail`: a 404 whose JSON `detail` is 100,000 characters (small enough to read whole).
- * - `endless-event`: /health advertises `job_events`, every job is running, and the event stream
- *   sends one event whose data never ends (up to 64 MiB, then the server closes it).
+ * - `endless-event`: /health and a header of the API answers advertise `job_events`, every job is
+ *   running, and the event stream sends one event whose data never ends (up to 64 MiB, then the
+ *   server closes it).
  * - `loop`: `/loop/...` answers 302 to `/loop-back/...`, which answers 302 to `/loop/...`.
  * - `to-file`: answers 302 to file:///etc/passwd.
  *
@@ -113,6 +115,7 @@ function paddedListing(): string {
 function endlessEvent(request: IncomingMessage, response: ServerResponse, sent: Record<string, number>): void {
   const path = new URL(request.url ?? '/', 'http://hostile').pathname.replace(/^\/endless-event/, '')
   if (path === '/health') return json(response, 200, {status: 'healthy', features: ['job_events']})
+  response.setHeader(FEATURES_HEADER, 'job_events')
   if (path === '/api/jobs/events') {
     response.writeHead(200, {'content-type': 'text/event-stream', 'cache-control': 'no-cache'})
     void pour(response, 'endless-event', sent, {head: 'event: job\ndata: ', size: 64 * MiB, tail: ''})

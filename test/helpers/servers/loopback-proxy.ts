@@ -1,5 +1,6 @@
 import type {AddressInfo} from 'node:net'
 
+import {FEATURES_HEADER} from '@cidx/local-server'
 import {createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 
 /** How the proxy hands the upstream `answer` to `request`'s client. */
@@ -53,8 +54,8 @@ export async function loopbackProxy(
 }
 
 /**
- * A loopback proxy in front of the server that hides its push channel: /health without features
- * (`hideFeature`) and/or /api/jobs/events answering 404 like a real server.
+ * A loopback proxy in front of the server that hides its push channel: no features in /health
+ * and the answers' header (`hideFeature`) and/or /api/jobs/events answering 404 like a real server.
  */
 export async function pushlessProxy(target: string, options: {hideFeature: boolean}): Promise<LoopbackProxy> {
   return loopbackProxy(target, {
@@ -64,7 +65,12 @@ export async function pushlessProxy(target: string, options: {hideFeature: boole
       return true
     },
     relay(request, answer, response) {
-      if (!(options.hideFeature && request.url === '/health')) return passThrough(request, answer, response)
+      if (!options.hideFeature) return passThrough(request, answer, response)
+      if (request.url !== '/health') {
+        delete answer.headers[FEATURES_HEADER]
+        return passThrough(request, answer, response)
+      }
+
       let body = ''
       answer.setEncoding('utf8').on('data', (chunk) => (body += chunk))
       answer.on('end', () =>
