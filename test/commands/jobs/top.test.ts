@@ -269,7 +269,7 @@ describe('commands: jobs top off a terminal', () => {
     const run = await runCli(['jobs', 'top'])
     expect(run.exitCode).to.equal(2)
     expect(run.stderr).to.equal(
-      'Error: jobs top needs a terminal (stdin and stdout). Use `cidx jobs watch` to follow jobs in a pipe or a log, or `cidx jobs list --json` for scripts.\n',
+      'Error: jobs top needs a terminal (stdin and stdout).\nUse `cidx jobs watch` to follow jobs in a pipe or a log, or `cidx jobs list --json` for scripts.\n',
     )
   })
 })
