@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import type {JobStatsBody} from '../../src/jobs/job-stats-query.js'
+import type {JobStatsBody} from '../../src/jobs/stats/job-stats-query.js'
 
 import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
