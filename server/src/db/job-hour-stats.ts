@@ -13,8 +13,14 @@ import type {Db} from './database.js'
  * retention sweep, a seed), updates them in its own statement and transaction, so they cannot
  * drift; they are plain SQL, so an older server writing to the same database keeps them right too.
  * A database without them, or with another version of them, gets them built from its rows.
+ * Nothing compares them with the rows at start-up: short of a hand edit of these tables they
+ * cannot differ, and the comparison would read every job.
  */
 
+/**
+ * The version of the definitions below: a change to what a job adds to an aggregate (the tables,
+ * the error text, the rollups) must raise it, so that databases get them rebuilt from their jobs.
+ */
 const VERSION = 1
 export const HOUR_US = 3_600_000_000
 
