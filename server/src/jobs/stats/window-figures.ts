@@ -128,9 +128,14 @@ function figuresFromHours(db: Db, {selection, slots}: WindowQuery, fromHour: num
       .all(params) as Tally[],
     durations: values('job_hour_durations'),
     waits: values('job_hour_waits'),
+    // One row per error text (a text fails in many hours), so each text is shaped once.
     errors: db
       .prepare(
-        `SELECT error, n AS count, newest_job_id, newest_created_us, newest_seq FROM job_hour_errors WHERE ${where}`,
+        `SELECT error, count, newest_job_id, newest_created_us, newest_seq FROM (
+           SELECT error, newest_job_id, newest_created_us, newest_seq, SUM(n) OVER (PARTITION BY error) AS count,
+             ROW_NUMBER() OVER (PARTITION BY error ORDER BY newest_created_us DESC, newest_seq DESC) AS rn
+           FROM job_hour_errors WHERE ${where})
+         WHERE rn = 1`,
       )
       .all(params) as ErrorText[],
   }
