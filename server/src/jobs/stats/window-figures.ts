@@ -67,38 +67,83 @@ function selectionParams(selection: Selection): Record<string, string> {
   return Object.fromEntries(Object.entries(selection).filter(([, value]) => value !== undefined))
 }
 
-/** The figures straight from the jobs table: every job of the window read (index range scans). */
+/** What one job adds to the figures, its values computed in SQL as the aggregates compute them. */
+interface JobFigures {
+  created_us: number
+  duration_ms: null | number
+  error: null | string
+  job_id: string
+  seq: number
+  slot: number
+  status: string
+  type: string
+  wait_ms: null | number
+}
+
+/** The entry of `map` under the key made of `parts`, made by `make` the first time. */
+function entry<T>(map: Map<string, T>, parts: unknown[], make: () => T): T {
+  const key = JSON.stringify(parts)
+  let found = map.get(key)
+  if (found === undefined) {
+    found = make()
+    map.set(key, found)
+  }
+
+  return found
+}
+
+/** The jobs' figures added up, as the GROUP BYs of the aggregates add them up. */
+function addUp(jobs: readonly JobFigures[]): WindowFigures {
+  const tallies = new Map<string, Tally>()
+  const durations = new Map<string, ValueCount>()
+  const waits = new Map<string, ValueCount>()
+  const errors = new Map<string, ErrorText>()
+  const countValue = (values: Map<string, ValueCount>, grp: string, ms: null | number) => {
+    if (ms !== null && ms >= 0) entry(values, [grp, ms], () => ({grp, ms, n: 0})).n++
+  }
+
+  for (const job of jobs) {
+    entry(tallies, [job.type, job.status, job.slot], () => ({type: job.type, status: job.status, slot: job.slot, n: 0}))
+      .n++
+    countValue(durations, job.type, job.duration_ms)
+    countValue(waits, job.type, job.wait_ms)
+    if (job.status !== 'failed') continue
+    const error = entry(errors, [job.error], () => ({
+      error: job.error,
+      count: 0,
+      newest_created_us: -Infinity,
+      newest_job_id: '',
+      newest_seq: 0,
+    }))
+    error.count++
+    if (
+      job.created_us > error.newest_created_us ||
+      (job.created_us === error.newest_created_us && job.seq > error.newest_seq)
+    ) {
+      Object.assign(error, {newest_created_us: job.created_us, newest_seq: job.seq, newest_job_id: job.job_id})
+    }
+  }
+
+  return {
+    tallies: [...tallies.values()],
+    durations: [...durations.values()],
+    waits: [...waits.values()],
+    errors: [...errors.values()],
+  }
+}
+
+/** The figures straight from the jobs table: every job of the window read once (an index range scan). */
 export const figuresFromRows: FiguresReader = (db, {selection, sinceUs, untilUs, slots}) => {
   const where = ['created_us >= @sinceUs', 'created_us <= @untilUs', ...selectionConditions(selection)].join(' AND ')
-  const params = {...selectionParams(selection), sinceUs, untilUs}
-  const values = (valueSql: string) =>
-    db
-      .prepare(
-        `SELECT grp, ms, COUNT(*) AS n FROM (SELECT operation_type AS grp, ${valueSql} AS ms FROM jobs
-           WHERE ${where} AND started_us IS NOT NULL) WHERE ms >= 0 GROUP BY grp, ms`,
-      )
-      .all(params) as ValueCount[]
-  const errorText = errorTextSql('')
-  return {
-    tallies: db
-      .prepare(
-        `SELECT operation_type AS type, status, (created_us / 1000 - ${slots.offset}) / ${slots.size} AS slot,
-           COUNT(*) AS n FROM jobs WHERE ${where} GROUP BY type, status, slot`,
-      )
-      .all(params) as Tally[],
-    durations: values(durationMsSql('')),
-    waits: values(waitMsSql('')),
-    errors: db
-      .prepare(
-        `SELECT error, count, newest_job_id, newest_created_us, newest_seq FROM (
-           SELECT ${errorText} AS error, job_id AS newest_job_id, created_us AS newest_created_us, seq AS newest_seq,
-             COUNT(*) OVER (PARTITION BY ${errorText}) AS count,
-             ROW_NUMBER() OVER (PARTITION BY ${errorText} ORDER BY created_us DESC, seq DESC) AS rn
-           FROM jobs WHERE ${where} AND status = 'failed')
-         WHERE rn = 1`,
-      )
-      .all(params) as ErrorText[],
-  }
+  const jobs = db
+    .prepare(
+      `SELECT operation_type AS type, status, (created_us / 1000 - ${slots.offset}) / ${slots.size} AS slot,
+         ${durationMsSql('')} AS duration_ms, ${waitMsSql('')} AS wait_ms,
+         CASE WHEN status = 'failed' THEN ${errorTextSql('')} END AS error, created_us, seq, job_id
+       FROM jobs WHERE ${where}`,
+    )
+    .all({...selectionParams(selection), sinceUs, untilUs}) as JobFigures[]
+  return addUp(jobs)
 }
 
 /** The figures of the jobs created in hours `fromHour`..`toHour`, from the aggregates. */
