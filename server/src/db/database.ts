@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3'
 import {join} from 'node:path'
 
+import {installHourStats} from './job-hour-stats.js'
+
 export type Db = Database.Database
 
 /**
@@ -14,6 +16,7 @@ export function openDatabase(dataDir: string): Db {
   db.pragma('busy_timeout = 5000')
   db.pragma('cache_size = -16000')
   db.exec(SCHEMA)
+  installHourStats(db)
   return db
 }
 

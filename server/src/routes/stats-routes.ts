@@ -3,7 +3,7 @@ import type {FastifyInstance} from 'fastify'
 import type {Services} from '../services.js'
 
 import {isAdmin, principalOf, requireUser} from '../http/auth-hooks.js'
-import {queryJobStats} from '../jobs/job-stats-query.js'
+import {queryJobStats} from '../jobs/stats/job-stats-query.js'
 import {nowMicros} from '../time.js'
 import {type ListQuerystring, parseTimeFilters} from './job-routes.js'
 

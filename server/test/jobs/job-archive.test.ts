@@ -122,7 +122,9 @@ describe('server: the job archive', () => {
       child = undefined
     })
 
-    it('holds exactly the removed jobs once the next sweep has run', async () => {
+    it('holds exactly the removed jobs once the next sweep has run', async function () {
+      // 100 k jobs stored and swept twice, each write also keeping the per-hour stats aggregates.
+      this.timeout(60_000)
       const dataDir = join(root, 'data')
       const seeded = await startTestServer({dataDir}, root)
       const total = 100_000

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 
-import type {JobStatsBody} from '../../src/jobs/job-stats-query.js'
-
+import {type JobStatsBody, queryJobStats} from '../../src/jobs/stats/job-stats-query.js'
+import {figuresFromRows} from '../../src/jobs/stats/window-figures.js'
+import {waitFor} from '../support/api.js'
 import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 const SECOND = 1000
@@ -105,5 +106,60 @@ describe('server: GET /api/jobs/stats', () => {
   it('needs a token and refuses a time that is not one', async () => {
     expect((await test.api.get(`/api/jobs/stats?${window}`)).status).to.equal(401)
     expect((await test.api.get('/api/jobs/stats?since=yesterday', tokens.alice)).status).to.equal(422)
+  })
+})
+
+describe('server: GET /api/jobs/stats after the cleanup and the retention sweep', () => {
+  let test: TestServer
+  const now = Date.now()
+  /** Two days up to now: whole hours from the aggregates, the current part-hour from the rows. */
+  const window = {sinceUs: (now - 2 * DAY) * 1000, untilUs: now * 1000}
+  const query = `since=${new Date(now - 2 * DAY).toISOString()}&until=${new Date(now).toISOString()}`
+
+  afterEach(() => test.stop())
+
+  /** Failures 1..40 h old: the newest of each error text is removed before the others. */
+  function seedFailures(): void {
+    for (let n = 1; n <= 40; n++) {
+      const created = new Date(now - n * HOUR - (n % 7) * 60 * SECOND)
+      test.server.testing.insertJob({
+        job_id: `job-${n}`,
+        status: n % 4 === 0 ? 'completed' : 'failed',
+        created_at: created,
+        started_at: new Date(created.getTime() + n * SECOND),
+        completed_at: new Date(created.getTime() + 3 * n * SECOND),
+        error: `Clone of /srv/repo-${n % 3}/x failed: exit ${n}`,
+      })
+    }
+  }
+
+  async function expectFiguresOfRows(): Promise<JobStatsBody> {
+    const response = await test.api.get<JobStatsBody>(`/api/jobs/stats?${query}`, test.adminToken)
+    expect(response.body).to.deep.equal(queryJobStats(test.server.testing.db, window, figuresFromRows))
+    return response.body
+  }
+
+  it('counts exactly the jobs the cleanup endpoint left', async () => {
+    test = await startTestServer()
+    seedFailures()
+    expect((await expectFiguresOfRows()).top_errors).to.deep.equal([
+      {error: 'Clone of <path> failed: exit <n>', count: 30, example_job_id: 'job-1'},
+    ])
+    const cleanup = await test.api.delete('/api/admin/jobs/cleanup?max_age_hours=20', test.adminToken)
+    expect(cleanup.body).to.deep.include({cleaned_count: 21})
+    expect((await expectFiguresOfRows()).top_errors).to.deep.equal([
+      {error: 'Clone of <path> failed: exit <n>', count: 15, example_job_id: 'job-1'},
+    ])
+  })
+
+  it('counts exactly the jobs the periodic retention job left', async () => {
+    test = await startTestServer({retentionHours: 1, cleanupIntervalMs: 100})
+    seedFailures()
+    await waitFor('the retention sweep', () =>
+      test.server.testing.countJobs({status: 'failed'}) === 0 ? true : undefined,
+    )
+    const body = await expectFiguresOfRows()
+    expect(body.top_errors).to.deep.equal([])
+    expect(body.by_status).to.not.have.any.keys('failed')
   })
 })

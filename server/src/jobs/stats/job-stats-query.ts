@@ -5,9 +5,17 @@
  * smallest value with at least p % of the values at or below it).
  */
 
-import type {Db} from '../db/database.js'
+import type {Db} from '../../db/database.js'
 
-import {type ErrorGroup, type ErrorText, topErrorShapes} from './error-shapes.js'
+import {type ErrorGroup, topErrorShapes} from './error-shapes.js'
+import {
+  type FiguresReader,
+  type Selection,
+  type Tally,
+  type ValueCount,
+  windowFigures,
+  type WindowFigures,
+} from './window-figures.js'
 
 export interface StatsFilter {
   operationType?: string
@@ -53,15 +61,6 @@ const UNIT_MS: Readonly<Record<BucketUnit, number>> = {hour: HOUR, day: DAY, wee
 /** 1970-01-01 was a Thursday: weeks start on Monday, 4 days later modulo a week. */
 const MONDAY_OFFSET = 4 * DAY
 
-/** The error text the CLI shows: the error column, else a failed result's `error` or `message`. */
-const ERROR_TEXT_SQL = `CASE WHEN TRIM(COALESCE(error, '')) <> '' THEN error
-  WHEN json_type(result, '$.success') = 'false' AND json_type(result, '$.error') = 'text'
-    AND TRIM(json_extract(result, '$.error')) <> '' THEN json_extract(result, '$.error')
-  WHEN json_type(result, '$.success') = 'false' AND json_type(result, '$.message') = 'text'
-    AND TRIM(json_extract(result, '$.message')) <> '' THEN json_extract(result, '$.message') END`
-const DURATION_MS_SQL = 'completed_us / 1000 - started_us / 1000'
-const WAIT_MS_SQL = 'started_us / 1000 - created_us / 1000'
-
 function outcomeOf(status: string): Outcome {
   if (status === 'completed' || status === 'completed_partial') return 'completed'
   if (status === 'failed' || status === 'cancelled') return status
@@ -88,59 +87,35 @@ function successRate(completed: number, failed: number): Seconds {
   return completed + failed === 0 ? null : completed / (completed + failed)
 }
 
-/** The window's conditions; null when a non-admin filters on another user's name (nothing to see). */
-function windowWhere(filter: StatsFilter): null | {params: Record<string, unknown>; where: string} {
+/** The jobs the viewer may count; null when a non-admin filters on another user's name (nothing to see). */
+function selectionOf(filter: StatsFilter): null | Selection {
   if (filter.viewer !== undefined && filter.username !== undefined && filter.viewer !== filter.username) return null
-  const owner = filter.viewer ?? filter.username
-  const conditions = ['created_us >= @sinceUs', 'created_us <= @untilUs']
-  if (owner !== undefined) conditions.push('username = @owner')
-  if (filter.operationType !== undefined) conditions.push('operation_type = @operationType')
-  if (filter.repository !== undefined) conditions.push('repository = @repository')
-  const params = {
-    sinceUs: filter.sinceUs,
-    untilUs: filter.untilUs,
-    owner,
-    operationType: filter.operationType,
-    repository: filter.repository,
-  }
-  return {
-    where: conditions.join(' AND '),
-    params: Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)),
-  }
-}
-
-/** The jobs of the window: the database and the conditions that select them. */
-interface Scope {
-  db: Db
-  params: Record<string, unknown>
-  where: string
+  return {owner: filter.viewer ?? filter.username, operationType: filter.operationType, repository: filter.repository}
 }
 
 /** How many jobs had each value (whole ms), ascending: the values sorted, run-length encoded. */
 type Histogram = Array<{ms: number; n: number}>
 
-/** Histograms of `valueSql` (ms) per `groupSql`, over the jobs where it is defined and not negative. */
-function histograms({db, where, params}: Scope, valueSql: string, groupSql: string): Map<string, Histogram> {
-  const rows = db
-    .prepare(
-      `SELECT grp, ms, COUNT(*) AS n FROM (SELECT ${groupSql} AS grp, ${valueSql} AS ms FROM jobs
-         WHERE ${where} AND started_us IS NOT NULL) WHERE ms >= 0 GROUP BY grp, ms ORDER BY grp, ms`,
-    )
-    .all(params) as {grp: string; ms: number; n: number}[]
-  const byGroup = new Map<string, Histogram>()
-  for (const {grp, ms, n} of rows) {
-    const histogram = byGroup.get(grp) ?? []
-    byGroup.set(grp, histogram)
-    histogram.push({ms, n})
+/** Histograms per type of the value counts of every piece of the window. */
+function histograms(counts: readonly ValueCount[]): Map<string, Histogram> {
+  const byType = new Map<string, Map<number, number>>()
+  for (const {grp, ms, n} of counts) {
+    const values = byType.get(grp) ?? new Map<number, number>()
+    byType.set(grp, values)
+    values.set(ms, (values.get(ms) ?? 0) + n)
   }
 
-  return byGroup
+  return new Map([...byType].map(([type, values]) => [type, toHistogram(values)]))
+}
+
+function toHistogram(values: Map<number, number>): Histogram {
+  return [...values].map(([ms, n]) => ({ms, n})).sort((a, b) => a.ms - b.ms)
 }
 
 function mergeHistograms(histograms: Iterable<Histogram>): Histogram {
   const counts = new Map<number, number>()
   for (const histogram of histograms) for (const {ms, n} of histogram) counts.set(ms, (counts.get(ms) ?? 0) + n)
-  return [...counts].map(([ms, n]) => ({ms, n})).sort((a, b) => a.ms - b.ms)
+  return toHistogram(counts)
 }
 
 /** Nearest-rank percentile in seconds, with the rank computed as the CLI computes it; null for none. */
@@ -155,24 +130,6 @@ function percentile(histogram: Histogram | undefined, p: number): Seconds {
   }
 
   return null
-}
-
-/** Jobs per type, status and timeline slot: the counts and the timeline come from this one scan. */
-interface Tally {
-  n: number
-  slot: number
-  status: string
-  type: string
-}
-
-function tallies({db, where, params}: Scope, unit: BucketUnit): Tally[] {
-  const offset = unit === 'week' ? MONDAY_OFFSET : 0
-  return db
-    .prepare(
-      `SELECT operation_type AS type, status, (created_us / 1000 - ${offset}) / ${UNIT_MS[unit]} AS slot, COUNT(*) AS n
-       FROM jobs WHERE ${where} GROUP BY type, status, slot`,
-    )
-    .all(params) as Tally[]
 }
 
 function timeline(rows: readonly Tally[], sinceMs: number, untilMs: number, unit: BucketUnit): TimelineBucket[] {
@@ -192,29 +149,24 @@ function timeline(rows: readonly Tally[], sinceMs: number, untilMs: number, unit
   return buckets
 }
 
-function errorTexts({db, where, params}: Scope): ErrorText[] {
-  return db
-    .prepare(
-      `SELECT error, count, newest_job_id, newest_created_us, newest_seq FROM (
-         SELECT ${ERROR_TEXT_SQL} AS error, job_id AS newest_job_id, created_us AS newest_created_us, seq AS newest_seq,
-           COUNT(*) OVER (PARTITION BY ${ERROR_TEXT_SQL}) AS count,
-           ROW_NUMBER() OVER (PARTITION BY ${ERROR_TEXT_SQL} ORDER BY created_us DESC, seq DESC) AS rn
-         FROM jobs WHERE ${where} AND status = 'failed')
-       WHERE rn = 1`,
-    )
-    .all(params) as ErrorText[]
-}
+const NOTHING: WindowFigures = {tallies: [], durations: [], waits: [], errors: []}
 
-/** The `jobs stats --json` figures of the jobs in the window. */
-export function queryJobStats(db: Db, filter: StatsFilter): JobStatsBody {
+/**
+ * The `jobs stats --json` figures of the jobs in the window, read by `read` (whole hours from the
+ * aggregates; `figuresFromRows` reads every job instead, the reference the aggregates must match).
+ */
+export function queryJobStats(db: Db, filter: StatsFilter, read: FiguresReader = windowFigures): JobStatsBody {
   const sinceMs = Math.floor(filter.sinceUs / 1000)
   const untilMs = Math.floor(filter.untilUs / 1000)
   const unit = bucketUnit(sinceMs, untilMs)
-  const scope: Scope = {db, ...(windowWhere(filter) ?? {where: '0', params: {}})}
-  const counts = tallies(scope, unit)
-  const durations = histograms(scope, DURATION_MS_SQL, 'operation_type')
+  const selection = selectionOf(filter)
+  const slots = {size: UNIT_MS[unit], offset: unit === 'week' ? MONDAY_OFFSET : 0}
+  const figures =
+    selection === null ? NOTHING : read(db, {selection, sinceUs: filter.sinceUs, untilUs: filter.untilUs, slots})
+  const counts = figures.tallies
+  const durations = histograms(figures.durations)
   const overall = mergeHistograms(durations.values())
-  const waits = histograms(scope, WAIT_MS_SQL, "''").get('')
+  const waits = mergeHistograms(histograms(figures.waits).values())
   const byStatus = new Map<string, number>()
   const byType = new Map<string, {completed: number; count: number; failed: number}>()
   let completed = 0
@@ -257,7 +209,7 @@ export function queryJobStats(db: Db, filter: StatsFilter): JobStatsBody {
       max_s: overall.length === 0 ? null : (overall.at(-1) as {ms: number}).ms / 1000,
     },
     queue_wait: {p50_s: percentile(waits, 50), p95_s: percentile(waits, 95)},
-    top_errors: topErrorShapes(errorTexts(scope)),
+    top_errors: topErrorShapes(figures.errors),
     timeline: timeline(counts, sinceMs, untilMs, unit),
     timeline_unit: unit,
   }
