@@ -2,6 +2,7 @@ import {Command, Errors, Flags, Interfaces, ux} from '@oclif/core'
 
 import type {Credentials} from './auth/credentials.js'
 import type {JobsClient} from './client/jobs-client.js'
+import type {Job} from './jobs/job.js'
 
 import {CliError, InternalError, UsageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
@@ -193,20 +194,39 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
 /** A command that talks to the jobs API. The client is made on first use, so --help never touches config or network. */
 export abstract class JobsCommand<T extends typeof Command = typeof Command> extends BaseCommand<T> {
   private clientPromise?: Promise<JobsClient>
+  private credentialsPromise?: Promise<Credentials>
+
+  /** The server and credentials this command uses (local files and environment only, never the network). */
+  protected credentials(): Promise<Credentials> {
+    this.credentialsPromise ??= import('./auth/credential-chain.js').then(({resolveCredentials}) =>
+      resolveCredentials({
+        configDir: this.config.configDir,
+        cwd: process.cwd(),
+        env: process.env,
+        serverFlag: (this.flags as {server?: string}).server,
+      }),
+    )
+    return this.credentialsPromise
+  }
 
   protected jobsClient(): Promise<JobsClient> {
-    this.clientPromise ??= this.createJobsClient()
+    this.clientPromise ??= this.credentials().then((credentials) => this.createClient(credentials))
     return this.clientPromise
   }
 
-  private async createJobsClient(): Promise<JobsClient> {
-    const {resolveCredentials} = await import('./auth/credential-chain.js')
-    const credentials = await resolveCredentials({
-      configDir: this.config.configDir,
-      cwd: process.cwd(),
-      env: process.env,
-      serverFlag: (this.flags as {server?: string}).server,
-    })
-    return this.createClient(credentials)
+  /**
+   * Tells the job-ID cache of this server and user what the command learned of these jobs, for
+   * shell completion and prefixes (completion/id-cache.ts). Best effort: it never fails the command.
+   */
+  protected async rememberJobs(jobs: readonly Job[]): Promise<void> {
+    try {
+      const [{idCacheKey, rememberJobs}, credentials] = await Promise.all([
+        import('./completion/id-cache.js'),
+        this.credentials(),
+      ])
+      await rememberJobs(this.config.configDir, idCacheKey(credentials), jobs)
+    } catch {
+      // A cache that cannot be read or written costs a completion, never the command.
+    }
   }
 }

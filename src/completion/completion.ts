@@ -86,7 +86,7 @@ function jobIdCases(commands: CompletionCommand[], bin: string): string[] {
     .filter((command) => JOB_ID_COMMANDS[command.id] !== undefined)
     .map((command) => {
       const filter = JOB_ID_COMMANDS[command.id] === 'cancellable' ? ' --cancellable' : ''
-      return `    ${quote(command.id)}) command ${quote(bin)} jobs:recent-ids${filter} 2>/dev/null ;;`
+      return `    ${quote(command.id)}) command ${quote(bin)} jobs:recent-ids${filter} -- "$@" 2>/dev/null ;;`
     })
 }
 
@@ -110,15 +110,18 @@ ${flagValueCases(commands).join('\n')}
   esac
 }
 
+# "$1" is the command id, the other arguments the words on the line: IDs among them are not offered again.
 ${prefix}_jobs_ids() {
-  case "$1" in
+  local command="$1"
+  shift
+  case "$command" in
 ${jobIdCases(commands, config.bin).join('\n')}
   esac
 }
 
 # Sets COMPREPLY to "$1" before each line of "$3" that starts with "$2". The words are compared
 # and copied, never evaluated: compgen -W would expand a $(...), a backtick or a glob in them,
-# and job IDs come from a server (the cache keeps only safe ones too, see lib/id-cache.ts).
+# and job IDs come from a server (the cache keeps only safe ones too, see id-cache.ts).
 ${prefix}_jobs_reply() {
   local head="$1" cur="$2" candidate
   COMPREPLY=()
@@ -161,7 +164,7 @@ ${prefix}_jobs_autocomplete() {
 
     # Job IDs for the commands that take them.
     if [[ "$cur" != -* ]]; then
-      values="$(${prefix}_jobs_ids "$command")"
+      values="$(${prefix}_jobs_ids "$command" "\${COMP_WORDS[@]:0:COMP_CWORD}" "\${COMP_WORDS[@]:COMP_CWORD+1}")"
       if [[ -n "$values" ]]; then
         ${prefix}_jobs_reply "" "$cur" "$values"
         return 0

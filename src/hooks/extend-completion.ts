@@ -5,7 +5,7 @@ const GENERATING_COMMANDS = new Set(['autocomplete', 'autocomplete:create'])
 
 /**
  * After @oclif/plugin-autocomplete has (re)generated its bash completion, add ours to it: flag
- * values and job IDs (see lib/completion.ts). It runs after every command, so it returns at
+ * values and job IDs (see completion/completion.ts). It runs after every command, so it returns at
  * once unless that command generated the scripts, and loads nothing until then.
  */
 const hook: Hook.Postrun = async function ({Command, config}) {

@@ -42,6 +42,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
   public async run(): Promise<Job> {
     const client = await this.jobsClient()
     let job = await resolveJob(client, this.args.job_id)
+    await this.rememberJobs([job])
     const terminal = detectTerminal(process.stdout)
     if (this.flags.wait) {
       // A live task on a terminal while it waits, silence elsewhere.
@@ -55,6 +56,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
             })
           : undefined
       job = await followJob(client, job, {timeout: this.flags.timeout, push: this.flags.push, renderer})
+      await this.rememberJobs([job])
     }
 
     if (!this.jsonEnabled()) this.log(formatJobDetails(job, terminal).join('\n'))

@@ -1,7 +1,5 @@
 import {Flags} from '@oclif/core'
 
-import type {Job} from '../../jobs/job.js'
-
 import {JobsCommand} from '../../base-command.js'
 import {ExitCode} from '../../exit-codes.js'
 import * as cidxFlags from '../../flags.js'
@@ -86,10 +84,5 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       onSeen: (jobs) => this.rememberJobs(jobs),
     })
     return this.finishWith(undefined, flags['exit-status'] ? followedExitCode(followed) : ExitCode.OK)
-  }
-
-  private async rememberJobs(jobs: Job[]): Promise<void> {
-    const {rememberJobs} = await import('../../completion/id-cache.js')
-    await rememberJobs(this.config.configDir, jobs)
   }
 }
