@@ -220,13 +220,26 @@ export abstract class JobsCommand<T extends typeof Command = typeof Command> ext
    */
   protected async rememberJobs(jobs: readonly Job[]): Promise<void> {
     try {
-      const [{idCacheKey, rememberJobs}, credentials] = await Promise.all([
-        import('./completion/id-cache.js'),
-        this.credentials(),
-      ])
-      await rememberJobs(this.config.configDir, idCacheKey(credentials), jobs)
+      const {cache, key} = await this.idCache()
+      await cache.rememberJobs(this.config.configDir, key, jobs)
     } catch {
       // A cache that cannot be read or written costs a completion, never the command.
     }
+  }
+
+  /** The IDs this user saw on this server, most recent first: the likeliest meanings of a prefix. Never fails. */
+  protected async seenJobIds(): Promise<string[]> {
+    try {
+      const {cache, key} = await this.idCache()
+      return (await cache.recentJobs(this.config.configDir, key)).map((job) => job.job_id)
+    } catch {
+      return []
+    }
+  }
+
+  /** The ID cache module, loaded on first use (start-up does not pay for it), and this command's key into it. */
+  private async idCache() {
+    const [cache, credentials] = await Promise.all([import('./completion/id-cache.js'), this.credentials()])
+    return {cache, key: cache.idCacheKey(credentials)}
   }
 }

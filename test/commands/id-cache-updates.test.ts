@@ -2,6 +2,9 @@ import {expect} from 'chai'
 import {rm, writeFile} from 'node:fs/promises'
 
 import {idCachePath, type RecentJob, recentJobs} from '../../src/completion/id-cache.js'
+import {behindNewerJobs, pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {runCli, startWatchServer, useCliEnv, USER, type WatchServer} from '../helpers/servers/watch-harness.js'
 
 /** Every command that learns a job's status tells the ID cache of its server and user, in every output mode. */
@@ -60,5 +63,46 @@ describe('commands: the job-ID cache follows what each command learned', functio
     } finally {
       await rm(`${watch.sandbox.configDir}/recent-jobs`, {force: true})
     }
+  })
+})
+
+/** Every request the fake answered: job reads, listings and feature probes. */
+function requestsTo(fake: FakeCidx): number {
+  return fake.jobReads.length + fake.listings.length + fake.healthChecks
+}
+
+describe('commands: a prefix of a job beyond every window of a real server', function () {
+  this.timeout(60_000)
+  const OLD_ID = '5d82755b-1111-4111-8111-111111111111'
+  let fake: FakeCidx
+  let sandbox: Sandbox
+
+  before(async () => {
+    const now = Date.now()
+    fake = await startFakeCidx({
+      paging: 'defect',
+      jobs: behindNewerJobs([
+        wireJob({job_id: OLD_ID, status: 'completed', created_at: pythonIso(new Date(now - 48 * 3_600_000))}),
+      ]),
+    })
+    sandbox = await createSandbox('cidx-cmd-')
+    sandbox.enter({CIDX_SERVER_URL: fake.url, CIDX_TOKEN: fake.token})
+  })
+
+  after(async () => {
+    await sandbox.remove()
+    await fake.close()
+  })
+
+  it('is not found until the user has seen the job, then resolves from the cache in 2 requests or fewer', async () => {
+    const before = await runCli(['jobs', 'status', '5d82755b'])
+    expect(before.exitCode).to.equal(4)
+    expect(before.stderr).to.contain('only the newest 50 jobs of each status')
+    expect((await runCli(['jobs', 'status', OLD_ID, '--json'])).exitCode).to.equal(0)
+    const sentBefore = requestsTo(fake)
+    const after = await runCli(['jobs', 'status', '5d82755b'])
+    expect(after.exitCode, after.stderr).to.equal(0)
+    expect(after.stdout).to.contain(OLD_ID)
+    expect(requestsTo(fake) - sentBefore).to.be.at.most(2)
   })
 })

@@ -78,7 +78,7 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
     }
 
     const client = await this.jobsClient()
-    const {jobs, serverStoppedEarly} = await selectJobs(client, request)
+    const {jobs, serverStoppedEarly} = await selectJobs(client, request, {seenIds: () => this.seenJobIds()})
     await this.rememberJobs(jobs)
     if (serverStoppedEarly)
       this.warn('the server listed only its newest jobs; run the command again for any that remain.')

@@ -41,7 +41,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
 
   public async run(): Promise<Job> {
     const client = await this.jobsClient()
-    let job = await resolveJob(client, this.args.job_id)
+    let job = await resolveJob(client, this.args.job_id, {seenIds: () => this.seenJobIds()})
     await this.rememberJobs([job])
     const terminal = detectTerminal(process.stdout)
     if (this.flags.wait) {

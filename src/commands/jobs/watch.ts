@@ -61,7 +61,8 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
     const {flags} = this
     const client = await this.jobsClient()
     const jobIds: string[] = []
-    for (const idOrPrefix of this.positionals) jobIds.push(await resolveJobId(client, idOrPrefix))
+    const lookup = {seenIds: () => this.seenJobIds()}
+    for (const idOrPrefix of this.positionals) jobIds.push(await resolveJobId(client, idOrPrefix, lookup))
 
     const terminal = detectTerminal(process.stdout)
     const mode = chooseRenderMode({json: this.jsonEnabled(), animate: terminal.animate})
