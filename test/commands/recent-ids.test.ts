@@ -51,6 +51,11 @@ describe('commands: jobs recent-ids (hidden, for shell completion)', () => {
     expect(stdout).to.equal('job-running:sync_repository, running, backend\njob-waiting:index_repository, queued\n')
   })
 
+  it('prints the job types seen, each once, most recently seen first, with --types (for --type)', async () => {
+    const {stdout} = await runCommand(['jobs', 'recent-ids', '--types'], {root: ROOT})
+    expect(stdout).to.equal('sync_repository\nindex_repository\n')
+  })
+
   it('prints only the safe IDs of a cache file written by hand, with --cancellable too', async () => {
     const entries = [
       {job_id: `$(touch\${IFS}pwned)`, job_type: 'sync_repository', status: 'running'},

@@ -1,7 +1,6 @@
 import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
 import {idCachePath} from '../../src/completion/id-cache.js'
@@ -9,7 +8,15 @@ import {KNOWN_STATUSES} from '../../src/jobs/job.js'
 import {pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
-import {installDevCli, ROOT, run, type SeededServer, seededServer} from './support.js'
+import {
+  type ConnectionCounter,
+  countConnectionsAt,
+  installDevCli,
+  ROOT,
+  run,
+  type SeededServer,
+  seededServer,
+} from './support.js'
 
 /**
  * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
@@ -98,9 +105,8 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   this.timeout(180_000)
   let home: Sandbox
   let jobsServer: SeededServer | undefined
-  /** Listens where the jobs server was while the user presses TAB; every connection to it is counted (a TAB must make none). */
-  let server: Server
-  let connections = 0
+  /** Listens where the jobs server was while the user presses TAB: a TAB must make no connection. */
+  let counter: ConnectionCounter
   let completions: Map<string, string[]>
   let setupOutput: string
   /** Two characters that start at least one of the seeded IDs. */
@@ -122,16 +128,9 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
     prefix = jobIds[1].slice(0, 2)
 
     // The same server address and user while TAB is pressed, but nothing there answers: it only counts.
-    const {port} = new URL(jobsServer.server.url)
     await jobsServer.close()
+    counter = await countConnectionsAt(jobsServer.server.url)
     jobsServer = undefined
-    server = createServer((socket) => {
-      connections++
-      socket.destroy()
-    })
-    await new Promise<void>((resolve) => {
-      server.listen(Number(port), '127.0.0.1', resolve)
-    })
 
     completions = await completeInBash(
       LINES.map((line) => line.replace('PREFIX', prefix).replace('SEEN', jobIds[0])),
@@ -140,10 +139,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   })
 
   after(async () => {
-    if (server)
-      await new Promise((resolve) => {
-        server.close(resolve)
-      })
+    await counter?.close()
     await jobsServer?.close()
     await rm(home.base, {recursive: true, force: true})
   })
@@ -208,7 +204,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   })
 
   it('never contacts the server', () => {
-    expect(connections).to.equal(0)
+    expect(counter.connections).to.equal(0)
   })
 })
 

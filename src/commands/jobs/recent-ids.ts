@@ -21,6 +21,7 @@ export default class JobsRecentIds extends JobsCommand<typeof JobsRecentIds> {
     '<%= config.bin %> jobs recent-ids',
     '<%= config.bin %> jobs recent-ids --cancellable --json',
     '<%= config.bin %> jobs recent-ids --describe -- jobs status 3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
+    '<%= config.bin %> jobs recent-ids --types',
   ]
   static override flags = {
     cancellable: Flags.boolean({
@@ -29,6 +30,7 @@ export default class JobsRecentIds extends JobsCommand<typeof JobsRecentIds> {
     describe: Flags.boolean({
       description: 'print "ID:type, status, repository" (the form zsh shows beside a candidate)',
     }),
+    types: Flags.boolean({description: 'print the job types seen instead, each once (for `--type`)'}),
   }
   static override hidden = true
   // Any number of words from the command line.
@@ -44,14 +46,17 @@ export default class JobsRecentIds extends JobsCommand<typeof JobsRecentIds> {
     const wanted = cached.filter(
       (job) => !onLine.has(job.job_id) && !(this.flags.cancellable && isTerminal(job.status)),
     )
-    if (!this.jsonEnabled() && wanted.length > 0)
-      process.stdout.write(`${wanted.map((job) => this.line(job)).join('\n')}\n`)
+    const lines = this.flags.types
+      ? [...new Set(wanted.map((job) => job.job_type))]
+      : wanted.map((job) => this.line(job))
+    if (!this.jsonEnabled() && lines.length > 0)
+      process.stdout.write(`${lines.map((line) => safeText(line)).join('\n')}\n`)
     return wanted
   }
 
   private line(job: RecentJob): string {
-    if (!this.flags.describe) return safeText(job.job_id)
+    if (!this.flags.describe) return job.job_id
     const details = [job.job_type, job.status, job.repository].filter((part) => part !== undefined)
-    return safeText(`${job.job_id}:${details.join(', ')}`)
+    return `${job.job_id}:${details.join(', ')}`
   }
 }

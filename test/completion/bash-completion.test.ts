@@ -6,7 +6,7 @@ import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {bashCompletionPath, extendBashCompletion} from '../../src/completion/completion.js'
+import {bashCompletionPath, extendBashCompletion} from '../../src/completion/bash-completion.js'
 
 const PLUGIN_SCRIPT =
   '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
