@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {KNOWN_STATUSES} from '../../src/jobs/job.js'
@@ -127,5 +127,65 @@ describe('ecosystem: zsh tab completion (plugin-autocomplete + cached job IDs)',
 
   it('never contacts the server', () => {
     expect(counter.connections).to.equal(0)
+  })
+})
+
+describe('ecosystem: zsh tab completion never evaluates a candidate', function () {
+  this.timeout(300_000)
+  let home: Sandbox
+  let zsh: ZshSession
+  /** Where the hostile words would create files, were they ever run; also zsh's working directory. */
+  let target: string
+  const hostile = () => [
+    `$(touch\${IFS}${target}/pwned-1)`,
+    `\`touch\${IFS}${target}/pwned-2\``,
+    '*',
+    `;touch\${IFS}${target}/pwned-3`,
+  ]
+
+  before(async () => {
+    home = await createSandbox('cidx-zsh-hostile-', {NO_COLOR: '1'})
+    await installDevCli(home)
+    target = join(home.base, 'target')
+    await mkdir(target)
+    await writeFile(join(target, 'glob-would-list-me'), '')
+    const cwd = home.env.HOME!
+    await writeFile(join(cwd, '.zshrc'), `PS1='${ZSH_PROMPT}'\n`)
+    const setup = await run('cidx', ['autocomplete', 'zsh'], {env: home.env, cwd})
+    expect(setup.code, setup.stderr).to.equal(0)
+    await writeFile(
+      join(cwd, '.zshrc'),
+      (await run('cidx', ['autocomplete', 'script', 'zsh'], {env: home.env, cwd})).stdout,
+      {flag: 'a'},
+    )
+    // A stand-in CLI whose recent-ids prints what no cache would keep: the script's own defence alone.
+    const lines = hostile().map((word) => `${word}:described ${word}`)
+    await writeFile(join(home.binDir, 'cidx'), `#!/bin/sh\ncat <<'EOF'\n${lines.join('\n')}\nEOF\n`, {mode: 0o755})
+    zsh = await startZsh(home.base, {env: home.env, cwd: target})
+  })
+
+  after(async () => {
+    await zsh?.close()
+    if (home) await rm(home.base, {recursive: true, force: true})
+  })
+
+  it('lists the words literally and runs nothing, whatever is typed', async () => {
+    // The first TAB inserts what the quoted words share (a backslash), the second lists them.
+    const all = await zsh.complete('cidx jobs status ', (screen) => screen.includes('pwned-3'), 2)
+    expect(commandLine(all), all).to.equal('cidx jobs status \\')
+    const rows = listed(all).split('\n')
+    // Each word as it is, with its description (cut at the screen's width).
+    for (const word of hostile())
+      expect(
+        rows.some((row) => row.startsWith(`${word} `) && row.includes(' -- described ')),
+        all,
+      ).to.equal(true)
+    // Typed quoted, as zsh itself would write it (an unquoted "$(" opens a command substitution).
+    const substitution = await zsh.complete(String.raw`cidx jobs status \$\(`, (screen) => screen.includes('pwned-1'))
+    expect(commandLine(substitution), substitution).to.equal(
+      String.raw`cidx jobs status \$\(touch\$\{IFS\}${target}/pwned-1\)`,
+    )
+    expect(listed(all), 'a glob expanded in the working directory').not.to.include('glob-would-list-me')
+    expect(await readdir(target)).to.deep.equal(['glob-would-list-me'])
   })
 })

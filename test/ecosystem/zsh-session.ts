@@ -12,10 +12,11 @@ import {run} from './support.js'
 export interface ZshSession {
   close(): Promise<void>
   /**
-   * Clears the line and the screen, types `line`, presses TAB and returns the screen once `shows`
-   * accepts it (the completion may start the CLI, so it is polled), or as it is after 60 s.
+   * Clears the line and the screen, types `line`, presses TAB (`tabs` times: zsh lists nothing
+   * on the TAB that inserts a common prefix) and returns the screen once `shows` accepts it (the
+   * completion may start the CLI, so it is polled), or as it is after 60 s.
    */
-  complete(line: string, shows: (screen: string) => boolean): Promise<string>
+  complete(line: string, shows: (screen: string) => boolean, tabs?: number): Promise<string>
 }
 
 /** What `PS1` the tests' ~/.zshrc sets, so that a screen is easy to read. */
@@ -46,13 +47,13 @@ export async function startZsh(dir: string, options: {cwd: string; env: NodeJS.P
   const ready = await waitFor((text) => text.startsWith(ZSH_PROMPT.trimEnd()))
   expect(ready.startsWith(ZSH_PROMPT.trimEnd()), `zsh never showed its prompt:\n${ready}`).to.equal(true)
   return {
-    async complete(line, shows) {
+    async complete(line, shows, tabs = 1) {
       await tmux('send-keys', '-t', 'zsh', 'C-u', 'C-l')
       await waitFor((text) => text.trim() === ZSH_PROMPT.trim())
       await tmux('send-keys', '-t', 'zsh', '-l', line)
       // TAB only once zsh has the whole line: a screen from before it must not pass for the answer.
       await waitFor((text) => text.startsWith(`${ZSH_PROMPT}${line}`.trimEnd()))
-      await tmux('send-keys', '-t', 'zsh', 'Tab')
+      await tmux('send-keys', '-t', 'zsh', ...Array.from({length: tabs}, () => 'Tab'))
       return waitFor(shows)
     },
     async close() {
