@@ -203,4 +203,29 @@ describe('job-id', () => {
       expect(fake.listings).to.deep.equal([])
     })
   })
+
+  describe('against a server that lists exactly (it advertises job_filters)', () => {
+    let fake: FakeCidx
+    let client: JobsClient
+
+    before(async () => {
+      const old = wireJob({
+        job_id: 'feed0002-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+        created_at: pythonIso(new Date(Date.now() - 3_600_000)),
+      })
+      fake = await startFakeCidx({paging: 'correct', features: ['job_filters'], jobs: behindNewerJobs([old])})
+      client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
+    })
+
+    after(async () => {
+      await fake.close()
+    })
+
+    it('pages the unfiltered listing past its first page instead of asking status by status', async () => {
+      expect(await resolveJobId(client, 'feed0002')).to.equal('feed0002-bbbb-4bbb-8bbb-bbbbbbbbbbbb')
+      expect(fake.listings.map((query) => query.get('status'))).to.deep.equal([null, null])
+      const none = await rejection(resolveJobId(client, 'ffff0000'))
+      expect(none.message).to.equal('No job found for "ffff0000".')
+    })
+  })
 })
