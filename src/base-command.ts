@@ -3,6 +3,7 @@ import {stripVTControlCharacters} from 'node:util'
 
 import type {Credentials} from './auth/credentials.js'
 import type {JobsClient} from './client/jobs-client.js'
+import type {Job} from './jobs/job.js'
 
 import {CliError, errorText, InternalError, UsageError} from './errors.js'
 import {ExitCode} from './exit-codes.js'
@@ -295,20 +296,52 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
 /** A command that talks to the jobs API. The client is made on first use, so --help never touches config or network. */
 export abstract class JobsCommand<T extends typeof Command = typeof Command> extends BaseCommand<T> {
   private clientPromise?: Promise<JobsClient>
+  private credentialsPromise?: Promise<Credentials>
+
+  /** The server and credentials this command uses (local files and environment only, never the network). */
+  protected credentials(): Promise<Credentials> {
+    this.credentialsPromise ??= import('./auth/credential-chain.js').then(({resolveCredentials}) =>
+      resolveCredentials({
+        configDir: this.config.configDir,
+        cwd: process.cwd(),
+        env: process.env,
+        serverFlag: (this.flags as {server?: string}).server,
+      }),
+    )
+    return this.credentialsPromise
+  }
 
   protected jobsClient(): Promise<JobsClient> {
-    this.clientPromise ??= this.createJobsClient()
+    this.clientPromise ??= this.credentials().then((credentials) => this.createClient(credentials))
     return this.clientPromise
   }
 
-  private async createJobsClient(): Promise<JobsClient> {
-    const {resolveCredentials} = await import('./auth/credential-chain.js')
-    const credentials = await resolveCredentials({
-      configDir: this.config.configDir,
-      cwd: process.cwd(),
-      env: process.env,
-      serverFlag: (this.flags as {server?: string}).server,
-    })
-    return this.createClient(credentials)
+  /**
+   * Tells the job-ID cache of this server and user what the command learned of these jobs, for
+   * shell completion and prefixes (completion/id-cache.ts). Best effort: it never fails the command.
+   */
+  protected async rememberJobs(jobs: readonly Job[]): Promise<void> {
+    try {
+      const {cache, key} = await this.idCache()
+      await cache.rememberJobs(this.config.configDir, key, jobs)
+    } catch {
+      // A cache that cannot be read or written costs a completion, never the command.
+    }
+  }
+
+  /** The IDs this user saw on this server, most recent first: the likeliest meanings of a prefix. Never fails. */
+  protected async seenJobIds(): Promise<string[]> {
+    try {
+      const {cache, key} = await this.idCache()
+      return (await cache.recentJobs(this.config.configDir, key)).map((job) => job.job_id)
+    } catch {
+      return []
+    }
+  }
+
+  /** The ID cache module, loaded on first use (start-up does not pay for it), and this command's key into it. */
+  private async idCache() {
+    const [cache, credentials] = await Promise.all([import('./completion/id-cache.js'), this.credentials()])
+    return {cache, key: cache.idCacheKey(credentials)}
   }
 }

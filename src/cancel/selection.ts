@@ -8,7 +8,7 @@ import type {Job} from '../jobs/job.js'
 
 import {collectJobs} from '../client/paging.js'
 import {UsageError} from '../errors.js'
-import {resolveJob} from '../jobs/job-id.js'
+import {type LookupOptions, resolveJob} from '../jobs/job-id.js'
 import {buildListQuery, type ListFlagValues} from '../jobs/list-query.js'
 
 /** What a filter selects when --status is not given: the jobs a server will cancel. */
@@ -44,9 +44,16 @@ export function cancelRequest(ids: string[], filter: CancelFilter): CancelReques
   return {query: buildListQuery({...filter, status: filter.status ?? [{value: CANCELLABLE_STATUSES}]})}
 }
 
-/** The jobs the request names, each once. UsageError when a filter selects more than MAX_SELECTION. */
-export async function selectJobs(client: JobsClient, request: CancelRequest): Promise<Selection> {
-  if ('ids' in request) return {jobs: await resolveAll(client, request.ids), serverStoppedEarly: false}
+/**
+ * The jobs the request names, each once (`lookup` helps resolve prefixes). UsageError when a
+ * filter selects more than MAX_SELECTION.
+ */
+export async function selectJobs(
+  client: JobsClient,
+  request: CancelRequest,
+  lookup: LookupOptions = {},
+): Promise<Selection> {
+  if ('ids' in request) return {jobs: await resolveAll(client, request.ids, lookup), serverStoppedEarly: false}
   const {jobs, serverStoppedEarly} = await collectJobs(client, request.query, {limit: MAX_SELECTION + 1})
   if (jobs.length > MAX_SELECTION)
     throw new UsageError(`The filter selects more than ${MAX_SELECTION} jobs; narrow it down.`)
@@ -54,10 +61,10 @@ export async function selectJobs(client: JobsClient, request: CancelRequest): Pr
 }
 
 /** Every ID resolved before anything is cancelled: a typo stops the command, not half of it. */
-async function resolveAll(client: JobsClient, ids: string[]): Promise<Job[]> {
+async function resolveAll(client: JobsClient, ids: string[], lookup: LookupOptions): Promise<Job[]> {
   const jobs = new Map<string, Job>()
   for (const id of ids) {
-    const job = await resolveJob(client, id)
+    const job = await resolveJob(client, id, lookup)
     jobs.set(job.job_id, job)
   }
 

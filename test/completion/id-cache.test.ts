@@ -1,15 +1,25 @@
 import {expect} from 'chai'
 import {mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join} from 'node:path'
 
 import {
+  idCacheKey,
   idCachePath,
   MAX_CACHED_WORD_LENGTH,
   MAX_RECENT_JOBS,
   recentJobs,
   rememberJobs,
 } from '../../src/completion/id-cache.js'
+
+const KEY = {server: 'https://cidx.example.com', user: 'alice'}
+/** What a cache file of KEY starts with. */
+const FILE_HEAD = {version: 2, server: KEY.server, user: KEY.user}
+
+/** An unsigned JWT with these claims: the cache reads the user name of a CIDX_TOKEN from it. */
+function jwtOf(claims: Record<string, unknown>): string {
+  return `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`
+}
 
 function job(id: string, status = 'running', type = 'sync_repository') {
   return {job_id: id, job_type: type, status}
@@ -69,13 +79,13 @@ describe('id-cache', () => {
   })
 
   it('is empty before anything was remembered', async () => {
-    expect(await recentJobs(configDir)).to.deep.equal([])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
   })
 
   it('keeps the jobs of the latest call first, in their order, with type and status', async () => {
-    await rememberJobs(configDir, [job('a1'), job('b2', 'queued')])
-    await rememberJobs(configDir, [job('c3', 'failed', 'index_repository'), job('a1', 'completed')])
-    expect(await recentJobs(configDir)).to.deep.equal([
+    await rememberJobs(configDir, KEY, [job('a1'), job('b2', 'queued')])
+    await rememberJobs(configDir, KEY, [job('c3', 'failed', 'index_repository'), job('a1', 'completed')])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([
       {job_id: 'c3', job_type: 'index_repository', status: 'failed'},
       {job_id: 'a1', job_type: 'sync_repository', status: 'completed'},
       {job_id: 'b2', job_type: 'sync_repository', status: 'queued'},
@@ -83,8 +93,10 @@ describe('id-cache', () => {
   })
 
   it('stores only the fields completion needs, in a private file in a private directory', async () => {
-    await rememberJobs(configDir, [{...job('a1'), description: 'Sync repository backend'} as ReturnType<typeof job>])
-    const file = idCachePath(configDir)
+    await rememberJobs(configDir, KEY, [
+      {...job('a1'), description: 'Sync repository backend'} as ReturnType<typeof job>,
+    ])
+    const file = idCachePath(configDir, KEY)
     expect((await stat(file)).mode & 0o777).to.equal(0o600)
     expect((await stat(configDir)).mode & 0o777).to.equal(0o700)
     expect(await readFile(file, 'utf8')).not.to.include('Sync repository backend')
@@ -92,24 +104,24 @@ describe('id-cache', () => {
 
   it(`keeps the newest ${MAX_RECENT_JOBS} jobs`, async () => {
     const many = Array.from({length: MAX_RECENT_JOBS + 50}, (_, index) => job(`job-${index}`))
-    await rememberJobs(configDir, many.slice(0, 100))
-    await rememberJobs(configDir, many.slice(100))
-    const cached = await recentJobs(configDir)
+    await rememberJobs(configDir, KEY, many.slice(0, 100))
+    await rememberJobs(configDir, KEY, many.slice(100))
+    const cached = await recentJobs(configDir, KEY)
     expect(cached).to.have.length(MAX_RECENT_JOBS)
     expect(cached[0].job_id).to.equal('job-100')
     expect(cached.at(-1)?.job_id).to.equal(`job-${MAX_RECENT_JOBS - 151}`)
   })
 
   it('reads a corrupt file as an empty cache and replaces it on the next write', async () => {
-    await rememberJobs(configDir, [job('a1')])
-    await writeFile(idCachePath(configDir), '{"version":1,"jobs":[{"job_id":"a1"')
-    expect(await recentJobs(configDir)).to.deep.equal([])
-    await rememberJobs(configDir, [job('b2')])
-    expect((await recentJobs(configDir)).map((entry) => entry.job_id)).to.deep.equal(['b2'])
+    await rememberJobs(configDir, KEY, [job('a1')])
+    await writeFile(idCachePath(configDir, KEY), '{"version":2,"jobs":[{"job_id":"a1"')
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
+    await rememberJobs(configDir, KEY, [job('b2')])
+    expect((await recentJobs(configDir, KEY)).map((entry) => entry.job_id)).to.deep.equal(['b2'])
   })
 
   it('drops entries of the wrong shape and keeps the good ones', async () => {
-    await rememberJobs(configDir, [job('a1')])
+    await rememberJobs(configDir, KEY, [job('a1')])
     const entries = [
       job('good'),
       {job_id: 42},
@@ -117,10 +129,10 @@ describe('id-cache', () => {
       {job_id: 'has space', job_type: 't', status: 's'},
       {job_id: 'x', job_type: 't'},
     ]
-    await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: entries}))
-    expect((await recentJobs(configDir)).map((entry) => entry.job_id)).to.deep.equal(['good'])
-    await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: 'nope'}))
-    expect(await recentJobs(configDir)).to.deep.equal([])
+    await writeFile(idCachePath(configDir, KEY), JSON.stringify({...FILE_HEAD, jobs: entries}))
+    expect((await recentJobs(configDir, KEY)).map((entry) => entry.job_id)).to.deep.equal(['good'])
+    await writeFile(idCachePath(configDir, KEY), JSON.stringify({...FILE_HEAD, jobs: 'nope'}))
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
   })
 
   it('keeps only IDs, types and statuses of safe characters and length when writing', async () => {
@@ -130,9 +142,9 @@ describe('id-cache', () => {
       job('bad-type', 'running', word),
       job('bad-status', word),
     ])
-    await rememberJobs(configDir, [...hostile.slice(0, 10), ...good, ...hostile.slice(10)])
-    expect(await recentJobs(configDir)).to.deep.equal(good)
-    const stored = JSON.parse(await readFile(idCachePath(configDir), 'utf8')) as {jobs: unknown[]}
+    await rememberJobs(configDir, KEY, [...hostile.slice(0, 10), ...good, ...hostile.slice(10)])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal(good)
+    const stored = JSON.parse(await readFile(idCachePath(configDir, KEY), 'utf8')) as {jobs: unknown[]}
     expect(stored.jobs).to.deep.equal(good)
   })
 
@@ -143,35 +155,78 @@ describe('id-cache', () => {
       job('bad-type', 'running', word),
       job('bad-status', word),
     ])
-    await mkdir(configDir, {recursive: true})
-    await writeFile(idCachePath(configDir), JSON.stringify({version: 1, jobs: [...hostile, ...good]}))
-    expect(await recentJobs(configDir)).to.deep.equal(good)
+    await mkdir(dirname(idCachePath(configDir, KEY)), {recursive: true})
+    await writeFile(idCachePath(configDir, KEY), JSON.stringify({...FILE_HEAD, jobs: [...hostile, ...good]}))
+    expect(await recentJobs(configDir, KEY)).to.deep.equal(good)
     // The next write keeps the good entries and drops the hostile ones from the file too.
-    await rememberJobs(configDir, [job('a1')])
-    expect(await readFile(idCachePath(configDir), 'utf8')).to.equal(
-      `${JSON.stringify({version: 1, jobs: [job('a1'), ...good]})}\n`,
+    await rememberJobs(configDir, KEY, [job('a1')])
+    expect(await readFile(idCachePath(configDir, KEY), 'utf8')).to.equal(
+      `${JSON.stringify({...FILE_HEAD, jobs: [job('a1'), ...good]})}\n`,
     )
   })
 
   it('leaves the file alone when the jobs seen are the ones it already holds, first', async () => {
-    await rememberJobs(configDir, [job('a1'), job('b2')])
-    const before = await stat(idCachePath(configDir))
-    await rememberJobs(configDir, [job('a1'), job('b2')])
-    expect((await stat(idCachePath(configDir))).ino, 'the atomic write replaces the file').to.equal(before.ino)
-    await rememberJobs(configDir, [job('a1', 'completed'), job('b2')])
-    expect((await stat(idCachePath(configDir))).ino).not.to.equal(before.ino)
-    expect((await recentJobs(configDir))[0]).to.deep.equal(job('a1', 'completed'))
+    await rememberJobs(configDir, KEY, [job('a1'), job('b2')])
+    const before = await stat(idCachePath(configDir, KEY))
+    await rememberJobs(configDir, KEY, [job('a1'), job('b2')])
+    expect((await stat(idCachePath(configDir, KEY))).ino, 'the atomic write replaces the file').to.equal(before.ino)
+    await rememberJobs(configDir, KEY, [job('a1', 'completed'), job('b2')])
+    expect((await stat(idCachePath(configDir, KEY))).ino).not.to.equal(before.ino)
+    expect((await recentJobs(configDir, KEY))[0]).to.deep.equal(job('a1', 'completed'))
   })
 
   it('writes nothing for no jobs', async () => {
-    await rememberJobs(configDir, [])
-    await rememberJobs(configDir, [{job_id: '', job_type: 't', status: 's'}])
-    expect(await recentJobs(configDir)).to.deep.equal([])
+    await rememberJobs(configDir, KEY, [])
+    await rememberJobs(configDir, KEY, [{job_id: '', job_type: 't', status: 's'}])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
   })
 
   it('never fails the caller when the cache cannot be written', async () => {
     await writeFile(configDir, 'a file where the config directory should be')
-    await rememberJobs(configDir, [job('a1')])
-    expect(await recentJobs(configDir)).to.deep.equal([])
+    await rememberJobs(configDir, KEY, [job('a1')])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
+  })
+
+  it('keeps one cache per server and user: the IDs of one are never offered for another', async () => {
+    const bob = {...KEY, user: 'bob'}
+    const other = {...KEY, server: 'https://other.example.com'}
+    await rememberJobs(configDir, KEY, [job('alice-job')])
+    await rememberJobs(configDir, bob, [job('bob-job')])
+    await rememberJobs(configDir, other, [job('other-job')])
+    expect((await recentJobs(configDir, KEY)).map((entry) => entry.job_id)).to.deep.equal(['alice-job'])
+    expect((await recentJobs(configDir, bob)).map((entry) => entry.job_id)).to.deep.equal(['bob-job'])
+    expect((await recentJobs(configDir, other)).map((entry) => entry.job_id)).to.deep.equal(['other-job'])
+    // A file that names another server or user (copied, or a collision of the hash) gives nothing.
+    await writeFile(idCachePath(configDir, KEY), JSON.stringify({...FILE_HEAD, user: 'bob', jobs: [job('x1')]}))
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([])
+  })
+
+  it('keys by the normalized server URL and the user name, never by a secret', async () => {
+    const password = 'pa55-w0rd-secret'
+    const byPassword = idCacheKey({serverUrl: 'HTTPS://CIDX.example.com:443/', username: 'alice', password} as never)
+    expect(byPassword).to.deep.equal(KEY)
+    const token = jwtOf({username: 'alice', role: 'user'})
+    expect(idCacheKey({serverUrl: 'https://cidx.example.com', staticToken: token})).to.deep.equal(KEY)
+    expect(idCacheKey({serverUrl: 'https://cidx.example.com', staticToken: 'cidx_sk_opaque'})).to.deep.equal({
+      ...KEY,
+      user: '',
+    })
+    await rememberJobs(configDir, byPassword, [job('a1')])
+    const text = await readFile(idCachePath(configDir, byPassword), 'utf8')
+    expect(text).not.to.include(password)
+    expect(idCachePath(configDir, byPassword)).not.to.include('alice')
+  })
+
+  it('keeps the repository when it is a safe word, and the entry without it when not', async () => {
+    await rememberJobs(configDir, KEY, [
+      {...job('a1'), repository: 'backend'},
+      {...job('b2'), repository: '$(id)'},
+      {...job('c3'), repository: null},
+    ])
+    expect(await recentJobs(configDir, KEY)).to.deep.equal([
+      {...job('a1'), repository: 'backend'},
+      job('b2'),
+      job('c3'),
+    ])
   })
 })

@@ -1,7 +1,6 @@
 import {expect} from 'chai'
 import {existsSync} from 'node:fs'
 import {chmod, mkdir, readdir, readFile, rm, writeFile} from 'node:fs/promises'
-import {createServer, type Server} from 'node:net'
 import {join} from 'node:path'
 
 import {idCachePath} from '../../src/completion/id-cache.js'
@@ -9,7 +8,15 @@ import {KNOWN_STATUSES} from '../../src/jobs/job.js'
 import {pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
-import {installDevCli, ROOT, run, type SeededServer, seededServer} from './support.js'
+import {
+  type ConnectionCounter,
+  countConnectionsAt,
+  installDevCli,
+  ROOT,
+  run,
+  type SeededServer,
+  seededServer,
+} from './support.js'
 
 /**
  * Drives the completion bash really uses: the function `complete -p cidx` names, with the words
@@ -59,6 +66,7 @@ const LINES = [
   'cidx jobs list --sort -cr',
   'cidx jobs status ',
   'cidx jobs status PREFIX',
+  'cidx jobs status SEEN ',
   'cidx jobs:status ',
   'cidx jobs status --timeout ',
   'cidx jobs cancel ',
@@ -96,51 +104,42 @@ async function completeInBash(
 describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)', function () {
   this.timeout(180_000)
   let home: Sandbox
-  let jobsServer: SeededServer
-  /** Where the CLI points while the user presses TAB; every connection to it is counted (a TAB must make none). */
-  let server: Server
-  let connections = 0
+  let jobsServer: SeededServer | undefined
+  /** Listens where the jobs server was while the user presses TAB: a TAB must make no connection. */
+  let counter: ConnectionCounter
   let completions: Map<string, string[]>
   let setupOutput: string
   /** Two characters that start at least one of the seeded IDs. */
   let prefix: string
+  let jobIds: string[]
 
   before(async () => {
     home = await createSandbox('cidx-completion-', {NO_COLOR: '1'})
     await installDevCli(home)
     jobsServer = await seededServer()
-    server = createServer((socket) => {
-      connections++
-      socket.destroy()
-    })
-    await new Promise<void>((resolve) => {
-      server.listen(0, '127.0.0.1', resolve)
-    })
-    const {port} = server.address() as {port: number}
-    const env = {...home.env, CIDX_SERVER_URL: `http://127.0.0.1:${port}`, CIDX_TOKEN: 'cidx_sk_not_used'}
-
+    jobIds = jobsServer.jobIds
+    const env = {...home.env, ...jobsServer.env}
     const setup = await run('cidx', ['autocomplete', 'bash'], {env, cwd: home.env.HOME})
     expect(setup.code, setup.stderr).to.equal(0)
     setupOutput = setup.stdout
-    // The user lists the jobs once: that is what fills the cache the completion reads.
-    const list = await run('cidx', ['jobs', 'list', '--quiet'], {
-      env: {...home.env, ...jobsServer.env},
-      cwd: home.env.HOME,
-    })
+    // The user lists the jobs once: that is what fills the cache (of this server and user) the completion reads.
+    const list = await run('cidx', ['jobs', 'list', '--quiet'], {env, cwd: home.env.HOME})
     expect(list.code, list.stderr).to.equal(0)
-    prefix = jobsServer.jobIds[1].slice(0, 2)
+    prefix = jobIds[1].slice(0, 2)
+
+    // The same server address and user while TAB is pressed, but nothing there answers: it only counts.
+    await jobsServer.close()
+    counter = await countConnectionsAt(jobsServer.server.url)
+    jobsServer = undefined
 
     completions = await completeInBash(
-      LINES.map((line) => line.replace('PREFIX', prefix)),
+      LINES.map((line) => line.replace('PREFIX', prefix).replace('SEEN', jobIds[0])),
       {env, cwd: home.env.HOME!},
     )
   })
 
   after(async () => {
-    if (server)
-      await new Promise((resolve) => {
-        server.close(resolve)
-      })
+    await counter?.close()
     await jobsServer?.close()
     await rm(home.base, {recursive: true, force: true})
   })
@@ -185,7 +184,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   })
 
   it('completes the IDs `jobs list` showed for status and watch, by prefix, in both spellings of the command', () => {
-    const all = [...jobsServer.jobIds].sort()
+    const all = [...jobIds].sort()
     expect(completions.get('cidx jobs status ')).to.deep.equal(all)
     expect(completions.get('cidx jobs:status ')).to.deep.equal(all)
     expect(completions.get('cidx jobs watch ')).to.deep.equal(all)
@@ -194,7 +193,11 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
 
   it('offers only jobs that can still be cancelled to cancel', () => {
     // seededServer: the newest job is running, the two others have ended.
-    expect(completions.get('cidx jobs cancel ')).to.deep.equal([jobsServer.jobIds[0]])
+    expect(completions.get('cidx jobs cancel ')).to.deep.equal([jobIds[0]])
+  })
+
+  it('never offers an ID already on the line again', () => {
+    expect(completions.get(`cidx jobs status ${jobIds[0]} `)).to.deep.equal(jobIds.slice(1).sort())
   })
 
   it('offers no job IDs as the value of a flag', () => {
@@ -202,7 +205,7 @@ describe('ecosystem: bash tab completion (plugin-autocomplete + cached job IDs)'
   })
 
   it('never contacts the server', () => {
-    expect(connections).to.equal(0)
+    expect(counter.connections).to.equal(0)
   })
 })
 
@@ -268,7 +271,7 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
     const list = await run('cidx', ['jobs', 'list', '--quiet'], {env, cwd: work})
     expect(list.code, list.stderr).to.equal(0)
     expect(list.stdout.split('\n')).to.include(GOOD_ID) // the listing saw every job
-    expect(await readFile(idCachePath(home.configDir), 'utf8')).to.include(GOOD_ID)
+    expect(await readFile(idCachePath(home.configDir, {server: fake.url, user: ''}), 'utf8')).to.include(GOOD_ID)
     const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel ', 'cidx jobs watch '], {
       env,
       cwd: work,
@@ -282,7 +285,8 @@ describe('ecosystem: bash tab completion of job IDs from a hostile server', func
   it('runs nothing and offers nothing hostile from a cache file written by hand', async () => {
     const hostile = hostileIds().map((jobId) => ({job_id: jobId, job_type: 'sync_repository', status: 'running'}))
     const entries = [...hostile, {job_id: GOOD_ID, job_type: 'sync_repository', status: 'running'}]
-    await writeFile(idCachePath(home.configDir), JSON.stringify({version: 1, jobs: entries}))
+    const key = {server: fake.url, user: ''}
+    await writeFile(idCachePath(home.configDir, key), JSON.stringify({version: 2, ...key, jobs: entries}))
     const completions = await completeInBash(['cidx jobs status ', 'cidx jobs cancel '], {env, cwd: work})
     await expectNothingRan()
     expect(completions.get('cidx jobs status ')).to.deep.equal([GOOD_ID])

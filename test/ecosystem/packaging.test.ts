@@ -74,8 +74,8 @@ describe('ecosystem: npm pack, global install, run', function () {
       const jobs = JSON.parse(list.stdout) as Job[]
       expect(jobs.map((job) => job.job_id)).to.deep.equal(server.jobIds)
       expect(jobs.map((job) => job.status)).to.deep.equal(['running', 'failed', 'completed'])
-      // ...and the listing filled the cache that completion reads.
-      const recent = await run(cidx, ['jobs', 'recent-ids'], {env: home.env, cwd: home.env.HOME})
+      // ...and the listing filled the cache (of that server and user) that completion reads.
+      const recent = await run(cidx, ['jobs', 'recent-ids'], {env: {...home.env, ...server.env}, cwd: home.env.HOME})
       expect(recent.stdout.split('\n').filter(Boolean)).to.deep.equal(server.jobIds)
     } finally {
       await server.close()

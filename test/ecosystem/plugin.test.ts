@@ -6,6 +6,7 @@ import type {Job} from '../../src/jobs/job.js'
 
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
 import {packOnce, ROOT, run, type SeededServer, seededServer} from './support.js'
+import {commandLine, listed, startZsh, ZSH_PROMPT} from './zsh-session.js'
 
 /**
  * A minimal oclif CLI, `acme`, that has nothing but @oclif/plugin-plugins, the way a team's main
@@ -106,5 +107,26 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     for (const command of ['cancel', 'list', 'status', 'watch'])
       expect(help.stdout).to.match(new RegExp(`^ +jobs ${command} +\\S`, 'm'))
     expect(help.stdout).not.to.include('recent-ids')
+  })
+
+  it("completes job IDs and flag values in zsh under the host's name", async () => {
+    const cwd = home.env.HOME!
+    const setup = await run(acme, ['autocomplete', 'zsh'], {env, cwd})
+    expect(setup.code, setup.stderr).to.equal(0)
+    const script = await run(acme, ['autocomplete', 'script', 'zsh'], {env, cwd})
+    await writeFile(join(cwd, '.zshrc'), `PS1='${ZSH_PROMPT}'\n${script.stdout}`)
+    // The cache the completion reads: what the user saw with the host's command.
+    expect((await run(acme, ['jobs', 'list', '--quiet'], {env, cwd})).code).to.equal(0)
+    // Installed, the host is `acme` on the PATH: the completion runs it by that name.
+    await symlink(acme, join(home.binDir, 'acme'))
+    const zsh = await startZsh(home.base, {env, cwd})
+    try {
+      const statuses = await zsh.complete('acme jobs list --status=ru', (screen) => screen.includes('running'))
+      expect(commandLine(statuses), statuses).to.equal('acme jobs list --status=running')
+      const ids = await zsh.complete('acme jobs status ', (screen) => server.jobIds.every((id) => screen.includes(id)))
+      expect(listed(ids), ids).to.match(new RegExp(`^${server.jobIds[0]} +-- add_golden_repo, running, docs$`, 'm'))
+    } finally {
+      await zsh.close()
+    }
   })
 })

@@ -2,6 +2,7 @@ import {type ServerHandle, startServer} from '@cidx/local-server'
 import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
 import {chmod, cp, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
+import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -85,7 +86,15 @@ export async function seededServer(): Promise<SeededServer> {
     {operation_type: 'add_golden_repo', status: 'running', repository: 'docs', minutesAgo: 10},
   ]
   const jobIds = seeds
-    .map((seed) => server.testing.insertJob({...seed, created_at: new Date(now - seed.minutesAgo * 60_000)}).job_id)
+    .map(
+      (seed) =>
+        // The repository as a real server names it: in the result.
+        server.testing.insertJob({
+          ...seed,
+          result: {success: seed.status === 'completed', alias: seed.repository},
+          created_at: new Date(now - seed.minutesAgo * 60_000),
+        }).job_id,
+    )
     .reverse()
   return {
     server,
@@ -95,6 +104,36 @@ export async function seededServer(): Promise<SeededServer> {
       await server.close()
       await rm(dataDir, {recursive: true, force: true})
     },
+  }
+}
+
+export interface ConnectionCounter {
+  close(): Promise<void>
+  /** Connections made so far. */
+  readonly connections: number
+}
+
+/**
+ * A listener on the port of `url` (a server just closed there) that only counts the connections
+ * made to it and drops them: the CLI keeps its server address and user, but nothing answers.
+ */
+export async function countConnectionsAt(url: string): Promise<ConnectionCounter> {
+  let connections = 0
+  const server = createServer((socket) => {
+    connections++
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => {
+    server.listen(Number(new URL(url).port), '127.0.0.1', resolve)
+  })
+  return {
+    get connections() {
+      return connections
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve())
+      }),
   }
 }
 

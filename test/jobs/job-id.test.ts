@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {JobsClient} from '../../src/client/jobs-client.js'
 import {CliError, NotFoundError, UsageError} from '../../src/errors.js'
 import {resolveJob, resolveJobId} from '../../src/jobs/job-id.js'
-import {jobSeries, pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
+import {behindNewerJobs, jobSeries, pythonIso, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
@@ -15,6 +15,11 @@ async function rejection(promise: Promise<unknown>): Promise<CliError> {
   }
 
   throw new Error('expected a rejection')
+}
+
+/** The IDs a user saw, as the ID cache gives them. */
+function seen(...ids: string[]): () => Promise<string[]> {
+  return async () => ids
 }
 
 describe('job-id', () => {
@@ -89,15 +94,14 @@ describe('job-id', () => {
       const now = Date.now()
       fake = await startFakeCidx({
         paging: 'defect',
-        jobs: [
-          // 60 newer completed jobs push the failed one out of the unfiltered listing's reach.
-          ...jobSeries(60, {prefix: 'done', status: 'completed', newest: new Date(now)}),
+        // The newer completed jobs push the failed one out of the unfiltered listing's reach.
+        jobs: behindNewerJobs([
           wireJob({
             job_id: 'feed0001-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
             status: 'failed',
             created_at: pythonIso(new Date(now - 3_600_000)),
           }),
-        ],
+        ]),
       })
       client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
     })
@@ -117,6 +121,111 @@ describe('job-id', () => {
       expect(error.message).to.contain('"done-" matches 50 jobs:')
       expect(error.message).to.contain('... and 40 more')
       expect(error.message.split('\n').filter((line) => line.startsWith('  done-'))).to.have.length(10)
+    })
+  })
+
+  describe("against a real server's per-status windows: the likeliest places first", () => {
+    /** Beyond every window: 60 newer completed jobs hide it from the completed and the unfiltered listing. */
+    const OLD_ID = '5d82755b-1111-4111-8111-111111111111'
+    /** A job ID of 32 hex digits without dashes, as a real server's system jobs have. */
+    const DASHLESS_ID = 'bbbf86ac03d04df481ef48b1ce20ed8f'
+    let fake: FakeCidx
+    let client: JobsClient
+
+    /** Every request the lookup made: job reads, listings and feature probes. */
+    const requests = () => fake.jobReads.length + fake.listings.length + fake.healthChecks
+
+    before(async () => {
+      const now = Date.now()
+      const hoursAgo = (hours: number) => pythonIso(new Date(now - hours * 3_600_000))
+      fake = await startFakeCidx({
+        paging: 'defect',
+        jobs: behindNewerJobs(
+          [
+            ...jobSeries(3, {prefix: 'work', status: 'running', newest: new Date(now)}),
+            wireJob({job_id: DASHLESS_ID, status: 'failed', created_at: hoursAgo(30)}),
+            wireJob({job_id: OLD_ID, status: 'completed', created_at: hoursAgo(48)}),
+          ],
+          new Date(now - 60_000),
+        ),
+      })
+      client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
+    })
+
+    beforeEach(() => {
+      fake.jobReads.length = 0
+      fake.listings.length = 0
+      fake.healthChecks = 0
+    })
+
+    after(async () => {
+      await fake.close()
+    })
+
+    it('resolves a prefix of a job beyond every window from the IDs the user saw, in 2 requests or fewer', async () => {
+      const seenIds = seen('work-0', OLD_ID, DASHLESS_ID)
+      expect(await resolveJobId(client, '5d82755b', {seenIds})).to.equal(OLD_ID)
+      expect(requests()).to.be.at.most(2)
+      expect(fake.listings).to.deep.equal([])
+    })
+
+    it('says, when nothing matches, that the server shows only the newest 50 jobs of each status and the full ID works', async () => {
+      const error = await rejection(resolveJobId(client, '5d82755b'))
+      expect(error).to.be.instanceOf(NotFoundError)
+      expect(error.message).to.equal(
+        'No job found for "5d82755b". The server shows only the newest 50 jobs of each status: an older job is found by its full ID, which always works.',
+      )
+      expect(requests(), 'requests for a prefix that matches nothing').to.be.at.most(10)
+    })
+
+    it('resolves a prefix of a dashless 32-hex ID from the listings, and the full ID with one request', async () => {
+      expect(await resolveJobId(client, 'BBBF86AC')).to.equal(DASHLESS_ID)
+      fake.jobReads.length = 0
+      fake.listings.length = 0
+      fake.healthChecks = 0
+      expect(await resolveJobId(client, DASHLESS_ID)).to.equal(DASHLESS_ID)
+      expect(requests()).to.equal(1)
+    })
+
+    it('stops listing as soon as two jobs match: the answer is ambiguous whatever the other windows hold', async () => {
+      const error = await rejection(resolveJobId(client, 'work-'))
+      expect(error).to.be.instanceOf(UsageError)
+      expect(error.message).to.contain('"work-" matches 3 jobs:')
+      expect(fake.listings).to.have.length(1)
+    })
+
+    it('takes a full ID over the longer IDs it starts, and the ambiguity from the seen IDs that still exist', async () => {
+      expect(await resolveJobId(client, 'done-1', {seenIds: seen('done-10', 'done-1')})).to.equal('done-1')
+      fake.jobReads.length = 0
+      const error = await rejection(resolveJobId(client, 'work-', {seenIds: seen('work-0', 'work-1', 'work-gone')}))
+      expect(error.message).to.contain('"work-" matches 2 jobs:')
+      expect(fake.jobReads).to.have.members(['work-0', 'work-1', 'work-gone'])
+      expect(fake.listings).to.deep.equal([])
+    })
+  })
+
+  describe('against a server that lists exactly (it advertises job_filters)', () => {
+    let fake: FakeCidx
+    let client: JobsClient
+
+    before(async () => {
+      const old = wireJob({
+        job_id: 'feed0002-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
+        created_at: pythonIso(new Date(Date.now() - 3_600_000)),
+      })
+      fake = await startFakeCidx({paging: 'correct', features: ['job_filters'], jobs: behindNewerJobs([old])})
+      client = new JobsClient({credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
+    })
+
+    after(async () => {
+      await fake.close()
+    })
+
+    it('pages the unfiltered listing past its first page instead of asking status by status', async () => {
+      expect(await resolveJobId(client, 'feed0002')).to.equal('feed0002-bbbb-4bbb-8bbb-bbbbbbbbbbbb')
+      expect(fake.listings.map((query) => query.get('status'))).to.deep.equal([null, null])
+      const none = await rejection(resolveJobId(client, 'ffff0000'))
+      expect(none.message).to.equal('No job found for "ffff0000".')
     })
   })
 })

@@ -78,7 +78,8 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
     }
 
     const client = await this.jobsClient()
-    const {jobs, serverStoppedEarly} = await selectJobs(client, request)
+    const {jobs, serverStoppedEarly} = await selectJobs(client, request, {seenIds: () => this.seenJobIds()})
+    await this.rememberJobs(jobs)
     if (serverStoppedEarly)
       this.warn('the server listed only its newest jobs; run the command again for any that remain.')
     // Under --json stdout carries only the results: the selection goes with the question, to stderr.
@@ -95,6 +96,8 @@ export default class JobsCancel extends JobsCommand<typeof JobsCancel> {
     }
 
     const {results, exitCode} = await this.cancel(client, jobs)
+    const finalStatus = new Map(results.map((result) => [result.job_id, result.final_status]))
+    await this.rememberJobs(jobs.map((job) => ({...job, status: finalStatus.get(job.job_id) ?? job.status})))
     return this.finishWith(results, exitCode)
   }
 

@@ -86,8 +86,7 @@ export default class JobsList extends JobsCommand<typeof JobsList> {
       await this.printTable(client, jobs, collected, caller)
     }
 
-    const {rememberJobs} = await import('../../completion/id-cache.js')
-    await rememberJobs(this.config.configDir, jobs)
+    await this.rememberJobs(jobs)
     return jobs
   }
 

@@ -44,7 +44,8 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
 
   public async run(): Promise<Job> {
     const client = await this.jobsClient()
-    let job = await resolveJob(client, this.args.job_id)
+    let job = await resolveJob(client, this.args.job_id, {seenIds: () => this.seenJobIds()})
+    await this.rememberJobs([job])
     const terminal = detectTerminal(process.stdout)
     if (this.flags.wait) {
       // A live task on a terminal while it waits, silence elsewhere.
@@ -63,6 +64,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
       job = await followJob(client, job, {timeout: this.flags.timeout, push: this.flags.push, renderer}).catch(
         (error: unknown) => this.giveUp(client, waited, error),
       )
+      await this.rememberJobs([job])
     }
 
     if (!this.jsonEnabled()) this.log(formatJobDetails(job, terminal).join('\n'))

@@ -1,7 +1,5 @@
 import {Flags} from '@oclif/core'
 
-import type {Job} from '../../jobs/job.js'
-
 import {JobsCommand} from '../../base-command.js'
 import {UsageError} from '../../errors.js'
 import {ExitCode} from '../../exit-codes.js'
@@ -81,7 +79,8 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
 
     const client = await this.jobsClient()
     const jobIds: string[] = []
-    for (const idOrPrefix of this.positionals) jobIds.push(await resolveJobId(client, idOrPrefix))
+    const lookup = {seenIds: () => this.seenJobIds()}
+    for (const idOrPrefix of this.positionals) jobIds.push(await resolveJobId(client, idOrPrefix, lookup))
 
     const terminal = detectTerminal(process.stdout)
     const mode = chooseRenderMode({json: this.jsonEnabled(), animate: terminal.animate})
@@ -107,10 +106,5 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       onSeen: (jobs) => this.rememberJobs(jobs),
     })
     return this.finishWith(undefined, flags['exit-status'] ? followedExitCode(followed) : ExitCode.OK)
-  }
-
-  private async rememberJobs(jobs: Job[]): Promise<void> {
-    const {rememberJobs} = await import('../../completion/id-cache.js')
-    await rememberJobs(this.config.configDir, jobs)
   }
 }

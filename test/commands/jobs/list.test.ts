@@ -7,7 +7,7 @@ import {join} from 'node:path'
 
 import type {Job} from '../../../src/jobs/job.js'
 
-import {idCachePath} from '../../../src/completion/id-cache.js'
+import {idCacheKey, idCachePath} from '../../../src/completion/id-cache.js'
 import {lines, useCliSession} from '../../helpers/cli-session.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
@@ -258,7 +258,12 @@ describe('commands: jobs list (against the local server)', () => {
 
   it('remembers the listed IDs for shell completion', async () => {
     await listJson('--limit', '3')
-    const cache = JSON.parse(await readFile(idCachePath(session.sandbox.configDir), 'utf8')) as {
+    const cache = JSON.parse(
+      await readFile(
+        idCachePath(session.sandbox.configDir, idCacheKey({serverUrl: server.url, staticToken: adminToken})),
+        'utf8',
+      ),
+    ) as {
       jobs: {job_id: string}[]
     }
     expect(cache.jobs.map((job) => job.job_id)).to.deep.equal(

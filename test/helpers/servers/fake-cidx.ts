@@ -58,6 +58,8 @@ export interface FakeCidx {
   health?: FakeHealth
   /** How many times GET /health was asked. */
   healthChecks: number
+  /** Every GET /api/jobs/{id}: the ID asked for. */
+  jobReads: string[]
   /** The stored jobs; tests may change them between requests. */
   jobs: WireJob[]
   /** Every listing request: its query parameters. */
@@ -138,6 +140,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
   const token = options.token ?? 'fake-token'
   const fake: Omit<FakeCidx, 'close' | 'url'> = {
     jobs: options.jobs ?? [],
+    jobReads: [],
     listings: [],
     cleanups: [],
     logins: 0,
@@ -294,6 +297,7 @@ export async function startFakeCidx(options: FakeCidxOptions): Promise<FakeCidx>
     const job =
       id === undefined ? undefined : fake.jobs.find((candidate) => candidate.job_id === decodeURIComponent(id))
     if (id !== undefined && request.method === 'GET') {
+      fake.jobReads.push(decodeURIComponent(id))
       return job
         ? send(response, 200, read(job))
         : send(response, 404, {detail: `Job not found: ${decodeURIComponent(id)}`})

@@ -6,7 +6,7 @@ import {mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 
-import {bashCompletionPath, extendBashCompletion} from '../../src/completion/completion.js'
+import {bashCompletionPath, extendBashCompletion} from '../../src/completion/bash-completion.js'
 
 const PLUGIN_SCRIPT =
   '#!/usr/bin/env bash\n_acme_autocomplete() { COMPREPLY=(from-plugin); }\ncomplete -F _acme_autocomplete acme\n'
@@ -84,6 +84,7 @@ for key in 'jobs:list --status' 'jobs:list -f' 'jobs:list --format' 'jobs:list -
   echo "$key => $status [\${values//$'\\n'/ }]"
 done
 echo "cancel => $(_acme_jobs_ids jobs:cancel)"
+echo "cancel on a line => $(_acme_jobs_ids jobs:cancel acme jobs cancel 'a b')"
 echo "list => $(_acme_jobs_ids jobs:list)"`
     const output = execFileSync('bash', ['--norc', '-c', script], {
       env: {PATH: `${cacheDir}:${process.env.PATH}`},
@@ -93,7 +94,8 @@ echo "list => $(_acme_jobs_ids jobs:list)"`
     expect(output).to.include("jobs:list --format => 0 [table it's]")
     expect(output).to.include('jobs:list --all => 1 []')
     expect(output).to.include('jobs:list --secret => 1 []')
-    expect(output).to.include('cancel => called with: jobs:recent-ids --cancellable')
+    expect(output).to.include('cancel => called with: jobs:recent-ids --cancellable --')
+    expect(output).to.include('cancel on a line => called with: jobs:recent-ids --cancellable -- acme jobs cancel a b')
     expect(output).to.include('list => \n')
     expect(await readFile(bashCompletionPath(config), 'utf8')).to.include("local commands=' jobs:list jobs:cancel '")
   })
