@@ -168,9 +168,30 @@ export function toCliError(error: unknown, context?: UsageContext): CliError {
  * what `errorText` makes of it. The message may quote the server: escaped, line breaks kept (some
  * messages list candidates, one a line).
  */
-export function reportError(error: CliError, options: {json: boolean}): void {
-  if (options.json) ux.stdout(safeJson(error.toJSON(), 2))
-  else process.stderr.write(`${safeText(errorText(error), {multiline: true})}\n`)
+export function reportError(error: CliError, options: {bin?: string; json: boolean}): void {
+  const shown = options.bin ? underBinary(error, options.bin) : error
+  if (options.json) ux.stdout(safeJson(shown.toJSON(), 2))
+  else process.stderr.write(`${safeText(errorText(shown), {multiline: true})}\n`)
+}
+
+/** This CLI's own commands in a hint (`cidx login`, `cidx jobs list`); not the Python cidx's `cidx init`. */
+const OWN_COMMAND_IN_HINT = /`cidx (?=(?:jobs|login|logout|whoami)\b)/g
+
+/**
+ * The error with its hint naming the binary the user runs: installed as a plugin, the jobs
+ * commands are `acme jobs list` and `acme login`. Only hints are ours alone to rewrite; a message
+ * may quote the server.
+ */
+function underBinary(error: CliError, bin: string): CliError {
+  if (bin === 'cidx' || !error.hint) return error
+  const hint = error.hint.replaceAll(OWN_COMMAND_IN_HINT, `\`${bin} `)
+  if (hint === error.hint) return error
+  // A copy with every own property (the message and stack are not enumerable), the hint replaced.
+  const copy = Object.create(
+    Object.getPrototypeOf(error) as object,
+    Object.getOwnPropertyDescriptors(error),
+  ) as CliError
+  return Object.defineProperty(copy, 'hint', {value: hint, enumerable: true})
 }
 
 /**
@@ -216,7 +237,7 @@ export abstract class BaseCommand<T extends typeof Command = typeof Command> ext
     const command = this.id ? [this.config.bin, ...this.id.split(':')].join(' ') : undefined
     const cliError = toCliError(error, command ? {command} : undefined)
     const json = this.jsonEnabled()
-    reportError(cliError, {json})
+    reportError(cliError, {bin: this.config.bin, json})
     if (!json && debugEnabled() && error.stack) process.stderr.write(`${safeText(error.stack, {multiline: true})}\n`)
     return exitQuietly(cliError.exitCode)
   }

@@ -2,7 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {captureOutput} from '@oclif/test'
 import {expect} from 'chai'
 
-import {BaseCommand} from '../src/base-command.js'
+import {BaseCommand, reportError} from '../src/base-command.js'
+import {NotConfiguredError} from '../src/errors.js'
 import {ExitCode} from '../src/exit-codes.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
@@ -117,5 +118,43 @@ describe("base command: oclif's parse errors keep their reason", () => {
       stderr: 'Error: Parsing --count: Expected an integer but received: abc.\nSee cidx parseprobe --help for usage.\n',
       exit: ExitCode.USAGE,
     })
+  })
+})
+
+/** An error whose hint names this CLI's commands and the Python cidx's, and whose message quotes a server. */
+const hinted = () =>
+  new NotConfiguredError('No CIDX server configured (the server said "`cidx login` broke")', {
+    hint: 'Run `cidx login --server URL`, see `cidx jobs list --help`, or set it up with the Python cidx (`cidx init --remote URL`).',
+  })
+
+describe('base command: reportError under a host CLI', () => {
+  it("names the host's binary in the hint, for this CLI's own commands only", async () => {
+    const {stderr} = await captureOutput(async () => reportError(hinted(), {bin: 'acme', json: false}))
+    const [message, hint] = stderr.trimEnd().split('\n')
+    // The message may quote the server: left alone.
+    expect(message).to.equal('Error: No CIDX server configured (the server said "`cidx login` broke").')
+    expect(hint).to.equal(
+      'Run `acme login --server URL`, see `acme jobs list --help`, or set it up with the Python cidx (`cidx init --remote URL`).',
+    )
+  })
+
+  it('does the same under --json, and keeps the error whole', async () => {
+    const error = hinted()
+    const {stdout} = await captureOutput(async () => reportError(error, {bin: 'acme', json: true}))
+    expect(JSON.parse(stdout)).to.deep.include({
+      error: {
+        kind: 'config',
+        message: error.message,
+        hint: 'Run `acme login --server URL`, see `acme jobs list --help`, or set it up with the Python cidx (`cidx init --remote URL`).',
+        exit_code: ExitCode.AUTH,
+      },
+    })
+    // The error itself is unchanged: only what is shown names the host.
+    expect(error.hint).to.match(/^Run `cidx login/)
+  })
+
+  it('leaves the hint alone under cidx itself', async () => {
+    const {stderr} = await captureOutput(async () => reportError(hinted(), {bin: 'cidx', json: false}))
+    expect(stderr).to.include('Run `cidx login --server URL`, see `cidx jobs list --help`')
   })
 })

@@ -35,7 +35,7 @@ function notACommand(config: Interfaces.Config, id: string): CliError {
  */
 const hook: Hook.CommandNotFound = async function ({argv, config, id}) {
   const error = notACommand(config, id)
-  reportError(error, {json: argv?.includes('--json') ?? false})
+  reportError(error, {bin: config.bin, json: argv?.includes('--json') ?? false})
   exitQuietly(error.exitCode)
 }
 

@@ -86,7 +86,7 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     expect(jobs.map((job) => job.job_id)).to.deep.equal(server.jobIds)
   })
 
-  it('ends a failure with its own message and exit code, and the host adds nothing', async () => {
+  it('ends a failure with its own message, a hint naming the host, and its exit code; the host adds nothing', async () => {
     const status = await run(acme, ['jobs', 'status', '00000000-0000-0000-0000-000000000000'], {
       env,
       cwd: home.env.HOME,
@@ -94,6 +94,8 @@ describe('ecosystem: installed as a plugin into another oclif CLI', function () 
     expect(status.code, status.stderr).to.equal(4)
     expect(status.stderr).to.match(/^Error: No job found for "0{8}-/)
     expect(status.stderr).not.to.include('EEXIT')
+    // Its hint names the command as the host's users type it.
+    expect(status.stderr).to.include('Check the ID with `acme jobs list --all`')
     const usage = await run(acme, ['jobs', 'list', '--limit', '0'], {env, cwd: home.env.HOME})
     expect(usage.code, usage.stderr).to.equal(2)
     expect(usage.stderr.trim().split('\n')[0]).to.equal('Error: --limit must be an integer of at least 1 (got 0).')
