@@ -48,7 +48,7 @@ export async function resolveJob(
 
   const seen = await seenMatches(client, wanted, options)
   if (seen.exact) return seen.exact
-  if (seen.jobs.length === 1) return seen.jobs[0]
+  if (seen.jobs.length === 1) return uniqueAmongNewest(client, wanted, seen.jobs[0])
   if (seen.jobs.length > 1) throw ambiguous(wanted, seen.jobs)
   const exact = seen.triedExact ? null : await fetchIfExists(client, wanted)
   if (exact) return exact
@@ -101,6 +101,18 @@ async function seenMatches(
     jobs: jobs.sort(newestFirst),
     triedExact: candidates.includes(wanted),
   }
+}
+
+/**
+ * A prefix the cache matched once is not yet certain: a job the user never saw may share it, most
+ * likely among the newest. One page of them must hold no other match (a wrong job cancelled is
+ * worse than a request).
+ */
+async function uniqueAmongNewest(client: JobLookupClient, prefix: string, seen: Job): Promise<Job> {
+  const newest = await client.listPage({}, {limit: WINDOW, offset: 0})
+  const others = newest.jobs.filter((job) => job.job_id !== seen.job_id && startsWith(job.job_id, prefix))
+  if (others.length > 0) throw ambiguous(prefix, [seen, ...others].sort(newestFirst))
+  return seen
 }
 
 /**

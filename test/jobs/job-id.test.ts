@@ -166,7 +166,16 @@ describe('job-id', () => {
       const seenIds = seen('work-0', OLD_ID, DASHLESS_ID)
       expect(await resolveJobId(client, '5d82755b', {seenIds})).to.equal(OLD_ID)
       expect(requests()).to.be.at.most(2)
-      expect(fake.listings).to.deep.equal([])
+      // The one listing: the newest page, where a job sharing the prefix would most likely be.
+      expect(fake.listings).to.have.length(1)
+    })
+
+    it('does not take a prefix the cache matched once when an unseen newer job shares it', async () => {
+      // work-0 seen; work-1 and work-2, running among the newest, never were.
+      const error = await rejection(resolveJobId(client, 'work-', {seenIds: seen('work-0')}))
+      expect(error).to.be.instanceOf(UsageError)
+      expect(error.message).to.contain('"work-" matches 3 jobs:')
+      expect(requests()).to.equal(2)
     })
 
     it('says, when nothing matches, that the server shows only the newest 50 jobs of each status and the full ID works', async () => {
