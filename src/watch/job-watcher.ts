@@ -177,7 +177,8 @@ export class JobWatcher {
 
   private async start(): Promise<void> {
     const startedAt = Date.now()
-    const features = await this.client.serverFeatures()
+    // Features are asked after the first answer, which names them: no extra request (see serverFeatures).
+    const features = this.client.serverFeatures.bind(this.client)
     const {intervalMs = DEFAULT_INTERVAL_MS, types = [], repositories = []} = this.options
     const parts: WatchParts = {
       client: this.client,
@@ -194,7 +195,7 @@ export class JobWatcher {
     })
     this.poller = poller
     await (this.followed.discover ? poller.pollOnce(startedAt) : this.fetchGivenJobs(startedAt))
-    this.modeValue = this.options.push !== false && features.has('job_events') ? 'push' : 'poll'
+    this.modeValue = this.options.push !== false && (await features()).has('job_events') ? 'push' : 'poll'
     this.followed.settled()
     if (this.followed.finished()) return
 

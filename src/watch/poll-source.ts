@@ -22,8 +22,11 @@ const LIST_PAGE_SIZE = 50
 const PUSH_RESYNC_MS = 15_000
 
 export interface PollSettings {
-  /** What the server says it offers (`job_filters`: listings filtered by repository). */
-  features: ReadonlySet<string>
+  /**
+   * What the server says it offers (`job_filters`: listings filtered by repository). Asked only
+   * when a repository filter needs it: by then an answer has usually told it for free.
+   */
+  features: () => Promise<ReadonlySet<string>>
   intervalMs: number
   /** Whether a live stream delivers the changes, so polling may slow down to a resync. */
   pushCovers: () => boolean
@@ -108,7 +111,7 @@ export class JobPoller extends WatchSource {
    */
   private async listActiveJobs(): Promise<Map<string, Job>> {
     const {repositories, types} = this.followed.discover ? this.settings : {repositories: [], types: []}
-    const serverFilters = repositories.length > 0 && serverListsExactly(this.settings.features)
+    const serverFilters = repositories.length > 0 && serverListsExactly(await this.settings.features())
     const perStatus = serverFilters ? [...repositories] : [undefined]
     const queries: ListQuery[] = ACTIVE_LIST_STATUSES.flatMap((status) =>
       perStatus.map((repository) => ({

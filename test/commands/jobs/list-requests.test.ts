@@ -7,7 +7,7 @@ import {type FakeCidx, startFakeCidx} from '../../helpers/servers/fake-cidx.js'
 import {loopbackProxy, type LoopbackProxy} from '../../helpers/servers/loopback-proxy.js'
 import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
-describe('commands: the requests of jobs list', function () {
+describe('commands: the requests of jobs list and watch', function () {
   this.timeout(60_000)
 
   describe('against a server like a real CIDX server, with a stored session', () => {
@@ -44,6 +44,14 @@ describe('commands: the requests of jobs list', function () {
         expect(fake.requests).to.deep.equal(['GET /api/jobs'])
       })
     }
+
+    it('jobs watch with nothing active asks only the listings, never /health', async () => {
+      await storeSession()
+      const {exitCode} = await runCli(['jobs', 'watch', '--json'])
+      expect(exitCode).to.equal(0)
+      expect(fake.requests.length).to.be.greaterThan(0)
+      expect(fake.requests.every((request) => request === 'GET /api/jobs')).to.equal(true)
+    })
   })
 
   describe('against the local server', () => {
