@@ -159,3 +159,21 @@ export const progressEvery = Flags.custom<WrittenValue<ProgressEvery>>({
     return parsing(() => new WrittenValue(parseProgressEvery(input), input))
   },
 })
+
+/**
+ * The hidden `--no-push` of the commands that follow jobs (status --wait, watch, top): polling
+ * alone, for tests and benchmarks, and for a proxy that breaks the event stream.
+ */
+export const push = () =>
+  Flags.boolean({allowNo: true, default: true, hidden: true, description: 'use the server push channel when offered'})
+
+/** Below this the request rate stops being polite to the server. */
+const MIN_POLL_INTERVAL = durationOf('100ms')
+
+/** `--interval` of the commands that poll (watch, top): at most one round of requests this often. */
+export const pollInterval = () =>
+  duration({
+    description: 'poll at most this often when the server has no push channel',
+    default: durationOf('1s'),
+    min: MIN_POLL_INTERVAL,
+  })

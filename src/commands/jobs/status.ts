@@ -33,12 +33,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
       description: 'with --wait: give up after this long (exit 124), e.g. 90s, 30m',
       dependsOn: ['wait'],
     }),
-    push: Flags.boolean({
-      allowNo: true,
-      default: true,
-      hidden: true,
-      description: 'use the server push channel when offered',
-    }),
+    push: cidxFlags.push(),
   }
   static override summary = 'Show everything about one job'
 

@@ -9,9 +9,6 @@ import {detectTerminal} from '../../ui/terminal.js'
 /** Filter values as the view compares them. */
 const lower = (values: string[] | undefined) => splitList(values).map((value) => value.toLowerCase())
 
-/** Below this the request rate stops being polite to the server. */
-const MIN_INTERVAL = cidxFlags.durationOf('100ms')
-
 export default class JobsTop extends JobsCommand<typeof JobsTop> {
   static override description = [
     'A full-screen view that stays up: the server, your user, push or polling, the counts by status and the job-queue health at the top; below, the jobs live (active ones, or with `a` all recent ones), newest first, fitted to the terminal.',
@@ -30,17 +27,8 @@ export default class JobsTop extends JobsCommand<typeof JobsTop> {
     type: Flags.string({multiple: true, description: 'start filtered to this job type (repeat or comma-separate)'}),
     repository: Flags.string({multiple: true, description: 'start filtered to this repository alias'}),
     user: Flags.string({multiple: true, description: "start filtered to this user's jobs (admins see everyone's)"}),
-    interval: cidxFlags.duration({
-      description: 'poll at most this often when the server has no push channel',
-      default: cidxFlags.durationOf('1s'),
-      min: MIN_INTERVAL,
-    }),
-    push: Flags.boolean({
-      allowNo: true,
-      default: true,
-      hidden: true,
-      description: 'use the server push channel when offered',
-    }),
+    interval: cidxFlags.pollInterval(),
+    push: cidxFlags.push(),
   }
   static override summary = 'Watch and manage jobs on a live full-screen view'
 

@@ -9,9 +9,6 @@ import {detectTerminal} from '../../ui/terminal.js'
 import {followedExitCode, followJobs} from '../../watch/follow.js'
 import {chooseRenderMode, createRenderer} from '../../watch/watch-render.js'
 
-/** Below this the request rate stops being polite to the server. */
-const MIN_INTERVAL = cidxFlags.durationOf('100ms')
-
 export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
   static override description = [
     'Follows the given jobs (IDs or unique prefixes), or with no ID every active job you can see, picking up jobs that start while it watches (--type/--repository narrow that selection).',
@@ -37,11 +34,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       multiple: true,
       delimiter: ',',
     }),
-    interval: cidxFlags.duration({
-      description: 'poll at most this often when the server has no push channel',
-      default: cidxFlags.durationOf('1s'),
-      min: MIN_INTERVAL,
-    }),
+    interval: cidxFlags.pollInterval(),
     follow: Flags.boolean({
       char: 'f',
       description: 'with no ID: keep watching for jobs that start, also when none is active, until Ctrl-C or --timeout',
@@ -58,12 +51,7 @@ export default class JobsWatch extends JobsCommand<typeof JobsWatch> {
       description: 'how long the server may be unreachable before giving up (exit 5)',
       default: cidxFlags.durationOf('60s'),
     }),
-    push: Flags.boolean({
-      allowNo: true,
-      default: true,
-      hidden: true,
-      description: 'use the server push channel when offered',
-    }),
+    push: cidxFlags.push(),
   }
   // Any number of job IDs.
   static override strict = false
