@@ -1,57 +1,23 @@
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {REPO_ROOT, runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {eventually, exitStatusWrapper, privateTmux, terminalEnvArgs} from '../../helpers/tmux-terminal.js'
 
-/** A private tmux server for this test run, so nothing else's sessions are touched. */
-const SOCKET = `cidx-top-${process.pid}`
-
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
-}
+const terminal = privateTmux('cidx-top')
+const {tmux} = terminal
 
 function screen(session: string): string {
-  return tmux('capture-pane', '-p', '-t', session)
-}
-
-/** Polls `check` until it returns something. */
-async function eventually<T>(
-  what: string,
-  check: () => T | undefined,
-  show: () => string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${show()}`)
-    await new Promise((resolve) => {
-      setTimeout(resolve, 100)
-    })
-  }
+  return terminal.screen(session)
 }
 
 /** `cidx jobs top` (the built CLI) in a tmux pane of 120x40, every byte it writes logged. */
 function startTop(watch: WatchServer, session: string) {
-  const env = watch.childEnv()
-  const variables = [
-    'CIDX_SERVER_URL',
-    'CIDX_USERNAME',
-    'CIDX_PASSWORD',
-    'CIDX_CONFIG_DIR',
-    'HOME',
-    'XDG_CONFIG_HOME',
-    'PATH',
-  ]
-  const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
   const rawLog = join(watch.root, `${session}.log`)
-  // A small shell runs the CLI and prints its exit status, then stays (the pane shows the shell again).
-  // The tmux server has this process's environment: the CLI must not write V8 coverage.
-  const wrapper = join(watch.root, 'run.sh')
-  writeFileSync(wrapper, 'trap : INT\n"$@"\necho "EXIT=$?"\nexec sleep 600\n')
+  // The wrapper stays after the CLI ends: the pane shows the shell's screen again.
+  const wrapper = exitStatusWrapper(watch.root, {stay: true})
   tmux(
     'new-session',
     '-d',
@@ -64,15 +30,7 @@ function startTop(watch: WatchServer, session: string) {
     '--',
     'sh',
     wrapper,
-    'env',
-    '-u',
-    'NO_COLOR',
-    '-u',
-    'FORCE_COLOR',
-    '-u',
-    'NODE_V8_COVERAGE',
-    'TERM=xterm-256color',
-    ...envArgs,
+    ...terminalEnvArgs(watch.childEnv()),
     process.execPath,
     join(REPO_ROOT, 'bin/run.js'),
     'jobs',
@@ -129,12 +87,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
   })
 
   after(async () => {
-    try {
-      tmux('kill-server')
-    } catch {
-      // Already gone with its last session.
-    }
-
+    terminal.kill()
     await watch.stop()
   })
 

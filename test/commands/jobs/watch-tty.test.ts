@@ -1,33 +1,26 @@
 import {expect} from 'chai'
-import {execFileSync} from 'node:child_process'
-import {readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {REPO_ROOT, startWatchServer, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {
+  eventually as eventuallyOn,
+  exitStatusWrapper,
+  privateTmux,
+  terminalEnvArgs,
+} from '../../helpers/tmux-terminal.js'
 
-/** A private tmux server for this test run, so nothing else's sessions are touched. */
-const SOCKET = `cidx-watch-tty-${process.pid}`
+const terminal = privateTmux('cidx-watch-tty')
+const {tmux} = terminal
 const SESSION = 'watch'
 
-function tmux(...args: string[]): string {
-  return execFileSync('tmux', ['-L', SOCKET, ...args], {encoding: 'utf8'})
-}
-
 function screen(session = SESSION): string {
-  return tmux('capture-pane', '-p', '-t', session)
+  return terminal.screen(session)
 }
 
 /** Polls `check` until it returns something. */
-async function eventually<T>(what: string, check: () => T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${screen()}`)
-    await new Promise((resolve) => {
-      setTimeout(resolve, 100)
-    })
-  }
+function eventually<T>(what: string, check: () => T | undefined): Promise<T> {
+  return eventuallyOn(what, check, () => screen())
 }
 
 function screenShows(what: string, matches: (text: string) => boolean, session = SESSION): Promise<string> {
@@ -47,34 +40,14 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
   })
 
   after(async () => {
-    try {
-      tmux('kill-server')
-    } catch {
-      // Already gone with its last session.
-    }
-
+    terminal.kill()
     await watch.stop()
   })
 
   /** Runs `cidx ARGS` in a new tmux session of 120 x 20; returns the file that logs every byte it writes. */
   function launch(session: string, args: string[]): string {
-    const env = watch.childEnv()
     const rawLog = join(watch.root, `${session}.log`)
-    const variables = [
-      'CIDX_SERVER_URL',
-      'CIDX_USERNAME',
-      'CIDX_PASSWORD',
-      'CIDX_CONFIG_DIR',
-      'HOME',
-      'XDG_CONFIG_HOME',
-      'PATH',
-    ]
-    const envArgs = variables.filter((name) => env[name] !== undefined).map((name) => `${name}=${env[name]}`)
-    // A small shell runs the CLI and prints its exit status; it lets Ctrl-C reach the CLI
-    // without dying of it itself. The tmux server has this process's environment: the CLI must
-    // not write V8 coverage, whose merge with the in-process runs' would garble the counts.
-    const wrapper = join(watch.root, 'run.sh')
-    writeFileSync(wrapper, 'trap : INT\n"$@"\necho "EXIT=$?"\n')
+    const wrapper = exitStatusWrapper(watch.root, {stay: false})
     tmux(
       'start-server',
       ';',
@@ -94,15 +67,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
       '--',
       'sh',
       wrapper,
-      'env',
-      '-u',
-      'NO_COLOR',
-      '-u',
-      'FORCE_COLOR',
-      '-u',
-      'NODE_V8_COVERAGE',
-      'TERM=xterm-256color',
-      ...envArgs,
+      ...terminalEnvArgs(watch.childEnv()),
       process.execPath,
       join(REPO_ROOT, 'bin/dev.js'),
       ...args,
