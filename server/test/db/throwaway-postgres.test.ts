@@ -1,8 +1,10 @@
 import {expect} from 'chai'
+import {spawn} from 'node:child_process'
 import {existsSync, readdirSync, readFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
 import pg from 'pg'
 
 import {startThrowawayPostgres, type ThrowawayPostgres} from '../../src/db/throwaway-postgres.js'
@@ -10,8 +12,21 @@ import {waitFor} from '../support/api.js'
 import {isAlive, processesMentioning} from '../support/processes.js'
 
 function postmasterPid(dataDir: string): number {
-  return Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n', 1)[0])
+  return Number(readFileSync(join(dataDir, 'data', 'postmaster.pid'), 'utf8').split('\n', 1)[0])
 }
+
+const MODULE = fileURLToPath(new URL('../../src/db/throwaway-postgres.ts', import.meta.url))
+
+/** In a fresh process: its SIGINT, SIGTERM and beforeExit listeners before loading the module and while a server runs. */
+const COUNT_SHUTDOWN_HANDLERS = `
+const counts = () => ['SIGINT', 'SIGTERM', 'beforeExit'].map((event) => process.listenerCount(event))
+const before = counts()
+const {startThrowawayPostgres} = await import(${JSON.stringify(MODULE)})
+const postgres = await startThrowawayPostgres()
+const during = counts()
+await postgres.stop()
+console.log(JSON.stringify({before, during}))
+`
 
 function throwawayDirs(): string[] {
   return readdirSync(tmpdir()).filter((name) => name.startsWith('cidx-pg-'))
@@ -54,6 +69,20 @@ describe('server: a throwaway PostgreSQL from the npm package', () => {
       (error: NodeJS.ErrnoException) => error.code,
     )
     expect(refused).to.equal('ECONNREFUSED')
+  })
+
+  it('leaves the shutdown of the process that uses it alone: loading it and running a server add no signal handler', async function () {
+    this.timeout(60_000)
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', COUNT_SHUTDOWN_HANDLERS], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text))
+    const code = await new Promise((resolve) => {
+      child.once('close', resolve)
+    })
+    expect(code).to.equal(0)
+    expect(JSON.parse(stdout)).to.deep.equal({before: [0, 0, 0], during: [0, 0, 0]})
   })
 
   it('a start that fails (its port is taken) rejects with what PostgreSQL said and leaves no process or files', async function () {
