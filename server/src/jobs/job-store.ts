@@ -45,7 +45,8 @@ export interface ListQuery {
   viewer?: string
 }
 
-const COLUMNS = [
+/** The stored columns of a job, `seq` aside (the database numbers it). */
+export const COLUMNS = [
   'job_id',
   'operation_type',
   'status',
@@ -71,6 +72,22 @@ function toColumns(fields: JobChanges): Record<string, unknown> {
   const values = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
   if (values.result !== undefined) values.result = values.result === null ? null : JSON.stringify(values.result)
   return values
+}
+
+/** A new job's column values: what it leaves out is null, its progress 0, its update time its creation. */
+export function newJobColumns(job: NewJob): Record<(typeof COLUMNS)[number], unknown> {
+  return {
+    started_us: null,
+    completed_us: null,
+    progress: 0,
+    result: null,
+    error: null,
+    current_phase: null,
+    phase_detail: null,
+    repository: null,
+    updated_us: job.created_us,
+    ...toColumns(job),
+  } as Record<(typeof COLUMNS)[number], unknown>
 }
 
 /** All SQL on the `jobs` table. */
@@ -145,18 +162,7 @@ export class JobStore {
   }
 
   insert(job: NewJob): JobRow {
-    const row = {
-      started_us: null,
-      completed_us: null,
-      progress: 0,
-      result: null,
-      error: null,
-      current_phase: null,
-      phase_detail: null,
-      repository: null,
-      updated_us: job.created_us,
-      ...toColumns(job),
-    }
+    const row = newJobColumns(job)
     this.statement(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`).run(
       row,
     )
