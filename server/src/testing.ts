@@ -106,13 +106,7 @@ export function createTesting(parts: TestingParts): ServerTesting {
 
     searchIndex: (repoKey, query, limit = 20) => index.search(repoKey, query, limit),
 
-    indexKeys() {
-      const rows = db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {
-        n: number
-        repo_key: string
-      }[]
-      return Object.fromEntries(rows.map((row) => [row.repo_key, row.n]))
-    },
+    indexKeys: () => index.keyCounts(),
 
     db,
 

@@ -26,7 +26,7 @@ export type Async<T> = {
 export type NewStoredJob = NewJob & {
   /** What only one pending or running job may hold at a time (the 409 rule); null for jobs outside it. */
   active_key?: null | string
-  params?: null | Record<string, unknown>
+  params?: null | object
 }
 
 /** A stored job with the columns beyond the wire's: who runs it, what it runs with, a cancel asked for. */
@@ -57,24 +57,23 @@ export interface JobProcess {
 }
 
 /** All SQL on jobs; the reads are the SQLite JobStore's. */
-export interface JobStorage
-  extends Async<
-    Pick<
-      JobStore,
-      | 'countFromTally'
-      | 'countsByStatus'
-      | 'countsByType'
-      | 'failedSince'
-      | 'findActive'
-      | 'finishedBefore'
-      | 'finishedBeforeByStatus'
-      | 'get'
-      | 'list'
-      | 'oldestPending'
-      | 'runningSilentSince'
-      | 'update'
-    >
-  > {
+export interface JobStorage extends Async<
+  Pick<
+    JobStore,
+    | 'countFromTally'
+    | 'countsByStatus'
+    | 'countsByType'
+    | 'failedSince'
+    | 'findActive'
+    | 'finishedBefore'
+    | 'finishedBeforeByStatus'
+    | 'get'
+    | 'list'
+    | 'oldestPending'
+    | 'runningSilentSince'
+    | 'update'
+  >
+> {
   /** Ends a pending job `cancelled` if it is still pending (no node took it); the ended row, else undefined. */
   cancelPending(jobId: string, atUs: number): Awaitable<JobRow | undefined>
   /** Running jobs on `node` whose cancel was asked for (on any node). */
@@ -104,26 +103,16 @@ export interface ProcessStorage {
 export type RepoRef = {alias: string; kind: 'golden'} | {kind: 'activated'; userAlias: string; username: string}
 
 /** Repository rows and the full-text index together, as jobs publish both at once. */
-export interface RepoStorage
-  extends Async<
-    Pick<
-      RepoStore,
-      | 'activated'
-      | 'activatedOf'
-      | 'allActivated'
-      | 'allGolden'
-      | 'golden'
-      | 'setActivatedSyncBase'
-      | 'setGoldenSyncBase'
-    >
-  > {
+export interface RepoStorage extends Async<
+  Pick<
+    RepoStore,
+    'activated' | 'activatedOf' | 'allActivated' | 'allGolden' | 'golden' | 'setActivatedSyncBase' | 'setGoldenSyncBase'
+  >
+> {
   /** Drops the repository's index rows and its row, in one transaction. */
   forget(repo: RepoRef): Awaitable<void>
   /** The staged index rows become the new working copy's, and its row is recorded, in one transaction. */
-  publishActivated(
-    stagingKey: string,
-    row: Omit<ActivatedRepoRow, 'sync_base_head' | 'synced_us'>,
-  ): Awaitable<void>
+  publishActivated(stagingKey: string, row: Omit<ActivatedRepoRow, 'sync_base_head' | 'synced_us'>): Awaitable<void>
   /** The staged index rows become the golden repository's, and its row is recorded, in one transaction. */
   publishGolden(stagingKey: string, row: Omit<GoldenRepoRow, 'sync_base_head' | 'synced_us'>): Awaitable<void>
   /** A sync's staged rows replace the changed and removed paths (all, with `replaceAll`), and the row records the new head. */
@@ -135,7 +124,9 @@ export interface RepoStorage
 }
 
 /** The full-text index, as jobs write and tests read it. */
-export interface IndexStorage extends Async<Pick<FileIndex, 'drop' | 'dropStagingAreas' | 'search' | 'shas' | 'stage'>> {
+export interface IndexStorage extends Async<
+  Pick<FileIndex, 'drop' | 'dropStagingAreas' | 'search' | 'shas' | 'stage'>
+> {
   /** Rows per repository key (tests check that no staging rows were left). */
   keyCounts(): Awaitable<Record<string, number>>
 }

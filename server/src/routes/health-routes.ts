@@ -22,9 +22,9 @@ function secondsBetween(fromUs: number, toUs: number): number {
   return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))
 }
 
-function databaseStatus(services: Services): 'error' | 'ok' {
+async function databaseStatus(services: Services): Promise<'error' | 'ok'> {
   try {
-    services.db.prepare('SELECT 1').get()
+    await services.jobs.countsByStatus()
     return 'ok'
   } catch {
     return 'error'
@@ -32,10 +32,9 @@ function databaseStatus(services: Services): 'error' | 'ok' {
 }
 
 /** Running jobs whose progress has not moved for longer than the threshold. */
-function stuckJobs(services: Services, nowUs: number): JobRow[] {
+async function stuckJobs(services: Services, nowUs: number): Promise<JobRow[]> {
   const cutoffUs = nowUs - services.options.health.stuckAfterSeconds * 1_000_000
-  return services.jobs
-    .runningSilentSince(cutoffUs)
+  return (await services.jobs.runningSilentSince(cutoffUs))
     .map((row) => services.engine.liveRow(row))
     .filter((row) => row.updated_us < cutoffUs)
 }
@@ -64,7 +63,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     if (request.url.startsWith('/api/')) reply.header(FEATURES_HEADER, FEATURES.join(', '))
   })
   app.get('/health', async (request, reply) => {
-    const database = databaseStatus(services)
+    const database = await databaseStatus(services)
     if (database === 'error') {
       return reply.code(503).send({
         status: 'unhealthy',
@@ -78,10 +77,10 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     const viewer =
       request.headers.authorization === undefined ? null : await services.authenticator.authenticate(request)
     const nowUs = nowMicros()
-    const counts = services.jobs.countsByStatus()
-    const oldestPending = services.jobs.oldestPending()
+    const counts = await services.jobs.countsByStatus()
+    const oldestPending = await services.jobs.oldestPending()
     const oldestPendingAge = oldestPending ? secondsBetween(oldestPending.created_us, nowUs) : null
-    const stuck = stuckJobs(services, nowUs)
+    const stuck = await stuckJobs(services, nowUs)
     const {stuckAfterSeconds, queueWaitWarningSeconds} = services.options.health
     const reasons: string[] = []
     const storageProblem = services.storage.problem()
@@ -108,7 +107,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
         oldest_pending_age_seconds: oldestPendingAge,
         stuck_count: stuck.length,
         ...(viewer === null ? {} : {stuck: stuckDetails(stuck, viewer, nowUs)}),
-        failed_last_hour: services.jobs.failedSince(nowUs - HOUR_US),
+        failed_last_hour: await services.jobs.failedSince(nowUs - HOUR_US),
         by_status: counts,
       },
     }
