@@ -78,7 +78,7 @@ const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', '
 const FINISHED_BEFORE = `status IN (${FINISHED_LIST}) AND (completed_us < @cutoffUs OR (completed_us IS NULL AND created_us < @cutoffUs))`
 
 /** Column values for SQL: `result` as JSON text, fields left undefined dropped (not nulled). */
-function toColumns(fields: JobChanges): Record<string, unknown> {
+export function toColumns(fields: JobChanges): Record<string, unknown> {
   const values = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
   for (const name of ['result', 'params'])
     if (values[name] !== undefined) values[name] = values[name] === null ? null : JSON.stringify(values[name])
