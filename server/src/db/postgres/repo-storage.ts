@@ -140,7 +140,7 @@ export class PgIndexStorage implements IndexStorage {
         batch.map((file) => file.path),
         batch.map((file) => file.sha),
         batch.map((file) => storableText(file.text)),
-        batch.map((file) => storableText(searchableText(file.path, file.text))),
+        batch.map((file) => searchableText(file.path, file.text)),
       ],
     )
   }
