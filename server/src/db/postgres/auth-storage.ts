@@ -143,7 +143,8 @@ class PgRefreshTokens {
     await db.query('INSERT INTO refresh_tokens (token_hash, family_id, expires_us) VALUES ($1, $2, $3)', [
       hash,
       familyId,
-      nowMicros() + this.ttlSeconds * 1_000_000,
+      // A BIGINT takes no fraction, which a TTL given in fractional seconds (tests) could leave.
+      nowMicros() + Math.round(this.ttlSeconds * 1_000_000),
     ])
     return token
   }

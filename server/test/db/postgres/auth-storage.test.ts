@@ -89,7 +89,8 @@ describe('server: PostgreSQL auth storage', () => {
 
     it('refuses an unknown token and an expired one with the SQLite texts', async () => {
       expect(await rotationOutcome(auth, 'not-a-token')).to.equal('Invalid refresh token')
-      const shortLived = new PgAuthStorage(pool, {refreshTokenTtlSeconds: 0.05})
+      // About 59 ms, and not a whole number of microseconds: the BIGINT expiry must still take it.
+      const shortLived = new PgAuthStorage(pool, {refreshTokenTtlSeconds: 1 / 17})
       const start = await shortLived.refreshTokens.startFamily('alice')
       await delay(80)
       expect(await rotationOutcome(shortLived, start.token)).to.equal('Refresh token has expired')
