@@ -19,9 +19,45 @@ function fold(text: string): string {
   return text.normalize('NFD').replaceAll(COMBINING_MARKS, '').normalize('NFC').toLowerCase()
 }
 
-/** The words of a file (its path, then its text) joined by spaces, for `to_tsvector('simple', ...)`. */
+/** PostgreSQL refuses a tsvector past 1 MiB (and the whole batch with it): the words are cut below that. */
+const TSVECTOR_BUDGET = 1_000_000
+/** to_tsvector skips longer words; a word keeps at most this many positions. */
+const MAX_WORD_BYTES = 2047
+const MAX_POSITIONS = 256
+/** Shorter texts cannot reach the budget: a word costs under 5 per byte of it (with its space), a character is at most 3 bytes. */
+const SURELY_WITHIN = TSVECTOR_BUDGET / 15
+
+/**
+ * The words of a file (its path, then its text) joined by spaces, for `to_tsvector('simple', ...)`.
+ * A text with more distinct words than a tsvector holds (a 1 MiB list of hashes) keeps the words
+ * that fit, in order, rather than failing its batch (FTS5 has no such limit).
+ */
 export function searchableText(path: string, text: string): string {
-  return fold(`${path} ${text}`).replaceAll(SEPARATORS, ' ').trim()
+  return withinBudget(fold(`${path} ${text}`).replaceAll(SEPARATORS, ' ').trim())
+}
+
+/** What a word adds to a tsvector: a new one its bytes and 8 (entry, count, position), a repeat 2, a skipped one 0. */
+function wordCost(word: string, seen: number): number {
+  const bytes = Buffer.byteLength(word)
+  if (bytes > MAX_WORD_BYTES || seen >= MAX_POSITIONS) return 0
+  return seen === 0 ? bytes + 8 : 2
+}
+
+/** The leading words whose tsvector fits. */
+function withinBudget(words: string): string {
+  if (words.length <= SURELY_WITHIN) return words
+  const positions = new Map<string, number>()
+  let cost = 0
+  let end = 0
+  for (const word of words.split(' ')) {
+    const seen = positions.get(word) ?? 0
+    cost += wordCost(word, seen)
+    if (cost > TSVECTOR_BUDGET) return words.slice(0, Math.max(0, end - 1))
+    positions.set(word, seen + 1)
+    end += word.length + 1
+  }
+
+  return words
 }
 
 /**

@@ -1,6 +1,7 @@
 import type pg from 'pg'
 
 import {expect} from 'chai'
+import {createHash} from 'node:crypto'
 
 import type {IndexedText} from '../../../src/indexer/file-index.js'
 
@@ -94,6 +95,15 @@ describe('server: PostgreSQL repositories and full-text index', () => {
     it('keeps a text with NUL in it, which PostgreSQL text cannot hold as it is', async () => {
       await index.stage('golden/demo', [file('odd.txt', 'before\u0000after')])
       expect(await index.search('golden/demo', 'after', 10)).to.deep.equal(['odd.txt'])
+    })
+
+    it('indexes a text with more distinct words than a tsvector holds: the words that fit are found', async () => {
+      const hashes = Array.from({length: 25_000}, (_, at) => createHash('sha1').update(String(at)).digest('hex'))
+      await index.stage('golden/demo', [file('SHA1SUMS', hashes.join('\n')), file('small.md', 'kiwi')])
+      expect(await index.search('golden/demo', hashes[0], 10)).to.deep.equal(['SHA1SUMS'])
+      expect(await index.search('golden/demo', hashes[20_000], 10)).to.deep.equal(['SHA1SUMS'])
+      expect(await index.search('golden/demo', hashes[24_999], 10)).to.deep.equal([])
+      expect(await index.search('golden/demo', 'kiwi', 10)).to.deep.equal(['small.md'])
     })
 
     it('drops one key, or every staging area by prefix, and nothing else', async () => {
