@@ -21,7 +21,7 @@ CREATE TABLE nodes (
  * Every beat and every staleness test reads the database's clock, never a node's own: with one
  * clock for all, skew between hosts cannot make a live node look dead (or a dead one alive).
  */
-const DB_NOW_US = `(extract(epoch FROM clock_timestamp()) * 1000000)::bigint`
+export const DB_NOW_US = `(extract(epoch FROM clock_timestamp()) * 1000000)::bigint`
 
 /** Any id will do as long as it is this module's alone (the migrations hold 7_164_180_301). */
 const SWEEP_LOCK = 7_164_180_340
