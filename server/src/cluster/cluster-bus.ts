@@ -1,6 +1,6 @@
 import pg from 'pg'
 
-import type {Queryable} from '../db/postgres/job-table.js'
+import type {Queryable} from '../db/postgres/transaction.js'
 
 /** A job changed (insert, claim, progress, end): the wire job, or only its `job_id` when it was too big. */
 export const JOB_EVENTS_CHANNEL = 'cidx_job_events'

@@ -1,4 +1,3 @@
-import type {JobRow} from '../../src/jobs/job-row.js'
 import type {NewJob} from '../../src/jobs/job-store.js'
 
 const USERS = ['alice', 'bob', 'carol']
@@ -55,28 +54,4 @@ export function variedJobs(count: number, baseUs: number): NewJob[] {
       ...(status === 'failed' ? failure(Math.floor(at / 6)) : {}),
     }
   })
-}
-
-const JOB_ROW_KEYS = [
-  'completed_us',
-  'created_us',
-  'current_phase',
-  'error',
-  'job_id',
-  'operation_type',
-  'phase_detail',
-  'progress',
-  'repository',
-  'result',
-  'seq',
-  'started_us',
-  'status',
-  'updated_us',
-  'username',
-] as const
-
-/** The columns SQLite has, so that a PostgreSQL row (with the cluster's own) compares with SQLite's. */
-export function sqliteColumns(row: JobRow | undefined): JobRow | undefined {
-  if (row === undefined) return undefined
-  return Object.fromEntries(JOB_ROW_KEYS.map((key) => [key, row[key]])) as unknown as JobRow
 }

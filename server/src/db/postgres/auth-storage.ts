@@ -20,7 +20,7 @@ import {
 import {type Role, ROLES, type StoredUser, USERNAME_PATTERN} from '../../auth/users.js'
 import {unauthorized} from '../../http/errors.js'
 import {nowMicros, pythonIso} from '../../time.js'
-import {type Queryable} from './job-table.js'
+import {type Queryable} from './transaction.js'
 import {inTransaction} from './transaction.js'
 
 /** SQLite's auth tables, with BIGINT microseconds. */

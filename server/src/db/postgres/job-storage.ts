@@ -2,6 +2,7 @@ import type pg from 'pg'
 
 import type {JobRow} from '../../jobs/job-row.js'
 import type {JobProcess, JobStorage, NewStoredJob, ProcessStorage, StoredJobRow} from '../storage.js'
+import type {Queryable} from './transaction.js'
 
 import {
   COLUMNS,
@@ -18,11 +19,8 @@ import {ACTIVE_LIST, FINISHED_LIST} from './job-table.js'
 
 export {JOB_MIGRATIONS} from './job-table.js'
 
-/** A pool, or one client of it (inside a transaction of the caller's). */
-export type Queryable = Pick<pg.ClientBase, 'query'>
-
 const UNIQUE_VIOLATION = '23505'
-const INSERTED_COLUMNS = [...COLUMNS, 'active_key', 'params'] as const
+const INSERTED_COLUMNS = COLUMNS
 
 /** `$n` placeholders numbered as values are added, so that no value is ever written into SQL. */
 class Params {

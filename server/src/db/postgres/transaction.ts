@@ -5,6 +5,9 @@ import type pg from 'pg'
  * back when it throws. The work's own error is what the caller sees, even when the rollback
  * fails too (a dropped connection), and such a client is discarded, not handed out again.
  */
+/** A pool, or one client of it (inside a transaction of the caller's). */
+export type Queryable = Pick<pg.ClientBase, 'query'>
+
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect()
   let broken: Error | undefined
