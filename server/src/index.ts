@@ -2,7 +2,7 @@ import type {AddressInfo} from 'node:net'
 
 import {randomBytes} from 'node:crypto'
 import {mkdirSync, readFileSync} from 'node:fs'
-import {resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 
 import type {Services} from './services.js'
 
@@ -11,7 +11,9 @@ import {Authenticator} from './auth/authenticator.js'
 import {LoginLimiter} from './auth/login-limiter.js'
 import {hashPassword} from './auth/passwords.js'
 import {loadOrCreateJwtSecret} from './auth/secret.js'
+import {type ClusterMembership, joinCluster} from './cluster/cluster-node.js'
 import {lockDataDir} from './db/data-dir-lock.js'
+import {openPostgresStorage} from './db/postgres/postgres-storage.js'
 import {openSqliteStorage, type SqliteStorage} from './db/sqlite-storage.js'
 import {storageFault} from './db/storage-errors.js'
 import {StorageMonitor} from './db/storage-monitor.js'
@@ -26,20 +28,21 @@ import {type ResolvedOptions, resolveOptions, type ServerHandle, type ServerOpti
 import {recoverAfterRestart} from './recovery.js'
 import {DataLayout} from './repos/layout.js'
 import {EventStreams} from './routes/event-routes.js'
-import {createTesting} from './testing.js'
+import {createTesting, unavailableTesting} from './testing.js'
 
 export type {Role} from './auth/users.js'
+export {NodeNameInUseError} from './cluster/node-registry.js'
 export {DataDirLockedError} from './db/data-dir-lock.js'
 export type {WireJob} from './jobs/job-row.js'
 export type {SeedJob, ServerHandle, ServerOptions, ServerTesting} from './options.js'
 export {FEATURES, FEATURES_HEADER} from './routes/health-routes.js'
 
-/** The node name of a single server (the `node` column of the jobs it runs). */
-const LOCAL_NODE = 'local'
+/** A single server has no node name: the `node` column of its jobs stays empty. */
+const LOCAL_NODE = ''
 
 const {version} = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {version: string}
 
-function buildServices(options: ResolvedOptions, data: Storage, node: string): Services {
+function buildServices(options: ResolvedOptions, data: Storage, node: string, cluster?: ClusterMembership): Services {
   const {users, apiKeys, refreshTokens, revoked} = data.auth
   const accessTokens = new AccessTokens(loadOrCreateJwtSecret(options.dataDir), revoked, options.accessTokenTtlSeconds)
   const events = new JobEvents()
@@ -49,6 +52,7 @@ function buildServices(options: ResolvedOptions, data: Storage, node: string): S
     options,
     data,
     node,
+    cluster,
     users,
     accessTokens,
     refreshTokens,
@@ -76,6 +80,7 @@ function buildServices(options: ResolvedOptions, data: Storage, node: string): S
     events,
     handlers,
     node,
+    peers: cluster?.peers,
     storage,
     options: {
       workers: options.workers,
@@ -140,6 +145,7 @@ function urlOf(address: AddressInfo): string {
 export async function startServer(serverOptions: ServerOptions): Promise<ServerHandle> {
   const options = resolveOptions({...serverOptions, dataDir: resolve(serverOptions.dataDir)})
   mkdirSync(options.dataDir, {recursive: true, mode: 0o700})
+  if (options.database !== undefined) return startClusterNode(options, options.database)
   const lock = lockDataDir(options.dataDir)
   let data: SqliteStorage | undefined
   try {
@@ -167,18 +173,55 @@ export async function startServer(serverOptions: ServerOptions): Promise<ServerH
   }
 }
 
-/** How a start differs by store: the node name, what to release at the end, the test helpers. */
+/** How a start differs by store: the node and its cluster, what to release at the end, the test helpers. */
 interface StartParts {
+  cluster?: ClusterMembership
   node: string
   release(): Awaitable<void>
   testing(services: Services, streams: EventStreams): ServerHandle['testing']
 }
 
+/**
+ * Starts one node of a cluster on PostgreSQL: the schema brought up to date, the node's name
+ * taken (refused while a live node holds it), its own previous life swept. Nodes share the data
+ * dir, so there is no data-dir lock: the name is the node's lock.
+ */
+async function startClusterNode(options: ResolvedOptions, databaseUrl: string): Promise<ServerHandle> {
+  const onError = (error: Error) => console.error(`cidx node ${options.nodeName}: ${error.message}`)
+  const data = await openPostgresStorage(databaseUrl, {
+    archiveDir: join(options.dataDir, 'archive'),
+    refreshTokenTtlSeconds: options.refreshTokenTtlSeconds,
+    onIdleError: onError,
+  })
+  let cluster: ClusterMembership | undefined
+  try {
+    cluster = await joinCluster({
+      databaseUrl,
+      pool: data.pool,
+      name: options.nodeName,
+      heartbeatMs: options.heartbeatSeconds * 1000,
+      timeoutMs: options.nodeTimeoutSeconds * 1000,
+      onError,
+    })
+    const membership = cluster
+    return await startOnStorage(options, data, {
+      cluster,
+      node: options.nodeName,
+      release: () => membership.leave(),
+      testing: () => unavailableTesting(),
+    })
+  } catch (error) {
+    await cluster?.leave()
+    await data.close()
+    throw error
+  }
+}
+
 async function startOnStorage(options: ResolvedOptions, data: Storage, parts: StartParts): Promise<ServerHandle> {
-  const services = buildServices(options, data, parts.node)
+  const services = buildServices(options, data, parts.node, parts.cluster)
   const streams = new EventStreams()
   services.layout.ensure()
-  await recoverAfterRestart(services)
+  await (parts.cluster ? parts.cluster.sweepOwnPast(services) : recoverAfterRestart(services))
   const admin = await ensureAdmin(services.users, options.adminPassword)
   const app = buildApp({
     services,
@@ -188,6 +231,8 @@ async function startOnStorage(options: ResolvedOptions, data: Storage, parts: St
   // Added after the routes, it still runs for all of them: Fastify binds hooks when it starts.
   guardStorage(app, services.storage)
   await app.listen({port: options.port, host: options.host})
+  const url = urlOf(app.server.address() as AddressInfo)
+  await parts.cluster?.start(services, url)
   services.engine.pump()
   const retentionTimer = scheduleRetention(services)
   let closing: Promise<void> | undefined
@@ -196,12 +241,13 @@ async function startOnStorage(options: ResolvedOptions, data: Storage, parts: St
     streams.endAll()
     await app.close()
     await services.engine.shutdown()
-    await data.close()
     await parts.release()
+    await data.close()
   }
 
   return {
-    url: urlOf(app.server.address() as AddressInfo),
+    url,
+    node: parts.node,
     adminPassword: admin.password,
     adminPasswordGenerated: admin.generated,
     close: () => (closing ??= close()),

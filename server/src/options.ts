@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3'
 
+import {hostname} from 'node:os'
+
 import type {Role} from './auth/users.js'
 import type {WireJob} from './jobs/job-row.js'
 
@@ -19,6 +21,11 @@ export interface ServerOptions {
   bodyLimitBytes?: number
   /** How often the retention job runs. Default one hour. */
   cleanupIntervalMs?: number
+  /**
+   * A PostgreSQL URL (`postgres://...`): the server runs as one node of a cluster whose nodes
+   * share this database and the data dir. Without it, one server on SQLite in the data dir.
+   */
+  database?: string
   /** Where the database, the JWT secret and the repositories live. */
   dataDir: string
   /**
@@ -31,6 +38,8 @@ export interface ServerOptions {
   gitStallTimeoutSeconds?: number
   /** When health calls a running job stuck, and the queue backed up. Defaults 300 s and 300 s. */
   health?: {queueWaitWarningSeconds?: number; stuckAfterSeconds?: number}
+  /** How often a cluster node writes its heartbeat. Default 5, at most a third of `nodeTimeoutSeconds`. */
+  heartbeatSeconds?: number
   /** Default 127.0.0.1. */
   host?: string
   /** Test/demo knob: a pause between index batches, so jobs last long enough to be watched. Default 0. */
@@ -42,6 +51,10 @@ export interface ServerOptions {
    * one address may fail ten times that across all names.
    */
   loginRateLimit?: {max: number; windowMs: number}
+  /** This node's name in a cluster: unique among the live nodes. Default: the host name. */
+  nodeName?: string
+  /** A cluster node silent this long is taken for dead: another node fails its running jobs. Default 30. */
+  nodeTimeoutSeconds?: number
   /** 0 (the default) picks a free port; the CLI defaults to 8090. */
   port?: number
   /** Default 604800 (7 days). */
@@ -53,10 +66,11 @@ export interface ServerOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, 'activeJobLimit' | 'adminPassword' | 'eventStreams' | 'health'>
+  Omit<ServerOptions, 'activeJobLimit' | 'adminPassword' | 'database' | 'eventStreams' | 'health'>
 > & {
   activeJobLimit: {admin: number; user: number}
   adminPassword: string | undefined
+  database: string | undefined
   eventStreams: {maxBlockedMs: number; maxPendingBytes: number; perUser: number}
   health: {queueWaitWarningSeconds: number; stuckAfterSeconds: number}
 }
@@ -82,6 +96,18 @@ function resolveEventStreams(streams: ServerOptions['eventStreams'] = {}): Resol
   }
 }
 
+function resolveCluster(
+  options: ServerOptions,
+): Pick<ResolvedOptions, 'database' | 'heartbeatSeconds' | 'nodeName' | 'nodeTimeoutSeconds'> {
+  const nodeTimeoutSeconds = Math.max(1, options.nodeTimeoutSeconds ?? 30)
+  return {
+    database: options.database,
+    nodeName: options.nodeName ?? hostname(),
+    nodeTimeoutSeconds,
+    heartbeatSeconds: Math.min(options.heartbeatSeconds ?? 5, nodeTimeoutSeconds / 3),
+  }
+}
+
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   return {
     port: options.port ?? 0,
@@ -102,6 +128,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     activeJobLimit: resolveActiveJobLimit(options.activeJobLimit),
     eventStreams: resolveEventStreams(options.eventStreams),
     allowedHosts: options.allowedHosts ?? [],
+    ...resolveCluster(options),
   }
 }
 
@@ -159,6 +186,8 @@ export interface ServerHandle {
   /** True when this start created the admin user with a generated password (print it once). */
   adminPasswordGenerated: boolean
   close(): Promise<void>
+  /** The node's name in a cluster; '' for a single server. */
+  node: string
   testing: ServerTesting
   url: string
 }

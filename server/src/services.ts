@@ -1,6 +1,7 @@
 import type {AccessTokens} from './auth/access-tokens.js'
 import type {Authenticator} from './auth/authenticator.js'
 import type {LoginLimiter} from './auth/login-limiter.js'
+import type {ClusterMembership} from './cluster/cluster-node.js'
 import type {StorageMonitor} from './db/storage-monitor.js'
 import type {AuthStorage, IndexStorage, JobStorage, RepoStorage, Storage} from './db/storage.js'
 import type {JobEngine} from './jobs/job-engine.js'
@@ -13,6 +14,8 @@ export interface Services {
   accessTokens: AccessTokens
   apiKeys: AuthStorage['apiKeys']
   authenticator: Authenticator
+  /** This node's part in a cluster; absent for a single server. */
+  cluster?: ClusterMembership
   /** Everything stored (SQLite or PostgreSQL); the fields below are its parts. */
   data: Storage
   engine: JobEngine

@@ -113,3 +113,15 @@ export function createTesting(parts: TestingParts): ServerTesting {
     eventStreams: () => streams.list(),
   }
 }
+
+/**
+ * A cluster node's test helpers: they read SQLite synchronously, so a node on PostgreSQL has
+ * none (its tests go through HTTP). Each says so when called.
+ */
+export function unavailableTesting(): ServerTesting {
+  return new Proxy({} as ServerTesting, {get: () => unavailable})
+}
+
+function unavailable(): never {
+  throw new Error('The test helpers read SQLite: a cluster node on PostgreSQL has none')
+}

@@ -129,6 +129,15 @@ export class NodeRegistry {
     this.startedUs = undefined
   }
 
+  /** Records where this node listens (known only once it does), for health's node list. */
+  async setUrl(url: string): Promise<void> {
+    await this.pool.query('UPDATE nodes SET url = $1 WHERE name = $2 AND started_us = $3', [
+      url,
+      this.name,
+      this.ownStartedUs(),
+    ])
+  }
+
   /** The names of the nodes taken for dead: beat older than the timeout. */
   async staleNodes(): Promise<string[]> {
     const rows = await this.pool.query<{name: string}>(

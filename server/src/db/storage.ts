@@ -51,6 +51,8 @@ export class ActiveJobConflictError extends Error {
 
 /** A git process group a running job started, and the node it runs on. */
 export interface JobProcess {
+  /** The host it runs on (`os.hostname()`); only a process on this host may be signalled from here. */
+  host?: string
   job_id: string
   node: string
   pgid: number

@@ -1,4 +1,5 @@
 import {randomUUID} from 'node:crypto'
+import {hostname} from 'node:os'
 import {setTimeout as delay} from 'node:timers/promises'
 
 import type {StorageMonitor} from '../db/storage-monitor.js'
@@ -293,7 +294,7 @@ export class JobEngine {
         options.watchForStalls && this.options.gitStallTimeoutMs > 0 ? this.options.gitStallTimeoutMs : undefined,
       onSpawn: (pgid) => {
         job.processGroups.add(pgid)
-        this.writeForJob(job, () => this.processes.add({pgid, job_id: job.jobId, node: this.node}))
+        this.writeForJob(job, () => this.processes.add({pgid, job_id: job.jobId, node: this.node, host: hostname()}))
       },
       onExit: (pgid) => {
         job.processGroups.delete(pgid)

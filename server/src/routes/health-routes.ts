@@ -1,6 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 
 import type {Principal} from '../auth/authenticator.js'
+import type {StoredJobRow} from '../db/storage.js'
 import type {JobRow} from '../jobs/job-row.js'
 import type {Services} from '../services.js'
 
@@ -37,6 +38,25 @@ async function stuckJobs(services: Services, nowUs: number): Promise<JobRow[]> {
   return (await services.jobs.runningSilentSince(cutoffUs))
     .map((row) => services.engine.liveRow(row))
     .filter((row) => row.updated_us < cutoffUs)
+}
+
+/** A cluster's nodes: each one's last heartbeat and running jobs; the stale ones name a reason. */
+async function clusterNodes(services: Services): Promise<null | {nodes: Record<string, unknown>[]; stale: string[]}> {
+  if (!services.cluster) return null
+  const running = new Map<string, number>()
+  for (const row of (await services.jobs.runningSilentSince(Number.MAX_SAFE_INTEGER)) as StoredJobRow[])
+    if (row.node) running.set(row.node, (running.get(row.node) ?? 0) + 1)
+  const rows = await services.cluster.nodes()
+  return {
+    stale: rows.filter((row) => row.stale).map((row) => row.name),
+    nodes: rows.map((row) => ({
+      name: row.name,
+      url: row.url,
+      last_heartbeat: isoZ(new Date(row.heartbeat_us / 1000)),
+      running: running.get(row.name) ?? 0,
+      stale: row.stale,
+    })),
+  }
 }
 
 /** The stuck jobs the caller may see by name: an admin all of them, anyone else their own. */
@@ -81,12 +101,17 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     const oldestPending = await services.jobs.oldestPending()
     const oldestPendingAge = oldestPending ? secondsBetween(oldestPending.created_us, nowUs) : null
     const stuck = await stuckJobs(services, nowUs)
+    const cluster = await clusterNodes(services)
     const {stuckAfterSeconds, queueWaitWarningSeconds} = services.options.health
     const reasons: string[] = []
     const storageProblem = services.storage.problem()
     if (storageProblem) reasons.push(storageFailureMessage(storageProblem))
     if (stuck.length > 0)
       reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
+    if (cluster && cluster.stale.length > 0)
+      reasons.push(
+        `node(s) ${cluster.stale.join(', ')} stopped sending heartbeats (more than ${services.options.nodeTimeoutSeconds} s ago)`,
+      )
     if (oldestPendingAge !== null && oldestPendingAge > queueWaitWarningSeconds) {
       reasons.push(`the oldest pending job has waited ${oldestPendingAge} s (more than ${queueWaitWarningSeconds} s)`)
     }
@@ -100,6 +125,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
       reasons,
       database: {status: database},
       storage: {status: storageProblem ? storageProblem.fault : 'ok'},
+      ...(cluster ? {node: services.node, nodes: cluster.nodes} : {}),
       jobs: {
         workers: services.options.workers,
         pending: counts.pending ?? 0,

@@ -274,11 +274,12 @@ export class PgJobStorage implements JobStorage {
 export class PgProcessStorage implements ProcessStorage {
   constructor(private readonly db: Queryable) {}
 
-  async add({pgid, node, job_id: jobId}: JobProcess): Promise<void> {
+  async add({pgid, node, job_id: jobId, host = ''}: JobProcess): Promise<void> {
     // As SQLite's INSERT OR REPLACE: a reused group id now belongs to the newer job.
     await this.db.query(
-      'INSERT INTO job_processes (pgid, node, job_id) VALUES ($1, $2, $3) ON CONFLICT (node, pgid) DO UPDATE SET job_id = excluded.job_id',
-      [pgid, node, jobId],
+      `INSERT INTO job_processes (pgid, node, job_id, host) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (node, pgid) DO UPDATE SET job_id = excluded.job_id, host = excluded.host`,
+      [pgid, node, jobId, host],
     )
   }
 
@@ -288,7 +289,7 @@ export class PgProcessStorage implements ProcessStorage {
 
   async of(node: string): Promise<JobProcess[]> {
     const found = await this.db.query<JobProcess>(
-      'SELECT pgid, node, job_id FROM job_processes WHERE node = $1 ORDER BY pgid',
+      'SELECT pgid, node, job_id, host FROM job_processes WHERE node = $1 ORDER BY pgid',
       [node],
     )
     return found.rows

@@ -139,4 +139,11 @@ CREATE TABLE job_archive_intent (
 );
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- The host a process group lives on: only a node on that host may signal it after its node died.
+ALTER TABLE job_processes ADD COLUMN host TEXT NOT NULL DEFAULT '';
+`,
+  },
 ]
