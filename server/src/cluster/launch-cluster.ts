@@ -87,6 +87,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       const name = `node-${index}`
       const args = nodeArgs(options, databaseUrl, name, dataDir)
       const child = spawn(process.execPath, [options.nodeScript ?? SERVER_BIN, ...args], {
+        // Its own process group: Ctrl-C reaches the launcher alone, which stops the nodes before PostgreSQL.
+        detached: true,
         env: {...process.env, CIDX_ADMIN_PASSWORD: adminPassword},
         stdio: ['ignore', 'pipe', 'pipe'],
       })

@@ -162,6 +162,8 @@ async function initCluster(initdb: string, pgdata: string, password: string, run
 async function startServer(postgres: string, pgdata: string, port: number, {runAs, log}: Run): Promise<ChildProcess> {
   const settings = SETTINGS.flatMap((setting) => ['-c', setting])
   const child = spawn(postgres, ['-D', pgdata, '-p', String(port), ...settings], {
+    // Its own process group: a Ctrl-C at the terminal reaches its owner, which stops it after its clients.
+    detached: true,
     ...runAs,
     env: {...process.env, LC_ALL: 'C'},
     stdio: ['ignore', 'pipe', 'pipe'],
