@@ -194,20 +194,20 @@ describe('server: claiming, cancelling and failing jobs on PostgreSQL', () => {
     expect(await nodeA.failRunningOn('node-a', 'again', created + 60)).to.deep.equal([])
   })
 
-  it('keeps git process groups per node: added, replaced, removed and cleared', async () => {
+  it('keeps git process groups per node, with their host: added, replaced, removed and cleared', async () => {
     const processesA = new PgProcessStorage(poolA)
-    await processesA.add({pgid: 200, node: 'node-a', job_id: 'j1'})
+    await processesA.add({pgid: 200, node: 'node-a', job_id: 'j1', host: 'h1'})
     await processesA.add({pgid: 100, node: 'node-a', job_id: 'j1'})
     await processesA.add({pgid: 100, node: 'node-b', job_id: 'j2'})
-    await processesA.add({pgid: 200, node: 'node-a', job_id: 'j3'})
+    await processesA.add({pgid: 200, node: 'node-a', job_id: 'j3', host: 'h2'})
     expect(await processesA.of('node-a')).to.deep.equal([
-      {pgid: 100, node: 'node-a', job_id: 'j1'},
-      {pgid: 200, node: 'node-a', job_id: 'j3'},
+      {pgid: 100, node: 'node-a', job_id: 'j1', host: ''},
+      {pgid: 200, node: 'node-a', job_id: 'j3', host: 'h2'},
     ])
     await processesA.remove(100, 'node-a')
-    expect(await processesA.of('node-a')).to.deep.equal([{pgid: 200, node: 'node-a', job_id: 'j3'}])
+    expect(await processesA.of('node-a')).to.deep.equal([{pgid: 200, node: 'node-a', job_id: 'j3', host: 'h2'}])
     await processesA.clear('node-a')
     expect(await processesA.of('node-a')).to.deep.equal([])
-    expect(await processesA.of('node-b')).to.deep.equal([{pgid: 100, node: 'node-b', job_id: 'j2'}])
+    expect(await processesA.of('node-b')).to.deep.equal([{pgid: 100, node: 'node-b', job_id: 'j2', host: ''}])
   })
 })

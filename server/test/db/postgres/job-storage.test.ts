@@ -5,11 +5,12 @@ import {rmSync} from 'node:fs'
 
 import type {Db} from '../../../src/db/database.js'
 import type {JobRow} from '../../../src/jobs/job-row.js'
-import type {JobChanges,JobStore, type ListQuery} from '../../../src/jobs/job-store.js'
+import type {JobChanges, ListQuery} from '../../../src/jobs/job-store.js'
 
 import {openDatabase} from '../../../src/db/database.js'
 import {JOB_MIGRATIONS, PgJobStorage} from '../../../src/db/postgres/job-storage.js'
 import {migrate} from '../../../src/db/postgres/migrate.js'
+import {JobStore} from '../../../src/jobs/job-store.js'
 import {usePostgres} from '../../support/postgres.js'
 import {tempRoot} from '../../support/server-fixture.js'
 import {variedJobs} from '../../support/varied-jobs.js'
@@ -41,7 +42,7 @@ describe('server: the job storage on PostgreSQL, read as SQLite reads', () => {
 
   before(async () => {
     pool = postgres.pool(4)
-    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3])
+    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3, 4])
     pgJobs = new PgJobStorage(pool)
   })
 
