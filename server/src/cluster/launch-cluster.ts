@@ -19,10 +19,10 @@ export interface ClusterOptions {
   /** The shared data dir, kept at stop. Default: a temp folder, removed at stop. */
   dataDir?: string
   nodes: number
-  /** `--node-timeout` of each node: how long a silent node lives on before the others fail its running jobs. */
-  nodeTimeoutSeconds?: number
   /** The program each node runs with `node`. Default: `server/bin/server.js` (the built server). */
   nodeScript?: string
+  /** `--node-timeout` of each node: how long a silent node lives on before the others fail its running jobs. */
+  nodeTimeoutSeconds?: number
   /** What the nodes print once started (their first line is the launcher's), line by line. */
   onOutput?: (node: string, line: string) => void
   /** `--job-throttle-ms` of each node. */

@@ -1,4 +1,6 @@
 import {expect} from 'chai'
+import {readdirSync} from 'node:fs'
+import {join} from 'node:path'
 
 import type {ClusterWireJob} from '../../src/jobs/job-row.js'
 
@@ -41,7 +43,9 @@ describe('server: a cluster of three nodes on one PostgreSQL', function () {
     for (let from = 0; from < JOBS; from += WAVE) {
       const wave = await activateWave(from, Math.min(JOBS, from + WAVE))
       // Each job is read back on a node other than the one it was submitted to.
-      await Promise.all(wave.map((jobId, at) => waitForEnd(test.apis[(from + at + 1) % 3], test.adminToken, jobId, 60_000)))
+      await Promise.all(
+        wave.map((jobId, at) => waitForEnd(test.apis[(from + at + 1) % 3], test.adminToken, jobId, 60_000)),
+      )
       jobIds.push(...wave)
     }
 
@@ -49,9 +53,9 @@ describe('server: a cluster of three nodes on one PostgreSQL', function () {
       jobIds.map(async (jobId) => (await test.apis[0].get<ClusterWireJob>(`/api/jobs/${jobId}`, test.adminToken)).body),
     )
     const names = test.cluster.nodes.map((node) => node.name)
-    expect(jobs.filter((job) => job.status !== 'completed').map((job) => [job.job_id, job.status, job.error])).to.deep.equal(
-      [],
-    )
+    expect(
+      jobs.filter((job) => job.status !== 'completed').map((job) => [job.job_id, job.status, job.error]),
+    ).to.deep.equal([])
     expect(jobs.filter((job) => !names.includes(job.node ?? ''))).to.deep.equal([])
     const perNode = Object.fromEntries(names.map((name) => [name, jobs.filter((job) => job.node === name).length]))
     expect(Object.values(perNode).filter((count) => count > 0).length, JSON.stringify(perNode)).to.be.greaterThan(1)
@@ -62,6 +66,47 @@ describe('server: a cluster of three nodes on one PostgreSQL', function () {
     const aliases = listing.body.repositories.map((repo) => repo.user_alias)
     expect(aliases).to.have.length(JOBS)
     expect(new Set(aliases).size).to.equal(JOBS)
+    // On the shared disk too: one working copy per alias, and no half-made clone left in tmp/.
+    expect(readdirSync(join(test.cluster.dataDir, 'activated', 'admin'))).to.have.length(JOBS)
+    expect(readdirSync(join(test.cluster.dataDir, 'tmp'))).to.deep.equal([])
     console.log(`      ${JOBS} jobs in ${Date.now() - started} ms, per node ${JSON.stringify(perNode)}`)
+  })
+
+  it('answers one 202 and one 409 to two syncs of one repository sent at once to two nodes', async () => {
+    // Several rounds: one round could pass by luck of timing; each pair goes to a different pair of nodes.
+    for (let round = 0; round < 6; round++) {
+      const [first, second] = [test.apis[round % 3], test.apis[(round + 1) % 3]]
+      const body = {repository_alias: 'u0'}
+      const answers = await Promise.all([
+        first.post('/api/repos/sync', body, test.adminToken),
+        second.post('/api/repos/sync', body, test.adminToken),
+      ])
+      const statuses = answers.map((answer) => answer.status).sort()
+      expect(statuses, answers.map((answer) => answer.text).join('\n')).to.deep.equal([202, 409])
+      const accepted = answers.find((answer) => answer.status === 202)
+      const refused = answers.find((answer) => answer.status === 409)
+      // The 409 names the job that holds the repository: the one the other node accepted.
+      expect(refused?.body.detail).to.include(`(job_id: ${accepted?.body.job_id})`)
+      const job = await waitForEnd(test.apis[2], test.adminToken, accepted?.body.job_id as string)
+      expect(job.status, job.error ?? '').to.equal('completed')
+    }
+  })
+
+  it("takes node A's access token on node C, and refuses on C a refresh token already rotated on B", async () => {
+    const [a, b, c] = test.apis
+    const login = await a.post('/auth/login', {username: 'admin', password: test.cluster.adminPassword})
+    expect(login.status, login.text).to.equal(200)
+    const {access_token: access, refresh_token: refresh} = login.body
+    expect((await c.get('/api/jobs?limit=1', access)).status).to.equal(200)
+    const rotated = await b.post('/api/auth/refresh', {refresh_token: refresh})
+    expect(rotated.status, rotated.text).to.equal(200)
+    expect((await c.get('/api/jobs?limit=1', rotated.body.access_token)).status).to.equal(200)
+    const replay = await c.post('/api/auth/refresh', {refresh_token: refresh})
+    expect(replay.status).to.equal(401)
+    expect(replay.body.detail).to.equal('Token replay attack detected')
+    // The replay revoked the whole family on every node: the newer refresh token and the access tokens too.
+    expect((await a.post('/api/auth/refresh', {refresh_token: rotated.body.refresh_token})).status).to.equal(401)
+    expect((await b.get('/api/jobs?limit=1', rotated.body.access_token)).status).to.equal(401)
+    expect((await c.get('/api/jobs?limit=1', access)).status).to.equal(401)
   })
 })

@@ -7,7 +7,7 @@ import {fileURLToPath} from 'node:url'
 import type {ClusterWireJob} from '../../src/jobs/job-row.js'
 
 import {type Cluster, type ClusterOptions, startCluster} from '../../src/cluster/launch-cluster.js'
-import {Api, waitFor} from './api.js'
+import {Api, TERMINAL, waitFor} from './api.js'
 import {createRepo, numberedFiles} from './git-fixtures.js'
 
 const SERVER_ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -53,7 +53,9 @@ export interface TestCluster {
 }
 
 /** A cluster of real node processes on a throwaway PostgreSQL, with the admin logged in. */
-export async function startTestCluster(options: Omit<ClusterOptions, 'adminPassword' | 'onOutput'>): Promise<TestCluster> {
+export async function startTestCluster(
+  options: Omit<ClusterOptions, 'adminPassword' | 'onOutput'>,
+): Promise<TestCluster> {
   ensureServerBuilt()
   const output: string[] = []
   const cluster = await startCluster({
@@ -91,35 +93,26 @@ export async function addGolden(test: TestCluster, api: Api, alias: string, repo
   return waitForEnd(api, test.adminToken, response.body.job_id as string, 30_000)
 }
 
-/** Reads a job (with the cluster's `node` field) until it ends. */
-export async function waitForEnd(api: Api, token: string, jobId: string, timeoutMs = 15_000): Promise<ClusterWireJob> {
+export interface JobCondition {
+  matches: (job: ClusterWireJob) => boolean
+  timeoutMs?: number
+  what: string
+}
+
+/** Reads a job (with the cluster's `node` field) until the condition holds for it. */
+export async function waitForJob(api: Api, token: string, jobId: string, until: JobCondition): Promise<ClusterWireJob> {
   return waitFor(
-    `job ${jobId} to end`,
+    `job ${jobId}: ${until.what}`,
     async () => {
       const job = (await api.get<ClusterWireJob>(`/api/jobs/${jobId}`, token)).body
-      return ['cancelled', 'completed', 'completed_partial', 'failed'].includes(job.status) ? job : undefined
+      return until.matches(job) ? job : undefined
     },
-    timeoutMs,
+    until.timeoutMs ?? 15_000,
     20,
   )
 }
 
-/** Reads a job until `matches` holds for it. */
-export async function waitForJob(
-  api: Api,
-  token: string,
-  jobId: string,
-  what: string,
-  matches: (job: ClusterWireJob) => boolean,
-  timeoutMs = 15_000,
-): Promise<ClusterWireJob> {
-  return waitFor(
-    `job ${jobId}: ${what}`,
-    async () => {
-      const job = (await api.get<ClusterWireJob>(`/api/jobs/${jobId}`, token)).body
-      return matches(job) ? job : undefined
-    },
-    timeoutMs,
-    20,
-  )
+/** Reads a job until it ends. */
+export async function waitForEnd(api: Api, token: string, jobId: string, timeoutMs = 15_000): Promise<ClusterWireJob> {
+  return waitForJob(api, token, jobId, {what: 'to end', matches: (job) => TERMINAL.has(job.status), timeoutMs})
 }
