@@ -21,6 +21,8 @@ export interface ClusterOptions {
   nodes: number
   /** The program each node runs with `node`. Default: `server/bin/server.js` (the built server). */
   nodeScript?: string
+  /** `--node-timeout` of each node: how long a silent node lives on before the others fail its running jobs. */
+  nodeTimeoutSeconds?: number
   /** What the nodes print once started (their first line is the launcher's), line by line. */
   onOutput?: (node: string, line: string) => void
   /** `--job-throttle-ms` of each node. */
@@ -110,6 +112,7 @@ function nodeArgs(options: ClusterOptions, databaseUrl: string, name: string, da
   const args = ['--database', databaseUrl, '--node-name', name, '--data-dir', dataDir, '--port', '0']
   if (options.workers !== undefined) args.push('--workers', String(options.workers))
   if (options.throttleMs !== undefined) args.push('--job-throttle-ms', String(options.throttleMs))
+  if (options.nodeTimeoutSeconds !== undefined) args.push('--node-timeout', String(options.nodeTimeoutSeconds))
   return args
 }
 
