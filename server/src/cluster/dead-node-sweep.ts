@@ -74,16 +74,19 @@ async function cleanUpAfter(services: SweepParts, row: StoredJobRow): Promise<vo
 
 /**
  * Fails the running jobs of a node that stopped (a dead one, or this node's previous life at its
- * restart) and cleans up what they left in the shared data dir. Its pending jobs belong to no
- * node: they simply run elsewhere. Returns the jobs it failed.
+ * restart) after cleaning up what they left in the shared data dir: a job is never seen failed
+ * while its partial work is still there, and a sweeper that dies midway leaves the jobs running
+ * on the dead node for the next sweep to redo (every step may be done twice). Its pending jobs
+ * belong to no node: they simply run elsewhere. Returns the jobs it failed.
  */
 export async function sweepNode(services: SweepParts, node: string): Promise<StoredJobRow[]> {
   await stopSurvivors(services, node)
+  const running = (await services.jobs.runningSilentSince(Number.MAX_SAFE_INTEGER)) as StoredJobRow[]
+  for (const row of running) if (row.node === node) await cleanUpAfter(services, row)
   const interrupted = await services.jobs.failRunningOn(node, interruptedBy(node), nowMicros())
   for (const row of interrupted) {
     const ended = await services.jobs.get(row.job_id)
     if (ended) services.events.publish(toWireJob(ended, true))
-    await cleanUpAfter(services, row)
   }
 
   return interrupted
