@@ -179,6 +179,8 @@ Options:
   --nodes N            how many nodes (default 3)
   --workers N          jobs each node runs at the same time (the server's default when not given)
   --job-throttle-ms N  pause between index batches, to watch jobs in a demo
+  --node-timeout SECONDS
+                       a node silent this long is taken for dead (default 30)
   --data-dir DIR       the shared data dir, kept at the end (default: a temp folder, removed)
   -h, --help           show this help
 
@@ -201,6 +203,7 @@ export async function main(argv: string[]): Promise<void> {
       nodes: {type: 'string'},
       workers: {type: 'string'},
       'job-throttle-ms': {type: 'string'},
+      'node-timeout': {type: 'string'},
       'data-dir': {type: 'string'},
       help: {type: 'boolean', short: 'h'},
     },
@@ -214,6 +217,7 @@ export async function main(argv: string[]): Promise<void> {
     nodes: countOption('nodes', values.nodes, 1) ?? 3,
     workers: countOption('workers', values.workers, 1),
     throttleMs: countOption('job-throttle-ms', values['job-throttle-ms'], 0),
+    nodeTimeoutSeconds: countOption('node-timeout', values['node-timeout'], 1),
     dataDir: values['data-dir'],
     onOutput: (node, line) => console.log(`[${node}] ${line}`),
   })
