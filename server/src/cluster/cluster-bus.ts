@@ -45,8 +45,10 @@ export class ClusterBus {
     cancel: new Set<Handler<[string]>>(),
     event: new Set<Handler<[JobEventPayload]>>(),
     pending: new Set<Handler<[]>>(),
-    resync: new Set<Handler<[]>>(),
+    resync: new Set<Handler<[number]>>(),
   }
+  /** When the listening connection was last lost (epoch µs). */
+  private lostAtUs = 0
   private pid: number | undefined
   private retryTimer: NodeJS.Timeout | undefined
 
@@ -90,8 +92,11 @@ export class ClusterBus {
     return this.subscribe(this.handlers.pending, fn)
   }
 
-  /** Called after each reconnect (not after the first connect): re-read what may have been missed. */
-  onResync(fn: Handler<[]>): () => void {
+  /**
+   * Called after each reconnect (not after the first connect) with the time (epoch µs) the
+   * listening connection was lost: re-read what may have changed since.
+   */
+  onResync(fn: Handler<[number]>): () => void {
     return this.subscribe(this.handlers.resync, fn)
   }
 
@@ -180,6 +185,7 @@ export class ClusterBus {
     if (this.closed || client !== this.client) return
     this.client = undefined
     this.pid = undefined
+    this.lostAtUs = Date.now() * 1000
     client.end().catch(() => {})
     this.retry(FIRST_RETRY_MS)
   }
@@ -203,7 +209,7 @@ export class ClusterBus {
         return
       }
 
-      this.call(this.handlers.resync)
+      this.call(this.handlers.resync, this.lostAtUs)
     }, delayMs)
   }
 

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 
+import type {StoredJobRow} from '../db/storage.js'
 import type {PeerSignals} from '../jobs/job-engine.js'
 import type {Services} from '../services.js'
 
@@ -12,6 +13,8 @@ import {NodeRegistry, type NodeRow} from './node-registry.js'
 const CANCEL_CHECK_MS = 500
 /** Free slots look for pending jobs this often, should a notification be lost. */
 const CLAIM_CHECK_MS = 1000
+/** At most this many changes are replayed after the bus was away: beyond them, a watcher's own re-read is cheaper. */
+const REPLAY_LIMIT = 5000
 
 export interface ClusterOptions {
   databaseUrl: string
@@ -84,6 +87,15 @@ export async function joinCluster(options: ClusterOptions): Promise<ClusterMembe
     services.events.deliver(job as unknown as ClusterWireJob)
   }
 
+  /** Jobs changed while the bus was away go to this node's streams again (a second of margin for clocks). */
+  const replayChanges = async (services: Services, sinceUs: number) => {
+    const changed = await pool.query<StoredJobRow>(
+      'SELECT * FROM jobs WHERE updated_us >= $1 ORDER BY updated_us LIMIT $2',
+      [sinceUs - 1_000_000, REPLAY_LIMIT],
+    )
+    for (const row of changed.rows) services.events.deliver(toWireJob(row, true))
+  }
+
   const checkCancels = async (services: Services) => {
     for (const jobId of await services.jobs.cancelRequestedOn(name)) services.engine.cancelHere(jobId)
   }
@@ -110,10 +122,11 @@ export async function joinCluster(options: ClusterOptions): Promise<ClusterMembe
           engine.cancelHere(jobId)
         }),
         bus.onPending(() => engine.pump()),
-        // After the listening connection was lost: what was missed may include pending jobs and cancels.
-        bus.onResync(() => {
+        // After the listening connection was lost: what was missed may include pending jobs, cancels and changes.
+        bus.onResync((lostAtUs) => {
           engine.pump()
           detach(checkCancels(services))
+          detach(replayChanges(services, lostAtUs))
         }),
       )
       timers.push(

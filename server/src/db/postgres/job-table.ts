@@ -146,4 +146,11 @@ CREATE TABLE job_archive_intent (
 ALTER TABLE job_processes ADD COLUMN host TEXT NOT NULL DEFAULT '';
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- A node whose listening connection was lost reads the jobs changed meanwhile off this.
+CREATE INDEX jobs_by_updated ON jobs (updated_us);
+`,
+  },
 ]

@@ -42,7 +42,7 @@ describe('server: the job storage on PostgreSQL, read as SQLite reads', () => {
 
   before(async () => {
     pool = postgres.pool(4)
-    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3, 4])
+    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3, 4, 5])
     pgJobs = new PgJobStorage(pool)
   })
 
