@@ -20,6 +20,8 @@ const LAST_RETRY_MS = 2000
 export type JobEventPayload = Record<string, unknown> & {job_id: string}
 
 export interface ClusterBusOptions {
+  /** The listening connection's `application_name`, so that an operator (or a test) can tell it in `pg_stat_activity`. */
+  applicationName?: string
   /** Where everything that goes wrong in the background goes: drops, failed reconnects, handlers' throws. */
   onError?: (error: Error) => void
 }
@@ -56,11 +58,16 @@ export class ClusterBus {
     private readonly url: string,
     private readonly pool: Queryable,
     private readonly onError: (error: Error) => void,
+    private readonly applicationName: string,
   ) {}
 
   /** Connects and listens; rejects when the first connection fails (a node should not start so). */
-  static async open(url: string, pool: Queryable, {onError = () => {}}: ClusterBusOptions = {}): Promise<ClusterBus> {
-    const bus = new ClusterBus(url, pool, onError)
+  static async open(
+    url: string,
+    pool: Queryable,
+    {onError = () => {}, applicationName = 'cidx-listen'}: ClusterBusOptions = {},
+  ): Promise<ClusterBus> {
+    const bus = new ClusterBus(url, pool, onError, applicationName)
     await bus.connect()
     return bus
   }
@@ -131,7 +138,11 @@ export class ClusterBus {
 
   /** One connection that listens on every channel; it becomes the bus's only once all is set up. */
   private async connect(): Promise<void> {
-    const client = new pg.Client({connectionString: this.url, keepAlive: true})
+    const client = new pg.Client({
+      connectionString: this.url,
+      keepAlive: true,
+      application_name: this.applicationName,
+    })
     // Attached before connecting: an error event without a listener would crash the process.
     client.on('error', (error) => {
       this.report(error)

@@ -55,7 +55,7 @@ export async function joinCluster(options: ClusterOptions): Promise<ClusterMembe
   await registry.claim(null)
   let bus: ClusterBus
   try {
-    bus = await ClusterBus.open(options.databaseUrl, pool, {onError})
+    bus = await ClusterBus.open(options.databaseUrl, pool, {onError, applicationName: `cidx-listen ${name}`})
   } catch (error) {
     await registry.release()
     throw error
