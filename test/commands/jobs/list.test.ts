@@ -19,6 +19,7 @@ const NORMALIZED_KEYS = [
   'error_message',
   'job_id',
   'job_type',
+  'node',
   'progress',
   'progress_detail',
   'repository',
@@ -137,6 +138,8 @@ describe('commands: jobs list (against the local server)', () => {
     const jobs = await listJson()
     expect(jobs).to.have.length(20)
     for (const job of jobs) expect(Object.keys(job).sort()).to.deep.equal(NORMALIZED_KEYS)
+    // A single server names no node: the key is there, as null, like every field a server leaves out.
+    expect(jobs.filter((job) => job.node !== null)).to.deep.equal([])
     expect(jobs.map((job) => job.job_id)).to.deep.equal(
       newestFirst(seeded)
         .slice(0, 20)

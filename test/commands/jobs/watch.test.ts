@@ -107,6 +107,7 @@ describe('commands: jobs watch (against the local server)', function () {
           'completed_at',
           'user_id',
           'repository',
+          'node',
           'error_message',
           'result',
           'progress_detail',
