@@ -5,11 +5,11 @@ import {rmSync} from 'node:fs'
 
 import type {Db} from '../../../src/db/database.js'
 import type {JobRow} from '../../../src/jobs/job-row.js'
-import type {JobChanges,JobStore, type ListQuery} from '../../../src/jobs/job-store.js'
 
 import {openDatabase} from '../../../src/db/database.js'
 import {JOB_MIGRATIONS, PgJobStorage} from '../../../src/db/postgres/job-storage.js'
 import {migrate} from '../../../src/db/postgres/migrate.js'
+import {type JobChanges, JobStore, type ListQuery} from '../../../src/jobs/job-store.js'
 import {usePostgres} from '../../support/postgres.js'
 import {tempRoot} from '../../support/server-fixture.js'
 import {variedJobs} from '../../support/varied-jobs.js'
