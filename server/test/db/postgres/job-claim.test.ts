@@ -200,14 +200,15 @@ describe('server: claiming, cancelling and failing jobs on PostgreSQL', () => {
     await processesA.add({pgid: 100, node: 'node-a', job_id: 'j1'})
     await processesA.add({pgid: 100, node: 'node-b', job_id: 'j2'})
     await processesA.add({pgid: 200, node: 'node-a', job_id: 'j3'})
+    // Added without a host, a group has the empty one (migration 4's default).
     expect(await processesA.of('node-a')).to.deep.equal([
-      {pgid: 100, node: 'node-a', job_id: 'j1'},
-      {pgid: 200, node: 'node-a', job_id: 'j3'},
+      {pgid: 100, node: 'node-a', job_id: 'j1', host: ''},
+      {pgid: 200, node: 'node-a', job_id: 'j3', host: ''},
     ])
     await processesA.remove(100, 'node-a')
-    expect(await processesA.of('node-a')).to.deep.equal([{pgid: 200, node: 'node-a', job_id: 'j3'}])
+    expect(await processesA.of('node-a')).to.deep.equal([{pgid: 200, node: 'node-a', job_id: 'j3', host: ''}])
     await processesA.clear('node-a')
     expect(await processesA.of('node-a')).to.deep.equal([])
-    expect(await processesA.of('node-b')).to.deep.equal([{pgid: 100, node: 'node-b', job_id: 'j2'}])
+    expect(await processesA.of('node-b')).to.deep.equal([{pgid: 100, node: 'node-b', job_id: 'j2', host: ''}])
   })
 })

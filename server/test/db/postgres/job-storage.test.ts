@@ -41,7 +41,7 @@ describe('server: the job storage on PostgreSQL, read as SQLite reads', () => {
 
   before(async () => {
     pool = postgres.pool(4)
-    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3])
+    expect(await migrate(pool, JOB_MIGRATIONS)).to.deep.equal([1, 2, 3, 4])
     pgJobs = new PgJobStorage(pool)
   })
 
