@@ -28,7 +28,7 @@ import {type ResolvedOptions, resolveOptions, type ServerHandle, type ServerOpti
 import {recoverAfterRestart} from './recovery.js'
 import {DataLayout} from './repos/layout.js'
 import {EventStreams} from './routes/event-routes.js'
-import {createTesting, unavailableTesting} from './testing.js'
+import {createTesting} from './testing.js'
 
 export type {Role} from './auth/users.js'
 export {NodeNameInUseError} from './cluster/node-registry.js'
@@ -154,23 +154,19 @@ export async function startServer(serverOptions: ServerOptions): Promise<ServerH
     return await startOnStorage(options, data, {
       node: LOCAL_NODE,
       release: lock.release,
-      testing: (services, streams) =>
-        createTesting({
-          db: sqlite.db,
-          users: sqlite.auth.users,
-          jobs: sqlite.jobs,
-          index: sqlite.index,
-          engine: services.engine,
-          events: services.events,
-          accessTokens: services.accessTokens,
-          streams,
-        }),
+      testing: (services, streams) => testingOf(services, streams, sqlite.db),
     })
   } catch (error) {
     await data?.close()
     lock.release()
     throw error
   }
+}
+
+/** The test helpers over the node's storage, whichever it is; `db` only on SQLite. */
+function testingOf(services: Services, streams: EventStreams, db?: SqliteStorage['db']): ServerHandle['testing'] {
+  const {data, engine, events, accessTokens, node} = services
+  return createTesting({data, db, engine, events, accessTokens, node, streams})
 }
 
 /** How a start differs by store: the node and its cluster, what to release at the end, the test helpers. */
@@ -208,7 +204,7 @@ async function startClusterNode(options: ResolvedOptions, databaseUrl: string): 
       cluster,
       node: options.nodeName,
       release: () => membership.leave(),
-      testing: () => unavailableTesting(),
+      testing: (services, streams) => testingOf(services, streams),
     })
   } catch (error) {
     await cluster?.leave()

@@ -154,30 +154,32 @@ export interface SeedJob {
 
 /** Helpers for tests and benchmarks of other packages; none of this is reachable over HTTP. */
 export interface ServerTesting {
+  /** Archives a job of any status and removes it, as retention would: the server no longer knows it. */
+  archiveJob(jobId: string): Promise<void>
   /** Pids of live child processes (git and its helpers) of running jobs, or of one job. */
   childPids(jobId?: string): number[]
   /** Jobs stored, optionally only those of a status and/or user. */
-  countJobs(filter?: {status?: string; username?: string}): number
+  countJobs(filter?: {status?: string; username?: string}): Promise<number>
   /** An access token for a user, e.g. one that expires in a second. `claims` replace or add claims. */
   createAccessToken(
     username: string,
     options?: {claims?: Record<string, unknown>; ttlSeconds?: number},
   ): Promise<string>
   createUser(username: string, password: string, role: Role): Promise<void>
-  /** The server's SQLite database (read it; write only if you know the schema). */
-  db: Database.Database
+  /** The server's SQLite database (read it; write only if you know the schema); undefined on PostgreSQL. */
+  db: Database.Database | undefined
   /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
   eventStreams(): {queuedBytes: number; username: string}[]
   /** Index rows per key, e.g. to check that no staging rows were left behind. */
-  indexKeys(): Record<string, number>
+  indexKeys(): Promise<Record<string, number>>
   /** Inserts a job row as given (any status, even unknown ones) and announces it. No worker runs it. */
-  insertJob(job: SeedJob): WireJob
+  insertJob(job: SeedJob): Promise<WireJob>
   /** Marks an access token revoked ("Token has been revoked"). */
   revokeAccessToken(token: string): Promise<void>
   /** Paths whose text matches an FTS5 query in a repository's index (`golden/<alias>` or `user/<username>/<alias>`). */
-  searchIndex(repoKey: string, query: string, limit?: number): string[]
+  searchIndex(repoKey: string, query: string, limit?: number): Promise<string[]>
   /** Changes a job row and announces the change on the event stream. */
-  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): WireJob
+  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): Promise<WireJob>
 }
 
 export interface ServerHandle {

@@ -26,6 +26,8 @@ export type Async<T> = {
 export type NewStoredJob = NewJob & {
   /** What only one pending or running job may hold at a time (the 409 rule); null for jobs outside it. */
   active_key?: null | string
+  /** The node it runs on, for a job recorded running (tests seed such jobs); the engine's get theirs when claimed. */
+  node?: null | string
   params?: null | object
 }
 

@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
@@ -9,6 +10,7 @@ import type {Job} from '../../../src/jobs/job.js'
 
 import {idCacheKey, idCachePath} from '../../../src/completion/id-cache.js'
 import {lines, useCliSession} from '../../helpers/cli-session.js'
+import {startLocalServer} from '../../helpers/servers/local-server.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
 const MINUTE = 60_000
@@ -57,13 +59,13 @@ describe('commands: jobs list (against the local server)', () => {
   const session = useCliSession(() => ({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken}))
 
   /** A job `minutesAgo` old, stored as a real server would send it. */
-  function seed(
+  async function seed(
     minutesAgo: number,
     fields: {operation_type?: string; repository?: null | string; status: string; username?: string},
-  ): void {
+  ): Promise<void> {
     const created = new Date(now - minutesAgo * MINUTE)
     const active = ['pending', 'resolving_prerequisites', 'running'].includes(fields.status)
-    const wire = server.testing.insertJob({
+    const wire = await server.testing.insertJob({
       operation_type: fields.operation_type ?? 'sync_repository',
       status: fields.status,
       created_at: created,
@@ -90,7 +92,7 @@ describe('commands: jobs list (against the local server)', () => {
   before(async () => {
     now = Date.now()
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-list-server-'))
-    server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
+    server = await startLocalServer({port: 0, dataDir, adminPassword: 'admin-pw'})
     await server.testing.createUser('bob', 'bobs-pw', 'normal_user')
     const statuses = [
       'completed',
@@ -104,7 +106,7 @@ describe('commands: jobs list (against the local server)', () => {
     const types = ['sync_repository', 'add_golden_repo', 'reindex']
     // 35 jobs, one every 10 minutes: the newest is 10 minutes old, the oldest almost 6 hours.
     for (let index = 0; index < 35; index++) {
-      seed((index + 1) * 10, {
+      await seed((index + 1) * 10, {
         status: statuses[index % statuses.length],
         operation_type: types[index % types.length],
         username: index % 5 === 0 ? 'bob' : 'admin',
