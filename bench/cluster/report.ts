@@ -113,6 +113,7 @@ export function renderClusterReport(figures: ClusterFigures): string {
     `${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), ${new Date().toISOString().slice(0, 10)}. Nodes are real processes of the built server`,
     '(`startCluster` in server/src/cluster/launch-cluster.ts: a throwaway PostgreSQL with fsync off, one shared data',
     `dir, \`--workers ${figures.throughput[0].workers} --job-throttle-ms 50\`); a fresh cluster for 1 node and for 3 nodes.`,
+    'The single server on SQLite, before and after the storage interface: server-before-after.md (`npm run bench:server`).',
     '',
     ...throughputLines(figures.throughput),
     ...listLines(figures.list),
