@@ -2,9 +2,11 @@
  * The first page of the job list from PostgreSQL at 1 M jobs (part of `npm run bench:cluster`):
  * `PgJobStorage.list` unfiltered, by user, by status and by both, p95 over 50 calls each, in
  * this process against a throwaway PostgreSQL of its own. Budget: 20 ms server-side each.
- * Options: `--jobs 1000000`, `--calls 50`. Prints the figures as JSON.
+ * Run alone: `node --import tsx --conditions=development bench/cluster-list.ts [--jobs N] [--calls N]`,
+ * which prints the figures as JSON.
  */
 
+import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import type {ListQuery} from '../server/src/jobs/job-store.js'
@@ -56,10 +58,10 @@ async function timeCalls(jobs: PgJobStorage, query: ListQuery, calls: number) {
   return {p50_ms: round(percentile(times, 50)), p95_ms: round(percentile(times, 95)), rows, total}
 }
 
-async function main(): Promise<void> {
-  const {values} = parseArgs({options: {jobs: {type: 'string'}, calls: {type: 'string'}}})
-  const count = Number(values.jobs ?? 1_000_000)
-  const calls = Number(values.calls ?? 50)
+export type ListFigures = Awaited<ReturnType<typeof measureList>>
+
+/** Fills a throwaway PostgreSQL with `count` jobs and times the first page of each filter. */
+export async function measureList(count = 1_000_000, calls = 50) {
   const postgres = await startThrowawayPostgres()
   const pool = openPool(postgres.url, 4)
   try {
@@ -79,12 +81,22 @@ async function main(): Promise<void> {
     const figures: Record<string, Awaited<ReturnType<typeof timeCalls>>> = {}
     for (const [name, query] of Object.entries(scenarios)) figures[name] = await timeCalls(jobs, query, calls)
     const withinBudget = Object.values(figures).every((figure) => figure.p95_ms < BUDGET_MS)
-    const report = {jobs: count, calls, fill_seconds: fillSeconds, budget_ms: BUDGET_MS, within_budget: withinBudget}
-    console.log(JSON.stringify({...report, list: figures}, null, 2))
+    return {
+      jobs: count,
+      calls,
+      fill_seconds: fillSeconds,
+      budget_ms: BUDGET_MS,
+      within_budget: withinBudget,
+      list: figures,
+    }
   } finally {
     await pool.end()
     await postgres.stop()
   }
 }
 
-await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const {values} = parseArgs({options: {jobs: {type: 'string'}, calls: {type: 'string'}}})
+  const figures = await measureList(Number(values.jobs ?? 1_000_000), Number(values.calls ?? 50))
+  console.log(JSON.stringify(figures, null, 2))
+}
