@@ -31,7 +31,7 @@ function throughputLines([one, three]: [Throughput, Throughput]): string[] {
   return [
     '## 1. Claim throughput (no-op jobs)',
     '',
-    `${one.jobs.toLocaleString('en')} pending \`data_retention_cleanup\` jobs (params \`{"retentionHours":720}\`, no active key) are inserted`,
+    `${one.jobs.toLocaleString('en')} pending \`deactivate_repository\` jobs of working copies that do not exist (no active key) are inserted`,
     'straight into the `jobs` table of a running cluster, in one transaction that also sends `NOTIFY cidx_jobs_pending`',
     "(as a node's own insert does). Time: from that commit until a poll of the table (every 20 ms) finds every job",
     'finished; "table span" is first `started_us` to last `completed_us`. "Claimed once": every job `completed`, and a',
@@ -43,10 +43,9 @@ function throughputLines([one, three]: [Throughput, Throughput]): string[] {
     row(three),
     '',
     `Ratio 3 nodes / 1 node: **${(three.jobs_per_second / one.jobs_per_second).toFixed(2)}** (table span: ${(three.jobs_per_second_table / one.jobs_per_second_table).toFixed(2)}).`,
-    'Each of these jobs takes the cluster-wide retention sweep lock (`pg_advisory_lock` in',
-    '`server/src/db/postgres/history-storage.ts`: one sweep at a time across nodes, since they share the archive),',
-    'so the sweeps themselves run one at a time whatever the node count; the claims, the finishes and their',
-    'events are what more nodes can spread. On this machine the 3 nodes also share its',
+    'Each such job is a claim, a rename that finds nothing, one transaction over the index and the repository row,',
+    'and a finish with its events: real work of the server, none of it waiting for another node (the retention',
+    'job would not do: its sweep holds a cluster-wide lock). On this machine the nodes share its',
     `${cpus().length} CPUs with PostgreSQL and the bench.`,
     '',
   ]

@@ -39,14 +39,16 @@ CREATE TRIGGER bench_log_claim AFTER UPDATE ON jobs FOR EACH ROW
   EXECUTE FUNCTION bench_log_claim();`
 
 /**
- * Pending `data_retention_cleanup` jobs as a node's own would be, minus the active key (which
- * would allow only one at a time); with nothing old to clean, each is a claim, one empty sweep
- * and a finish, which is the closest the server has to a no-op job.
+ * Pending `deactivate_repository` jobs of working copies that do not exist, as a node's own
+ * would be minus the active key: each is a claim, a rename that finds nothing, one empty
+ * transaction over the index and the repository row, and a finish. That is the closest the
+ * server has to a no-op job, and unlike the retention job (whose sweep holds a cluster-wide
+ * lock) nothing in it makes the nodes wait for each other.
  */
 const FILL = `
 INSERT INTO jobs (job_id, operation_type, status, created_us, updated_us, progress, username, params)
-SELECT '${PREFIX}' || n, 'data_retention_cleanup', 'pending', $1::bigint + n, $1::bigint + n, 0, 'system',
-  '{"retentionHours":720}'
+SELECT '${PREFIX}' || n, 'deactivate_repository', 'pending', $1::bigint + n, $1::bigint + n, 0, 'admin',
+  json_build_object('userAlias', 'absent-' || n)::text
 FROM generate_series(1, $2::int) AS n`
 
 const STATUS = `
