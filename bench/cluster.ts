@@ -3,7 +3,7 @@
  *
  * 1. Claim throughput: no-op jobs inserted straight into a running cluster's `jobs` table, with
  *    1 node and with 3 nodes; each job must run exactly once.
- * 2. The first page of the job list at 1 M jobs, `PgJobStorage.list` in this process (bench/cluster-list.ts).
+ * 2. The first page of the job list at 1 M jobs, `PgJobStorage.list` in this process (bench/cluster/list.ts).
  * 3. Cross-node cancel: DELETE on one node of a job running on another, until GET reads `cancelled`.
  * 4. Event latency: a change made on one node, arriving on another node's SSE stream.
  *
@@ -20,7 +20,7 @@ import {parseArgs} from 'node:util'
 
 import {type Cluster, startCluster} from '../server/src/cluster/launch-cluster.js'
 import {openPool} from '../server/src/db/postgres/migrate.js'
-import {measureList} from './cluster-list.js'
+import {measureList} from './cluster/list.js'
 import {makeRepo, measureCrossNodeCancel} from './cluster/cancel.js'
 import {measureEventLatency} from './cluster/events.js'
 import {adminSession} from './cluster/http.js'

@@ -1,6 +1,6 @@
 import {cpus} from 'node:os'
 
-import type {ListFigures} from '../cluster-list.js'
+import type {ListFigures} from './list.js'
 import type {EventLatency} from './events.js'
 import type {Spread} from './http.js'
 import type {Throughput} from './throughput.js'
@@ -55,7 +55,7 @@ function listLines(list: ListFigures): string[] {
   return [
     `## 2. First page of the job list at ${list.jobs.toLocaleString('en')} jobs (server-side)`,
     '',
-    `bench/cluster-list.ts: a throwaway PostgreSQL filled by one \`INSERT ... SELECT generate_series\` (${list.fill_seconds.toFixed(1)} s`,
+    `bench/cluster/list.ts: a throwaway PostgreSQL filled by one \`INSERT ... SELECT generate_series\` (${list.fill_seconds.toFixed(1)} s`,
     'with `VACUUM ANALYZE`), then `PgJobStorage.list` (page of 50, with its total) called in this process:',
     `10 warm-up calls, then ${list.calls} timed calls per filter. Target: p95 under ${list.budget_ms} ms; ${verdict(list.within_budget)}.`,
     '',

@@ -141,9 +141,7 @@ describe('server: a cluster of three nodes, when jobs are cancelled or a node di
       expect(survivors).to.include(job.node)
     }
 
-    console.log(
-      `      ${victim.node} killed: its job failed, its tmp dir gone, after ${failedAfterMs} ms`,
-    )
+    console.log(`      ${victim.node} killed: its job failed, its tmp dir gone, after ${failedAfterMs} ms`)
   })
 
   const nodeOf = (api: Api): string => test.cluster.nodes[test.apis.indexOf(api)].name

@@ -2,18 +2,18 @@
  * The first page of the job list from PostgreSQL at 1 M jobs (part of `npm run bench:cluster`):
  * `PgJobStorage.list` unfiltered, by user, by status and by both, p95 over 50 calls each, in
  * this process against a throwaway PostgreSQL of its own. Budget: 20 ms server-side each.
- * Run alone: `node --import tsx --conditions=development bench/cluster-list.ts [--jobs N] [--calls N]`,
+ * Run alone: `node --import tsx --conditions=development bench/cluster/list.ts [--jobs N] [--calls N]`,
  * which prints the figures as JSON.
  */
 
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import type {ListQuery} from '../server/src/jobs/job-store.js'
+import type {ListQuery} from '../../server/src/jobs/job-store.js'
 
-import {JOB_MIGRATIONS, PgJobStorage} from '../server/src/db/postgres/job-storage.js'
-import {migrate, openPool} from '../server/src/db/postgres/migrate.js'
-import {startThrowawayPostgres} from '../server/src/db/throwaway-postgres.js'
+import {JOB_MIGRATIONS, PgJobStorage} from '../../server/src/db/postgres/job-storage.js'
+import {migrate, openPool} from '../../server/src/db/postgres/migrate.js'
+import {startThrowawayPostgres} from '../../server/src/db/throwaway-postgres.js'
 
 const BUDGET_MS = 20
 const WARMUP_CALLS = 10
