@@ -20,10 +20,10 @@ import {parseArgs} from 'node:util'
 
 import {type Cluster, startCluster} from '../server/src/cluster/launch-cluster.js'
 import {openPool} from '../server/src/db/postgres/migrate.js'
-import {measureList} from './cluster/list.js'
 import {makeRepo, measureCrossNodeCancel} from './cluster/cancel.js'
 import {measureEventLatency} from './cluster/events.js'
 import {adminSession} from './cluster/http.js'
+import {measureList} from './cluster/list.js'
 import {type ClusterFigures, renderClusterReport} from './cluster/report.js'
 import {measureThroughput, type Throughput} from './cluster/throughput.js'
 

@@ -1,8 +1,8 @@
 import {cpus} from 'node:os'
 
-import type {ListFigures} from './list.js'
 import type {EventLatency} from './events.js'
 import type {Spread} from './http.js'
+import type {ListFigures} from './list.js'
 import type {Throughput} from './throughput.js'
 
 /** Everything one `npm run bench:cluster` measured. */
