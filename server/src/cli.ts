@@ -1,6 +1,7 @@
 import {parseArgs} from 'node:util'
 
 import {startServer} from './index.js'
+import {stopOnSignal} from './stop-on-signal.js'
 
 const USAGE = `Usage: npm run server -- [options]
 
@@ -93,24 +94,7 @@ export async function main(argv: string[]): Promise<void> {
         ? undefined
         : Math.max(1, integerOption('node-timeout', values['node-timeout'], 30)),
   })
-  // Handlers go in before anything is printed: a signal that arrives before a handler exists
-  // kills the process outright, without cancelling its jobs.
-  const stop = () => {
-    starting
-      .then((server) => server.close())
-      .then(
-        () => 0,
-        (error: unknown) => {
-          console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
-          return 1
-        },
-      )
-      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the server's command line: a signal ends it, and its exit status says whether it stopped cleanly
-      .then((code) => process.exit(code))
-  }
-
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  stopOnSignal(starting, (server) => server.close())
   const server = await starting
   const node = server.node === '' ? '' : `, node: ${server.node}`
   const lines = [`CIDX local server listening on ${server.url} (data dir: ${dataDir}${node})`]

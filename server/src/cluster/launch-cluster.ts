@@ -7,6 +7,7 @@ import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {startThrowawayPostgres, type ThrowawayPostgres} from '../db/throwaway-postgres.js'
+import {stopOnSignal} from '../stop-on-signal.js'
 
 /** `server/bin/server.js`, from `src/cluster/` and from `dist/cluster/` alike. */
 const SERVER_BIN = fileURLToPath(new URL('../../bin/server.js', import.meta.url))
@@ -221,23 +222,7 @@ export async function main(argv: string[]): Promise<void> {
     dataDir: values['data-dir'],
     onOutput: (node, line) => console.log(`[${node}] ${line}`),
   })
-  // Handlers go in before the start is awaited: a signal meanwhile still stops what was started.
-  const stop = () => {
-    starting
-      .then((cluster) => cluster.stop())
-      .then(
-        () => 0,
-        (error: unknown) => {
-          console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
-          return 1
-        },
-      )
-      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the launcher's exit status says whether everything stopped cleanly
-      .then((code) => process.exit(code))
-  }
-
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  stopOnSignal(starting, (cluster) => cluster.stop())
   const cluster = await starting
   console.log(
     [
