@@ -102,7 +102,7 @@ async function startLocalServer(dataDir) {
   const now = Date.now()
   for (let index = 0; index < JOBS; index++) {
     const created = new Date(now - (index + 1) * 60_000)
-    server.testing.insertJob({
+    await server.testing.insertJob({
       operation_type: index % 3 === 0 ? 'add_golden_repo' : 'sync_repository',
       status: index % 5 === 0 ? 'failed' : 'completed',
       created_at: created,

@@ -68,7 +68,7 @@ function startChanging(server, jobIds) {
       for (let slice = 0; slice < SLICES && !state.stopped; slice++) {
         for (let index = slice; index < jobIds.length; index += SLICES) {
           const progress = (index + round) % 100
-          server.testing.updateJob(jobIds[index], {progress, phase_detail: `${progress * 10}/1000 files`})
+          await server.testing.updateJob(jobIds[index], {progress, phase_detail: `${progress * 10}/1000 files`})
         }
 
         await sleep(Math.max(0, started + ((slice + 1) * 1000) / SLICES - Date.now()))
@@ -202,17 +202,18 @@ async function main() {
     CIDX_USERNAME: USER,
     CIDX_PASSWORD: USER_PASSWORD,
   }
-  const jobIds = Array.from(
-    {length: jobs},
-    (_, index) =>
-      server.testing.insertJob({
-        username: USER,
-        status: 'running',
-        started_at: new Date(),
-        progress: index % 100,
-        result: {alias: `repo-${index % 20}`},
-      }).job_id,
-  )
+  const jobIds = []
+  for (let index = 0; index < jobs; index++) {
+    const seeded = await server.testing.insertJob({
+      username: USER,
+      status: 'running',
+      started_at: new Date(),
+      progress: index % 100,
+      result: {alias: `repo-${index % 20}`},
+    })
+    jobIds.push(seeded.job_id)
+  }
+
   const changing = startChanging(server, jobIds)
   try {
     const results = []

@@ -98,13 +98,13 @@ function watchCli(cli, args, env) {
 }
 
 async function measure(server, env, {cli, mode, changes}) {
-  const jobId = server.testing.insertJob({
+  const {job_id: jobId} = await server.testing.insertJob({
     username: USER,
     status: 'running',
     progress: 1,
     current_phase: 'index',
     started_at: new Date(),
-  }).job_id
+  })
   const args = ['jobs', 'watch', jobId, '--json', ...(mode === 'poll' ? ['--no-push'] : [])]
   const watcher = watchCli(cli, args, env)
   await watcher.next((job) => job.progress === 1, 30_000)
@@ -115,12 +115,12 @@ async function measure(server, env, {cli, mode, changes}) {
     await sleep(randomBetween(mode === 'poll' ? POLL_GAP_MS : PUSH_GAP_MS))
     const progress = 2 + change
     const changedAt = performance.now()
-    server.testing.updateJob(jobId, {progress})
+    await server.testing.updateJob(jobId, {progress})
     const {at} = await watcher.next((job) => job.progress === progress)
     latencies.push(at - changedAt)
   }
 
-  server.testing.updateJob(jobId, {status: 'completed', progress: 100, completed_at: new Date()})
+  await server.testing.updateJob(jobId, {status: 'completed', progress: 100, completed_at: new Date()})
   const code = await watcher.exited
   if (code !== 0) throw new Error(`jobs watch exited ${code}`)
   return latencies

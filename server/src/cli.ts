@@ -1,6 +1,7 @@
 import {parseArgs} from 'node:util'
 
 import {startServer} from './index.js'
+import {stopOnSignal} from './stop-on-signal.js'
 
 const USAGE = `Usage: npm run server -- [options]
 
@@ -17,12 +18,20 @@ Options:
   --git-stall-timeout SECONDS
                        stop a git clone or fetch that shows no progress for this long and fail
                        its job (default 300; 0 never stops one)
+  --database URL       run as a node of a cluster on this PostgreSQL database
+                       (postgres://...; default: SQLite in the data dir); the nodes share it
+                       and the data dir
+  --node-name NAME     this node's name in the cluster (default: the host name)
+  --node-timeout SECONDS
+                       a node silent this long is taken for dead and its running jobs fail
+                       (default 30)
   --log                log every request to stdout
   -h, --help           show this help
 
 Environment:
   CIDX_ADMIN_PASSWORD  password of the admin user made on first start (else one is generated
-                       and printed once)`
+                       and printed once)
+  CIDX_DATABASE_URL    the --database URL, when the option is not given`
 
 function integerOption(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback
@@ -30,6 +39,19 @@ function integerOption(name: string, value: string | undefined, fallback: number
   if (!Number.isInteger(parsed) || parsed < 0)
     throw new Error(`--${name} must be a non-negative integer, got '${value}'`)
   return parsed
+}
+
+/** Only a PostgreSQL URL: anything else would fail later with a less clear word from the driver. */
+function databaseUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  if (!/^postgres(?:ql)?:\/\//.test(value))
+    throw new Error(`--database must be a postgres:// URL, got '${redact(value)}'`)
+  return value
+}
+
+/** A URL's password never reaches the terminal or a log. */
+function redact(value: string): string {
+  return value.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@')
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -43,6 +65,9 @@ export async function main(argv: string[]): Promise<void> {
       workers: {type: 'string'},
       'job-throttle-ms': {type: 'string'},
       'git-stall-timeout': {type: 'string'},
+      database: {type: 'string'},
+      'node-name': {type: 'string'},
+      'node-timeout': {type: 'string'},
       log: {type: 'boolean'},
       help: {type: 'boolean', short: 'h'},
     },
@@ -62,27 +87,17 @@ export async function main(argv: string[]): Promise<void> {
     jobThrottleMs: integerOption('job-throttle-ms', values['job-throttle-ms'], 0),
     gitStallTimeoutSeconds: integerOption('git-stall-timeout', values['git-stall-timeout'], 300),
     logger: values.log ?? false,
+    database: databaseUrl(values.database ?? (process.env.CIDX_DATABASE_URL || undefined)),
+    nodeName: values['node-name'],
+    nodeTimeoutSeconds:
+      values['node-timeout'] === undefined
+        ? undefined
+        : Math.max(1, integerOption('node-timeout', values['node-timeout'], 30)),
   })
-  // Handlers go in before anything is printed: a signal that arrives before a handler exists
-  // kills the process outright, without cancelling its jobs.
-  const stop = () => {
-    starting
-      .then((server) => server.close())
-      .then(
-        () => 0,
-        (error: unknown) => {
-          console.error(`Error while stopping: ${error instanceof Error ? error.message : String(error)}`)
-          return 1
-        },
-      )
-      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- the server's command line: a signal ends it, and its exit status says whether it stopped cleanly
-      .then((code) => process.exit(code))
-  }
-
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  stopOnSignal(starting, (server) => server.close())
   const server = await starting
-  const lines = [`CIDX local server listening on ${server.url} (data dir: ${dataDir})`]
+  const node = server.node === '' ? '' : `, node: ${server.node}`
+  const lines = [`CIDX local server listening on ${server.url} (data dir: ${dataDir}${node})`]
   if (server.adminPasswordGenerated) {
     lines.push(
       `Created user 'admin' with password: ${server.adminPassword}`,

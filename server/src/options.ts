@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3'
 
+import {hostname} from 'node:os'
+
 import type {Role} from './auth/users.js'
 import type {WireJob} from './jobs/job-row.js'
 
@@ -19,6 +21,11 @@ export interface ServerOptions {
   bodyLimitBytes?: number
   /** How often the retention job runs. Default one hour. */
   cleanupIntervalMs?: number
+  /**
+   * A PostgreSQL URL (`postgres://...`): the server runs as one node of a cluster whose nodes
+   * share this database and the data dir. Without it, one server on SQLite in the data dir.
+   */
+  database?: string
   /** Where the database, the JWT secret and the repositories live. */
   dataDir: string
   /**
@@ -31,6 +38,8 @@ export interface ServerOptions {
   gitStallTimeoutSeconds?: number
   /** When health calls a running job stuck, and the queue backed up. Defaults 300 s and 300 s. */
   health?: {queueWaitWarningSeconds?: number; stuckAfterSeconds?: number}
+  /** How often a cluster node writes its heartbeat. Default 5, at most a third of `nodeTimeoutSeconds`. */
+  heartbeatSeconds?: number
   /** Default 127.0.0.1. */
   host?: string
   /** Test/demo knob: a pause between index batches, so jobs last long enough to be watched. Default 0. */
@@ -42,6 +51,10 @@ export interface ServerOptions {
    * one address may fail ten times that across all names.
    */
   loginRateLimit?: {max: number; windowMs: number}
+  /** This node's name in a cluster: unique among the live nodes. Default: the host name. */
+  nodeName?: string
+  /** A cluster node silent this long is taken for dead: another node fails its running jobs. Default 30. */
+  nodeTimeoutSeconds?: number
   /** 0 (the default) picks a free port; the CLI defaults to 8090. */
   port?: number
   /** Default 604800 (7 days). */
@@ -53,10 +66,11 @@ export interface ServerOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<ServerOptions, 'activeJobLimit' | 'adminPassword' | 'eventStreams' | 'health'>
+  Omit<ServerOptions, 'activeJobLimit' | 'adminPassword' | 'database' | 'eventStreams' | 'health'>
 > & {
   activeJobLimit: {admin: number; user: number}
   adminPassword: string | undefined
+  database: string | undefined
   eventStreams: {maxBlockedMs: number; maxPendingBytes: number; perUser: number}
   health: {queueWaitWarningSeconds: number; stuckAfterSeconds: number}
 }
@@ -82,6 +96,18 @@ function resolveEventStreams(streams: ServerOptions['eventStreams'] = {}): Resol
   }
 }
 
+function resolveCluster(
+  options: ServerOptions,
+): Pick<ResolvedOptions, 'database' | 'heartbeatSeconds' | 'nodeName' | 'nodeTimeoutSeconds'> {
+  const nodeTimeoutSeconds = Math.max(1, options.nodeTimeoutSeconds ?? 30)
+  return {
+    database: options.database,
+    nodeName: options.nodeName ?? hostname(),
+    nodeTimeoutSeconds,
+    heartbeatSeconds: Math.min(options.heartbeatSeconds ?? 5, nodeTimeoutSeconds / 3),
+  }
+}
+
 export function resolveOptions(options: ServerOptions): ResolvedOptions {
   return {
     port: options.port ?? 0,
@@ -102,6 +128,7 @@ export function resolveOptions(options: ServerOptions): ResolvedOptions {
     activeJobLimit: resolveActiveJobLimit(options.activeJobLimit),
     eventStreams: resolveEventStreams(options.eventStreams),
     allowedHosts: options.allowedHosts ?? [],
+    ...resolveCluster(options),
   }
 }
 
@@ -127,30 +154,32 @@ export interface SeedJob {
 
 /** Helpers for tests and benchmarks of other packages; none of this is reachable over HTTP. */
 export interface ServerTesting {
+  /** Archives a job of any status and removes it, as retention would: the server no longer knows it. */
+  archiveJob(jobId: string): Promise<void>
   /** Pids of live child processes (git and its helpers) of running jobs, or of one job. */
   childPids(jobId?: string): number[]
   /** Jobs stored, optionally only those of a status and/or user. */
-  countJobs(filter?: {status?: string; username?: string}): number
+  countJobs(filter?: {status?: string; username?: string}): Promise<number>
   /** An access token for a user, e.g. one that expires in a second. `claims` replace or add claims. */
   createAccessToken(
     username: string,
     options?: {claims?: Record<string, unknown>; ttlSeconds?: number},
   ): Promise<string>
   createUser(username: string, password: string, role: Role): Promise<void>
-  /** The server's SQLite database (read it; write only if you know the schema). */
-  db: Database.Database
+  /** The server's SQLite database (read it; write only if you know the schema); undefined on PostgreSQL. */
+  db: Database.Database | undefined
   /** Open event streams: whose, and the bytes written to or held back for each that its client has not taken yet. */
   eventStreams(): {queuedBytes: number; username: string}[]
   /** Index rows per key, e.g. to check that no staging rows were left behind. */
-  indexKeys(): Record<string, number>
+  indexKeys(): Promise<Record<string, number>>
   /** Inserts a job row as given (any status, even unknown ones) and announces it. No worker runs it. */
-  insertJob(job: SeedJob): WireJob
+  insertJob(job: SeedJob): Promise<WireJob>
   /** Marks an access token revoked ("Token has been revoked"). */
   revokeAccessToken(token: string): Promise<void>
   /** Paths whose text matches an FTS5 query in a repository's index (`golden/<alias>` or `user/<username>/<alias>`). */
-  searchIndex(repoKey: string, query: string, limit?: number): string[]
+  searchIndex(repoKey: string, query: string, limit?: number): Promise<string[]>
   /** Changes a job row and announces the change on the event stream. */
-  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): WireJob
+  updateJob(jobId: string, changes: Omit<SeedJob, 'job_id'>): Promise<WireJob>
 }
 
 export interface ServerHandle {
@@ -159,6 +188,8 @@ export interface ServerHandle {
   /** True when this start created the admin user with a generated password (print it once). */
   adminPasswordGenerated: boolean
   close(): Promise<void>
+  /** The node's name in a cluster; '' for a single server. */
+  node: string
   testing: ServerTesting
   url: string
 }

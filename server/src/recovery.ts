@@ -20,29 +20,29 @@ async function entriesOf(dir: string): Promise<string[]> {
 }
 
 /** git processes of the previous run that outlived it (they were in their own process groups). */
-function stopSurvivingGitProcesses(services: Services): void {
-  const groups = services.db.prepare('SELECT pgid FROM job_processes').all() as {pgid: number}[]
+export async function stopSurvivingGitProcesses(services: Pick<Services, 'data' | 'node'>): Promise<void> {
+  const groups = await services.data.processes.of(services.node)
   for (const {pgid} of groups) if (isGitProcess(pgid)) signalGroup(pgid, 'SIGKILL')
-  services.db.prepare('DELETE FROM job_processes').run()
+  await services.data.processes.clear(services.node)
 }
 
 /** Working copies a crash left between merge and commit go back to where their sync started. */
 async function restoreHalfSyncedCopies(services: Services): Promise<void> {
   const git = {git: (args: string[], options?: {cwd?: string}) => runGit(args, {cwd: options?.cwd})}
-  for (const golden of services.repos.allGolden()) {
+  for (const golden of await services.repos.allGolden()) {
     if (golden.sync_base_head === null) continue
     await restoreWorkingCopy(git, services.layout.golden(golden.alias), golden.sync_base_head)
-    services.repos.setGoldenSyncBase(golden.alias, null)
+    await services.repos.setGoldenSyncBase(golden.alias, null)
   }
 
-  for (const activated of services.repos.allActivated()) {
+  for (const activated of await services.repos.allActivated()) {
     if (activated.sync_base_head === null) continue
     await restoreWorkingCopy(
       git,
       services.layout.activated(activated.username, activated.user_alias),
       activated.sync_base_head,
     )
-    services.repos.setActivatedSyncBase(activated.username, activated.user_alias, null)
+    await services.repos.setActivatedSyncBase(activated.username, activated.user_alias, null)
   }
 }
 
@@ -50,12 +50,12 @@ async function restoreHalfSyncedCopies(services: Services): Promise<void> {
 async function removeUnrecordedCopies(services: Services): Promise<void> {
   const {layout, repos} = services
   for (const alias of await entriesOf(layout.goldenRoot)) {
-    if (!repos.golden(alias)) await removeDir(layout.golden(alias))
+    if (!(await repos.golden(alias))) await removeDir(layout.golden(alias))
   }
 
   for (const username of await entriesOf(layout.activatedRoot)) {
     for (const userAlias of await entriesOf(join(layout.activatedRoot, username))) {
-      if (!repos.activated(username, userAlias)) await removeDir(layout.activated(username, userAlias))
+      if (!(await repos.activated(username, userAlias))) await removeDir(layout.activated(username, userAlias))
     }
   }
 }
@@ -66,13 +66,13 @@ async function removeUnrecordedCopies(services: Services): Promise<void> {
  * working copies and working copies that were never recorded.
  */
 export async function recoverAfterRestart(services: Services): Promise<number> {
-  stopSurvivingGitProcesses(services)
-  const orphans = services.jobs.orphanActive(ORPHANED_BY_RESTART)
+  await stopSurvivingGitProcesses(services)
+  const orphans = await services.jobs.orphanActive(ORPHANED_BY_RESTART)
   for (const dir of [services.layout.tmpRoot, services.layout.trashRoot]) {
     for (const entry of await entriesOf(dir)) await removeDir(join(dir, entry))
   }
 
-  services.index.dropStagingAreas(indexKeys.stagingPrefix)
+  await services.index.dropStagingAreas(indexKeys.stagingPrefix)
   await restoreHalfSyncedCopies(services)
   await removeUnrecordedCopies(services)
   return orphans.length

@@ -1,12 +1,11 @@
 import {randomUUID} from 'node:crypto'
 
 import type {AccessTokens} from './auth/access-tokens.js'
-import type {UserStore} from './auth/users.js'
 import type {Db} from './db/database.js'
-import type {FileIndex} from './indexer/file-index.js'
+import type {NewStoredJob, Storage} from './db/storage.js'
 import type {JobEngine} from './jobs/job-engine.js'
 import type {JobEvents} from './jobs/job-events.js'
-import type {JobChanges, JobStore, NewJob} from './jobs/job-store.js'
+import type {JobChanges} from './jobs/job-store.js'
 import type {SeedJob, ServerTesting} from './options.js'
 import type {EventStreams} from './routes/event-routes.js'
 
@@ -49,70 +48,79 @@ function aliasOf(result: null | Record<string, unknown> | undefined): null | str
 
 export interface TestingParts {
   accessTokens: AccessTokens
-  db: Db
+  /** Where the helpers read and write: either store, so a cluster node's tests seed it as a single server's. */
+  data: Storage
+  /** The raw SQLite handle; undefined on PostgreSQL. */
+  db?: Db
   engine: JobEngine
   events: JobEvents
-  index: FileIndex
-  jobs: JobStore
+  /** The node's name ('' for a single server): a seeded running job runs here, so a restart sweeps it. */
+  node: string
   streams: EventStreams
-  users: UserStore
+}
+
+function newJobRow(seed: SeedJob, node: string): NewStoredJob {
+  const columns = seedToColumns(seed)
+  const createdUs = columns.created_us ?? nowMicros()
+  const status = columns.status ?? 'pending'
+  return {
+    ...columns,
+    job_id: seed.job_id ?? randomUUID(),
+    operation_type: columns.operation_type ?? 'sync_repository',
+    status,
+    created_us: createdUs,
+    updated_us: columns.updated_us ?? columns.started_us ?? createdUs,
+    progress: columns.progress ?? (status === 'running' ? 10 : 0),
+    username: columns.username ?? 'admin',
+    repository: seed.repository === undefined ? aliasOf(seed.result) : seed.repository,
+    node: status === 'running' && node !== '' ? node : null,
+  }
 }
 
 export function createTesting(parts: TestingParts): ServerTesting {
-  const {db, users, jobs, engine, events, accessTokens, index, streams} = parts
+  const {data, db, engine, events, accessTokens, node, streams} = parts
+  const {users} = data.auth
   return {
     async createUser(username, password, role) {
       if (!(await users.create(username, password, role))) throw new Error(`User '${username}' already exists`)
     },
 
-    insertJob(seed) {
-      const columns = seedToColumns(seed)
-      const createdUs = columns.created_us ?? nowMicros()
-      const status = columns.status ?? 'pending'
-      const row: NewJob = {
-        ...columns,
-        job_id: seed.job_id ?? randomUUID(),
-        operation_type: columns.operation_type ?? 'sync_repository',
-        status,
-        created_us: createdUs,
-        updated_us: columns.updated_us ?? columns.started_us ?? createdUs,
-        progress: columns.progress ?? (status === 'running' ? 10 : 0),
-        username: columns.username ?? 'admin',
-        repository: seed.repository === undefined ? aliasOf(seed.result) : seed.repository,
-      }
-      const wire = toWireJob(jobs.insert(row), true)
+    async insertJob(seed) {
+      const wire = toWireJob(await data.jobs.insert(newJobRow(seed, node)), true)
       events.publish(wire)
       return wire
     },
 
-    updateJob(jobId, changes) {
-      const row = jobs.update(jobId, seedToColumns(changes))
+    async updateJob(jobId, changes) {
+      const row = await data.jobs.update(jobId, seedToColumns(changes))
       if (!row) throw new Error(`No job ${jobId}`)
       const wire: WireJob = toWireJob(row, true)
       events.publish(wire)
       return wire
     },
 
+    async archiveJob(jobId) {
+      const row = await data.jobs.get(jobId)
+      if (!row) throw new Error(`No job ${jobId}`)
+      // A sweep asks for rows until it gets none: this one job, then nothing.
+      const batches = [[row]]
+      await data.history.sweep(() => batches.shift() ?? [])
+    },
+
     childPids: (jobId) => engine.childPids(jobId),
 
-    countJobs: (filter = {}) => jobs.countFromTally(filter.username, filter.status),
+    countJobs: async (filter = {}) => data.jobs.countFromTally(filter.username, filter.status),
 
     async createAccessToken(username, options = {}) {
-      const role = users.get(username)?.role ?? 'normal_user'
+      const role = (await users.get(username))?.role ?? 'normal_user'
       return (await accessTokens.issue(username, role, options.claims, options.ttlSeconds)).token
     },
 
     revokeAccessToken: (token) => accessTokens.revoke(token),
 
-    searchIndex: (repoKey, query, limit = 20) => index.search(repoKey, query, limit),
+    searchIndex: async (repoKey, query, limit = 20) => data.index.search(repoKey, query, limit),
 
-    indexKeys() {
-      const rows = db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {
-        n: number
-        repo_key: string
-      }[]
-      return Object.fromEntries(rows.map((row) => [row.repo_key, row.n]))
-    },
+    indexKeys: async () => data.index.keyCounts(),
 
     db,
 

@@ -7,7 +7,7 @@ import {startChildServer} from './support/child-server.js'
 import {commitFiles, createRepo, git, numberedFiles} from './support/git-fixtures.js'
 import {startHangingGitServer} from './support/hanging-git-server.js'
 import {processesMentioning} from './support/processes.js'
-import {ADMIN_PASSWORD, startTestServer, tempRoot} from './support/server-fixture.js'
+import {ADMIN_PASSWORD, sqliteOf, startTestServer, tempRoot} from './support/server-fixture.js'
 
 describe('server: restart after a crash', () => {
   it('fails jobs left pending or running with "Orphaned by server restart" and removes their partial work', async () => {
@@ -54,7 +54,7 @@ describe('server: restart after a crash', () => {
           3000,
         )
         expect(readdirSync(join(dataDir, 'tmp'))).to.deep.equal([])
-        expect(Object.keys(restarted.server.testing.indexKeys())).to.deep.equal([])
+        expect(Object.keys(await restarted.server.testing.indexKeys())).to.deep.equal([])
         expect(existsSync(join(dataDir, 'golden', 'indexing'))).to.equal(false)
         const health = (await restarted.api.get('/health')).body
         expect(health.jobs).to.include({pending: 0, running: 0})
@@ -79,7 +79,7 @@ describe('server: restart repairs half-done repository work', () => {
     commitFiles(source, {'later.txt': 'later\n'}, 'later')
     git(goldenDir, 'pull', '--quiet', '--ff-only')
     // What a crash in the middle of a sync leaves: the copy moved on, the start commit recorded.
-    first.server.testing.db.prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(before, 'golden')
+    sqliteOf(first.server).prepare('UPDATE golden_repos SET sync_base_head = ? WHERE alias = ?').run(before, 'golden')
     await first.server.close()
     mkdirSync(join(first.dataDir, 'golden', 'never-recorded'))
     mkdirSync(join(first.dataDir, 'activated', 'alice', 'half-made'), {recursive: true})
@@ -87,7 +87,7 @@ describe('server: restart repairs half-done repository work', () => {
     const restarted = await startTestServer({dataDir: first.dataDir}, first.root)
     try {
       expect(git(goldenDir, 'rev-parse', 'HEAD').trim()).to.equal(before)
-      const row = restarted.server.testing.db
+      const row = sqliteOf(restarted.server)
         .prepare('SELECT sync_base_head FROM golden_repos WHERE alias = ?')
         .get('golden') as {sync_base_head: null | string}
       expect(row.sync_base_head).to.equal(null)

@@ -131,6 +131,15 @@ function resultOf(raw: Raw): null | Raw {
   return isRecord(value) ? value : {value}
 }
 
+/**
+ * The extension `node`: only a non-empty string counts. Anything else (a number, an object, blank
+ * text) is no node rather than a broken job, since a real server never sends the field at all.
+ */
+export function nodeOf(raw: Raw): null | string {
+  const value = raw.node
+  return typeof value === 'string' && value.trim() !== '' ? value : null
+}
+
 /** One wire job (see the contract's 12 keys; extra keys ignored) to the normalized `Job`. */
 export function normalizeJob(raw: unknown): Job {
   if (!isRecord(raw)) throw new ProtocolError('The server sent a job that is not a JSON object')
@@ -148,6 +157,7 @@ export function normalizeJob(raw: unknown): Job {
   const job: Job = {
     job_id: jobId as string,
     job_type: type,
+    node: nodeOf(raw),
     description: nonEmpty(text(raw, 'description')) ?? describeJob(type, repository),
     status,
     progress: normalizeProgress(raw.progress),

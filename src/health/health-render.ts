@@ -1,8 +1,9 @@
-import type {JobQueueHealth, ServerHealth, StuckJob} from './server-health.js'
+import type {ClusterNode, JobQueueHealth, ServerHealth, StuckJob} from './server-health.js'
 
-import {formatDuration} from '../support/time.js'
+import {formatDuration, formatRelative, formatTimestamp} from '../support/time.js'
 import {safeText} from '../ui/safe-text.js'
 import {type ColorName, painter} from '../ui/terminal.js'
+import {pad, visibleWidth} from '../ui/text-width.js'
 
 export interface HealthRenderOptions {
   /** Symbols allowed (a colour terminal). */
@@ -77,8 +78,35 @@ function failedLines(queue: JobQueueHealth): string[] {
   return lines
 }
 
-/** `cidx jobs health` for people: the server's state, then its job queue with what to look at next. */
-export function formatHealth(health: ServerHealth, options: HealthRenderOptions): string[] {
+/** `2026-11-28 10:14:02 +01:00 (3s ago)`, as `jobs status` shows times; `-` when the server sent none. */
+function heartbeatText(value: null | string, now: Date): string {
+  return value === null ? '-' : `${formatTimestamp(value)} (${formatRelative(value, now)})`
+}
+
+/** A stale node in the degraded look (`▲ stale` in yellow), so the node to look at stands out as the status does. */
+function staleMark(node: ClusterNode, options: HealthRenderOptions): string {
+  if (!node.stale) return ''
+  const {color, symbol} = STATUS_LOOK.degraded
+  return `${painter(options.color)(color, options.bars ? `${symbol} stale` : 'stale')}, `
+}
+
+/** One line per cluster node, names padded to the widest (escaped first, so widths are what the terminal shows). */
+function nodeLines(health: ServerHealth, options: HealthRenderOptions, now: Date): string[] {
+  if (health.nodes === null) return []
+  const names = health.nodes.map((node) => safeText(node.name))
+  const width = Math.max(0, ...names.map((name) => visibleWidth(name)))
+  const lines = health.nodes.map((node, index) => {
+    const running = node.running === null ? '' : `running ${node.running}, `
+    const answered = node.name === health.node ? ' (answered)' : ''
+    const heartbeat = `last heartbeat ${heartbeatText(node.last_heartbeat, now)}`
+    return `  ${pad(names[index], width)}  ${staleMark(node, options)}${running}${heartbeat}${answered}`
+  })
+  const stale = health.nodes.filter((node) => node.stale).length
+  return [row('nodes', `${health.nodes.length}${stale > 0 ? `, ${stale} stale` : ''}`), ...lines]
+}
+
+/** `cidx jobs health` for people: the server's state, its job queue with what to look at next, a cluster's nodes. */
+export function formatHealth(health: ServerHealth, options: HealthRenderOptions, now: Date = new Date()): string[] {
   const lines = [row('status', formatHealthStatus(health.status, options))]
   if (health.message !== null) lines.push(row('message', safeText(health.message)))
   for (const reason of health.reasons) lines.push(row('reason', safeText(reason)))
@@ -87,5 +115,6 @@ export function formatHealth(health: ServerHealth, options: HealthRenderOptions)
   const {job_queue: queue} = health
   const queueLines = [...runningLine(queue), ...pendingLine(queue), ...failedLines(queue), ...stuckLines(queue)]
   if (queueLines.length > 0) lines.push('jobs:', ...queueLines)
+  lines.push(...nodeLines(health, options, now))
   return lines
 }

@@ -1,6 +1,9 @@
 import {ProtocolError} from '../errors.js'
 import {ExitCode} from '../exit-codes.js'
 import {isRecord} from '../support/json.js'
+import {answeringNode, type ClusterNode, normalizeNodes} from './cluster-nodes.js'
+
+export type {ClusterNode} from './cluster-nodes.js'
 
 /**
  * The answer of `GET /health` in one shape, whichever server sent it. A real CIDX server sends
@@ -34,6 +37,10 @@ export interface JobQueueHealth {
 export interface ServerHealth {
   job_queue: JobQueueHealth
   message: null | string
+  /** The cluster node that answered (the local server in cluster mode), else null. */
+  node: null | string
+  /** The cluster's nodes (the local server in cluster mode), else null. */
+  nodes: ClusterNode[] | null
   /** Why the server is not healthy, one reason each (the local server). */
   reasons: string[]
   /** System resources as the server sent them, or null. */
@@ -114,6 +121,8 @@ export function normalizeHealth(body: unknown): ServerHealth {
       ? body.reasons.filter((reason): reason is string => textOrNull(reason) !== null)
       : [],
     resources: isRecord(body.system_resources) ? body.system_resources : null,
+    node: answeringNode(body.node),
+    nodes: normalizeNodes(body.nodes),
   }
 }
 

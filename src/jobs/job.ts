@@ -28,6 +28,11 @@ export interface Job {
   job_id: string
   /** From `operation_type`. */
   job_type: string
+  /**
+   * The cluster node that claimed the job (the local server's extension `node`, sent in cluster
+   * mode only), else null: a real CIDX server and a single local server never say.
+   */
+  node: null | string
   /** 0..100 (integers and fractions accepted on the wire, clamped). */
   progress: number
   progress_detail: ProgressDetail

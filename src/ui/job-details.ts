@@ -50,6 +50,8 @@ export function formatJobDetails(raw: Job, render: RenderOptions, now: Date = ne
     line('Description', job.description),
     line('Repository', job.repository ?? '-'),
     line('User', job.user_id),
+    // Only a cluster names the node that ran the job: elsewhere the line would say nothing.
+    ...(job.node === null ? [] : [line('Node', job.node)]),
     line('Progress', formatProgress(job, render)),
   ]
   const step = formatStep(job)

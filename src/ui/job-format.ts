@@ -28,6 +28,7 @@ export function displayJob(job: Job, options?: SafeTextOptions): Job {
     status: text(job.status),
     user_id: text(job.user_id),
     repository: optional(job.repository),
+    node: optional(job.node),
     error_message: optional(job.error_message),
     progress_detail: {
       ...detail,

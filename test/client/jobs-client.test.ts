@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {expect} from 'chai'
 import nock from 'nock'
 import {mkdtemp, rm} from 'node:fs/promises'
@@ -23,6 +24,7 @@ import {
 } from '../helpers/fixtures/client-fixtures.js'
 import {jobSeries, wireJob} from '../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, type FakeCidxOptions, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {startLocalServer} from '../helpers/servers/local-server.js'
 
 const MINUTE = 60_000
 const NEWEST = new Date('2026-11-28T12:00:00Z')
@@ -133,7 +135,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-jobs-client-'))
-    server = await startServer({port: 0, dataDir, adminPassword: ADMIN_PASSWORD})
+    server = await startLocalServer({port: 0, dataDir, adminPassword: ADMIN_PASSWORD})
     client = new JobsClient({
       env: {},
       credentials: {
@@ -159,14 +161,14 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
 
   it('logs in with the password, lists, gets and cancels', async () => {
     const now = Date.now()
-    const older = server.testing.insertJob({
+    const older = await server.testing.insertJob({
       status: 'completed',
       operation_type: 'add_golden_repo',
       created_at: new Date(now - 2 * MINUTE),
       result: {success: true, alias: 'web'},
       progress: 100,
     })
-    const queued = server.testing.insertJob({
+    const queued = await server.testing.insertJob({
       status: 'pending',
       operation_type: 'sync_repository',
       created_at: new Date(now - MINUTE),
@@ -197,7 +199,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
   })
 
   it('pushes job changes as events and stops when aborted', async () => {
-    const job = server.testing.insertJob({
+    const job = await server.testing.insertJob({
       status: 'running',
       operation_type: 'reindex',
       started_at: new Date(),
@@ -209,7 +211,7 @@ describe('JobsClient against the local server (real HTTP, real SQLite)', () => {
     for await (const event of client.streamJobEvents([job.job_id], stop.signal)) {
       seen.push(event)
       if (seen.length === 1)
-        server.testing.updateJob(job.job_id, {
+        await server.testing.updateJob(job.job_id, {
           progress: 55,
           current_phase: 'semantic',
           phase_detail: '275/500 files (55%) | 9.1 files/s',

@@ -9,6 +9,7 @@ import {
   wireStatusName,
 } from '../../src/client/normalize.js'
 import {ProtocolError} from '../../src/errors.js'
+import {displayJob} from '../../src/ui/job-format.js'
 import {wireJob} from '../helpers/fixtures/job-fixtures.js'
 
 /** Normalizes one wire job built from the contract's example plus `fields`. */
@@ -36,6 +37,7 @@ describe('normalize: wire jobs to the normalized shape', () => {
     expect(job).to.deep.equal({
       job_id: '3f0c9a52-8d1e-4b7a-9c11-5e2d7f6a0b44',
       job_type: 'add_golden_repo',
+      node: null,
       description: 'Add golden repository',
       status: 'running',
       progress: 42,
@@ -142,12 +144,47 @@ describe('normalize: wire jobs to the normalized shape', () => {
     })
   })
 
+  describe("the cluster's node (extension)", () => {
+    it('is read from a non-empty string, as sent', () => {
+      expect(normalized({node: 'node-a'}).node).to.equal('node-a')
+    })
+
+    it('is null when the server does not send it (a real server, a single local server)', () => {
+      const wire: Record<string, unknown> = {...wireJob()}
+      expect(wire).not.to.have.property('node')
+      expect(normalizeJob(wire).node).to.equal(null)
+    })
+
+    const notANode: Array<[string, unknown]> = [
+      ['null', null],
+      ['blank text', '  '],
+      ['a number', 7],
+      ['a boolean', true],
+      ['an object', {name: 'node-a'}],
+      ['a list', ['node-a']],
+    ]
+    for (const [what, value] of notANode) {
+      it(`is null, and the job still read, for ${what}`, () => {
+        const job = normalized({node: value})
+        expect(job.node).to.equal(null)
+        expect(job.job_id).to.equal(wireJob().job_id)
+      })
+    }
+
+    it('keeps hostile text as data: escaping is for the views (displayJob, safeJson)', () => {
+      const evil = 'node-a\u001B]0;pwned\u0007\u202E'
+      expect(normalized({node: evil}).node).to.equal(evil)
+      expect(displayJob(normalized({node: evil})).node).to.equal(String.raw`node-a\x1b]0;pwned\x07\u202e`)
+    })
+  })
+
   describe('missing optional fields', () => {
     it('a job with only job_id and created_at gets defaults, not undefined', () => {
       const job = normalizeJob({job_id: 'data-retention-1a2b3c4d', created_at: '2026-11-20T08:03:00+00:00'})
       expect(job).to.deep.equal({
         job_id: 'data-retention-1a2b3c4d',
         job_type: 'unknown',
+        node: null,
         description: 'Unknown',
         status: 'unknown',
         progress: 0,

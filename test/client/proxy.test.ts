@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -14,6 +15,7 @@ import {bypassesProxy, proxyAgentsFor, proxyFor} from '../../src/client/proxy.js
 import {NetworkError, UsageError} from '../../src/errors.js'
 import {jobSeries} from '../helpers/fixtures/job-fixtures.js'
 import {type FakeCidx, startFakeCidx} from '../helpers/servers/fake-cidx.js'
+import {startLocalServer} from '../helpers/servers/local-server.js'
 
 /** What a proxy saw: forwarded requests by absolute URI, and CONNECT tunnels by host:port. */
 interface ProxyLog {
@@ -240,8 +242,8 @@ describe('proxy: HTTPS_PROXY, HTTP_PROXY and NO_PROXY', () => {
     before(async () => {
       expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
       base = await mkdtemp(join(tmpdir(), 'cidx-proxy-debug-'))
-      server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: ADMIN_PASSWORD})
-      server.testing.insertJob({status: 'completed', username: 'admin'})
+      server = await startLocalServer({port: 0, dataDir: join(base, 'server'), adminPassword: ADMIN_PASSWORD})
+      await server.testing.insertJob({status: 'completed', username: 'admin'})
       proxy = await startProxy()
     })
 

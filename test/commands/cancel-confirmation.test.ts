@@ -34,7 +34,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('refuses without a terminal and without --yes: exit 2, nothing cancelled, no request made', async () => {
-    const jobId = watch.seed({status: 'pending'})
+    const jobId = await watch.seed({status: 'pending'})
     restoreStdin = replaceStdin({tty: false}).restore
     const {stderr, error} = await cancel(jobId)
     expect(exitCodeOf(error)).to.equal(2)
@@ -44,7 +44,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('takes Ctrl-C at the question as a stop, not an error: exit 130, no "Error:", nothing cancelled', async () => {
-    const jobId = watch.seed({status: 'pending'})
+    const jobId = await watch.seed({status: 'pending'})
     const terminal = replaceStdin({tty: true})
     restoreStdin = terminal.restore
     const asked = cancel(jobId)
@@ -58,7 +58,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('asks on a terminal: "n" cancels nothing, "y" cancels', async () => {
-    const jobId = watch.seed({status: 'pending'})
+    const jobId = await watch.seed({status: 'pending'})
     const no = replaceStdin({tty: true})
     restoreStdin = no.restore
     const declined = cancel(jobId)
@@ -83,7 +83,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('--force is --yes under its original cidx name', async () => {
-    const jobId = watch.seed({status: 'pending'})
+    const jobId = await watch.seed({status: 'pending'})
     restoreStdin = replaceStdin({tty: false}).restore
     const {error} = await cancel('--force', jobId)
     expect(exitCodeOf(error)).to.equal(0)

@@ -54,7 +54,7 @@ describe('commands: jobs cancel (against the local server)', function () {
     // The command returned only once the server showed the job ended: no further wait needed.
     expect(await watch.job(jobId)).to.include({status: 'cancelled', error: 'Job cancelled during execution'})
     expect(watch.server.testing.childPids(jobId)).to.deep.equal([])
-    expect(leftovers()).to.deep.equal({tmp: [], staging: []})
+    expect(await leftovers()).to.deep.equal({tmp: [], staging: []})
     expect(existsSync(join(watch.root, 'data', 'activated', USER, alias))).to.equal(false)
   })
 
@@ -70,7 +70,7 @@ describe('commands: jobs cancel (against the local server)', function () {
       expect(result).to.include({job_id: clone.jobId, outcome: 'cancelled', final_status: 'cancelled'})
       expect(watch.server.testing.childPids(clone.jobId)).to.deep.equal([])
       expect(clone.pids.filter((pid) => isAlive(pid))).to.deep.equal([])
-      expect(leftovers().tmp).to.deep.equal([])
+      expect((await leftovers()).tmp).to.deep.equal([])
       expect(existsSync(join(watch.root, 'data', 'golden', clone.alias))).to.equal(false)
     } finally {
       restoreAlice()
@@ -79,7 +79,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('reports a finished job as already finished, with its status, and exits 6', async () => {
-    const jobId = watch.seed({
+    const jobId = await watch.seed({
       status: 'completed',
       started_at: new Date(Date.now() - 5000),
       completed_at: new Date(),
@@ -100,22 +100,25 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it("refuses another user's job with exit 4 and leaves it alone", async () => {
-    const jobId = watch.server.testing.insertJob({username: 'admin', status: 'running', started_at: new Date()}).job_id
+    const jobId = (await watch.server.testing.insertJob({username: 'admin', status: 'running', started_at: new Date()}))
+      .job_id
     const {stderr, error} = await cancel('--yes', jobId)
     expect(exitCodeOf(error)).to.equal(4)
     expect(stderr).to.include(`No job found for "${jobId}"`)
-    expect(watch.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId)).to.deep.equal({
-      status: 'running',
+    // Read as the admin who owns it, over HTTP: the same on either store.
+    const response = await fetch(`${watch.url}/api/jobs/${jobId}`, {
+      headers: {authorization: `Bearer ${await cancelServer.adminToken()}`},
     })
+    expect(await response.json()).to.include({status: 'running'})
   })
 
   it('cancels by filter: only the active jobs that match, the selection shown first', async () => {
     const matching = [
-      watch.seed({status: 'pending', ...ofRepository('frontend')}),
-      watch.seed({status: 'running', started_at: new Date(), ...ofRepository('frontend')}),
+      await watch.seed({status: 'pending', ...ofRepository('frontend')}),
+      await watch.seed({status: 'running', started_at: new Date(), ...ofRepository('frontend')}),
     ]
-    const otherRepo = watch.seed({status: 'pending', ...ofRepository('backend')})
-    const finished = watch.seed({status: 'failed', error: 'boom', ...ofRepository('frontend')})
+    const otherRepo = await watch.seed({status: 'pending', ...ofRepository('backend')})
+    const finished = await watch.seed({status: 'failed', error: 'boom', ...ofRepository('frontend')})
     const {stdout, error} = await cancel('--repository', 'frontend', '--yes')
     expect(exitCodeOf(error)).to.equal(0)
     const [heading, header, ...rest] = stdout.split('\n')
@@ -134,7 +137,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('says so and exits 0 when a filter selects nothing', async () => {
-    watch.seed({status: 'completed', result: {alias: 'quiet'}})
+    await watch.seed({status: 'completed', result: {alias: 'quiet'}})
     const {stdout, error} = await cancel('--repository', 'quiet', '--yes')
     expect(exitCodeOf(error)).to.equal(0)
     expect(stdout).to.equal('No jobs match: nothing to cancel.\n')
@@ -154,8 +157,8 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('--json prints one object per job with exactly job_id, outcome, final_status, seconds, message', async () => {
-    const pending = watch.seed({status: 'pending'})
-    const done = watch.seed({status: 'completed', completed_at: new Date()})
+    const pending = await watch.seed({status: 'pending'})
+    const done = await watch.seed({status: 'completed', completed_at: new Date()})
     const {stdout, error} = await cancel('--yes', '--json', pending, done)
     expect(exitCodeOf(error)).to.equal(6)
     const results = JSON.parse(stdout) as CancelResult[]
@@ -172,7 +175,7 @@ describe('commands: jobs cancel (against the local server)', function () {
   })
 
   it('takes unique ID prefixes (the short IDs of the table)', async () => {
-    const jobId = watch.seed({status: 'pending', job_id: `abcd1234-${'0'.repeat(4)}-4000-8000-${'1'.repeat(12)}`})
+    const jobId = await watch.seed({status: 'pending', job_id: `abcd1234-${'0'.repeat(4)}-4000-8000-${'1'.repeat(12)}`})
     const {stdout, error} = await cancel('--yes', '--json', 'abcd1234')
     expect(exitCodeOf(error)).to.equal(0)
     expect((JSON.parse(stdout) as CancelResult[])[0]).to.include({job_id: jobId, outcome: 'cancelled'})

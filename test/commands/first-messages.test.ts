@@ -120,14 +120,14 @@ describe('commands: the messages of the first five minutes (built CLI)', functio
     })
 
     it('Ctrl-C while watching is no error: the message alone, exit 130, the job going on', async () => {
-      const id = watch.seed({status: 'running', progress: 30})
+      const id = await watch.seed({status: 'running', progress: 30})
       const run = spawnCli(['jobs', 'watch', id], watch.childEnv(), 'bin/run.js')
       await run.line((text) => text.includes(id))
       run.child.kill('SIGINT')
       expect(await run.exit).to.deep.equal({code: 130, signal: null})
       expect(run.stderr()).to.equal('Stopped watching (the jobs keep running).\n')
       expect((await watch.job(id)).status).to.equal('running')
-      watch.update(id, {status: 'completed'})
+      await watch.update(id, {status: 'completed'})
     })
   })
 })

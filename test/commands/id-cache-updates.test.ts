@@ -32,7 +32,7 @@ describe('commands: the job-ID cache follows what each command learned', functio
   const cached = (): Promise<RecentJob[]> => recentJobs(watch.sandbox.configDir, key)
 
   it('`jobs status` remembers the job it showed, with --json and when given the full ID', async () => {
-    const id = watch.seed({status: 'running', operation_type: 'sync_repository', result: {alias: 'backend'}})
+    const id = await watch.seed({status: 'running', operation_type: 'sync_repository', result: {alias: 'backend'}})
     const run = await runCli(['jobs', 'status', id, '--json'])
     expect(run.exitCode).to.equal(0)
     expect(await cached()).to.deep.equal([
@@ -41,7 +41,7 @@ describe('commands: the job-ID cache follows what each command learned', functio
   })
 
   it('`jobs cancel` remembers how the jobs ended: a cancelled job is no longer offered to cancel', async () => {
-    const id = watch.seed({status: 'pending', operation_type: 'sync_repository'})
+    const id = await watch.seed({status: 'pending', operation_type: 'sync_repository'})
     expect((await runCli(['jobs', 'list', '-q'])).stdout).to.include(id)
     expect((await cached()).find((job) => job.job_id === id)?.status).to.equal('queued')
     const cancel = await runCli(['jobs', 'cancel', id, '--yes', '--json'])
@@ -52,7 +52,7 @@ describe('commands: the job-ID cache follows what each command learned', functio
   })
 
   it('never fails a command when the cache cannot be written', async () => {
-    const id = watch.seed({status: 'completed'})
+    const id = await watch.seed({status: 'completed'})
     // A file where the cache directory should be.
     await rm(`${watch.sandbox.configDir}/recent-jobs`, {recursive: true, force: true})
     await writeFile(`${watch.sandbox.configDir}/recent-jobs`, 'not a directory')

@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readdir, readFile, rm, stat} from 'node:fs/promises'
@@ -11,6 +12,7 @@ import {readSession, sessionPath, writeSession} from '../../src/auth/session-sto
 import {replaceStdin} from '../helpers/fake-stdin.js'
 import {fakeJwt} from '../helpers/fixtures/fake-jwt.js'
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {startLocalServer} from '../helpers/servers/local-server.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const PASSWORD = 'correct horse battery staple'
@@ -45,7 +47,7 @@ describe('commands: login (against the local server)', () => {
 
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-login-server-'))
-    server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
+    server = await startLocalServer({port: 0, dataDir, adminPassword: 'admin-pw'})
     await server.testing.createUser('alice', PASSWORD, 'admin')
     await server.testing.createUser('bob', 'bobs-pw', 'normal_user')
     nowhere = `http://127.0.0.1:${await closedPort()}`

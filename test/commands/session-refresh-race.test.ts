@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {expect} from 'chai'
 import {execFile, spawn} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -6,6 +7,7 @@ import {readFile, writeFile} from 'node:fs/promises'
 import {join} from 'node:path'
 
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {startLocalServer} from '../helpers/servers/local-server.js'
 import {type LoopbackProxy, loopbackProxy, passThrough} from '../helpers/servers/loopback-proxy.js'
 
 const ROOT = new URL('../..', import.meta.url).pathname
@@ -55,8 +57,8 @@ describe('a login session shared by CLI processes that renew it at the same mome
     expect(existsSync(join(ROOT, 'dist', 'cidx.cjs')), 'dist/ is missing: run `npm run build`').to.equal(true)
     sandbox = await createSandbox('cidx-refresh-race-')
     base = sandbox.base
-    server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-password-1'})
-    server.testing.insertJob({status: 'completed', username: 'admin'})
+    server = await startLocalServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-password-1'})
+    await server.testing.insertJob({status: 'completed', username: 'admin'})
     proxy = await slowRefreshProxy(server.url, 400)
     // The config and cache dirs through the CLI's own variables, which a CI job would set.
     env = {...sandbox.env, CIDX_CONFIG_DIR: join(base, 'config'), CIDX_CACHE_DIR: join(base, 'cache')}

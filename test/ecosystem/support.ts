@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {execFile} from 'node:child_process'
 import {existsSync, rmSync} from 'node:fs'
 import {chmod, cp, mkdtemp, realpath, rm, symlink, writeFile} from 'node:fs/promises'
@@ -8,6 +9,8 @@ import {basename, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {Sandbox} from '../helpers/sandbox.js'
+
+import {startLocalServer} from '../helpers/servers/local-server.js'
 
 /** Plumbing for the end-to-end tests that drive the CLI the way a user does: child processes, an installed CLI, a seeded server. */
 
@@ -78,24 +81,24 @@ export interface SeededServer {
 /** The local server with a few jobs of different statuses, as seen by `admin`. */
 export async function seededServer(): Promise<SeededServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'cidx-eco-server-'))
-  const server = await startServer({port: 0, dataDir, adminPassword: 'ecosystem-admin-pw'})
+  const server = await startLocalServer({port: 0, dataDir, adminPassword: 'ecosystem-admin-pw'})
   const now = Date.now()
   const seeds = [
     {operation_type: 'sync_repository', status: 'completed', repository: 'backend', minutesAgo: 30},
     {operation_type: 'index_repository', status: 'failed', repository: 'frontend', minutesAgo: 20},
     {operation_type: 'add_golden_repo', status: 'running', repository: 'docs', minutesAgo: 10},
   ]
-  const jobIds = seeds
-    .map(
-      (seed) =>
-        // The repository as a real server names it: in the result.
-        server.testing.insertJob({
-          ...seed,
-          result: {success: seed.status === 'completed', alias: seed.repository},
-          created_at: new Date(now - seed.minutesAgo * 60_000),
-        }).job_id,
-    )
-    .reverse()
+  const jobIds: string[] = []
+  for (const seed of seeds) {
+    // The repository as a real server names it: in the result.
+    const seeded = await server.testing.insertJob({
+      ...seed,
+      result: {success: seed.status === 'completed', alias: seed.repository},
+      created_at: new Date(now - seed.minutesAgo * 60_000),
+    })
+    jobIds.unshift(seeded.job_id)
+  }
+
   return {
     server,
     jobIds,

@@ -39,13 +39,13 @@ describe('job-id', () => {
       client = new JobsClient({
         credentials: {serverUrl: watch.url, source: 'env', username: USER, password: USER_PASSWORD},
       })
-      watch.seed({job_id: ids.unique, status: 'completed', progress: 100})
-      watch.seed({job_id: ids.twinA, status: 'running', operation_type: 'sync_repository'})
-      watch.seed({job_id: ids.twinB, status: 'failed', operation_type: 'add_golden_repo'})
-      watch.seed({job_id: ids.odd, status: 'frobnicating'})
-      watch.seed({job_id: ids.system, status: 'completed'})
+      await watch.seed({job_id: ids.unique, status: 'completed', progress: 100})
+      await watch.seed({job_id: ids.twinA, status: 'running', operation_type: 'sync_repository'})
+      await watch.seed({job_id: ids.twinB, status: 'failed', operation_type: 'add_golden_repo'})
+      await watch.seed({job_id: ids.odd, status: 'frobnicating'})
+      await watch.seed({job_id: ids.system, status: 'completed'})
       // Someone else's job: never a candidate for alice.
-      watch.seed({job_id: 'c0ffee02-5555-4555-8555-555555555555', username: 'admin'})
+      await watch.seed({job_id: 'c0ffee02-5555-4555-8555-555555555555', username: 'admin'})
     })
 
     after(async () => {

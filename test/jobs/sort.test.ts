@@ -19,6 +19,7 @@ function job(fields: Partial<Job>): Job {
     completed_at: null,
     user_id: 'alice',
     repository: null,
+    node: null,
     error_message: null,
     result: null,
     progress_detail: {

@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {expect} from 'chai'
 import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
@@ -10,6 +11,7 @@ import stringWidth from 'string-width'
 import type {Job} from '../../src/jobs/job.js'
 
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js'
+import {startLocalServer} from '../helpers/servers/local-server.js'
 
 const run = promisify(execFile)
 
@@ -32,8 +34,8 @@ describe('scripts/bundle: the built CLI', function () {
     expect(existsSync(join(DIST, 'cidx.cjs')), 'dist/cidx.cjs is missing: run `npm run build`').to.equal(true)
     sandbox = await createSandbox('cidx-bundle-')
     base = sandbox.base
-    server = await startServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-pw'})
-    for (const status of ['completed', 'running']) server.testing.insertJob({status, username: 'admin'})
+    server = await startLocalServer({port: 0, dataDir: join(base, 'server'), adminPassword: 'admin-pw'})
+    for (const status of ['completed', 'running']) await server.testing.insertJob({status, username: 'admin'})
     // The config and cache dirs through the CLI's own variables, which the bundle's cache loader reads too.
     env = {
       ...sandbox.env,
@@ -88,10 +90,10 @@ describe('scripts/bundle: the built CLI', function () {
   })
 
   it('lines a table up by terminal columns with wide repository names (string-width, patched to load lazily)', async () => {
-    const wide = await startServer({port: 0, dataDir: join(base, 'wide-server'), adminPassword: 'admin-pw'})
+    const wide = await startLocalServer({port: 0, dataDir: join(base, 'wide-server'), adminPassword: 'admin-pw'})
     try {
       for (const alias of ['日本語のリポジトリ', '👨‍👩‍👧-family', 'plain'])
-        wide.testing.insertJob({status: 'completed', username: 'admin', result: {alias}})
+        await wide.testing.insertJob({status: 'completed', username: 'admin', result: {alias}})
       const wideEnv = {
         ...env,
         CIDX_SERVER_URL: wide.url,

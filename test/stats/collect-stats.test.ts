@@ -37,9 +37,9 @@ describe('stats: the server computes them when it offers job_stats', () => {
     fake = await startFakeCidx({paging: 'defect'})
     fake.jobs = knownJobs(now)
     local = await startWatchServer()
-    for (const job of knownJobs(now)) local.seed({...job, username: USER})
+    for (const job of knownJobs(now)) await local.seed({...job, username: USER})
     // Another user's failures: alice (a normal user) must not see them.
-    local.seed({username: 'bob', status: 'failed', error: 'not yours', created_at: now})
+    await local.seed({username: 'bob', status: 'failed', error: 'not yours', created_at: now})
     fakeClient = new JobsClient({env: {}, credentials: {serverUrl: fake.url, source: 'env', staticToken: fake.token}})
     localClient = new JobsClient({
       env: {},

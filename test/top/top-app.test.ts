@@ -84,7 +84,7 @@ describe('top: the view against the local server', function () {
   after(() => watch.stop())
 
   it('follows the jobs live, cancels the selected one as jobs cancel does, and quits with exit 0', async () => {
-    const job = watch.seed({status: 'running', started_at: new Date(), progress: 20, result: {alias: 'alpha'}})
+    const job = await watch.seed({status: 'running', started_at: new Date(), progress: 20, result: {alias: 'alpha'}})
     open = openTop(clientFor(watch.url))
     // The header fills in as the answers arrive: who is asking, the health, the first snapshot.
     await open.shows('the header and the job', (text) =>
@@ -93,7 +93,7 @@ describe('top: the view against the local server', function () {
         'm',
       ).test(text),
     )
-    watch.update(job, {progress: 60})
+    await watch.update(job, {progress: 60})
     await open.shows('its progress', (text) => new RegExp(`${job.slice(0, 8)} .*running +60%`).test(text))
     open.type('c')
     await open.shows('the question', (text) => text.includes(`Cancel job ${job.slice(0, 8)}`))
@@ -115,7 +115,7 @@ describe('top: the view against the local server', function () {
   it('polling, it picks up jobs that start after all it followed had ended; Ctrl-C exits 130', async () => {
     open = openTop(clientFor(watch.url), {push: false})
     await open.shows('polling', (text) => /^cidx jobs top .* polling/m.test(text))
-    const job = watch.seed({status: 'pending', result: {alias: 'later'}})
+    const job = await watch.seed({status: 'pending', result: {alias: 'later'}})
     await open.shows('the new job', (text) => new RegExp(`${job.slice(0, 8)} .*queued`).test(text))
     open.type('\u0003')
     expect(await open.run.result).to.equal(130)
@@ -125,7 +125,7 @@ describe('top: the view against the local server', function () {
     // A server of its own: a restart fails the jobs left running.
     const lonely = await startWatchServer()
     try {
-      const job = lonely.seed({status: 'running', started_at: new Date(), result: {alias: 'outage'}})
+      const job = await lonely.seed({status: 'running', started_at: new Date(), result: {alias: 'outage'}})
       open = openTop(clientFor(lonely.url))
       await open.shows('the job', (text) => text.includes(job.slice(0, 8)))
       await lonely.close()
@@ -156,8 +156,8 @@ describe('top: the view against the local server', function () {
   })
 
   it('starts with the filter given', async () => {
-    const alpha = watch.seed({status: 'running', started_at: new Date(), result: {alias: 'alpha'}})
-    const beta = watch.seed({status: 'running', started_at: new Date(), result: {alias: 'beta'}})
+    const alpha = await watch.seed({status: 'running', started_at: new Date(), result: {alias: 'alpha'}})
+    const beta = await watch.seed({status: 'running', started_at: new Date(), result: {alias: 'beta'}})
     const output = new VirtualTerminal()
     const input = new FakeInput()
     const run = runTop(clientFor(watch.url), {

@@ -36,6 +36,16 @@ describe('job-details', () => {
     expect(field(lines, 'User')).to.equal('alice')
     expect(field(lines, 'Repository')).to.equal('backend')
     expect(field(lines, 'Error')).to.equal(undefined)
+    // A job of a real server or a single local server has no node: no line says so.
+    expect(field(lines, 'Node')).to.equal(undefined)
+  })
+
+  it('names the cluster node that ran the job, after the user', () => {
+    const lines = formatJobDetails(makeJob({node: 'node-a'}), COLOUR, NOW).map((line) => stripAnsi(line))
+    expect(field(lines, 'Node')).to.equal('node-a')
+    expect(lines.findIndex((line) => line.startsWith('Node '))).to.equal(
+      lines.findIndex((line) => line.startsWith('User ')) + 1,
+    )
   })
 
   it("shows a failed job's error in full (every line) and its result as key/value lines, without ANSI when plain", () => {
@@ -83,6 +93,7 @@ describe('job-details', () => {
         'description',
         'status',
         'repo',
+        'node',
         'user',
         'error',
         'key',

@@ -5,6 +5,7 @@ import {InterruptedError, NetworkError, NotFoundError, WaitTimeoutError} from '.
 import {JobWatcher, type WatchClient, type WatchEvent, type WatchOptions} from '../../src/watch/job-watcher.js'
 import {DETAIL_BUDGET} from '../../src/watch/poll-source.js'
 import {type HeldEventStream, holdEventStream} from '../helpers/servers/held-event-stream.js'
+import {ON_CLUSTER} from '../helpers/servers/local-server.js'
 import {pushlessProxy} from '../helpers/servers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
 
@@ -82,9 +83,9 @@ describe('job-watcher', () => {
       })
 
       it(`with no IDs follows the active jobs that match the filters, including new ones (${push ? 'push' : 'polling'})`, async () => {
-        const wanted = watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'alpha'})
-        const otherType = watch.seed({operation_type: 'add_golden_repo', status: 'running', repository: 'alpha'})
-        const otherRepo = watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'beta'})
+        const wanted = await watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'alpha'})
+        const otherType = await watch.seed({operation_type: 'add_golden_repo', status: 'running', repository: 'alpha'})
+        const otherRepo = await watch.seed({operation_type: 'sync_repository', status: 'running', repository: 'beta'})
         const watcher = new JobWatcher(clientFor(watch.url), {
           types: ['sync_repository'],
           repositories: ['alpha', 'gamma'],
@@ -95,28 +96,28 @@ describe('job-watcher', () => {
         const events = await watchAll(watcher, async (event) => {
           if (event.type !== 'job') return
           if (event.job.job_id === wanted && event.changes[0] === 'new') {
-            late = watch.seed({operation_type: 'sync_repository', status: 'pending', repository: 'gamma'})
+            late = await watch.seed({operation_type: 'sync_repository', status: 'pending', repository: 'gamma'})
           } else if (event.job.job_id === late && event.changes[0] === 'new') {
-            watch.update(wanted, {status: 'completed', progress: 100, completed_at: new Date()})
-            watch.update(late, {status: 'cancelled', completed_at: new Date(), error: 'Job cancelled'})
+            await watch.update(wanted, {status: 'completed', progress: 100, completed_at: new Date()})
+            await watch.update(late, {status: 'cancelled', completed_at: new Date(), error: 'Job cancelled'})
           }
         })
         expect([...watcher.jobs.keys()].sort()).to.deep.equal([wanted, late].sort())
         const finals = Object.fromEntries([...watcher.jobs].map(([id, job]) => [id, job.status]))
         expect(finals).to.deep.equal({[wanted]: 'completed', [late!]: 'cancelled'})
         expect(jobEvents(events).map((event) => event.job.job_id)).not.to.include.members([otherType, otherRepo])
-        for (const id of [otherType, otherRepo]) watch.update(id, {status: 'completed'})
+        for (const id of [otherType, otherRepo]) await watch.update(id, {status: 'completed'})
       })
     }
 
     it('follows given jobs until the last one ends, whatever order they come in', async () => {
-      const done = watch.seed({status: 'completed', progress: 100})
-      const running = watch.seed({status: 'running', progress: 10})
+      const done = await watch.seed({status: 'completed', progress: 100})
+      const running = await watch.seed({status: 'running', progress: 10})
       const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [done, running], intervalMs: 150})
       const events = jobEvents(
-        await watchAll(watcher, (event) => {
+        await watchAll(watcher, async (event) => {
           if (event.type === 'job' && event.job.job_id === running && event.changes[0] === 'new')
-            watch.update(running, {status: 'failed', error: 'boom'})
+            await watch.update(running, {status: 'failed', error: 'boom'})
         }),
       )
       expect(events.map((event) => [event.job.job_id, event.job.status])).to.deep.equal([
@@ -132,9 +133,9 @@ describe('job-watcher', () => {
     })
 
     it('keeps the requests per poll bounded however many jobs it follows', async () => {
-      const ids = Array.from({length: 12}, () =>
-        watch.seed({status: 'running', current_phase: 'index', phase_detail: '1/10 files'}),
-      )
+      const ids: string[] = []
+      for (let n = 0; n < 12; n++)
+        ids.push(await watch.seed({status: 'running', current_phase: 'index', phase_detail: '1/10 files'}))
       const client = clientFor(watch.url)
       const calls = {getJob: 0, listPage: 0}
       const counting: WatchClient = {
@@ -157,7 +158,7 @@ describe('job-watcher', () => {
         const before = {...calls}
         await pause(1000)
         steady = {getJob: calls.getJob - before.getJob, listPage: calls.listPage - before.listPage}
-        for (const id of ids) watch.update(id, {status: 'completed', progress: 100})
+        for (const id of ids) await watch.update(id, {status: 'completed', progress: 100})
       })
       expect(jobEvents(events).filter((event) => event.job.status === 'completed')).to.have.length(ids.length)
       // One list call per active status per poll (3), and at most DETAIL_BUDGET job fetches on top.
@@ -173,17 +174,20 @@ describe('job-watcher', () => {
     })
 
     it('reports a job the server stops knowing as gone, and stops following it', async () => {
-      const jobId = watch.seed({status: 'running'})
+      const jobId = await watch.seed({status: 'running'})
       const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], push: false, intervalMs: 150})
-      const events = await watchAll(watcher, (event) => {
-        if (event.type === 'job') watch.server.testing.db.prepare('DELETE FROM jobs WHERE job_id = ?').run(jobId)
+      let archived = false
+      const events = await watchAll(watcher, async (event) => {
+        if (event.type !== 'job' || archived) return
+        archived = true
+        await watch.server.testing.archiveJob(jobId)
       })
       expect(events.at(-1)).to.include({type: 'gone', jobId})
       expect([...watcher.gone]).to.deep.equal([jobId])
     })
 
     it('stops with the signal: InterruptedError by default, or the reason it was given', async () => {
-      const jobId = watch.seed({status: 'running'})
+      const jobId = await watch.seed({status: 'running'})
       const interrupted = new AbortController()
       const first = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], signal: interrupted.signal})
       const error = await rejection(watchAll(first, () => interrupted.abort()))
@@ -205,22 +209,22 @@ describe('job-watcher', () => {
       ).to.be.instanceOf(InterruptedError)
       // The job itself was left alone.
       expect((await watch.job(jobId)).status).to.equal('running')
-      watch.update(jobId, {status: 'completed'})
+      await watch.update(jobId, {status: 'completed'})
     })
 
     for (const hideFeature of [true, false]) {
       it(`polls when the server has no push channel (${hideFeature ? 'not advertised' : 'advertised, but the stream answers 404'})`, async () => {
         const proxy = await pushlessProxy(watch.url, {hideFeature})
         try {
-          const jobId = watch.seed({status: 'running', progress: 20})
+          const jobId = await watch.seed({status: 'running', progress: 20})
           const watcher = new JobWatcher(clientFor(proxy.url), {jobIds: [jobId], intervalMs: 150})
           const events = jobEvents(
             await watchAll(watcher, async (event) => {
               if (event.type !== 'job' || event.changes[0] !== 'new') return
               await pause(300)
-              watch.update(jobId, {progress: 60})
+              await watch.update(jobId, {progress: 60})
               await pause(300)
-              watch.update(jobId, {status: 'completed', progress: 100})
+              await watch.update(jobId, {status: 'completed', progress: 100})
             }),
           )
           expect(watcher.mode).to.equal('poll')
@@ -248,13 +252,13 @@ describe('job-watcher', () => {
     })
 
     it('says so once and follows the job by polling to its end', async () => {
-      const jobId = watch.seed({status: 'running', progress: 20})
+      const jobId = await watch.seed({status: 'running', progress: 20})
       const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], intervalMs: 150})
       const events = await watchAll(watcher, async (event) => {
         if (event.type === 'push_refused') {
-          watch.update(jobId, {progress: 60})
+          await watch.update(jobId, {progress: 60})
           await pause(300)
-          watch.update(jobId, {status: 'completed', progress: 100})
+          await watch.update(jobId, {status: 'completed', progress: 100})
         }
       })
       expect(watcher.mode).to.equal('poll')
@@ -280,7 +284,7 @@ describe('job-watcher', () => {
 
     for (const push of [true, false]) {
       it(`shows "reconnecting", resumes when the server is back, and sees what happened meanwhile (${push ? 'push' : 'polling'})`, async () => {
-        const jobId = watch.seed({status: 'running', progress: 30})
+        const jobId = await watch.seed({status: 'running', progress: 30})
         const options: WatchOptions = {jobIds: [jobId], push, intervalMs: 200, reconnectGraceMs: 30_000}
         const watcher = new JobWatcher(clientFor(watch.url), options)
         const events = await watchAll(watcher, async (event) => {
@@ -295,28 +299,29 @@ describe('job-watcher', () => {
         const types = events.map((event) => event.type)
         expect(types).to.include.ordered.members(['job', 'reconnecting', 'reconnected', 'job'])
         const last = jobEvents(events).at(-1)!.job
-        // A restart orphans the jobs that were running.
-        expect(last).to.include({status: 'failed', error_message: 'Orphaned by server restart'})
+        // A restart orphans the jobs that were running; a cluster node says so as of a dead node's jobs.
+        const reason = ON_CLUSTER ? `Job interrupted: node ${watch.server.node} stopped` : 'Orphaned by server restart'
+        expect(last).to.include({status: 'failed', error_message: reason})
       })
     }
 
     it('renews an expired access token during a long watch without a word', async () => {
-      const jobId = watch.seed({status: 'running', progress: 10})
+      const jobId = await watch.seed({status: 'running', progress: 10})
       const watcher = new JobWatcher(clientFor(watch.url), {jobIds: [jobId], push: false, intervalMs: 200})
       const events = jobEvents(
         await watchAll(watcher, async (event) => {
           if (event.type !== 'job' || event.changes[0] !== 'new') return
           await pause(3000)
-          watch.update(jobId, {progress: 70})
+          await watch.update(jobId, {progress: 70})
           await pause(2500)
-          watch.update(jobId, {status: 'completed', progress: 100})
+          await watch.update(jobId, {status: 'completed', progress: 100})
         }),
       )
       expect(events.map((event) => event.job.progress)).to.deep.equal([10, 70, 100])
     })
 
     it('gives up with NetworkError (exit 5) after the grace period', async () => {
-      const jobId = watch.seed({status: 'running'})
+      const jobId = await watch.seed({status: 'running'})
       const watcher = new JobWatcher(clientFor(watch.url), {
         jobIds: [jobId],
         push: false,

@@ -1,10 +1,9 @@
 import {errors, type JWTPayload, jwtVerify, SignJWT} from 'jose'
 import {randomUUID} from 'node:crypto'
 
-import type {Db} from '../db/database.js'
+import type {AuthStorage} from '../db/storage.js'
 
 import {unauthorized} from '../http/errors.js'
-import {isFamilyRevoked} from './refresh-tokens.js'
 
 export interface AccessClaims extends JWTPayload {
   role?: unknown
@@ -27,7 +26,7 @@ export interface IssuedAccessToken {
 export class AccessTokens {
   constructor(
     private readonly secret: Uint8Array,
-    private readonly db: Db,
+    private readonly revoked: AuthStorage['revoked'],
     readonly ttlSeconds: number,
   ) {}
 
@@ -49,7 +48,7 @@ export class AccessTokens {
   async revoke(token: string): Promise<void> {
     const claims = await this.verify(token)
     const expiresUs = Math.ceil(claims.exp * 1_000_000)
-    this.db.prepare('INSERT OR REPLACE INTO revoked_tokens (jti, expires_us) VALUES (?, ?)').run(claims.jti, expiresUs)
+    await this.revoked.revoke(claims.jti, expiresUs)
   }
 
   /**
@@ -69,14 +68,13 @@ export class AccessTokens {
     if ((claims.exp as number) * 1000 <= Date.now()) throw unauthorized('Token has expired')
     if (typeof claims.username !== 'string' || claims.username === '')
       throw unauthorized('Invalid token: missing username')
-    if (this.isRevoked(claims.jti) || (claims.sid !== undefined && isFamilyRevoked(this.db, String(claims.sid)))) {
+    if (
+      (await this.revoked.isRevoked(claims.jti)) ||
+      (claims.sid !== undefined && (await this.revoked.isFamilyRevoked(String(claims.sid))))
+    ) {
       throw unauthorized('Token has been revoked')
     }
 
     return claims as VerifiedClaims
-  }
-
-  private isRevoked(jti: string): boolean {
-    return this.db.prepare('SELECT 1 FROM revoked_tokens WHERE jti = ?').get(jti) !== undefined
   }
 }

@@ -1,10 +1,11 @@
 import type {FastifyRequest} from 'fastify'
 
+import type {AuthStorage} from '../db/storage.js'
 import type {AccessTokens} from './access-tokens.js'
-import type {Role, UserStore} from './users.js'
+import type {Role} from './users.js'
 
 import {HttpError, unauthorized} from '../http/errors.js'
-import {API_KEY_PREFIX, type ApiKeys} from './api-keys.js'
+import {API_KEY_PREFIX} from './api-keys.js'
 
 export interface Principal {
   /** When the credential stops being valid (epoch ms); null for API keys, which do not expire. */
@@ -23,9 +24,9 @@ function bearerToken(request: FastifyRequest): null | string {
 /** Resolves `Authorization: Bearer <JWT | cidx_sk_...>` to a user, with the real server's 401 details. */
 export class Authenticator {
   constructor(
-    private readonly users: UserStore,
+    private readonly users: AuthStorage['users'],
     private readonly tokens: AccessTokens,
-    private readonly apiKeys: ApiKeys,
+    private readonly apiKeys: AuthStorage['apiKeys'],
   ) {}
 
   /** `missingDetail` differs by endpoint on the real server (e.g. "Authentication required"). */
@@ -33,9 +34,9 @@ export class Authenticator {
     const token = bearerToken(request)
     if (token === null) throw unauthorized(missingDetail)
     const {username, expiresAtMs} = token.startsWith(API_KEY_PREFIX)
-      ? this.apiKeyOwner(token)
+      ? await this.apiKeyOwner(token)
       : await this.tokenOwner(token)
-    const user = this.users.get(username)
+    const user = await this.users.get(username)
     if (!user) throw unauthorized('User not found')
     return {username: user.username, role: user.role, expiresAtMs}
   }
@@ -46,8 +47,8 @@ export class Authenticator {
     return principal
   }
 
-  private apiKeyOwner(key: string): {expiresAtMs: null; username: string} {
-    const owner = this.apiKeys.ownerOf(key)
+  private async apiKeyOwner(key: string): Promise<{expiresAtMs: null; username: string}> {
+    const owner = await this.apiKeys.ownerOf(key)
     if (owner === undefined) throw unauthorized('Invalid API key')
     return {username: owner, expiresAtMs: null}
   }

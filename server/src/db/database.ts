@@ -16,9 +16,31 @@ export function openDatabase(dataDir: string): Db {
   db.pragma('busy_timeout = 5000')
   db.pragma('cache_size = -16000')
   db.exec(SCHEMA)
+  addJobColumns(db)
   installHourStats(db)
   return db
 }
+
+/**
+ * The columns a job gained for running on handlers and in a cluster, added to a database made
+ * before them; with the indexes on them: the claim's, and the one active job per key (the 409).
+ */
+function addJobColumns(db: Db): void {
+  const have = new Set((db.pragma('table_info(jobs)') as {name: string}[]).map((column) => column.name))
+  for (const [name, type] of JOB_COLUMNS_ADDED)
+    if (!have.has(name)) db.exec(`ALTER TABLE jobs ADD COLUMN ${name} ${type}`)
+  db.exec(`
+CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (created_us) WHERE status = 'pending';
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_one_active ON jobs (active_key)
+  WHERE status IN ('pending', 'running') AND active_key IS NOT NULL;`)
+}
+
+const JOB_COLUMNS_ADDED = [
+  ['params', 'TEXT'],
+  ['active_key', 'TEXT'],
+  ['node', 'TEXT'],
+  ['cancel_requested_us', 'INTEGER'],
+] as const
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS users (
@@ -70,7 +92,11 @@ CREATE TABLE IF NOT EXISTS jobs (
   username TEXT NOT NULL,
   current_phase TEXT,
   phase_detail TEXT,
-  repository TEXT
+  repository TEXT,
+  params TEXT,
+  active_key TEXT,
+  node TEXT,
+  cancel_requested_us INTEGER
 );
 
 -- Listing reads the first page straight off these (scanned backwards for newest first).

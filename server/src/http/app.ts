@@ -1,6 +1,5 @@
 import fastify, {type FastifyInstance} from 'fastify'
 
-import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
 import type {Services} from '../services.js'
 
 import {registerAdminJobRoutes} from '../routes/admin-job-routes.js'
@@ -17,13 +16,12 @@ import {registerJsonParser} from './json-body.js'
 import {addExactIntegerKeyword} from './validation.js'
 
 export interface AppParts {
-  deps: RepoJobDeps
   dummyPasswordHash: string
   services: Services
   streams: EventStreams
 }
 
-export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts): FastifyInstance {
+export function buildApp({services, streams, dummyPasswordHash}: AppParts): FastifyInstance {
   const app = fastify({
     logger: services.options.logger,
     bodyLimit: services.options.bodyLimitBytes,
@@ -46,7 +44,7 @@ export function buildApp({services, deps, streams, dummyPasswordHash}: AppParts)
   registerStatsRoutes(app, services)
   registerJobRoutes(app, services)
   registerAdminJobRoutes(app, services)
-  registerGoldenRepoRoutes(app, services, deps)
-  registerRepoRoutes(app, services, deps)
+  registerGoldenRepoRoutes(app, services)
+  registerRepoRoutes(app, services)
   return app
 }

@@ -2,6 +2,7 @@ import type {Principal} from '../auth/authenticator.js'
 import type {JobSpec} from '../jobs/job-engine.js'
 import type {Services} from '../services.js'
 
+import {ActiveJobConflictError} from '../db/storage.js'
 import {ACTIVE_STATUSES, type JobRow} from '../jobs/job-row.js'
 import {isAdmin} from './auth-hooks.js'
 import {atCapacity, HttpError} from './errors.js'
@@ -13,12 +14,14 @@ const JOB_LIMIT_RETRY_AFTER_SECONDS = 10
  * Submits a job for the caller unless they already have as many active (pending + running)
  * jobs as their role allows: then a 429, and nothing is recorded or started.
  */
-export function submitJob(services: Services, principal: Principal, spec: Omit<JobSpec, 'username'>): JobRow {
+export async function submitJob(
+  services: Services,
+  principal: Principal,
+  spec: Omit<JobSpec, 'username'>,
+): Promise<JobRow> {
   const limit = isAdmin(principal) ? services.options.activeJobLimit.admin : services.options.activeJobLimit.user
-  const active = ACTIVE_STATUSES.reduce(
-    (sum, status) => sum + services.jobs.countFromTally(principal.username, status),
-    0,
-  )
+  let active = 0
+  for (const status of ACTIVE_STATUSES) active += await services.jobs.countFromTally(principal.username, status)
   if (active >= limit) {
     throw atCapacity(
       `Server at capacity for user '${principal.username}': ${active} jobs pending or running (limit ${limit}). Retry when one has finished.`,
@@ -30,26 +33,40 @@ export function submitJob(services: Services, principal: Principal, spec: Omit<J
 }
 
 /**
- * Submits a job unless the same operation is already pending or running on the repository
- * (for user repositories: the same user's), which is a 409 with the real server's wording.
+ * The key only one pending or running job may hold: the operation on the repository, of the
+ * user for user repositories. `:` is in no operation type, alias or user name, so keys cannot collide.
  */
-export function submitUnique(
+export function activeKeyOf(operationType: string, repository: string, username?: string): string {
+  return [operationType, ...(username === undefined ? [] : [username]), repository].join(':')
+}
+
+/**
+ * Submits a job unless the same operation is already pending or running on the repository
+ * (for user repositories: the same user's), which is a 409 with the real server's wording. The
+ * database holds the rule (a unique index on the active key), so it holds across nodes; the
+ * read before it finds jobs recorded without a key (seeded ones) and answers without an insert.
+ */
+export async function submitUnique(
   services: Services,
   principal: Principal,
-  spec: Omit<JobSpec, 'username'> & {repository: string},
+  spec: Omit<JobSpec, 'activeKey' | 'username'> & {repository: string},
   perUser: boolean,
-): JobRow {
-  const existing = services.jobs.findActive(
-    spec.operationType,
-    spec.repository,
-    perUser ? principal.username : undefined,
-  )
-  if (existing) {
-    throw new HttpError(
+): Promise<JobRow> {
+  const username = perUser ? principal.username : undefined
+  const conflict = (holder: JobRow | undefined) =>
+    new HttpError(
       409,
-      `A '${spec.operationType}' job is already running for repository '${spec.repository}' (job_id: ${existing.job_id}). Please wait for it to complete.`,
+      `A '${spec.operationType}' job is already running for repository '${spec.repository}' (job_id: ${holder?.job_id ?? 'unknown'}). Please wait for it to complete.`,
     )
+  const existing = await services.jobs.findActive(spec.operationType, spec.repository, username)
+  if (existing) throw conflict(existing)
+  try {
+    return await submitJob(services, principal, {
+      ...spec,
+      activeKey: activeKeyOf(spec.operationType, spec.repository, username),
+    })
+  } catch (error) {
+    if (error instanceof ActiveJobConflictError) throw conflict(error.holder)
+    throw error
   }
-
-  return submitJob(services, principal, spec)
 }

@@ -34,6 +34,15 @@ export class FileIndex {
     for (const {repo_key: key} of keys) this.drop(key)
   }
 
+  /** Rows per repository key (tests check that no staging rows were left behind). */
+  keyCounts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT repo_key, COUNT(*) AS n FROM indexed_files GROUP BY repo_key').all() as {
+      n: number
+      repo_key: string
+    }[]
+    return Object.fromEntries(rows.map((row) => [row.repo_key, row.n]))
+  }
+
   /**
    * Makes the staged rows the repository's: the repository's rows for staged or removed paths go
    * (all its rows when `replaceAll`), then the staged rows are re-keyed. Call inside a transaction

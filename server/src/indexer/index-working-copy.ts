@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto'
 import {readFile} from 'node:fs/promises'
 
+import type {IndexStorage} from '../db/storage.js'
 import type {JobContext} from '../jobs/job-context.js'
-import type {FileIndex, IndexedText} from './file-index.js'
+import type {IndexedText} from './file-index.js'
 
 import {type WalkedFile, walkFiles} from './walk.js'
 
@@ -42,7 +43,11 @@ async function readIndexable(file: WalkedFile): Promise<IndexedText | null> {
  * staging area, a batch per transaction, reporting `n/N files indexed` and stopping at the
  * next batch boundary when the job is cancelled.
  */
-export async function indexWorkingCopy(context: JobContext, index: FileIndex, plan: IndexPlan): Promise<IndexOutcome> {
+export async function indexWorkingCopy(
+  context: JobContext,
+  index: Pick<IndexStorage, 'stage'>,
+  plan: IndexPlan,
+): Promise<IndexOutcome> {
   const walked = await walkFiles(plan.dir, context.signal)
   const total = walked.length
   const present = new Set<string>()
@@ -64,7 +69,7 @@ export async function indexWorkingCopy(context: JobContext, index: FileIndex, pl
     for (const text of texts) present.add(text.path)
     const changedTexts = texts.filter((text) => plan.previous.get(text.path) !== text.sha)
     await context.checkpoint()
-    index.stage(plan.stagingKey, changedTexts)
+    await index.stage(plan.stagingKey, changedTexts)
     changed += changedTexts.length
     report(start + batch.length)
   }

@@ -1,6 +1,7 @@
 import type {StorageMonitor} from '../db/storage-monitor.js'
+import type {JobStorage} from '../db/storage.js'
 import type {JobEvents} from './job-events.js'
-import type {JobChanges, JobStore} from './job-store.js'
+import type {JobChanges} from './job-store.js'
 
 import {nowMicros} from '../time.js'
 import {endedRow, type Ending, endingChanges} from './job-ending.js'
@@ -13,7 +14,7 @@ const UNWRITTEN_RETRY_MS = 1000
 export interface EndingWriterParts {
   events: JobEvents
   storage: StorageMonitor
-  store: JobStore
+  store: JobStorage
 }
 
 /**
@@ -24,7 +25,7 @@ export class EndingWriter {
   private readonly events: JobEvents
   private retryTimer: NodeJS.Timeout | undefined
   private readonly storage: StorageMonitor
-  private readonly store: JobStore
+  private readonly store: JobStorage
   /** Terminal states storage refused, by job. */
   private readonly unwritten = new Map<string, {changes: JobChanges; row: JobRow}>()
 
@@ -35,17 +36,17 @@ export class EndingWriter {
   }
 
   /** Written and announced at once; a storage error goes to the caller. */
-  finish(jobId: string, ending: Ending): void {
-    const row = this.store.update(jobId, endingChanges(ending, nowMicros()))
+  async finish(jobId: string, ending: Ending): Promise<void> {
+    const row = await this.store.update(jobId, endingChanges(ending, nowMicros()))
     if (row) this.events.publish(toWireJob(row, true))
   }
 
   /** Like finish, but never throws: a terminal state storage refuses is announced, kept and written again later. */
-  settle(row: JobRow, ending: Ending): void {
+  async settle(row: JobRow, ending: Ending): Promise<void> {
     const atUs = nowMicros()
     const changes = endingChanges(ending, atUs)
     try {
-      const stored = this.store.update(row.job_id, changes)
+      const stored = await this.store.update(row.job_id, changes)
       if (stored) this.events.publish(toWireJob(stored, true))
     } catch (error) {
       this.storage.noteFailure(error)
@@ -57,8 +58,8 @@ export class EndingWriter {
   }
 
   /** Writes what is still unwritten once more, then stops retrying: what storage still refuses is lost. */
-  stop(): void {
-    this.writeUnwritten()
+  async stop(): Promise<void> {
+    await this.writeUnwritten()
     clearInterval(this.retryTimer)
   }
 
@@ -67,10 +68,10 @@ export class EndingWriter {
     return this.unwritten.get(jobId)?.row
   }
 
-  private writeUnwritten(): void {
+  private async writeUnwritten(): Promise<void> {
     for (const [jobId, {changes}] of this.unwritten) {
       try {
-        this.store.update(jobId, changes)
+        await this.store.update(jobId, changes)
       } catch (error) {
         this.storage.noteFailure(error)
         return

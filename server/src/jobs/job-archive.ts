@@ -7,7 +7,7 @@ import type {Db} from '../db/database.js'
 import {type JobRow, toWireJob} from './job-row.js'
 
 /** Jobs archived and deleted per step: one gzip member and one transaction each. */
-const BATCH_SIZE = 500
+export const BATCH_SIZE = 500
 
 /** The archive file a job removed at this time goes to: one a month (UTC), e.g. `jobs-2026-12.ndjson.gz`. */
 export function archiveFileName(at: Date): string {
@@ -58,9 +58,7 @@ export class JobArchive {
       this.db
         .prepare('INSERT OR REPLACE INTO job_archive_intent (id, file, size) VALUES (1, ?, ?)')
         .run(file, fstatSync(fd).size)
-      const lines = rows.map((row) => `${JSON.stringify(toWireJob(row, true))}\n`).join('')
-      writeSync(fd, gzipSync(lines))
-      fsyncSync(fd)
+      appendBatch(fd, rows)
     } finally {
       closeSync(fd)
     }
@@ -77,23 +75,32 @@ export class JobArchive {
   private undoUnfinishedBatch(): void {
     const intent = this.db.prepare('SELECT file, size FROM job_archive_intent').get() as Intent | undefined
     if (intent === undefined) return
-    const path = join(this.dir, intent.file)
-    if (existsSync(path)) {
-      truncateSync(path, intent.size)
-      const fd = openSync(path, 'r+')
-      try {
-        fsyncSync(fd)
-      } finally {
-        closeSync(fd)
-      }
-    }
-
+    cutBack(join(this.dir, intent.file), intent.size)
     this.db.prepare('DELETE FROM job_archive_intent').run()
   }
 }
 
+/** Appends the jobs as one durable gzip member of NDJSON lines (the wire job, phase included). */
+export function appendBatch(fd: number, rows: readonly JobRow[]): void {
+  const lines = rows.map((row) => `${JSON.stringify(toWireJob(row, true))}\n`).join('')
+  writeSync(fd, gzipSync(lines))
+  fsyncSync(fd)
+}
+
+/** Cuts an archive file back to `size` bytes, durably; a file that is gone has nothing to cut. */
+export function cutBack(path: string, size: number): void {
+  if (!existsSync(path)) return
+  truncateSync(path, size)
+  const fd = openSync(path, 'r+')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
 /** Makes a new file's directory entry durable, so the archive itself survives a crash. */
-function syncDirectory(dir: string): void {
+export function syncDirectory(dir: string): void {
   const fd = openSync(dir, 'r')
   try {
     fsyncSync(fd)

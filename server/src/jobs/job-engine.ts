@@ -1,11 +1,12 @@
 import {randomUUID} from 'node:crypto'
+import {hostname} from 'node:os'
 import {setTimeout as delay} from 'node:timers/promises'
 
-import type {Db} from '../db/database.js'
 import type {StorageMonitor} from '../db/storage-monitor.js'
-import type {GitCallOptions, JobContext, JobRun} from './job-context.js'
+import type {Awaitable, JobStorage, ProcessStorage, StoredJobRow} from '../db/storage.js'
+import type {JobHandler} from './handlers/job-handlers.js'
+import type {GitCallOptions, JobContext} from './job-context.js'
 import type {JobEvents} from './job-events.js'
-import type {JobStore} from './job-store.js'
 
 import {livePidsInGroups} from '../git/process-groups.js'
 import {runGit} from '../git/run-git.js'
@@ -13,26 +14,21 @@ import {nowMicros} from '../time.js'
 import {EndingWriter} from './ending-writer.js'
 import {CancelRequest, unsuccessfulEnding} from './job-ending.js'
 import {type JobRow, toWireJob} from './job-row.js'
-import {RUNNING_START_PROGRESS, RunningJob} from './running-job.js'
+import {RunningJob} from './running-job.js'
 
 export const CANCELLED_DURING_EXECUTION = 'Job cancelled during execution'
 export const CANCELLED_BY_SHUTDOWN = 'Cancelled by server shutdown'
 
 export interface JobSpec {
+  /** What only one pending or running job may hold at a time (the 409 rule); none when absent. */
+  activeKey?: null | string
   jobId?: string
   operationType: string
+  /** What the job's handler (looked up by operation type) runs it with, on whichever node takes it. */
+  params: object
   /** The alias the job works on; it is also put into `result.alias` from the start. */
   repository: null | string
-  run: JobRun
   username: string
-}
-
-interface QueuedJob {
-  /** What `result` holds from the start (`{alias}`); the outcome is merged into it. */
-  initialResult: Record<string, unknown>
-  /** The row as submitted (pending). */
-  row: JobRow
-  run: JobRun
 }
 
 export interface EngineOptions {
@@ -42,69 +38,99 @@ export interface EngineOptions {
   workers: number
 }
 
-/** What the engine works with: the database, its job rows, the event fan-out, the storage watch. */
+/** How a node tells the others (nothing to tell for a single server). */
+export interface PeerSignals {
+  /** Another node runs the job: its cancel was recorded, this tells that node now. */
+  cancelRequested(jobId: string): void
+  /** A job was recorded: free nodes may claim it. */
+  jobPending(): void
+}
+
+/** What the engine works with: its job rows, the handlers, the event fan-out, the storage watch. */
 export interface EngineParts {
-  db: Db
   events: JobEvents
+  handlers: ReadonlyMap<string, JobHandler>
+  /** The name this engine runs jobs under (the `node` column). */
+  node: string
   options: EngineOptions
+  peers?: PeerSignals
+  processes: ProcessStorage
   storage: StorageMonitor
-  store: JobStore
+  store: JobStorage
 }
 
 /**
- * A bounded pool of job slots. Jobs wait `pending` in a FIFO queue until a slot frees, then run
- * `running` and end in exactly one terminal state. Everything runs in this process: the heavy
- * lifting is done by git child processes and by short SQLite transactions. A storage error in
- * a job's own bookkeeping fails that job, never the process.
+ * A bounded pool of job slots over the jobs stored as `pending`: a free slot claims the oldest
+ * one (on PostgreSQL, with every other node's slots competing for it), runs it `running` with the
+ * handler of its operation type, and ends it in exactly one terminal state. The heavy lifting is
+ * done by git child processes and short transactions. A storage error in a job's own
+ * bookkeeping fails that job, never the process.
  */
 export class JobEngine {
-  private readonly db: Db
+  private claimAgain = false
+  private claiming: Promise<void> | undefined
   private readonly endings: EndingWriter
   private readonly events: JobEvents
+  private readonly handlers: ReadonlyMap<string, JobHandler>
   private lastCreatedUs = 0
+  private readonly node: string
   private readonly options: EngineOptions
-  private readonly queue: QueuedJob[] = []
+  private readonly peers: PeerSignals | undefined
+  private readonly processes: ProcessStorage
   private readonly running = new Map<string, RunningJob>()
   private stopping = false
   private readonly storage: StorageMonitor
-  private readonly store: JobStore
+  private readonly store: JobStorage
 
-  constructor({db, store, events, storage, options}: EngineParts) {
-    this.db = db
+  constructor({store, processes, events, handlers, node, peers, storage, options}: EngineParts) {
     this.store = store
+    this.processes = processes
     this.events = events
+    this.handlers = handlers
+    this.node = node
+    this.peers = peers
     this.storage = storage
     this.options = options
     this.endings = new EndingWriter({store, events, storage})
   }
 
   /**
-   * Cancels a pending or running job. A queued one ends at once; a running one is signalled and
-   * ends `cancelled` once its code has stopped and rolled back. A job row no worker owns (seeded,
-   * or left by an earlier process) is ended at once.
+   * Cancels a pending or running job. A pending one ends at once (unless a slot took it that
+   * instant: then as a running one); one running here is signalled and ends `cancelled` once its
+   * code has stopped and rolled back; one running on another node is asked to stop there. A job
+   * row no worker owns (seeded, or left by an earlier process) is ended at once.
    */
-  cancel(row: JobRow): void {
+  async cancel(row: JobRow): Promise<void> {
     // Ended already; only storage has not taken its terminal state yet.
     if (this.endings.unwrittenRow(row.job_id)) return
-    const queuedAt = this.queue.findIndex((job) => job.row.job_id === row.job_id)
-    if (queuedAt !== -1) {
-      // Written first: if storage refuses, the job stays queued and the caller gets the error.
-      this.endings.finish(row.job_id, {status: 'cancelled', error: null, progress: row.progress})
-      this.queue.splice(queuedAt, 1)
-      return
+    let current: StoredJobRow | undefined = row
+    if (row.status === 'pending') {
+      const ended = await this.store.cancelPending(row.job_id, nowMicros())
+      if (ended) return this.events.publish(toWireJob(ended, true))
+      current = await this.store.get(row.job_id)
+      if (!current || current.status !== 'running') return
     }
 
     const running = this.running.get(row.job_id)
-    if (running) {
-      running.controller.abort(new CancelRequest(CANCELLED_DURING_EXECUTION))
-      return
+    if (running) return running.controller.abort(new CancelRequest(CANCELLED_DURING_EXECUTION))
+    if (this.peers && current.node && current.node !== this.node) {
+      await this.store.requestCancel(row.job_id, nowMicros())
+      return this.peers.cancelRequested(row.job_id)
     }
 
-    this.endings.finish(row.job_id, {
+    await this.endings.finish(row.job_id, {
       status: 'cancelled',
-      error: row.status === 'running' ? CANCELLED_DURING_EXECUTION : null,
-      progress: row.progress,
+      error: current.status === 'running' ? CANCELLED_DURING_EXECUTION : null,
+      progress: current.progress,
     })
+  }
+
+  /** Stops a job running here whose cancel was asked for on another node; false when it does not run here. */
+  cancelHere(jobId: string): boolean {
+    const running = this.running.get(jobId)
+    if (!running) return false
+    running.controller.abort(new CancelRequest(CANCELLED_DURING_EXECUTION))
+    return true
   }
 
   /** Pids of live processes started by running jobs (all of them, or one job's). */
@@ -126,40 +152,69 @@ export class JobEngine {
     return running.live(row)
   }
 
+  /** Fills free slots with pending jobs; calls while a round runs make it go round once more. */
+  pump(): void {
+    if (this.claiming) {
+      this.claimAgain = true
+      return
+    }
+
+    this.claiming = this.claimWhileFree().finally(() => {
+      this.claiming = undefined
+      if (this.claimAgain) {
+        this.claimAgain = false
+        this.pump()
+      }
+    })
+  }
+
+  /** The jobs running here. */
+  runningIds(): string[] {
+    return [...this.running.keys()]
+  }
+
   /**
-   * Stops taking work, cancels what is queued and running, and waits for the running jobs to end.
-   * Terminal states storage still refuses are lost; the next start marks those jobs orphaned.
+   * Stops taking work, cancels what runs here and waits for it to end. A single server also
+   * cancels what is pending (it was the only one to run it); a node leaves pending jobs to the
+   * others. Terminal states storage still refuses are lost; the next start marks those jobs orphaned.
    */
   async shutdown(): Promise<void> {
     this.stopping = true
-    for (const queued of this.queue.splice(0))
-      this.endings.settle(queued.row, {
-        status: 'cancelled',
-        error: CANCELLED_BY_SHUTDOWN,
-        progress: queued.row.progress,
-      })
+    await this.claiming
+    if (!this.peers) await this.cancelPendingForShutdown()
     const running = [...this.running.values()]
     for (const job of running) job.controller.abort(new CancelRequest(CANCELLED_BY_SHUTDOWN))
     await Promise.all(running.map((job) => job.finished))
-    this.endings.stop()
+    await this.endings.stop()
   }
 
-  /** Records the job as pending and starts it when a slot is free. */
-  submit(spec: JobSpec): JobRow {
-    const initialResult = spec.repository === null ? null : {alias: spec.repository}
-    const row = this.store.insert({
+  /** Records the job as pending and wakes a free slot, here or (through the peers) on another node. */
+  async submit(spec: JobSpec): Promise<JobRow> {
+    const row = await this.store.insert({
       job_id: spec.jobId ?? randomUUID(),
       operation_type: spec.operationType,
       status: 'pending',
       created_us: this.uniqueCreationTime(),
       username: spec.username,
       repository: spec.repository,
-      result: initialResult,
+      result: spec.repository === null ? null : {alias: spec.repository},
+      params: spec.params,
+      active_key: spec.activeKey ?? null,
     })
     this.events.publish(toWireJob(row, true))
-    this.queue.push({row, run: spec.run, initialResult: initialResult ?? {}})
+    this.peers?.jobPending()
     this.pump()
     return row
+  }
+
+  private async cancelPendingForShutdown(): Promise<void> {
+    for (;;) {
+      const {rows} = await this.store.list({status: 'pending', limit: 500, offset: 0})
+      const runnable = (rows as StoredJobRow[]).filter((row) => row.params !== null && row.params !== undefined)
+      if (runnable.length === 0) return
+      for (const row of runnable)
+        await this.endings.settle(row, {status: 'cancelled', error: CANCELLED_BY_SHUTDOWN, progress: row.progress})
+    }
   }
 
   private async checkpoint(job: RunningJob): Promise<void> {
@@ -176,6 +231,22 @@ export class JobEngine {
     signal.throwIfAborted()
   }
 
+  private async claimWhileFree(): Promise<void> {
+    while (!this.stopping && this.running.size < this.options.workers) {
+      let claimed: StoredJobRow | undefined
+      try {
+        claimed = await this.store.claimNext(this.node, nowMicros())
+      } catch (error) {
+        // Storage refused the claim: the job stays pending for the next wake-up.
+        this.storage.noteFailure(error)
+        return
+      }
+
+      if (!claimed) return
+      this.start(claimed)
+    }
+  }
+
   private contextFor(job: RunningJob, username: string): JobContext {
     return {
       jobId: job.jobId,
@@ -188,19 +259,19 @@ export class JobEngine {
   }
 
   /** Never rejects: whatever the job's code or storage throws ends in one terminal state. */
-  private async execute(queued: QueuedJob, job: RunningJob): Promise<void> {
+  private async execute(job: RunningJob, run: () => Promise<Record<string, unknown>>): Promise<void> {
+    const initialResult = job.row.repository === null ? {} : {alias: job.row.repository}
     try {
-      this.markRunning(job)
-      const result = await queued.run(this.contextFor(job, queued.row.username))
-      this.endings.settle(job.row, {
+      const result = await run()
+      await this.endings.settle(job.row, {
         status: 'completed',
         progress: 100,
-        result: {...queued.initialResult, ...result},
+        result: {...initialResult, ...result},
         error: null,
       })
     } catch (error) {
-      const stop = {signal: job.controller.signal, progress: job.progress, initialResult: queued.initialResult, error}
-      this.endings.settle(job.row, unsuccessfulEnding(stop, this.storage))
+      const stop = {signal: job.controller.signal, progress: job.progress, initialResult, error}
+      await this.endings.settle(job.row, unsuccessfulEnding(stop, this.storage))
     } finally {
       job.clearTimers()
       this.running.delete(job.jobId)
@@ -214,32 +285,6 @@ export class JobEngine {
     if (!job.controller.signal.aborted) job.controller.abort(error)
   }
 
-  private markRunning(job: RunningJob): void {
-    const started = this.store.update(job.jobId, {
-      status: 'running',
-      started_us: nowMicros(),
-      progress: RUNNING_START_PROGRESS,
-      updated_us: job.lastChangeUs,
-    })
-    if (!started) return
-    job.row = started
-    this.events.publish(toWireJob(started, true))
-  }
-
-  private pump(): void {
-    while (!this.stopping && this.running.size < this.options.workers && this.queue.length > 0) {
-      const next = this.queue.shift() as QueuedJob
-      const running = new RunningJob(next.row.job_id, next.row, {
-        announce: (job) => {
-          if (this.running.has(job.jobId)) this.events.publish(toWireJob(this.liveRow(job.row), true))
-        },
-        write: (job) => this.writeForJob(job, () => this.store.update(job.jobId, job.progressColumns())),
-      })
-      this.running.set(running.jobId, running)
-      running.finished = this.execute(next, running)
-    }
-  }
-
   private async runJobGit(job: RunningJob, args: string[], options: GitCallOptions = {}): Promise<string> {
     return runGit(args, {
       cwd: options.cwd,
@@ -249,14 +294,31 @@ export class JobEngine {
         options.watchForStalls && this.options.gitStallTimeoutMs > 0 ? this.options.gitStallTimeoutMs : undefined,
       onSpawn: (pgid) => {
         job.processGroups.add(pgid)
-        this.writeForJob(job, () =>
-          this.db.prepare('INSERT OR REPLACE INTO job_processes (pgid, job_id) VALUES (?, ?)').run(pgid, job.jobId),
-        )
+        this.writeForJob(job, () => this.processes.add({pgid, job_id: job.jobId, node: this.node, host: hostname()}))
       },
       onExit: (pgid) => {
         job.processGroups.delete(pgid)
-        this.writeForJob(job, () => this.db.prepare('DELETE FROM job_processes WHERE pgid = ?').run(pgid))
+        this.writeForJob(job, () => this.processes.remove(pgid, this.node))
       },
+    })
+  }
+
+  /** Runs a claimed job with its operation's handler; a job no handler knows fails at once. */
+  private start(row: StoredJobRow): void {
+    const running = new RunningJob(row.job_id, row, {
+      announce: (job) => {
+        if (this.running.has(job.jobId)) this.events.publish(toWireJob(this.liveRow(job.row), true))
+      },
+      write: (job) => this.writeForJob(job, () => this.store.update(job.jobId, job.progressColumns())),
+    })
+    this.running.set(running.jobId, running)
+    this.events.publish(toWireJob(row, true))
+    const handler = this.handlers.get(row.operation_type)
+    const params = JSON.parse(row.params ?? '{}') as Record<string, unknown>
+    const context = this.contextFor(running, row.username)
+    running.finished = this.execute(running, async () => {
+      if (!handler) throw new Error(`No handler for operation type '${row.operation_type}'`)
+      return handler(context, params)
     })
   }
 
@@ -267,11 +329,15 @@ export class JobEngine {
   }
 
   /** One of a running job's own writes (progress, process groups): a failure fails the job, it never throws. */
-  private writeForJob(job: RunningJob, write: () => void): void {
+  private writeForJob(job: RunningJob, write: () => Awaitable<unknown>): void {
+    let written: Awaitable<unknown>
     try {
-      write()
+      written = write()
     } catch (error) {
       this.failJob(job, error)
+      return
     }
+
+    if (written instanceof Promise) written.catch((error: unknown) => this.failJob(job, error))
   }
 }

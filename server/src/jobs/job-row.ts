@@ -35,12 +35,15 @@ export interface WireJob {
   username: string
 }
 
+/** A wire job with the extension a cluster adds: the node that runs or ran it. */
+export type ClusterWireJob = WireJob & {node?: string}
+
 export const ACTIVE_STATUSES = ['pending', 'running'] as const
 export const FINISHED_STATUSES = ['completed', 'completed_partial', 'failed', 'cancelled'] as const
 
 /** Listings leave the phase out, as the real server does; single-job reads and events carry it. */
-export function toWireJob(row: JobRow, withPhase: boolean): WireJob {
-  return {
+export function toWireJob(row: JobRow & {node?: null | string}, withPhase: boolean): ClusterWireJob {
+  const wire: ClusterWireJob = {
     job_id: row.job_id,
     operation_type: row.operation_type,
     status: row.status,
@@ -54,4 +57,7 @@ export function toWireJob(row: JobRow, withPhase: boolean): WireJob {
     current_phase: withPhase ? row.current_phase : null,
     phase_detail: withPhase ? row.phase_detail : null,
   }
+  // A single server has no node name (''): its jobs carry exactly the contract's 12 keys.
+  if (row.node) wire.node = row.node
+  return wire
 }

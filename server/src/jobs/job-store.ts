@@ -2,16 +2,22 @@ import type {Statement} from 'better-sqlite3'
 
 import type {Db} from '../db/database.js'
 
+import {ActiveJobConflictError, type StoredJobRow} from '../db/storage.js'
 import {nowMicros} from '../time.js'
 import {ACTIVE_STATUSES, FINISHED_STATUSES, type JobRow} from './job-row.js'
+import {RUNNING_START_PROGRESS} from './running-job.js'
 
 export interface NewJob {
+  /** What only one pending or running job may hold at a time (the 409 rule); null for jobs outside it. */
+  active_key?: null | string
   completed_us?: null | number
   created_us: number
   current_phase?: null | string
   error?: null | string
   job_id: string
   operation_type: string
+  /** What the job's handler runs it with; null: not runnable here (a seeded row). Stored as JSON. */
+  params?: null | object
   phase_detail?: null | string
   progress?: number
   repository?: null | string
@@ -30,7 +36,7 @@ export interface FinishedSummary {
   status: string
 }
 
-export type JobChanges = Partial<Omit<NewJob, 'job_id'>>
+export type JobChanges = Partial<Omit<NewJob, 'job_id'>> & {cancel_requested_us?: null | number; node?: null | string}
 
 export interface ListQuery {
   limit: number
@@ -45,7 +51,8 @@ export interface ListQuery {
   viewer?: string
 }
 
-const COLUMNS = [
+/** The stored columns of a job, `seq` aside (the database numbers it). */
+export const COLUMNS = [
   'job_id',
   'operation_type',
   'status',
@@ -60,6 +67,10 @@ const COLUMNS = [
   'current_phase',
   'phase_detail',
   'repository',
+  'params',
+  'active_key',
+  'node',
+  'cancel_requested_us',
 ] as const
 
 const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
@@ -67,10 +78,43 @@ const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', '
 const FINISHED_BEFORE = `status IN (${FINISHED_LIST}) AND (completed_us < @cutoffUs OR (completed_us IS NULL AND created_us < @cutoffUs))`
 
 /** Column values for SQL: `result` as JSON text, fields left undefined dropped (not nulled). */
-function toColumns(fields: JobChanges): Record<string, unknown> {
+export function toColumns(fields: JobChanges): Record<string, unknown> {
   const values = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined))
-  if (values.result !== undefined) values.result = values.result === null ? null : JSON.stringify(values.result)
+  for (const name of ['result', 'params'])
+    if (values[name] !== undefined) values[name] = values[name] === null ? null : JSON.stringify(values[name])
   return values
+}
+
+/** A new job's column values: what it leaves out is null, its progress 0, its update time its creation. */
+export function newJobColumns(job: NewJob): Record<(typeof COLUMNS)[number], unknown> {
+  return {
+    started_us: null,
+    completed_us: null,
+    progress: 0,
+    result: null,
+    error: null,
+    current_phase: null,
+    phase_detail: null,
+    repository: null,
+    params: null,
+    active_key: null,
+    node: null,
+    cancel_requested_us: null,
+    updated_us: job.created_us,
+    ...toColumns(job),
+  } as Record<(typeof COLUMNS)[number], unknown>
+}
+
+/** A job that did not end by itself: failed with the reason, its phase cleared. */
+export function failedChanges(reason: string, atUs: number): JobChanges {
+  return {
+    status: 'failed',
+    error: reason,
+    completed_us: atUs,
+    updated_us: atUs,
+    current_phase: null,
+    phase_detail: null,
+  }
 }
 
 /** All SQL on the `jobs` table. */
@@ -78,6 +122,31 @@ export class JobStore {
   private readonly statements = new Map<string, Statement>()
 
   constructor(private readonly db: Db) {}
+
+  /** Ends a pending job `cancelled` unless a worker took it first. */
+  cancelPending(jobId: string, atUs: number): JobRow | undefined {
+    return this.statement(
+      `UPDATE jobs SET status = 'cancelled', completed_us = @atUs, updated_us = @atUs, error = NULL
+        WHERE job_id = @jobId AND status = 'pending' RETURNING *`,
+    ).get({jobId, atUs}) as JobRow | undefined
+  }
+
+  cancelRequestedOn(node: string): string[] {
+    return (
+      this.statement(
+        "SELECT job_id FROM jobs WHERE status = 'running' AND node = ? AND cancel_requested_us IS NOT NULL",
+      ).all(node) as {job_id: string}[]
+    ).map((row) => row.job_id)
+  }
+
+  /** The oldest pending job that has a handler's params (seeded rows have none), marked running for `node`. */
+  claimNext(node: string, atUs: number): StoredJobRow | undefined {
+    return this.statement(
+      `UPDATE jobs SET status = 'running', node = @node, started_us = @atUs, updated_us = @atUs, progress = @progress
+        WHERE seq = (SELECT seq FROM jobs WHERE status = 'pending' AND params IS NOT NULL ORDER BY created_us, seq LIMIT 1)
+        RETURNING *`,
+    ).get({node, atUs, progress: RUNNING_START_PROGRESS}) as StoredJobRow | undefined
+  }
 
   /** Totals from the trigger-kept tally: constant time whatever the table size. */
   countFromTally(username?: string, status?: string): number {
@@ -114,6 +183,16 @@ export class JobStore {
     ).n
   }
 
+  failRunningOn(node: string, reason: string, atUs: number): StoredJobRow[] {
+    const running = this.statement("SELECT * FROM jobs WHERE status = 'running' AND node = ?").all(
+      node,
+    ) as StoredJobRow[]
+    this.db.transaction(() => {
+      for (const row of running) this.update(row.job_id, failedChanges(reason, atUs))
+    })()
+    return running
+  }
+
   /** The pending or running job of this operation on this repository (of this user, for user repositories). */
   findActive(operationType: string, repository: string, username?: string): JobRow | undefined {
     const byUser = username === undefined ? '' : 'AND username = @username'
@@ -144,23 +223,21 @@ export class JobStore {
     return this.statement('SELECT * FROM jobs WHERE job_id = ?').get(jobId) as JobRow | undefined
   }
 
-  insert(job: NewJob): JobRow {
-    const row = {
-      started_us: null,
-      completed_us: null,
-      progress: 0,
-      result: null,
-      error: null,
-      current_phase: null,
-      phase_detail: null,
-      repository: null,
-      updated_us: job.created_us,
-      ...toColumns(job),
+  /** Records a job; throws ActiveJobConflictError while another pending or running job holds its `active_key`. */
+  insert(job: NewJob): StoredJobRow {
+    const row = newJobColumns(job)
+    try {
+      this.statement(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`).run(
+        row,
+      )
+    } catch (error) {
+      const activeKey = job.active_key
+      const held = activeKey && (error as Error).message === 'UNIQUE constraint failed: jobs.active_key'
+      if (!held) throw error
+      throw new ActiveJobConflictError(activeKey, this.holderOf(activeKey))
     }
-    this.statement(`INSERT INTO jobs (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => '@' + c).join(', ')})`).run(
-      row,
-    )
-    return this.get(job.job_id) as JobRow
+
+    return this.get(job.job_id) as StoredJobRow
   }
 
   /** One page, newest first, plus the true total. A filter on another user's name finds nothing for a non-admin. */
@@ -205,18 +282,13 @@ export class JobStore {
     const orphans = this.statement(`SELECT * FROM jobs WHERE status IN (${ACTIVE_LIST})`).all() as JobRow[]
     const now = nowMicros()
     this.db.transaction(() => {
-      for (const orphan of orphans) {
-        this.update(orphan.job_id, {
-          status: 'failed',
-          error: reason,
-          completed_us: now,
-          updated_us: now,
-          current_phase: null,
-          phase_detail: null,
-        })
-      }
+      for (const orphan of orphans) this.update(orphan.job_id, failedChanges(reason, now))
     })()
     return orphans
+  }
+
+  requestCancel(jobId: string, atUs: number): void {
+    this.statement("UPDATE jobs SET cancel_requested_us = ? WHERE job_id = ? AND status = 'running'").run(atUs, jobId)
   }
 
   runningSilentSince(cutoffUs: number): JobRow[] {
@@ -239,6 +311,12 @@ export class JobStore {
 
   private countWhere(where: string, params: Record<string, unknown>): number {
     return (this.statement(`SELECT COUNT(*) AS n FROM jobs ${where}`).get(params) as {n: number}).n
+  }
+
+  /** The pending or running job holding an active key. */
+  private holderOf(activeKey: string): JobRow | undefined {
+    return this.statement(`SELECT * FROM jobs WHERE active_key = ? AND status IN (${ACTIVE_LIST})`).get(activeKey) as
+      JobRow | undefined
   }
 
   /** Prepared statements are cached by their text: the filters make only a few dozen shapes. */

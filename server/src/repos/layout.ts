@@ -1,6 +1,8 @@
 import {mkdirSync} from 'node:fs'
 import {join} from 'node:path'
 
+import type {RepoRef} from '../db/storage.js'
+
 /** Letters, digits, `-` and `_`, at most 100: no `..`, `/`, `\` or absolute paths can get through. */
 export const ALIAS_PATTERN = '^[A-Za-z0-9_-]{1,100}$'
 
@@ -83,4 +85,9 @@ export const indexKeys = {
   activated: (username: string, userAlias: string) => `user/${username}/${userAlias}`,
   staging: (jobId: string) => `staging/${jobId}`,
   stagingPrefix: 'staging/',
+}
+
+/** A repository's key in the full-text index. */
+export function indexKeyOf(repo: RepoRef): string {
+  return repo.kind === 'golden' ? indexKeys.golden(repo.alias) : indexKeys.activated(repo.username, repo.userAlias)
 }

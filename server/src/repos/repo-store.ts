@@ -1,7 +1,9 @@
 import type {Db} from '../db/database.js'
+import type {RepoRef, RepoStorage} from '../db/storage.js'
+import type {FileIndex} from '../indexer/file-index.js'
 
 import {pythonIso, pythonIsoOrNull} from '../time.js'
-import {redactUrls} from './layout.js'
+import {indexKeyOf, indexKeys, redactUrls} from './layout.js'
 
 export interface GoldenRepoRow {
   alias: string
@@ -35,8 +37,12 @@ export interface SyncedState {
 }
 
 /** Golden repositories (admin-managed clones) and activated ones (per-user working copies). */
-export class RepoStore {
-  constructor(private readonly db: Db) {}
+/** The repository rows in SQLite; a publication and its index rows go in one transaction. */
+export class RepoStore implements RepoStorage {
+  constructor(
+    private readonly db: Db,
+    private readonly index: FileIndex,
+  ) {}
 
   activated(username: string, userAlias: string): ActivatedRepoRow | undefined {
     return this.db
@@ -64,6 +70,14 @@ export class RepoStore {
 
   deleteGolden(alias: string): void {
     this.db.prepare('DELETE FROM golden_repos WHERE alias = ?').run(alias)
+  }
+
+  forget(repo: RepoRef): void {
+    this.db.transaction(() => {
+      this.index.drop(indexKeyOf(repo))
+      if (repo.kind === 'golden') this.deleteGolden(repo.alias)
+      else this.deleteActivated(repo.username, repo.userAlias)
+    })()
   }
 
   golden(alias: string): GoldenRepoRow | undefined {
@@ -102,6 +116,32 @@ export class RepoStore {
         'UPDATE golden_repos SET head = ?, files_indexed = ?, synced_us = ?, sync_base_head = NULL WHERE alias = ?',
       )
       .run(head, filesIndexed, syncedUs, alias)
+  }
+
+  publishActivated(stagingKey: string, row: Omit<ActivatedRepoRow, 'sync_base_head' | 'synced_us'>): void {
+    this.db.transaction(() => {
+      this.index.promote(stagingKey, indexKeys.activated(row.username, row.user_alias), [], true)
+      this.insertActivated(row)
+    })()
+  }
+
+  publishGolden(stagingKey: string, row: Omit<GoldenRepoRow, 'sync_base_head' | 'synced_us'>): void {
+    this.db.transaction(() => {
+      this.index.promote(stagingKey, indexKeys.golden(row.alias), [], true)
+      this.insertGolden(row)
+    })()
+  }
+
+  publishSync(
+    stagingKey: string,
+    repo: RepoRef,
+    change: {removedPaths: string[]; replaceAll: boolean; synced: SyncedState},
+  ): void {
+    this.db.transaction(() => {
+      this.index.promote(stagingKey, indexKeyOf(repo), change.removedPaths, change.replaceAll)
+      if (repo.kind === 'golden') this.markGoldenSynced(repo.alias, change.synced)
+      else this.markActivatedSynced(repo.username, repo.userAlias, change.synced)
+    })()
   }
 
   setActivatedSyncBase(username: string, userAlias: string, head: null | string): void {

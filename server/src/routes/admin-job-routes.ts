@@ -21,7 +21,7 @@ export function registerAdminJobRoutes(app: FastifyInstance, services: Services)
     '/api/admin/jobs/cleanup',
     {schema: cleanupSchema, preValidation: admin},
     async (request) => {
-      const cleaned = deleteExpiredJobs(services, maxAgeHours(request.query))
+      const cleaned = await deleteExpiredJobs(services, maxAgeHours(request.query))
       return {cleaned_count: cleaned, message: cleanupMessage(cleaned)}
     },
   )
@@ -34,11 +34,11 @@ export function registerAdminJobRoutes(app: FastifyInstance, services: Services)
   )
 
   app.get('/api/admin/jobs/stats', {preValidation: admin}, async () => {
-    const byStatus = services.jobs.countsByStatus()
+    const byStatus = await services.jobs.countsByStatus()
     return {
       total_jobs: Object.values(byStatus).reduce((sum, n) => sum + n, 0),
       by_status: byStatus,
-      by_type: services.jobs.countsByType(),
+      by_type: await services.jobs.countsByType(),
     }
   })
 }

@@ -63,7 +63,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     if (retryAfter > 0)
       throw new HttpError(429, 'Too many login attempts. Please try again later.', {'retry-after': String(retryAfter)})
     loginLimiter.recordAttempt(username, request.ip)
-    const user = users.get(username)
+    const user = await users.get(username)
     // An unknown user costs the same scrypt as a wrong password: timing tells nothing.
     const passwordMatches = await verifyPassword(password, user?.password_hash ?? dummyPasswordHash)
     if (!user || !passwordMatches) {
@@ -72,7 +72,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     }
 
     loginLimiter.succeeded(username, request.ip)
-    const session = refreshTokens.startFamily(user.username)
+    const session = await refreshTokens.startFamily(user.username)
     const access = await accessTokens.issue(user.username, user.role, {sid: session.familyId})
     return {
       access_token: access.token,
@@ -84,8 +84,8 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
   })
 
   const refresh = async (request: {body: {refresh_token: string}}) => {
-    const rotated = refreshTokens.rotate(request.body.refresh_token)
-    const user = users.get(rotated.username)
+    const rotated = await refreshTokens.rotate(request.body.refresh_token)
+    const user = await users.get(rotated.username)
     if (!user) throw unauthorized('User not found')
     const access = await accessTokens.issue(user.username, user.role, {sid: rotated.familyId})
     return {
@@ -106,7 +106,7 @@ export function registerAuthRoutes(app: FastifyInstance, services: Services, dum
     '/api/keys',
     {schema: apiKeySchema, preValidation: requireUser(services)},
     async (request, reply) => {
-      const created = services.apiKeys.create(principalOf(request).username, request.body.name.trim())
+      const created = await services.apiKeys.create(principalOf(request).username, request.body.name.trim())
       return reply.code(201).send(created)
     },
   )

@@ -132,15 +132,21 @@ export function registerEventRoutes(app: FastifyInstance, services: Services, st
       const stream = new SseStream(reply.raw, {maxBlockedMs, maxPendingBytes, onCutOff})
       const sendJob = (job: WireJob) => stream.send(job.job_id, 'job', serialized(job))
       stream.open(RECONNECT_DELAY_MS)
+      // Changes while the watched jobs are read wait, so a newer state never precedes an older one.
+      let held: undefined | WireJob[] = []
+      const unsubscribe = services.events.subscribe((job) => {
+        if (!visible(job)) return
+        if (held) held.push(job)
+        else sendJob(job)
+      })
       for (const id of ids ?? []) {
-        const row = services.jobs.get(id)
+        const row = await services.jobs.get(id)
         const job = row && toWireJob(services.engine.liveRow(row), true)
-        if (job && visible(job)) sendJob(job)
+        if (job && visible(job) && !held.some((newer) => newer.job_id === job.job_id)) sendJob(job)
       }
 
-      const unsubscribe = services.events.subscribe((job) => {
-        if (visible(job)) sendJob(job)
-      })
+      for (const job of held) sendJob(job)
+      held = undefined
       const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_INTERVAL_MS)
       // A stream must not outlive its token: it ends cleanly then, and the client reconnects with a renewed one.
       const cancelExpiry = principal.expiresAtMs === null ? () => {} : runAt(principal.expiresAtMs, () => stream.end())

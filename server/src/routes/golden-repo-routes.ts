@@ -1,17 +1,12 @@
 import type {FastifyInstance} from 'fastify'
 
-import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import type {JobParams} from '../jobs/handlers/job-handlers.js'
 import type {Services} from '../services.js'
 
 import {principalOf, requireAdmin} from '../http/auth-hooks.js'
 import {HttpError} from '../http/errors.js'
 import {submitUnique} from '../http/job-submission.js'
-import {addGoldenRepo} from '../jobs/handlers/add-golden-repo.js'
-import {removeWorkingCopy} from '../jobs/handlers/remove-working-copy.js'
-import {syncWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
-import {indexKeys} from '../repos/layout.js'
 import {type GoldenRepoRow, goldenToWire} from '../repos/repo-store.js'
-import {nowMicros} from '../time.js'
 import {checkRepoFields} from './repo-validation.js'
 
 interface AddBody {
@@ -34,18 +29,18 @@ const addSchema = {
   },
 }
 
-export function registerGoldenRepoRoutes(app: FastifyInstance, services: Services, deps: RepoJobDeps): void {
+export function registerGoldenRepoRoutes(app: FastifyInstance, services: Services): void {
   const {repos} = services
   const admin = requireAdmin(services)
 
-  const existingGolden = (alias: string): GoldenRepoRow => {
-    const row = repos.golden(alias)
+  const existingGolden = async (alias: string): Promise<GoldenRepoRow> => {
+    const row = await repos.golden(alias)
     if (!row) throw new HttpError(404, `Golden repository '${alias}' not found`)
     return row
   }
 
   app.get('/api/admin/golden-repos', {preValidation: admin}, async () => {
-    const rows = repos.allGolden()
+    const rows = await repos.allGolden()
     return {golden_repositories: rows.map((row) => goldenToWire(row)), total: rows.length}
   })
 
@@ -60,21 +55,17 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
         {field: 'default_branch', value: body.default_branch, kind: 'branch'},
       ])
       // While an addition is in flight the row does not exist yet: submitUnique answers that 409.
-      if (repos.golden(body.alias)) throw new HttpError(409, `Golden repository '${body.alias}' already exists`)
-      const params = {
+      if (await repos.golden(body.alias)) throw new HttpError(409, `Golden repository '${body.alias}' already exists`)
+      const params: JobParams['add_golden_repo'] = {
         alias: body.alias,
         repoUrl: body.repo_url,
         defaultBranch: body.default_branch ?? null,
         description: body.description ?? null,
       }
-      const job = submitUnique(
+      const job = await submitUnique(
         services,
         principalOf(request),
-        {
-          operationType: 'add_golden_repo',
-          repository: body.alias,
-          run: (context) => addGoldenRepo(context, deps, params),
-        },
+        {operationType: 'add_golden_repo', repository: body.alias, params},
         false,
       )
       return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${body.alias}' addition started`})
@@ -85,28 +76,12 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     '/api/admin/golden-repos/:alias/refresh',
     {preValidation: admin},
     async (request, reply) => {
-      const golden = existingGolden(request.params.alias)
-      const job = submitUnique(
+      const golden = await existingGolden(request.params.alias)
+      const params: JobParams['global_repo_refresh'] = {alias: golden.alias}
+      const job = await submitUnique(
         services,
         principalOf(request),
-        {
-          operationType: 'global_repo_refresh',
-          repository: golden.alias,
-          run: (context) =>
-            syncWorkingCopy(
-              context,
-              deps,
-              {
-                dir: deps.layout.golden(golden.alias),
-                repoKey: indexKeys.golden(golden.alias),
-                recordBase: (head) => repos.setGoldenSyncBase(golden.alias, head),
-                commit: (head, files) =>
-                  repos.markGoldenSynced(golden.alias, {head, filesIndexed: files, syncedUs: nowMicros()}),
-                message: `Golden repository '${golden.alias}' refreshed`,
-              },
-              {force: true, fullReindex: false},
-            ),
-        },
+        {operationType: 'global_repo_refresh', repository: golden.alias, params},
         false,
       )
       return reply.code(202).send({job_id: job.job_id, message: `Golden repository '${golden.alias}' refresh started`})
@@ -117,21 +92,12 @@ export function registerGoldenRepoRoutes(app: FastifyInstance, services: Service
     '/api/admin/golden-repos/:alias',
     {preValidation: admin},
     async (request, reply) => {
-      const golden = existingGolden(request.params.alias)
-      submitUnique(
+      const golden = await existingGolden(request.params.alias)
+      const params: JobParams['remove_golden_repo'] = {alias: golden.alias}
+      await submitUnique(
         services,
         principalOf(request),
-        {
-          operationType: 'remove_golden_repo',
-          repository: golden.alias,
-          run: (context) =>
-            removeWorkingCopy(context, deps, {
-              dir: deps.layout.golden(golden.alias),
-              repoKey: indexKeys.golden(golden.alias),
-              forget: () => repos.deleteGolden(golden.alias),
-              message: `Golden repository '${golden.alias}' removed`,
-            }),
-        },
+        {operationType: 'remove_golden_repo', repository: golden.alias, params},
         false,
       )
       return reply.code(204).send()

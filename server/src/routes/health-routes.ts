@@ -1,6 +1,7 @@
 import type {FastifyInstance} from 'fastify'
 
 import type {Principal} from '../auth/authenticator.js'
+import type {StoredJobRow} from '../db/storage.js'
 import type {JobRow} from '../jobs/job-row.js'
 import type {Services} from '../services.js'
 
@@ -22,9 +23,9 @@ function secondsBetween(fromUs: number, toUs: number): number {
   return Math.max(0, Math.round((toUs - fromUs) / 1_000_000))
 }
 
-function databaseStatus(services: Services): 'error' | 'ok' {
+async function databaseStatus(services: Services): Promise<'error' | 'ok'> {
   try {
-    services.db.prepare('SELECT 1').get()
+    await services.jobs.countsByStatus()
     return 'ok'
   } catch {
     return 'error'
@@ -32,12 +33,30 @@ function databaseStatus(services: Services): 'error' | 'ok' {
 }
 
 /** Running jobs whose progress has not moved for longer than the threshold. */
-function stuckJobs(services: Services, nowUs: number): JobRow[] {
+async function stuckJobs(services: Services, nowUs: number): Promise<JobRow[]> {
   const cutoffUs = nowUs - services.options.health.stuckAfterSeconds * 1_000_000
-  return services.jobs
-    .runningSilentSince(cutoffUs)
+  return (await services.jobs.runningSilentSince(cutoffUs))
     .map((row) => services.engine.liveRow(row))
     .filter((row) => row.updated_us < cutoffUs)
+}
+
+/** A cluster's nodes: each one's last heartbeat and running jobs; the stale ones name a reason. */
+async function clusterNodes(services: Services): Promise<null | {nodes: Record<string, unknown>[]; stale: string[]}> {
+  if (!services.cluster) return null
+  const running = new Map<string, number>()
+  for (const row of (await services.jobs.runningSilentSince(Number.MAX_SAFE_INTEGER)) as StoredJobRow[])
+    if (row.node) running.set(row.node, (running.get(row.node) ?? 0) + 1)
+  const rows = await services.cluster.nodes()
+  return {
+    stale: rows.filter((row) => row.stale).map((row) => row.name),
+    nodes: rows.map((row) => ({
+      name: row.name,
+      url: row.url,
+      last_heartbeat: isoZ(new Date(row.heartbeat_us / 1000)),
+      running: running.get(row.name) ?? 0,
+      stale: row.stale,
+    })),
+  }
 }
 
 /** The stuck jobs the caller may see by name: an admin all of them, anyone else their own. */
@@ -64,7 +83,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     if (request.url.startsWith('/api/')) reply.header(FEATURES_HEADER, FEATURES.join(', '))
   })
   app.get('/health', async (request, reply) => {
-    const database = databaseStatus(services)
+    const database = await databaseStatus(services)
     if (database === 'error') {
       return reply.code(503).send({
         status: 'unhealthy',
@@ -78,16 +97,21 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
     const viewer =
       request.headers.authorization === undefined ? null : await services.authenticator.authenticate(request)
     const nowUs = nowMicros()
-    const counts = services.jobs.countsByStatus()
-    const oldestPending = services.jobs.oldestPending()
+    const counts = await services.jobs.countsByStatus()
+    const oldestPending = await services.jobs.oldestPending()
     const oldestPendingAge = oldestPending ? secondsBetween(oldestPending.created_us, nowUs) : null
-    const stuck = stuckJobs(services, nowUs)
+    const stuck = await stuckJobs(services, nowUs)
+    const cluster = await clusterNodes(services)
     const {stuckAfterSeconds, queueWaitWarningSeconds} = services.options.health
     const reasons: string[] = []
     const storageProblem = services.storage.problem()
     if (storageProblem) reasons.push(storageFailureMessage(storageProblem))
     if (stuck.length > 0)
       reasons.push(`${stuck.length} running job(s) made no progress for more than ${stuckAfterSeconds} s`)
+    if (cluster && cluster.stale.length > 0)
+      reasons.push(
+        `node(s) ${cluster.stale.join(', ')} stopped sending heartbeats (more than ${services.options.nodeTimeoutSeconds} s ago)`,
+      )
     if (oldestPendingAge !== null && oldestPendingAge > queueWaitWarningSeconds) {
       reasons.push(`the oldest pending job has waited ${oldestPendingAge} s (more than ${queueWaitWarningSeconds} s)`)
     }
@@ -101,6 +125,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
       reasons,
       database: {status: database},
       storage: {status: storageProblem ? storageProblem.fault : 'ok'},
+      ...(cluster ? {node: services.node, nodes: cluster.nodes} : {}),
       jobs: {
         workers: services.options.workers,
         pending: counts.pending ?? 0,
@@ -108,7 +133,7 @@ export function registerHealthRoutes(app: FastifyInstance, services: Services): 
         oldest_pending_age_seconds: oldestPendingAge,
         stuck_count: stuck.length,
         ...(viewer === null ? {} : {stuck: stuckDetails(stuck, viewer, nowUs)}),
-        failed_last_hour: services.jobs.failedSince(nowUs - HOUR_US),
+        failed_last_hour: await services.jobs.failedSince(nowUs - HOUR_US),
         by_status: counts,
       },
     }

@@ -78,7 +78,7 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
       const {query} = request
       const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT, PAGE_CAP)
       const offset = Math.max(query.offset ?? 0, 0)
-      const {rows, total} = jobs.list({
+      const {rows, total} = await jobs.list({
         viewer: isAdmin(principal) ? undefined : principal.username,
         username: query.username,
         status: query.status,
@@ -97,7 +97,7 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
     {preValidation: requireUser(services, 'Authentication required')},
     async (request) => {
       const principal = principalOf(request)
-      const row = jobs.get(request.params.job_id)
+      const row = await jobs.get(request.params.job_id)
       if (!row || (!isAdmin(principal) && row.username !== principal.username))
         throw new HttpError(404, `Job not found: ${request.params.job_id}`)
       return toWireJob(engine.liveRow(row), true)
@@ -109,12 +109,12 @@ export function registerJobRoutes(app: FastifyInstance, services: Services): voi
     {preValidation: requireUser(services)},
     async (request) => {
       const principal = principalOf(request)
-      const row = jobs.get(request.params.job_id)
+      const row = await jobs.get(request.params.job_id)
       if (!row || (!isAdmin(principal) && row.username !== principal.username))
         throw new HttpError(403, 'Job not found or not authorized')
       if (!(ACTIVE_STATUSES as readonly string[]).includes(row.status))
         throw new HttpError(400, `Cannot cancel job in ${row.status} status`)
-      engine.cancel(row)
+      await engine.cancel(row)
       return {success: true, message: 'Job cancelled successfully'}
     },
   )

@@ -1,17 +1,14 @@
 import type {FastifyInstance} from 'fastify'
 
-import type {RepoJobDeps} from '../jobs/handlers/repo-job-deps.js'
+import type {JobParams} from '../jobs/handlers/job-handlers.js'
 import type {Services} from '../services.js'
 
+import {ActiveJobConflictError} from '../db/storage.js'
 import {principalOf, requireUser} from '../http/auth-hooks.js'
 import {HttpError} from '../http/errors.js'
-import {submitJob, submitUnique} from '../http/job-submission.js'
-import {activateRepo} from '../jobs/handlers/activate-repo.js'
-import {removeWorkingCopy} from '../jobs/handlers/remove-working-copy.js'
-import {syncWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
-import {indexKeys} from '../repos/layout.js'
+import {activeKeyOf, submitJob, submitUnique} from '../http/job-submission.js'
 import {type ActivatedRepoRow, activatedToWire} from '../repos/repo-store.js'
-import {nowMicros, pythonIso} from '../time.js'
+import {pythonIso} from '../time.js'
 import {checkRepoFields} from './repo-validation.js'
 
 interface ActivateBody {
@@ -52,18 +49,18 @@ const syncSchema = {
   },
 }
 
-export function registerRepoRoutes(app: FastifyInstance, services: Services, deps: RepoJobDeps): void {
+export function registerRepoRoutes(app: FastifyInstance, services: Services): void {
   const {repos, jobs} = services
   const user = requireUser(services)
 
-  const existingActivated = (username: string, userAlias: string): ActivatedRepoRow => {
-    const row = repos.activated(username, userAlias)
+  const existingActivated = async (username: string, userAlias: string): Promise<ActivatedRepoRow> => {
+    const row = await repos.activated(username, userAlias)
     if (!row) throw new HttpError(404, `Repository '${userAlias}' not found`)
     return row
   }
 
   app.get('/api/repos', {preValidation: user}, async (request) => {
-    const rows = repos.activatedOf(principalOf(request).username)
+    const rows = await repos.activatedOf(principalOf(request).username)
     return {repositories: rows.map((row) => activatedToWire(row)), total: rows.length}
   })
 
@@ -80,22 +77,32 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
       ])
       const principal = principalOf(request)
       const {username} = principal
-      if (!repos.golden(body.golden_repo_alias))
+      if (!(await repos.golden(body.golden_repo_alias)))
         throw new HttpError(404, `Golden repository '${body.golden_repo_alias}' not found`)
-      const inFlight = jobs.findActive('activate_repository', userAlias, username)
-      if (inFlight)
-        return reply
-          .code(200)
-          .send({job_id: inFlight.job_id, message: `Activation of repository '${userAlias}' is already in progress`})
-      if (repos.activated(username, userAlias))
+      const inProgress = (jobId: string) =>
+        reply.code(200).send({job_id: jobId, message: `Activation of repository '${userAlias}' is already in progress`})
+      const inFlight = await jobs.findActive('activate_repository', userAlias, username)
+      if (inFlight) return inProgress(inFlight.job_id)
+      if (await repos.activated(username, userAlias))
         return reply.code(200).send({job_id: '', message: `Repository '${userAlias}' is already activated`})
-      const params = {goldenAlias: body.golden_repo_alias, userAlias, branch: body.branch_name ?? null}
-      const job = submitJob(services, principal, {
-        operationType: 'activate_repository',
-        repository: userAlias,
-        run: (context) => activateRepo(context, deps, params),
-      })
-      return reply.code(202).send({job_id: job.job_id, message: `Repository '${userAlias}' activation started`})
+      const params: JobParams['activate_repository'] = {
+        goldenAlias: body.golden_repo_alias,
+        userAlias,
+        branch: body.branch_name ?? null,
+      }
+      try {
+        const job = await submitJob(services, principal, {
+          operationType: 'activate_repository',
+          repository: userAlias,
+          params,
+          // Two requests at once (on two nodes) make one activation: the second is told it is in progress.
+          activeKey: activeKeyOf('activate_repository', userAlias, username),
+        })
+        return reply.code(202).send({job_id: job.job_id, message: `Repository '${userAlias}' activation started`})
+      } catch (error) {
+        if (error instanceof ActiveJobConflictError) return inProgress(error.holder?.job_id ?? '')
+        throw error
+      }
     },
   )
 
@@ -104,22 +111,12 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
     {preValidation: user},
     async (request, reply) => {
       const principal = principalOf(request)
-      const {username} = principal
-      const activated = existingActivated(username, request.params.user_alias)
-      const job = submitUnique(
+      const activated = await existingActivated(principal.username, request.params.user_alias)
+      const params: JobParams['deactivate_repository'] = {userAlias: activated.user_alias}
+      const job = await submitUnique(
         services,
         principal,
-        {
-          operationType: 'deactivate_repository',
-          repository: activated.user_alias,
-          run: (context) =>
-            removeWorkingCopy(context, deps, {
-              dir: deps.layout.activated(username, activated.user_alias),
-              repoKey: indexKeys.activated(username, activated.user_alias),
-              forget: () => repos.deleteActivated(username, activated.user_alias),
-              message: `Repository '${activated.user_alias}' deactivated`,
-            }),
-        },
+        {operationType: 'deactivate_repository', repository: activated.user_alias, params},
         true,
       )
       return reply
@@ -130,36 +127,23 @@ export function registerRepoRoutes(app: FastifyInstance, services: Services, dep
 
   app.post<{Body: SyncBody}>('/api/repos/sync', {schema: syncSchema, preValidation: user}, async (request, reply) => {
     const principal = principalOf(request)
-    const {username} = principal
     const {body} = request
-    const activated = existingActivated(username, body.repository_alias)
+    const activated = await existingActivated(principal.username, body.repository_alias)
     const options = {
       force: body.force ?? false,
       full_reindex: body.full_reindex ?? false,
       incremental: body.incremental ?? true,
     }
     const alias = activated.user_alias
-    const job = submitUnique(
+    const params: JobParams['sync_repository'] = {
+      userAlias: alias,
+      force: options.force,
+      fullReindex: options.full_reindex || !options.incremental,
+    }
+    const job = await submitUnique(
       services,
       principal,
-      {
-        operationType: 'sync_repository',
-        repository: alias,
-        run: (context) =>
-          syncWorkingCopy(
-            context,
-            deps,
-            {
-              dir: deps.layout.activated(username, alias),
-              repoKey: indexKeys.activated(username, alias),
-              recordBase: (head) => repos.setActivatedSyncBase(username, alias, head),
-              commit: (head, files) =>
-                repos.markActivatedSynced(username, alias, {head, filesIndexed: files, syncedUs: nowMicros()}),
-              message: `Repository '${alias}' synced`,
-            },
-            {force: options.force, fullReindex: options.full_reindex || !options.incremental},
-          ),
-      },
+      {operationType: 'sync_repository', repository: alias, params},
       true,
     )
     return reply.code(202).send({

@@ -3,7 +3,7 @@ import type {FastifyInstance} from 'fastify'
 import type {Services} from '../services.js'
 
 import {isAdmin, principalOf, requireUser} from '../http/auth-hooks.js'
-import {queryJobStats} from '../jobs/stats/job-stats-query.js'
+import {readJobStats} from '../jobs/stats/job-stats-query.js'
 import {nowMicros} from '../time.js'
 import {type ListQuerystring, parseTimeFilters} from './job-routes.js'
 
@@ -31,14 +31,17 @@ export function registerStatsRoutes(app: FastifyInstance, services: Services): v
       const {query} = request
       const range = parseTimeFilters(query)
       const untilUs = range.untilUs ?? nowMicros()
-      return queryJobStats(services.db, {
-        viewer: isAdmin(principal) ? undefined : principal.username,
-        username: query.username,
-        operationType: query.operation_type,
-        repository: query.repository,
-        sinceUs: range.sinceUs ?? untilUs - WEEK_US,
-        untilUs,
-      })
+      return readJobStats(
+        {
+          viewer: isAdmin(principal) ? undefined : principal.username,
+          username: query.username,
+          operationType: query.operation_type,
+          repository: query.repository,
+          sinceUs: range.sinceUs ?? untilUs - WEEK_US,
+          untilUs,
+        },
+        (window) => services.data.history.windowFigures(window),
+      )
     },
   )
 }

@@ -8,7 +8,7 @@ import {Api, type ApiResponse, type HealthBody, waitFor, waitForJobEnd} from '..
 import {type ChildServer, startChildServer} from '../support/child-server.js'
 import {createRepo, numberedFiles} from '../support/git-fixtures.js'
 import {processesMentioning} from '../support/processes.js'
-import {ADMIN_PASSWORD, startTestServer, tempRoot, type TestServer} from '../support/server-fixture.js'
+import {ADMIN_PASSWORD, sqliteOf, startTestServer, tempRoot, type TestServer} from '../support/server-fixture.js'
 
 /** Room for the database and a few small clones; filled at will by the tests. */
 const FILESYSTEM_SIZE = '16m'
@@ -169,12 +169,12 @@ describe('server: a database that refuses writes during a job', () => {
   })
 
   after(async () => {
-    test.server.testing.db.pragma('query_only = OFF')
+    sqliteOf(test.server).pragma('query_only = OFF')
     await test.stop()
   })
 
   function storedStatus(jobId: string): string {
-    return (test.server.testing.db.prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId) as {status: string})
+    return (sqliteOf(test.server).prepare('SELECT status FROM jobs WHERE job_id = ?').get(jobId) as {status: string})
       .status
   }
 
@@ -190,7 +190,7 @@ describe('server: a database that refuses writes during a job', () => {
       (await api.get(`/api/jobs/${jobId}`, adminToken)).body.current_phase === 'index' ? true : undefined,
     )
     // SQLite itself refuses every write now, as it does on a read-only file or filesystem.
-    test.server.testing.db.pragma('query_only = ON')
+    sqliteOf(test.server).pragma('query_only = ON')
 
     const job = await waitForJobEnd(api, adminToken, jobId)
     expect(job).to.include({status: 'failed', error: 'Storage I/O error: attempt to write a readonly database'})
@@ -201,7 +201,7 @@ describe('server: a database that refuses writes during a job', () => {
     expect(login.body).to.include({error: 'service_unavailable'})
     expect(login.headers.get('retry-after')).to.equal(String(login.body.retry_after))
 
-    test.server.testing.db.pragma('query_only = OFF')
+    sqliteOf(test.server).pragma('query_only = OFF')
     await waitFor('the failure to be written', () => (storedStatus(jobId) === 'failed' ? true : undefined), 5000, 50)
     await waitFor(
       'health to recover',

@@ -8,7 +8,7 @@ import {Api, waitFor, waitForJobEnd} from '../support/api.js'
 import {commitFiles, createRepo, git, numberedFiles} from '../support/git-fixtures.js'
 import {startHangingGitServer} from '../support/hanging-git-server.js'
 import {isAlive} from '../support/processes.js'
-import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {sqliteOf, startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 /** The requirement: a cancelled running job ends within 5 s (the target is 1 s). */
 const CANCEL_BOUND_MS = 5000
@@ -27,10 +27,10 @@ describe('server: cancellation', () => {
 
   after(() => test.stop())
 
-  function leftovers(): {staging: string[]; tmp: string[]} {
+  async function leftovers(): Promise<{staging: string[]; tmp: string[]}> {
     return {
       tmp: readdirSync(join(test.dataDir, 'tmp')),
-      staging: Object.keys(test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
+      staging: Object.keys(await test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
     }
   }
 
@@ -74,7 +74,7 @@ describe('server: cancellation', () => {
       expect(job).to.include({status: 'cancelled', error: 'Job cancelled during execution'})
       expect(test.server.testing.childPids(jobId)).to.deep.equal([])
       expect(pids.filter((pid) => isAlive(pid))).to.deep.equal([])
-      expect(leftovers()).to.deep.equal({tmp: [], staging: []})
+      expect(await leftovers()).to.deep.equal({tmp: [], staging: []})
       expect(existsSync(join(test.dataDir, 'golden', 'hanging'))).to.equal(false)
     } finally {
       await hanging.close()
@@ -89,11 +89,11 @@ describe('server: cancellation', () => {
         ? job
         : undefined
     })
-    expect(Object.keys(test.server.testing.indexKeys())).to.include(`staging/${jobId}`)
+    expect(Object.keys(await test.server.testing.indexKeys())).to.include(`staging/${jobId}`)
     const {job, elapsedMs} = await cancelAndWait(jobId)
     expect(elapsedMs).to.be.below(CANCEL_BOUND_MS)
     expect(job.status).to.equal('cancelled')
-    expect(leftovers()).to.deep.equal({tmp: [], staging: []})
+    expect(await leftovers()).to.deep.equal({tmp: [], staging: []})
     expect(existsSync(join(test.dataDir, 'golden', 'indexing'))).to.equal(false)
     const listing = await api.get('/api/admin/golden-repos', test.adminToken)
     expect(listing.body.golden_repositories.map((repo: {alias: string}) => repo.alias)).to.not.include('indexing')
@@ -119,9 +119,9 @@ describe('server: cancellation', () => {
     expect(job.status).to.equal('cancelled')
     expect(git(workingCopy, 'rev-parse', 'HEAD').trim()).to.equal(before)
     expect(git(workingCopy, 'status', '--porcelain')).to.equal('')
-    expect(test.server.testing.searchIndex('user/alice/synced', 'durian')).to.deep.equal([])
-    expect(leftovers()).to.deep.equal({tmp: [], staging: []})
-    const row = test.server.testing.db
+    expect(await test.server.testing.searchIndex('user/alice/synced', 'durian')).to.deep.equal([])
+    expect(await leftovers()).to.deep.equal({tmp: [], staging: []})
+    const row = sqliteOf(test.server)
       .prepare("SELECT sync_base_head FROM activated_repos WHERE user_alias = 'synced'")
       .get() as {sync_base_head: null | string}
     expect(row.sync_base_head).to.equal(null)

@@ -21,23 +21,27 @@ describe('server: job cleanup and stats', () => {
 
   afterEach(() => test.stop())
 
-  function seedAges(): Record<string, string> {
+  async function seedAges(): Promise<Record<string, string>> {
     const {testing} = test.server
-    const seed = (status: string, hours: number, completed = true) =>
-      testing.insertJob({
-        username: 'alice',
-        status,
-        created_at: hoursAgo(hours + 1),
-        completed_at: completed ? hoursAgo(hours) : null,
-      }).job_id
+    const seed = async (status: string, hours: number, completed = true) =>
+      (
+        await testing.insertJob({
+          username: 'alice',
+          status,
+          created_at: hoursAgo(hours + 1),
+          completed_at: completed ? hoursAgo(hours) : null,
+        })
+      ).job_id
     return {
-      completedOld: seed('completed', 800),
-      failedMiddle: seed('failed', 100),
-      cancelledUndatedOld: seed('cancelled', 1000, false),
-      runningAncient: testing.insertJob({username: 'alice', status: 'running', created_at: hoursAgo(2000)}).job_id,
-      weirdOld: testing.insertJob({username: 'alice', status: 'paused_weird', created_at: hoursAgo(2000)}).job_id,
-      partialRecent: seed('completed_partial', 2),
-      completedNew: seed('completed', 0.25),
+      completedOld: await seed('completed', 800),
+      failedMiddle: await seed('failed', 100),
+      cancelledUndatedOld: await seed('cancelled', 1000, false),
+      runningAncient: (await testing.insertJob({username: 'alice', status: 'running', created_at: hoursAgo(2000)}))
+        .job_id,
+      weirdOld: (await testing.insertJob({username: 'alice', status: 'paused_weird', created_at: hoursAgo(2000)}))
+        .job_id,
+      partialRecent: await seed('completed_partial', 2),
+      completedNew: await seed('completed', 0.25),
     }
   }
 
@@ -51,7 +55,7 @@ describe('server: job cleanup and stats', () => {
   }
 
   it('deletes finished jobs older than 720 h by default, never active or unknown-status ones', async () => {
-    const ids = seedAges()
+    const ids = await seedAges()
     const response = await api.delete('/api/admin/jobs/cleanup', test.adminToken)
     expect(response.status).to.equal(200)
     expect(response.body).to.deep.equal({cleaned_count: 2, message: 'Cleaned up 2 old jobs'})
@@ -65,7 +69,7 @@ describe('server: job cleanup and stats', () => {
   })
 
   it('previews exactly what the cleanup would remove, removing nothing, and archives what it removes', async () => {
-    const ids = seedAges()
+    const ids = await seedAges()
     const preview = await api.get<{newest: string; oldest: string}>(
       '/api/admin/jobs/cleanup/preview?max_age_hours=50',
       test.adminToken,
@@ -93,7 +97,7 @@ describe('server: job cleanup and stats', () => {
   })
 
   it('takes max_age_hours, clamped to 1..8760, and answers 422 for a non-integer', async () => {
-    const ids = seedAges()
+    const ids = await seedAges()
     expect((await api.delete('/api/admin/jobs/cleanup?max_age_hours=50', test.adminToken)).body.cleaned_count).to.equal(
       3,
     )
@@ -111,7 +115,7 @@ describe('server: job cleanup and stats', () => {
     expect((await api.delete('/api/admin/jobs/cleanup', alice)).body).to.deep.equal({detail: 'Admin access required'})
     expect((await api.get('/api/admin/jobs/stats', alice)).status).to.equal(403)
     expect((await api.get('/api/admin/jobs/cleanup/preview', alice)).status).to.equal(403)
-    seedAges()
+    await seedAges()
     const stats = (await api.get('/api/admin/jobs/stats', test.adminToken)).body
     expect(stats.total_jobs).to.equal(7)
     expect(stats.by_status).to.deep.equal({
@@ -129,7 +133,7 @@ describe('server: job cleanup and stats', () => {
     await test.stop()
     test = await startTestServer({retentionHours: 1, cleanupIntervalMs: 100})
     api = test.api
-    const old = test.server.testing.insertJob({username: 'alice', status: 'completed', completed_at: hoursAgo(2)})
+    const old = await test.server.testing.insertJob({username: 'alice', status: 'completed', completed_at: hoursAgo(2)})
     const retention = await waitFor('a finished retention job', async () => {
       const {jobs} = (await api.get('/api/jobs?username=system&status=completed', test.adminToken)).body
       return jobs.find((job) => (job.result as {cleaned_count: number}).cleaned_count >= 1)

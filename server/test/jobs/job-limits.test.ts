@@ -4,7 +4,7 @@ import {join} from 'node:path'
 
 import {Api, type ApiResponse, waitForJobEnd} from '../support/api.js'
 import {createRepo, numberedFiles} from '../support/git-fixtures.js'
-import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {seedJobs, startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 function expectAtCapacity(response: ApiResponse, username: string, active: number, limit: number): void {
   expect(response.status).to.equal(429)
@@ -59,7 +59,7 @@ describe('server: bounds on the active jobs of one user', function () {
       (await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'copy-0'}, tokens.bob)).status,
     ).to.equal(202)
 
-    expect(test.server.testing.countJobs({username: 'alice'})).to.equal(10)
+    expect(await test.server.testing.countJobs({username: 'alice'})).to.equal(10)
     expect((await api.get('/api/jobs?repository=copy-10', tokens.alice)).body.total).to.equal(0)
     for (const accepted of answers.slice(0, 10)) await api.delete(`/api/jobs/${accepted.body.job_id}`, tokens.alice)
     for (const accepted of answers.slice(0, 10)) await waitForJobEnd(api, tokens.alice, accepted.body.job_id)
@@ -73,14 +73,14 @@ describe('server: bounds on the active jobs of one user', function () {
 
   it('counts every job-creating call (a sync too), and frees a slot when a job ends', async () => {
     const {testing} = test.server
-    const seeded = Array.from({length: 10}, () => testing.insertJob({username: 'alice', status: 'pending'}).job_id)
+    const seeded = await seedJobs(testing, 10, {username: 'alice', status: 'pending'})
     expectAtCapacity(
       await api.post('/api/repos/activate', {golden_repo_alias: 'shared', user_alias: 'one-more'}, tokens.alice),
       'alice',
       10,
       10,
     )
-    testing.updateJob(seeded[0], {status: 'completed'})
+    await testing.updateJob(seeded[0], {status: 'completed'})
     const admitted = await api.post(
       '/api/repos/activate',
       {golden_repo_alias: 'shared', user_alias: 'one-more'},
@@ -88,15 +88,15 @@ describe('server: bounds on the active jobs of one user', function () {
     )
     expect(admitted.status).to.equal(202)
     await waitForJobEnd(api, tokens.alice, admitted.body.job_id, 30_000)
-    testing.insertJob({username: 'alice', status: 'running'})
+    await testing.insertJob({username: 'alice', status: 'running'})
     expectAtCapacity(await api.post('/api/repos/sync', {repository_alias: 'one-more'}, tokens.alice), 'alice', 10, 10)
-    for (const id of seeded) testing.updateJob(id, {status: 'cancelled'})
+    for (const id of seeded) await testing.updateJob(id, {status: 'cancelled'})
   })
 
   it('bounds admins too, by a larger limit (50)', async () => {
     const {testing} = test.server
-    const seeded = Array.from({length: 50}, () => testing.insertJob({username: 'admin', status: 'running'}).job_id)
+    const seeded = await seedJobs(testing, 50, {username: 'admin', status: 'running'})
     expectAtCapacity(await api.post('/api/admin/golden-repos/shared/refresh', {}, test.adminToken), 'admin', 50, 50)
-    for (const id of seeded) testing.updateJob(id, {status: 'failed'})
+    for (const id of seeded) await testing.updateJob(id, {status: 'failed'})
   })
 })

@@ -63,7 +63,7 @@ describe('server: repository jobs (real git)', () => {
       })
       expect(job.result).to.include({alias: 'demo', success: true, files_indexed: 61, files_skipped: 2, branch: 'main'})
       expect(existsSync(join(test.dataDir, 'golden', 'demo', 'README.md'))).to.equal(true)
-      expect(test.server.testing.searchIndex('golden/demo', 'kiwi')).to.deep.equal(['README.md'])
+      expect(await test.server.testing.searchIndex('golden/demo', 'kiwi')).to.deep.equal(['README.md'])
       const listing = await api.get('/api/admin/golden-repos', test.adminToken)
       expect(listing.body.golden_repositories.map((repo: {alias: string}) => repo.alias)).to.include('demo')
       expect(tmpLeftovers()).to.deep.equal([])
@@ -72,7 +72,7 @@ describe('server: repository jobs (real git)', () => {
     it('clones a file:// URL too', async () => {
       const job = await addGolden('via-url', pathToFileURL(sourceRepo).href)
       expect(job.status).to.equal('completed')
-      expect(test.server.testing.searchIndex('golden/via-url', 'apple').length).to.be.above(0)
+      expect((await test.server.testing.searchIndex('golden/via-url', 'apple')).length).to.be.above(0)
     })
 
     it('shows real progress while it runs: running from 10 %, phase index, "n/N files indexed"', async () => {
@@ -113,7 +113,9 @@ describe('server: repository jobs (real git)', () => {
       expect(job.result).to.include({alias: 'missing', success: false, error: job.error})
       expect(existsSync(join(test.dataDir, 'golden', 'missing'))).to.equal(false)
       expect(tmpLeftovers()).to.deep.equal([])
-      expect(Object.keys(test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/'))).to.deep.equal([])
+      expect(
+        Object.keys(await test.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
+      ).to.deep.equal([])
     })
 
     it('never shows credentials of a repository URL, in the userinfo (even with an @) or the query', async () => {
@@ -189,7 +191,7 @@ describe('server: repository jobs (real git)', () => {
       const job = await waitForJobEnd(api, test.adminToken, response.body.job_id)
       expect(job).to.include({status: 'completed', operation_type: 'global_repo_refresh'})
       expect(job.result).to.include({files_changed: 1, files_removed: 0, files_indexed: 62})
-      expect(test.server.testing.searchIndex('golden/shared', 'banana')).to.deep.equal(['docs/new.md'])
+      expect(await test.server.testing.searchIndex('golden/shared', 'banana')).to.deep.equal(['docs/new.md'])
       expect((await api.post('/api/admin/golden-repos/nope/refresh', {}, test.adminToken)).body).to.deep.equal({
         detail: "Golden repository 'nope' not found",
       })
@@ -250,7 +252,7 @@ describe('server: repository jobs (real git)', () => {
       )
       const job = await waitForJobEnd(api, tokens.alice, response.body.job_id)
       expect(job.result).to.include({success: true, files_changed: 1})
-      expect(test.server.testing.searchIndex('user/alice/mine', 'cherry')).to.deep.equal(['docs/more.md'])
+      expect(await test.server.testing.searchIndex('user/alice/mine', 'cherry')).to.deep.equal(['docs/more.md'])
       expect((await api.post('/api/repos/sync', {repository_alias: 'mine'}, tokens.bob)).status).to.equal(404)
     })
 
@@ -261,7 +263,7 @@ describe('server: repository jobs (real git)', () => {
       const job = await waitForJobEnd(api, tokens.alice, response.body.job_id)
       expect(job).to.include({status: 'completed', operation_type: 'deactivate_repository'})
       expect(existsSync(join(test.dataDir, 'activated', 'alice', 'mine'))).to.equal(false)
-      expect(test.server.testing.indexKeys()).to.not.have.property('user/alice/mine')
+      expect(await test.server.testing.indexKeys()).to.not.have.property('user/alice/mine')
       const again = await api.delete('/api/repos/mine', tokens.alice)
       expect(again.status).to.equal(404)
       expect(again.body).to.deep.equal({detail: "Repository 'mine' not found"})
@@ -278,7 +280,7 @@ describe('server: repository jobs (real git)', () => {
       })
       expect(removal.result).to.include({alias: 'shared', success: true})
       expect(existsSync(join(test.dataDir, 'golden', 'shared'))).to.equal(false)
-      expect(test.server.testing.indexKeys()).to.not.have.property('golden/shared')
+      expect(await test.server.testing.indexKeys()).to.not.have.property('golden/shared')
       expect((await api.delete('/api/admin/golden-repos/shared', test.adminToken)).status).to.equal(404)
     })
   })

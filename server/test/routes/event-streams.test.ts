@@ -29,7 +29,7 @@ async function churn(
   const padding = 'x'.repeat(options.detailBytes)
   let mostQueued = 0
   for (let update = 1; update <= options.maxUpdates; update++) {
-    testing.updateJob(jobId, {progress: update % 100, phase_detail: `${update} ${padding}`})
+    await testing.updateJob(jobId, {progress: update % 100, phase_detail: `${update} ${padding}`})
     if (update % 50 !== 0) continue
     await delay(1)
     mostQueued = Math.max(mostQueued, ...testing.eventStreams().map((stream) => stream.queuedBytes))
@@ -63,7 +63,7 @@ describe('server: event streams whose clients stop reading', function () {
 
   it('hold back only the latest state for 50 stalled clients, while a reader gets every end state', async () => {
     const {testing} = test.server
-    const watched = testing.insertJob({username: 'admin', status: 'running'})
+    const watched = await testing.insertJob({username: 'admin', status: 'running'})
     const reader = await openEventStream(`${test.server.url}/api/jobs/events?job_id=${watched.job_id}`, test.adminToken)
     streams.push(reader)
     for (let n = 0; n < 50; n++) sockets.push(await openStalledStream(test.server.url, test.adminToken))
@@ -71,7 +71,7 @@ describe('server: event streams whose clients stop reading', function () {
 
     // 8 MB for each stalled client: far more than the kernel's socket buffers take.
     const mostQueued = await churn(testing, watched.job_id, {detailBytes: 8000, maxUpdates: 1000})
-    testing.updateJob(watched.job_id, {status: 'completed', progress: 100, phase_detail: 'the end'})
+    await testing.updateJob(watched.job_id, {status: 'completed', progress: 100, phase_detail: 'the end'})
 
     expect(mostQueued).to.be.below(QUEUED_BOUND_BYTES)
     const last = await reader.next((event) => job(event.data).status === 'completed', 10_000)
@@ -80,7 +80,7 @@ describe('server: event streams whose clients stop reading', function () {
 
   it('cut off clients that stay blocked, without waiting for them to read', async () => {
     const {testing} = test.server
-    const watched = testing.insertJob({username: 'admin', status: 'running'})
+    const watched = await testing.insertJob({username: 'admin', status: 'running'})
     for (let n = 0; n < 3; n++) sockets.push(await openStalledStream(test.server.url, test.adminToken))
     await waitFor('the streams', () => (testing.eventStreams().length === 3 ? true : undefined))
     const mostQueued = await churn(testing, watched.job_id, {
@@ -146,7 +146,7 @@ describe('server: event streams per user', () => {
       }),
     ])
     expect(Date.now() - openedAt).to.be.within(1000, 8000)
-    test.server.testing.insertJob({username: 'alice', status: 'pending'})
+    await test.server.testing.insertJob({username: 'alice', status: 'pending'})
     await new Promise((resolve) => {
       setTimeout(resolve, 200)
     })
@@ -157,7 +157,7 @@ describe('server: event streams per user', () => {
   it('keeps a stream opened with an API key (which does not expire) open', async () => {
     const key = (await test.api.post('/api/keys', {name: 'ci'}, tokens.alice)).body.api_key
     const stream = await open(key)
-    const seeded = test.server.testing.insertJob({username: 'alice', status: 'pending'})
+    const seeded = await test.server.testing.insertJob({username: 'alice', status: 'pending'})
     await stream.next((event) => JSON.parse(event.data).job_id === seeded.job_id)
   })
 })
@@ -179,7 +179,7 @@ describe('server: a suspended `cidx jobs watch`', function () {
 
   it('costs the server a bounded amount while stopped (Ctrl-Z), and watches to the end once resumed', async () => {
     const {testing} = watch.server
-    const id = watch.seed({status: 'running', progress: 10})
+    const id = await watch.seed({status: 'running', progress: 10})
     cli = spawnCli(['jobs', 'watch', id], watch.childEnv())
     await cli.line((text) => text.includes(id) && text.includes('running'))
     await waitFor("the watcher's event stream", () => (testing.eventStreams().length === 1 ? true : undefined), 20_000)
@@ -192,7 +192,7 @@ describe('server: a suspended `cidx jobs watch`', function () {
     })
     expect(testing.eventStreams(), 'the stopped watcher is cut off').to.deep.equal([])
     expect(mostQueued).to.be.below(QUEUED_BOUND_BYTES)
-    watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
+    await watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
 
     cli.child.kill('SIGCONT')
     const {code} = await cli.exit

@@ -47,7 +47,11 @@ describe('server: job events (SSE)', () => {
   })
 
   it('sends the watched job at once, then each change as "event: job" with the 12-key job and its phase', async () => {
-    const seeded = test.server.testing.insertJob({username: 'alice', status: 'running', result: {alias: 'backend'}})
+    const seeded = await test.server.testing.insertJob({
+      username: 'alice',
+      status: 'running',
+      result: {alias: 'backend'},
+    })
     const stream = await open(`?job_id=${seeded.job_id}`, tokens.alice)
     expect(stream.status).to.equal(200)
     expect(stream.contentType).to.match(/^text\/event-stream/)
@@ -57,7 +61,7 @@ describe('server: job events (SSE)', () => {
     expect(job(first).status).to.equal('running')
 
     const changedAt = Date.now()
-    test.server.testing.updateJob(seeded.job_id, {
+    await test.server.testing.updateJob(seeded.job_id, {
       progress: 55,
       current_phase: 'index',
       phase_detail: '55/100 files indexed',
@@ -70,11 +74,13 @@ describe('server: job events (SSE)', () => {
 
   it('takes job_id repeated or comma-separated, and ignores jobs the caller may not see', async () => {
     const {testing} = test.server
-    const [a, b, c] = ['alice', 'alice', 'alice'].map((username) => testing.insertJob({username, status: 'pending'}))
-    const bobs = testing.insertJob({username: 'bob', status: 'pending'})
+    const a = await testing.insertJob({username: 'alice', status: 'pending'})
+    const b = await testing.insertJob({username: 'alice', status: 'pending'})
+    const c = await testing.insertJob({username: 'alice', status: 'pending'})
+    const bobs = await testing.insertJob({username: 'bob', status: 'pending'})
     const stream = await open(`?job_id=${a.job_id},${b.job_id}&job_id=${bobs.job_id}`, tokens.alice)
     await stream.next((event) => job(event).job_id === b.job_id)
-    for (const seeded of [c, bobs, a]) testing.updateJob(seeded.job_id, {status: 'running'})
+    for (const seeded of [c, bobs, a]) await testing.updateJob(seeded.job_id, {status: 'running'})
     await stream.next((event) => job(event).job_id === a.job_id && job(event).status === 'running')
     const ids = stream.events.map((event) => job(event).job_id)
     expect(ids).to.not.include(c.job_id)
@@ -84,8 +90,8 @@ describe('server: job events (SSE)', () => {
   it('without job_id streams every job the caller may see: users their own, admins all', async () => {
     const aliceStream = await open('', tokens.alice)
     const adminStream = await open('', test.adminToken)
-    const bobs = test.server.testing.insertJob({username: 'bob', status: 'pending'})
-    const alices = test.server.testing.insertJob({username: 'alice', status: 'pending'})
+    const bobs = await test.server.testing.insertJob({username: 'bob', status: 'pending'})
+    const alices = await test.server.testing.insertJob({username: 'alice', status: 'pending'})
     await aliceStream.next((event) => job(event).job_id === alices.job_id)
     await adminStream.next((event) => job(event).job_id === alices.job_id)
     expect(adminStream.events.map((event) => job(event).job_id)).to.include(bobs.job_id)
@@ -171,18 +177,23 @@ describe('server: health', () => {
   it('turns degraded when a running job is stuck or the queue is backed up, and counts recent failures', async () => {
     const {testing} = test.server
     const hourAgo = new Date(Date.now() - 3_600_000)
-    const stuck = testing.insertJob({username: 'alice', status: 'running', created_at: hourAgo, started_at: hourAgo})
-    testing.insertJob({username: 'alice', status: 'running'})
-    testing.insertJob({username: 'alice', status: 'pending', created_at: hourAgo})
-    testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date()})
-    testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3_600_000)})
+    const stuck = await testing.insertJob({
+      username: 'alice',
+      status: 'running',
+      created_at: hourAgo,
+      started_at: hourAgo,
+    })
+    await testing.insertJob({username: 'alice', status: 'running'})
+    await testing.insertJob({username: 'alice', status: 'pending', created_at: hourAgo})
+    await testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date()})
+    await testing.insertJob({username: 'alice', status: 'failed', completed_at: new Date(Date.now() - 2 * 3_600_000)})
     const {body} = await test.api.get<HealthBody>('/health', test.adminToken)
     expect(body.status).to.equal('degraded')
     expect(body.reasons).to.have.length(2)
     expect(body.jobs).to.include({pending: 1, running: 2, failed_last_hour: 1, stuck_count: 1})
     expect(body.jobs.oldest_pending_age_seconds).to.be.within(3590, 3700)
     expect(body.jobs.stuck.map((entry: {job_id: string}) => entry.job_id)).to.deep.equal([stuck.job_id])
-    testing.updateJob(stuck.job_id, {updated_at: new Date()})
+    await testing.updateJob(stuck.job_id, {updated_at: new Date()})
     expect((await test.api.get('/health', test.adminToken)).body.jobs)
       .to.include({stuck_count: 0})
       .and.deep.include({stuck: []})
@@ -192,8 +203,13 @@ describe('server: health', () => {
     const {testing} = test.server
     const tokens = await usersWithTokens(test, 'carol', 'dave')
     const hourAgo = new Date(Date.now() - 3_600_000)
-    const carols = testing.insertJob({username: 'carol', status: 'running', created_at: hourAgo, started_at: hourAgo})
-    testing.insertJob({username: 'dave', status: 'running', created_at: hourAgo, started_at: hourAgo})
+    const carols = await testing.insertJob({
+      username: 'carol',
+      status: 'running',
+      created_at: hourAgo,
+      started_at: hourAgo,
+    })
+    await testing.insertJob({username: 'dave', status: 'running', created_at: hourAgo, started_at: hourAgo})
     const anonymous = (await test.api.get('/health')).body
     expect(anonymous.jobs).to.include({stuck_count: 2}).and.not.have.property('stuck')
     expect(JSON.stringify(anonymous)).to.not.include(carols.job_id).and.not.include('carol')

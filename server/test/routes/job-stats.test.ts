@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {type JobStatsBody, queryJobStats} from '../../src/jobs/stats/job-stats-query.js'
 import {figuresFromRows} from '../../src/jobs/stats/window-figures.js'
 import {waitFor} from '../support/api.js'
-import {startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
+import {sqliteOf, startTestServer, type TestServer, usersWithTokens} from '../support/server-fixture.js'
 
 const SECOND = 1000
 const HOUR = 3_600_000
@@ -24,7 +24,7 @@ describe('server: GET /api/jobs/stats', () => {
     // alice: ten syncs that ran 1..10 s after waiting 1..10 s, one a day apart from the newest.
     for (let n = 1; n <= 10; n++) {
       const created = ago(n * HOUR)
-      testing.insertJob({
+      await testing.insertJob({
         job_id: `sync-${n}`,
         username: 'alice',
         status: n === 10 ? 'completed_partial' : 'completed',
@@ -34,17 +34,29 @@ describe('server: GET /api/jobs/stats', () => {
       })
     }
 
-    testing.insertJob({job_id: 'fail-1', username: 'alice', status: 'failed', created_at: ago(3 * DAY), error: ' '})
-    testing.insertJob({
+    await testing.insertJob({
+      job_id: 'fail-1',
+      username: 'alice',
+      status: 'failed',
+      created_at: ago(3 * DAY),
+      error: ' ',
+    })
+    await testing.insertJob({
       job_id: 'fail-2',
       username: 'alice',
       status: 'failed',
       created_at: ago(2 * DAY),
       result: {success: false, error: 'Clone of /srv/a/b failed: exit 128'},
     })
-    testing.insertJob({job_id: 'wait-1', username: 'alice', status: 'pending', created_at: ago(HOUR / 2)})
-    testing.insertJob({job_id: 'old-1', username: 'alice', status: 'failed', created_at: ago(8 * DAY)})
-    testing.insertJob({job_id: 'bob-1', username: 'bob', status: 'failed', created_at: ago(HOUR), error: 'bob only'})
+    await testing.insertJob({job_id: 'wait-1', username: 'alice', status: 'pending', created_at: ago(HOUR / 2)})
+    await testing.insertJob({job_id: 'old-1', username: 'alice', status: 'failed', created_at: ago(8 * DAY)})
+    await testing.insertJob({
+      job_id: 'bob-1',
+      username: 'bob',
+      status: 'failed',
+      created_at: ago(HOUR),
+      error: 'bob only',
+    })
   })
 
   after(() => test.stop())
@@ -119,10 +131,10 @@ describe('server: GET /api/jobs/stats after the cleanup and the retention sweep'
   afterEach(() => test.stop())
 
   /** Failures 1..40 h old: the newest of each error text is removed before the others. */
-  function seedFailures(): void {
+  async function seedFailures(): Promise<void> {
     for (let n = 1; n <= 40; n++) {
       const created = new Date(now - n * HOUR - (n % 7) * 60 * SECOND)
-      test.server.testing.insertJob({
+      await test.server.testing.insertJob({
         job_id: `job-${n}`,
         status: n % 4 === 0 ? 'completed' : 'failed',
         created_at: created,
@@ -135,13 +147,13 @@ describe('server: GET /api/jobs/stats after the cleanup and the retention sweep'
 
   async function expectFiguresOfRows(): Promise<JobStatsBody> {
     const response = await test.api.get<JobStatsBody>(`/api/jobs/stats?${query}`, test.adminToken)
-    expect(response.body).to.deep.equal(queryJobStats(test.server.testing.db, window, figuresFromRows))
+    expect(response.body).to.deep.equal(queryJobStats(sqliteOf(test.server), window, figuresFromRows))
     return response.body
   }
 
   it('counts exactly the jobs the cleanup endpoint left', async () => {
     test = await startTestServer()
-    seedFailures()
+    await seedFailures()
     expect((await expectFiguresOfRows()).top_errors).to.deep.equal([
       {error: 'Clone of <path> failed: exit <n>', count: 30, example_job_id: 'job-1'},
     ])
@@ -154,9 +166,9 @@ describe('server: GET /api/jobs/stats after the cleanup and the retention sweep'
 
   it('counts exactly the jobs the periodic retention job left', async () => {
     test = await startTestServer({retentionHours: 1, cleanupIntervalMs: 100})
-    seedFailures()
-    await waitFor('the retention sweep', () =>
-      test.server.testing.countJobs({status: 'failed'}) === 0 ? true : undefined,
+    await seedFailures()
+    await waitFor('the retention sweep', async () =>
+      (await test.server.testing.countJobs({status: 'failed'})) === 0 ? true : undefined,
     )
     const body = await expectFiguresOfRows()
     expect(body.top_errors).to.deep.equal([])

@@ -3,7 +3,7 @@ import {expect} from 'chai'
 import {join} from 'node:path'
 
 import {Api, type ValidationErrorBody} from '../support/api.js'
-import {startTestServer, type TestServer, usersWithTokens, WIRE_KEYS} from '../support/server-fixture.js'
+import {sqliteOf, startTestServer, type TestServer, usersWithTokens, WIRE_KEYS} from '../support/server-fixture.js'
 
 const PYTHON_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$/
 
@@ -28,28 +28,29 @@ describe('server: jobs API', () => {
   describe('GET /api/jobs', () => {
     let aliceJobIds: string[]
 
-    before(() => {
+    before(async () => {
       const {testing} = test.server
       // 120 jobs for alice, one a minute, newest last; statuses rotate; three repositories.
       const statuses = ['completed', 'failed', 'running', 'pending', 'cancelled', 'completed_partial']
-      aliceJobIds = Array.from(
-        {length: 120},
-        (_, n) =>
-          testing.insertJob({
-            username: 'alice',
-            status: statuses[n % statuses.length],
-            operation_type: n % 2 === 0 ? 'sync_repository' : 'activate_repository',
-            created_at: minutesAgo(1000 - n),
-            result: {alias: `repo-${n % 3}`},
-          }).job_id,
-      )
-      testing.insertJob({
+      aliceJobIds = []
+      for (let n = 0; n < 120; n++) {
+        const seeded = await testing.insertJob({
+          username: 'alice',
+          status: statuses[n % statuses.length],
+          operation_type: n % 2 === 0 ? 'sync_repository' : 'activate_repository',
+          created_at: minutesAgo(1000 - n),
+          result: {alias: `repo-${n % 3}`},
+        })
+        aliceJobIds.push(seeded.job_id)
+      }
+
+      await testing.insertJob({
         username: 'bob',
         status: 'completed',
         operation_type: 'sync_repository',
         result: {alias: 'repo-0'},
       })
-      testing.insertJob({
+      await testing.insertJob({
         username: 'system',
         job_id: 'data-retention-1a2b3c4d',
         status: 'completed',
@@ -67,7 +68,7 @@ describe('server: jobs API', () => {
     })
 
     it('sends exactly the 12 wire keys, Python isoformat timestamps, and no phase in listings', async () => {
-      test.server.testing.updateJob(aliceJobIds[116], {
+      await test.server.testing.updateJob(aliceJobIds[116], {
         current_phase: 'index',
         phase_detail: '3/9 files indexed',
         started_at: minutesAgo(5),
@@ -190,7 +191,7 @@ describe('server: jobs API', () => {
 
   describe('GET /api/jobs/{id} and DELETE /api/jobs/{id}', () => {
     it('answers 404 "Job not found: <id>" for a missing job and for another user\'s job', async () => {
-      const bobs = test.server.testing.insertJob({username: 'bob', status: 'running'})
+      const bobs = await test.server.testing.insertJob({username: 'bob', status: 'running'})
       for (const id of ['no-such-job', bobs.job_id]) {
         const response = await api.get(`/api/jobs/${id}`, tokens.alice)
         expect(response.status).to.equal(404)
@@ -201,7 +202,7 @@ describe('server: jobs API', () => {
     })
 
     it('answers 403 "Job not found or not authorized" when cancelling a missing or another user\'s job', async () => {
-      const bobs = test.server.testing.insertJob({username: 'bob', status: 'pending'})
+      const bobs = await test.server.testing.insertJob({username: 'bob', status: 'pending'})
       for (const id of ['no-such-job', bobs.job_id]) {
         const response = await api.delete(`/api/jobs/${id}`, tokens.alice)
         expect(response.status).to.equal(403)
@@ -220,7 +221,7 @@ describe('server: jobs API', () => {
         'resolving_prerequisites',
         'paused_weird',
       ]) {
-        const job = test.server.testing.insertJob({username: 'alice', status})
+        const job = await test.server.testing.insertJob({username: 'alice', status})
         const response = await api.delete(`/api/jobs/${job.job_id}`, tokens.alice)
         expect(response.status).to.equal(400)
         expect(response.body).to.deep.equal({detail: `Cannot cancel job in ${status} status`})
@@ -228,14 +229,14 @@ describe('server: jobs API', () => {
     })
 
     it("cancels a pending job at once (200) and lets an admin cancel anyone's", async () => {
-      const own = test.server.testing.insertJob({username: 'alice', status: 'pending'})
+      const own = await test.server.testing.insertJob({username: 'alice', status: 'pending'})
       const response = await api.delete(`/api/jobs/${own.job_id}`, tokens.alice)
       expect(response.status).to.equal(200)
       expect(response.body).to.deep.equal({success: true, message: 'Job cancelled successfully'})
       const after = await api.get(`/api/jobs/${own.job_id}`, tokens.alice)
       expect(after.body.status).to.equal('cancelled')
       expect(after.body.completed_at).to.match(PYTHON_ISO)
-      const bobs = test.server.testing.insertJob({username: 'bob', status: 'running'})
+      const bobs = await test.server.testing.insertJob({username: 'bob', status: 'running'})
       expect((await api.delete(`/api/jobs/${bobs.job_id}`, test.adminToken)).status).to.equal(200)
       expect((await api.get(`/api/jobs/${bobs.job_id}`, tokens.bob)).body).to.include({
         status: 'cancelled',
@@ -244,7 +245,7 @@ describe('server: jobs API', () => {
     })
 
     it('returns seeded shapes as they are: a failed job with error null and the reason in result', async () => {
-      const seeded = test.server.testing.insertJob({
+      const seeded = await test.server.testing.insertJob({
         username: 'alice',
         status: 'failed',
         progress: 100,
@@ -314,14 +315,14 @@ describe('server: jobs API', () => {
     })
 
     it('answers an unhandled failure 500 without detail or stack, with a correlation id', async () => {
-      const job = test.server.testing.insertJob({username: 'alice', status: 'completed'})
-      test.server.testing.db.prepare('UPDATE jobs SET result = ? WHERE job_id = ?').run('{not json', job.job_id)
+      const job = await test.server.testing.insertJob({username: 'alice', status: 'completed'})
+      sqliteOf(test.server).prepare('UPDATE jobs SET result = ? WHERE job_id = ?').run('{not json', job.job_id)
       const response = await api.get(`/api/jobs/${job.job_id}`, tokens.alice)
       expect(response.status).to.equal(500)
       expect(Object.keys(response.body)).to.have.members(['error', 'message', 'correlation_id', 'timestamp'])
       expect(response.body.error).to.equal('internal_server_error')
       expect(response.text).to.not.match(/at .*\.ts|SyntaxError|JSON/)
-      test.server.testing.db.prepare('DELETE FROM jobs WHERE job_id = ?').run(job.job_id)
+      sqliteOf(test.server).prepare('DELETE FROM jobs WHERE job_id = ?').run(job.job_id)
     })
   })
 })

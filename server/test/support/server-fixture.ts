@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
-import {type ServerHandle, type ServerOptions, startServer} from '../../src/index.js'
+import {type SeedJob, type ServerHandle, type ServerOptions, startServer} from '../../src/index.js'
 import {Api} from './api.js'
 
 export const ADMIN_PASSWORD = 'admin-test-password'
@@ -19,6 +19,20 @@ export interface TestServer {
 
 export function tempRoot(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `cidx-${prefix}-`))
+}
+
+/** Seeds `count` jobs alike, one after another (so they are created in order); returns their IDs. */
+export async function seedJobs(testing: ServerHandle['testing'], count: number, seed: SeedJob): Promise<string[]> {
+  const ids: string[] = []
+  for (let index = 0; index < count; index++) ids.push((await testing.insertJob(seed)).job_id)
+  return ids
+}
+
+/** The server's raw SQLite handle, for tests of the single server's own file; a cluster node has none. */
+export function sqliteOf(server: ServerHandle): NonNullable<ServerHandle['testing']['db']> {
+  const {db} = server.testing
+  if (!db) throw new Error('This test reads SQLite directly: it runs against a single server only')
+  return db
 }
 
 /** A server on a free loopback port in a fresh temp dir, with an admin token ready. */

@@ -5,7 +5,7 @@ import {detectTerminal} from '../../ui/terminal.js'
 
 export default class JobsHealth extends JobsCommand<typeof JobsHealth> {
   static override description = [
-    "Asks the server's GET /health with your credentials and shows its status, message, version and uptime, then the job queue: running, pending and failed jobs, and where the server says more (the local server does) the stuck jobs by ID, the oldest pending job's age, the failures of the last hour and the reasons it is not healthy.",
+    "Asks the server's GET /health with your credentials and shows its status, message, version and uptime, then the job queue: running, pending and failed jobs, and where the server says more (the local server does) the stuck jobs by ID, the oldest pending job's age, the failures of the last hour and the reasons it is not healthy. A local server run as a cluster also lists its nodes: each one's running jobs and last heartbeat, and the stale ones (no heartbeat for too long), which make it degraded.",
     'For monitoring scripts and cron, the exit code tells the status: 0 healthy, 13 degraded, 14 unhealthy (or any other status the server reports), 5 server unreachable, 3 not authenticated.',
   ].join('\n\n')
   static override examples = [

@@ -19,7 +19,7 @@ export default class JobsStatus extends JobsCommand<typeof JobsStatus> {
     job_id: Args.string({description: 'job ID, or a unique prefix of at least 4 characters', required: true}),
   }
   static override description = [
-    'Status, progress, current step (and with --wait an ETA from the progress it sees), times, user, repository, the error in full and the result. JOB_ID is a full job ID or a unique prefix of at least 4 characters (the short IDs `jobs list` shows); an ambiguous prefix lists the candidates and exits 2.',
+    'Status, progress, current step (and with --wait an ETA from the progress it sees), times, user, repository, the cluster node that ran it (a local server run as a cluster says), the error in full and the result. JOB_ID is a full job ID or a unique prefix of at least 4 characters (the short IDs `jobs list` shows); an ambiguous prefix lists the candidates and exits 2.',
     'With --wait it follows the job until it ends, then shows it; the exit code tells how it ended: 0 completed, 10 failed, 11 cancelled, 12 completed_partial, 124 --timeout reached, 130 Ctrl-C (the job goes on).',
   ].join('\n\n')
   static override examples = [

@@ -141,11 +141,11 @@ describe('commands: jobs cleanup', () => {
       const seed = (status: string, days: number) =>
         watch.seed({status, created_at: daysAgo(days + 1), completed_at: daysAgo(days)})
       seeded = {
-        oldCompleted: seed('completed', 40),
-        oldFailed: seed('failed', 100),
-        recent: seed('completed', 1),
+        oldCompleted: await seed('completed', 40),
+        oldFailed: await seed('failed', 100),
+        recent: await seed('completed', 1),
       }
-      watch.seed({status: 'running', created_at: daysAgo(90)})
+      await watch.seed({status: 'running', created_at: daysAgo(90)})
     })
 
     afterEach(async () => {

@@ -131,13 +131,13 @@ describe('commands: jobs health (against the local server with real jobs)', func
     expect(JSON.parse(healthy.stdout).job_queue).to.include({running: 0, stuck: 0, failed: 0, failed_last_hour: 0})
 
     const now = Date.now()
-    const stuckId = watch.seed({
+    const stuckId = await watch.seed({
       status: 'running',
       created_at: new Date(now - 20 * MINUTE),
       started_at: new Date(now - 19 * MINUTE),
       updated_at: new Date(now - 10 * MINUTE),
     })
-    watch.seed({
+    await watch.seed({
       status: 'failed',
       created_at: new Date(now - 5 * MINUTE),
       started_at: new Date(now - 5 * MINUTE),

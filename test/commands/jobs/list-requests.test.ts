@@ -69,8 +69,9 @@ describe('commands: the requests of jobs list and watch', function () {
         },
       })
       restoreEnv = useCliEnv(watch, {CIDX_SERVER_URL: proxy.url})
-      watch.seed({operation_type: 'reindex', status: 'completed'})
-      for (let index = 0; index < 60; index++) watch.seed({operation_type: 'sync_repository', status: 'completed'})
+      await watch.seed({operation_type: 'reindex', status: 'completed'})
+      for (let index = 0; index < 60; index++)
+        await watch.seed({operation_type: 'sync_repository', status: 'completed'})
     })
 
     after(async () => {

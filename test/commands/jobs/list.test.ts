@@ -1,4 +1,5 @@
-import {type ServerHandle, startServer} from '@cidx/local-server'
+import type {ServerHandle} from '@cidx/local-server'
+
 import {runCommand} from '@oclif/test'
 import {expect} from 'chai'
 import {mkdtemp, readFile, rm} from 'node:fs/promises'
@@ -9,6 +10,7 @@ import type {Job} from '../../../src/jobs/job.js'
 
 import {idCacheKey, idCachePath} from '../../../src/completion/id-cache.js'
 import {lines, useCliSession} from '../../helpers/cli-session.js'
+import {ON_CLUSTER, startLocalServer} from '../../helpers/servers/local-server.js'
 
 const ROOT = new URL('../../..', import.meta.url).pathname
 const MINUTE = 60_000
@@ -19,6 +21,7 @@ const NORMALIZED_KEYS = [
   'error_message',
   'job_id',
   'job_type',
+  'node',
   'progress',
   'progress_detail',
   'repository',
@@ -56,13 +59,13 @@ describe('commands: jobs list (against the local server)', () => {
   const session = useCliSession(() => ({CIDX_SERVER_URL: server.url, CIDX_TOKEN: adminToken}))
 
   /** A job `minutesAgo` old, stored as a real server would send it. */
-  function seed(
+  async function seed(
     minutesAgo: number,
     fields: {operation_type?: string; repository?: null | string; status: string; username?: string},
-  ): void {
+  ): Promise<void> {
     const created = new Date(now - minutesAgo * MINUTE)
     const active = ['pending', 'resolving_prerequisites', 'running'].includes(fields.status)
-    const wire = server.testing.insertJob({
+    const wire = await server.testing.insertJob({
       operation_type: fields.operation_type ?? 'sync_repository',
       status: fields.status,
       created_at: created,
@@ -89,7 +92,7 @@ describe('commands: jobs list (against the local server)', () => {
   before(async () => {
     now = Date.now()
     dataDir = await mkdtemp(join(tmpdir(), 'cidx-list-server-'))
-    server = await startServer({port: 0, dataDir, adminPassword: 'admin-pw'})
+    server = await startLocalServer({port: 0, dataDir, adminPassword: 'admin-pw'})
     await server.testing.createUser('bob', 'bobs-pw', 'normal_user')
     const statuses = [
       'completed',
@@ -103,7 +106,7 @@ describe('commands: jobs list (against the local server)', () => {
     const types = ['sync_repository', 'add_golden_repo', 'reindex']
     // 35 jobs, one every 10 minutes: the newest is 10 minutes old, the oldest almost 6 hours.
     for (let index = 0; index < 35; index++) {
-      seed((index + 1) * 10, {
+      await seed((index + 1) * 10, {
         status: statuses[index % statuses.length],
         operation_type: types[index % types.length],
         username: index % 5 === 0 ? 'bob' : 'admin',
@@ -137,6 +140,11 @@ describe('commands: jobs list (against the local server)', () => {
     const jobs = await listJson()
     expect(jobs).to.have.length(20)
     for (const job of jobs) expect(Object.keys(job).sort()).to.deep.equal(NORMALIZED_KEYS)
+    // A single server names no node: the key is there, as null, like every field a server leaves out.
+    // A cluster node names itself on the running jobs it seeded (they are its own).
+    const named = jobs.filter((job) => job.node !== null)
+    if (ON_CLUSTER) expect(named.map((job) => job.status).filter((status) => status !== 'running')).to.deep.equal([])
+    else expect(named).to.deep.equal([])
     expect(jobs.map((job) => job.job_id)).to.deep.equal(
       newestFirst(seeded)
         .slice(0, 20)

@@ -100,10 +100,10 @@ describe('commands: jobs stats (the built CLI against the local server, which co
 
   before(async () => {
     watch = await startWatchServer()
-    for (const job of knownJobs(new Date())) watch.seed({...job, username: USER})
+    for (const job of knownJobs(new Date())) await watch.seed({...job, username: USER})
     // Beyond the ~50 a listing of one status reaches: only the server's own figures count them all.
     for (const job of jobSeries(60, {prefix: 'recent', status: 'completed', newest: new Date(Date.now() - 60_000)}))
-      watch.seed({...job, username: USER})
+      await watch.seed({...job, username: USER})
   })
 
   after(async () => {

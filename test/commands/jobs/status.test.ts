@@ -41,7 +41,7 @@ describe('commands: jobs status (against the local server)', function () {
     it(`shows a ${wireStatus} job as it is, and --json prints the normalized job`, async () => {
       const now = Date.now()
       const ended = ['cancelled', 'completed', 'completed_partial', 'failed'].includes(wireStatus)
-      const id = watch.seed({
+      const id = await watch.seed({
         status: wireStatus,
         operation_type: 'sync_repository',
         created_at: new Date(now - 10 * MINUTE),
@@ -93,7 +93,7 @@ describe('commands: jobs status (against the local server)', function () {
   }
 
   it('takes the reason of a failed job from its result when the error is empty', async () => {
-    const id = watch.seed({
+    const id = await watch.seed({
       status: 'failed',
       progress: 100,
       error: null,
@@ -104,10 +104,14 @@ describe('commands: jobs status (against the local server)', function () {
   })
 
   describe('naming the job by a prefix', () => {
-    before(() => {
-      watch.seed({job_id: 'dada0001-1111-4111-8111-111111111111', status: 'completed'})
-      watch.seed({job_id: 'dada0002-2222-4222-8222-222222222222', status: 'failed', operation_type: 'add_golden_repo'})
-      watch.seed({job_id: 'fade0001-3333-4333-8333-333333333333', status: 'running'})
+    before(async () => {
+      await watch.seed({job_id: 'dada0001-1111-4111-8111-111111111111', status: 'completed'})
+      await watch.seed({
+        job_id: 'dada0002-2222-4222-8222-222222222222',
+        status: 'failed',
+        operation_type: 'add_golden_repo',
+      })
+      await watch.seed({job_id: 'fade0001-3333-4333-8333-333333333333', status: 'running'})
     })
 
     it('resolves a unique prefix', async () => {
@@ -149,9 +153,11 @@ describe('commands: jobs status (against the local server)', function () {
     ]
     for (const [status, code] of outcomes) {
       it(`exits ${code} when the job ends ${status}; --json prints the final job`, async () => {
-        const id = watch.seed({status: 'running', progress: 50})
+        const id = await watch.seed({status: 'running', progress: 50})
         // Ended a moment after the command starts waiting (had it already ended, the outcome would be the same).
-        const timer = setTimeout(() => watch.update(id, {status, progress: 100, completed_at: new Date()}), 1000)
+        const timer = setTimeout(() => {
+          void watch.update(id, {status, progress: 100, completed_at: new Date()})
+        }, 1000)
         const {stdout, exitCode} = await runCli(['jobs', 'status', id, '--wait', '--json'])
         clearTimeout(timer)
         expect(exitCode).to.equal(code)
@@ -160,7 +166,7 @@ describe('commands: jobs status (against the local server)', function () {
     }
 
     it('gives up after --timeout with exit 124, showing the job as it is then, and leaves it running', async () => {
-      const id = watch.seed({status: 'running', progress: 50})
+      const id = await watch.seed({status: 'running', progress: 50})
       const {stdout, stderr, exitCode} = await runCli(['jobs', 'status', id, '--wait', '--timeout', '1s'])
       expect(exitCode).to.equal(124)
       expect(stderr).to.equal('Error: Gave up waiting after 1s. The job is running (50%).\n')
@@ -183,7 +189,7 @@ describe('commands: jobs status (against the local server)', function () {
     })
 
     it('refuses --timeout without --wait, and a timeout that is not a duration (exit 2)', async () => {
-      const id = watch.seed({status: 'running'})
+      const id = await watch.seed({status: 'running'})
       expect((await runCli(['jobs', 'status', id, '--timeout', '5s'])).exitCode).to.equal(2)
       expect((await runCli(['jobs', 'status', id, '--wait', '--timeout', 'soon'])).exitCode).to.equal(2)
     })

@@ -92,7 +92,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
   })
 
   it('shows live rows, filters, opens the details, cancels the selected job, fits 80x24, and q gives the shell back (exit 0)', async () => {
-    const a = watch.seed({
+    const a = await watch.seed({
       status: 'running',
       started_at: new Date(),
       progress: 20,
@@ -100,7 +100,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
       phase_detail: '20/100 files',
       result: {alias: 'alpha'},
     })
-    const b = watch.seed({
+    const b = await watch.seed({
       status: 'running',
       started_at: new Date(),
       progress: 35,
@@ -123,7 +123,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
       /^active 2 {3}sort -created {3}health [✔▲✖] \w+ {2}stuck \d+/m.test(text),
     )
 
-    watch.update(a, {progress: 70, phase_detail: '70/100 files'})
+    await watch.update(a, {progress: 70, phase_detail: '70/100 files'})
     await top.shows('the progress moved', (text) => new RegExp(`${a.slice(0, 8)} .* 70%`).test(text))
 
     top.keys('/')
@@ -179,7 +179,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
   })
 
   it('Ctrl-C exits 130 and restores the terminal, leaving the jobs running', async () => {
-    const job = watch.seed({status: 'running', started_at: new Date(), progress: 10, result: {alias: 'gamma'}})
+    const job = await watch.seed({status: 'running', started_at: new Date(), progress: 10, result: {alias: 'gamma'}})
     const top = startTop(watch, 'interrupt')
     await top.shows('the job', (text) => text.includes(job.slice(0, 8)))
     top.keys('C-c')

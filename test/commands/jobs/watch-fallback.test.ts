@@ -44,12 +44,12 @@ describe('commands: jobs watch and status --wait when the server refuses an even
 
   it('the built CLI says so once on stderr, follows the job by polling to its end and exits 0', async () => {
     expect(existsSync(join(REPO_ROOT, 'dist/index.js')), 'dist/index.js is missing: run `npm run build`').to.equal(true)
-    const id = watch.seed({status: 'running', progress: 10})
+    const id = await watch.seed({status: 'running', progress: 10})
     child = spawnCli(['jobs', 'watch', id, '--interval', '0.2s'], watch.childEnv(), 'bin/run.js')
     await child.line((text) => text.includes(`${id}  sync_repository  running  10%`))
-    watch.update(id, {progress: 55})
+    await watch.update(id, {progress: 55})
     await child.line((text) => text.includes(`${id}  sync_repository  running  55%`))
-    watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
+    await watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
     const {code} = await child.exit
     const stdout = child.lines.map((line) => line.text)
     expect(code, child.stderr()).to.equal(0)
@@ -64,13 +64,16 @@ describe('commands: jobs watch and status --wait when the server refuses an even
   })
 
   it('status --wait follows the job by polling to its end and exits 0', async () => {
-    const id = watch.seed({status: 'running', progress: 30})
+    const id = await watch.seed({status: 'running', progress: 30})
     // The job ends once the server has refused the CLI its stream.
     const proxy = await loopbackProxy(watch.url, {
       relay(request, answer, response) {
-        if (request.url?.startsWith('/api/jobs/events') && answer.statusCode === 429)
-          watch.update(id, {status: 'completed', progress: 100, completed_at: new Date()})
-        passThrough(request, answer, response)
+        if (!request.url?.startsWith('/api/jobs/events') || answer.statusCode !== 429)
+          return passThrough(request, answer, response)
+        // Stored before the CLI hears the refusal, so its first poll may already find the job ended.
+        void watch
+          .update(id, {status: 'completed', progress: 100, completed_at: new Date()})
+          .then(() => passThrough(request, answer, response))
       },
     })
     const restoreEnv = useCliEnv(watch, {CIDX_SERVER_URL: proxy.url})

@@ -82,7 +82,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
   }
 
   it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
-    const a = watch.seed({
+    const a = await watch.seed({
       status: 'running',
       started_at: new Date(),
       progress: 20,
@@ -90,7 +90,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
       phase_detail: '20/100 files',
       result: {alias: 'alpha'},
     })
-    const b = watch.seed({
+    const b = await watch.seed({
       status: 'running',
       started_at: new Date(),
       progress: 35,
@@ -111,7 +111,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     // Full IDs are for pipes; the terminal shows short ones.
     expect(first).not.to.contain(a)
 
-    watch.update(a, {progress: 70, phase_detail: '70/100 files'})
+    await watch.update(a, {progress: 70, phase_detail: '70/100 files'})
     await screenShows('the title updated in place', (text) => text.includes('70%  index 70/100'))
     // Updated in place: still one line per job.
     expect(
@@ -120,7 +120,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
         .filter((line) => line.includes(a.slice(0, 8))),
     ).to.have.length(1)
 
-    watch.update(a, {status: 'completed', progress: 100, completed_at: new Date()})
+    await watch.update(a, {status: 'completed', progress: 100, completed_at: new Date()})
     await screenShows('the first job done', (text) =>
       new RegExp(`✔ ${a.slice(0, 8)}  sync_repository  alpha  completed  ██████████ 100%  in \\d+s`).test(text),
     )
@@ -143,7 +143,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
     expect(last).not.to.match(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/)
     // Ctrl-C stopped the watching, not the job.
     expect((await watch.job(b)).status).to.equal('running')
-    watch.update(b, {status: 'completed'})
+    await watch.update(b, {status: 'completed'})
   })
 
   it('--follow with nothing active says it waits, draws a job started meanwhile to its end, then waits again', async () => {

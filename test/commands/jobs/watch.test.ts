@@ -2,6 +2,7 @@ import {expect} from 'chai'
 
 import type {Job} from '../../../src/jobs/job.js'
 
+import {ON_CLUSTER} from '../../helpers/servers/local-server.js'
 import {pushlessProxy} from '../../helpers/servers/loopback-proxy.js'
 import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
 
@@ -47,7 +48,7 @@ describe('commands: jobs watch (against the local server)', function () {
 
     it('watches jobs to their end: one timestamped plain line per change, then a summary (exit 0)', async () => {
       // The wire names a job's repository in its result only.
-      const a = watch.seed({
+      const a = await watch.seed({
         status: 'running',
         started_at: new Date(),
         progress: 20,
@@ -55,7 +56,12 @@ describe('commands: jobs watch (against the local server)', function () {
         phase_detail: '20/100 files',
         result: {alias: 'alpha'},
       })
-      const b = watch.seed({status: 'pending', progress: 0, operation_type: 'add_golden_repo', result: {alias: 'beta'}})
+      const b = await watch.seed({
+        status: 'pending',
+        progress: 0,
+        operation_type: 'add_golden_repo',
+        result: {alias: 'beta'},
+      })
       const steps = [
         () => watch.update(a, {progress: 60, phase_detail: '60/100 files'}),
         () => watch.update(b, {status: 'running', progress: 10, started_at: new Date()}),
@@ -67,7 +73,7 @@ describe('commands: jobs watch (against the local server)', function () {
       let shown = 0
       const {stdout, stderr, exitCode} = await runCli(['jobs', 'watch', a.slice(0, 8), b], (_chunk, all) => {
         const count = lines(all).length
-        if (count >= 2 + shown && shown < steps.length) steps[shown++]()
+        if (count >= 2 + shown && shown < steps.length) void steps[shown++]()
       })
       expect(exitCode).to.equal(0)
       expect(stderr).to.equal('')
@@ -107,6 +113,7 @@ describe('commands: jobs watch (against the local server)', function () {
           'completed_at',
           'user_id',
           'repository',
+          'node',
           'error_message',
           'result',
           'progress_detail',
@@ -125,7 +132,7 @@ describe('commands: jobs watch (against the local server)', function () {
     ]
     for (const [status, code] of single) {
       it(`--exit-status exits ${code} for a job that ended ${status}`, async () => {
-        const id = watch.seed({status: 'running', progress: 30})
+        const id = await watch.seed({status: 'running', progress: 30})
         const {exitCode, stdout} = await runCli(
           ['jobs', 'watch', id, '--exit-status'],
           once(
@@ -139,32 +146,39 @@ describe('commands: jobs watch (against the local server)', function () {
     }
 
     it('--exit-status: the worst outcome wins; without it, watching to the end exits 0', async () => {
-      const ids = ['completed_partial', 'cancelled', 'failed', 'completed'].map((status) =>
-        watch.seed({status, progress: 100}),
-      )
+      const ids: string[] = []
+      for (const status of ['completed_partial', 'cancelled', 'failed', 'completed'])
+        ids.push(await watch.seed({status, progress: 100}))
       expect((await runCli(['jobs', 'watch', ...ids, '--exit-status'])).exitCode).to.equal(10)
       expect((await runCli(['jobs', 'watch', ...ids.slice(0, 2), '--exit-status'])).exitCode).to.equal(11)
       expect((await runCli(['jobs', 'watch', ...ids])).exitCode).to.equal(0)
     })
 
     it('with no ID follows the active jobs of the chosen type, including one that starts meanwhile', async () => {
-      const wanted = watch.seed({status: 'running', operation_type: 'reindex'})
-      const other = watch.seed({status: 'running', operation_type: 'sync_repository'})
+      const wanted = await watch.seed({status: 'running', operation_type: 'reindex'})
+      const other = await watch.seed({status: 'running', operation_type: 'sync_repository'})
       let late = ''
+      let seeding: Promise<void> | undefined
+      let ending: Promise<void> | undefined
       const {stdout, exitCode} = await runCli(
         ['jobs', 'watch', '--type', 'reindex', '--interval', '0.2s'],
         (_chunk, all) => {
-          if (!late && all.includes(wanted)) late = watch.seed({status: 'pending', operation_type: 'reindex'})
-          else if (late && all.includes(late) && !all.includes('Done')) {
-            watch.update(wanted, {status: 'completed', progress: 100})
-            watch.update(late, {status: 'cancelled'})
-          }
+          // Each change once: output keeps coming while the seed or the updates are stored.
+          if (!seeding && all.includes(wanted))
+            seeding = watch.seed({status: 'pending', operation_type: 'reindex'}).then((id) => {
+              late = id
+            })
+          else if (!ending && late && all.includes(late) && !all.includes('Done'))
+            ending = (async () => {
+              await watch.update(wanted, {status: 'completed', progress: 100})
+              await watch.update(late, {status: 'cancelled'})
+            })()
         },
       )
       expect(exitCode).to.equal(0)
       expect(stdout).to.contain(wanted).and.contain(late).and.not.contain(other)
       expect(lines(stdout).at(-1)).to.equal('Done: 1 completed, 1 cancelled.')
-      watch.update(other, {status: 'completed'})
+      await watch.update(other, {status: 'completed'})
     })
 
     it('says so and exits 0 when there is no active job to watch', async () => {
@@ -174,16 +188,16 @@ describe('commands: jobs watch (against the local server)', function () {
     })
 
     it('gives up after --timeout with exit 124, the job untouched', async () => {
-      const id = watch.seed({status: 'running'})
+      const id = await watch.seed({status: 'running'})
       const {stderr, exitCode} = await runCli(['jobs', 'watch', id, '--timeout', '1s'])
       expect(exitCode).to.equal(124)
       expect(stderr).to.contain('Gave up waiting after 1s')
       expect((await watch.job(id)).status).to.equal('running')
-      watch.update(id, {status: 'completed'})
+      await watch.update(id, {status: 'completed'})
     })
 
     it('stops watching on Ctrl-C (SIGINT) with exit 130, the job going on', async () => {
-      const id = watch.seed({status: 'running'})
+      const id = await watch.seed({status: 'running'})
       const listeners = process.listenerCount('SIGINT')
       // Delivered in-process as the signal would be: the command's handler must take it (oclif would exit 1).
       const {stderr, exitCode} = await runCli(
@@ -198,7 +212,7 @@ describe('commands: jobs watch (against the local server)', function () {
       // Its handler is gone with it.
       expect(process.listenerCount('SIGINT')).to.equal(listeners)
       expect((await watch.job(id)).status).to.equal('running')
-      watch.update(id, {status: 'completed'})
+      await watch.update(id, {status: 'completed'})
     })
 
     it('polls when the server has no push channel, and with --no-push', async () => {
@@ -210,12 +224,12 @@ describe('commands: jobs watch (against the local server)', function () {
         ] as const) {
           // Credentials from the environment go with the server URL of the environment.
           process.env.CIDX_SERVER_URL = serverUrl
-          const id = watch.seed({status: 'running', progress: 10})
+          const id = await watch.seed({status: 'running', progress: 10})
           const {stdout, exitCode} = await runCli(
             ['jobs', 'watch', id, '--interval', '0.2s', ...args],
             (_chunk, all) => {
-              if (lines(all).length === 1) watch.update(id, {progress: 55})
-              else if (lines(all).length === 2) watch.update(id, {status: 'completed', progress: 100})
+              if (lines(all).length === 1) void watch.update(id, {progress: 55})
+              else if (lines(all).length === 2) void watch.update(id, {status: 'completed', progress: 100})
             },
           )
           expect(exitCode).to.equal(0)
@@ -263,7 +277,7 @@ describe('commands: jobs watch (against the local server)', function () {
     })
 
     it('renews an expired token silently during a long watch', async () => {
-      const id = watch.seed({status: 'running', progress: 10})
+      const id = await watch.seed({status: 'running', progress: 10})
       const {stdout, stderr, exitCode} = await runCli(
         ['jobs', 'watch', id, '--interval', '0.25s'],
         once(
@@ -272,11 +286,11 @@ describe('commands: jobs watch (against the local server)', function () {
             await new Promise((resolve) => {
               setTimeout(resolve, 3000)
             })
-            watch.update(id, {progress: 80})
+            await watch.update(id, {progress: 80})
             await new Promise((resolve) => {
               setTimeout(resolve, 2500)
             })
-            watch.update(id, {status: 'completed', progress: 100})
+            await watch.update(id, {status: 'completed', progress: 100})
           },
         ),
       )
@@ -290,7 +304,7 @@ describe('commands: jobs watch (against the local server)', function () {
     })
 
     it('shows "reconnecting" while the server is away and resumes when it is back', async () => {
-      const id = watch.seed({status: 'running', progress: 10})
+      const id = await watch.seed({status: 'running', progress: 10})
       const {stdout, exitCode} = await runCli(['jobs', 'watch', id, '--interval', '0.25s'], (_chunk, all) => {
         if (lines(all).length === 1 && !all.includes('reconnecting')) void watch.close()
         if (all.includes('reconnecting...') && !all.includes('reconnected')) void restartOnce()
@@ -299,12 +313,14 @@ describe('commands: jobs watch (against the local server)', function () {
       const body = lines(stdout).map((line) => line.replace(ISO_LINE, ''))
       expect(body[1]).to.match(/^server unreachable \(.+\); reconnecting\.\.\.$/)
       expect(body[2]).to.match(/^reconnected after \d+s$/)
-      // The restart orphaned the running job; the watch shows how it ended.
-      expect(body[3]).to.match(new RegExp(`^${id}  sync_repository  failed  10%.*Orphaned by server restart$`))
+      // The restart orphaned the running job; the watch shows how it ended, in the words of its store:
+      // a cluster node sweeps what its previous life left running as a dead node's jobs.
+      const reason = ON_CLUSTER ? `Job interrupted: node ${watch.server.node} stopped` : 'Orphaned by server restart'
+      expect(body[3]).to.match(new RegExp(`^${id}  sync_repository  failed  10%.*${reason}$`))
     })
 
     it('exits 5 when the server stays away longer than --reconnect-grace', async () => {
-      const id = watch.seed({status: 'running'})
+      const id = await watch.seed({status: 'running'})
       const {stderr, exitCode} = await runCli(
         ['jobs', 'watch', id, '--interval', '0.2s', '--reconnect-grace', '1s'],
         once(

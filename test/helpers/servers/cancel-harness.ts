@@ -50,7 +50,7 @@ export interface CancelServer {
   /** A real activation of alice's as `alias`, once it is indexing (after its clone: no git process left by then). */
   indexingActivation(alias?: string): Promise<string>
   /** The server's temp files and staged index keys. */
-  leftovers(): {staging: string[]; tmp: string[]}
+  leftovers(): Promise<{staging: string[]; tmp: string[]}>
   /** A repository alias no test has used yet. */
   nextAlias(prefix: string): string
   /** The status as the server has it (wire names: `pending`, not `queued`). */
@@ -91,21 +91,32 @@ export function useCancelServer(): CancelServer {
     else delete (process.stdout as {isTTY?: boolean}).isTTY
     restoreEnv()
     // Nothing of one test may keep the single worker busy for the next.
-    const leftovers = watch.server.testing.db
-      .prepare("SELECT job_id FROM jobs WHERE status IN ('pending', 'running')")
-      .all() as {job_id: string}[]
-    for (const {job_id: jobId} of leftovers) {
-      const admin = await adminToken()
+    const admin = await adminToken()
+    for (const jobId of await activeJobIds(admin)) {
       await fetch(`${watch.url}/api/jobs/${jobId}`, {method: 'DELETE', headers: {authorization: `Bearer ${admin}`}})
     }
 
-    await waitFor('the worker to be free', () =>
-      watch.server.testing.childPids().length === 0 && idle() ? true : undefined,
+    await waitFor('the worker to be free', async () =>
+      watch.server.testing.childPids().length === 0 && (await idle()) ? true : undefined,
     )
   })
 
-  function idle(): boolean {
-    return watch.server.testing.countJobs({status: 'running'}) === 0
+  async function idle(): Promise<boolean> {
+    return (await watch.server.testing.countJobs({status: 'running'})) === 0
+  }
+
+  /** Every user's pending and running jobs, as the admin lists them (on either store). */
+  async function activeJobIds(admin: string): Promise<string[]> {
+    const ids: string[] = []
+    for (const status of ['pending', 'running']) {
+      const response = await fetch(`${watch.url}/api/jobs?status=${status}&limit=100`, {
+        headers: {authorization: `Bearer ${admin}`},
+      })
+      const {jobs} = (await response.json()) as {jobs: {job_id: string}[]}
+      ids.push(...jobs.map((job) => job.job_id))
+    }
+
+    return ids
   }
 
   function nextAlias(prefix: string): string {
@@ -139,10 +150,10 @@ export function useCancelServer(): CancelServer {
       })
       return jobId
     },
-    leftovers() {
+    async leftovers() {
       return {
         tmp: readdirSync(join(watch.root, 'data', 'tmp')),
-        staging: Object.keys(watch.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
+        staging: Object.keys(await watch.server.testing.indexKeys()).filter((key) => key.startsWith('staging/')),
       }
     },
     async hangingClone() {

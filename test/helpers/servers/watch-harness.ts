@@ -3,7 +3,8 @@
  * same port and data dir), real git repositories and real jobs, seeded jobs of any status, and
  * the CLI run in-process (runCommand) or as a real child process.
  */
-import {type SeedJob, type ServerHandle, type ServerOptions, startServer} from '@cidx/local-server'
+import type {SeedJob, ServerOptions} from '@cidx/local-server'
+
 import {type ChildProcess, spawn} from 'node:child_process'
 import {mkdtempSync, realpathSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -13,6 +14,7 @@ import {fileURLToPath} from 'node:url'
 import {Api, type RequestOptions, waitFor} from '../../../server/test/support/api.js'
 import {createRepo, numberedFiles} from '../../../server/test/support/git-fixtures.js'
 import {createSandbox, type Sandbox} from '../sandbox.js'
+import {type LocalServer, startLocalServer} from './local-server.js'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 export const ADMIN_PASSWORD = 'admin-watch-password'
@@ -33,11 +35,11 @@ export interface WatchServer {
   root: string
   /** The CLI user's home and config dir, the same for its child processes and in-process runs. */
   sandbox: Sandbox
-  /** A job row as given, owned by alice unless said; returns its ID. */
-  seed(job?: SeedJob): string
-  server: ServerHandle
+  /** A job row as given, owned by alice unless said; resolves with its ID once stored and announced. */
+  seed(job?: SeedJob): Promise<string>
+  server: LocalServer
   stop(): Promise<void>
-  update(jobId: string, changes: Omit<SeedJob, 'job_id'>): void
+  update(jobId: string, changes: Omit<SeedJob, 'job_id'>): Promise<void>
   url: string
 }
 
@@ -63,9 +65,7 @@ export async function startWatchServer(
   const {goldenFiles, ...serverOptions} = options
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'cidx-watch-')))
   const dataDir = join(root, 'data')
-  const start = (port: number) =>
-    startServer({workers: 2, ...serverOptions, port, dataDir, adminPassword: ADMIN_PASSWORD})
-  let server = await start(0)
+  let server = await startLocalServer({workers: 2, ...serverOptions, port: 0, dataDir, adminPassword: ADMIN_PASSWORD})
   const port = Number(new URL(server.url).port)
   let closed = false
   await server.testing.createUser(USER, USER_PASSWORD, 'normal_user')
@@ -96,7 +96,8 @@ export async function startWatchServer(
     sandbox,
     async restart() {
       if (!closed) await server.close()
-      server = await start(port)
+      // As itself: the same port and data dir and, on a cluster, the same database and node name.
+      server = await startLocalServer({...server.options, port})
       closed = false
     },
     async close() {
@@ -108,11 +109,11 @@ export async function startWatchServer(
       await sandbox.remove()
       rmSync(root, {recursive: true, force: true})
     },
-    seed(job = {}) {
-      return server.testing.insertJob({username: USER, ...job}).job_id
+    async seed(job = {}) {
+      return (await server.testing.insertJob({username: USER, ...job})).job_id
     },
-    update(jobId, changes) {
-      server.testing.updateJob(jobId, changes)
+    async update(jobId, changes) {
+      await server.testing.updateJob(jobId, changes)
     },
     async activate(userAlias) {
       const token = await api.login(USER, USER_PASSWORD)

@@ -33,18 +33,15 @@ export async function activateRepo(
     await mkdir(dirname(finalDir), {recursive: true})
     await rename(cloneDir, finalDir)
     published = true
-    deps.db.transaction(() => {
-      deps.index.promote(stagingKey, indexKeys.activated(context.username, params.userAlias), [], true)
-      deps.repos.insertActivated({
-        username: context.username,
-        user_alias: params.userAlias,
-        golden_alias: params.goldenAlias,
-        branch,
-        head,
-        files_indexed: outcome.files,
-        created_us: nowMicros(),
-      })
-    })()
+    await deps.repos.publishActivated(stagingKey, {
+      username: context.username,
+      user_alias: params.userAlias,
+      golden_alias: params.goldenAlias,
+      branch,
+      head,
+      files_indexed: outcome.files,
+      created_us: nowMicros(),
+    })
     return {
       success: true,
       message: `Repository '${params.userAlias}' activated from golden repository '${params.goldenAlias}'`,
@@ -55,7 +52,7 @@ export async function activateRepo(
     }
   } catch (error) {
     await removeDir(published ? finalDir : cloneDir)
-    deps.index.drop(stagingKey)
+    await deps.index.drop(stagingKey)
     throw error
   }
 }

@@ -35,18 +35,15 @@ export async function addGoldenRepo(
     await context.checkpoint()
     await rename(cloneDir, finalDir)
     published = true
-    deps.db.transaction(() => {
-      deps.index.promote(stagingKey, indexKeys.golden(params.alias), [], true)
-      deps.repos.insertGolden({
-        alias: params.alias,
-        repo_url: params.repoUrl,
-        default_branch: branch,
-        description: params.description,
-        head,
-        files_indexed: outcome.files,
-        created_us: nowMicros(),
-      })
-    })()
+    await deps.repos.publishGolden(stagingKey, {
+      alias: params.alias,
+      repo_url: params.repoUrl,
+      default_branch: branch,
+      description: params.description,
+      head,
+      files_indexed: outcome.files,
+      created_us: nowMicros(),
+    })
     return {
       success: true,
       message: `Golden repository '${params.alias}' added`,
@@ -57,7 +54,7 @@ export async function addGoldenRepo(
     }
   } catch (error) {
     await removeDir(published ? finalDir : cloneDir)
-    deps.index.drop(stagingKey)
+    await deps.index.drop(stagingKey)
     throw error
   }
 }

@@ -1,15 +1,13 @@
 import {rename} from 'node:fs/promises'
 
+import type {RepoRef} from '../../db/storage.js'
 import type {JobContext} from '../job-context.js'
 
-import {removeDir, type RepoJobDeps} from './repo-job-deps.js'
+import {dirOf, removeDir, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface RemovalTarget {
-  dir: string
-  /** Deletes the repository's row; runs in the same transaction as the index removal. */
-  forget(): void
   message: string
-  repoKey: string
+  repo: RepoRef
 }
 
 /**
@@ -25,15 +23,12 @@ export async function removeWorkingCopy(
   await context.checkpoint()
   const trash = deps.layout.trashFor(context.jobId)
   try {
-    await rename(target.dir, trash)
+    await rename(dirOf(deps, target.repo), trash)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
   }
 
-  deps.db.transaction(() => {
-    deps.index.drop(target.repoKey)
-    target.forget()
-  })()
+  await deps.repos.forget(target.repo)
   context.report({progress: 60, phase: 'cleanup', detail: 'Deleting files'})
   await removeDir(trash)
   return {success: true, message: target.message}

@@ -1,20 +1,29 @@
 import {rm} from 'node:fs/promises'
 
-import type {Db} from '../../db/database.js'
-import type {FileIndex} from '../../indexer/file-index.js'
+import type {IndexStorage, RepoRef, RepoStorage} from '../../db/storage.js'
 import type {IndexOutcome} from '../../indexer/index-working-copy.js'
 import type {DataLayout} from '../../repos/layout.js'
-import type {RepoStore} from '../../repos/repo-store.js'
 import type {JobContext} from '../job-context.js'
 
 import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
 
 /** What repository jobs work with. */
 export interface RepoJobDeps {
-  db: Db
-  index: FileIndex
+  index: IndexStorage
   layout: DataLayout
-  repos: RepoStore
+  repos: RepoStorage
+}
+
+/** The working copy's directory. */
+export function dirOf(deps: RepoJobDeps, repo: RepoRef): string {
+  return repo.kind === 'golden' ? deps.layout.golden(repo.alias) : deps.layout.activated(repo.username, repo.userAlias)
+}
+
+/** Records (or clears) the commit a sync starts from, so that a crash between merge and commit can be repaired. */
+export async function recordSyncBase(deps: RepoJobDeps, repo: RepoRef, head: null | string): Promise<void> {
+  await (repo.kind === 'golden'
+    ? deps.repos.setGoldenSyncBase(repo.alias, head)
+    : deps.repos.setActivatedSyncBase(repo.username, repo.userAlias, head))
 }
 
 export async function removeDir(path: string): Promise<void> {

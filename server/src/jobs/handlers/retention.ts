@@ -1,9 +1,6 @@
-import {join} from 'node:path'
-
 import type {Services} from '../../services.js'
 
 import {isoZ, nowMicros} from '../../time.js'
-import {JobArchive} from '../job-archive.js'
 
 export const HOUR_US = 3600 * 1_000_000
 
@@ -21,20 +18,17 @@ function cutoffUs(maxAgeHours: number): number {
   return nowMicros() - maxAgeHours * HOUR_US
 }
 
-/** The data dir's `archive/` folder, where removed jobs are kept (`server/README.md`). */
-export function archiveDir(services: Services): string {
-  return join(services.options.dataDir, 'archive')
-}
-
-/** Archives, then deletes, finished jobs older than the age limit; returns how many went. */
-export function deleteExpiredJobs(services: Services, maxAgeHours: number): number {
+/** Archives (in the data dir's `archive/` folder), then deletes, finished jobs older than the age limit; returns how many went. */
+export async function deleteExpiredJobs(services: Pick<Services, 'data'>, maxAgeHours: number): Promise<number> {
   const cutoff = cutoffUs(maxAgeHours)
-  const archive = new JobArchive(services.db, archiveDir(services))
-  return archive.sweep((limit) => services.jobs.finishedBefore(cutoff, limit))
+  return services.data.history.sweep((limit) => services.data.jobs.finishedBefore(cutoff, limit))
 }
 
-export function previewExpiredJobs(services: Services, maxAgeHours: number): CleanupPreview {
-  const groups = services.jobs.finishedBeforeByStatus(cutoffUs(maxAgeHours))
+export async function previewExpiredJobs(
+  services: Pick<Services, 'jobs'>,
+  maxAgeHours: number,
+): Promise<CleanupPreview> {
+  const groups = await services.jobs.finishedBeforeByStatus(cutoffUs(maxAgeHours))
   const when = (pick: (times: number[]) => number, key: 'newest_us' | 'oldest_us') =>
     groups.length === 0 ? null : isoZ(new Date(pick(groups.map((group) => group[key])) / 1000))
   return {

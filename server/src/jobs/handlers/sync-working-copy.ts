@@ -1,20 +1,17 @@
 import {rm} from 'node:fs/promises'
 import {join} from 'node:path'
 
+import type {RepoRef} from '../../db/storage.js'
 import type {JobContext} from '../job-context.js'
 
 import {indexWorkingCopy} from '../../indexer/index-working-copy.js'
-import {indexKeys} from '../../repos/layout.js'
-import {currentCommit, gitProgressReporter, type RepoJobDeps} from './repo-job-deps.js'
+import {indexKeyOf, indexKeys} from '../../repos/layout.js'
+import {nowMicros} from '../../time.js'
+import {currentCommit, dirOf, gitProgressReporter, recordSyncBase, type RepoJobDeps} from './repo-job-deps.js'
 
 export interface SyncTarget {
-  /** The repository's bookkeeping; runs in the transaction that publishes the new index. */
-  commit(head: string, files: number): void
-  dir: string
   message: string
-  /** Persists the commit the sync starts from (null when done), so a crash can be repaired. */
-  recordBase(head: null | string): void
-  repoKey: string
+  repo: RepoRef
 }
 
 export interface SyncOptions {
@@ -36,14 +33,15 @@ export async function syncWorkingCopy(
   options: SyncOptions,
 ): Promise<Record<string, unknown>> {
   const stagingKey = indexKeys.staging(context.jobId)
+  const dir = dirOf(deps, target.repo)
   context.report({progress: 10, phase: 'fetch', detail: 'Fetching from origin'})
   await context.git(['fetch', '--prune', '--progress', 'origin'], {
-    cwd: target.dir,
+    cwd: dir,
     onStderrLine: gitProgressReporter(context, 'fetch', 10, 25),
     watchForStalls: true,
   })
-  const before = await currentCommit(context, target.dir)
-  target.recordBase(before)
+  const before = await currentCommit(context, dir)
+  await recordSyncBase(deps, target.repo, before)
   try {
     context.report({
       progress: 25,
@@ -52,12 +50,12 @@ export async function syncWorkingCopy(
     })
     await context.git(
       options.force ? ['reset', '--hard', '--quiet', '@{upstream}'] : ['merge', '--ff-only', '--quiet', '@{upstream}'],
-      {cwd: target.dir},
+      {cwd: dir},
     )
-    const after = await currentCommit(context, target.dir)
-    const previous = options.fullReindex ? new Map<string, string>() : deps.index.shas(target.repoKey)
+    const after = await currentCommit(context, dir)
+    const previous = options.fullReindex ? new Map<string, string>() : await deps.index.shas(indexKeyOf(target.repo))
     const outcome = await indexWorkingCopy(context, deps.index, {
-      dir: target.dir,
+      dir,
       stagingKey,
       previous,
       progressFrom: 30,
@@ -65,10 +63,11 @@ export async function syncWorkingCopy(
     })
     context.report({progress: 97, phase: 'finalize', detail: 'Publishing index'})
     await context.checkpoint()
-    deps.db.transaction(() => {
-      deps.index.promote(stagingKey, target.repoKey, outcome.removed, options.fullReindex)
-      target.commit(after, outcome.files)
-    })()
+    await deps.repos.publishSync(stagingKey, target.repo, {
+      removedPaths: outcome.removed,
+      replaceAll: options.fullReindex,
+      synced: {head: after, filesIndexed: outcome.files, syncedUs: nowMicros()},
+    })
     return {
       success: true,
       message: target.message,
@@ -79,9 +78,9 @@ export async function syncWorkingCopy(
       files_removed: outcome.removed.length,
     }
   } catch (error) {
-    await restoreWorkingCopy(context, target.dir, before)
-    deps.index.drop(stagingKey)
-    target.recordBase(null)
+    await restoreWorkingCopy(context, dir, before)
+    await deps.index.drop(stagingKey)
+    await recordSyncBase(deps, target.repo, null)
     throw error
   }
 }

@@ -6,6 +6,7 @@
  */
 
 import type {Db} from '../../db/database.js'
+import type {Awaitable} from '../../db/storage.js'
 
 import {type ErrorGroup, topErrorShapes} from './error-shapes.js'
 import {
@@ -15,6 +16,7 @@ import {
   type ValueCount,
   windowFigures,
   type WindowFigures,
+  type WindowQuery,
 } from './window-figures.js'
 
 export interface StatsFilter {
@@ -151,18 +153,44 @@ function timeline(rows: readonly Tally[], sinceMs: number, untilMs: number, unit
 
 const NOTHING: WindowFigures = {tallies: [], durations: [], waits: [], errors: []}
 
-/**
- * The `jobs stats --json` figures of the jobs in the window, read by `read` (whole hours from the
- * aggregates; `figuresFromRows` reads every job instead, the reference the aggregates must match).
- */
-export function queryJobStats(db: Db, filter: StatsFilter, read: FiguresReader = windowFigures): JobStatsBody {
+/** A stats window: where its timeline slots fall, and what to read (null: nothing can match). */
+export interface StatsWindow {
+  query: null | WindowQuery
+  sinceMs: number
+  unit: BucketUnit
+  untilMs: number
+}
+
+export function statsWindow(filter: StatsFilter): StatsWindow {
   const sinceMs = Math.floor(filter.sinceUs / 1000)
   const untilMs = Math.floor(filter.untilUs / 1000)
   const unit = bucketUnit(sinceMs, untilMs)
   const selection = selectionOf(filter)
   const slots = {size: UNIT_MS[unit], offset: unit === 'week' ? MONDAY_OFFSET : 0}
-  const figures =
-    selection === null ? NOTHING : read(db, {selection, sinceUs: filter.sinceUs, untilUs: filter.untilUs, slots})
+  const query = selection === null ? null : {selection, sinceUs: filter.sinceUs, untilUs: filter.untilUs, slots}
+  return {query, sinceMs, untilMs, unit}
+}
+
+/**
+ * The `jobs stats --json` figures of the jobs in the window, read by `read` (whole hours from the
+ * aggregates; `figuresFromRows` reads every job instead, the reference the aggregates must match).
+ */
+export function queryJobStats(db: Db, filter: StatsFilter, read: FiguresReader = windowFigures): JobStatsBody {
+  const window = statsWindow(filter)
+  return statsBody(window, window.query === null ? NOTHING : read(db, window.query))
+}
+
+/** The same, with the figures read by a store that may answer later (PostgreSQL). */
+export async function readJobStats(
+  filter: StatsFilter,
+  read: (query: WindowQuery) => Awaitable<WindowFigures>,
+): Promise<JobStatsBody> {
+  const window = statsWindow(filter)
+  return statsBody(window, window.query === null ? NOTHING : await read(window.query))
+}
+
+/** The body of the answer from the window's figures. */
+export function statsBody({sinceMs, untilMs, unit}: StatsWindow, figures: WindowFigures): JobStatsBody {
   const counts = figures.tallies
   const durations = histograms(figures.durations)
   const overall = mergeHistograms(durations.values())
