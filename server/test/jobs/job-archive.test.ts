@@ -10,24 +10,11 @@ import {archiveFileName, JobArchive} from '../../src/jobs/job-archive.js'
 import {JobStore} from '../../src/jobs/job-store.js'
 import {nowMicros} from '../../src/time.js'
 import {Api, waitFor} from '../support/api.js'
+import {archivedIds} from '../support/archive-files.js'
 import {type ChildServer, startChildServer} from '../support/child-server.js'
 import {ADMIN_PASSWORD, startTestServer, tempRoot} from '../support/server-fixture.js'
 
 const DAY_US = 24 * 3600 * 1_000_000
-
-/** The job IDs in every archive file of the folder, in the order they were written. */
-function archivedIds(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir)
-    .sort()
-    .flatMap((file) =>
-      gunzipSync(readFileSync(join(dir, file)))
-        .toString('utf8')
-        .split('\n'),
-    )
-    .filter((line) => line !== '')
-    .map((line) => (JSON.parse(line) as {job_id: string}).job_id)
-}
 
 function seedFinished(store: JobStore, count: number, ageDays = 60): string[] {
   const endedUs = nowMicros() - ageDays * DAY_US

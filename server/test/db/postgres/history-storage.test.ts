@@ -1,9 +1,8 @@
 import type pg from 'pg'
 
 import {expect} from 'chai'
-import {existsSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
-import {gunzipSync} from 'node:zlib'
 
 import type {Db} from '../../../src/db/database.js'
 import type {WindowFigures, WindowQuery} from '../../../src/jobs/stats/window-figures.js'
@@ -15,6 +14,7 @@ import {migrate} from '../../../src/db/postgres/migrate.js'
 import {toWireJob} from '../../../src/jobs/job-row.js'
 import {JobStore} from '../../../src/jobs/job-store.js'
 import {figuresFromRows} from '../../../src/jobs/stats/window-figures.js'
+import {archivedLines} from '../../support/archive-files.js'
 import {usePostgres} from '../../support/postgres.js'
 import {tempRoot} from '../../support/server-fixture.js'
 import {variedJobs} from '../../support/varied-jobs.js'
@@ -22,20 +22,6 @@ import {variedJobs} from '../../support/varied-jobs.js'
 const BASE_US = 1_780_000_000_000_000
 const HOUR_US = 3_600_000_000
 const DAY_MS = 24 * 3_600_000
-
-/** The archived lines of every file of the folder, in the order they were written. */
-function archivedLines(dir: string): Record<string, unknown>[] {
-  if (!existsSync(dir)) return []
-  return readdirSync(dir)
-    .sort()
-    .flatMap((file) =>
-      gunzipSync(readFileSync(join(dir, file)))
-        .toString('utf8')
-        .split('\n'),
-    )
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-}
 
 /** Finished jobs of before BASE_US, in the order SQLite's archive test seeds them. */
 async function seedFinished(jobs: PgJobStorage, count: number): Promise<string[]> {
