@@ -81,8 +81,7 @@ async function cleanUpAfter(services: SweepParts, row: StoredJobRow): Promise<vo
  */
 export async function sweepNode(services: SweepParts, node: string): Promise<StoredJobRow[]> {
   await stopSurvivors(services, node)
-  const running = (await services.jobs.runningSilentSince(Number.MAX_SAFE_INTEGER)) as StoredJobRow[]
-  for (const row of running) if (row.node === node) await cleanUpAfter(services, row)
+  for (const row of await services.jobs.running()) if (row.node === node) await cleanUpAfter(services, row)
   const interrupted = await services.jobs.failRunningOn(node, interruptedBy(node), nowMicros())
   for (const row of interrupted) {
     const ended = await services.jobs.get(row.job_id)

@@ -92,6 +92,8 @@ export interface JobStorage extends Async<
   orphanActive(reason: string): Awaitable<JobRow[]>
   /** Asks the node running the job to cancel it (it reads this, or is told). */
   requestCancel(jobId: string, atUs: number): Awaitable<void>
+  /** Every running job, with the node it runs on (health's node list, a dead node's sweep). */
+  running(): Awaitable<StoredJobRow[]>
 }
 
 /** Git process groups of running jobs, so that a restart or another node can stop survivors. */

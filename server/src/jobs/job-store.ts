@@ -291,6 +291,13 @@ export class JobStore {
     this.statement("UPDATE jobs SET cancel_requested_us = ? WHERE job_id = ? AND status = 'running'").run(atUs, jobId)
   }
 
+  /** Every running job, with the node it runs on. */
+  running(): StoredJobRow[] {
+    return this.statement(
+      "SELECT * FROM jobs WHERE status = 'running' ORDER BY updated_us, seq",
+    ).all() as StoredJobRow[]
+  }
+
   runningSilentSince(cutoffUs: number): JobRow[] {
     return this.statement("SELECT * FROM jobs WHERE status = 'running' AND updated_us < ? ORDER BY updated_us").all(
       cutoffUs,

@@ -1,7 +1,6 @@
 import type {FastifyInstance} from 'fastify'
 
 import type {Principal} from '../auth/authenticator.js'
-import type {StoredJobRow} from '../db/storage.js'
 import type {JobRow} from '../jobs/job-row.js'
 import type {Services} from '../services.js'
 
@@ -44,8 +43,7 @@ async function stuckJobs(services: Services, nowUs: number): Promise<JobRow[]> {
 async function clusterNodes(services: Services): Promise<null | {nodes: Record<string, unknown>[]; stale: string[]}> {
   if (!services.cluster) return null
   const running = new Map<string, number>()
-  for (const row of (await services.jobs.runningSilentSince(Number.MAX_SAFE_INTEGER)) as StoredJobRow[])
-    if (row.node) running.set(row.node, (running.get(row.node) ?? 0) + 1)
+  for (const row of await services.jobs.running()) if (row.node) running.set(row.node, (running.get(row.node) ?? 0) + 1)
   const rows = await services.cluster.nodes()
   return {
     stale: rows.filter((row) => row.stale).map((row) => row.name),

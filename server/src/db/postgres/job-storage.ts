@@ -222,6 +222,13 @@ export class PgJobStorage implements JobStorage {
     )
   }
 
+  async running(): Promise<StoredJobRow[]> {
+    const found = await this.db.query<StoredJobRow>(
+      "SELECT * FROM jobs WHERE status = 'running' ORDER BY updated_us, seq",
+    )
+    return found.rows
+  }
+
   async runningSilentSince(cutoffUs: number): Promise<JobRow[]> {
     const found = await this.db.query<JobRow>(
       "SELECT * FROM jobs WHERE status = 'running' AND updated_us < $1 ORDER BY updated_us, seq",
