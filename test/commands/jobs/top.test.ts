@@ -3,7 +3,14 @@ import {execFileSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {REPO_ROOT, runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {
+  alphaIndexing,
+  REPO_ROOT,
+  runCli,
+  startWatchServer,
+  useCliEnv,
+  type WatchServer,
+} from '../../helpers/servers/watch-harness.js'
 import {eventually, exitStatusWrapper, privateTmux, terminalEnvArgs} from '../../helpers/tmux-terminal.js'
 
 const terminal = privateTmux('cidx-top')
@@ -92,14 +99,7 @@ describe('commands: jobs top on a terminal (tmux pseudo-terminal, the built CLI,
   })
 
   it('shows live rows, filters, opens the details, cancels the selected job, fits 80x24, and q gives the shell back (exit 0)', async () => {
-    const a = await watch.seed({
-      status: 'running',
-      started_at: new Date(),
-      progress: 20,
-      current_phase: 'index',
-      phase_detail: '20/100 files',
-      result: {alias: 'alpha'},
-    })
+    const a = await watch.seed(alphaIndexing())
     const b = await watch.seed({
       status: 'running',
       started_at: new Date(),

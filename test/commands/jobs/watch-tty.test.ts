@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {REPO_ROOT, startWatchServer, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {alphaIndexing, REPO_ROOT, startWatchServer, type WatchServer} from '../../helpers/servers/watch-harness.js'
 import {
   eventually as eventuallyOn,
   exitStatusWrapper,
@@ -82,14 +82,7 @@ describe('commands: jobs watch on a terminal (tmux pseudo-terminal, real CLI pro
   }
 
   it('draws one live task per job, ends each with its outcome, and Ctrl-C stops watching (exit 130, jobs untouched, cursor back)', async () => {
-    const a = await watch.seed({
-      status: 'running',
-      started_at: new Date(),
-      progress: 20,
-      current_phase: 'index',
-      phase_detail: '20/100 files',
-      result: {alias: 'alpha'},
-    })
+    const a = await watch.seed(alphaIndexing())
     const b = await watch.seed({
       status: 'running',
       started_at: new Date(),

@@ -4,7 +4,13 @@ import type {Job} from '../../../src/jobs/job.js'
 
 import {ON_CLUSTER} from '../../helpers/servers/local-server.js'
 import {pushlessProxy} from '../../helpers/servers/loopback-proxy.js'
-import {runCli, startWatchServer, useCliEnv, type WatchServer} from '../../helpers/servers/watch-harness.js'
+import {
+  alphaIndexing,
+  runCli,
+  startWatchServer,
+  useCliEnv,
+  type WatchServer,
+} from '../../helpers/servers/watch-harness.js'
 
 const ISO_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z {2}/
 
@@ -48,14 +54,7 @@ describe('commands: jobs watch (against the local server)', function () {
 
     it('watches jobs to their end: one timestamped plain line per change, then a summary (exit 0)', async () => {
       // The wire names a job's repository in its result only.
-      const a = await watch.seed({
-        status: 'running',
-        started_at: new Date(),
-        progress: 20,
-        current_phase: 'index',
-        phase_detail: '20/100 files',
-        result: {alias: 'alpha'},
-      })
+      const a = await watch.seed(alphaIndexing())
       const b = await watch.seed({
         status: 'pending',
         progress: 0,

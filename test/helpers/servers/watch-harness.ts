@@ -21,6 +21,18 @@ export const ADMIN_PASSWORD = 'admin-watch-password'
 export const USER = 'alice'
 export const USER_PASSWORD = 'alice-watch-password'
 
+/** The job the terminal tests watch first: running since now, indexing repository `alpha` at 20 %. */
+export function alphaIndexing(): SeedJob {
+  return {
+    status: 'running',
+    started_at: new Date(),
+    progress: 20,
+    current_phase: 'index',
+    phase_detail: '20/100 files',
+    result: {alias: 'alpha'},
+  }
+}
+
 export interface WatchServer {
   /** A real activation job of alice's (clone + index of the golden repository), started now. */
   activate(userAlias: string): Promise<string>
