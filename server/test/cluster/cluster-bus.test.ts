@@ -31,6 +31,19 @@ describe('server: the cluster bus (LISTEN/NOTIFY) on PostgreSQL', () => {
     return bus
   }
 
+  /** A sender and a receiver whose events and resyncs are recorded. */
+  const openRecorded = async () => {
+    const [sender, receiver] = [await open(), await open()]
+    const seen = {received: [] as string[], resyncs: 0}
+    receiver.onEvent((event) => {
+      seen.received.push(event.job_id)
+    })
+    receiver.onResync(() => {
+      seen.resyncs += 1
+    })
+    return {sender, receiver, seen}
+  }
+
   const listenerAlive = async (pid: number) => {
     const found = await pool.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])
     return found.rowCount === 1
@@ -144,27 +157,19 @@ describe('server: the cluster bus (LISTEN/NOTIFY) on PostgreSQL', () => {
   })
 
   it('reconnects after its backend is terminated, resyncs, and receives later notifications', async () => {
-    const [sender, receiver] = [await open(), await open()]
-    const received: string[] = []
-    let resyncs = 0
-    receiver.onEvent((event) => {
-      received.push(event.job_id)
-    })
-    receiver.onResync(() => {
-      resyncs += 1
-    })
+    const {sender, receiver, seen} = await openRecorded()
     const firstPid = receiver.backendPid
     expect(firstPid).to.be.a('number')
     for (const round of [1, 2]) {
       const pid = receiver.backendPid
       await pool.query('SELECT pg_terminate_backend($1)', [pid])
-      await eventually(() => resyncs === round)
+      await eventually(() => seen.resyncs === round)
       expect(receiver.backendPid).to.be.a('number').and.not.equal(pid)
       await sender.publishEvent({job_id: `after-${round}`})
-      await eventually(() => received.length === round)
+      await eventually(() => seen.received.length === round)
     }
 
-    expect(received).to.deep.equal(['after-1', 'after-2'])
+    expect(seen.received).to.deep.equal(['after-1', 'after-2'])
     expect(await listenerAlive(firstPid ?? 0)).to.equal(false)
     expect(errors.length).to.be.greaterThan(0)
   })
@@ -200,22 +205,14 @@ describe('server: the cluster bus (LISTEN/NOTIFY) on PostgreSQL', () => {
   })
 
   it('stops for good at close: no more deliveries, no reconnect, its backend gone', async () => {
-    const [sender, receiver] = [await open(), await open()]
-    const received: string[] = []
-    let resyncs = 0
-    receiver.onEvent((event) => {
-      received.push(event.job_id)
-    })
-    receiver.onResync(() => {
-      resyncs += 1
-    })
+    const {sender, receiver, seen} = await openRecorded()
     const pid = receiver.backendPid ?? 0
     await receiver.close()
     await eventually(async () => !(await listenerAlive(pid)))
     await sender.publishEvent({job_id: 'after-close'})
     await sleep(300)
-    expect(received).to.deep.equal([])
-    expect(resyncs).to.equal(0)
+    expect(seen.received).to.deep.equal([])
+    expect(seen.resyncs).to.equal(0)
     expect(receiver.backendPid).to.equal(undefined)
     expect(errors).to.deep.equal([])
   })
