@@ -4,6 +4,7 @@ import {PassThrough} from 'node:stream'
 import {InterruptedError, UsageError} from '../../src/errors.js'
 import {confirm, type PromptInput, promptPassword, promptText, readAllStdin} from '../../src/ui/prompt.js'
 import {ATTACKS, ESCAPED_TITLE, hostile} from '../helpers/fixtures/hostile-text.js'
+import {rejection} from '../helpers/thrown.js'
 
 /** A fake terminal: a PassThrough that says it is a TTY and records raw-mode switches. */
 function fakeTerminal(): PassThrough & PromptInput & {rawModes: boolean[]} {
@@ -26,16 +27,6 @@ function capture(): PassThrough & {text(): string} {
   output.on('data', (chunk: Buffer) => chunks.push(chunk))
   output.text = () => Buffer.concat(chunks).toString('utf8')
   return output
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
 }
 
 /** Types into the fake terminal once the prompt is listening (after the current turn). */

@@ -8,6 +8,7 @@ import {type HeldEventStream, holdEventStream} from '../helpers/servers/held-eve
 import {ON_CLUSTER} from '../helpers/servers/local-server.js'
 import {pushlessProxy} from '../helpers/servers/loopback-proxy.js'
 import {startWatchServer, USER, USER_PASSWORD, type WatchServer} from '../helpers/servers/watch-harness.js'
+import {rejection} from '../helpers/thrown.js'
 
 function clientFor(url: string): JobsClient {
   return new JobsClient({
@@ -35,16 +36,6 @@ async function watchAll(
   }
 
   return events
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
 }
 
 const pause = (ms: number) =>

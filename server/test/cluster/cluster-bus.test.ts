@@ -4,16 +4,8 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import pg from 'pg'
 
 import {ClusterBus, type JobEventPayload, MAX_EVENT_BYTES} from '../../src/cluster/cluster-bus.js'
+import {eventually} from '../support/api.js'
 import {usePostgres} from '../support/postgres.js'
-
-/** Polls until `check` holds or `ms` pass. */
-async function eventually(check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not so within ${ms} ms`)
-    await sleep(5)
-  }
-}
 
 function percentile(values: number[], fraction: number): number {
   const sorted = [...values].sort((a, b) => a - b)

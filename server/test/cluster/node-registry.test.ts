@@ -3,29 +3,11 @@ import type pg from 'pg'
 import {expect} from 'chai'
 import {setTimeout as sleep} from 'node:timers/promises'
 
+import {rejection} from '../../../test/helpers/thrown.js'
 import {NODE_MIGRATIONS, NodeNameInUseError, NodeRegistry} from '../../src/cluster/node-registry.js'
 import {migrate} from '../../src/db/postgres/migrate.js'
+import {eventually} from '../support/api.js'
 import {usePostgres} from '../support/postgres.js'
-
-/** Polls until `check` holds or `ms` pass; the timers under test fire on their own schedule. */
-async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not so within ${ms} ms`)
-    await sleep(20)
-  }
-}
-
-/** The error a promise rejects with; fails the test when it fulfils. */
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (error) {
-    return error as Error
-  }
-
-  throw new Error('expected a rejection')
-}
 
 describe('server: the cluster node registry on PostgreSQL', () => {
   const postgres = usePostgres()

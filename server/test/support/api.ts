@@ -109,6 +109,11 @@ export class Api {
 }
 
 /** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+/** Polls until `check` holds, for timers under test that fire on their own schedule; throws past `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  await waitFor('a condition to hold', async () => ((await check()) ? true : undefined), timeoutMs, 5)
+}
+
 export async function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined> | T | undefined,
