@@ -6,7 +6,7 @@ import {nowMicros, pythonIso} from '../time.js'
 
 export const API_KEY_PREFIX = 'cidx_sk_'
 
-function hashKey(key: string): string {
+export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex')
 }
 
@@ -17,18 +17,30 @@ export interface CreatedApiKey {
   name: string
 }
 
+/** A new key: the row to store (only its hash) and what its owner is shown once (for either store). */
+export function newApiKey(
+  username: string,
+  name: string,
+): {created: CreatedApiKey; row: [keyId: string, keyHash: string, username: string, name: string, createdUs: number]} {
+  const apiKey = API_KEY_PREFIX + randomBytes(16).toString('hex')
+  const keyId = randomUUID()
+  const createdUs = nowMicros()
+  return {
+    row: [keyId, hashKey(apiKey), username, name, createdUs],
+    created: {api_key: apiKey, key_id: keyId, name, created_at: pythonIso(createdUs)},
+  }
+}
+
 /** `cidx_sk_` + 32 hex characters, no expiry; only a hash is kept, the key is shown once. */
 export class ApiKeys {
   constructor(private readonly db: Db) {}
 
   create(username: string, name: string): CreatedApiKey {
-    const apiKey = API_KEY_PREFIX + randomBytes(16).toString('hex')
-    const keyId = randomUUID()
-    const createdUs = nowMicros()
+    const {row, created} = newApiKey(username, name)
     this.db
       .prepare('INSERT INTO api_keys (key_id, key_hash, username, name, created_us) VALUES (?, ?, ?, ?, ?)')
-      .run(keyId, hashKey(apiKey), username, name, createdUs)
-    return {api_key: apiKey, key_id: keyId, name, created_at: pythonIso(createdUs)}
+      .run(...row)
+    return created
   }
 
   /** The owner of a key, or undefined for a key this server never issued. */

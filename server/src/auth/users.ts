@@ -16,14 +16,19 @@ export interface StoredUser {
   username: string
 }
 
+/** A new user's row, the name and role checked, the password hashed (for either store). */
+export async function newUser(username: string, password: string, role: Role): Promise<StoredUser> {
+  if (!new RegExp(USERNAME_PATTERN).test(username)) throw new Error(`Invalid username: ${username}`)
+  if (!ROLES.includes(role)) throw new Error(`Invalid role: ${role}`)
+  return {username, role, password_hash: await hashPassword(password), created_us: nowMicros()}
+}
+
 export class UserStore {
   constructor(private readonly db: Db) {}
 
   /** Adds a user; returns null when the name is taken. */
   async create(username: string, password: string, role: Role): Promise<null | StoredUser> {
-    if (!new RegExp(USERNAME_PATTERN).test(username)) throw new Error(`Invalid username: ${username}`)
-    if (!ROLES.includes(role)) throw new Error(`Invalid role: ${role}`)
-    const user: StoredUser = {username, role, password_hash: await hashPassword(password), created_us: nowMicros()}
+    const user = await newUser(username, password, role)
     const inserted = this.db
       .prepare(
         'INSERT OR IGNORE INTO users (username, password_hash, role, created_us) VALUES (@username, @password_hash, @role, @created_us)',

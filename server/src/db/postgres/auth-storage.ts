@@ -1,13 +1,12 @@
 import type pg from 'pg'
 
-import {createHash, randomBytes, randomUUID} from 'node:crypto'
+import {randomUUID} from 'node:crypto'
 
 import type {CreatedApiKey} from '../../auth/api-keys.js'
 import type {AuthStorage} from '../storage.js'
 import type {Migration} from './migrate.js'
 
-import {API_KEY_PREFIX} from '../../auth/api-keys.js'
-import {hashPassword} from '../../auth/passwords.js'
+import {hashKey, newApiKey} from '../../auth/api-keys.js'
 import {
   decideSpend,
   familyRowRevoked,
@@ -17,11 +16,10 @@ import {
   type RefreshTokenRow,
   REPLAY_REASON,
 } from '../../auth/refresh-tokens.js'
-import {type Role, ROLES, type StoredUser, USERNAME_PATTERN} from '../../auth/users.js'
+import {newUser, type Role, type StoredUser} from '../../auth/users.js'
 import {unauthorized} from '../../http/errors.js'
-import {nowMicros, pythonIso} from '../../time.js'
-import {type Queryable} from './transaction.js'
-import {inTransaction} from './transaction.js'
+import {nowMicros} from '../../time.js'
+import {inTransaction, type Queryable} from './transaction.js'
 
 /** SQLite's auth tables, with BIGINT microseconds. */
 export const AUTH_MIGRATIONS: readonly Migration[] = [
@@ -68,9 +66,7 @@ class PgUsers {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(username: string, password: string, role: Role): Promise<null | StoredUser> {
-    if (!new RegExp(USERNAME_PATTERN).test(username)) throw new Error(`Invalid username: ${username}`)
-    if (!ROLES.includes(role)) throw new Error(`Invalid role: ${role}`)
-    const user: StoredUser = {username, role, password_hash: await hashPassword(password), created_us: nowMicros()}
+    const user = await newUser(username, password, role)
     const inserted = await this.pool.query(
       `INSERT INTO users (username, password_hash, role, created_us) VALUES ($1, $2, $3, $4)
        ON CONFLICT (username) DO NOTHING`,
@@ -85,23 +81,16 @@ class PgUsers {
   }
 }
 
-/** The key hash of the SQLite ApiKeys (which keeps its own private): sha256, hex. */
-function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex')
-}
-
 class PgApiKeys {
   constructor(private readonly pool: pg.Pool) {}
 
   async create(username: string, name: string): Promise<CreatedApiKey> {
-    const apiKey = API_KEY_PREFIX + randomBytes(16).toString('hex')
-    const keyId = randomUUID()
-    const createdUs = nowMicros()
+    const {row, created} = newApiKey(username, name)
     await this.pool.query(
       'INSERT INTO api_keys (key_id, key_hash, username, name, created_us) VALUES ($1, $2, $3, $4, $5)',
-      [keyId, hashKey(apiKey), username, name, createdUs],
+      row,
     )
-    return {api_key: apiKey, key_id: keyId, name, created_at: pythonIso(createdUs)}
+    return created
   }
 
   async ownerOf(apiKey: string): Promise<string | undefined> {
