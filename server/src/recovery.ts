@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import type {Services} from './services.js'
 
 import {isGitProcess, signalGroup} from './git/process-groups.js'
-import {runGit} from './git/run-git.js'
+import {plainGit} from './git/run-git.js'
 import {removeDir} from './jobs/handlers/repo-job-deps.js'
 import {restoreWorkingCopy} from './jobs/handlers/sync-working-copy.js'
 import {indexKeys} from './repos/layout.js'
@@ -28,17 +28,16 @@ export async function stopSurvivingGitProcesses(services: Pick<Services, 'data' 
 
 /** Working copies a crash left between merge and commit go back to where their sync started. */
 async function restoreHalfSyncedCopies(services: Services): Promise<void> {
-  const git = {git: (args: string[], options?: {cwd?: string}) => runGit(args, {cwd: options?.cwd})}
   for (const golden of await services.repos.allGolden()) {
     if (golden.sync_base_head === null) continue
-    await restoreWorkingCopy(git, services.layout.golden(golden.alias), golden.sync_base_head)
+    await restoreWorkingCopy(plainGit, services.layout.golden(golden.alias), golden.sync_base_head)
     await services.repos.setGoldenSyncBase(golden.alias, null)
   }
 
   for (const activated of await services.repos.allActivated()) {
     if (activated.sync_base_head === null) continue
     await restoreWorkingCopy(
-      git,
+      plainGit,
       services.layout.activated(activated.username, activated.user_alias),
       activated.sync_base_head,
     )

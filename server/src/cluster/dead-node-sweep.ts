@@ -6,7 +6,7 @@ import type {JobParams} from '../jobs/handlers/job-handlers.js'
 import type {Services} from '../services.js'
 
 import {isGitProcess, signalGroup} from '../git/process-groups.js'
-import {runGit} from '../git/run-git.js'
+import {plainGit} from '../git/run-git.js'
 import {dirOf, recordSyncBase, removeDir} from '../jobs/handlers/repo-job-deps.js'
 import {restoreWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
 import {toWireJob} from '../jobs/job-row.js'
@@ -45,8 +45,7 @@ async function restoreSync(services: SweepParts, row: StoredJobRow): Promise<voi
       ? await services.repos.golden(repo.alias)
       : await services.repos.activated(repo.username, repo.userAlias)
   if (!stored?.sync_base_head) return
-  const git = {git: (args: string[], options?: {cwd?: string}) => runGit(args, {cwd: options?.cwd})}
-  await restoreWorkingCopy(git, dirOf(services, repo), stored.sync_base_head)
+  await restoreWorkingCopy(plainGit, dirOf(services, repo), stored.sync_base_head)
   await recordSyncBase(services, repo, null)
 }
 

@@ -106,6 +106,11 @@ function collectOutput(
  * paths. On abort or a stall the group is terminated and the promise rejects once every process
  * is gone; a git that fails leaves no helper behind either.
  */
+/** Git outside any job (start-up repairs, a dead node's sweep): no signal, no stall watch. */
+export const plainGit = {
+  git: (args: string[], options?: {cwd?: string}) => runGit(args, {cwd: options?.cwd}),
+}
+
 export async function runGit(args: string[], options: GitRunOptions = {}): Promise<string> {
   const {signal, stallTimeoutMs} = options
   if (signal?.aborted) throw abortError(signal)

@@ -41,6 +41,10 @@ export type ClusterWireJob = WireJob & {node?: string}
 export const ACTIVE_STATUSES = ['pending', 'running'] as const
 export const FINISHED_STATUSES = ['completed', 'completed_partial', 'failed', 'cancelled'] as const
 
+/** The statuses as SQL lists for `status IN (...)`, the same text in both stores' queries. */
+export const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
+export const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')
+
 /** Listings leave the phase out, as the real server does; single-job reads and events carry it. */
 export function toWireJob(row: JobRow & {node?: null | string}, withPhase: boolean): ClusterWireJob {
   const wire: ClusterWireJob = {

@@ -4,7 +4,7 @@ import type {Db} from '../db/database.js'
 
 import {ActiveJobConflictError, type StoredJobRow} from '../db/storage.js'
 import {nowMicros} from '../time.js'
-import {ACTIVE_STATUSES, FINISHED_STATUSES, type JobRow} from './job-row.js'
+import {ACTIVE_LIST, FINISHED_LIST, type JobRow} from './job-row.js'
 import {RUNNING_START_PROGRESS} from './running-job.js'
 
 export interface NewJob {
@@ -73,8 +73,6 @@ export const COLUMNS = [
   'cancel_requested_us',
 ] as const
 
-const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
-const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')
 const FINISHED_BEFORE = `status IN (${FINISHED_LIST}) AND (completed_us < @cutoffUs OR (completed_us IS NULL AND created_us < @cutoffUs))`
 
 /** Column values for SQL: `result` as JSON text, fields left undefined dropped (not nulled). */

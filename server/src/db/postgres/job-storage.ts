@@ -4,6 +4,7 @@ import type {JobRow} from '../../jobs/job-row.js'
 import type {JobProcess, JobStorage, NewStoredJob, ProcessStorage, StoredJobRow} from '../storage.js'
 import type {Queryable} from './transaction.js'
 
+import {ACTIVE_LIST, FINISHED_LIST} from '../../jobs/job-row.js'
 import {
   COLUMNS,
   type FinishedSummary,
@@ -15,7 +16,6 @@ import {
 import {RUNNING_START_PROGRESS} from '../../jobs/running-job.js'
 import {nowMicros} from '../../time.js'
 import {ActiveJobConflictError} from '../storage.js'
-import {ACTIVE_LIST, FINISHED_LIST} from './job-table.js'
 
 export {JOB_MIGRATIONS} from './job-table.js'
 

@@ -1,10 +1,8 @@
 import type {Migration} from './migrate.js'
 
-import {ACTIVE_STATUSES, FINISHED_STATUSES} from '../../jobs/job-row.js'
+import {ACTIVE_LIST} from '../../jobs/job-row.js'
 
 /** Status lists as SQL literals (fixed names of our own, never user input). */
-export const ACTIVE_LIST = ACTIVE_STATUSES.map((status) => `'${status}'`).join(', ')
-export const FINISHED_LIST = FINISHED_STATUSES.map((status) => `'${status}'`).join(', ')
 
 /**
  * The tally's delta of a statement, applied in (username, status) order: statements that move
