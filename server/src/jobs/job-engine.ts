@@ -207,14 +207,18 @@ export class JobEngine {
     return row
   }
 
+  /** Every runnable pending job, read whole before any is ended, then each ended once (a refused write is retried by the ending writer, not here). */
   private async cancelPendingForShutdown(): Promise<void> {
-    for (;;) {
-      const {rows} = await this.store.list({status: 'pending', limit: 500, offset: 0})
-      const runnable = (rows as StoredJobRow[]).filter((row) => row.params !== null && row.params !== undefined)
-      if (runnable.length === 0) return
-      for (const row of runnable)
-        await this.endings.settle(row, {status: 'cancelled', error: CANCELLED_BY_SHUTDOWN, progress: row.progress})
+    const page = 500
+    const pending: StoredJobRow[] = []
+    for (let offset = 0; ; offset += page) {
+      const {rows} = await this.store.list({status: 'pending', limit: page, offset})
+      pending.push(...(rows as StoredJobRow[]).filter((row) => row.params !== null && row.params !== undefined))
+      if (rows.length < page) break
     }
+
+    for (const row of pending)
+      await this.endings.settle(row, {status: 'cancelled', error: CANCELLED_BY_SHUTDOWN, progress: row.progress})
   }
 
   private async checkpoint(job: RunningJob): Promise<void> {
