@@ -1,4 +1,5 @@
 import {readdir} from 'node:fs/promises'
+import {hostname} from 'node:os'
 import {join} from 'node:path'
 
 import type {Services} from './services.js'
@@ -19,11 +20,16 @@ async function entriesOf(dir: string): Promise<string[]> {
   }
 }
 
-/** git processes of the previous run that outlived it (they were in their own process groups). */
-export async function stopSurvivingGitProcesses(services: Pick<Services, 'data' | 'node'>): Promise<void> {
-  const groups = await services.data.processes.of(services.node)
-  for (const {pgid} of groups) if (isGitProcess(pgid)) signalGroup(pgid, 'SIGKILL')
-  await services.data.processes.clear(services.node)
+/**
+ * git processes a node left that outlived it (they were in their own process groups): its
+ * own previous run at a restart, or a dead node's. Only those on this host can be signalled;
+ * a single server records no host, so all of its own are.
+ */
+export async function stopSurvivingGitProcesses(services: Pick<Services, 'data'>, node: string): Promise<void> {
+  const here = hostname()
+  for (const {pgid, host} of await services.data.processes.of(node))
+    if ((host ?? here) === here && isGitProcess(pgid)) signalGroup(pgid, 'SIGKILL')
+  await services.data.processes.clear(node)
 }
 
 /** Working copies a crash left between merge and commit go back to where their sync started. */
@@ -65,7 +71,7 @@ async function removeUnrecordedCopies(services: Services): Promise<void> {
  * working copies and working copies that were never recorded.
  */
 export async function recoverAfterRestart(services: Services): Promise<number> {
-  await stopSurvivingGitProcesses(services)
+  await stopSurvivingGitProcesses(services, services.node)
   const orphans = await services.jobs.orphanActive(ORPHANED_BY_RESTART)
   for (const dir of [services.layout.tmpRoot, services.layout.trashRoot]) {
     for (const entry of await entriesOf(dir)) await removeDir(join(dir, entry))

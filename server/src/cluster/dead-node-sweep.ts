@@ -1,15 +1,14 @@
-import {hostname} from 'node:os'
 import {join} from 'node:path'
 
 import type {StoredJobRow} from '../db/storage.js'
 import type {JobParams} from '../jobs/handlers/job-handlers.js'
 import type {Services} from '../services.js'
 
-import {isGitProcess, signalGroup} from '../git/process-groups.js'
 import {plainGit} from '../git/run-git.js'
 import {dirOf, recordSyncBase, removeDir} from '../jobs/handlers/repo-job-deps.js'
 import {restoreWorkingCopy} from '../jobs/handlers/sync-working-copy.js'
 import {toWireJob} from '../jobs/job-row.js'
+import {stopSurvivingGitProcesses} from '../recovery.js'
 import {indexKeys} from '../repos/layout.js'
 import {nowMicros} from '../time.js'
 
@@ -19,16 +18,6 @@ export function interruptedBy(node: string): string {
 }
 
 type SweepParts = Pick<Services, 'data' | 'events' | 'index' | 'jobs' | 'layout' | 'repos'>
-
-/** The git process groups the node left on this host (its own, at a restart, or a dead node's). */
-async function stopSurvivors(services: SweepParts, node: string): Promise<void> {
-  const here = hostname()
-  for (const process of await services.data.processes.of(node)) {
-    if ((process.host ?? here) === here && isGitProcess(process.pgid)) signalGroup(process.pgid, 'SIGKILL')
-  }
-
-  await services.data.processes.clear(node)
-}
 
 function paramsOf<Type extends keyof JobParams>(row: StoredJobRow): JobParams[Type] {
   return JSON.parse(row.params ?? '{}') as JobParams[Type]
@@ -79,7 +68,7 @@ async function cleanUpAfter(services: SweepParts, row: StoredJobRow): Promise<vo
  * belong to no node: they simply run elsewhere. Returns the jobs it failed.
  */
 export async function sweepNode(services: SweepParts, node: string): Promise<StoredJobRow[]> {
-  await stopSurvivors(services, node)
+  await stopSurvivingGitProcesses(services, node)
   for (const row of await services.jobs.running()) if (row.node === node) await cleanUpAfter(services, row)
   const interrupted = await services.jobs.failRunningOn(node, interruptedBy(node), nowMicros())
   for (const row of interrupted) {
