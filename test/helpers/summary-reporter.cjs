@@ -4,19 +4,26 @@ const Mocha = require('mocha')
 // can repeat it as its very last line after c8's coverage table. With
 // TEST_SUMMARY_ADD=1 (the second pass of npm test, the CLI's tests against a
 // cluster node) the line is this run's, then the totals of both runs.
+// The titles of failed tests, with the first line of their error, go to
+// .test-failures (appended to by the second pass) so that .ci/run can print
+// them next to the totals: the spec reporter's account of a failure sits
+// above the long coverage table and is cut off in a CI log's tail.
 const fs = require('node:fs')
 
 const {Spec} = Mocha.reporters
-const {EVENT_RUN_END} = Mocha.Runner.constants
+const {EVENT_RUN_END, EVENT_TEST_FAIL} = Mocha.Runner.constants
 
 class SummaryReporter extends Spec {
   constructor(runner, options) {
     super(runner, options)
+    const failed = []
+    runner.on(EVENT_TEST_FAIL, (test, error) => failed.push(SummaryReporter.describeFailure(test, error)))
     runner.once(EVENT_RUN_END, () => {
       const {passes = 0, failures = 0, pending = 0} = this.stats
       const {format, add, earlierTotals} = SummaryReporter
       let totals = {passes, failures, pending}
-      if (process.env.TEST_SUMMARY_ADD === '1') {
+      const adding = process.env.TEST_SUMMARY_ADD === '1'
+      if (adding) {
         console.log(`this pass: ${format(totals)}`)
         totals = add(totals, earlierTotals())
       }
@@ -25,12 +32,23 @@ class SummaryReporter extends Spec {
       console.log(line)
       try {
         fs.writeFileSync('.test-summary', line + '\n')
+        const pass = adding ? 'second pass' : 'first pass'
+        const text = failed.map((failure) => `failed (${pass}): ${failure}\n`).join('')
+        if (adding) fs.appendFileSync('.test-failures', text)
+        else fs.writeFileSync('.test-failures', text)
       } catch {}
     })
   }
 
   static add(a, b) {
     return {passes: a.passes + b.passes, failures: a.failures + b.failures, pending: a.pending + b.pending}
+  }
+
+  /** One line: the test's full title and the first line of what it threw. */
+  static describeFailure(test, error) {
+    const message = String((error && error.message) || error).split('\n')[0].slice(0, 300)
+    const file = test.file ? ` [${require('node:path').relative(process.cwd(), test.file)}]` : ''
+    return `${test.fullTitle()}${file}: ${message}`
   }
 
   /** The counts an earlier pass wrote to .test-summary (none when it wrote nothing). */
