@@ -46,7 +46,9 @@ class SummaryReporter extends Spec {
 
   /** One line: the test's full title and the first line of what it threw. */
   static describeFailure(test, error) {
-    const message = String((error && error.message) || error).split('\n')[0].slice(0, 300)
+    const message = String((error && error.message) || error)
+      .split('\n')[0]
+      .slice(0, 300)
     const file = test.file ? ` [${require('node:path').relative(process.cwd(), test.file)}]` : ''
     return `${test.fullTitle()}${file}: ${message}`
   }
