@@ -41,7 +41,8 @@ export class SseStream {
     return this.blockedTimer !== undefined
   }
 
-  private get closed(): boolean {
+  /** Ended, or its client has left: nothing more can be written. */
+  get closed(): boolean {
     return this.response.writableEnded || this.response.destroyed
   }
 
@@ -60,6 +61,7 @@ export class SseStream {
     if (!this.closed) this.response.end()
   }
 
+  /** Runs `listener` when the stream closes: call it before any await, or a close may be missed. */
   onClose(listener: () => void): void {
     this.response.once('close', listener)
   }

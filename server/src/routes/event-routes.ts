@@ -139,7 +139,18 @@ export function registerEventRoutes(app: FastifyInstance, services: Services, st
         if (held) held.push(job)
         else sendJob(job)
       })
+      const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_INTERVAL_MS)
+      // A stream must not outlive its token: it ends cleanly then, and the client reconnects with a renewed one.
+      const cancelExpiry = principal.expiresAtMs === null ? () => {} : runAt(principal.expiresAtMs, () => stream.end())
+      // Added before the watched jobs are read (each an await on PostgreSQL): a client that leaves
+      // meanwhile releases it all the same, and it counts toward the user's limit from the start.
+      streams.add(stream, principal.username, () => {
+        clearInterval(heartbeat)
+        cancelExpiry()
+        unsubscribe()
+      })
       for (const id of ids ?? []) {
+        if (stream.closed) return
         const row = await services.jobs.get(id)
         const job = row && toWireJob(services.engine.liveRow(row), true)
         if (job && visible(job) && !held.some((newer) => newer.job_id === job.job_id)) sendJob(job)
@@ -147,14 +158,6 @@ export function registerEventRoutes(app: FastifyInstance, services: Services, st
 
       for (const job of held) sendJob(job)
       held = undefined
-      const heartbeat = setInterval(() => stream.comment('heartbeat'), HEARTBEAT_INTERVAL_MS)
-      // A stream must not outlive its token: it ends cleanly then, and the client reconnects with a renewed one.
-      const cancelExpiry = principal.expiresAtMs === null ? () => {} : runAt(principal.expiresAtMs, () => stream.end())
-      streams.add(stream, principal.username, () => {
-        clearInterval(heartbeat)
-        cancelExpiry()
-        unsubscribe()
-      })
     },
   )
 }
