@@ -8,10 +8,13 @@ const Mocha = require('mocha')
 // .test-failures (appended to by the second pass) so that .ci/run can print
 // them next to the totals: the spec reporter's account of a failure sits
 // above the long coverage table and is cut off in a CI log's tail.
+// A run that is still alive LINGER_MS after its last test has left something open (a
+// timer, a socket, a child): it fails then, naming what, instead of hanging CI.
 const fs = require('node:fs')
 
 const {Spec} = Mocha.reporters
 const {EVENT_RUN_END, EVENT_TEST_FAIL} = Mocha.Runner.constants
+const LINGER_MS = 20_000
 
 class SummaryReporter extends Spec {
   constructor(runner, options) {
@@ -37,7 +40,28 @@ class SummaryReporter extends Spec {
         if (adding) fs.appendFileSync('.test-failures', text)
         else fs.writeFileSync('.test-failures', text)
       } catch {}
+
+      SummaryReporter.failIfLingering(totals, adding ? 'second pass' : 'first pass')
     })
+  }
+
+  /** Unref'd: it fires only if something else holds the process open, and then ends it. */
+  static failIfLingering(totals, pass) {
+    setTimeout(() => {
+      const open = process.getActiveResourcesInfo().join(', ')
+      const failure = `the test run (${pass}) was still running ${LINGER_MS / 1000} s after its last test, held open by: ${open}`
+      console.error(failure)
+      try {
+        fs.writeFileSync('.test-summary', SummaryReporter.format({...totals, failures: totals.failures + 1}) + '\n')
+        fs.appendFileSync('.test-failures', `failed (${pass}): ${failure}\n`)
+      } catch {}
+
+      // After mocha's own exit listener, which would set the code to the count of failed tests.
+      process.once('exit', () => {
+        process.exitCode = 1
+      })
+      process.exit(1)
+    }, LINGER_MS).unref()
   }
 
   static add(a, b) {
