@@ -45,25 +45,6 @@ class SummaryReporter extends Spec {
     })
   }
 
-  /** Unref'd: it fires only if something else holds the process open, and then ends it. */
-  static failIfLingering(totals, pass) {
-    setTimeout(() => {
-      const open = process.getActiveResourcesInfo().join(', ')
-      const failure = `the test run (${pass}) was still running ${LINGER_MS / 1000} s after its last test, held open by: ${open}`
-      console.error(failure)
-      try {
-        fs.writeFileSync('.test-summary', SummaryReporter.format({...totals, failures: totals.failures + 1}) + '\n')
-        fs.appendFileSync('.test-failures', `failed (${pass}): ${failure}\n`)
-      } catch {}
-
-      // After mocha's own exit listener, which would set the code to the count of failed tests.
-      process.once('exit', () => {
-        process.exitCode = 1
-      })
-      process.exit(1)
-    }, LINGER_MS).unref()
-  }
-
   static add(a, b) {
     return {passes: a.passes + b.passes, failures: a.failures + b.failures, pending: a.pending + b.pending}
   }
@@ -85,6 +66,27 @@ class SummaryReporter extends Spec {
     } catch {}
 
     return {passes: 0, failures: 0, pending: 0}
+  }
+
+  /** Unref'd: it fires only if something else holds the process open, and then ends it. */
+  static failIfLingering(totals, pass) {
+    setTimeout(() => {
+      // eslint-disable-next-line n/no-unsupported-features/node-builtins -- in Node 20 too (marked experimental there); a diagnostic only
+      const open = process.getActiveResourcesInfo().join(', ')
+      const failure = `the test run (${pass}) was still running ${LINGER_MS / 1000} s after its last test, held open by: ${open}`
+      console.error(failure)
+      try {
+        fs.writeFileSync('.test-summary', SummaryReporter.format({...totals, failures: totals.failures + 1}) + '\n')
+        fs.appendFileSync('.test-failures', `failed (${pass}): ${failure}\n`)
+      } catch {}
+
+      // After mocha's own exit listener, which would set the code to the count of failed tests.
+      process.once('exit', () => {
+        process.exitCode = 1
+      })
+      // eslint-disable-next-line n/no-process-exit, unicorn/no-process-exit -- what holds the process open would outlive any throw
+      process.exit(1)
+    }, LINGER_MS).unref()
   }
 
   static format(counts) {
