@@ -61,9 +61,11 @@ export class SseStream {
     if (!this.closed) this.response.end()
   }
 
-  /** Runs `listener` when the stream closes: call it before any await, or a close may be missed. */
+  /** Runs `listener` when the stream closes: at once if it has (its client may have left while the request was authenticated). */
   onClose(listener: () => void): void {
-    this.response.once('close', listener)
+    // A response closed already emits no 'close' again.
+    if (this.response.closed) listener()
+    else this.response.once('close', listener)
   }
 
   /** Sends the headers and tells the client how soon to reconnect after the stream ends. */
