@@ -72,7 +72,7 @@ class SummaryReporter extends Spec {
   static failIfLingering(totals, pass) {
     setTimeout(() => {
       // eslint-disable-next-line n/no-unsupported-features/node-builtins -- in Node 20 too (marked experimental there); a diagnostic only
-      const open = process.getActiveResourcesInfo().join(', ')
+      const open = process.getActiveResourcesInfo().join(', ') + SummaryReporter.liveTimers()
       const failure = `the test run (${pass}) was still running ${LINGER_MS / 1000} s after its last test, held open by: ${open}`
       console.error(failure)
       try {
@@ -91,6 +91,43 @@ class SummaryReporter extends Spec {
 
   static format(counts) {
     return `${counts.passes} passed, ${counts.failures} failed${counts.pending ? `, ${counts.pending} skipped` : ''}`
+  }
+
+  /** What each live timer would run, for finding the one left behind: read through the inspector. */
+  static liveTimers() {
+    const inspector = require('node:inspector')
+    const session = new inspector.Session()
+    let described = ''
+    try {
+      session.connect()
+      const probe = setTimeout(() => {}, 1)
+      globalThis.__lingeringProbe = probe
+      const post = (method, params) => {
+        let answer
+        session.post(method, params, (error, result) => {
+          answer = error ? undefined : result
+        })
+        return answer
+      }
+
+      const prototype = post('Runtime.evaluate', {expression: 'Object.getPrototypeOf(globalThis.__lingeringProbe)'})
+      const timers = post('Runtime.queryObjects', {prototypeObjectId: prototype.result.objectId})
+      const list = post('Runtime.callFunctionOn', {
+        objectId: timers.objects.objectId,
+        functionDeclaration: `function () {
+          return this.filter((t) => t !== globalThis.__lingeringProbe && !t._destroyed && t.hasRef())
+            .map((t) => t._idleTimeout + ' ms: ' + String(t._onTimeout).replace(/\\s+/g, ' ').slice(0, 160))
+        }`,
+        returnByValue: true,
+      })
+      clearTimeout(probe)
+      described = list.result.value.map((timer) => `\n  ${timer}`).join('')
+    } catch {
+    } finally {
+      session.disconnect()
+    }
+
+    return described
   }
 }
 
