@@ -11,6 +11,7 @@ const Mocha = require('mocha')
 // A run that is still alive LINGER_MS after its last test has left something open (a
 // timer, a socket, a child): it fails then, naming what, instead of hanging CI.
 const fs = require('node:fs')
+const path = require('node:path')
 
 const {Spec} = Mocha.reporters
 const {EVENT_RUN_END, EVENT_TEST_FAIL} = Mocha.Runner.constants
@@ -26,6 +27,7 @@ class SummaryReporter extends Spec {
       const {format, add, earlierTotals} = SummaryReporter
       let totals = {passes, failures, pending}
       const adding = process.env.TEST_SUMMARY_ADD === '1'
+      const pass = adding ? 'second pass' : 'first pass'
       if (adding) {
         console.log(`this pass: ${format(totals)}`)
         totals = add(totals, earlierTotals())
@@ -35,13 +37,12 @@ class SummaryReporter extends Spec {
       console.log(line)
       try {
         fs.writeFileSync('.test-summary', line + '\n')
-        const pass = adding ? 'second pass' : 'first pass'
         const text = failed.map((failure) => `failed (${pass}): ${failure}\n`).join('')
         if (adding) fs.appendFileSync('.test-failures', text)
         else fs.writeFileSync('.test-failures', text)
       } catch {}
 
-      SummaryReporter.failIfLingering(totals, adding ? 'second pass' : 'first pass')
+      SummaryReporter.failIfLingering(totals, pass)
     })
   }
 
@@ -54,7 +55,7 @@ class SummaryReporter extends Spec {
     const message = String((error && error.message) || error)
       .split('\n')[0]
       .slice(0, 300)
-    const file = test.file ? ` [${require('node:path').relative(process.cwd(), test.file)}]` : ''
+    const file = test.file ? ` [${path.relative(process.cwd(), test.file)}]` : ''
     return `${test.fullTitle()}${file}: ${message}`
   }
 

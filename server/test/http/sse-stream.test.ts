@@ -1,7 +1,7 @@
 import {expect} from 'chai'
 import {once} from 'node:events'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import {type AddressInfo, connect} from 'node:net'
+import {type AddressInfo, connect, type Socket} from 'node:net'
 
 import {SseStream} from '../../src/http/sse-stream.js'
 
@@ -22,6 +22,14 @@ async function serverWithOneRequest(): Promise<{
   return {server, request}
 }
 
+/** A client that has sent one request to `server`, on its own socket. */
+async function sendRequest(server: Server): Promise<Socket> {
+  const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
+  await once(client, 'connect')
+  client.write('GET /api/jobs/events HTTP/1.1\r\nHost: localhost\r\n\r\n')
+  return client
+}
+
 describe('server: an SSE stream', () => {
   let server: Server | undefined
 
@@ -33,9 +41,7 @@ describe('server: an SSE stream', () => {
   it('runs a close listener added after its client left (a request still being authenticated, say)', async () => {
     const served = await serverWithOneRequest()
     server = served.server
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
-    await once(client, 'connect')
-    client.write('GET /api/jobs/events HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    const client = await sendRequest(server)
     const {request, response} = await served.request
     client.destroy()
     if (!request.socket.destroyed) await once(request.socket, 'close')
@@ -50,9 +56,7 @@ describe('server: an SSE stream', () => {
   it('runs a close listener once, when its client leaves later', async () => {
     const served = await serverWithOneRequest()
     server = served.server
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1')
-    await once(client, 'connect')
-    client.write('GET /api/jobs/events HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    const client = await sendRequest(server)
     const {response} = await served.request
     const stream = new SseStream(response, LIMITS)
     let closed = 0
